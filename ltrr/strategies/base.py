@@ -1,0 +1,109 @@
+"""The one contract every retrieval strategy (bandit arm) implements.
+
+A strategy is opened once per catalog (building or loading its index), then
+answers ``retrieve(query, budget)`` with at most ``budget`` candidates, best
+first. Ranks are assigned only by :func:`ranked`, never ad hoc.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
+
+import numpy as np
+
+from ltrr.progress import ProgressFn, silent
+from ltrr.text import clean, normalize_query, tokenize
+from ltrr.understanding import Understanding
+
+if TYPE_CHECKING:
+    from ltrr.catalog.store import Catalog
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query as every arm sees it."""
+
+    raw: str                                   # cleaned, as typed
+    text: str                                  # normalised (folded, tokens joined)
+    tokens: tuple[str, ...]
+    understanding: Understanding
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, raw: object, understanding: Understanding | None = None,
+             context: Mapping[str, Any] | None = None) -> "Query":
+        """Build a Query from any user input; QU defaults to 'nothing understood'."""
+        cleaned = clean(raw)
+        text = normalize_query(cleaned)
+        return cls(
+            raw=cleaned,
+            text=text,
+            tokens=tuple(tokenize(cleaned)),
+            understanding=understanding or Understanding(query=text),
+            context=dict(context or {}),
+        )
+
+
+@dataclass
+class Candidate:
+    """One entity proposed by one arm."""
+
+    entity_id: str
+    score: float
+    rank: int = 0                                        # 1-based, set by `ranked`
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def ranked(candidates: Iterable[Candidate], budget: int) -> list[Candidate]:
+    """Sort by score (ties by entity_id, for determinism), cut to budget, number ranks from 1."""
+    out = sorted(candidates, key=lambda c: (-c.score, c.entity_id))[: max(0, int(budget))]
+    for i, cand in enumerate(out, start=1):
+        cand.rank = i
+    return out
+
+
+@dataclass
+class ArmResources:
+    """What an arm may use when it opens. Arms take what they need."""
+
+    catalog: "Catalog"
+    progress: ProgressFn = silent
+    # State-side query memory (ltrr.memory.QueryMemory); None outside an engine.
+    memory: Any = None
+    # Lazily opens another arm by name (the `related` arm builds on direct matches).
+    arm: Callable[[str], "Strategy"] | None = None
+    # Lazily loads the sentence encoder (shared by the semantic arm and the ranker).
+    encoder: Callable[[], Any] | None = None
+
+    @property
+    def index_dir(self) -> Path:
+        path = self.catalog.index_dir
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class Strategy(ABC):
+    """Base class of every arm."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    # True when opening may take minutes (the engine then opens it in the background).
+    slow_to_open: ClassVar[bool] = False
+
+    @classmethod
+    @abstractmethod
+    def open(cls, resources: ArmResources) -> "Strategy":
+        """Load this arm's index for the catalog, building it (with progress) if missing or stale."""
+
+    @abstractmethod
+    def retrieve(self, query: Query, budget: int) -> list[Candidate]:
+        """At most ``budget`` candidates, best first, ranks from :func:`ranked`.
+
+        Must not raise on any query text: an empty or meaningless query gives [].
+        """
+
+    def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
+        """This arm's score for arbitrary catalog rows (for ranker features), or None if it cannot."""
+        return None
