@@ -85,7 +85,9 @@ class ArmResources:
 
 
 class Strategy(ABC):
-    """Base class of every arm."""
+    """Base class of every arm. Every opened arm keeps its Catalog as ``self.catalog``."""
+
+    catalog: "Catalog"
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
