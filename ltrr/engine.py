@@ -1,0 +1,696 @@
+"""The LTR&R engine: the one public API used by the app, the CLI, the
+simulator and the tests.
+
+A search: clean query -> query understanding -> context vector -> the bandit
+picks arms and budgets -> arms retrieve -> union with provenance -> features
+-> ranker -> log -> response. A click: reward the bandit, the memory, the
+ranker's training data and the log, in that one call.
+
+The learning state (bandit, memory, user histories) is derived from the
+interaction log when the engine opens; live updates go through the same two
+functions as replay (`_apply_search`, `_apply_feedback`), so the state after
+a restart is exactly what replaying the log produces.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ltrr.bandit.context import UserHistory, context_vector
+from ltrr.bandit.policy import PolicySpec
+from ltrr.bandit.selector import ArmSelector
+from ltrr.catalog.store import Catalog
+from ltrr.errors import FeedbackError, LtrrError
+from ltrr.log import InteractionLog, export_events, log_frame
+from ltrr.memory import QueryMemory
+from ltrr.pool import PooledCandidate, pool_candidates
+from ltrr.progress import ProgressFn, silent
+from ltrr.rank.features import FEATURE_NAMES, FeatureBuilder
+from ltrr.rank.ranker import Ranker
+from ltrr.sanitize import sanitize_context
+from ltrr.state import StateDir, safe_name
+from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy
+from ltrr.strategies.registry import arm_class, arm_names
+from ltrr.understanding import QueryUnderstander, Understanding
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_ACTIONS = ("click", "skip")
+MAX_K = 100
+EXPLAIN_BUDGET = 10
+_PENDING_LIMIT = 2_000
+
+
+@dataclass
+class Result:
+    """One entity in a ranked list."""
+
+    entity_id: str
+    entity_type: str
+    title: str
+    subtitle: str
+    score: float
+    rank: int
+    arms: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ArmChoice:
+    """What the bandit decided about one arm for one search."""
+
+    arm: str
+    selected: bool
+    budget: int
+    propensity: float
+    expectation: float
+    ready: bool = True
+
+
+@dataclass
+class SearchResponse:
+    """Everything one search produced (see the README's API section)."""
+
+    id: str
+    query: str
+    results: list[Result]
+    selection: list[ArmChoice]
+    by_arm: dict[str, list[Result]]
+    understanding: Understanding
+    pool: list[Result] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    ranker: str = "heuristic"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    """What one feedback call updated."""
+
+    search_id: str
+    entity_id: str | None
+    action: str
+    position: int | None
+    rewards: dict[str, float]
+    bandit_updated: bool
+    duplicate: bool
+    memory: dict[str, Any]
+    ranker_examples: int
+
+
+@dataclass
+class _Pending:
+    """What feedback needs about a recent search that the log does not hold."""
+
+    query: Query
+    pool: list[PooledCandidate]
+    X: np.ndarray
+
+
+class Engine:
+    """Search, learn from feedback, report. Thread-safe: one engine may serve many sessions."""
+
+    POLICIES = ["linucb", "lints", "thompson", "epsilon", "all", "static:lexical"]
+
+    def __init__(self) -> None:  # use Engine.open
+        raise TypeError("use Engine.open(catalog=..., state=...)")
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(
+        cls,
+        catalog: str | Path | Catalog,
+        state: str | Path,
+        policy: str = "linucb",
+        seed: int = 0,
+        progress: ProgressFn | None = None,
+        arms: Iterable[str] | None = None,
+        background: bool = True,
+        fsync: bool = False,
+        ranker_training: str = "background",
+        total_budget: int = 60,
+    ) -> "Engine":
+        """Open an engine on a catalog file and a state folder.
+
+        ``policy``: linucb | lints | thompson | epsilon | all | static:ARM[,ARM...].
+        ``arms``: restrict the arms (default: every registered arm).
+        ``background``: open slow arms (semantic) in a background thread so
+        searches are served by the other arms meanwhile.
+        ``ranker_training``: "background" (retrain off the request path),
+        "sync" (retrain inside feedback: reproducible simulations) or "off".
+        """
+        self = object.__new__(cls)
+        self._init(catalog, state, policy, seed, progress or silent, arms, background, fsync,
+                   ranker_training, total_budget)
+        return self
+
+    def _init(self, catalog, state, policy, seed, progress, arms, background, fsync,
+              ranker_training, total_budget) -> None:
+        if ranker_training not in ("background", "sync", "off"):
+            raise ValueError("ranker_training must be 'background', 'sync' or 'off'")
+        self.spec = PolicySpec.parse(policy)
+        self.policy = self.spec.name
+        self.seed = int(seed)
+        self._lock = threading.RLock()
+        self._owns_catalog = not isinstance(catalog, Catalog)
+        self.catalog = Catalog.open(catalog) if self._owns_catalog else catalog
+        self.state = StateDir.open(state)
+        try:
+            self.arm_names = list(arms) if arms is not None else arm_names()
+            for name in self.arm_names:
+                arm_class(name)  # unknown names fail here, before any work
+            if self.spec.kind == "static":
+                missing = [a for a in self.spec.arms if a not in self.arm_names]
+                if missing:
+                    raise ValueError(f"static policy names arms that are not open: {missing}")
+            self._ranker_training = ranker_training
+            self._train_thread: threading.Thread | None = None
+            progress(0, 0, "Loading catalog")
+            entities = self.catalog.entities
+            self._entities = entities
+            self.understander = QueryUnderstander.open(self.catalog)
+            self.memory = QueryMemory()
+            self.history = UserHistory()
+            self._arms: dict[str, Strategy] = {}
+            self._arm_status: dict[str, dict] = {
+                a: {"ready": False, "progress": 0.0, "message": "waiting"} for a in self.arm_names
+            }
+            self._resources = ArmResources(
+                catalog=self.catalog, progress=progress, memory=self.memory, arm=self._arm_for_related,
+            )
+            slow = []
+            for i, name in enumerate(self.arm_names):
+                if arm_class(name).slow_to_open and background:
+                    slow.append(name)
+                    continue
+                progress(i, len(self.arm_names), f"Opening arm {name}")
+                self._open_arm(name, progress)
+            self.selector = ArmSelector(self.spec, self.arm_names, seed=self.seed, total_budget=total_budget)
+            self.features = FeatureBuilder(self.catalog, self._arms)
+            self.ranker = Ranker(self.state.ranker_dir, seed=self.seed)
+            self._log = InteractionLog(self.state.log_path, fsync=fsync)
+            self._reset_derived()
+            self._replay_log()
+            self._builders = [self._start_background(name) for name in slow]
+            progress(1, 1, "Ready")
+        except BaseException:
+            self.state.close()
+            if self._owns_catalog:
+                self.catalog.close()
+            raise
+
+    def _reset_derived(self) -> None:
+        self._searches: dict[str, dict] = {}
+        self._resolved: set[str] = set()
+        self._clicked: set[tuple[str, str]] = set()
+        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._arm_history: list[dict] = []
+        self._n_feedbacks = 0
+        self._n_clicks = 0
+        self._n_resolved = 0
+
+    def _open_arm(self, name: str, progress: ProgressFn) -> Strategy:
+        def arm_progress(done: int, total: int, message: str = "") -> None:
+            status = self._arm_status[name]
+            status["progress"] = (done / total) if total else 0.0
+            status["message"] = message
+            progress(done, total, f"{name}: {message}" if message else name)
+
+        resources = replace(self._resources, progress=arm_progress)
+        self._arm_status[name].update(message="opening")
+        arm = arm_class(name).open(resources)
+        self._arms[name] = arm
+        self._arm_status[name].update(ready=True, progress=1.0, message="ready")
+        return arm
+
+    def _arm_for_related(self, name: str) -> Strategy:
+        arm = self._arms.get(name)
+        if arm is None:
+            raise LtrrError(f"arm {name} is not open")
+        return arm
+
+    def _start_background(self, name: str) -> threading.Thread:
+        def build() -> None:
+            try:
+                self._open_arm(name, silent)
+                self.features.set_arms(self._arms)
+            except Exception as exc:  # keep serving with the other arms
+                log.exception("arm %s failed to open", name)
+                self._arm_status[name].update(ready=False, message=f"failed: {exc}")
+
+        thread = threading.Thread(target=build, name=f"ltrr-open-{name}", daemon=True)
+        thread.start()
+        return thread
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until background arms have opened; True when all are ready."""
+        for thread in getattr(self, "_builders", []):
+            thread.join(timeout)
+        return all(s["ready"] for s in self._arm_status.values())
+
+    # ------------------------------------------------------------------ search
+    def search(self, query: object, context: Mapping[str, Any] | None = None, k: int = 10,
+               explain: bool = False) -> SearchResponse:
+        """Retrieve with the arms the bandit picks, rerank, log; never raises on bad input."""
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def lap(stage: str, start: float) -> float:
+            now = time.perf_counter()
+            timings[stage] = (now - start) * 1000
+            return now
+
+        k = _clamp_int(k, 1, MAX_K, default=10)
+        ctx = sanitize_context(context)
+        q = Query.make(query, context=ctx)
+        t = time.perf_counter()
+        understanding = self.understander.understand(q.raw) if q.text else Understanding(query="")
+        q = replace(q, understanding=understanding)
+        t = lap("understanding", t)
+        user_id = str(ctx.get("user_id", "anonymous"))
+        x = context_vector(q.text, understanding, ctx, self.history.snapshot_for(user_id))
+        available = [a for a in self.arm_names if self._arm_status[a]["ready"]]
+        with self._lock:
+            selection = self.selector.select(x, available)
+        choices = [
+            ArmChoice(arm=a, selected=selection.selected[a], budget=selection.budgets[a],
+                      propensity=selection.propensities[a], expectation=selection.expectations[a],
+                      ready=a in available)
+            for a in self.arm_names
+        ]
+        t = lap("bandit", t)
+
+        by_arm_cands: dict[str, list[Candidate]] = {}
+        shown_arms = [c for c in choices if c.ready and (c.selected or explain)]
+        if q.text:
+            for choice in shown_arms:
+                budget = choice.budget if choice.selected else EXPLAIN_BUDGET
+                start = time.perf_counter()
+                try:
+                    by_arm_cands[choice.arm] = self._arms[choice.arm].retrieve(q, budget)[:budget]
+                except Exception:  # an arm failing must not fail the search
+                    log.exception("arm %s failed on %r", choice.arm, q.raw)
+                    by_arm_cands[choice.arm] = []
+                timings[f"arm:{choice.arm}"] = (time.perf_counter() - start) * 1000
+        t = time.perf_counter()
+        selected_lists = {c.arm: by_arm_cands.get(c.arm, []) for c in choices if c.selected}
+        pool = pool_candidates(selected_lists, self._entities)
+        t = lap("union", t)
+        if pool:
+            X = self.features.build(q, pool)
+            weights = {c.arm: c.expectation for c in choices}
+            scores = self.ranker.score(X, arm_weights=weights)
+        else:
+            X = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+            scores = np.zeros(0)
+        order = np.lexsort((np.arange(len(pool)), -np.asarray(scores)))[:k] if len(pool) else []
+        t = lap("rank", t)
+
+        results = [self._result(pool[i], float(scores[i]), r, X[i] if explain else None)
+                   for r, i in enumerate(order, start=1)]
+        response = SearchResponse(
+            id=uuid.uuid4().hex,
+            query=q.raw,
+            results=results,
+            selection=choices,
+            by_arm={a: [self._arm_result(a, c) for c in cands] for a, cands in by_arm_cands.items()},
+            understanding=understanding,
+            pool=[self._result(p, 0.0, r, None) for r, p in enumerate(pool, start=1)],
+            ranker=self.ranker.describe(),
+            message=self._message(q, results, available),
+        )
+        event = {
+            "kind": "search", "id": response.id, "ts": _now(), "user_id": user_id,
+            "query": q.raw, "query_norm": q.text, "context": ctx,
+            "understanding": understanding.to_dict(), "policy": self.policy,
+            "x": [round(float(v), 6) for v in x],
+            "selection": [
+                {"arm": c.arm, "selected": c.selected, "budget": c.budget,
+                 "propensity": round(c.propensity, 6), "expectation": round(c.expectation, 6)}
+                for c in choices
+            ],
+            "by_arm": {a: [[c.entity_id, round(float(c.score), 6)] for c in cands]
+                       for a, cands in selected_lists.items()},
+            "results": [r.entity_id for r in results],
+        }
+        with self._lock:
+            self._log.append(event)
+            self._apply_search(event)
+            self._pending[response.id] = _Pending(q, pool, X)
+            while len(self._pending) > _PENDING_LIMIT:
+                self._pending.popitem(last=False)
+        lap("log", t)
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        response.timings = timings
+        return response
+
+    def _message(self, q: Query, results: list[Result], available: list[str]) -> str:
+        if not q.text:
+            return "Empty query: type a song, an artist, a genre or a mood to search."
+        if not results:
+            return f"No results for “{q.raw}”."
+        return ""
+
+    def _result(self, item: PooledCandidate, score: float, rank: int, x: np.ndarray | None) -> Result:
+        row = self._entities.frame.iloc[item.row]
+        feats = {n: float(v) for n, v in zip(FEATURE_NAMES, x)} if x is not None else {}
+        return Result(entity_id=item.entity_id, entity_type=row["entity_type"], title=row["title"],
+                      subtitle=row["subtitle"], score=score, rank=rank, arms=item.arms, features=feats)
+
+    def _arm_result(self, arm: str, cand: Candidate) -> Result:
+        row = self._entities.frame.iloc[self._entities.row_of[cand.entity_id]]
+        return Result(entity_id=cand.entity_id, entity_type=row["entity_type"], title=row["title"],
+                      subtitle=row["subtitle"], score=float(cand.score), rank=cand.rank, arms=[arm],
+                      features=dict(cand.features))
+
+    # ------------------------------------------------------------------ feedback
+    def feedback(self, response_id: str, entity_id: str | None = None, action: str = "click") -> FeedbackResult:
+        """Reward a search: ``click`` on an entity it showed, or ``skip`` (nothing was good).
+
+        The bandit is updated once per search, at its first click or skip:
+        every selected arm gets 1 if it retrieved the clicked entity within its
+        budget, else 0 (all 0 on skip). Later clicks on the same search update
+        the memory, the ranker's data and the log, not the bandit. A repeated
+        click on the same entity is logged and otherwise ignored.
+        """
+        if action not in FEEDBACK_ACTIONS:
+            raise FeedbackError(f"unknown action {action!r}; use one of {', '.join(FEEDBACK_ACTIONS)}")
+        if not isinstance(response_id, str):
+            raise FeedbackError("response id must be a string")
+        with self._lock:
+            search = self._searches.get(response_id)
+            if search is None:
+                raise FeedbackError(f"unknown response id {response_id[:64]!r}: it was never returned by this engine "
+                                    "(or the state was reset since)")
+            if action == "click":
+                if not isinstance(entity_id, str) or entity_id not in _shown(search):
+                    raise FeedbackError(f"entity {str(entity_id)[:64]!r} was not shown in response {response_id}")
+            else:
+                entity_id = None
+            event = self._feedback_event(search, entity_id, action)
+            self._log.append(event)
+            self._apply_feedback(event)
+            n_examples = self._ranker_example(search, entity_id, action, event["duplicate"])
+            self._maybe_train()
+            memory = self.memory.entry(search["query_norm"], entity_id) if entity_id else {}
+        return FeedbackResult(
+            search_id=response_id, entity_id=entity_id, action=action, position=event["position"],
+            rewards=event["rewards"], bandit_updated=event["bandit_update"], duplicate=event["duplicate"],
+            memory=memory, ranker_examples=n_examples,
+        )
+
+    def _feedback_event(self, search: dict, entity_id: str | None, action: str) -> dict:
+        sid = search["id"]
+        duplicate = action == "click" and (sid, entity_id) in self._clicked
+        first = sid not in self._resolved
+        rewards = _rewards(search, entity_id) if first and not duplicate else {}
+        results = search["results"]
+        position = results.index(entity_id) + 1 if entity_id in results else None
+        return {"kind": "feedback", "ts": _now(), "search_id": sid, "entity_id": entity_id,
+                "action": action, "position": position, "rewards": rewards,
+                "bandit_update": bool(rewards), "duplicate": duplicate}
+
+    def _ranker_example(self, search: dict, entity_id: str | None, action: str, duplicate: bool) -> int:
+        if action != "click" or duplicate:
+            return self.ranker.n_examples
+        pending = self._pending.get(search["id"]) or self._rebuild_pending(search)
+        shown = set(search["results"]) | {entity_id}
+        keep = [i for i, p in enumerate(pending.pool) if p.entity_id in shown]
+        if not keep:
+            return self.ranker.n_examples
+        labels = np.array([1.0 if pending.pool[i].entity_id == entity_id else 0.0 for i in keep])
+        self.ranker.add_example(search["id"], pending.X[keep], labels)
+        return self.ranker.n_examples
+
+    def _rebuild_pending(self, search: dict) -> _Pending:
+        """Features of a search no longer in memory (after a restart): recomputed from its log record."""
+        q = Query.make(search["query"], context=search.get("context") or {})
+        q = replace(q, understanding=self.understander.understand(q.raw))
+        lists = {}
+        for arm, pairs in (search.get("by_arm") or {}).items():
+            lists[arm] = [Candidate(e, float(s), rank=i) for i, (e, s) in enumerate(pairs, start=1)]
+        pool = pool_candidates(lists, self._entities)
+        X = self.features.build(q, pool) if pool else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        return _Pending(q, pool, X)
+
+    def _maybe_train(self) -> None:
+        if self._ranker_training == "off" or not self.ranker.should_retrain():
+            return
+        if self._ranker_training == "sync":
+            self.ranker.train()
+            return
+        if self._train_thread is not None and self._train_thread.is_alive():
+            return
+        self._train_thread = threading.Thread(target=self._train_quietly, name="ltrr-train", daemon=True)
+        self._train_thread.start()
+
+    def _train_quietly(self) -> None:
+        try:
+            self.ranker.train()
+        except Exception:
+            log.exception("background ranker training failed")
+
+    # ------------------------------------------------------------------ state derivation
+    def _apply_search(self, event: dict) -> None:
+        self._searches[event["id"]] = event
+        self.memory.record_impressions(event["query_norm"], event["results"])
+        self.history.record_search(event["user_id"])
+
+    def _apply_feedback(self, event: dict) -> None:
+        search = self._searches.get(event["search_id"])
+        if search is None:
+            return
+        self._n_feedbacks += 1
+        entity_id = event.get("entity_id")
+        if event["action"] == "click" and entity_id:
+            self._n_clicks += 1
+            if not event["duplicate"]:
+                self._clicked.add((search["id"], entity_id))
+                self.memory.record_click(search["query_norm"], entity_id)
+                row = self._entities.row_of.get(entity_id)
+                genre = self._entities.frame["genre"].iat[row] if row is not None else ""
+                self.history.record_click(search["user_id"], genre)
+        if event["bandit_update"]:
+            self._resolved.add(search["id"])
+            self._n_resolved += 1
+            x = np.asarray(search["x"], dtype=float)
+            self.selector.update(x, event["rewards"])
+            step = self._n_resolved
+            for sel in search["selection"]:
+                self._arm_history.append({
+                    "step": step, "arm": sel["arm"], "selected": sel["selected"],
+                    "selection_probability": sel["propensity"], "expected_reward": sel["expectation"],
+                    "reward": event["rewards"].get(sel["arm"]),
+                })
+        elif event["action"] == "skip":
+            self._resolved.add(search["id"])
+
+    def _replay_log(self) -> None:
+        """Rebuild bandit, memory and histories from the log (rewards recomputed, not trusted)."""
+        for event in self._log.events():
+            if event["kind"] == "search":
+                self._apply_search(event)
+            elif event["search_id"] in self._searches:
+                search = self._searches[event["search_id"]]
+                self._apply_feedback(self._feedback_event(search, event.get("entity_id"), event["action"]))
+
+    # ------------------------------------------------------------------ reports
+    def status(self) -> dict:
+        """Arms' readiness and build progress, counters, policy and ranker."""
+        return {
+            "arms": {a: dict(s) for a, s in self._arm_status.items()},
+            "searches": len(self._searches), "feedbacks": self._n_feedbacks, "clicks": self._n_clicks,
+            "policy": self.policy, "ranker": self.ranker.describe(),
+        }
+
+    def arm_report(self, context: Mapping[str, Any] | None = None) -> list[dict]:
+        """Per arm: pulls, rewards, mean and expected reward, selection probability, readiness."""
+        x = None
+        if context is not None:
+            ctx = sanitize_context(context)
+            text = str(ctx.get("query", ""))
+            q = Query.make(text)
+            und = self.understander.understand(q.raw) if q.text else Understanding(query="")
+            x = context_vector(q.text, und, ctx, self.history.snapshot_for(str(ctx.get("user_id", "anonymous"))))
+        with self._lock:
+            rows = self.selector.report(x)
+        for row in rows:
+            row["ready"] = self._arm_status[row["arm"]]["ready"]
+        return rows
+
+    def arm_history(self) -> pd.DataFrame:
+        """One row per arm per resolved search: step, arm, selection_probability, expected_reward, reward."""
+        with self._lock:
+            return pd.DataFrame(self._arm_history, columns=["step", "arm", "selected", "selection_probability",
+                                                            "expected_reward", "reward"])
+
+    def memory_entries(self, query: str | None = None, limit: int = 500) -> pd.DataFrame:
+        """The query-to-entity memory's observed entries (optionally for one query), with titles."""
+        frame = self.memory.entries()
+        if query:
+            from ltrr.text import normalize_query
+            frame = frame[frame["query"] == normalize_query(query)]
+        frame = frame.head(max(0, int(limit))).copy()
+        frame.insert(2, "title", [self._title(e) for e in frame["entity_id"]])
+        return frame.reset_index(drop=True)
+
+    def memory_history(self, query: str, entity_id: str) -> pd.DataFrame:
+        """How one memory entry's impressions, clicks and observed score evolved, per search of that query."""
+        from ltrr.text import normalize_query
+        qn = normalize_query(query)
+        rows, imp, clk = [], 0, 0
+        with self._lock:
+            clicked = {s for s, e in self._clicked if e == entity_id}
+            for step, (sid, ev) in enumerate(self._searches.items(), start=1):
+                if ev["query_norm"] != qn:
+                    continue
+                if entity_id in ev["results"]:
+                    imp += 1
+                if sid in clicked:
+                    clk += 1
+                rows.append({"step": step, "impressions": imp, "clicks": clk,
+                             "observed": (clk + 1) / (imp + 2)})
+        return pd.DataFrame(rows, columns=["step", "impressions", "clicks", "observed"])
+
+    def explain(self, response_id: str, entity_id: str) -> dict:
+        """Why an entity ranked where it did: the arms that found it, its features, per-feature contributions."""
+        with self._lock:
+            pending = self._pending.get(response_id)
+            search = self._searches.get(response_id)
+        if search is None:
+            raise FeedbackError(f"unknown response id {str(response_id)[:64]!r}")
+        if pending is None:
+            pending = self._rebuild_pending(search)
+        for i, item in enumerate(pending.pool):
+            if item.entity_id == entity_id:
+                x = pending.X[i: i + 1]
+                contrib = self.ranker.contributions(x)[0]
+                return {
+                    "arms": {a: {"rank": item.arm_ranks[a], "score": item.arm_scores[a]} for a in item.arms},
+                    "features": {n: float(v) for n, v in zip(FEATURE_NAMES, x[0])},
+                    "contributions": {n: float(v) for n, v in zip(FEATURE_NAMES, contrib)},
+                    "bias": float(contrib[-1]) if len(contrib) > len(FEATURE_NAMES) else 0.0,
+                }
+        raise FeedbackError(f"entity {str(entity_id)[:64]!r} was not a candidate of response {response_id}")
+
+    def ranker_status(self) -> dict:
+        """Training status of the ranker."""
+        return self.ranker.status()
+
+    def train_ranker(self) -> dict:
+        """Train the ranker now (raises LtrrError when there are too few clicked sessions)."""
+        return self.ranker.train()
+
+    def feature_importances(self) -> dict[str, float]:
+        return self.ranker.feature_importances()
+
+    def log_events(self) -> list[dict]:
+        """The raw interaction log (intact events, in order)."""
+        return list(InteractionLog(self.state.log_path, read_only=True).events())
+
+    def log_frame(self, limit: int | None = None) -> pd.DataFrame:
+        """The log, one row per search with its clicks (newest last)."""
+        frame = log_frame(self.log_events())
+        return frame if limit is None else frame.tail(int(limit)).reset_index(drop=True)
+
+    def export(self, out_dir: str | Path, fmt: str = "parquet") -> Path:
+        """Write the log to ``out_dir/interactions.<fmt>`` (parquet, csv or jsonl)."""
+        return export_events(self.log_events(), out_dir, fmt)
+
+    def browse(self, entity_type: str | None = None, text: str = "", limit: int = 100) -> pd.DataFrame:
+        """Catalog entities filtered by type and a case-insensitive substring of the title."""
+        frame = self._entities.frame
+        mask = np.ones(len(frame), dtype=bool)
+        if entity_type:
+            mask &= (frame["entity_type"] == entity_type).to_numpy()
+        if text:
+            mask &= frame["title"].str.contains(str(text)[:200], case=False, regex=False).to_numpy()
+        cols = ["entity_id", "entity_type", "title", "subtitle", "genre", "popularity", "release_date"]
+        return frame.loc[mask, cols].head(max(0, int(limit))).reset_index(drop=True)
+
+    def catalog_counts(self) -> dict[str, int]:
+        return self.catalog.counts()
+
+    # ------------------------------------------------------------------ lifecycle
+    def reset(self) -> Path:
+        """Forget everything learned (the old log and models move to a snapshot, returned)."""
+        with self._lock:
+            self._log.close()
+            snap = self.state.clear()
+            self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
+            self.ranker.reset()
+            self.memory.clear()
+            self.history = UserHistory()
+            self.selector.reset()
+            self._reset_derived()
+        return snap
+
+    def snapshot(self, name: str) -> Path:
+        """Copy the learning state to snapshots/NAME (a plain name, never a path)."""
+        with self._lock:
+            return self.state.snapshot(safe_name(name))
+
+    def close(self) -> None:
+        """Release the state lock and files. Idempotent."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
+        if self._train_thread is not None:
+            self._train_thread.join(timeout=30)
+        self._log.close()
+        self.state.close()
+        if self._owns_catalog:
+            for thread in getattr(self, "_builders", []):
+                thread.join(timeout=0.1)
+            self.catalog.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _title(self, entity_id: str) -> str:
+        row = self._entities.row_of.get(entity_id)
+        return "" if row is None else str(self._entities.frame["title"].iat[row])
+
+
+def _shown(search: dict) -> set[str]:
+    shown = set(search["results"])
+    for pairs in (search.get("by_arm") or {}).values():
+        shown.update(e for e, _ in pairs)
+    return shown
+
+
+def _rewards(search: dict, entity_id: str | None) -> dict[str, float]:
+    """Per selected arm: 1.0 if it retrieved the clicked entity within its budget, else 0.0."""
+    lists = search.get("by_arm") or {}
+    out = {}
+    for sel in search["selection"]:
+        if not sel["selected"]:
+            continue
+        ids = [e for e, _ in lists.get(sel["arm"], [])[: sel["budget"]]]
+        out[sel["arm"]] = 1.0 if entity_id is not None and entity_id in ids else 0.0
+    return out
+
+
+def _clamp_int(value: object, low: int, high: int, default: int) -> int:
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return max(low, min(high, number))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

@@ -1,0 +1,143 @@
+"""The learning-state folder: its layout, its version and its single-writer lock.
+
+    state/
+      state.json          format version, created_at
+      .lock               held (flock) by the one process that writes
+      log/events.jsonl    the interaction log: the source of truth
+      ranker/             training examples and versioned LightGBM models
+      snapshots/NAME/     copies made by Engine.snapshot / reset
+
+Everything the bandit, the memory and the user histories hold is derived from
+the log on open, so the log is all that must survive a crash.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ltrr.errors import StateError
+
+STATE_FORMAT = 1
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def safe_name(name: str) -> str:
+    """Validate a user-supplied file or folder name: no separators, no '..', no absolute paths."""
+    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+        raise StateError(
+            f"invalid name {name!r}: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )
+    return name
+
+
+class StateDir:
+    """An opened state folder. Writable opens hold an exclusive lock until close()."""
+
+    def __init__(self, path: Path, read_only: bool) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._lock_fd: int | None = None
+
+    @classmethod
+    def open(cls, path: str | Path, read_only: bool = False) -> "StateDir":
+        """Open (creating if needed) a state folder; a second writer gets StateError."""
+        path = Path(path)
+        if read_only:
+            if not path.is_dir():
+                raise StateError(f"no state folder at {path}")
+            state = cls(path, True)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            state = cls(path, False)
+            state._acquire_lock()
+        state._check_version()
+        for sub in ("log", "ranker", "snapshots"):
+            if not read_only:
+                (path / sub).mkdir(exist_ok=True)
+        return state
+
+    def _acquire_lock(self) -> None:
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StateError(
+                f"state folder {self.path} is in use by another process; "
+                "open it with read_only=True to inspect it, or use another state folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def _check_version(self) -> None:
+        meta_path = self.path / "state.json"
+        if not meta_path.exists():
+            if self.read_only:
+                return
+            has_files = (self.path / "log" / "events.jsonl").exists()
+            if has_files:
+                raise StateError(
+                    f"{self.path} holds a log but no state.json: it is from an older ltrr or not a state folder"
+                )
+            self._write_meta({"format": STATE_FORMAT, "created_at": _now()})
+            return
+        try:
+            meta = json.loads(meta_path.read_text())
+            fmt = int(meta["format"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise StateError(f"{meta_path} is corrupt; move the folder aside or pass a new state folder") from None
+        if fmt != STATE_FORMAT:
+            raise StateError(
+                f"{self.path} was written by state format {fmt}; this ltrr reads format {STATE_FORMAT}. "
+                "Export its log with an older ltrr and replay it, or use a new state folder"
+            )
+
+    def _write_meta(self, meta: dict) -> None:
+        tmp = self.path / "state.json.tmp"
+        tmp.write_text(json.dumps(meta))
+        os.replace(tmp, self.path / "state.json")
+
+    @property
+    def log_path(self) -> Path:
+        return self.path / "log" / "events.jsonl"
+
+    @property
+    def ranker_dir(self) -> Path:
+        return self.path / "ranker"
+
+    def snapshot(self, name: str) -> Path:
+        """Copy log and ranker into snapshots/NAME (NAME validated, never a path)."""
+        dest = self.path / "snapshots" / safe_name(name)
+        if dest.exists():
+            raise StateError(f"snapshot {name!r} already exists")
+        dest.mkdir(parents=True)
+        for sub in ("log", "ranker"):
+            src = self.path / sub
+            if src.exists():
+                shutil.copytree(src, dest / sub)
+        shutil.copy2(self.path / "state.json", dest / "state.json")
+        return dest
+
+    def clear(self) -> Path:
+        """Move the current log and ranker into a snapshot and start empty; returns the snapshot."""
+        dest = self.snapshot("reset-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"))
+        for sub in ("log", "ranker"):
+            shutil.rmtree(self.path / sub, ignore_errors=True)
+            (self.path / sub).mkdir()
+        return dest
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
