@@ -278,13 +278,13 @@ class Engine:
         q = replace(q, understanding=understanding)
         t = lap("understanding", t)
         user_id = str(ctx.get("user_id", "anonymous"))
-        x = context_vector(q.text, understanding, ctx, self.history.snapshot_for(user_id))
+        x = context_vector(q.raw, understanding, ctx, self.history)
         available = [a for a in self.arm_names if self._arm_status[a]["ready"]]
         with self._lock:
             selection = self.selector.select(x, available)
         choices = [
-            ArmChoice(arm=a, selected=selection.selected[a], budget=selection.budgets[a],
-                      propensity=selection.propensities[a], expectation=selection.expectations[a],
+            ArmChoice(arm=a, selected=selection[a].selected, budget=selection[a].budget,
+                      propensity=selection[a].propensity, expectation=selection[a].expectation,
                       ready=a in available)
             for a in self.arm_names
         ]
@@ -326,7 +326,7 @@ class Engine:
             by_arm={a: [self._arm_result(a, c) for c in cands] for a, cands in by_arm_cands.items()},
             understanding=understanding,
             pool=[self._result(p, 0.0, r, None) for r, p in enumerate(pool, start=1)],
-            ranker=self.ranker.describe(),
+            ranker=self._ranker_label(),
             message=self._message(q, results, available),
         )
         event = {
@@ -510,7 +510,7 @@ class Engine:
         return {
             "arms": {a: dict(s) for a, s in self._arm_status.items()},
             "searches": len(self._searches), "feedbacks": self._n_feedbacks, "clicks": self._n_clicks,
-            "policy": self.policy, "ranker": self.ranker.describe(),
+            "policy": self.policy, "ranker": self._ranker_label(),
         }
 
     def arm_report(self, context: Mapping[str, Any] | None = None) -> list[dict]:
@@ -521,7 +521,7 @@ class Engine:
             text = str(ctx.get("query", ""))
             q = Query.make(text)
             und = self.understander.understand(q.raw) if q.text else Understanding(query="")
-            x = context_vector(q.text, und, ctx, self.history.snapshot_for(str(ctx.get("user_id", "anonymous"))))
+            x = context_vector(q.raw, und, ctx, self.history)
         with self._lock:
             rows = self.selector.report(x)
         for row in rows:
@@ -583,13 +583,24 @@ class Engine:
                 }
         raise FeedbackError(f"entity {str(entity_id)[:64]!r} was not a candidate of response {response_id}")
 
+    def _ranker_label(self) -> str:
+        return f"lightgbm v{self.ranker.version}" if self.ranker.is_trained else "heuristic"
+
     def ranker_status(self) -> dict:
-        """Training status of the ranker."""
-        return self.ranker.status()
+        """Training status: trained, version, sessions and examples held, last report, thresholds."""
+        return {
+            "trained": self.ranker.is_trained, "version": self.ranker.version, "label": self._ranker_label(),
+            "n_sessions": self.ranker.n_sessions, "n_examples": self.ranker.n_examples,
+            "min_sessions": self.ranker.min_sessions, "retrain_every": self.ranker.retrain_every,
+            "report": self.ranker.report or {},
+        }
 
     def train_ranker(self) -> dict:
-        """Train the ranker now (raises LtrrError when there are too few clicked sessions)."""
-        return self.ranker.train()
+        """Train the ranker now and return its report; LtrrError when it could not train."""
+        report = self.ranker.train()
+        if report.get("reason"):
+            raise LtrrError(f"ranker not trained: {report['reason']}")
+        return report
 
     def feature_importances(self) -> dict[str, float]:
         return self.ranker.feature_importances()

@@ -1,0 +1,12 @@
+"""The contextual bandit that picks arms and budgets per query.
+
+``context`` turns a query, its understanding and the request context into a
+feature vector; ``policy`` names and validates policies; ``selector`` makes
+the per-search decision over mabwiser and learns from click rewards.
+"""
+from ltrr.bandit.context import CONTEXT_FEATURES, UserHistory, context_vector
+from ltrr.bandit.policy import POLICY_NAMES, PolicySpec
+from ltrr.bandit.selector import ArmChoice, ArmSelector, Selection
+
+__all__ = ["CONTEXT_FEATURES", "POLICY_NAMES", "ArmChoice", "ArmSelector", "PolicySpec", "Selection",
+           "UserHistory", "context_vector"]

@@ -1,0 +1,218 @@
+"""Policy specs: immutable, validated descriptions of how arms are chosen.
+
+A spec is a value object written as a short string, so that the app, the CLI
+and the interaction log all name a policy the same way::
+
+    linucb                      LinUCB, default hyper-parameters
+    linucb:alpha=0.5            LinUCB with more exploitation
+    lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
+    thompson                    Beta-Bernoulli Thompson sampling (context-free)
+    epsilon:epsilon=0.2         epsilon-greedy (context-free)
+    all                         every available arm, every time
+    static:lexical,fuzzy        exactly these arms, every time
+
+``str(spec)`` gives back a canonical string that parses to an equal spec, so
+a logged policy can be rebuilt exactly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+LEARNING_POLICIES = ("linucb", "lints", "thompson", "epsilon")
+POLICY_NAMES = (*LEARNING_POLICIES, "all", "static")
+
+# Hyper-parameters each learning policy takes, with their defaults. alpha is
+# below mabwiser's 1.0: in the one-good-arm simulation of
+# tests/bandit/test_selector.py (8 arms, 40 features, rounds 200-300) LinUCB
+# still included 2.2 never-paying arms per search at alpha 1.0, 1.6 at 0.5 and
+# 1.1 at 0.25 (LinTS: 1.65 at 1.0, 1.05 at 0.3), while the contextual
+# simulation was equally accurate (92-95% right top arm) at all three.
+PARAM_DEFAULTS: dict[str, dict[str, float]] = {
+    "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
+    "lints": {"alpha": 0.3, "l2_lambda": 1.0},
+    "thompson": {},
+    "epsilon": {"epsilon": 0.1},
+}
+_EXAMPLES = "e.g. 'linucb', 'linucb:alpha=0.5', 'thompson', 'all' or 'static:lexical,fuzzy'"
+
+
+def _known_arms() -> tuple[str, ...]:
+    # Imported late: the registry is only needed to validate static arm names.
+    from ltrr.strategies.registry import arm_names
+
+    return tuple(arm_names())
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """One policy and its settings. Build with :meth:`parse` or directly.
+
+    ``params`` holds the hyper-parameters of learning policies (missing ones
+    take :data:`PARAM_DEFAULTS`); ``arms`` the arms of a ``static`` policy.
+    Invalid values raise ``ValueError`` naming what would be valid.
+    """
+
+    name: str
+    arms: tuple[str, ...] = ()
+    params: tuple[tuple[str, float], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.name not in POLICY_NAMES:
+            raise ValueError(f"unknown policy {self.name!r}; valid policies: {', '.join(POLICY_NAMES)} "
+                             f"({_EXAMPLES})")
+        object.__setattr__(self, "arms", tuple(self.arms))
+        object.__setattr__(self, "params", _complete_params(self.name, dict(self.params)))
+        if self.name == "static":
+            if not self.arms:
+                raise ValueError("'static' needs at least one arm, e.g. 'static:lexical,fuzzy'")
+            repeated = sorted({a for a in self.arms if self.arms.count(a) > 1})
+            if repeated:
+                raise ValueError(f"'static' names arm(s) more than once: {', '.join(repeated)}")
+        elif self.arms:
+            raise ValueError(f"only 'static' takes a list of arms, not {self.name!r}")
+
+    # -- construction -----------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, text: object, known_arms: Sequence[str] | None = None) -> "PolicySpec":
+        """Read ``name[:options]``; ``known_arms`` (default: the registry) validates static arms.
+
+        >>> PolicySpec.parse("linucb:alpha=0.25").alpha
+        0.25
+        >>> PolicySpec.parse("static:lexical,fuzzy").arms
+        ('lexical', 'fuzzy')
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"a policy must be a non-empty string; valid policies: "
+                             f"{', '.join(POLICY_NAMES)} ({_EXAMPLES})")
+        name, _, options = text.strip().partition(":")
+        name = name.strip().lower()
+        options = options.strip()
+        if name not in POLICY_NAMES:
+            raise ValueError(f"unknown policy {name!r}; valid policies: {', '.join(POLICY_NAMES)} "
+                             f"({_EXAMPLES})")
+        if name == "static":
+            arms = tuple(a.strip() for a in options.split(",") if a.strip())
+            valid = tuple(known_arms) if known_arms is not None else _known_arms()
+            unknown = [a for a in arms if a not in valid]
+            if unknown:
+                raise ValueError(f"unknown arm(s) in {text.strip()!r}: {', '.join(unknown)}; "
+                                 f"valid arms: {', '.join(valid)}")
+            return cls(name, arms=arms)
+        if name == "all":
+            if options:
+                raise ValueError(f"'all' takes no options, got {options!r}")
+            return cls(name)
+        return cls(name, params=tuple(_parse_params(name, options).items()))
+
+    # -- accessors --------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        """"learning" (the choice adapts to rewards), "all" or "static" (it never does)."""
+        return "learning" if self.name in LEARNING_POLICIES else self.name
+
+    @property
+    def is_learning(self) -> bool:
+        """True for policies that learn from rewards."""
+        return self.kind == "learning"
+
+    @property
+    def is_stochastic(self) -> bool:
+        """True when mabwiser's expectations are random draws (posterior samples, epsilon coins)."""
+        return self.name in ("lints", "thompson", "epsilon")
+
+    @property
+    def alpha(self) -> float | None:
+        """Exploration strength of LinUCB/LinTS; None for other policies."""
+        return dict(self.params).get("alpha")
+
+    @property
+    def l2_lambda(self) -> float | None:
+        """Ridge regularisation of LinUCB/LinTS; None for other policies."""
+        return dict(self.params).get("l2_lambda")
+
+    @property
+    def epsilon(self) -> float | None:
+        """Exploration rate of epsilon-greedy; None for other policies."""
+        return dict(self.params).get("epsilon")
+
+    def to_mabwiser(self):
+        """The matching ``mabwiser.mab.LearningPolicy`` value (learning policies only)."""
+        from mabwiser.mab import LearningPolicy
+
+        if self.name == "linucb":
+            return LearningPolicy.LinUCB(alpha=self.alpha, l2_lambda=self.l2_lambda)
+        if self.name == "lints":
+            return LearningPolicy.LinTS(alpha=self.alpha, l2_lambda=self.l2_lambda)
+        if self.name == "thompson":
+            return LearningPolicy.ThompsonSampling()
+        if self.name == "epsilon":
+            return LearningPolicy.EpsilonGreedy(epsilon=self.epsilon)
+        raise ValueError(f"{self.name!r} is not a learning policy; only {', '.join(LEARNING_POLICIES)} "
+                         f"map to mabwiser")
+
+    def to_dict(self) -> dict:
+        """JSON-ready form for logs and reports."""
+        return {"name": self.name, "kind": self.kind, "arms": list(self.arms), "params": dict(self.params),
+                "spec": str(self)}
+
+    def __str__(self) -> str:
+        if self.name == "static":
+            return "static:" + ",".join(self.arms)
+        if not self.params:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={v!r}" for k, v in self.params)
+
+
+def _parse_params(name: str, options: str) -> dict[str, float]:
+    """``"alpha=0.5,l2_lambda=2"`` -> ``{"alpha": 0.5, "l2_lambda": 2.0}``, validated for `name`."""
+    params: dict[str, float] = {}
+    for item in (p.strip() for p in options.split(",")):
+        if not item:
+            continue
+        key, eq, value = item.partition("=")
+        key = key.strip().lower()
+        if not eq:
+            raise ValueError(f"policy option {item!r} must look like name=value ({_valid_params(name)})")
+        if key in params:
+            raise ValueError(f"policy option {key!r} is given twice")
+        try:
+            params[key] = float(value)
+        except ValueError:
+            raise ValueError(f"policy option {key}={value.strip()!r} is not a number") from None
+    return params
+
+
+def _valid_params(name: str) -> str:
+    keys = list(PARAM_DEFAULTS.get(name, {}))
+    return f"{name!r} takes " + (", ".join(keys) if keys else "no options")
+
+
+def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, float], ...]:
+    """Check `given` hyper-parameters for `name`, fill defaults, return them in a fixed order."""
+    defaults = PARAM_DEFAULTS.get(name, {})
+    unknown = [k for k in given if k not in defaults]
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} for policy {name!r}; "
+                         f"{_valid_params(name)}")
+    out: dict[str, float] = {}
+    for key, default in defaults.items():
+        value = given.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{name} option {key} must be a finite number, got {value!r}")
+        out[key] = float(value)
+    alpha, l2, eps = out.get("alpha"), out.get("l2_lambda"), out.get("epsilon")
+    # LinTS samples from N(beta, alpha^2 A^-1): alpha 0 would be a degenerate covariance.
+    if name == "lints" and alpha is not None and alpha <= 0:
+        raise ValueError(f"lints option alpha must be greater than 0, got {alpha!r}")
+    if name == "linucb" and alpha is not None and alpha < 0:
+        raise ValueError(f"linucb option alpha must be 0 or more, got {alpha!r}")
+    # A = l2_lambda * I must be invertible before the first observation.
+    if l2 is not None and l2 <= 0:
+        raise ValueError(f"{name} option l2_lambda must be greater than 0, got {l2!r}")
+    if eps is not None and not 0.0 <= eps <= 1.0:
+        raise ValueError(f"epsilon option epsilon must be between 0 and 1, got {eps!r}")
+    return tuple(out.items())

@@ -1,0 +1,422 @@
+"""The arm selector: which arms run for a query, and how many candidates each brings.
+
+A thin layer over one ``mabwiser.mab.MAB`` whose arms are the strategy names.
+Per search, for context ``x``:
+
+1. **Expectations.** mabwiser's ``predict_expectations`` gives each arm's
+   expected reward ``u_a`` (LinUCB: the upper confidence bound). For the
+   stochastic policies (LinTS, Thompson, epsilon-greedy) each call is a random
+   draw, so the selector takes ``n_samples`` draws and averages.
+2. **Inclusion probabilities.** Per draw, ``p_a = floor + (1 - floor) *
+   (u_a / max u) ** gamma`` over the available arms, with negative ``u``
+   counted as 0 and ``p = 1`` for every arm when no arm expects anything.
+   The best arm of a draw gets ``p = 1``. Probabilities are averaged over the
+   draws and divided by their maximum, so the best arm on average is always
+   pulled. Worked example (floor 0.1, gamma 2): ``u = (0.8, 0.4, 0.0)`` gives
+   ``p = (1.0, 0.325, 0.1)``.
+3. **Draws.** Each available arm is included independently with probability
+   ``p_a``, drawn from the selector's own seeded ``np.random.Generator``. The
+   logged ``propensity`` is exactly the ``p_a`` used, so logs support
+   off-policy evaluation.
+4. **Budgets.** Included arms get ``min_budget`` each, and the rest of
+   ``total_budget`` in proportion to their expectations (largest remainders
+   first, ties to the earlier arm), so budgets always add up to
+   ``total_budget``.
+
+``all`` includes every available arm and ``static:...`` exactly its named
+arms (those available), both with propensity 1 and an even split of
+``total_budget`` (budgets differ by at most one; the earlier arms get the
+remainder). Their choice never depends on rewards.
+
+Cold start: mabwiser cannot predict before a first fit, so until the first
+``update`` every arm has the neutral prior expectation 0.5 (the mean of a
+Beta(1, 1)) and inclusion probability 1: a new bandit behaves like ``all``.
+
+State is event-sourced: ``fit(xs, rewards)`` over the logged events gives the
+same state as the same ``update`` calls made live (LinUCB/LinTS up to
+floating-point rounding, since the batch sums in a different order; Thompson
+and epsilon-greedy exactly). Random draws that feed probabilities (the
+posterior samples in step 1) are seeded from ``(seed, number of events, x)``,
+so propensities and expectations are a pure function of the state and ``x``:
+the same after a replay, and the same in ``report(x)`` as in ``select(x)``.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ltrr.bandit.policy import PolicySpec
+from ltrr.progress import ProgressFn, silent
+
+PRIOR_EXPECTATION = 0.5
+# report() without a context averages over this many of the latest updates' contexts.
+RECENT_CONTEXTS = 200
+_TINY = 1e-12
+
+
+@dataclass(frozen=True)
+class ArmChoice:
+    """What the selector decided for one arm."""
+
+    arm: str
+    selected: bool
+    budget: int          # candidates to ask the arm for; 0 when not selected
+    propensity: float    # probability the arm was included, given the state and x
+    # The policy's expected reward for the arm at x: LinUCB's upper confidence bound, the
+    # mean of the draws for stochastic policies, the observed mean reward for all/static.
+    expectation: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The selector's decision for one search: one :class:`ArmChoice` per arm, in arm order."""
+
+    policy: str
+    choices: tuple[ArmChoice, ...]
+
+    def __getitem__(self, arm: str) -> ArmChoice:
+        for choice in self.choices:
+            if choice.arm == arm:
+                return choice
+        raise KeyError(f"unknown arm {arm!r}; arms: {', '.join(c.arm for c in self.choices)}")
+
+    @property
+    def selected_arms(self) -> tuple[str, ...]:
+        """The included arms, in arm order."""
+        return tuple(c.arm for c in self.choices if c.selected)
+
+    @property
+    def arm_to_budget(self) -> dict[str, int]:
+        """Budget per included arm."""
+        return {c.arm: c.budget for c in self.choices if c.selected}
+
+    @property
+    def arm_to_propensity(self) -> dict[str, float]:
+        """Inclusion probability per arm (0 for unavailable arms)."""
+        return {c.arm: c.propensity for c in self.choices}
+
+    @property
+    def arm_to_expectation(self) -> dict[str, float]:
+        """Expected reward per arm."""
+        return {c.arm: c.expectation for c in self.choices}
+
+    def to_dict(self) -> dict:
+        """JSON-ready form for the interaction log."""
+        return {
+            "policy": self.policy,
+            "arms": {c.arm: {"selected": c.selected, "budget": c.budget, "propensity": c.propensity,
+                             "expectation": c.expectation} for c in self.choices},
+        }
+
+
+class ArmSelector:
+    """Chooses arms and per-arm budgets with a :class:`PolicySpec`, learning from rewards.
+
+    Thread-safe; deterministic for a given ``seed`` and sequence of calls.
+    """
+
+    def __init__(self, spec: PolicySpec, arms: Sequence[str], seed: int = 0, total_budget: int = 60,
+                 min_budget: int = 5, floor: float = 0.1, gamma: float = 2.0, n_samples: int = 32) -> None:
+        if not isinstance(spec, PolicySpec):
+            raise ValueError(f"spec must be a PolicySpec (see PolicySpec.parse), got {type(spec).__name__}")
+        arms = tuple(arms)
+        if not arms or not all(isinstance(a, str) and a for a in arms):
+            raise ValueError("arms must be a non-empty sequence of arm names")
+        if len(set(arms)) != len(arms):
+            raise ValueError(f"arms must be distinct, got {', '.join(arms)}")
+        missing = [a for a in spec.arms if a not in arms]
+        if missing:
+            raise ValueError(f"policy {spec} names arm(s) the selector does not have: {', '.join(missing)}; "
+                             f"arms: {', '.join(arms)}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        if not (isinstance(min_budget, int) and min_budget >= 1):
+            raise ValueError(f"min_budget must be an integer >= 1, got {min_budget!r}")
+        if not (isinstance(total_budget, int) and total_budget >= min_budget * len(arms)):
+            raise ValueError(f"total_budget must be an integer >= min_budget x arms = "
+                             f"{min_budget} x {len(arms)} = {min_budget * len(arms)}, got {total_budget!r}")
+        if not 0.0 <= floor <= 1.0:
+            raise ValueError(f"floor must be between 0 and 1, got {floor!r}")
+        if not gamma > 0:
+            raise ValueError(f"gamma must be greater than 0, got {gamma!r}")
+        if not (isinstance(n_samples, int) and n_samples >= 1):
+            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+        self.spec = spec
+        self.arms = arms
+        self.seed = seed
+        self.total_budget = total_budget
+        self.min_budget = min_budget
+        self.floor = float(floor)
+        self.gamma = float(gamma)
+        self.n_samples = n_samples if spec.is_stochastic else 1
+        self._arm_index = {a: i for i, a in enumerate(arms)}
+        # The arms `all`/`static` always take (when available).
+        self._fixed_mask = np.array([spec.kind == "all" or a in spec.arms for a in arms], dtype=bool)
+        self._lock = threading.RLock()
+        self.reset()
+
+    # -- state ------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything learned and restart the random stream from the seed."""
+        with self._lock:
+            self._mab = None
+            if self.spec.is_learning:
+                from mabwiser.mab import MAB
+
+                self._mab = MAB(list(self.arms), self.spec.to_mabwiser(), seed=self.seed)
+            self._is_fitted = False
+            self._n_features: int | None = None
+            self._n_events = 0
+            self._pulls = np.zeros(len(self.arms), dtype=np.int64)
+            self._rewards = np.zeros(len(self.arms), dtype=np.float64)
+            self._recent: deque[np.ndarray] = deque(maxlen=RECENT_CONTEXTS)
+            self._rng = np.random.default_rng(self.seed)
+
+    @property
+    def is_fitted(self) -> bool:
+        """True once a learning policy has seen at least one reward."""
+        return self._is_fitted
+
+    @property
+    def n_events(self) -> int:
+        """Number of (non-empty) reward events learned from."""
+        return self._n_events
+
+    # -- deciding ---------------------------------------------------------------------
+
+    def select(self, x: np.ndarray, available: Sequence[str] | None = None) -> Selection:
+        """Pick arms and budgets for context `x`; `available` (default: all) excludes arms not ready."""
+        with self._lock:
+            x = self._check_x(x, self._n_features)
+            mask = self._available_mask(available)
+            if not self.spec.is_learning:
+                chosen = mask & self._fixed_mask
+                budgets = self._split(chosen, np.ones(len(self.arms)))
+                expectations = self._mean_rewards()
+                return self._selection(chosen, budgets, chosen.astype(np.float64), expectations)
+            expectations, propensities = self._estimate(x[None, :], mask)
+            expectations, propensities = expectations[0], propensities[0]
+            # Always draw one number per arm so the stream does not depend on availability.
+            draws = self._rng.random(len(self.arms))
+            chosen = mask & (draws < propensities)
+            budgets = self._split(chosen, np.clip(expectations, 0.0, None))
+            return self._selection(chosen, budgets, propensities, expectations)
+
+    # -- learning ---------------------------------------------------------------------
+
+    def update(self, x: np.ndarray, rewards: Mapping[str, float]) -> None:
+        """Learn from one search: `rewards` maps each selected arm to its reward in [0, 1]."""
+        with self._lock:
+            x = self._check_x(x, self._n_features)
+            event = self._check_rewards(rewards)
+            if not event:
+                return
+            self._learn([x], [event])
+
+    def fit(self, xs: Iterable[np.ndarray], rewards: Iterable[Mapping[str, float]],
+            progress: ProgressFn = silent) -> None:
+        """Reset, then learn from logged events in order: ``update(xs[i], rewards[i])`` for each i.
+
+        Everything is validated before the state changes, and learnt in one
+        batch, so replaying thousands of events takes milliseconds.
+        """
+        xs, rewards = list(xs), list(rewards)
+        if len(xs) != len(rewards):
+            raise ValueError(f"fit needs one reward mapping per context, got {len(xs)} contexts "
+                             f"and {len(rewards)} reward mappings")
+        with self._lock:
+            checked_xs: list[np.ndarray] = []
+            events: list[list[tuple[int, float]]] = []
+            width = None
+            for i, (x, r) in enumerate(zip(xs, rewards)):
+                if i % 1000 == 0:
+                    progress(i, len(xs), "replaying bandit events")
+                try:
+                    x = self._check_x(x, width)
+                    event = self._check_rewards(r)
+                except ValueError as exc:
+                    raise ValueError(f"event {i}: {exc}") from None
+                if event:
+                    width = len(x)
+                    checked_xs.append(x)
+                    events.append(event)
+            self.reset()
+            if events:
+                self._n_features = width
+                self._learn(checked_xs, events)
+            progress(len(xs), len(xs), "replaying bandit events")
+
+    def _learn(self, xs: list[np.ndarray], events: list[list[tuple[int, float]]]) -> None:
+        """Feed events (lists of (arm index, reward)) to mabwiser and the counters."""
+        rows = [(i, arm, r) for i, event in enumerate(events) for arm, r in event]
+        decisions = [self.arms[arm] for _, arm, _ in rows]
+        values = np.array([r for _, _, r in rows], dtype=np.float64)
+        if self._mab is not None:
+            if self.spec.name == "thompson":
+                values = (values >= 0.5).astype(np.float64)   # Beta-Bernoulli needs 0/1 rewards
+            if self._mab.is_contextual:
+                contexts = np.stack(xs)[[i for i, _, _ in rows]]
+                self._mab.partial_fit(decisions, values, contexts)
+            else:
+                self._mab.partial_fit(decisions, values)
+            self._is_fitted = True
+        if self._n_features is None:
+            self._n_features = len(xs[0])
+        for _, arm, r in rows:
+            self._pulls[arm] += 1
+            self._rewards[arm] += r
+        self._n_events += len(events)
+        self._recent.extend(xs)
+
+    # -- reporting --------------------------------------------------------------------
+
+    def report(self, x: np.ndarray | None = None) -> list[dict]:
+        """Per arm: pulls, rewards, mean reward, expected reward and selection probability.
+
+        At `x` when given (the same numbers ``select(x)`` uses), else averaged
+        over the contexts of the latest updates, with one draw per context for
+        the stochastic policies (the prior before any update). Does not change
+        the selector's state.
+        """
+        with self._lock:
+            if x is not None:
+                contexts = self._check_x(x, self._n_features)[None, :]
+            elif self._recent:
+                contexts = np.stack(self._recent)
+            else:
+                contexts = None
+            mask = np.ones(len(self.arms), dtype=bool)
+            if not self.spec.is_learning:
+                probability = self._fixed_mask.astype(np.float64)
+                expected = self._mean_rewards()
+            elif contexts is None:
+                expected = np.full(len(self.arms), PRIOR_EXPECTATION)
+                probability = np.ones(len(self.arms))
+            else:
+                # Averaging over many contexts already averages over the draws: one each is enough.
+                e, p = self._estimate(contexts, mask, n_samples=1 if len(contexts) > 1 else None)
+                expected, probability = e.mean(axis=0), p.mean(axis=0)
+            means = self._mean_rewards()
+            return [
+                {"arm": arm, "pulls": int(self._pulls[i]), "rewards": float(self._rewards[i]),
+                 "mean_reward": float(means[i]), "expected_reward": float(expected[i]),
+                 "selection_probability": float(probability[i])}
+                for i, arm in enumerate(self.arms)
+            ]
+
+    # -- internals --------------------------------------------------------------------
+
+    def _estimate(self, contexts: np.ndarray, mask: np.ndarray,
+                  n_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Expectations and inclusion probabilities, shape (contexts, arms) each."""
+        n, k, n_arms = len(contexts), n_samples or self.n_samples, len(self.arms)
+        if not self._is_fitted:
+            return np.full((n, n_arms), PRIOR_EXPECTATION), np.tile(mask.astype(np.float64), (n, 1))
+        rows = np.repeat(contexts, k, axis=0) if k > 1 else contexts
+        if self.spec.is_stochastic:
+            self._reseed_mab(contexts)
+        raw = self._mab.predict_expectations(rows)
+        if isinstance(raw, dict):
+            raw = [raw]
+        u = np.array([[row[a] for a in self.arms] for row in raw], dtype=np.float64).reshape(n, k, n_arms)
+        u = np.nan_to_num(u, nan=0.0, posinf=1e6, neginf=-1e6)
+        p = self._inclusion(u, mask).mean(axis=1)
+        top = p.max(axis=1, keepdims=True)
+        p = np.divide(p, top, out=np.zeros_like(p), where=top > 0)
+        return u.mean(axis=1), p
+
+    def _inclusion(self, u: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """p = floor + (1 - floor) * (u / max u) ** gamma over the available arms (last axis)."""
+        v = np.where(mask, np.clip(u, 0.0, None), 0.0)
+        top = v.max(axis=-1, keepdims=True)
+        ratio = np.divide(v, top, out=np.ones_like(v), where=top > _TINY)
+        p = self.floor + (1.0 - self.floor) * ratio ** self.gamma
+        return np.where(mask, p, 0.0)
+
+    def _reseed_mab(self, contexts: np.ndarray) -> None:
+        """Seed mabwiser's sampling from (seed, events learned, contexts): see the module docstring."""
+        digest = hashlib.blake2b(digest_size=8)
+        digest.update(np.array([self.seed, self._n_events], dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(contexts, dtype=np.float64).tobytes())
+        # mabwiser (2.7) has no public way to reseed. MAB._rng is the _NumpyRNG its policy
+        # samples from (.rng is the numpy Generator); linear policies hand it to one model per
+        # arm, but deep-copy each model (rng included) when fitting it, so point them back.
+        shared = self._mab._rng
+        shared.rng = np.random.default_rng(int.from_bytes(digest.digest(), "big"))
+        for model in getattr(self._mab._imp, "arm_to_model", {}).values():
+            model.rng = shared
+
+    def _split(self, chosen: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """min_budget per chosen arm plus the rest of total_budget in proportion to weights."""
+        budgets = np.zeros(len(self.arms), dtype=np.int64)
+        idx = np.flatnonzero(chosen)
+        if idx.size == 0:
+            return budgets
+        rest = self.total_budget - self.min_budget * idx.size
+        w = np.clip(weights[idx], 0.0, None)
+        w = w / w.sum() if w.sum() > _TINY else np.full(idx.size, 1.0 / idx.size)
+        quota = rest * w
+        whole = np.floor(quota).astype(np.int64)
+        # Largest remainders first; np.lexsort's last key is primary, index breaks ties.
+        order = np.lexsort((np.arange(idx.size), -(quota - whole)))
+        whole[order[: rest - int(whole.sum())]] += 1
+        budgets[idx] = self.min_budget + whole
+        return budgets
+
+    def _selection(self, chosen: np.ndarray, budgets: np.ndarray, propensities: np.ndarray,
+                   expectations: np.ndarray) -> Selection:
+        return Selection(str(self.spec), tuple(
+            ArmChoice(arm, bool(chosen[i]), int(budgets[i]), float(propensities[i]), float(expectations[i]))
+            for i, arm in enumerate(self.arms)))
+
+    def _mean_rewards(self) -> np.ndarray:
+        return np.divide(self._rewards, self._pulls, out=np.zeros(len(self.arms)), where=self._pulls > 0)
+
+    def _available_mask(self, available: Sequence[str] | None) -> np.ndarray:
+        if available is None:
+            return np.ones(len(self.arms), dtype=bool)
+        if isinstance(available, str):
+            raise ValueError("available must be a sequence of arm names, not one string")
+        unknown = [a for a in available if a not in self._arm_index]
+        if unknown:
+            raise ValueError(f"unknown arm(s) in available: {', '.join(map(str, unknown))}; "
+                             f"arms: {', '.join(self.arms)}")
+        mask = np.zeros(len(self.arms), dtype=bool)
+        mask[[self._arm_index[a] for a in available]] = True
+        return mask
+
+    @staticmethod
+    def _check_x(x: object, width: int | None) -> np.ndarray:
+        """A 1-D finite float64 copy of `x`, `width` long when that is known."""
+        try:
+            arr = np.array(x, dtype=np.float64) if np.ndim(x) == 1 else None
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.size == 0:
+            raise ValueError("a context must be a non-empty 1-D sequence of numbers "
+                             "(see ltrr.bandit.context.context_vector)")
+        if not np.isfinite(arr).all():
+            raise ValueError("a context must hold finite numbers only (no NaN or infinity)")
+        if width is not None and arr.size != width:
+            raise ValueError(f"context has {arr.size} features but the selector learned from {width}")
+        return arr
+
+    def _check_rewards(self, rewards: object) -> list[tuple[int, float]]:
+        """[(arm index, reward)] in arm order, validated."""
+        if not isinstance(rewards, Mapping):
+            raise ValueError(f"rewards must map arm names to numbers, got {type(rewards).__name__}")
+        out = []
+        for arm, value in rewards.items():
+            if arm not in self._arm_index:
+                raise ValueError(f"reward for unknown arm {arm!r}; arms: {', '.join(self.arms)}")
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"reward for arm {arm!r} must be a number in [0, 1], got {value!r}")
+            out.append((self._arm_index[arm], float(value)))
+        return sorted(out)

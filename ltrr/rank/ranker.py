@@ -1,0 +1,568 @@
+"""The learned ranker: click examples in, LightGBM LambdaMART out, heuristic until then.
+
+State folder layout (everything here may come from a user, so nothing is
+unpickled and every file is validated on load):
+
+    examples.bin       append-only log of (search_id, features, labels) records
+    model-0001.txt ... LightGBM text models, one per adopted training (last 3 kept)
+    ranker.json        version, feature names, model file + sha256, last training report
+
+``examples.bin`` is a header followed by records; each record is
+``<payload length, crc32>`` then a payload of ``<id length, rows, columns>``,
+the search id and the zlib-compressed float32 features and labels. A crash
+mid-append leaves a short or mis-checksummed last record; loading keeps every
+intact record before it and cuts the file back to them.
+
+Thread safety: ``score`` / ``contributions`` read the current booster through
+one attribute; ``train`` fits a new booster without any lock and swaps it in
+under ``_lock`` (the engine trains in a background thread while searches go on).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import struct
+import threading
+import time
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping
+
+import lightgbm as lgb
+import numpy as np
+
+from ltrr.rank.features import FEATURE_NAMES
+from ltrr.rank.heuristic import check_features, heuristic_contributions, heuristic_scores, heuristic_weights
+
+log = logging.getLogger(__name__)
+
+EXAMPLES_FILE = "examples.bin"
+META_FILE = "ranker.json"
+MODEL_RE = re.compile(r"^model-(\d{4,9})\.txt$")
+KEEP_MODELS = 3
+MAX_ROWS_PER_SEARCH = 10_000
+MAX_LABEL = 30            # LightGBM lambdarank's default label_gain has 31 levels
+NDCG_K = 10
+
+_MAGIC = b"LTRREX01"
+_HEAD = struct.Struct("<II")          # payload length, crc32(payload)
+_REC = struct.Struct("<HII")          # search id bytes, rows, columns
+_MAX_PAYLOAD = 64 << 20
+
+
+def ndcg_at_k(labels: np.ndarray, scores: np.ndarray, k: int = NDCG_K) -> float:
+    """NDCG@k of one search, gain 2^label - 1; NaN when no row is relevant.
+
+    Ties in ``scores`` are broken pessimistically (less relevant first), so a
+    constant scorer earns no credit from the order rows happened to arrive in.
+    """
+    labels = np.asarray(labels, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    ideal = np.sort(labels)[::-1][:k]
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    idcg = float(((2.0 ** ideal - 1.0) * discount[: len(ideal)]).sum())
+    if idcg <= 0:
+        return float("nan")
+    order = np.lexsort((labels, -scores))[:k]
+    dcg = float(((2.0 ** labels[order] - 1.0) * discount[: len(order)]).sum())
+    return dcg / idcg
+
+
+def mean_ndcg(sessions: list[tuple[np.ndarray, np.ndarray]], scorer, k: int = NDCG_K) -> float:
+    """Mean NDCG@k of ``scorer(X)`` over (X, labels) sessions that have a relevant row."""
+    values = [ndcg_at_k(y, scorer(X), k) for X, y in sessions]
+    values = [v for v in values if not np.isnan(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def stack_sessions(sessions: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of every session back to back, integer labels and LightGBM group sizes, aligned.
+
+    Rows of one search stay contiguous and ``group[i]`` is the row count of the
+    i-th session, which is exactly how LightGBM's ranking objectives read groups.
+    """
+    if not sessions:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    X = np.vstack([x for x, _ in sessions]).astype(np.float32)
+    y = np.concatenate([np.clip(np.rint(lab), 0, MAX_LABEL) for _, lab in sessions]).astype(np.int32)
+    group = np.array([len(lab) for _, lab in sessions], dtype=np.int32)
+    return X, y, group
+
+
+class Ranker:
+    """Scores pooled candidates; learns from clicked searches once there are enough.
+
+    ``min_sessions``: searches with at least one click needed before the first
+    training. ``retrain_every``: new examples between trainings. ``seed`` pins
+    the hold-out split and LightGBM. ``holdout``: share of sessions held out to
+    compare the model with the heuristic (NDCG@10 on clicks). The model is
+    adopted unless it is clearly worse, by more than ``adopt_tolerance``: the
+    held-out clicks were collected under the current ranking, and position
+    bias tilts such a comparison toward it, so "not worse" would reject good
+    models. An adopted model is refitted on every session before it is saved.
+    ``max_sessions``: most recent searches kept in memory for training.
+    """
+
+    def __init__(self, state_dir: str | Path, min_sessions: int = 30, retrain_every: int = 50, seed: int = 0,
+                 holdout: float = 0.2, adopt_tolerance: float = 0.05, max_sessions: int = 20_000) -> None:
+        if min_sessions < 2:
+            raise ValueError("min_sessions must be at least 2 (one to train on, one to hold out)")
+        if retrain_every < 1:
+            raise ValueError("retrain_every must be at least 1")
+        if not 0.0 < holdout < 1.0:
+            raise ValueError("holdout must be a fraction strictly between 0 and 1")
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.min_sessions = int(min_sessions)
+        self.retrain_every = int(retrain_every)
+        self.seed = int(seed)
+        self.holdout = float(holdout)
+        self.adopt_tolerance = float(adopt_tolerance)
+        self.max_sessions = int(max_sessions)
+        self._lock = threading.RLock()
+        self._train_lock = threading.Lock()
+        self._generation = 0                  # bumped by reset(); a training started before it is discarded
+        self._sessions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._n_records = 0
+        self._n_positive = 0                  # sessions with a positive label, kept by _remember
+        self._examples_at_train = 0
+        self._booster: lgb.Booster | None = None
+        self._version = 0
+        self._report: dict | None = None
+        self._load()
+
+    # -- public state -----------------------------------------------------------------
+    @property
+    def is_trained(self) -> bool:
+        """True when a LightGBM model (not the heuristic) scores candidates."""
+        return self._booster is not None
+
+    @property
+    def version(self) -> int:
+        """The model version in use (model-0003.txt -> 3); 0 while the heuristic ranks."""
+        return self._version
+
+    @property
+    def report(self) -> dict | None:
+        """The last training's report (also when its model was not adopted), or None."""
+        return dict(self._report) if self._report else None
+
+    @property
+    def n_examples(self) -> int:
+        """Example records added so far (a search clicked twice counts twice)."""
+        return self._n_records
+
+    @property
+    def n_sessions(self) -> int:
+        """Distinct searches held with at least one positive label (what training can use)."""
+        return self._n_positive
+
+    # -- examples -----------------------------------------------------------------------
+    def add_example(self, search_id: str, X: np.ndarray, labels: np.ndarray) -> None:
+        """Record one shown search: its candidates' features and labels (1 clicked, 0 not; graded allowed).
+
+        LambdaMART reads labels as integer relevance grades, so they are rounded
+        (0..30) when training. Appended (and fsynced) to ``examples.bin``. A second call with the same
+        ``search_id`` and the same rows merges labels by maximum (a second click
+        on the same results page); with different rows it replaces the first.
+        """
+        sid, X, y = _check_example(search_id, X, labels)
+        record = _encode_record(sid, X, y)
+        with self._lock:
+            path = self.state_dir / EXAMPLES_FILE
+            if not path.exists():
+                _write_header(path)
+            with open(path, "ab") as fh:
+                fh.write(record)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._remember(sid, X, y)
+            self._n_records += 1
+
+    def should_retrain(self) -> bool:
+        """True once ``min_sessions`` clicked searches exist and, after a first training,
+        every ``retrain_every`` new examples."""
+        with self._lock:
+            if self.n_sessions < self.min_sessions:
+                return False
+            if self._report is None:
+                return True
+            return self._n_records - self._examples_at_train >= self.retrain_every
+
+    # -- scoring ------------------------------------------------------------------------
+    def score(self, X: np.ndarray, arm_weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Higher is better, shape (n,): the model's scores if trained, else the heuristic's.
+
+        ``arm_weights`` (the bandit's expected reward per arm) only affects the heuristic.
+        """
+        X = check_features(X)
+        booster = self._booster
+        if booster is None or len(X) == 0:
+            return heuristic_scores(X, arm_weights)
+        return np.asarray(booster.predict(X, num_threads=1), dtype=np.float64)
+
+    def contributions(self, X: np.ndarray, arm_weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Why each row scored what it did: shape (n, n_features + 1), last column the bias.
+
+        Rows sum to ``score(X)``: SHAP values (``pred_contrib``) for the model,
+        coefficient x value for the heuristic.
+        """
+        X = check_features(X)
+        booster = self._booster
+        if booster is None or len(X) == 0:
+            return heuristic_contributions(X, arm_weights)
+        return np.asarray(booster.predict(X, pred_contrib=True, num_threads=1), dtype=np.float64)
+
+    def feature_importances(self) -> dict[str, float]:
+        """Total gain per feature for the model; the heuristic's |coefficients| while untrained."""
+        booster = self._booster
+        if booster is None:
+            return dict(zip(FEATURE_NAMES, np.abs(heuristic_weights()).tolist()))
+        gains = booster.feature_importance(importance_type="gain")
+        return {name: float(g) for name, g in zip(FEATURE_NAMES, gains)}
+
+    # -- training -----------------------------------------------------------------------
+    def train(self) -> dict:
+        """Fit LambdaMART on the clicked searches held, compare with the heuristic, adopt unless clearly worse.
+
+        Returns the report: n_sessions, n_train, n_holdout, n_rows, ndcg_model,
+        ndcg_heuristic (held-out NDCG@10 on clicks; the heuristic with equal arm
+        weights), adopted, version, trained_at, seconds, and ``reason`` when
+        nothing was trained. Safe to call from a background thread.
+        """
+        with self._train_lock:
+            with self._lock:
+                generation = self._generation
+                n_records = self._n_records
+                sessions = [(X, y) for X, y in self._sessions.values() if _is_positive(y)]
+            if len(sessions) < self.min_sessions:
+                return self._not_trained(len(sessions), f"{len(sessions)} clicked searches; "
+                                                        f"training needs {self.min_sessions}")
+            started = time.perf_counter()
+            rng = np.random.default_rng(self.seed)
+            order = rng.permutation(len(sessions))
+            n_hold = min(len(sessions) - 1, max(1, int(round(len(sessions) * self.holdout))))
+            held = [sessions[i] for i in order[:n_hold]]
+            fit_on = [sessions[i] for i in order[n_hold:]]
+            candidate = self._fit(fit_on)
+            ndcg_model = mean_ndcg(held, lambda X: candidate.predict(X, num_threads=1))
+            ndcg_heuristic = mean_ndcg(held, heuristic_scores)
+            adopted = bool(ndcg_model >= ndcg_heuristic - self.adopt_tolerance)
+            final = self._fit(sessions) if adopted else None
+            report = {
+                "n_sessions": len(sessions), "n_train": len(fit_on), "n_holdout": len(held),
+                "n_rows": int(sum(len(y) for _, y in sessions)),
+                "ndcg_model": round(ndcg_model, 6), "ndcg_heuristic": round(ndcg_heuristic, 6),
+                "adopted": adopted, "trained_at": _now(),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+            with self._lock:
+                if generation != self._generation:        # reset() ran meanwhile: this model is void
+                    return self._not_trained(0, "reset during training")
+                if final is not None:
+                    self._version = self._next_version()
+                    model_file = f"model-{self._version:04d}.txt"
+                    _atomic_write(self.state_dir / model_file, final.model_to_string().encode())
+                    self._booster = final
+                    self._prune_models()
+                report["version"] = self._version
+                self._report = report
+                self._examples_at_train = n_records
+                self._save_meta()
+            return dict(report)
+
+    def _fit(self, sessions: list[tuple[np.ndarray, np.ndarray]]) -> lgb.Booster:
+        X, y, group = stack_sessions(sessions)
+        model = lgb.LGBMRanker(
+            objective="lambdarank", n_estimators=100, num_leaves=15, min_child_samples=5, learning_rate=0.1,
+            random_state=self.seed, n_jobs=1, deterministic=True, force_col_wise=True, verbose=-1,
+        )
+        model.fit(X, y, group=group, feature_name=list(FEATURE_NAMES))
+        return model.booster_
+
+    def _not_trained(self, n_sessions: int, reason: str) -> dict:
+        return {"n_sessions": n_sessions, "ndcg_model": None, "ndcg_heuristic": None, "adopted": False,
+                "version": self._version, "trained_at": None, "reason": reason}
+
+    # -- reset --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every example and model (files included); the heuristic ranks again."""
+        with self._lock:
+            self._generation += 1
+            for path in self.state_dir.iterdir():
+                if path.name in (EXAMPLES_FILE, META_FILE) or MODEL_RE.match(path.name) or path.name.endswith(".tmp"):
+                    path.unlink(missing_ok=True)
+            self._sessions.clear()
+            self._n_positive = 0
+            self._n_records = 0
+            self._examples_at_train = 0
+            self._booster = None
+            self._version = 0
+            self._report = None
+
+    # -- persistence --------------------------------------------------------------------
+    def _remember(self, sid: str, X: np.ndarray, y: np.ndarray) -> None:
+        old = self._sessions.pop(sid, None)
+        if old is not None:
+            self._n_positive -= _is_positive(old[1])
+            if old[0].shape == X.shape:
+                y = np.maximum(old[1], y)
+        self._sessions[sid] = (X, y)
+        self._n_positive += _is_positive(y)
+        while len(self._sessions) > self.max_sessions:      # oldest first: dicts keep insertion order
+            _, (_, dropped) = self._pop_oldest()
+            self._n_positive -= _is_positive(dropped)
+
+    def _pop_oldest(self) -> tuple[str, tuple[np.ndarray, np.ndarray]]:
+        sid = next(iter(self._sessions))
+        return sid, self._sessions.pop(sid)
+
+    def _load(self) -> None:
+        for sid, X, y in _read_examples(self.state_dir / EXAMPLES_FILE):
+            self._remember(sid, X, y)
+            self._n_records += 1
+        meta = _read_meta(self.state_dir / META_FILE)
+        self._examples_at_train = min(meta.get("examples_at_train", 0), self._n_records)
+        self._report = meta.get("report")
+        model_file = meta.get("model_file")
+        if model_file:
+            booster = self._load_model(model_file, meta)
+            if booster is not None:
+                self._booster, self._version = booster, meta["version"]
+            else:
+                self._report = None
+
+    def _load_model(self, model_file: str, meta: dict) -> lgb.Booster | None:
+        """The saved booster, or None (with a warning) when it is stale, missing or corrupt."""
+        path = self.state_dir / model_file
+        if meta.get("feature_names") != FEATURE_NAMES:
+            log.warning("ignoring ranker model %s: it was trained on other features; using the heuristic", path)
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            log.warning("ignoring ranker model %s: %s; using the heuristic", path, exc)
+            return None
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            log.warning("ignoring ranker model %s: its checksum does not match ranker.json; using the heuristic", path)
+            return None
+        try:
+            # A file LightGBM cannot parse also makes its C++ core print one "[Fatal]" line to stderr.
+            booster = lgb.Booster(model_str=data.decode())
+        except (lgb.basic.LightGBMError, UnicodeDecodeError, ValueError) as exc:
+            log.warning("ignoring ranker model %s: LightGBM cannot read it (%s); using the heuristic", path, exc)
+            return None
+        if booster.feature_name() != FEATURE_NAMES:
+            log.warning("ignoring ranker model %s: its feature names differ; using the heuristic", path)
+            return None
+        return booster
+
+    def _save_meta(self) -> None:
+        meta: dict = {"format": 1, "version": self._version, "feature_names": list(FEATURE_NAMES),
+                      "examples_at_train": self._examples_at_train, "report": self._report,
+                      "model_file": None, "sha256": None,
+                      "params": {"min_sessions": self.min_sessions, "retrain_every": self.retrain_every,
+                                 "seed": self.seed}}
+        if self._version:
+            model_file = f"model-{self._version:04d}.txt"
+            meta["model_file"] = model_file
+            meta["sha256"] = hashlib.sha256((self.state_dir / model_file).read_bytes()).hexdigest()
+        _atomic_write(self.state_dir / META_FILE, json.dumps(meta, indent=1).encode())
+
+    def _next_version(self) -> int:
+        numbers = [int(m.group(1)) for p in self.state_dir.iterdir() if (m := MODEL_RE.match(p.name))]
+        return max([self._version, *numbers]) + 1
+
+    def _prune_models(self) -> None:
+        for path in self.state_dir.iterdir():
+            m = MODEL_RE.match(path.name)
+            if m and int(m.group(1)) <= self._version - KEEP_MODELS:
+                path.unlink(missing_ok=True)
+
+
+# -- the example log -------------------------------------------------------------------
+def _is_positive(labels: np.ndarray) -> bool:
+    """A search training can use: at least one row was clicked."""
+    return bool(labels.max(initial=0) > 0)
+
+
+def _check_example(search_id: str, X: np.ndarray, labels: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+    if not isinstance(search_id, str) or not search_id or len(search_id.encode()) > 0xFFFF:
+        raise ValueError("search_id must be a non-empty string of at most 65535 bytes")
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(labels, dtype=np.float32)
+    if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES) or not 1 <= X.shape[0] <= MAX_ROWS_PER_SEARCH:
+        raise ValueError(f"features must have shape (n, {len(FEATURE_NAMES)}) with 1 <= n <= "
+                         f"{MAX_ROWS_PER_SEARCH}; got {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"labels must have shape ({X.shape[0]},) to match the features; got {y.shape}")
+    if not np.all(np.isfinite(y)) or (y < 0).any() or (y > MAX_LABEL).any():
+        raise ValueError(f"labels must be finite numbers between 0 and {MAX_LABEL}")
+    return search_id, np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0), y
+
+
+def _encode_record(sid: str, X: np.ndarray, y: np.ndarray) -> bytes:
+    sid_bytes = sid.encode()
+    body = zlib.compress(np.ascontiguousarray(X, "<f4").tobytes() + np.ascontiguousarray(y, "<f4").tobytes(), 1)
+    payload = _REC.pack(len(sid_bytes), X.shape[0], X.shape[1]) + sid_bytes + body
+    return _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def _write_header(path: Path, names: list[str] = FEATURE_NAMES) -> None:
+    names_json = json.dumps(list(names)).encode()
+    with open(path, "wb") as fh:
+        fh.write(_MAGIC + _HEAD.pack(len(names_json), zlib.crc32(names_json)) + names_json)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _read_examples(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Every intact record; a damaged tail is cut off, a file written for other features is
+    rewritten with its columns mapped by name (new features 0), an unreadable one is moved aside."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    names, offset = _parse_header(data)
+    if names is None:
+        aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+        log.warning("%s has no valid header; moving it to %s and starting with no examples", path, aside.name)
+        try:
+            os.replace(path, aside)
+        except OSError as exc:
+            log.warning("could not move %s aside: %s", path, exc)
+        return []
+    records: list[tuple[str, np.ndarray, np.ndarray]] = []
+    while offset < len(data):
+        parsed = _parse_record(data, offset, len(names))
+        if parsed is None:
+            log.warning("%s: damaged record at byte %d; keeping the %d intact records before it",
+                        path, offset, len(records))
+            _truncate(path, offset)
+            break
+        sid, X, y, offset = parsed
+        records.append((sid, X, y))
+    if names != FEATURE_NAMES:
+        records = [(sid, _remap(X, names), y) for sid, X, y in records]
+        log.warning("%s was written for other features; its %d records were mapped by feature name",
+                    path, len(records))
+        try:
+            tmp = path.with_name(path.name + ".tmp")
+            _write_header(tmp)
+            with open(tmp, "ab") as fh:
+                fh.write(b"".join(_encode_record(sid, X, y) for sid, X, y in records))
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("could not rewrite %s for the current features: %s", path, exc)
+    return records
+
+
+def _truncate(path: Path, offset: int) -> None:
+    """Cut a damaged tail so that the next append follows the last intact record."""
+    try:
+        with open(path, "r+b") as fh:
+            fh.truncate(offset)
+    except OSError as exc:
+        log.warning("could not cut the damaged tail of %s: %s", path, exc)
+
+
+def _parse_header(data: bytes) -> tuple[list[str] | None, int]:
+    start = len(_MAGIC) + _HEAD.size
+    if len(data) < start or data[: len(_MAGIC)] != _MAGIC:
+        return None, 0
+    size, crc = _HEAD.unpack_from(data, len(_MAGIC))
+    raw = data[start: start + size]
+    if len(raw) != size or zlib.crc32(raw) != crc:
+        return None, 0
+    try:
+        names = json.loads(raw)
+    except ValueError:
+        return None, 0
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        return None, 0
+    return names, start + size
+
+
+def _parse_record(data: bytes, offset: int, n_cols: int):
+    """(search_id, X, labels, next offset), or None when the record is short or damaged."""
+    if offset + _HEAD.size > len(data):
+        return None
+    size, crc = _HEAD.unpack_from(data, offset)
+    start = offset + _HEAD.size
+    payload = data[start: start + size]
+    if size > _MAX_PAYLOAD or len(payload) != size or zlib.crc32(payload) != crc or size < _REC.size:
+        return None
+    sid_len, n_rows, cols = _REC.unpack_from(payload)
+    if cols != n_cols or not 1 <= n_rows <= MAX_ROWS_PER_SEARCH:
+        return None
+    expected = 4 * n_rows * (cols + 1)
+    try:
+        sid = payload[_REC.size: _REC.size + sid_len].decode()
+        # max_length bounds the output: a crafted record cannot decompress into gigabytes.
+        inflater = zlib.decompressobj()
+        body = inflater.decompress(payload[_REC.size + sid_len:], expected)
+    except (UnicodeDecodeError, zlib.error):
+        return None
+    if len(body) != expected or inflater.unconsumed_tail or not sid:
+        return None
+    values = np.frombuffer(body, dtype="<f4")
+    X = values[: n_rows * cols].reshape(n_rows, cols).astype(np.float32)
+    y = values[n_rows * cols:].astype(np.float32)
+    if not np.all(np.isfinite(X)) or not np.all(np.isfinite(y)) or (y < 0).any():
+        return None
+    return sid, X, y, start + size
+
+
+def _remap(X: np.ndarray, names: list[str]) -> np.ndarray:
+    """Columns of X (named ``names``) placed in FEATURE_NAMES order; unknown ones dropped, new ones 0."""
+    out = np.zeros((X.shape[0], len(FEATURE_NAMES)), dtype=np.float32)
+    index = {n: i for i, n in enumerate(names)}
+    for j, name in enumerate(FEATURE_NAMES):
+        if name in index:
+            out[:, j] = X[:, index[name]]
+    return out
+
+
+def _read_meta(path: Path) -> dict:
+    """ranker.json validated field by field; anything unusable is dropped with a warning."""
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring %s: %s; using the heuristic", path, exc)
+        return {}
+    if not isinstance(raw, dict):
+        log.warning("ignoring %s: not a JSON object; using the heuristic", path)
+        return {}
+    meta: dict = {}
+    if isinstance(raw.get("examples_at_train"), int) and raw["examples_at_train"] >= 0:
+        meta["examples_at_train"] = raw["examples_at_train"]
+    if isinstance(raw.get("report"), dict):
+        meta["report"] = raw["report"]
+    model_file, version = raw.get("model_file"), raw.get("version")
+    if model_file is not None:
+        match = MODEL_RE.match(model_file) if isinstance(model_file, str) else None
+        if not match or not isinstance(version, int) or int(match.group(1)) != version:
+            log.warning("ignoring %s: model_file %r is not a model of this folder", path, model_file)
+        else:
+            meta.update(model_file=model_file, version=version, sha256=raw.get("sha256"),
+                        feature_names=raw.get("feature_names"))
+    return meta
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,441 @@
+"""ArmSelector: learning in settings whose right answer is known, fixed policies, exact
+propensities, budgets, availability, replay equivalence, determinism and invalid input."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from ltrr.bandit.context import CONTEXT_FEATURES, context_vector
+from ltrr.bandit.policy import LEARNING_POLICIES, PolicySpec
+from ltrr.bandit.selector import PRIOR_EXPECTATION, ArmSelector
+from ltrr.understanding import Interpretation, Understanding
+
+ARMS = ("lexical", "fuzzy", "structured", "semantic", "memory", "popular", "fresh", "related")
+D = len(CONTEXT_FEATURES)
+
+
+def selector(policy: str = "linucb", seed: int = 0, **kwargs) -> ArmSelector:
+    return ArmSelector(PolicySpec.parse(policy), ARMS, seed=seed, **kwargs)
+
+
+def random_context(rng: np.random.Generator) -> np.ndarray:
+    """Sparse features in [0, 1] with the bias term on, like real context vectors."""
+    x = (rng.random(D) < 0.3) * rng.random(D)
+    x[0] = 1.0
+    return x
+
+
+def play(sel: ArmSelector, rounds: int, good_arm, seed: int = 1, contexts=None):
+    """Simulate searches: the clicked item is retrieved only by good_arm(x). Returns per-round
+    (selection, good arm) for the rounds played."""
+    rng = np.random.default_rng(seed)
+    history = []
+    for t in range(rounds):
+        x = contexts(rng) if contexts else random_context(rng)
+        good = good_arm(x)
+        s = sel.select(x)
+        sel.update(x, {a: float(a == good) for a in s.selected_arms})
+        history.append((s, good))
+    return history
+
+
+def is_top(s, arm: str) -> bool:
+    """The arm was included and got the largest budget (no other arm got as much)."""
+    budgets = s.arm_to_budget
+    return arm in budgets and all(b < budgets[arm] for a, b in budgets.items() if a != arm)
+
+
+# -- learning ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("policy", LEARNING_POLICIES)
+def test_learns_the_arm_that_always_holds_the_clicked_item(policy):
+    last = play(selector(policy), 300, lambda x: "structured")[-100:]
+    assert sum(s["structured"].selected for s, _ in last) >= 90
+    assert sum(is_top(s, "structured") for s, _ in last) >= 90
+    # ...and it stopped spending most of the budget on the arms that never pay.
+    wasted = np.mean([sum(b for a, b in s.arm_to_budget.items() if a != "structured") for s, _ in last])
+    assert wasted < 0.5 * 60
+
+
+def test_linucb_learns_which_arm_pays_from_a_context_feature():
+    track = CONTEXT_FEATURES.index("type_track")
+    last = play(selector("linucb"), 300, lambda x: "structured" if x[track] > 0 else "lexical")[-100:]
+    assert sum(is_top(s, good) for s, good in last) >= 80
+
+
+def test_linucb_learns_from_real_context_vectors():
+    # Artist-intent queries are answered by the structured arm, free-text ones by fuzzy.
+    artist = Understanding(query="adele", type_scores={"artist": 0.9},
+                           interpretations=(Interpretation(0.9, entity_type="artist", artist_ids=("artist:1",)),))
+    free = Understanding(query="helo from the other side")
+    contexts = [
+        context_vector("adele", artist, {"user_id": "u1", "hour": 9}),
+        context_vector("adele", artist, {"user_id": "u2", "weekday": 6}),
+        context_vector("helo from the other side", free, {"user_id": "u1", "hour": 22}),
+        context_vector("helo from the other side", free, {"user_id": "u3"}),
+    ]
+    any_idx = CONTEXT_FEATURES.index("intent_any")
+    last = play(selector("linucb"), 200, lambda x: "fuzzy" if x[any_idx] else "structured",
+                contexts=lambda rng: contexts[rng.integers(len(contexts))])[-100:]
+    assert sum(is_top(s, good) for s, good in last) >= 90
+
+
+@pytest.mark.parametrize("policy", ["all", "static:lexical,semantic"])
+def test_fixed_policies_never_change_their_choice(policy):
+    sel = selector(policy)
+    probes = [random_context(np.random.default_rng(i)) for i in range(20)]
+    before = [sel.select(x) for x in probes]
+    # Only lexical ever pays: a learning policy would soon mostly drop the others.
+    play(sel, 300, lambda x: "lexical")
+    after = [sel.select(x) for x in probes]
+    for b, a in zip(before, after):
+        assert [(c.arm, c.selected, c.budget, c.propensity) for c in b.choices] == \
+            [(c.arm, c.selected, c.budget, c.propensity) for c in a.choices]
+    # They still keep score of what the arms earned.
+    report = {r["arm"]: r for r in sel.report()}
+    assert report["lexical"]["rewards"] == report["lexical"]["pulls"] == 300
+    assert report["semantic"]["pulls"] == 300 and report["semantic"]["rewards"] == 0
+
+
+def test_all_takes_every_available_arm_with_an_even_budget():
+    s = selector("all").select(random_context(np.random.default_rng(0)))
+    assert s.selected_arms == ARMS
+    assert s.arm_to_budget == {"lexical": 8, "fuzzy": 8, "structured": 8, "semantic": 8,
+                               "memory": 7, "popular": 7, "fresh": 7, "related": 7}
+    assert set(s.arm_to_propensity.values()) == {1.0}
+    s = selector("all").select(np.ones(D), available=["fuzzy", "memory"])
+    assert s.arm_to_budget == {"fuzzy": 30, "memory": 30}
+
+
+def test_static_takes_exactly_its_arms():
+    s = selector("static:semantic,lexical").select(np.ones(D))
+    assert s.selected_arms == ("lexical", "semantic")
+    assert s.arm_to_budget == {"lexical": 30, "semantic": 30}
+    assert s.arm_to_propensity == {a: float(a in ("lexical", "semantic")) for a in ARMS}
+    # With its only available arm missing it takes nothing rather than someone else's.
+    s = selector("static:semantic").select(np.ones(D), available=["lexical", "fuzzy"])
+    assert s.selected_arms == () and s.arm_to_propensity["semantic"] == 0.0
+
+
+# -- cold start, availability, budgets ---------------------------------------------------
+
+@pytest.mark.parametrize("policy", LEARNING_POLICIES)
+def test_before_any_reward_every_arm_is_pulled_with_the_prior(policy):
+    sel = selector(policy)
+    s = sel.select(random_context(np.random.default_rng(0)))
+    assert s.selected_arms == ARMS
+    assert all(c.propensity == 1.0 and c.expectation == PRIOR_EXPECTATION for c in s.choices)
+    assert sorted(s.arm_to_budget.values()) == [7, 7, 7, 7, 8, 8, 8, 8]
+    assert not sel.is_fitted
+
+
+@pytest.mark.parametrize("policy", [*LEARNING_POLICIES, "all", "static:lexical,fuzzy,semantic"])
+def test_unavailable_arms_are_never_selected(policy):
+    sel = selector(policy)
+    play(sel, 30, lambda x: "semantic")
+    available = ["lexical", "fuzzy", "popular"]
+    for i in range(50):
+        s = sel.select(random_context(np.random.default_rng(i)), available=available)
+        for c in s.choices:
+            if c.arm not in available:
+                assert (c.selected, c.budget, c.propensity) == (False, 0, 0.0)
+        if sel.spec.is_learning:
+            assert max(s.arm_to_propensity.values()) == 1.0     # best available arm is always pulled
+            assert s.selected_arms
+
+
+def test_nothing_available_selects_nothing():
+    sel = selector("linucb")
+    play(sel, 5, lambda x: "lexical")
+    s = sel.select(np.ones(D), available=[])
+    assert s.selected_arms == () and set(s.arm_to_propensity.values()) == {0.0}
+
+
+@pytest.mark.parametrize("policy", LEARNING_POLICIES)
+def test_budgets_add_up_and_respect_the_floor(policy):
+    sel = selector(policy, total_budget=50, min_budget=4)
+    for s, _ in play(sel, 120, lambda x: "memory"):
+        budgets = s.arm_to_budget
+        assert sum(budgets.values()) == 50
+        assert min(budgets.values()) >= 4
+        assert all(c.budget == 0 for c in s.choices if not c.selected)
+        assert all(0.0 <= c.propensity <= 1.0 for c in s.choices)
+        assert max(s.arm_to_propensity.values()) == 1.0
+
+
+def test_worked_example_from_the_module_docstring():
+    # epsilon=0 makes epsilon-greedy's expectations the plain mean rewards: 0.8, 0.4, 0.0.
+    sel = ArmSelector(PolicySpec.parse("epsilon:epsilon=0"), ["a", "b", "c"], total_budget=30, min_budget=5,
+                      floor=0.1, gamma=2.0)
+    x = np.ones(3)
+    for i in range(5):
+        sel.update(x, {"a": float(i < 4), "b": float(i < 2), "c": 0.0})
+    s = sel.select(x)
+    assert s.arm_to_expectation == pytest.approx({"a": 0.8, "b": 0.4, "c": 0.0})
+    assert s.arm_to_propensity == pytest.approx({"a": 1.0, "b": 0.325, "c": 0.1})
+    # All three included: 5 each plus the other 15 split 2:1:0.
+    sel = ArmSelector(PolicySpec.parse("epsilon:epsilon=0"), ["a", "b", "c"], total_budget=30, min_budget=5,
+                      floor=1.0)
+    for i in range(5):
+        sel.update(x, {"a": float(i < 4), "b": float(i < 2), "c": 0.0})
+    assert sel.select(x).arm_to_budget == {"a": 15, "b": 10, "c": 5}
+
+
+# -- propensities ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("policy", ["linucb", "thompson", "lints"])
+def test_propensity_is_the_empirical_inclusion_frequency(policy):
+    sel = selector(policy)
+    play(sel, 40, lambda x: "structured")
+    x = random_context(np.random.default_rng(99))
+    n = 2000
+    draws = [sel.select(x) for _ in range(n)]
+    propensity = draws[0].arm_to_propensity
+    assert all(d.arm_to_propensity == propensity for d in draws)     # a function of state and x
+    assert 0.0 < min(propensity.values()) and max(propensity.values()) == 1.0
+    for arm in ARMS:
+        freq = np.mean([d[arm].selected for d in draws])
+        p = propensity[arm]
+        assert abs(freq - p) <= 4 * np.sqrt(p * (1 - p) / n) + 1e-9, arm
+
+
+def test_report_at_x_matches_select_at_x():
+    sel = selector("lints")
+    play(sel, 40, lambda x: "fuzzy")
+    x = random_context(np.random.default_rng(5))
+    report = {r["arm"]: r for r in sel.report(x)}
+    s = sel.select(x)
+    for c in s.choices:
+        assert report[c.arm]["selection_probability"] == c.propensity
+        assert report[c.arm]["expected_reward"] == c.expectation
+
+
+# -- replay ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("policy", LEARNING_POLICIES)
+def test_replaying_the_logged_events_rebuilds_the_same_state(policy):
+    # Record exactly what the engine would log: the contexts and rewards of each update.
+    xs, rewards = [], []
+    live = selector(policy, seed=7)
+    rng = np.random.default_rng(3)
+    for t in range(150):
+        x = random_context(rng)
+        s = live.select(x)
+        r = {a: float(a == ("memory" if x[3] > 0 else "lexical")) for a in s.selected_arms}
+        live.update(x, r)
+        xs.append(x.tolist())          # through JSON-friendly lists, as in the log
+        rewards.append(r)
+        if t % 10 == 0:
+            live.update(x, {})          # an empty resolution changes nothing
+    replayed = selector(policy, seed=7)
+    replayed.fit([np.array(x) for x in json.loads(json.dumps(xs))], json.loads(json.dumps(rewards)))
+    assert replayed.n_events == live.n_events == 150
+    for i in range(10):
+        x = random_context(np.random.default_rng(1000 + i))
+        a, b = live.select(x), replayed.select(x)
+        np.testing.assert_allclose([c.expectation for c in a.choices], [c.expectation for c in b.choices],
+                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose([c.propensity for c in a.choices], [c.propensity for c in b.choices],
+                                   rtol=1e-9, atol=1e-12)
+    ra, rb = live.report(), replayed.report()
+    assert [(r["pulls"], r["rewards"]) for r in ra] == [(r["pulls"], r["rewards"]) for r in rb]
+    np.testing.assert_allclose([r["expected_reward"] for r in ra], [r["expected_reward"] for r in rb],
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_replay_is_fast():
+    rng = np.random.default_rng(0)
+    xs = [random_context(rng) for _ in range(3000)]
+    rewards = [{a: float(rng.random() < 0.3) for a in rng.choice(ARMS, 3, replace=False)} for _ in xs]
+    sel = selector("linucb")
+    start = time.perf_counter()
+    sel.fit(xs, rewards)
+    elapsed = time.perf_counter() - start
+    assert sel.n_events == 3000
+    assert elapsed < 3000 * 0.5e-3          # the brief's bound for a partial_fit loop
+    assert sum(r["pulls"] for r in sel.report()) == 9000
+
+
+def test_fit_validates_everything_before_changing_the_state():
+    sel = selector("linucb")
+    play(sel, 20, lambda x: "fuzzy")
+    before = sel.report()
+    xs = [np.ones(D)] * 5
+    rewards = [{"fuzzy": 1.0}] * 3 + [{"fuzzy": 2.0}] + [{"fuzzy": 1.0}]
+    with pytest.raises(ValueError, match="event 3: reward for arm 'fuzzy' must be a number in \\[0, 1\\]"):
+        sel.fit(xs, rewards)
+    assert sel.report() == before
+    with pytest.raises(ValueError, match="one reward mapping per context"):
+        sel.fit(xs, rewards[:2])
+    with pytest.raises(ValueError, match="event 1: context has 3 features but the selector learned from"):
+        sel.fit([np.ones(D), np.ones(3)], [{"fuzzy": 1.0}, {"fuzzy": 0.0}])
+
+
+def test_fit_reports_progress():
+    calls = []
+    selector("thompson").fit([np.ones(D)] * 2500, [{"lexical": 1.0}] * 2500,
+                             progress=lambda done, total, message: calls.append((done, total)))
+    assert calls[0] == (0, 2500) and calls[-1] == (2500, 2500)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+# -- determinism, reset, report, threads --------------------------------------------------
+
+@pytest.mark.parametrize("policy", LEARNING_POLICIES)
+def test_same_seed_same_decisions(policy):
+    a = [s.to_dict() for s, _ in play(selector(policy, seed=3), 60, lambda x: "popular")]
+    b = [s.to_dict() for s, _ in play(selector(policy, seed=3), 60, lambda x: "popular")]
+    c = [s.to_dict() for s, _ in play(selector(policy, seed=4), 60, lambda x: "popular")]
+    assert a == b
+    assert a != c
+
+
+def test_reset_forgets_everything():
+    sel = selector("linucb", seed=2)
+    play(sel, 50, lambda x: "fresh")
+    sel.reset()
+    assert not sel.is_fitted and sel.n_events == 0
+    assert all(r["pulls"] == 0 for r in sel.report())
+    fresh = selector("linucb", seed=2)
+    x = np.ones(D)
+    assert sel.select(x) == fresh.select(x)
+
+
+def test_report_counts_and_does_not_disturb_the_selector():
+    a, b = selector("lints", seed=1), selector("lints", seed=1)
+    x = np.ones(D)
+    a.update(x, {"lexical": 1.0, "fuzzy": 0.0})
+    a.update(x, {"lexical": 0.0})
+    b.update(x, {"lexical": 1.0, "fuzzy": 0.0})
+    b.update(x, {"lexical": 0.0})
+    report = {r["arm"]: r for r in a.report()}
+    assert (report["lexical"]["pulls"], report["lexical"]["rewards"], report["lexical"]["mean_reward"]) == (2, 1.0, 0.5)
+    assert (report["fuzzy"]["pulls"], report["semantic"]["pulls"]) == (1, 0)
+    a.report(x)
+    assert [a.select(x) for _ in range(5)] == [b.select(x) for _ in range(5)]
+
+
+def test_report_before_any_data_is_the_prior():
+    report = selector("linucb").report()
+    assert [(r["expected_reward"], r["selection_probability"], r["pulls"]) for r in report] == \
+        [(PRIOR_EXPECTATION, 1.0, 0)] * len(ARMS)
+
+
+def test_concurrent_select_and_update_are_safe():
+    sel = selector("linucb")
+    errors = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(40):
+                x = random_context(rng)
+                s = sel.select(x)
+                sel.update(x, {a: 1.0 for a in s.selected_arms[:2]})
+        except Exception as exc:   # pragma: no cover - only on failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sel.n_events == 160
+
+
+def test_empty_rewards_are_a_no_op():
+    sel = selector("linucb")
+    sel.update(np.ones(D), {})
+    assert not sel.is_fitted and sel.n_events == 0
+
+
+def test_select_is_fast():
+    sel = selector("linucb")
+    play(sel, 30, lambda x: "lexical")
+    x = random_context(np.random.default_rng(0))
+    sel.select(x)
+    start = time.perf_counter()
+    for _ in range(200):
+        sel.select(x)
+    per_call = (time.perf_counter() - start) / 200
+    assert per_call < 2e-3      # ~0.15 ms measured; generous for a busy CI machine
+
+
+def test_selection_to_dict_is_json_ready():
+    s = selector("thompson").select(np.ones(D))
+    data = json.loads(json.dumps(s.to_dict()))
+    assert data["policy"] == "thompson"
+    assert set(data["arms"]) == set(ARMS)
+    assert data["arms"]["lexical"] == {"selected": True, "budget": 8, "propensity": 1.0, "expectation": 0.5}
+    with pytest.raises(KeyError, match="unknown arm 'nope'"):
+        s["nope"]
+
+
+# -- every invalid input, together ---------------------------------------------------------
+
+@pytest.mark.parametrize("rewards, message", [
+    ({"bogus": 1.0}, "reward for unknown arm 'bogus'"),
+    ({"lexical": 2.0}, "must be a number in \\[0, 1\\], got 2.0"),
+    ({"lexical": -0.1}, "must be a number in \\[0, 1\\]"),
+    ({"lexical": float("nan")}, "must be a number in \\[0, 1\\]"),
+    ({"lexical": "1"}, "must be a number in \\[0, 1\\], got '1'"),
+    ({"lexical": True}, "must be a number in \\[0, 1\\], got True"),
+    (["lexical"], "rewards must map arm names to numbers"),
+])
+def test_invalid_rewards(rewards, message):
+    sel = selector("linucb")
+    with pytest.raises(ValueError, match=message):
+        sel.update(np.ones(D), rewards)
+    assert sel.n_events == 0
+
+
+@pytest.mark.parametrize("x, message", [
+    ([], "non-empty 1-D sequence"),
+    (np.ones((2, D)), "non-empty 1-D sequence"),
+    (["a"] * D, "non-empty 1-D sequence"),
+    (None, "non-empty 1-D sequence"),
+    (np.r_[np.ones(D - 1), np.nan], "finite numbers only"),
+    (np.r_[np.ones(D - 1), np.inf], "finite numbers only"),
+    (np.ones(D + 1), f"context has {D + 1} features but the selector learned from {D}"),
+])
+def test_invalid_contexts(x, message):
+    sel = selector("linucb")
+    sel.update(np.ones(D), {"lexical": 1.0})
+    with pytest.raises(ValueError, match=message):
+        sel.select(x)
+    with pytest.raises(ValueError, match=message):
+        sel.update(x, {"lexical": 1.0})
+
+
+@pytest.mark.parametrize("available, message", [
+    (["lexical", "bogus"], "unknown arm\\(s\\) in available: bogus"),
+    ("lexical", "not one string"),
+])
+def test_invalid_available(available, message):
+    with pytest.raises(ValueError, match=message):
+        selector("linucb").select(np.ones(D), available=available)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"arms": ()}, "non-empty sequence of arm names"),
+    ({"arms": ("lexical", "lexical")}, "arms must be distinct"),
+    ({"arms": ("lexical", 3)}, "non-empty sequence of arm names"),
+    ({"spec": "linucb"}, "spec must be a PolicySpec"),
+    ({"spec": PolicySpec.parse("static:semantic"), "arms": ("lexical", "fuzzy")},
+     "names arm\\(s\\) the selector does not have: semantic"),
+    ({"seed": "7"}, "seed must be an integer"),
+    ({"total_budget": 30}, "total_budget must be an integer >= min_budget x arms = 5 x 8 = 40, got 30"),
+    ({"min_budget": 0}, "min_budget must be an integer >= 1"),
+    ({"floor": 1.5}, "floor must be between 0 and 1"),
+    ({"gamma": 0}, "gamma must be greater than 0"),
+    ({"n_samples": 0}, "n_samples must be an integer >= 1"),
+])
+def test_invalid_constructor_arguments(kwargs, message):
+    args = {"spec": PolicySpec.parse("linucb"), "arms": ARMS, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        ArmSelector(**args)
