@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -32,7 +32,7 @@ from ltrr.bandit.selector import ArmSelector
 from ltrr.catalog.store import Catalog
 from ltrr.errors import FeedbackError, LtrrError
 from ltrr.log import InteractionLog, export_events, log_frame
-from ltrr.memory import QueryMemory
+from ltrr.memory import QueryMemory, posterior
 from ltrr.pool import PooledCandidate, pool_candidates
 from ltrr.progress import ProgressFn, silent
 from ltrr.rank.features import FEATURE_NAMES, FeatureBuilder
@@ -402,7 +402,8 @@ class Engine:
             self._apply_feedback(event)
             n_examples = self._ranker_example(search, entity_id, action, event["duplicate"])
             self._maybe_train()
-            memory = self.memory.entry(search["query_norm"], entity_id) if entity_id else {}
+            entry = self.memory.entry(search["query_norm"], entity_id) if entity_id else None
+            memory = asdict(entry) if entry is not None else {}
         return FeedbackResult(
             search_id=response_id, entity_id=entity_id, action=action, position=event["position"],
             rewards=event["rewards"], bandit_updated=event["bandit_update"], duplicate=event["duplicate"],
@@ -495,6 +496,38 @@ class Engine:
         elif event["action"] == "skip":
             self._resolved.add(search["id"])
 
+    def replay(self, events: Iterable[dict], progress: ProgressFn = silent) -> dict:
+        """Rebuild this (empty) state from an exported log: searches and feedback are
+        re-applied in order, rewards recomputed from each search's arm lists, and
+        the ranker's examples recomputed from the catalog. Returns counts."""
+        events = list(events)
+        with self._lock:
+            if self._searches:
+                raise LtrrError("replay needs an empty state folder; this one already holds searches")
+            n_search = n_feedback = n_skipped = 0
+            for i, event in enumerate(events):
+                if event.get("kind") == "search" and event.get("id") and event["id"] not in self._searches:
+                    self._log.append(event)
+                    self._apply_search(event)
+                    n_search += 1
+                elif event.get("kind") == "feedback" and event.get("search_id") in self._searches:
+                    search = self._searches[event["search_id"]]
+                    action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
+                    fb = self._feedback_event(search, event.get("entity_id"), action)
+                    fb["ts"] = event.get("ts", fb["ts"])
+                    self._log.append(fb)
+                    self._apply_feedback(fb)
+                    self._ranker_example(search, fb["entity_id"], action, fb["duplicate"])
+                    n_feedback += 1
+                else:
+                    n_skipped += 1
+                if i % 200 == 0:
+                    progress(i, len(events), "Replaying log")
+            progress(len(events), len(events), "Replaying log")
+        if self._ranker_training != "off" and self.ranker.n_sessions >= self.ranker.min_sessions:
+            self.ranker.train()
+        return {"searches": n_search, "feedbacks": n_feedback, "skipped": n_skipped}
+
     def _replay_log(self) -> None:
         """Rebuild bandit, memory and histories from the log (rewards recomputed, not trusted)."""
         for event in self._log.events():
@@ -549,6 +582,7 @@ class Engine:
         from ltrr.text import normalize_query
         qn = normalize_query(query)
         rows, imp, clk = [], 0, 0
+        predicted, _ = self.memory.predicted(qn, entity_id)
         with self._lock:
             clicked = {s for s, e in self._clicked if e == entity_id}
             for step, (sid, ev) in enumerate(self._searches.items(), start=1):
@@ -559,7 +593,7 @@ class Engine:
                 if sid in clicked:
                     clk += 1
                 rows.append({"step": step, "impressions": imp, "clicks": clk,
-                             "observed": (clk + 1) / (imp + 2)})
+                             "observed": posterior(predicted, imp, clk)})
         return pd.DataFrame(rows, columns=["step", "impressions", "clicks", "observed"])
 
     def explain(self, response_id: str, entity_id: str) -> dict:

@@ -1,0 +1,233 @@
+"""The engine's public API on the tiny catalog (every arm but the slow semantic one)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ltrr import Engine
+from ltrr.errors import FeedbackError, LtrrError, StateError
+from ltrr.log import read_events
+
+FAST_ARMS = ["lexical", "fuzzy", "structured", "memory", "popular", "fresh", "related"]
+
+
+def open_engine(catalog, state, policy="linucb", **kw):
+    kw.setdefault("arms", FAST_ARMS)
+    kw.setdefault("ranker_training", "off")
+    return Engine.open(catalog=catalog, state=state, policy=policy, seed=0, **kw)
+
+
+@pytest.fixture()
+def engine(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "state")
+    yield eng
+    eng.close()
+
+
+def test_search_response_is_complete(engine):
+    resp = engine.search("blinding lights", context={"user_id": "u1", "hour": 21}, k=5, explain=True)
+    assert resp.id and resp.results and len(resp.results) <= 5
+    top = resp.results[0]
+    assert top.entity_id == "track:blinding"
+    assert top.entity_type == "track" and top.title == "Blinding Lights" and top.subtitle == "The Weeknd"
+    assert "lexical" in top.arms and top.features
+    assert {c.arm for c in resp.selection} == set(FAST_ARMS)
+    assert all(0.0 <= c.propensity <= 1.0 for c in resp.selection)
+    assert set(resp.by_arm) == set(FAST_ARMS)          # explain=True shows every ready arm
+    assert resp.understanding.query == "blinding lights"
+    assert resp.timings["total"] > 0
+    assert [r.rank for r in resp.results] == list(range(1, len(resp.results) + 1))
+
+
+def test_empty_query_gives_message_not_error(engine):
+    resp = engine.search("   ")
+    assert resp.results == [] and "Empty query" in resp.message
+
+
+def test_feedback_updates_bandit_memory_ranker_and_log(engine):
+    resp = engine.search("good days", context={"user_id": "u1"})
+    target = next(r for r in resp.results if r.entity_id == "track:gooddays")
+    fb = engine.feedback(resp.id, target.entity_id)
+    assert fb.bandit_updated and fb.position == target.rank
+    retrieving = {c.arm for c in resp.selection if c.selected and target.entity_id in
+                  [r.entity_id for r in resp.by_arm[c.arm][: c.budget]]}
+    assert {a for a, r in fb.rewards.items() if r == 1.0} == retrieving
+    assert fb.memory["clicks"] == 1 and fb.memory["query"] == "good days"
+    assert fb.ranker_examples == 1
+    report = {r["arm"]: r for r in engine.arm_report()}
+    assert all(report[a]["pulls"] == 1 for a in fb.rewards)
+
+
+def test_feedback_errors_are_clear(engine):
+    resp = engine.search("halo")
+    with pytest.raises(FeedbackError, match="unknown response"):
+        engine.feedback("nope", "track:halo")
+    with pytest.raises(FeedbackError, match="not shown"):
+        engine.feedback(resp.id, "track:does-not-exist")
+    with pytest.raises(FeedbackError, match="unknown action"):
+        engine.feedback(resp.id, "track:halo", action="explode")
+
+
+def test_second_click_does_not_update_bandit_again(engine):
+    resp = engine.search("halo")
+    first = engine.feedback(resp.id, resp.results[0].entity_id)
+    again = engine.feedback(resp.id, resp.results[0].entity_id)
+    assert first.bandit_updated and not again.bandit_updated and again.duplicate
+    assert sum(r["pulls"] for r in engine.arm_report()) == len(first.rewards)
+
+
+def test_log_has_one_row_per_search_and_one_record_per_feedback(engine):
+    n_clicks = 0
+    for i, q in enumerate(["halo", "kill bill", "90s rap", "sza", "love", ""]):
+        resp = engine.search(q, context={"user_id": f"u{i % 2}"})
+        if resp.results and i % 2 == 0:
+            engine.feedback(resp.id, resp.results[-1].entity_id)
+            n_clicks += 1
+    frame = engine.log_frame()
+    assert len(frame) == 6
+    assert frame["n_clicks"].sum() == n_clicks
+    events = engine.log_events()
+    assert sum(e["kind"] == "feedback" for e in events) == n_clicks
+
+
+@pytest.mark.parametrize("policy", ["all", "static:lexical,fuzzy"])
+def test_fixed_policies_never_change_their_choice(tiny_catalog_path, tmp_path, policy):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy=policy)
+    try:
+        choices = set()
+        for i in range(30):
+            resp = eng.search(["halo", "love", "nas"][i % 3])
+            choices.add(tuple((c.arm, c.selected, c.budget, c.propensity) for c in resp.selection))
+            if resp.results:
+                eng.feedback(resp.id, resp.results[0].entity_id)
+        assert len(choices) == 1
+    finally:
+        eng.close()
+
+
+def test_bandit_learns_the_arm_that_holds_the_clicked_item(tiny_catalog_path, tmp_path):
+    """Users always click what the `fresh` arm offers first (only it knows what they want)."""
+    eng = open_engine(tiny_catalog_path, tmp_path / "s")
+    rng = np.random.default_rng(0)
+    queries = ["love", "halo", "sza", "nas", "rap", "the weeknd", "pop", "taylor"]
+    chosen = []
+    try:
+        for step in range(300):
+            resp = eng.search(queries[rng.integers(len(queries))], context={"hour": int(rng.integers(24))})
+            sel = {c.arm: c for c in resp.selection}
+            chosen.append(sel["fresh"].selected)
+            fresh = resp.by_arm.get("fresh", [])
+            if sel["fresh"].selected and fresh:
+                eng.feedback(resp.id, fresh[0].entity_id)
+            else:
+                eng.feedback(resp.id, action="skip")
+        assert np.mean(chosen[-100:]) >= 0.9
+        report = {r["arm"]: r for r in eng.arm_report()}
+        assert report["fresh"]["expected_reward"] == max(r["expected_reward"] for r in report.values())
+    finally:
+        eng.close()
+
+
+def test_state_survives_restart_and_equals_replay(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s")
+    for q in ["halo", "kill bill", "love", "nas", "halo"]:
+        resp = eng.search(q, context={"user_id": "u1", "hour": 20})
+        eng.feedback(resp.id, resp.results[0].entity_id)
+    before_report = eng.arm_report(context={"query": "halo", "user_id": "u1"})
+    before_memory = eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True)
+    eng.close()
+    eng = open_engine(tiny_catalog_path, tmp_path / "s")
+    try:
+        after_report = eng.arm_report(context={"query": "halo", "user_id": "u1"})
+        after_memory = eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True)
+        assert after_memory.equals(before_memory)
+        for a, b in zip(before_report, after_report):
+            assert a["arm"] == b["arm"] and a["pulls"] == b["pulls"]
+            assert a["expected_reward"] == pytest.approx(b["expected_reward"], abs=1e-9)
+        assert eng.status()["searches"] == 5 and eng.status()["clicks"] == 5
+    finally:
+        eng.close()
+
+
+def test_two_states_learn_independently(tiny_catalog_path, tmp_path):
+    a = open_engine(tiny_catalog_path, tmp_path / "a")
+    b = open_engine(tiny_catalog_path, tmp_path / "b")
+    try:
+        resp = a.search("halo")
+        a.feedback(resp.id, resp.results[0].entity_id)
+        assert a.status()["clicks"] == 1 and b.status()["clicks"] == 0
+        assert not b.memory_entries()["clicks"].any() if len(b.memory_entries()) else True
+    finally:
+        a.close()
+        b.close()
+
+
+def test_second_writer_on_same_state_is_refused(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s")
+    try:
+        import subprocess
+        import sys
+        code = ("from ltrr import Engine\nfrom ltrr.errors import StateError\n"
+                f"try:\n    Engine.open({str(tiny_catalog_path)!r}, {str(tmp_path / 's')!r}, arms=['popular'])\n"
+                "except StateError as e:\n    print('REFUSED:', e)\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert "REFUSED:" in out.stdout and "in use" in out.stdout, out.stderr[-2000:]
+    finally:
+        eng.close()
+
+
+def test_reset_forgets_and_old_ids_are_unknown(engine):
+    resp = engine.search("halo")
+    engine.feedback(resp.id, resp.results[0].entity_id)
+    snap = engine.reset()
+    assert (snap / "log" / "events.jsonl").exists()
+    assert engine.status()["searches"] == 0 and engine.ranker_status()["n_examples"] == 0
+    assert all(r["pulls"] == 0 for r in engine.arm_report())
+    with pytest.raises(FeedbackError, match="unknown response"):
+        engine.feedback(resp.id, resp.results[0].entity_id)
+
+
+def test_export_and_replay_rebuild_the_state(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s")
+    rng = np.random.default_rng(1)
+    for q in ["halo", "kill bill", "love", "nas", "rap", "taylor swift"] * 3:
+        resp = eng.search(q, context={"user_id": f"u{rng.integers(3)}"})
+        if resp.results:
+            eng.feedback(resp.id, resp.results[int(rng.integers(len(resp.results)))].entity_id)
+    path = eng.export(tmp_path / "out", "parquet")
+    expected = eng.arm_report(context={"query": "halo"})
+    expected_memory = eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True)
+    eng.close()
+
+    from ltrr.log import load_exported
+    fresh = open_engine(tiny_catalog_path, tmp_path / "rebuilt")
+    try:
+        counts = fresh.replay(load_exported(path))
+        assert counts == {"searches": 18, "feedbacks": 18, "skipped": 0}
+        got = fresh.arm_report(context={"query": "halo"})
+        for a, b in zip(expected, got):
+            assert a["pulls"] == b["pulls"] and a["expected_reward"] == pytest.approx(b["expected_reward"], abs=1e-9)
+        got_memory = fresh.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True)
+        assert got_memory.equals(expected_memory)
+        assert fresh.ranker_status()["n_sessions"] == 18
+        with pytest.raises(LtrrError, match="empty state"):
+            fresh.replay(load_exported(path))
+    finally:
+        fresh.close()
+
+
+def test_explain_gives_features_and_contributions(engine):
+    resp = engine.search("blinding lights", explain=True)
+    why = engine.explain(resp.id, resp.results[0].entity_id)
+    assert "lexical" in why["arms"]
+    assert set(why["features"]) == set(why["contributions"])
+    assert why["features"]["title_exact"] == 1.0
+
+
+def test_unknown_policy_and_arm_are_clear(tiny_catalog_path, tmp_path):
+    with pytest.raises(ValueError, match="linucb"):
+        open_engine(tiny_catalog_path, tmp_path / "s", policy="greedy-ish")
+    with pytest.raises(KeyError, match="unknown arm"):
+        open_engine(tiny_catalog_path, tmp_path / "s2", arms=["lexical", "telepathy"])
