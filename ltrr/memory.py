@@ -1,0 +1,406 @@
+"""The query-to-entity (Q2E) memory: which entity answers which query.
+
+Two halves with different lives:
+
+* :class:`MemorySeed` is catalog-side and read-only. Built once per catalog
+  from metadata alone (cold start): every entity gets the queries it should
+  answer ("blinding lights", "the weeknd blinding lights", "blining lights",
+  "blinding") with a *predicted* score. Stored as three sorted arrays (query
+  hash, entity row, predicted score) that load memory-mapped, so a lookup is
+  one binary search.
+* :class:`QueryMemory` is state-side: impressions and clicks per (query,
+  entity), learned while the engine runs, JSON-serialisable.
+
+They meet in :func:`posterior`: a Beta prior seeded by the prediction and
+updated with what users did. Worked example, strength 4, predicted 0.5
+(alpha0 = 2, beta0 = 2):
+
+    impressions  clicks   posterior mean
+    0            0        0.50               (prediction only)
+    1            1        0.60               (3 / 5)
+    10           0        0.14               (2 / 14)
+    100          10       0.12               (12 / 104: the observed 0.10 dominates)
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from ltrr.progress import ProgressFn, silent
+from ltrr.text import normalize_query, tokenize
+
+if TYPE_CHECKING:
+    from ltrr.catalog.store import Catalog, EntityTable
+
+SEED_INDEX = "memory_seed"
+SEED_VERSION = 1
+PRIOR_STRENGTH = 4.0
+# The prior of a pair no metadata predicted: it exists because someone clicked it.
+NEW_PAIR_PRIOR = 0.05
+# Most entities a seed keeps for one query (the most predicted win).
+PER_QUERY = 30
+CHUNK = 50_000
+
+# Titles carry "- Remix", "(feat. X)", "[Live]": the part before is what people type.
+_CORE_TITLE_RE = re.compile(r"\s+-\s+|\s*[\(\[]")
+_FILLER = frozenset({"a", "an", "the", "of", "in", "on", "to", "and", "i", "my", "me", "you"})
+
+# Predicted scores by how an entity relates to a query, before popularity scaling.
+BASE = {
+    "title": 0.55, "core_title": 0.5, "artist_title": 0.7, "title_artist": 0.6, "prefix": 0.25,
+    "misspelt": 0.3, "artist_name": 0.8, "artist_first_word": 0.3, "artist_of_track": 0.12,
+    "genre_era": 0.08, "genre_playlist": 0.2, "playlist_name": 0.6,
+}
+
+
+def posterior(predicted: float, impressions: int, clicks: int, strength: float = PRIOR_STRENGTH) -> float:
+    """Posterior mean of Beta(strength * predicted, strength * (1 - predicted)) after the counts."""
+    p = min(max(float(predicted), 0.0), 1.0)
+    impressions = max(int(impressions), int(clicks))
+    return (strength * p + clicks) / (strength + impressions)
+
+
+def query_hash(queries: Iterable[str]) -> np.ndarray:
+    """Stable 64-bit hashes of normalised queries (the same in every process, unlike ``hash``)."""
+    return pd.util.hash_array(np.asarray(list(queries), dtype=object)).astype(np.uint64)
+
+
+@lru_cache(maxsize=65_536)
+def _words(text: str) -> str:
+    """``normalize_query`` for catalog strings: names need no cleaning of control
+    characters (tokenising drops them) and repeat a lot (artists), hence the cache."""
+    return " ".join(tokenize(text))
+
+
+def misspellings(text: str) -> list[str]:
+    """A couple of deterministic typos of `text`: its longest word with a letter dropped,
+    and with two letters swapped ("blinding lights" -> "blining lights", "blinidng lights").
+
+    Accents need no variant: queries are folded before lookup.
+    """
+    words = text.split()
+    if not words:
+        return []
+    i = max(range(len(words)), key=lambda j: (len(words[j]), -j))
+    word = words[i]
+    if len(word) < 5:
+        return []
+    mid = len(word) // 2
+    variants = [word[:mid] + word[mid + 1:], word[:mid] + word[mid + 1] + word[mid] + word[mid + 2:]]
+    out = []
+    for variant in variants:
+        candidate = " ".join(words[:i] + [variant] + words[i + 1:])
+        if candidate != text and candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def _prefixes(text: str, most: int = 3) -> list[str]:
+    """Leading words of a multi-word title ("save your tears" -> "save", "save your")."""
+    words = text.split()
+    out = []
+    for k in range(1, min(len(words) - 1, most) + 1):
+        head = words[:k]
+        if all(w in _FILLER for w in head) or len(" ".join(head)) < 3:
+            continue
+        out.append(" ".join(head))
+    return out
+
+
+def seed_queries(entity_type: str, title: str, subtitle: str = "", popularity: float = 0.0,
+                 genre: str = "", year: int | None = None) -> list[tuple[str, float]]:
+    """The (normalised query, predicted score) pairs one entity should answer.
+
+    ``subtitle`` is the artist for tracks and albums. Predicted scores are a
+    base per relation (exact title high, partial or misspelt lower) scaled by
+    popularity, so a popular entity's exact title predicts highest.
+    """
+    scale = 0.4 + 0.6 * min(max(float(popularity), 0.0), 100.0) / 100.0
+    name = _words(title)
+    if not name:
+        return []
+    pairs: dict[str, float] = {}
+
+    def add(query: str, kind: str) -> None:
+        if query:
+            pairs[query] = max(pairs.get(query, 0.0), BASE[kind] * scale)
+
+    if entity_type == "artist":
+        add(name, "artist_name")
+        for typo in misspellings(name):
+            add(typo, "misspelt")
+        first = name.split()[0]
+        if len(name.split()) > 1 and len(first) >= 4 and first not in _FILLER:
+            add(first, "artist_first_word")
+        return list(pairs.items())
+
+    core = _words(_CORE_TITLE_RE.split(title, maxsplit=1)[0])
+    add(name, "playlist_name" if entity_type == "playlist" else "title")
+    if core and core != name:
+        add(core, "core_title")
+    short = core or name
+    for prefix in _prefixes(short):
+        add(prefix, "prefix")
+    for typo in misspellings(short):
+        add(typo, "misspelt")
+    artist = _words(subtitle) if entity_type in ("track", "album") else ""
+    if artist:
+        add(f"{artist} {short}", "artist_title")
+        add(f"{short} {artist}", "title_artist")
+        if entity_type == "track":
+            add(artist, "artist_of_track")
+    genre_words = " ".join(tokenize(genre)) if genre else ""
+    if genre_words and entity_type in ("track", "playlist"):
+        if year is not None and 1900 <= year <= 2099:
+            add(f"{year // 10 % 10}0s {genre_words}", "genre_era")
+        if entity_type == "playlist":
+            add(f"{genre_words} playlist", "genre_playlist")
+    return list(pairs.items())
+
+
+class MemorySeed:
+    """Cold-start predictions: sorted (query hash, entity row, predicted) arrays.
+
+    Rows index ``catalog.entities``. Entities per query are capped at
+    ``PER_QUERY`` and sorted by predicted score, best first.
+    """
+
+    def __init__(self, hashes: np.ndarray, rows: np.ndarray, predicted: np.ndarray,
+                 entities: "EntityTable") -> None:
+        self.hashes = hashes
+        self.rows = rows
+        self.predicted_scores = predicted
+        self.entities = entities
+
+    def __len__(self) -> int:
+        return int(self.hashes.size)
+
+    @classmethod
+    def open(cls, catalog: "Catalog", progress: ProgressFn = silent) -> "MemorySeed":
+        """Load the catalog's seed (memory-mapped), building and persisting it when stale."""
+        from ltrr.strategies.indexfiles import is_fresh, mark_fresh
+
+        index_dir = catalog.index_dir
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fingerprint = catalog.fingerprint()
+        entities = catalog.entities
+        if is_fresh(index_dir, SEED_INDEX, fingerprint, SEED_VERSION):
+            try:
+                arrays = [np.load(index_dir / f"{SEED_INDEX}.{name}.npy", mmap_mode="r")
+                          for name in ("hashes", "rows", "predicted")]
+                return cls(*arrays, entities)
+            except (OSError, ValueError):
+                pass                  # damaged files: rebuild
+        seed = cls.build(entities, progress)
+        for name, array in (("hashes", seed.hashes), ("rows", seed.rows), ("predicted", seed.predicted_scores)):
+            tmp = index_dir / f"{SEED_INDEX}.{name}.tmp.npy"
+            np.save(tmp, array)
+            os.replace(tmp, index_dir / f"{SEED_INDEX}.{name}.npy")
+        mark_fresh(index_dir, SEED_INDEX, fingerprint, SEED_VERSION, pairs=len(seed))
+        return seed
+
+    @classmethod
+    def build(cls, entities: "EntityTable", progress: ProgressFn = silent,
+              per_query: int = PER_QUERY) -> "MemorySeed":
+        """Generate every entity's seed queries, in chunks so memory stays bounded."""
+        frame = entities.frame
+        n = len(frame)
+        years = pd.to_datetime(frame["release_date"], errors="coerce").dt.year
+        columns = zip(frame["entity_type"].astype(str).tolist(), frame["title"].astype(str).tolist(),
+                      frame["subtitle"].astype(str).tolist(), frame["popularity"].astype(float).tolist(),
+                      frame["genre"].astype(str).tolist(),
+                      [None if pd.isna(y) else int(y) for y in years.tolist()])
+        parts_h, parts_r, parts_p = [], [], []
+        queries: list[str] = []
+        rows: list[int] = []
+        preds: list[float] = []
+        for row, (kind, title, subtitle, pop, genre, year) in enumerate(columns):
+            for query, pred in seed_queries(kind, title, subtitle, pop, genre, year):
+                queries.append(query)
+                rows.append(row)
+                preds.append(pred)
+            if (row + 1) % CHUNK == 0 or row + 1 == n:
+                parts_h.append(query_hash(queries))
+                parts_r.append(np.asarray(rows, dtype=np.int32))
+                parts_p.append(np.asarray(preds, dtype=np.float32))
+                queries, rows, preds = [], [], []
+                progress(row + 1, n, "memory seed: generating queries")
+        if not parts_h:
+            empty = np.empty(0)
+            return cls(empty.astype(np.uint64), empty.astype(np.int32), empty.astype(np.float32), entities)
+        h, r, p = np.concatenate(parts_h), np.concatenate(parts_r), np.concatenate(parts_p)
+        # Best prediction first within each query, then keep the first `per_query`.
+        order = np.lexsort((r, -p, h))
+        h, r, p = h[order], r[order], p[order]
+        starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+        group_start = np.repeat(starts, np.diff(np.r_[starts, h.size]))
+        keep = (np.arange(h.size) - group_start) < per_query
+        return cls(h[keep], r[keep], p[keep], entities)
+
+    def lookup(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """(entity rows, predicted scores) for a query, best first; empty arrays when unknown."""
+        key = normalize_query(query)
+        if not key or self.hashes.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        h = query_hash([key])[0]
+        lo = int(np.searchsorted(self.hashes, h, side="left"))
+        hi = int(np.searchsorted(self.hashes, h, side="right"))
+        return np.asarray(self.rows[lo:hi], dtype=np.int64), np.asarray(self.predicted_scores[lo:hi])
+
+    def predicted(self, query: str, entity_id: str) -> float | None:
+        """The seed's prediction for one pair, or None when the seed has no such pair."""
+        row = self.entities.row_of.get(entity_id)
+        if row is None:
+            return None
+        rows, preds = self.lookup(query)
+        hit = np.flatnonzero(rows == row)
+        return float(preds[hit[0]]) if hit.size else None
+
+
+@dataclass(frozen=True)
+class MemoryEntry:
+    """One (query, entity) pair as the memory browser shows it."""
+
+    query: str
+    entity_id: str
+    predicted: float
+    impressions: int
+    clicks: int
+    observed: float                 # posterior mean: prediction updated by the counts
+    learned_from_clicks: bool       # True when no metadata predicted the pair: a click made it
+
+
+class QueryMemory:
+    """Impressions and clicks per (normalised query, entity), safe to share across threads.
+
+    Queries are normalised (``normalize_query``) so "Tayler Swift!" and
+    "tayler swift" share counts; an empty query is ignored. A click implies an
+    impression: impressions are never below clicks.
+    """
+
+    def __init__(self, seed: MemorySeed | None = None, strength: float = PRIOR_STRENGTH) -> None:
+        self.seed = seed
+        self.strength = float(strength)
+        self._counts: dict[str, dict[str, list[int]]] = {}
+        self._lock = threading.Lock()
+
+    def attach_seed(self, seed: MemorySeed) -> None:
+        """Give the memory the catalog's predictions (for ``entry``/``entries``)."""
+        self.seed = seed
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(v) for v in self._counts.values())
+
+    def record_impressions(self, query: object, entity_ids: Iterable[str]) -> None:
+        """Count one impression for each entity shown for `query`."""
+        key = normalize_query(query)
+        ids = [_check_id(e) for e in entity_ids]
+        if not key:
+            return
+        with self._lock:
+            pairs = self._counts.setdefault(key, {})
+            for entity_id in dict.fromkeys(ids):
+                pairs.setdefault(entity_id, [0, 0])[0] += 1
+
+    def record_click(self, query: object, entity_id: str) -> None:
+        """Count a click; a pair the seed never predicted is created by it (with a low prior)."""
+        key = normalize_query(query)
+        entity_id = _check_id(entity_id)
+        if not key:
+            return
+        with self._lock:
+            counts = self._counts.setdefault(key, {}).setdefault(entity_id, [0, 0])
+            counts[1] += 1
+            counts[0] = max(counts[0], counts[1])
+
+    def observed(self, query: object) -> dict[str, tuple[int, int]]:
+        """entity_id -> (impressions, clicks) for one query."""
+        key = normalize_query(query)
+        with self._lock:
+            return {e: (c[0], c[1]) for e, c in self._counts.get(key, {}).items()}
+
+    def predicted(self, query: str, entity_id: str) -> tuple[float, bool]:
+        """(prior prediction, whether the seed predicted the pair)."""
+        pred = self.seed.predicted(query, entity_id) if self.seed is not None else None
+        return (NEW_PAIR_PRIOR, False) if pred is None else (pred, True)
+
+    def entry(self, query: object, entity_id: str) -> MemoryEntry | None:
+        """One pair with its prediction and counts; None when never observed."""
+        key = normalize_query(query)
+        with self._lock:
+            counts = self._counts.get(key, {}).get(entity_id)
+            counts = None if counts is None else tuple(counts)
+        if counts is None:
+            return None
+        return self._entry(key, entity_id, *counts)
+
+    def _entry(self, key: str, entity_id: str, impressions: int, clicks: int) -> MemoryEntry:
+        pred, in_seed = self.predicted(key, entity_id)
+        return MemoryEntry(
+            query=key, entity_id=entity_id, predicted=round(pred, 6), impressions=impressions,
+            clicks=clicks, observed=posterior(pred, impressions, clicks, self.strength),
+            learned_from_clicks=clicks > 0 and not in_seed,
+        )
+
+    def _snapshot(self) -> list[tuple[str, str, int, int]]:
+        with self._lock:
+            return [(q, e, c[0], c[1]) for q, pairs in self._counts.items() for e, c in pairs.items()]
+
+    def __iter__(self) -> Iterator[MemoryEntry]:
+        return (self._entry(*item) for item in self._snapshot())
+
+    def entries(self) -> pd.DataFrame:
+        """Every observed pair: query, entity_id, predicted, impressions, clicks, observed,
+        learned_from_clicks (sorted by query, then observed score, best first)."""
+        columns = ["query", "entity_id", "predicted", "impressions", "clicks", "observed",
+                   "learned_from_clicks"]
+        frame = pd.DataFrame([e.__dict__ for e in self], columns=columns)
+        if frame.empty:
+            return frame.astype({"impressions": "int64", "clicks": "int64", "predicted": "float64",
+                                 "observed": "float64", "learned_from_clicks": "bool"})
+        return frame.sort_values(["query", "observed", "entity_id"], ascending=[True, False, True],
+                                 ignore_index=True)
+
+    def clear(self) -> None:
+        """Forget every count (the seed stays)."""
+        with self._lock:
+            self._counts.clear()
+
+    def to_dict(self) -> dict:
+        """JSON-ready snapshot of the counts (the seed is catalog-side and not included)."""
+        return {"version": 1, "strength": self.strength,
+                "pairs": [list(item) for item in self._snapshot()]}
+
+    @classmethod
+    def from_dict(cls, data: dict, seed: MemorySeed | None = None) -> "QueryMemory":
+        """Rebuild from :meth:`to_dict`; raises ValueError with the reason on malformed data."""
+        if not isinstance(data, dict) or data.get("version") != 1:
+            raise ValueError("not a query-memory snapshot (expected a dict with version 1)")
+        memory = cls(seed=seed, strength=float(data.get("strength", PRIOR_STRENGTH)))
+        for item in data.get("pairs", []):
+            try:
+                query, entity_id, impressions, clicks = item
+                impressions, clicks = int(impressions), int(clicks)
+            except (TypeError, ValueError):
+                raise ValueError(f"malformed query-memory pair {item!r}: expected "
+                                 "[query, entity_id, impressions, clicks]") from None
+            if clicks < 0 or impressions < 0:
+                raise ValueError(f"negative counts in query-memory pair {item!r}")
+            key = normalize_query(query)
+            if key:
+                memory._counts.setdefault(key, {})[_check_id(entity_id)] = [max(impressions, clicks), clicks]
+        return memory
+
+
+def _check_id(entity_id: object) -> str:
+    if not isinstance(entity_id, str) or not entity_id:
+        raise ValueError(f"entity id must be a non-empty string like 'track:123', got {entity_id!r}")
+    return entity_id

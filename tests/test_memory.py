@@ -1,0 +1,215 @@
+"""The query-to-entity memory: seed generation, the persisted seed, the
+state-side counts and the Beta posterior that joins them."""
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from ltrr.memory import (
+    NEW_PAIR_PRIOR, SEED_INDEX, MemorySeed, QueryMemory, misspellings, posterior, seed_queries,
+)
+
+
+# --- the posterior --------------------------------------------------------------
+
+@pytest.mark.parametrize("impressions, clicks, expected", [
+    (0, 0, 0.5), (1, 1, 0.6), (10, 0, 2 / 14), (100, 10, 12 / 104),
+])
+def test_posterior_worked_example(impressions, clicks, expected):
+    assert posterior(0.5, impressions, clicks, strength=4) == pytest.approx(expected)
+
+
+def test_observed_replaces_predicted_as_evidence_accumulates():
+    # Predicted 0.6, but users click 1 in 10: the score walks from 0.6 to 0.1.
+    scores = [posterior(0.6, n, n // 10) for n in (0, 10, 100, 1000, 10_000)]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == pytest.approx(0.6)
+    assert scores[-1] == pytest.approx(0.1, abs=0.001)
+
+
+def test_clicks_never_exceed_impressions_in_the_posterior():
+    assert posterior(0.05, 0, 3) == posterior(0.05, 3, 3)
+
+
+# --- seed generation ------------------------------------------------------------
+
+def test_misspellings_are_deterministic_and_different():
+    typos = misspellings("blinding lights")
+    assert typos == ["blining lights", "blinidng lights"]
+    assert misspellings("blinding lights") == typos
+    assert misspellings("sza") == []          # too short to misspell safely
+    assert misspellings("") == []
+
+
+def test_track_seed_queries():
+    pairs = dict(seed_queries("track", "Memories - Dillon Francis Remix", "Maroon 5", 67, "pop", 2019))
+    assert {"memories dillon francis remix", "memories", "maroon 5 memories", "memories maroon 5",
+            "maroon 5", "10s pop"} <= set(pairs)
+    assert set(misspellings("memories")) <= set(pairs)
+    # The exact (core) title outranks the artist alone; "artist title" is the most specific.
+    assert pairs["maroon 5 memories"] > pairs["memories"] > pairs["maroon 5"]
+    assert all(0 < p < 1 for p in pairs.values())
+
+
+def test_popularity_scales_predictions():
+    low = dict(seed_queries("track", "Halo", "Beyoncé", 10))
+    high = dict(seed_queries("track", "Halo", "Beyoncé", 90))
+    assert high["halo"] > low["halo"]
+    assert "beyonce halo" in high                # accents are folded
+
+
+def test_artist_and_playlist_seed_queries():
+    artist = dict(seed_queries("artist", "Taylor Swift", popularity=95))
+    assert artist["taylor swift"] > artist["taylor"]
+    playlist = dict(seed_queries("playlist", "90s Rap Classics", genre="rap"))
+    assert {"90s rap classics", "90s rap", "rap playlist"} <= set(playlist)
+    assert seed_queries("track", "!!!") == []
+
+
+# --- the persisted seed ---------------------------------------------------------
+
+@pytest.fixture()
+def seed(tiny_catalog) -> MemorySeed:
+    return MemorySeed.open(tiny_catalog)
+
+
+def _lookup_ids(seed: MemorySeed, query: str) -> list[str]:
+    rows, _ = seed.lookup(query)
+    return [seed.entities.ids[r] for r in rows]
+
+
+def test_seed_lookups_on_the_tiny_catalog(seed):
+    assert _lookup_ids(seed, "blinding lights")[0] == "track:blinding"
+    assert _lookup_ids(seed, "The Weeknd!")[0] == "artist:weeknd"
+    assert "track:lovestory" in _lookup_ids(seed, "love")
+    assert _lookup_ids(seed, "illmatic")[0] == "album:illmatic"
+    assert _lookup_ids(seed, "no such thing at all") == []
+    assert _lookup_ids(seed, "") == []
+
+
+def test_seed_predictions_are_sorted_and_capped(tiny_catalog):
+    seed = MemorySeed.build(tiny_catalog.entities, per_query=1)
+    rows, preds = seed.lookup("the weeknd")
+    assert len(rows) == 1 and seed.entities.ids[rows[0]] == "artist:weeknd"
+    full = MemorySeed.build(tiny_catalog.entities)
+    _, preds = full.lookup("the weeknd")
+    assert list(preds) == sorted(preds, reverse=True)
+    assert np.all(np.diff(full.hashes.astype(np.float64)) >= 0)     # sorted for searchsorted
+
+
+def test_seed_predicted_for_one_pair(seed):
+    assert seed.predicted("blinding lights", "track:blinding") > 0.3
+    assert seed.predicted("blinding lights", "track:halo") is None
+    assert seed.predicted("blinding lights", "track:unknown") is None
+
+
+def test_seed_is_persisted_and_memory_mapped(tiny_catalog):
+    first = MemorySeed.open(tiny_catalog)
+    assert (tiny_catalog.index_dir / f"{SEED_INDEX}.manifest.json").is_file()
+    again = MemorySeed.open(tiny_catalog)
+    assert isinstance(again.hashes, np.memmap)
+    assert np.array_equal(np.asarray(again.hashes), np.asarray(first.hashes))
+    assert _lookup_ids(again, "blinding lights") == _lookup_ids(first, "blinding lights")
+
+
+def test_shared_catalog_seed(shared_catalog):
+    seed = MemorySeed.open(shared_catalog)
+    entities = shared_catalog.entities
+    top = _lookup_ids(seed, "taylor swift")[0]
+    assert entities.get(top)["title"] == "Taylor Swift" and top.startswith("artist:")
+    assert entities.get(_lookup_ids(seed, "dance monkey")[0])["title"].startswith("Dance Monkey")
+
+
+# --- the state-side memory ------------------------------------------------------
+
+def test_counts_are_per_normalised_query():
+    memory = QueryMemory()
+    memory.record_impressions("Tayler  Swift!", ["track:a", "track:b", "track:a"])
+    memory.record_click("tayler swift", "track:b")
+    assert memory.observed("TAYLER SWIFT") == {"track:a": (1, 0), "track:b": (1, 1)}
+    assert memory.observed("something else") == {}
+    assert len(memory) == 2
+
+
+def test_a_click_implies_an_impression():
+    memory = QueryMemory()
+    memory.record_click("q", "track:a")
+    memory.record_click("q", "track:a")
+    assert memory.observed("q") == {"track:a": (2, 2)}
+
+
+def test_empty_queries_are_ignored_and_bad_ids_rejected():
+    memory = QueryMemory()
+    memory.record_click("   ", "track:a")
+    memory.record_impressions("!!!", ["track:a"])
+    assert len(memory) == 0
+    with pytest.raises(ValueError, match="entity id"):
+        memory.record_click("q", "")
+    with pytest.raises(ValueError, match="entity id"):
+        memory.record_impressions("q", [None])
+
+
+def test_entries_show_prediction_counts_and_origin(seed):
+    memory = QueryMemory(seed=seed)
+    memory.record_impressions("blinding lights", ["track:blinding", "track:halo"])
+    memory.record_click("blinding lights", "track:blinding")
+    memory.record_click("blinding lights", "track:halo")
+    frame = memory.entries()
+    assert list(frame.columns) == ["query", "entity_id", "predicted", "impressions", "clicks",
+                                   "observed", "learned_from_clicks"]
+    rows = frame.set_index("entity_id")
+    predicted = seed.predicted("blinding lights", "track:blinding")
+    assert rows.loc["track:blinding", "predicted"] == pytest.approx(predicted)
+    assert rows.loc["track:blinding", "observed"] == pytest.approx(posterior(predicted, 1, 1))
+    assert not rows.loc["track:blinding", "learned_from_clicks"]
+    assert rows.loc["track:halo", "predicted"] == pytest.approx(NEW_PAIR_PRIOR)
+    assert rows.loc["track:halo", "learned_from_clicks"]
+    entry = memory.entry("Blinding Lights", "track:halo")
+    assert (entry.impressions, entry.clicks, entry.learned_from_clicks) == (1, 1, True)
+    assert memory.entry("blinding lights", "track:kill") is None
+
+
+def test_empty_entries_frame_has_the_columns():
+    frame = QueryMemory().entries()
+    assert frame.empty and "learned_from_clicks" in frame.columns
+
+
+def test_snapshot_round_trip_through_json():
+    memory = QueryMemory(strength=6)
+    memory.record_impressions("love", ["track:halo", "track:kill"])
+    memory.record_click("love", "track:halo")
+    data = json.loads(json.dumps(memory.to_dict()))
+    restored = QueryMemory.from_dict(data)
+    assert restored.observed("love") == memory.observed("love")
+    assert restored.strength == 6
+    restored.clear()
+    assert len(restored) == 0 and len(memory) == 2
+
+
+@pytest.mark.parametrize("data", [
+    None, {}, {"version": 2}, {"version": 1, "pairs": [["q", "track:a", 1]]},
+    {"version": 1, "pairs": [["q", "track:a", "x", 1]]}, {"version": 1, "pairs": [["q", "track:a", 1, -1]]},
+    {"version": 1, "pairs": [["q", 5, 1, 1]]},
+])
+def test_malformed_snapshots_are_rejected_clearly(data):
+    with pytest.raises(ValueError):
+        QueryMemory.from_dict(data)
+
+
+def test_concurrent_clicks_are_all_counted():
+    memory = QueryMemory()
+
+    def click() -> None:
+        for _ in range(500):
+            memory.record_click("love", "track:halo")
+            memory.record_impressions("love", ["track:kill"])
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert memory.observed("love") == {"track:halo": (4000, 4000), "track:kill": (4000, 0)}
