@@ -1,0 +1,746 @@
+"""A deterministic synthetic music catalog that scales to millions of tracks.
+
+Built to exercise the hard cases of music search: Zipf popularity, "feat."
+and "with" credits, remixes and live versions of the same song, common words
+shared by titles, artists, playlists and podcasts ("love", "night", "fire"),
+near-duplicate artist names ("The Weekend" / "The Weeknd", "DJ Nova" /
+"Nova"), genres with subgenres, moods, eras from the 1960s to the 2020s, new
+releases, and audio features that follow genre and mood. Playlists are built
+from explicit constraints (genre, era, mood, activity, subgenre, artist, new)
+and hold only tracks that satisfy them.
+
+The same ``(tracks, seed)`` always gives the same table contents: every
+random draw comes from a generator seeded by ``seed`` and the step it serves.
+Tracks are generated and written in chunks of about ``CHUNK`` rows, so memory
+stays bounded by a few small per-track arrays (used to fill playlists).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ltrr.catalog import wordlists as W
+from ltrr.catalog.writer import CatalogWriter
+from ltrr.progress import ProgressFn, silent
+
+# The synthetic catalog's "today": new releases are relative to it, so the
+# same seed gives the same catalog whatever the date it is built on.
+REFERENCE_DATE = dt.date(2025, 6, 30)
+NEW_RELEASE_DAYS = 365
+NEW_EPISODE_DAYS = 30
+CHUNK = 100_000
+TRACKS_PER_ARTIST = 12
+DEFAULT_TRACKS = 50_000
+
+_GENRES = tuple(W.GENRES)
+_SUBGENRES = tuple(sorted({s for subs, _ in W.GENRES.values() for s in subs}))
+_SUB_CODE = {s: i for i, s in enumerate(_SUBGENRES)}
+_REF_DAY = (REFERENCE_DATE - dt.date(1970, 1, 1)).days
+
+
+def generate(dest: str | Path, tracks: int = DEFAULT_TRACKS, seed: int = 0,
+             progress: ProgressFn = silent) -> Path:
+    """Write a synthetic catalog with about `tracks` tracks to `dest`; return its path.
+
+    Deterministic in ``(tracks, seed)``. The file appears only when complete.
+    """
+    if isinstance(tracks, bool) or not isinstance(tracks, (int, np.integer)) or tracks < 1:
+        raise ValueError(f"tracks must be a positive integer, got {tracks!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    tracks, seed = int(tracks), int(seed)
+
+    artists = _make_artists(tracks, seed)
+    plan = _plan_albums(artists, tracks, seed)
+    features = _TrackFeatures.empty(tracks)
+    with CatalogWriter(dest) as writer:
+        writer.append("artists", artists.frame())
+        bounds = _chunk_bounds(plan, tracks)
+        for number, (lo, hi) in enumerate(bounds):
+            progress(lo, tracks, "generating tracks")
+            album_frame, track_frame, credits = _make_chunk(artists, plan, features, lo, hi, seed, number)
+            writer.append("albums", album_frame)
+            writer.append("tracks", track_frame)
+            writer.append("track_artists", credits)
+        progress(tracks, tracks, "generating tracks")
+
+        playlists, members = _make_playlists(artists, plan.track_artist, features, tracks, seed, progress)
+        writer.append("playlists", playlists)
+        writer.append("playlist_tracks", members)
+        podcasts, episodes = _make_podcasts(artists, tracks, seed)
+        writer.append("podcasts", podcasts)
+        writer.append("episodes", episodes)
+        progress(0, 1, "publishing catalog")
+        path = writer.finish(source="synthetic", seed=seed, tracks=tracks,
+                             reference_date=REFERENCE_DATE.isoformat())
+        progress(1, 1, "publishing catalog")
+    return path
+
+
+def _rng(seed: int, *step: int) -> np.random.Generator:
+    return np.random.default_rng([seed, *step])
+
+
+def _zipf_weights(n: int, exponent: float) -> np.ndarray:
+    w = 1.0 / np.arange(1, n + 1) ** exponent
+    return w / w.sum()
+
+
+def _pick(rng: np.random.Generator, words: tuple[str, ...], n: int, exponent: float = 0.0) -> np.ndarray:
+    """`n` words drawn with replacement; Zipf-weighted by list order when `exponent` > 0."""
+    p = _zipf_weights(len(words), exponent) if exponent else None
+    return np.asarray(words, dtype=object)[rng.choice(len(words), size=n, p=p)]
+
+
+# --------------------------------------------------------------------------- artists
+
+
+@dataclass
+class _Artists:
+    ids: np.ndarray          # "artist:ar0000001"
+    names: np.ndarray
+    genre: np.ndarray        # genre code (index into _GENRES)
+    subgenre: np.ndarray     # subgenre code (index into _SUBGENRES)
+    start_year: np.ndarray
+    career: np.ndarray       # years active
+    popularity: np.ndarray
+    weight: np.ndarray       # Zipf share of listening, sums to 1
+    followers: np.ndarray
+    country: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "artist_id": self.ids, "name": self.names,
+            "genre": np.asarray(_GENRES, dtype=object)[self.genre],
+            "subgenre": np.asarray(_SUBGENRES, dtype=object)[self.subgenre],
+            "country": self.country, "popularity": self.popularity, "followers": self.followers,
+        })
+
+
+def _make_artists(tracks: int, seed: int) -> _Artists:
+    n = max(2, round(tracks / TRACKS_PER_ARTIST))
+    rng = _rng(seed, 1)
+    rank = rng.permutation(n) + 1
+    weight = 1.0 / rank
+    weight /= weight.sum()
+    # Popularity falls with the log of the listening rank, as Spotify's 0-100 score does.
+    popularity = np.clip(100 - 18 * np.log10(rank) + rng.normal(0, 4, n), 0, 100).round(1)
+    followers = (5e7 / rank ** 1.2 * rng.lognormal(0, 0.4, n)).astype(np.int64) + rng.integers(0, 500, n)
+
+    shares = np.array([share for _, share in W.GENRES.values()])
+    genre = rng.choice(len(_GENRES), size=n, p=shares / shares.sum())
+    subgenre = np.empty(n, dtype=np.int16)
+    start_year = np.empty(n, dtype=np.int16)
+    for g, name in enumerate(_GENRES):
+        idx = np.flatnonzero(genre == g)
+        subs = W.GENRES[name][0]
+        chosen = rng.choice(len(subs), len(idx), p=_zipf_weights(len(subs), 0.7))
+        subgenre[idx] = [_SUB_CODE[subs[c]] for c in chosen]
+        decades = np.asarray(W.GENRE_DECADES[name])
+        start_year[idx] = np.asarray(W.DECADES)[rng.choice(len(decades), len(idx), p=decades / decades.sum())]
+    # Debut year inside the decade, never after "today" (2020s debuts are 2020..2025).
+    span = np.minimum(10, REFERENCE_DATE.year - start_year + 1)
+    start_year = start_year + (rng.random(n) * span).astype(np.int16)
+    career = np.maximum(1, rng.exponential(8, n)).astype(np.int16)
+    country = _pick(rng, W.COUNTRIES, n)
+    names = _artist_names(rng, n)
+    _near_duplicates(rng, names, rank)
+    ids = np.array([f"artist:ar{i:07d}" for i in range(n)], dtype=object)
+    return _Artists(ids, names, genre.astype(np.int8), subgenre, start_year, career, popularity,
+                    weight, followers, country)
+
+
+def _artist_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` distinct artist names from the templates; rare collisions get a
+    middle initial or a double-barrelled surname (a space of millions)."""
+    seen: set[str] = set()
+    out = np.empty(n, dtype=object)
+    draws = rng.integers(0, 1 << 30, size=(n, 8))
+    letters = "ABCDEFGHJKLMNPRSTVW"
+    for i in range(n):
+        d = draws[i]
+        for attempt in range(4):
+            tpl = W.ARTIST_TEMPLATES[(d[0] + attempt * 7) % len(W.ARTIST_TEMPLATES)]
+            name = tpl.format(
+                F=W.FIRST_NAMES[(d[1] + attempt) % len(W.FIRST_NAMES)],
+                L=W.LAST_NAMES[(d[2] + attempt * 3) % len(W.LAST_NAMES)],
+                S=W.STAGE_WORDS[(d[3] + attempt) % len(W.STAGE_WORDS)],
+                X=W.STAGE_PREFIXES[d[4] % len(W.STAGE_PREFIXES)],
+                BA=W.BAND_ADJECTIVES[(d[5] + attempt) % len(W.BAND_ADJECTIVES)],
+                BN=W.BAND_NOUNS[(d[6] + attempt * 5) % len(W.BAND_NOUNS)])
+            if name not in seen:
+                break
+        k = 0
+        while name in seen:
+            first = W.FIRST_NAMES[(d[1] + k) % len(W.FIRST_NAMES)]
+            last = W.LAST_NAMES[(d[2] + k) % len(W.LAST_NAMES)]
+            other = W.LAST_NAMES[(d[7] + k * 11) % len(W.LAST_NAMES)]
+            initial = letters[(d[7] + k) % len(letters)]
+            name = f"{first} {initial}. {last}" if k % 2 == 0 else f"{first} {last}-{other}"
+            k += 1
+        seen.add(name)
+        out[i] = name
+    return out
+
+
+def _near_duplicates(rng: np.random.Generator, names: np.ndarray, rank: np.ndarray) -> None:
+    """Rename about 2% of artists (never the top 50) into look-alikes of other
+    artists, half of them popular ones: a dropped vowel ("The Weekend" ->
+    "The Weeknd"), an added or removed "DJ"/"The", a doubled letter."""
+    n = len(names)
+    if n < 20:
+        return
+    taken = set(names.tolist())
+    order = np.argsort(rank)                       # most popular first
+    popular = order[: max(10, n // 50)]
+    victims = rng.permutation(order[50:] if n > 100 else order[n // 2:])[: max(2, n // 50)]
+    for i, victim in enumerate(victims):
+        source = names[popular[i % len(popular)]] if i % 2 == 0 else names[rng.integers(0, n)]
+        variant = _look_alike(source, int(rng.integers(0, 4)), rng)
+        if variant and variant not in taken:
+            taken.discard(names[victim])
+            names[victim] = variant
+            taken.add(variant)
+
+
+def _look_alike(name: str, kind: int, rng: np.random.Generator) -> str | None:
+    words = name.split(" ")
+    if kind == 0:                                   # drop an inner vowel
+        long_words = [i for i, w in enumerate(words) if len(w) >= 4]
+        if not long_words:
+            return None
+        i = long_words[int(rng.integers(0, len(long_words)))]
+        w = words[i]
+        vowels = [j for j in range(1, len(w) - 1) if w[j] in "aeiou"]
+        if not vowels:
+            return None
+        j = vowels[int(rng.integers(0, len(vowels)))]
+        words[i] = w[:j] + w[j + 1:]
+        return " ".join(words)
+    if kind == 1:                                   # DJ Nova <-> Nova
+        if words[0] in W.STAGE_PREFIXES and len(words) > 1:
+            return " ".join(words[1:])
+        return "DJ " + name if len(words) == 1 else None
+    if kind == 2:                                   # The Keys <-> Keys
+        return " ".join(words[1:]) if words[0] == "The" and len(words) > 1 else "The " + name
+    w = words[-1]                                   # double a consonant: Stone -> Stonne
+    cons = [j for j in range(1, len(w) - 1) if w[j].isalpha() and w[j].lower() not in "aeiou"]
+    if not cons:
+        return None
+    j = cons[int(rng.integers(0, len(cons)))]
+    words[-1] = w[:j] + w[j] + w[j:]
+    return " ".join(words)
+
+
+# --------------------------------------------------------------------------- albums
+
+
+@dataclass
+class _AlbumPlan:
+    track_artist: np.ndarray   # artist index of every track (tracks grouped by artist)
+    track_album: np.ndarray    # album index of every track
+    album_start: np.ndarray    # first track of each album
+    album_size: np.ndarray
+    album_artist: np.ndarray
+    album_kind: np.ndarray     # object: single, ep, album, live, compilation
+    album_day: np.ndarray      # release date, days since 1970-01-01
+
+
+def _plan_albums(artists: _Artists, tracks: int, seed: int) -> _AlbumPlan:
+    """How many tracks each artist has (Zipf-ish, at least one) and how they
+    group into singles, EPs and albums released over the artist's career."""
+    rng = _rng(seed, 2)
+    n = len(artists)
+    counts = np.ones(n, dtype=np.int64)
+    if tracks > n:
+        share = artists.weight ** 0.3
+        counts += rng.multinomial(tracks - n, share / share.sum())
+    else:
+        counts = np.zeros(n, dtype=np.int64)
+        counts[rng.choice(n, tracks, replace=False)] = 1
+    track_artist = np.repeat(np.arange(n, dtype=np.int32), counts)
+
+    sizes, owners, kinds = [], [], []
+    kind_draw = rng.random(int(counts.sum()) + n)
+    size_draw = rng.integers(0, 1 << 30, int(counts.sum()) + n)
+    k = 0
+    for artist, count in enumerate(counts):
+        left = int(count)
+        while left > 0:
+            u, s = kind_draw[k], size_draw[k]
+            k += 1
+            if u < 0.35 or left == 1:
+                size, kind = 1, "single"
+            elif u < 0.55:
+                size, kind = 3 + s % 4, "ep"
+            else:
+                size = 8 + s % 7
+                kind = "live" if u > 0.96 else "compilation" if u > 0.93 else "album"
+            size = min(size, left)
+            if size == 1:
+                kind = "single"
+            sizes.append(size)
+            owners.append(artist)
+            kinds.append(kind)
+            left -= size
+    album_size = np.asarray(sizes, dtype=np.int64)
+    album_artist = np.asarray(owners, dtype=np.int32)
+    album_start = np.concatenate([[0], np.cumsum(album_size)[:-1]])
+    track_album = np.repeat(np.arange(len(album_size), dtype=np.int32), album_size)
+
+    # Albums come out in order over the career: the k-th of m sits at (k + u) / m.
+    first_of_artist = np.concatenate([[0], np.flatnonzero(np.diff(album_artist)) + 1])
+    albums_of_artist = np.diff(np.concatenate([first_of_artist, [len(album_artist)]]))
+    position = np.arange(len(album_artist)) - np.repeat(first_of_artist, albums_of_artist)
+    per_artist = np.repeat(albums_of_artist, albums_of_artist)
+    frac = (position + rng.random(len(album_artist))) / per_artist
+    start = artists.start_year[album_artist].astype(float)
+    # Careers running past "today" are squeezed to end today.
+    today = 1970 + _REF_DAY / 365.25
+    end = np.minimum(start + artists.career[album_artist], today)
+    year = start + frac * np.maximum(end - start, 0.0)
+    day = np.minimum(((year - 1970) * 365.25).astype(np.int64), _REF_DAY)
+    return _AlbumPlan(track_artist, track_album, album_start, album_size, album_artist,
+                      np.asarray(kinds, dtype=object), day)
+
+
+def _chunk_bounds(plan: _AlbumPlan, tracks: int) -> list[tuple[int, int]]:
+    """Track ranges of about CHUNK tracks that never split an album, so a
+    remix can always name its original in the same chunk."""
+    bounds, lo = [], 0
+    while lo < tracks:
+        target = lo + CHUNK
+        if target >= tracks:
+            hi = tracks
+        else:
+            a = int(np.searchsorted(plan.album_start, target, side="left"))
+            hi = int(plan.album_start[a]) if a < len(plan.album_start) else tracks
+            hi = max(hi, lo + 1)
+        bounds.append((lo, hi))
+        lo = hi
+    return bounds
+
+
+# --------------------------------------------------------------------------- tracks
+
+
+@dataclass
+class _TrackFeatures:
+    """Per-track facts playlists filter on: a few bytes per track."""
+
+    genre: np.ndarray
+    subgenre: np.ndarray
+    mood: np.ndarray
+    decade: np.ndarray
+    energy: np.ndarray
+    danceability: np.ndarray
+    valence: np.ndarray
+    popularity: np.ndarray
+    is_new: np.ndarray
+    is_original: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> "_TrackFeatures":
+        return cls(np.zeros(n, np.int8), np.zeros(n, np.int16), np.zeros(n, np.int8), np.zeros(n, np.int16),
+                   np.zeros(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
+                   np.zeros(n, np.float32), np.zeros(n, bool), np.zeros(n, bool))
+
+
+def _titles(rng: np.random.Generator, mood: np.ndarray) -> np.ndarray:
+    """Song titles from the templates; nouns half shared, half mood-specific."""
+    n = len(mood)
+    common = _pick(rng, W.COMMON_WORDS, n, exponent=0.9)
+    common2 = _pick(rng, W.COMMON_WORDS, n, exponent=0.6)
+    mood_noun = np.empty(n, dtype=object)
+    for m, name in enumerate(W.MOODS):
+        idx = np.flatnonzero(mood == m)
+        mood_noun[idx] = _pick(rng, W.MOOD_NOUNS[name], len(idx))
+    use_common = rng.random(n) < 0.5
+    noun = np.where(use_common, common, mood_noun)
+    noun2 = np.where(use_common, mood_noun, common2)
+    adj = _pick(rng, W.ADJECTIVES, n, exponent=0.3)
+    verb = _pick(rng, W.VERBS, n, exponent=0.3)
+    place = _pick(rng, W.PLACES, n)
+    pron = _pick(rng, W.PRONOUNS, n, exponent=0.5)
+    tpl = rng.integers(0, len(W.TITLE_TEMPLATES), n)
+    return np.array([W.TITLE_TEMPLATES[t].format(A=a, N=x, N2=y, V=v, P=p, O=o)
+                     for t, a, x, y, v, p, o in zip(tpl, adj, noun, noun2, verb, place, pron)], dtype=object)
+
+
+def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, lo: int, hi: int,
+                seed: int, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Albums, tracks and credits for tracks [lo, hi); fills `features`."""
+    rng = _rng(seed, 3, number)
+    n = hi - lo
+    artist = plan.track_artist[lo:hi]
+    album = plan.track_album[lo:hi]
+    genre = artists.genre[artist]
+    kind = plan.album_kind[album]
+    first_in_album = plan.album_start[album] == np.arange(lo, hi)
+
+    subgenre = artists.subgenre[artist].copy()
+    stray = rng.random(n) < 0.2
+    for g, name in enumerate(_GENRES):
+        idx = np.flatnonzero(stray & (genre == g))
+        subs = W.GENRES[name][0]
+        subgenre[idx] = [_SUB_CODE[s] for s in np.asarray(subs)[rng.integers(0, len(subs), len(idx))]]
+    mood = np.empty(n, dtype=np.int8)
+    u = rng.random(n)
+    for g, name in enumerate(_GENRES):
+        idx = np.flatnonzero(genre == g)
+        cum = np.cumsum(W.GENRE_MOODS[name])
+        mood[idx] = np.minimum(np.searchsorted(cum / cum[-1], u[idx], side="right"), len(W.MOODS) - 1)
+
+    base = _titles(rng, mood)
+    # Versions reuse the title of the album's first track: "Halo" and "Halo - Live".
+    base_of_album_first = base[plan.album_start[album] - lo]
+    version = np.full(n, None, dtype=object)
+    v = rng.random(n)
+    version[(v < 0.07)] = "remix"
+    version[(v >= 0.07) & (v < 0.10)] = "live"
+    version[(v >= 0.10) & (v < 0.12)] = "acoustic"
+    version[(v >= 0.12) & (v < 0.14)] = "radio edit"
+    day = plan.album_day[album]
+    old = day < (2005 - 1970) * 365
+    version[(v >= 0.14) & (v < 0.18) & old] = "remastered"
+    version[first_in_album] = None
+    version[kind == "live"] = "live"
+    title_base = np.where(version != None, base_of_album_first, base)  # noqa: E711 (elementwise)
+
+    # Credits: "feat." mostly in rap and pop, "with" for duets; same-genre partners.
+    p_feat = np.where(genre == _GENRES.index("rap"), 0.30, np.where(genre == _GENRES.index("pop"), 0.15, 0.06))
+    has_feat = rng.random(n) < p_feat
+    two_feat = has_feat & (rng.random(n) < 0.2)
+    style_with = rng.random(n) < 0.25
+    partner = _partners(rng, artists, genre, artist)
+    partner2 = _partners(rng, artists, genre, artist)
+    two_feat &= partner2 != partner
+
+    remixer = _remixers(rng, artists, n)
+    live_place = _pick(rng, W.LIVE_PLACES, n)
+    live_style = rng.random(n) < 0.5
+
+    titles = np.empty(n, dtype=object)
+    featured = np.full(n, None, dtype=object)
+    for i in range(n):
+        t = title_base[i]
+        if has_feat[i]:
+            names = [artists.names[partner[i]]] + ([artists.names[partner2[i]]] if two_feat[i] else [])
+            featured[i] = ", ".join(names)
+            t = f"{t} ({'with' if style_with[i] else 'feat.'} {' & '.join(names)})"
+        ver = version[i]
+        if ver == "remix":
+            t = f"{t} - {remixer[i]} Remix"
+        elif ver == "live":
+            t = f"{t} - Live at {live_place[i]}" if live_style[i] else f"{t} - Live"
+        elif ver == "acoustic":
+            t = f"{t} - Acoustic"
+        elif ver == "radio edit":
+            t = f"{t} - Radio Edit"
+        elif ver == "remastered":
+            t = f"{t} - Remastered {1990 + int(rng.integers(0, 35))}"
+        titles[i] = t
+
+    # Audio features: the genre's centre, shifted by mood, plus noise.
+    centre = np.array([W.GENRE_AUDIO[g] for g in _GENRES])[genre]
+    shift = np.array([W.MOOD_SHIFT[m] for m in W.MOODS])[mood]
+    audio = centre + shift
+    danceability = np.clip(audio[:, 0] + rng.normal(0, 0.08, n), 0, 1)
+    energy = audio[:, 1] + rng.normal(0, 0.08, n)
+    energy = np.clip(energy - 0.25 * (version == "acoustic") + 0.05 * (version == "live"), 0, 1)
+    valence = np.clip(audio[:, 2] + rng.normal(0, 0.08, n), 0, 1)
+    tempo = np.clip(audio[:, 3] + rng.normal(0, 10, n), 50, 220)
+
+    classical = genre == _GENRES.index("classical")
+    duration = np.where(classical, rng.normal(420, 160, n), rng.normal(215, 45, n))
+    duration += 30 * (version == "live") - 35 * (version == "radio edit")
+    duration = np.clip(duration, 45, 1800).round(1)
+
+    pop = artists.popularity[artist] * rng.uniform(0.55, 1.0, n) + rng.normal(0, 5, n)
+    pop += 6 * first_in_album - 8 * np.isin(version, ["live", "acoustic", "remastered"])
+    popularity = np.clip(pop, 0, 100).round(1)
+    explicit_p = np.array([W.GENRE_EXPLICIT.get(g, 0.03) for g in _GENRES])[genre]
+    explicit = rng.random(n) < explicit_p
+    is_new = day > _REF_DAY - NEW_RELEASE_DAYS
+    release = pd.to_datetime(day, unit="D")
+
+    track_ids = np.array([f"track:tr{i:07d}" for i in range(lo, hi)], dtype=object)
+    album_ids = np.array([f"album:al{a:07d}" for a in album], dtype=object)
+    genre_names = np.asarray(_GENRES, dtype=object)[genre]
+    tracks = pd.DataFrame({
+        "track_id": track_ids, "title": titles, "artist_id": artists.ids[artist], "album_id": album_ids,
+        "featured": featured, "version": version, "release_date": release, "genre": genre_names,
+        "subgenre": np.asarray(_SUBGENRES, dtype=object)[subgenre], "mood": np.asarray(W.MOODS, dtype=object)[mood],
+        "popularity": popularity, "duration_sec": duration, "explicit": explicit, "is_new": is_new,
+        "danceability": danceability.round(3), "energy": energy.round(3), "valence": valence.round(3),
+        "tempo": tempo.round(1),
+    })
+
+    credits = [pd.DataFrame({"track_id": track_ids, "artist_id": artists.ids[artist], "role": "primary"})]
+    for mask, who in ((has_feat, partner), (two_feat, partner2)):
+        credits.append(pd.DataFrame({"track_id": track_ids[mask], "artist_id": artists.ids[who[mask]],
+                                     "role": "featured"}))
+
+    albums = _chunk_albums(rng, artists, plan, album, titles, popularity, genre_names, first_in_album, lo)
+
+    f = features
+    sl = slice(lo, hi)
+    f.genre[sl], f.subgenre[sl], f.mood[sl] = genre, subgenre, mood
+    f.decade[sl] = (1970 + day / 365.25).astype(int) // 10 * 10
+    f.energy[sl], f.danceability[sl], f.valence[sl] = energy, danceability, valence
+    f.popularity[sl], f.is_new[sl], f.is_original[sl] = popularity, is_new, version == None  # noqa: E711
+    return albums, tracks, pd.concat(credits, ignore_index=True)
+
+
+def _partners(rng: np.random.Generator, artists: _Artists, genre: np.ndarray, artist: np.ndarray) -> np.ndarray:
+    """A featured artist per track: same genre, popular ones more often, never the track's own."""
+    out = np.empty(len(genre), dtype=np.int64)
+    for g in np.unique(genre):
+        pool = np.flatnonzero(artists.genre == g)
+        idx = np.flatnonzero(genre == g)
+        w = artists.weight[pool] ** 0.5
+        out[idx] = pool[rng.choice(len(pool), len(idx), p=w / w.sum())]
+    clash = out == artist
+    out[clash] = (out[clash] + 1) % len(artists)
+    return out
+
+
+def _remixers(rng: np.random.Generator, artists: _Artists, n: int) -> np.ndarray:
+    pool = np.flatnonzero(artists.genre == _GENRES.index("edm"))
+    if len(pool) == 0:
+        pool = np.arange(len(artists))
+    return artists.names[pool[rng.integers(0, len(pool), n)]]
+
+
+def _chunk_albums(rng: np.random.Generator, artists: _Artists, plan: _AlbumPlan, album: np.ndarray,
+                  titles: np.ndarray, popularity: np.ndarray, genre_names: np.ndarray,
+                  first_in_album: np.ndarray, lo: int) -> pd.DataFrame:
+    """The albums whose tracks are all in this chunk (chunks never split one)."""
+    ids = np.unique(album)
+    m = len(ids)
+    kind = plan.album_kind[ids]
+    owner = plan.album_artist[ids]
+    first_title = titles[plan.album_start[ids] - lo]
+    adj = _pick(rng, W.ADJECTIVES, m)
+    noun = _pick(rng, W.COMMON_WORDS, m, exponent=0.8)
+    noun2 = _pick(rng, W.COMMON_WORDS, m)
+    place = _pick(rng, W.PLACES, m)
+    live_place = _pick(rng, W.LIVE_PLACES, m)
+    tpl = rng.integers(0, len(W.ALBUM_TEMPLATES), m)
+    roman = _pick(rng, W.ROMAN, m)
+    out = np.empty(m, dtype=object)
+    for i in range(m):
+        if kind[i] == "single":
+            out[i] = first_title[i]
+        elif kind[i] == "live":
+            out[i] = f"Live at {live_place[i]}"
+        elif kind[i] == "compilation":
+            name = artists.names[owner[i]]
+            out[i] = ("Greatest Hits", f"The Best of {name}", "Anthology", "The Collection")[tpl[i] % 4]
+        else:
+            out[i] = W.ALBUM_TEMPLATES[tpl[i]].format(A=adj[i], N=noun[i], N2=noun2[i], P=place[i], R=roman[i])
+    best = pd.Series(popularity).groupby(album - ids[0]).max().to_numpy()
+    day = plan.album_day[ids]
+    return pd.DataFrame({
+        "album_id": [f"album:al{a:07d}" for a in ids], "title": out, "artist_id": artists.ids[owner],
+        "album_type": kind, "release_date": pd.to_datetime(day, unit="D"),
+        "genre": np.asarray(_GENRES, dtype=object)[artists.genre[owner]],
+        "popularity": best, "is_new": day > _REF_DAY - NEW_RELEASE_DAYS,
+    })
+
+
+# --------------------------------------------------------------------------- playlists
+
+
+_ACTIVITY_PHRASE = {"workout": "to power your workout", "study": "to help you focus",
+                    "party": "to get the party started", "sleep": "to drift off to",
+                    "driving": "for the open road", "cooking": "to cook along to"}
+
+
+def _era_label(decade: int) -> str:
+    return f"{decade % 100:02d}s" if decade < 2000 else f"{decade}s"
+
+
+def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatures, tracks: int,
+                    seed: int, progress: ProgressFn) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Playlists defined by constraints, each filled only with tracks that meet them."""
+    rng = _rng(seed, 4)
+    n_playlists = int(np.clip(tracks // 100, 30, 10_000))
+    genre_p = np.array([share for _, share in W.GENRES.values()])
+    genre_p /= genre_p.sum()
+    group_genre_decade = _groups(f.genre.astype(np.int64) * 10_000 + f.decade)
+    group_genre_mood = _groups(f.genre.astype(np.int64) * 100 + f.mood)
+    group_mood = _groups(f.mood)
+    group_genre = _groups(f.genre)
+    group_sub = _groups(f.subgenre)
+    # Tracks are grouped by artist, so an artist's tracks are one range.
+    artist_start = np.searchsorted(track_artist, np.arange(len(artists) + 1))
+    top_artists = np.argsort(-artists.popularity)[: max(5, len(artists) // 20)]
+
+    rows, members, names_seen = [], [], {}
+    kinds = ("era", "activity", "mood", "subgenre", "new", "artist")
+    kind_p = np.array([0.25, 0.2, 0.25, 0.1, 0.08, 0.12])
+    empty = np.empty(0, dtype=np.int64)
+    pid = 0
+    attempts = 0
+    while pid < n_playlists and attempts < n_playlists * 20:
+        attempts += 1
+        if pid % 200 == 0:
+            progress(pid, n_playlists, "generating playlists")
+        kind = kinds[rng.choice(len(kinds), p=kind_p)]
+        g = int(rng.choice(len(_GENRES), p=genre_p))
+        gname, gshow = _GENRES[g], W.GENRE_DISPLAY[_GENRES[g]]
+        row = {"genre": gname, "subgenre": None, "mood": None, "era": None, "activity": None}
+        if kind == "era":
+            decades = np.asarray(W.GENRE_DECADES[gname])
+            decade = int(W.DECADES[rng.choice(len(decades), p=decades / decades.sum())])
+            cand = group_genre_decade.get(g * 10_000 + decade, empty)
+            row["era"] = f"{decade}s"
+            name = _choice(rng, W.ERA_PLAYLISTS).format(E=_era_label(decade), G=gshow)
+            desc = f"The biggest {gshow} songs of the {_era_label(decade)}."
+        elif kind == "activity":
+            activity = _choice(rng, W.ACTIVITIES)
+            words, (feature, low, high) = W.ACTIVITY_RULES[activity]
+            cand = group_genre.get(g, empty)
+            values = getattr(f, feature)[cand]
+            cand = cand[(values >= low) & (values <= high)]
+            row["activity"] = activity
+            name = _choice(rng, W.ACTIVITY_PLAYLISTS).format(W=_choice(rng, words), G=gshow)
+            desc = f"{gshow} tracks {_ACTIVITY_PHRASE[activity]}."
+        elif kind == "mood":
+            m = int(rng.integers(0, len(W.MOODS)))
+            template = _choice(rng, W.MOOD_PLAYLISTS[W.MOODS[m]])
+            if "{G}" in template:
+                cand = group_genre_mood.get(g * 100 + m, empty)
+            else:
+                cand, row["genre"] = group_mood.get(m, empty), None
+            row["mood"] = W.MOODS[m]
+            name = template.format(G=gshow)
+            desc = f"{W.MOODS[m].capitalize()} {gshow + ' ' if row['genre'] else ''}songs for the moment."
+        elif kind == "subgenre":
+            subs = W.GENRES[gname][0]
+            sub = subs[int(rng.integers(0, len(subs)))]
+            cand = group_sub.get(_SUB_CODE[sub], empty)
+            cand = cand[f.genre[cand] == g]
+            row["subgenre"] = sub
+            name = _choice(rng, W.SUBGENRE_PLAYLISTS).format(S=sub.title())
+            desc = f"The essential {sub} tracks."
+        elif kind == "new":
+            cand = group_genre.get(g, empty)
+            cand = cand[f.is_new[cand]]
+            name = _choice(rng, W.NEW_PLAYLISTS).format(G=gshow)
+            desc = f"The newest {gshow} releases, updated every Friday."
+        else:
+            a = int(top_artists[rng.integers(0, len(top_artists))])
+            cand = np.arange(artist_start[a], artist_start[a + 1])
+            row["genre"] = _GENRES[artists.genre[a]]
+            name = _choice(rng, W.ARTIST_PLAYLISTS).format(AR=artists.names[a])
+            desc = f"All the essential tracks by {artists.names[a]}, in one place."
+        if len(cand) < 5:
+            continue
+        picked = _sample_tracks(rng, cand, f)
+        count = names_seen.get(name, 0)
+        names_seen[name] = count + 1
+        if count:
+            name = f"{name} Vol. {count + 1}"
+        playlist_id = f"playlist:pl{pid:07d}"
+        rows.append({"playlist_id": playlist_id, "name": name, "curator": _choice(rng, W.CURATORS),
+                     "description": desc, **row,
+                     "popularity": round(float(f.popularity[picked].mean() * rng.uniform(0.8, 1.1)), 1)})
+        members.append(picked)
+        pid += 1
+    progress(n_playlists, n_playlists, "generating playlists")
+    playlists = pd.DataFrame(rows, columns=["playlist_id", "name", "curator", "description", "genre",
+                                            "subgenre", "mood", "era", "activity", "popularity"])
+    sizes = np.array([len(m) for m in members], dtype=np.int64)
+    picked_all = np.concatenate(members) if members else np.empty(0, dtype=np.int64)
+    owner = np.repeat(playlists["playlist_id"].to_numpy(), sizes)
+    first = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    membership = pd.DataFrame({
+        "playlist_id": owner,
+        "track_id": [f"track:tr{t:07d}" for t in picked_all],
+        "position": (np.arange(len(picked_all)) - first + 1).astype(np.int32),
+    })
+    return playlists, membership
+
+
+def _groups(keys: np.ndarray) -> dict[int, np.ndarray]:
+    """key -> sorted track indices with that key."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
+    return {int(k[0]): idx for k, idx in zip(np.split(sorted_keys, cuts), np.split(order, cuts)) if len(k)}
+
+
+def _choice(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+    return options[int(rng.integers(0, len(options)))]
+
+
+def _sample_tracks(rng: np.random.Generator, cand: np.ndarray, f: _TrackFeatures) -> np.ndarray:
+    """20-80 tracks, popular originals more likely, most popular first-ish."""
+    if len(cand) > 5000:  # bound the work per playlist on huge catalogs
+        cand = rng.choice(cand, 5000, replace=False)
+    size = min(len(cand), int(rng.integers(20, 81)))
+    w = (f.popularity[cand].astype(float) + 1.0) ** 1.5 * np.where(f.is_original[cand], 1.0, 0.3)
+    return rng.choice(cand, size, replace=False, p=w / w.sum())
+
+
+# --------------------------------------------------------------------------- podcasts
+
+
+def _make_podcasts(artists: _Artists, tracks: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Podcasts on topics, with weekly-ish episodes; music podcasts talk about
+    the catalog's artists (a title like "How Nova Changed EDM" is an episode)."""
+    rng = _rng(seed, 5)
+    n = int(np.clip(tracks // 250, 12, 4000))
+    topics = tuple(W.PODCAST_TOPICS)
+    rank = rng.permutation(n) + 1
+    popularity = np.clip(90 - 20 * np.log10(rank) + rng.normal(0, 5, n), 0, 100).round(1)
+    top_artists = np.argsort(-artists.popularity)[: max(5, len(artists) // 10)]
+    pods, eps = [], []
+    seen: dict[str, int] = {}
+    episode_no = 0
+    for i in range(n):
+        topic = topics[int(rng.integers(0, len(topics)))]
+        word = _choice(rng, W.PODCAST_TOPICS[topic])
+        title = _choice(rng, W.PODCAST_TEMPLATES).format(
+            T=word, A=_choice(rng, W.ADJECTIVES), F=_choice(rng, W.FIRST_NAMES), L=_choice(rng, W.LAST_NAMES))
+        count = seen.get(title, 0)
+        seen[title] = count + 1
+        if count:
+            title = f"{title} {count + 1}"
+        publisher = _choice(rng, (f"{_choice(rng, W.LAST_NAMES)} Media", "ltrr Audio",
+                                  f"{_choice(rng, W.BAND_ADJECTIVES)} {_choice(rng, W.BAND_NOUNS)} Studios"))
+        podcast_id = f"podcast:pc{i:07d}"
+        pods.append({"podcast_id": podcast_id, "title": title, "publisher": publisher,
+                     "description": f"A {topic} podcast: {word.lower()}, conversations and stories.",
+                     "topic": topic, "popularity": popularity[i]})
+        n_eps = int(rng.integers(4, 41))
+        last = _REF_DAY - int(rng.exponential(60))
+        for k in range(n_eps):
+            if topic == "music history" and rng.random() < 0.6:
+                a = int(top_artists[rng.integers(0, len(top_artists))])
+                decade = int(rng.choice(W.DECADES))
+                ep_title = _choice(rng, W.MUSIC_EPISODE_TEMPLATES).format(
+                    AR=artists.names[a], G=W.GENRE_DISPLAY[_GENRES[artists.genre[a]]], E=_era_label(decade))
+            else:
+                ep_title = _choice(rng, W.EPISODE_TEMPLATES).format(
+                    N=_choice(rng, W.COMMON_WORDS), N2=_choice(rng, W.MOOD_NOUNS[_choice(rng, W.MOODS)]),
+                    A=_choice(rng, W.ADJECTIVES))
+            day = last - 7 * k - int(rng.integers(0, 3))
+            eps.append({"episode_id": f"episode:ep{episode_no:07d}", "podcast_id": podcast_id,
+                        "title": f"Ep. {n_eps - k}: {ep_title}",
+                        "description": f"{title} on {ep_title.lower()}.",
+                        "release_date": dt.date(1970, 1, 1) + dt.timedelta(days=day),
+                        "duration_sec": float(round(rng.uniform(15, 110) * 60)),
+                        "popularity": round(float(np.clip(popularity[i] - 2 * k + rng.normal(0, 5), 0, 100)), 1),
+                        "is_new": day > _REF_DAY - NEW_EPISODE_DAYS})
+            episode_no += 1
+    return pd.DataFrame(pods), pd.DataFrame(eps)
