@@ -19,6 +19,7 @@ from typing import Callable
 from ltrr.catalog.importer import FIELDS, CatalogImportError, check_replaceable, import_file, parse_map_args
 from ltrr.catalog.store import Catalog, CatalogError
 from ltrr.config import default_catalog_path, ensure_catalog
+from ltrr.errors import LtrrError
 from ltrr.progress import ProgressFn, TqdmProgress, silent
 
 EXIT_OK = 0
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except CliError as exc:
         return _fail(name, str(exc), exc.code)
-    except (CatalogImportError, CatalogError) as exc:
+    except (CatalogImportError, CatalogError, LtrrError) as exc:
         return _fail(name, str(exc), EXIT_USAGE)
     except (ValueError, OSError) as exc:
         return _fail(name, _one_line(exc), EXIT_FAILED)
@@ -249,3 +250,7 @@ def _one_line(exc: BaseException) -> str:
 def _fail(name: str, message: str, code: int) -> int:
     print(f"{name}: error: {' '.join(message.split())}", file=sys.stderr)
     return code
+
+
+# Engine commands register themselves into COMMANDS on import.
+from ltrr import cli_engine  # noqa: E402,F401

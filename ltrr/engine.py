@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ltrr.bandit.context import UserHistory, context_vector
+from ltrr.bandit.context import CONTEXT_FEATURES, UserHistory, context_vector
 from ltrr.bandit.policy import PolicySpec
 from ltrr.bandit.selector import ArmSelector
 from ltrr.catalog.store import Catalog
@@ -167,6 +167,7 @@ class Engine:
         self.state = StateDir.open(state)
         try:
             self.arm_names = list(arms) if arms is not None else arm_names()
+            self._arm_index = set(self.arm_names)
             for name in self.arm_names:
                 arm_class(name)  # unknown names fail here, before any work
             if self.spec.kind == "static":
@@ -485,7 +486,11 @@ class Engine:
             self._resolved.add(search["id"])
             self._n_resolved += 1
             x = np.asarray(search["x"], dtype=float)
-            self.selector.update(x, event["rewards"])
+            # A log written with other arms (or an older context layout) still replays:
+            # unknown arms are ignored and a context of another width teaches nothing.
+            rewards = {a: r for a, r in event["rewards"].items() if a in self._arm_index}
+            if rewards and x.shape == (len(CONTEXT_FEATURES),):
+                self.selector.update(x, rewards)
             step = self._n_resolved
             for sel in search["selection"]:
                 self._arm_history.append({

@@ -1,0 +1,120 @@
+"""CLI commands that run the engine: search, export, replay.
+
+Registered into ``ltrr.cli.COMMANDS`` on import (``ltrr.cli`` imports this
+module at its end).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ltrr.cli import EXIT_OK, CliError, add_catalog_argument, close_progress, command, progress_for
+from ltrr.config import default_catalog_path, default_state_dir, ensure_catalog
+
+
+def add_state_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", type=Path, default=None, metavar="DIR",
+                        help="learning-state folder (default: $LTRR_STATE or data/state)")
+
+
+def _engine_arguments(parser: argparse.ArgumentParser) -> None:
+    add_catalog_argument(parser)
+    add_state_argument(parser)
+    parser.add_argument("--policy", default="linucb", help="linucb | lints | thompson | epsilon | all | static:ARM,...")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arms", default=None, help="comma-separated arms to open (default: all)")
+
+
+def open_engine(args: argparse.Namespace, background: bool = False):
+    """An engine for a command: default catalog generated on first use, slow arms opened in the foreground."""
+    from ltrr.engine import Engine
+
+    progress = progress_for(args)
+    try:
+        catalog = args.catalog if args.catalog is not None else ensure_catalog(default_catalog_path(), progress)
+        arms = [a.strip() for a in args.arms.split(",") if a.strip()] if getattr(args, "arms", None) else None
+        return Engine.open(catalog=catalog, state=args.state or default_state_dir(), policy=args.policy,
+                           seed=args.seed, progress=progress, arms=arms, background=background)
+    finally:
+        close_progress(progress)
+
+
+def _search_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", help="the search text")
+    _engine_arguments(parser)
+    parser.add_argument("-k", type=int, default=10, help="results to show")
+    parser.add_argument("--user", default="cli", help="user id for the context")
+    parser.add_argument("--json", action="store_true", help="print the response as JSON")
+
+
+@command("search", "run one search and print the ranked results", _search_arguments)
+def cmd_search(args: argparse.Namespace) -> int:
+    engine = open_engine(args)
+    try:
+        resp = engine.search(args.query, context={"user_id": args.user}, k=args.k)
+        if args.json:
+            print(json.dumps({
+                "id": resp.id, "query": resp.query, "message": resp.message, "ranker": resp.ranker,
+                "understanding": resp.understanding.to_dict(),
+                "selection": [c.__dict__ for c in resp.selection],
+                "results": [{k: v for k, v in r.__dict__.items() if k != "features"} for r in resp.results],
+                "timings": resp.timings,
+            }, ensure_ascii=False, default=str))
+            return EXIT_OK
+        if resp.message:
+            print(resp.message)
+        selected = [f"{c.arm}({c.budget})" for c in resp.selection if c.selected]
+        print(f"intent: {resp.understanding.intent}   arms: {' '.join(selected)}   ranker: {resp.ranker}"
+              f"   {resp.timings['total']:.1f} ms")
+        for r in resp.results:
+            print(f"{r.rank:>3}. [{r.entity_type}] {r.title} — {r.subtitle}   ({', '.join(r.arms)})")
+        return EXIT_OK
+    finally:
+        engine.close()
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    add_state_argument(parser)
+    parser.add_argument("--format", choices=["parquet", "csv", "jsonl"], default="parquet")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write interactions.<format>")
+
+
+@command("export", "export a state folder's interaction log", _export_arguments)
+def cmd_export(args: argparse.Namespace) -> int:
+    from ltrr.log import export_events, read_events
+
+    state = args.state or default_state_dir()
+    log_path = Path(state) / "log" / "events.jsonl"
+    if not log_path.is_file():
+        raise CliError(f"no interaction log in {state} (expected {log_path})")
+    # Reading the log needs no lock: exporting works while an app serves the state.
+    path = export_events(read_events(log_path), args.out, args.format)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log", type=Path, required=True, metavar="FILE",
+                        help="an exported log: interactions.jsonl, .parquet or .csv")
+    _engine_arguments(parser)
+
+
+@command("replay", "rebuild a (new, empty) state folder from an exported log", _replay_arguments)
+def cmd_replay(args: argparse.Namespace) -> int:
+    from ltrr.log import load_exported
+
+    if not args.log.is_file():
+        raise CliError(f"no such log file: {args.log}")
+    try:
+        events = load_exported(args.log)
+    except (ValueError, KeyError) as exc:
+        raise CliError(f"{args.log} is not an ltrr interaction log ({type(exc).__name__}: {exc})") from None
+    engine = open_engine(args)
+    try:
+        counts = engine.replay(events, progress=progress_for(args))
+        print(f"replayed {counts['searches']} searches and {counts['feedbacks']} feedbacks "
+              f"({counts['skipped']} events skipped) into {engine.state.path}")
+        return EXIT_OK
+    finally:
+        engine.close()
