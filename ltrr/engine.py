@@ -363,15 +363,16 @@ class Engine:
         return ""
 
     def _result(self, item: PooledCandidate, score: float, rank: int, x: np.ndarray | None) -> Result:
-        row = self._entities.frame.iloc[item.row]
+        ents, row = self._entities, item.row
         feats = {n: float(v) for n, v in zip(FEATURE_NAMES, x)} if x is not None else {}
-        return Result(entity_id=item.entity_id, entity_type=row["entity_type"], title=row["title"],
-                      subtitle=row["subtitle"], score=score, rank=rank, arms=item.arms, features=feats)
+        return Result(entity_id=item.entity_id, entity_type=ents.types[row], title=ents.titles[row],
+                      subtitle=ents.subtitles[row], score=score, rank=rank, arms=item.arms, features=feats)
 
     def _arm_result(self, arm: str, cand: Candidate) -> Result:
-        row = self._entities.frame.iloc[self._entities.row_of[cand.entity_id]]
-        return Result(entity_id=cand.entity_id, entity_type=row["entity_type"], title=row["title"],
-                      subtitle=row["subtitle"], score=float(cand.score), rank=cand.rank, arms=[arm],
+        ents = self._entities
+        row = ents.row_of[cand.entity_id]
+        return Result(entity_id=cand.entity_id, entity_type=ents.types[row], title=ents.titles[row],
+                      subtitle=ents.subtitles[row], score=float(cand.score), rank=cand.rank, arms=[arm],
                       features=dict(cand.features))
 
     # ------------------------------------------------------------------ feedback
@@ -480,7 +481,7 @@ class Engine:
                 self._clicked.add((search["id"], entity_id))
                 self.memory.record_click(search["query_norm"], entity_id)
                 row = self._entities.row_of.get(entity_id)
-                genre = self._entities.frame["genre"].iat[row] if row is not None else ""
+                genre = self._entities.genres[row] if row is not None else ""
                 self.history.record_click(search["user_id"], genre)
         if event["bandit_update"]:
             self._resolved.add(search["id"])
@@ -712,7 +713,7 @@ class Engine:
 
     def _title(self, entity_id: str) -> str:
         row = self._entities.row_of.get(entity_id)
-        return "" if row is None else str(self._entities.frame["title"].iat[row])
+        return "" if row is None else str(self._entities.titles[row])
 
 
 def _shown(search: dict) -> set[str]:

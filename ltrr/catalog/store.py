@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -30,9 +31,25 @@ class EntityTable:
     def __len__(self) -> int:
         return len(self.frame)
 
-    @property
+    @cached_property
     def ids(self) -> np.ndarray:
         return self.frame["entity_id"].to_numpy()
+
+    @cached_property
+    def types(self) -> np.ndarray:
+        return self.frame["entity_type"].to_numpy()
+
+    @cached_property
+    def titles(self) -> np.ndarray:
+        return self.frame["title"].to_numpy()
+
+    @cached_property
+    def subtitles(self) -> np.ndarray:
+        return self.frame["subtitle"].to_numpy()
+
+    @cached_property
+    def genres(self) -> np.ndarray:
+        return self.frame["genre"].to_numpy()
 
     def rows(self, entity_ids: list[str]) -> np.ndarray:
         """Row numbers of known ids, in order; unknown ids are skipped."""
@@ -122,7 +139,11 @@ class Catalog:
                         f"SELECT {cols} FROM entities ORDER BY entity_id"
                     ).df()
                     for col in ("title", "subtitle", "text", "genre", "subgenre", "mood"):
-                        frame[col] = frame[col].fillna("").astype(str)
+                        # Plain object arrays: pandas' Arrow-backed strings copy on every
+                        # to_numpy(), which the arms and features call per query.
+                        frame[col] = frame[col].fillna("").astype(str).astype(object)
+                    for col in ("entity_id", "entity_type", "artist_id", "album_id"):
+                        frame[col] = frame[col].astype(object)
                     frame["popularity"] = frame["popularity"].fillna(0.0).astype(float)
                     row_of = {e: i for i, e in enumerate(frame["entity_id"].tolist())}
                     self._entities = EntityTable(frame=frame, row_of=row_of)

@@ -309,6 +309,9 @@ class StructuredStrategy(Strategy):
         self.attrs = attrs
         self.understander = understander
         self._ids = attrs.frame["entity_id"].to_numpy()
+        # Converted once: Arrow-backed string columns copy on every to_numpy().
+        self._title_words = attrs.frame["title_words"].to_numpy(dtype=object)
+        self._popularity = attrs.frame["popularity"].to_numpy()
         self._db = duckdb.connect(":memory:")
         self._db.register("attrs_frame", attrs.sql_frame())
         # A real table (not the registered frame) so every thread's cursor sees it,
@@ -364,8 +367,8 @@ class StructuredStrategy(Strategy):
         out = np.zeros(rows.size, dtype=np.float64)
         if rows.size == 0 or not query.text:
             return out
-        titles = self.attrs.frame["title_words"].to_numpy()[rows]
-        popularity = self.attrs.frame["popularity"].to_numpy()[rows]
+        titles = self._title_words[rows]
+        popularity = self._popularity[rows]
         for interp in interpretations_to_query(self.understanding(query)):
             keep = self.attrs.mask(interp, rows)
             words = free_words(interp)
