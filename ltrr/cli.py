@@ -201,6 +201,148 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- simulate, ope, bench
+
+
+def _catalog_path(args: argparse.Namespace) -> Path:
+    """--catalog when given (it must exist), else the default catalog (generated on first use)."""
+    if args.catalog is not None:
+        if not args.catalog.is_file():
+            raise CliError(f"no catalog at {args.catalog}: build one with "
+                           f"`python -m ltrr build --catalog {args.catalog}`")
+        return args.catalog
+    progress = progress_for(args)
+    try:
+        return ensure_catalog(default_catalog_path(), progress)
+    finally:
+        close_progress(progress)
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    add_catalog_argument(parser)
+    parser.add_argument("--steps", type=_positive_int, default=2000, metavar="N",
+                        help="simulated interactions per policy (default 2000)")
+    parser.add_argument("--policy", default="linucb", metavar="SPEC",
+                        help="the policy under test (default linucb)")
+    parser.add_argument("--compare", action="append", default=[], metavar="SPECS",
+                        help="policies to compare with, comma separated, e.g. static:lexical,static:semantic,all "
+                             "(repeatable)")
+    parser.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
+                        help="report folder; engine states go to DIR/states/<policy> (default reports/)")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--users", type=_positive_int, default=100, metavar="N", help="simulated users (default 100)")
+    parser.add_argument("--arms", default=None, metavar="A,B", help="restrict the engine's arms (default: all)")
+    parser.add_argument("--types", default=None, metavar="T,U", help="restrict the query types (default: all the "
+                                                                     "catalog supports)")
+    parser.add_argument("--click-model", choices=("pbm", "cascade"), default="pbm",
+                        help="position-based (default) or cascade click model")
+    parser.add_argument("--window", type=_positive_int, default=500, metavar="N",
+                        help="steps in the 'last window' of the summary (default 500)")
+
+
+@command("simulate", "run simulated users through policies and write learning curves", _simulate_arguments)
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Simulate users against the policy and the comparison policies; write CSVs, PNGs and report.md."""
+    from ltrr.simulate import make_click_model, run_simulation, summary_table, target_checks, write_report
+    from ltrr.simulate.runner import split_policies
+
+    policies = split_policies(args.policy) + [p for text in args.compare for p in split_policies(text)]
+    catalog = _catalog_path(args)
+    progress = progress_for(args)
+    try:
+        result = run_simulation(catalog, policies, args.steps, args.seed, args.out / "states", progress=progress,
+                                arms=_names(args.arms), n_users=args.users, query_types=_names(args.types),
+                                click_model=make_click_model(args.click_model))
+    finally:
+        close_progress(progress)
+    report = write_report(result, args.out, window=args.window)
+    summary = summary_table(result.records, args.window)
+    print(f"{result.steps:,} steps x {len(policies)} policies; last {min(args.window, result.steps)} steps:")
+    for row in summary.itertuples(index=False):
+        print(f"  {row.policy:<28} success@10 {100 * row.success_last:5.1f}%  MRR {row.mrr_last:.3f}  "
+              f"candidates {row.candidates_last:5.1f}  arms {row.arms_last:.2f}  cum. regret {row.cum_regret:7.1f}")
+    for check in target_checks(summary):
+        print(f"  [{'ok' if check['passed'] else '--'}] {check['target']}: {check['value']}")
+    print(f"report: {report}")
+    return EXIT_OK
+
+
+def _ope_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log", type=Path, required=True, metavar="FILE",
+                        help="an exported log (.jsonl, .parquet, .csv) or a state folder")
+    parser.add_argument("--policy", action="append", default=[], metavar="SPEC",
+                        help="target arm set: all or static:ARM[,ARM...] (repeatable; default: each arm and all)")
+    parser.add_argument("--confidence", type=float, default=0.95, metavar="C", help="interval level (default 0.95)")
+    parser.add_argument("--ci", choices=("normal", "bootstrap"), default="normal", help="interval method")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                        help="seed of the bootstrap and of DR's cross-fitting folds")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE.md", help="also write a Markdown table")
+
+
+@command("ope", "estimate arm sets' click success from a logged policy (off-policy evaluation)", _ope_arguments)
+def cmd_ope(args: argparse.Namespace) -> int:
+    """Replay, IPS, SNIPS and doubly robust estimates with confidence intervals."""
+    from ltrr.evaluate.ope import OPEError, evaluate_log
+
+    try:
+        results = evaluate_log(args.log, args.policy or None, confidence=args.confidence, ci=args.ci, seed=args.seed)
+    except OPEError as exc:
+        raise CliError(str(exc)) from None
+    lines = [f"Off-policy estimates from {args.log} ({results[0].n:,} searches, logging click rate "
+             f"{results[0].logging_value:.3f}; {int(100 * args.confidence)}% {args.ci} intervals)", "",
+             "| target | estimator | value | interval | searches with the set | ESS |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        for e in r.estimates:
+            lines.append(f"| {r.target} | {e.estimator} | {e.value:.3f} | [{e.ci_low:.3f}, {e.ci_high:.3f}] | "
+                         f"{r.matched:,} | {r.ess:,.1f} |")
+    notes = [f"{r.target}: {w}" for r in results for w in r.warnings]
+    text = "\n".join(lines + ([""] + [f"* {n}" for n in notes] if notes else []))
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    add_catalog_argument(parser)
+    parser.add_argument("--queries", type=_positive_int, default=200, metavar="N",
+                        help="measured searches (default 200, after 20 warm-up)")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE.md", help="also write the Markdown report")
+    parser.add_argument("--arms", default=None, metavar="A,B", help="restrict the arms (default: all)")
+    parser.add_argument("--policy", default="linucb", metavar="SPEC", help="engine policy (default linucb)")
+    parser.add_argument("--cached-arms", default="semantic", metavar="A,B",
+                        help="arms timed on their existing index instead of a fresh build (default semantic)")
+    parser.add_argument("--no-builds", action="store_true", help="skip the index build timings")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="random seed (default 0)")
+
+
+@command("bench", "benchmark search latency, index builds, memory and library choices", _bench_arguments)
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Print (and optionally write) the benchmark's Markdown report."""
+    from ltrr.evaluate.bench import run_bench
+
+    catalog = _catalog_path(args)
+    progress = progress_for(args)
+    try:
+        result = run_bench(catalog, queries=args.queries, seed=args.seed, arms=_names(args.arms), policy=args.policy,
+                           cached_arms=_names(args.cached_arms) or (), measure_builds=not args.no_builds,
+                           progress=progress)
+    finally:
+        close_progress(progress)
+    text = result.markdown()
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -31,7 +31,7 @@ from ltrr.bandit.policy import PolicySpec
 from ltrr.bandit.selector import ArmSelector
 from ltrr.catalog.store import Catalog
 from ltrr.errors import FeedbackError, LtrrError
-from ltrr.log import InteractionLog, export_events, log_frame
+from ltrr.log import InteractionLog, export_events, is_valid_event, log_frame
 from ltrr.memory import QueryMemory, posterior
 from ltrr.pool import PooledCandidate, pool_candidates
 from ltrr.progress import ProgressFn, silent
@@ -40,6 +40,7 @@ from ltrr.rank.ranker import Ranker
 from ltrr.sanitize import sanitize_context
 from ltrr.state import StateDir, safe_name
 from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy
+from ltrr.strategies.indexfiles import invalidate
 from ltrr.strategies.registry import arm_class, arm_names
 from ltrr.understanding import QueryUnderstander, Understanding
 
@@ -108,6 +109,10 @@ class FeedbackResult:
     ranker_examples: int
 
 
+class _Cancelled(Exception):
+    """Raised inside a background arm build when the engine closes."""
+
+
 @dataclass
 class _Pending:
     """What feedback needs about a recent search that the log does not hold."""
@@ -161,6 +166,7 @@ class Engine:
         self.spec = PolicySpec.parse(policy)
         self.policy = self.spec.name
         self.seed = int(seed)
+        self._closing = False
         self._lock = threading.RLock()
         self._owns_catalog = not isinstance(catalog, Catalog)
         self.catalog = Catalog.open(catalog) if self._owns_catalog else catalog
@@ -179,7 +185,12 @@ class Engine:
             progress(0, 0, "Loading catalog")
             entities = self.catalog.entities
             self._entities = entities
-            self.understander = QueryUnderstander.open(self.catalog)
+            try:
+                self.understander = QueryUnderstander.open(self.catalog)
+            except Exception as exc:  # a corrupt QU index: rebuild it once
+                log.warning("query understanding failed to open (%s); rebuilding its index", exc)
+                invalidate(self.catalog.index_dir, "qu")
+                self.understander = QueryUnderstander.open(self.catalog)
             self.memory = QueryMemory()
             self.history = UserHistory()
             self._arms: dict[str, Strategy] = {}
@@ -222,6 +233,8 @@ class Engine:
 
     def _open_arm(self, name: str, progress: ProgressFn) -> Strategy:
         def arm_progress(done: int, total: int, message: str = "") -> None:
+            if self._closing:
+                raise _Cancelled(f"engine closed while opening {name}")
             status = self._arm_status[name]
             status["progress"] = (done / total) if total else 0.0
             status["message"] = message
@@ -229,7 +242,18 @@ class Engine:
 
         resources = replace(self._resources, progress=arm_progress)
         self._arm_status[name].update(message="opening")
-        arm = arm_class(name).open(resources)
+        cls = arm_class(name)
+        try:
+            arm = cls.open(resources)
+        except _Cancelled:
+            raise
+        except Exception as exc:
+            # Most often a corrupt or half-written index whose manifest still looked
+            # fresh: forget the arm's indexes and build them again, once.
+            log.warning("arm %s failed to open (%s); rebuilding its index", name, exc)
+            for index in cls.indexes():
+                invalidate(self.catalog.index_dir, index)
+            arm = cls.open(resources)
         self._arms[name] = arm
         self._arm_status[name].update(ready=True, progress=1.0, message="ready")
         return arm
@@ -245,6 +269,8 @@ class Engine:
             try:
                 self._open_arm(name, silent)
                 self.features.set_arms(self._arms)
+            except _Cancelled:
+                self._arm_status[name].update(ready=False, message="cancelled")
             except Exception as exc:  # keep serving with the other arms
                 log.exception("arm %s failed to open", name)
                 self._arm_status[name].update(ready=False, message=f"failed: {exc}")
@@ -512,11 +538,13 @@ class Engine:
                 raise LtrrError("replay needs an empty state folder; this one already holds searches")
             n_search = n_feedback = n_skipped = 0
             for i, event in enumerate(events):
-                if event.get("kind") == "search" and event.get("id") and event["id"] not in self._searches:
+                if not is_valid_event(event):
+                    n_skipped += 1
+                elif event["kind"] == "search" and event["id"] not in self._searches:
                     self._log.append(event)
                     self._apply_search(event)
                     n_search += 1
-                elif event.get("kind") == "feedback" and event.get("search_id") in self._searches:
+                elif event["kind"] == "feedback" and event["search_id"] in self._searches:
                     search = self._searches[event["search_id"]]
                     action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
                     fb = self._feedback_event(search, event.get("entity_id"), action)
@@ -696,13 +724,16 @@ class Engine:
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        # Background builders stop at their next progress report (one embedding
+        # batch): a thread still inside torch at interpreter exit aborts the process.
+        self._closing = True
+        for thread in getattr(self, "_builders", []):
+            thread.join(timeout=60)
         if self._train_thread is not None:
             self._train_thread.join(timeout=30)
         self._log.close()
         self.state.close()
         if self._owns_catalog:
-            for thread in getattr(self, "_builders", []):
-                thread.join(timeout=0.1)
             self.catalog.close()
 
     def __enter__(self) -> "Engine":

@@ -54,6 +54,27 @@ def _finite(value: Any) -> Any:
     return value
 
 
+_REQUIRED = {
+    "search": {"id": str, "query": str, "query_norm": str, "user_id": str, "results": list,
+               "selection": list, "by_arm": dict, "x": list},
+    "feedback": {"search_id": str, "action": str},
+}
+
+
+def is_valid_event(event: object) -> bool:
+    """True for a search or feedback event with every field replay needs, of the right type."""
+    if not isinstance(event, dict):
+        return False
+    required = _REQUIRED.get(event.get("kind"))
+    if required is None:
+        return False
+    if not all(isinstance(event.get(k), t) for k, t in required.items()):
+        return False
+    if event["kind"] == "search":
+        return all(isinstance(s, dict) and isinstance(s.get("arm"), str) for s in event["selection"])
+    return event.get("entity_id") is None or isinstance(event["entity_id"], str)
+
+
 class InteractionLog:
     """Append and read events; thread-safe appends."""
 
@@ -120,7 +141,7 @@ class InteractionLog:
                 except ValueError:
                     self.skipped += 1
                     continue
-                if isinstance(event, dict) and event.get("kind") in ("search", "feedback"):
+                if is_valid_event(event):
                     yield event
                 else:
                     self.skipped += 1

@@ -93,6 +93,13 @@ class Strategy(ABC):
     description: ClassVar[str] = ""
     # True when opening may take minutes (the engine then opens it in the background).
     slow_to_open: ClassVar[bool] = False
+    # The index names (see indexfiles) this arm builds; empty means just (name,).
+    # The engine invalidates them and retries once when opening fails on a corrupt index.
+    index_names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def indexes(cls) -> tuple[str, ...]:
+        return cls.index_names or (cls.name,)
 
     @classmethod
     @abstractmethod

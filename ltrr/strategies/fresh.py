@@ -25,6 +25,7 @@ class FreshStrategy(Strategy):
     """Newest releases within the query's constraints (or overall)."""
 
     name = "fresh"
+    index_names = ("entity_attrs",)
     description = "New releases (flagged new, then most recent) within the understood constraints"
 
     def __init__(self, catalog, attrs: EntityAttributes, understander: QueryUnderstander) -> None:

@@ -1,5 +1,11 @@
 """Index manifests: an arm's files on disk are trusted only when the manifest
-says they were built from this catalog by this version of the arm."""
+says they were built from this catalog by this version of the arm, and the
+files it lists are still there with the sizes they were written with.
+
+Convention: every file (or folder) of an index called ``NAME`` is named
+``NAME.*`` inside the catalog's index folder; the manifest is
+``NAME.manifest.json`` and is written last.
+"""
 from __future__ import annotations
 
 import json
@@ -11,21 +17,44 @@ def manifest_path(index_dir: Path, name: str) -> Path:
     return index_dir / f"{name}.manifest.json"
 
 
+def _index_files(index_dir: Path, name: str) -> dict[str, int]:
+    """Relative path -> size of every file belonging to index `name`."""
+    out: dict[str, int] = {}
+    manifest = manifest_path(index_dir, name).name
+    for path in index_dir.glob(f"{name}.*"):
+        if path.name == manifest or path.name.endswith(".tmp"):
+            continue
+        items = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        for item in items:
+            out[str(item.relative_to(index_dir))] = item.stat().st_size
+    return out
+
+
 def is_fresh(index_dir: Path, name: str, fingerprint: str, version: int) -> bool:
-    """True when `name`'s manifest matches the catalog fingerprint and arm version."""
+    """True when `name`'s manifest matches the catalog fingerprint and arm version and
+    its files are present with their recorded sizes (a truncated file is stale)."""
     path = manifest_path(index_dir, name)
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return data.get("fingerprint") == fingerprint and data.get("version") == version
+    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint or data.get("version") != version:
+        return False
+    files = data.get("files")
+    if files is None:
+        return True  # manifests written before sizes were recorded
+    try:
+        return _index_files(index_dir, name) == files
+    except OSError:
+        return False
 
 
 def mark_fresh(index_dir: Path, name: str, fingerprint: str, version: int, **extra: object) -> None:
     """Write the manifest last and atomically, so a crash mid-build leaves the index stale, not wrong."""
     path = manifest_path(index_dir, name)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"fingerprint": fingerprint, "version": version, **extra}))
+    record = {"fingerprint": fingerprint, "version": version, "files": _index_files(index_dir, name), **extra}
+    tmp.write_text(json.dumps(record))
     os.replace(tmp, path)
 
 

@@ -21,6 +21,7 @@ class MemoryStrategy(Strategy):
     """Query-to-entity memory: cold-start predictions updated by clicks."""
 
     name = "memory"
+    index_names = ("memory_seed",)
     description = "Entities remembered for this query: metadata predictions updated by clicks"
 
     def __init__(self, catalog, seed: MemorySeed, memory: QueryMemory | None = None) -> None:

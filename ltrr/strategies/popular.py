@@ -34,6 +34,7 @@ class PopularStrategy(Strategy):
     """Most popular entities within the query's constraints (or overall)."""
 
     name = "popular"
+    index_names = ("entity_attrs",)
     description = "Most popular entities within the understood constraints, or overall"
 
     def __init__(self, catalog, attrs: EntityAttributes, understander: QueryUnderstander) -> None:

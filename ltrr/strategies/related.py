@@ -147,6 +147,7 @@ class RelatedStrategy(Strategy):
     """Neighbours (tracks of an artist, album of a track, playlists holding it...) of the direct matches."""
 
     name = "related"
+    index_names = ("related", "lexical", "qu")
     description = "Entities linked to the best direct matches: an artist's tracks, a track's album and playlists"
 
     def __init__(self, catalog, adjacency: Adjacency, understander: QueryUnderstander,

@@ -302,6 +302,7 @@ class StructuredStrategy(Strategy):
     """Constraint queries from query understanding: type, genre, mood, era, artist, activity, new."""
 
     name = "structured"
+    index_names = (ATTRS_INDEX, "qu")
     description = "Parameterized catalog queries from query understanding (genre, era, type, artist...)"
 
     def __init__(self, catalog, attrs: EntityAttributes, understander: QueryUnderstander) -> None:

@@ -1,0 +1,370 @@
+"""Off-policy evaluation of arm sets from an interaction log.
+
+**What is logged.** For every search the bandit decided, for each arm
+``a``, whether to include it (``selected``) and with which probability
+(``propensity`` ``p_a``), given the context ``x``; included arms were drawn
+independently (see :mod:`ltrr.bandit.selector`), and each included arm's
+list (``by_arm``, cut at its ``budget``) is logged with the first click or
+skip that followed.
+
+**Target policy.** A deterministic arm set ``S`` (``static:lexical,fuzzy``,
+or ``all`` = every arm in the log): run exactly the arms of ``S``.
+
+**Value.** ``V(S) = P(the search ends in a click on an entity that an arm of
+S retrieved)``, with one click per search (the first, as the engine's
+bandit reward) and searches without feedback counted as failures.
+Per search, ``hit_i(S) = 1`` when the clicked entity is in the union of
+``S``'s logged lists. This is the search-level form of the engine's own
+per-arm reward (an arm earns 1 when it retrieved the clicked entity).
+
+**Identification.** ``hit_i(S)`` is observed only when every arm of ``S``
+was included (``S ⊆ A_i``). Inclusions are independent given ``x`` with
+logged probabilities ``p_ia``, so ``P(S ⊆ A_i) = prod_{a in S} p_ia``. The
+selector's probability floor keeps every ``p_ia >= 0.1`` for arms that were
+ready, so this is positive whenever the arms of ``S`` were available
+(``support`` reports the share of searches where it is). Note that exact
+action matching (``A_i == S``) would not be identified: the selector always
+includes its best arm, so sets without it have probability 0.
+
+Assumption (no interference): the entity the user clicked is the one they
+wanted whichever other arms ran, so ``hit_i(S)`` is what ``S`` alone would
+have earned. Lists are cut at the logged budgets, which are at most what
+``S`` alone would get, so estimates lean low when ``S`` would get more.
+
+**Estimators** (``w_i = 1[S ⊆ A_i] / prod_{a in S} p_ia``):
+
+* ``replay``: the mean of ``hit`` over searches with ``S ⊆ A_i`` (unweighted; biased
+  when the chance of running ``S`` depends on the context, reported as a baseline);
+* ``ips``: ``mean(w_i hit_i)``, unbiased;
+* ``snips``: ``sum(w_i hit_i) / sum(w_i)``, self-normalised, consistent, lower variance;
+* ``dr``: doubly robust, ``mean(f(x_i) + w_i (hit_i - f(x_i)))`` with ``f`` a ridge
+  regression of ``hit`` on the logged context vector, fitted on the
+  matched searches and cross-fitted over two folds (each fold's ``f`` is
+  fitted on the other fold), unbiased whenever the propensities are right.
+
+The bandit adapts as it logs, but each ``p_ia`` is the probability given
+everything before search ``i``, so the IPS terms are martingale differences:
+the estimates stay unbiased and the normal-approximation intervals (sample
+standard error; delta method for SNIPS) are asymptotically valid.
+``ci="bootstrap"`` gives percentile intervals from resampled searches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import NormalDist
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+ESTIMATORS = ("replay", "ips", "snips", "dr")
+CI_METHODS = ("normal", "bootstrap")
+RIDGE_LAMBDA = 1.0
+
+
+class OPEError(ValueError):
+    """The log or the target policy cannot be evaluated (message says why)."""
+
+
+@dataclass(frozen=True)
+class LoggedSearches:
+    """A log as arrays: one row per search, one column per arm."""
+
+    arms: tuple[str, ...]
+    ids: tuple[str, ...]
+    x: np.ndarray               # (n, d) logged context vectors
+    included: np.ndarray        # (n, m) bool
+    propensity: np.ndarray      # (n, m) inclusion probabilities
+    retrieved: tuple[dict[str, frozenset[str]], ...]   # per search: arm -> ids within budget
+    clicked: tuple[str | None, ...]                     # per search: first clicked entity
+    resolved: np.ndarray        # (n,) bool: a click or a skip was logged
+    policies: tuple[str, ...]   # logging policy names seen
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def hits(self, target: Sequence[str]) -> np.ndarray:
+        """hit_i(S): the first click is on an entity some arm of S retrieved (0 where unobserved)."""
+        out = np.zeros(len(self), dtype=float)
+        for i, (lists, entity) in enumerate(zip(self.retrieved, self.clicked)):
+            if entity is not None and any(entity in lists.get(a, ()) for a in target):
+                out[i] = 1.0
+        return out
+
+    def columns(self, target: Sequence[str]) -> np.ndarray:
+        return np.array([self.arms.index(a) for a in target], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimator's value for one target, with its confidence interval."""
+
+    estimator: str
+    value: float
+    ci_low: float
+    ci_high: float
+    se: float
+    n: int          # searches used
+    matched: int    # searches where the whole target set ran
+
+
+@dataclass
+class OPEResult:
+    """All estimates for one target arm set, plus how well the log supports it."""
+
+    target: str
+    arms: tuple[str, ...]
+    estimates: list[Estimate]
+    n: int
+    matched: int
+    support: float              # share of searches with P(S ⊆ A) > 0
+    ess: float                  # effective sample size (sum w)^2 / sum w^2
+    max_weight: float
+    logging_value: float        # click rate of the logging policy itself
+    unresolved: int
+    confidence: float
+    ci: str
+    warnings: list[str] = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per estimator."""
+        return pd.DataFrame([{"target": self.target, **e.__dict__} for e in self.estimates])
+
+    def get(self, estimator: str) -> Estimate:
+        for e in self.estimates:
+            if e.estimator == estimator:
+                return e
+        raise KeyError(f"no estimator {estimator!r}; estimators: {', '.join(e.estimator for e in self.estimates)}")
+
+
+# --------------------------------------------------------------------------- reading logs
+
+
+def load_log(path: str | Path) -> list[dict]:
+    """Events from an exported log (``.jsonl``, ``.parquet`` or ``.csv``) or a state folder."""
+    from ltrr.log import load_exported
+
+    path = Path(path)
+    if path.is_dir():
+        candidates = sorted(path.glob("log/*.jsonl")) + sorted(path.glob("*.jsonl"))
+        if not candidates:
+            raise OPEError(f"{path} holds no interaction log (no log/*.jsonl or *.jsonl)")
+        path = candidates[0]
+    if not path.is_file():
+        raise OPEError(f"no log file at {path}")
+    if path.suffix not in (".jsonl", ".parquet", ".csv"):
+        raise OPEError(f"{path.name}: expected an exported log (.jsonl, .parquet or .csv)")
+    try:
+        return load_exported(path)
+    except (ValueError, KeyError, OSError) as exc:
+        raise OPEError(f"{path.name} is not a readable ltrr log: {exc}") from None
+
+
+def logged_searches(events: Iterable[dict]) -> LoggedSearches:
+    """Arrays for OPE from log events (search events need ``x``, ``selection`` and ``by_arm``)."""
+    searches: dict[str, dict] = {}
+    first_click: dict[str, str] = {}
+    resolved: set[str] = set()
+    for ev in events:
+        kind = ev.get("kind")
+        if kind == "search" and ev.get("selection"):
+            searches[str(ev["id"])] = ev
+        elif kind == "feedback":
+            sid = str(ev.get("search_id"))
+            resolved.add(sid)
+            if ev.get("action") == "click" and ev.get("entity_id") and sid not in first_click:
+                first_click[sid] = str(ev["entity_id"])
+    if not searches:
+        raise OPEError("the log holds no search with a logged arm selection")
+    arms: list[str] = []
+    for ev in searches.values():
+        for sel in ev["selection"]:
+            if sel["arm"] not in arms:
+                arms.append(sel["arm"])
+    n, m = len(searches), len(arms)
+    width = max(len(ev.get("x") or []) for ev in searches.values())
+    x = np.zeros((n, width))
+    included = np.zeros((n, m), dtype=bool)
+    propensity = np.zeros((n, m))
+    retrieved, clicked, policies = [], [], []
+    for i, (sid, ev) in enumerate(searches.items()):
+        vec = np.asarray(ev.get("x") or [], dtype=float)
+        x[i, :len(vec)] = np.nan_to_num(vec)
+        lists = ev.get("by_arm") or {}
+        mine: dict[str, frozenset[str]] = {}
+        for sel in ev["selection"]:
+            j = arms.index(sel["arm"])
+            included[i, j] = bool(sel.get("selected"))
+            propensity[i, j] = float(sel.get("propensity") or 0.0)
+            if included[i, j]:
+                budget = int(sel.get("budget") or 0)
+                mine[sel["arm"]] = frozenset(str(e) for e, _ in (lists.get(sel["arm"]) or [])[:budget])
+        retrieved.append(mine)
+        clicked.append(first_click.get(sid))
+        if ev.get("policy") and ev["policy"] not in policies:
+            policies.append(str(ev["policy"]))
+    bad = included & (propensity <= 0)
+    if bad.any():
+        raise OPEError(f"{int(bad.sum())} logged inclusions have propensity 0: the log's propensities are wrong")
+    return LoggedSearches(tuple(arms), tuple(searches), x, included, np.clip(propensity, 0.0, 1.0),
+                          tuple(retrieved), tuple(clicked), np.array([s in resolved for s in searches]),
+                          tuple(policies))
+
+
+def parse_target(text: str, arms: Sequence[str]) -> tuple[str, ...]:
+    """``"all"``, ``"static:a,b"`` or ``"a,b"`` -> the arm set, validated against the log's arms."""
+    if not isinstance(text, str) or not text.strip():
+        raise OPEError("a target policy must be 'all' or 'static:ARM[,ARM...]'")
+    text = text.strip()
+    if text.lower() == "all":
+        return tuple(arms)
+    body = text.split(":", 1)[1] if text.lower().startswith("static:") else text
+    if ":" in body:
+        raise OPEError(f"cannot evaluate {text!r}: targets are fixed arm sets, 'all' or 'static:ARM[,ARM...]' "
+                       "(learning policies change as they learn, so a log cannot replay them)")
+    chosen = tuple(dict.fromkeys(a.strip() for a in body.split(",") if a.strip()))
+    unknown = [a for a in chosen if a not in arms]
+    if not chosen or unknown:
+        raise OPEError(f"unknown arm(s) {', '.join(unknown) or '(none given)'} in {text!r}; "
+                       f"the log's arms: {', '.join(arms)}")
+    return chosen
+
+
+# --------------------------------------------------------------------------- estimation
+
+
+def evaluate(data: LoggedSearches, target: str, confidence: float = 0.95, ci: str = "normal",
+             n_bootstrap: int = 1000, seed: int = 0) -> OPEResult:
+    """Estimate the value of arm set `target` from the log (see the module docstring)."""
+    if not 0.5 <= confidence < 1.0:
+        raise OPEError(f"confidence must be in [0.5, 1), got {confidence!r}")
+    if ci not in CI_METHODS:
+        raise OPEError(f"unknown interval method {ci!r}; choose one of {', '.join(CI_METHODS)}")
+    arms = parse_target(target, data.arms)
+    cols = data.columns(arms)
+    n = len(data)
+    matched = data.included[:, cols].all(axis=1)
+    prob = data.propensity[:, cols].prod(axis=1)
+    supported = prob > 0
+    w = np.divide(matched.astype(float), prob, out=np.zeros(n), where=supported)
+    hit = data.hits(arms)
+    f = _cross_fitted_model(data.x, hit, matched, seed)
+    terms = {
+        "ips": w * hit,
+        "dr": f + w * (hit - f),
+    }
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    estimates = []
+    k = int(matched.sum())
+    for name in ESTIMATORS:
+        value, se = _point(name, hit, w, matched, terms)
+        if ci == "bootstrap":
+            low, high = _bootstrap(name, hit, w, matched, terms, confidence, n_bootstrap, seed)
+        else:
+            low, high = value - z * se, value + z * se
+        estimates.append(Estimate(name, value, float(low), float(high), se, k if name == "replay" else n, k))
+    warnings = []
+    if not supported.all():
+        warnings.append(f"{int((~supported).sum())} of {n} searches could not have run {', '.join(arms)} "
+                        "(an arm was not ready or not offered): estimates cover the other searches only in "
+                        "expectation and are biased low")
+    if k < 30:
+        warnings.append(f"only {k} searches ran the whole set: intervals are unreliable")
+    ess = float(w.sum() ** 2 / (w ** 2).sum()) if (w ** 2).sum() > 0 else 0.0
+    clicked = np.array([c is not None for c in data.clicked], dtype=float)
+    return OPEResult(
+        target=target.strip(), arms=arms, estimates=estimates, n=n, matched=k,
+        support=float(supported.mean()), ess=ess, max_weight=float(w.max()) if n else 0.0,
+        logging_value=float(clicked.mean()) if n else 0.0, unresolved=int((~data.resolved).sum()),
+        confidence=confidence, ci=ci, warnings=warnings,
+    )
+
+
+def _point(name: str, hit: np.ndarray, w: np.ndarray, matched: np.ndarray,
+           terms: dict[str, np.ndarray]) -> tuple[float, float]:
+    """Point estimate and standard error of one estimator."""
+    n = len(hit)
+    if name == "replay":
+        k = int(matched.sum())
+        if k == 0:
+            return float("nan"), float("nan")
+        v = float(hit[matched].mean())
+        return v, float(np.sqrt(max(v * (1 - v), 0.0) / k)) if k > 1 else float("nan")
+    if name == "snips":
+        total = float(w.sum())
+        if total <= 0:
+            return float("nan"), float("nan")
+        v = float((w * hit).sum() / total)
+        # Delta method for a ratio of means.
+        return v, float(np.sqrt(((w * (hit - v)) ** 2).sum()) / total)
+    t = terms[name]
+    return float(t.mean()), float(t.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+
+def _bootstrap(name: str, hit: np.ndarray, w: np.ndarray, matched: np.ndarray, terms: dict[str, np.ndarray],
+               confidence: float, n_bootstrap: int, seed: int) -> tuple[float, float]:
+    """Percentile interval from `n_bootstrap` resamples of searches (DR reuses the fitted model)."""
+    rng = np.random.default_rng(seed)
+    n = len(hit)
+    idx = rng.integers(0, n, size=(n_bootstrap, n))
+    if name == "replay":
+        m = matched[idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = (hit[idx] * m).sum(axis=1) / m.sum(axis=1)
+    elif name == "snips":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = (w[idx] * hit[idx]).sum(axis=1) / w[idx].sum(axis=1)
+    else:
+        values = terms[name][idx].mean(axis=1)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    alpha = (1 - confidence) / 2
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def _cross_fitted_model(x: np.ndarray, hit: np.ndarray, matched: np.ndarray, seed: int) -> np.ndarray:
+    """Predicted hit per search from a ridge regression fitted on the other fold's matched searches."""
+    n = len(hit)
+    out = np.zeros(n)
+    folds = np.random.default_rng([seed, 0xD2]).integers(0, 2, size=n)
+    fallback = float(hit[matched].mean()) if matched.any() else 0.0
+    for fold in (0, 1):
+        train = matched & (folds != fold)
+        test = folds == fold
+        if train.sum() < 2:
+            out[test] = fallback
+            continue
+        out[test] = _ridge_predict(x[train], hit[train], x[test])
+    return np.clip(out, 0.0, 1.0)
+
+
+def _ridge_predict(x_train: np.ndarray, y: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+    """Ridge regression with an unpenalised intercept (features centred on the training mean)."""
+    mu, y_mu = x_train.mean(axis=0), y.mean()
+    xc = x_train - mu
+    a = xc.T @ xc + RIDGE_LAMBDA * np.eye(x_train.shape[1])
+    beta = np.linalg.solve(a, xc.T @ (y - y_mu))
+    return y_mu + (x_test - mu) @ beta
+
+
+def evaluate_log(path: str | Path, targets: Sequence[str] | None = None, confidence: float = 0.95,
+                 ci: str = "normal", seed: int = 0) -> list[OPEResult]:
+    """Estimate each target (default: every single arm and ``all``) from a log file."""
+    data = logged_searches(load_log(path))
+    targets = list(targets) if targets else [f"static:{a}" for a in data.arms] + ["all"]
+    return [evaluate(data, t, confidence=confidence, ci=ci, seed=seed) for t in targets]
+
+
+def results_table(results: Sequence[OPEResult]) -> pd.DataFrame:
+    """One row per target: every estimator's value and interval, matched searches, ESS and support."""
+    rows = []
+    for r in results:
+        row: dict[str, object] = {"target": r.target, "n": r.n, "matched": r.matched, "ess": r.ess,
+                                  "support": r.support}
+        for e in r.estimates:
+            row[e.estimator] = e.value
+            row[f"{e.estimator}_ci"] = f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"
+        rows.append(row)
+    return pd.DataFrame(rows)

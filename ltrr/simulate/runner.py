@@ -1,0 +1,279 @@
+"""Run one seeded stream of simulated users through several policies.
+
+Every policy gets its own engine, opened with its own fresh state folder
+(``state_root/<policy>``), the same seed, ``background=False`` and
+``ranker_training="sync"`` so a run is reproducible. The stream is
+interleaved: step ``t``'s interaction goes to every policy before step
+``t + 1``, so live curves advance together and a stopped run is still a
+fair comparison. The click model draws from a generator seeded by
+``(seed, step)``: every policy meets the same user with the same random
+numbers (common random numbers), and differences come from the lists shown.
+
+Per policy and step, one record (see :data:`RECORD_COLUMNS`):
+
+``success``
+    1 when a result in the top ``k`` (10) satisfies the hidden intent
+    (success@10; ground truth, no clicks involved).
+``reciprocal_rank``
+    1 / rank of the first satisfying result in the top ``k``, else 0 (its
+    mean is MRR@10).
+``reward``
+    1 when the simulated user clicked a satisfying result (position bias
+    included); ``clicked`` is 1 for any click, stray ones too: what the
+    engine sees and learns from.
+``regret``
+    ``oracle[query_type] - success``, where ``oracle[type]`` is the best
+    success@10 on that query type among the run's fixed arm sets (the
+    ``static:...`` and ``all`` policies), measured over the whole run: the
+    per-query-type best arm set chosen in hindsight. With no fixed arm set
+    in the run, the best of all policies is used. During the run,
+    ``on_step`` receives a provisional regret against the running means.
+``n_candidates``
+    candidates in the reranked pool (the union of the selected arms' lists);
+    ``budget`` is the sum of the selected arms' budgets and ``n_arms`` how
+    many arms ran (the engine always spends its whole ``total_budget``).
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ltrr.bandit.policy import PolicySpec
+from ltrr.catalog.store import Catalog
+from ltrr.progress import ProgressFn, silent
+from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks
+from ltrr.simulate.users import CatalogView, Interaction, generate_stream, stream_frame
+
+RECORD_COLUMNS = [
+    "policy", "step", "user_id", "query_type", "query", "intent", "success", "reciprocal_rank", "reward",
+    "clicked", "regret", "clicked_rank", "n_candidates", "budget", "n_arms", "arms", "hit_arms", "latency_ms", "ranker",
+]
+
+OnStep = Callable[[str, int, dict], None]
+
+
+@dataclass
+class SimulationResult:
+    """Everything a simulation produced; ``records`` has one row per policy per step."""
+
+    records: pd.DataFrame
+    policies: list[str]
+    steps: int                       # steps completed by every policy
+    seed: int
+    oracle: dict[str, float]         # query type -> best fixed-arm-set success@10
+    oracle_policy: dict[str, str]    # query type -> the policy that achieved it
+    stream: pd.DataFrame
+    state_dirs: dict[str, Path] = field(default_factory=dict)
+    stopped: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def for_policy(self, policy: str) -> pd.DataFrame:
+        """One policy's records, in step order."""
+        return self.records[self.records["policy"] == policy].reset_index(drop=True)
+
+
+def policy_dir_name(policy: str) -> str:
+    """A folder name for a policy spec: ``static:lexical,fuzzy`` -> ``static_lexical_fuzzy``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", policy).strip("_.") or "policy"
+
+
+def split_policies(text: str) -> list[str]:
+    """Split a comma-separated list of policy specs whose own options may hold commas.
+
+    A piece starts a new spec when it begins with a policy name; otherwise it
+    continues the previous one (another static arm, another option):
+
+    >>> split_policies("static:lexical,fuzzy,linucb:alpha=0.5,l2_lambda=2,all")
+    ['static:lexical,fuzzy', 'linucb:alpha=0.5,l2_lambda=2', 'all']
+    """
+    from ltrr.bandit.policy import POLICY_NAMES
+
+    specs: list[str] = []
+    for piece in (p.strip() for p in str(text).split(",")):
+        if not piece:
+            continue
+        name = piece.partition(":")[0].strip().lower()
+        if name in POLICY_NAMES or not specs:
+            specs.append(piece)
+        else:
+            specs[-1] += "," + piece
+    return specs
+
+
+def is_fixed(policy: str) -> bool:
+    """True for policies whose arm choice never learns (``all`` and ``static:...``)."""
+    name = policy.strip().partition(":")[0].strip().lower()
+    return name in ("all", "static")
+
+
+def run_simulation(
+    catalog_path: str | Path,
+    policies: list[str],
+    steps: int,
+    seed: int,
+    state_root: Path,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_step: OnStep | None = None,
+    *,
+    arms: Sequence[str] | None = None,
+    n_users: int = 100,
+    query_types: Sequence[str] | None = None,
+    click_model: PositionBasedClicks | CascadeClicks | None = None,
+    k: int = 10,
+    total_budget: int = 60,
+) -> SimulationResult:
+    """Run `steps` simulated interactions through each policy; see the module docstring.
+
+    ``on_step(policy, step, record)`` is called after every search and its
+    feedback (the app redraws curves from it); ``should_stop()`` is checked
+    between steps and ends the run early (``result.stopped``). ``arms``
+    restricts the engine's arms (default: every registered arm).
+    """
+    from ltrr.engine import Engine   # the engine pulls in every arm; import when running
+
+    progress = progress or silent
+    policies = _check_policies(policies, arms)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
+        raise ValueError(f"k must be an integer between 1 and 100, got {k!r}")
+    clicks = click_model or PositionBasedClicks()
+    state_root = Path(state_root)
+    catalog = Catalog.open(catalog_path)
+    engines: dict[str, Any] = {}
+    try:
+        progress(0, 0, "reading the catalog")
+        view = CatalogView.from_catalog(catalog)
+        stream = generate_stream(view, int(steps), int(seed), n_users=n_users, query_types=query_types)
+        state_dirs = {}
+        for i, policy in enumerate(policies):
+            progress(i, len(policies), f"opening engine for {policy}")
+            folder = state_root / policy_dir_name(policy)
+            engine = Engine.open(catalog, folder, policy=policy, seed=int(seed), arms=arms,
+                                 background=False, ranker_training="sync", total_budget=total_budget)
+            engines[policy] = engine
+            state_dirs[policy] = folder
+            if engine.status()["searches"]:
+                engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
+        records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step)
+    finally:
+        for engine in engines.values():
+            engine.close()
+        catalog.close()
+    frame = pd.DataFrame(records, columns=RECORD_COLUMNS)
+    oracle, oracle_policy = _oracle(frame, policies)
+    if len(frame):
+        frame["regret"] = frame["query_type"].map(oracle).astype(float) - frame["success"]
+    frame = frame.sort_values(["policy", "step"], kind="stable").reset_index(drop=True)
+    order = {p: i for i, p in enumerate(policies)}
+    frame = frame.sort_values("policy", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    settings = {"catalog": str(catalog_path), "arms": list(arms) if arms is not None else "all registered",
+                "n_users": n_users, "k": k, "total_budget": total_budget, "click_model": repr(clicks),
+                "query_types": list(query_types) if query_types else "all supported"}
+    return SimulationResult(frame, policies, completed, int(seed), oracle, oracle_policy,
+                            stream_frame(stream[:completed]), state_dirs, stopped, settings)
+
+
+def _check_policies(policies: object, arms: Sequence[str] | None) -> list[str]:
+    """Validate every spec before any engine opens; labels keep the caller's spelling."""
+    from ltrr.strategies.registry import arm_names
+
+    if isinstance(policies, str) or not isinstance(policies, (list, tuple)) or not policies:
+        raise ValueError("policies must be a non-empty list of policy specs, e.g. ['linucb', 'all']")
+    if arms is not None:
+        if isinstance(arms, str) or not list(arms):
+            raise ValueError("arms must be a non-empty list of arm names, e.g. ['lexical', 'fuzzy']")
+        unknown = [a for a in arms if a not in arm_names()]
+        if unknown:
+            raise ValueError(f"unknown arm(s) {', '.join(map(str, unknown))}; known arms: {', '.join(arm_names())}")
+    known = list(arms) if arms is not None else arm_names()
+    labels, canonical = [], []
+    for policy in policies:
+        if not isinstance(policy, str) or not policy.strip():
+            raise ValueError(f"a policy must be a non-empty string, got {policy!r}")
+        canonical.append(str(PolicySpec.parse(policy.strip(), known_arms=known)))
+        labels.append(policy.strip())
+    repeated = sorted({labels[i] for i, c in enumerate(canonical) if canonical.count(c) > 1})
+    if repeated:
+        raise ValueError(f"policy listed more than once: {', '.join(repeated)}")
+    return labels
+
+
+def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, k: int,
+         progress: ProgressFn, should_stop, on_step) -> tuple[list[dict], int, bool]:
+    records: list[dict] = []
+    total = len(stream) * len(engines)
+    fixed = [p for p in engines if is_fixed(p)] or list(engines)
+    # Running success sums per (policy, type), for the provisional regret passed to on_step.
+    sums: dict[tuple[str, str], list[float]] = {}
+    completed = 0
+    for it in stream:
+        if should_stop is not None and should_stop():
+            return records, completed, True
+        step_records = []
+        for policy, engine in engines.items():
+            rng = np.random.default_rng([seed, it.step, 0xC11C])
+            record = _one_search(engine, policy, it, clicks, rng, k)
+            acc = sums.setdefault((policy, it.query_type), [0.0, 0.0])
+            acc[0] += record["success"]
+            acc[1] += 1
+            step_records.append(record)
+        best = max((sums[(p, it.query_type)][0] / sums[(p, it.query_type)][1] for p in fixed
+                    if (p, it.query_type) in sums), default=0.0)
+        for record in step_records:
+            record["regret"] = best - record["success"]
+            records.append(record)
+            if on_step is not None:
+                on_step(record["policy"], it.step, dict(record))
+        completed = it.step
+        progress(completed * len(engines), total, "simulating")
+    return records, completed, False
+
+
+def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int) -> dict:
+    started = time.perf_counter()
+    response = engine.search(it.query, it.context, k=k)
+    latency = (time.perf_counter() - started) * 1000
+    shown = [r.entity_id for r in response.results]
+    first = next((i for i, e in enumerate(shown, start=1) if e in it.relevant), None)
+    outcome = clicks.clicks(shown, it.relevant, rng)
+    if outcome.clicks:
+        for _, entity in outcome.clicks:
+            engine.feedback(response.id, entity, "click")
+    else:
+        engine.feedback(response.id, action="skip")
+    selected = [c for c in response.selection if c.selected]
+    hit_arms = [a for a, results in response.by_arm.items() if any(r.entity_id in it.relevant for r in results)]
+    return {
+        "policy": policy, "step": it.step, "user_id": it.user_id, "query_type": it.query_type,
+        "query": it.query, "intent": it.intent.description,
+        "success": int(first is not None), "reciprocal_rank": 1.0 / first if first else 0.0,
+        "reward": int(outcome.satisfied), "clicked": int(bool(outcome.clicks)), "regret": np.nan,
+        "clicked_rank": outcome.first_click[0] if outcome.first_click else 0,
+        "n_candidates": len(response.pool), "budget": int(sum(c.budget for c in selected)),
+        "n_arms": len(selected), "arms": ",".join(c.arm for c in selected), "hit_arms": ",".join(sorted(hit_arms)),
+        "latency_ms": round(latency, 3), "ranker": response.ranker,
+    }
+
+
+def _oracle(frame: pd.DataFrame, policies: list[str]) -> tuple[dict[str, float], dict[str, str]]:
+    """Per query type, the best success@10 among the fixed arm sets of the run (see module docstring)."""
+    if not len(frame):
+        return {}, {}
+    fixed = [p for p in policies if is_fixed(p)] or policies
+    rates = frame[frame["policy"].isin(fixed)].groupby(["query_type", "policy"])["success"].mean()
+    oracle, who = {}, {}
+    for qtype, group in rates.groupby(level=0):
+        best = group.droplevel(0)
+        # Ties go to the policy listed first.
+        best = best.reindex([p for p in policies if p in best.index])
+        who[qtype] = str(best.idxmax())
+        oracle[qtype] = float(best.max())
+    return oracle, who

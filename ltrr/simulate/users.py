@@ -1,0 +1,815 @@
+"""Simulated users: a population with hidden intents drawn from the catalog,
+and the queries they type for them.
+
+An :class:`Interaction` is one search a simulated user makes: who, which
+query type, the query text, the hidden :class:`Intent`, the context the app
+would send (``user_id``, ``hour``, ``weekday``) and ``relevant``, the set of
+entity ids that would satisfy this user for this search (the click model
+and the metrics read it; the engine never sees it).
+
+Query types favour different arms on purpose:
+
+================== ================================== =====================================
+type               example                            intent
+================== ================================== =====================================
+exact_title        ``blinding lights``                that track (or an identical copy)
+misspelled_title   ``blindng lihgts``                 that track
+misspelled_artist  ``the weeknf``                     that artist
+partial_title      ``blinding``                       that track
+artist_title       ``the weeknd blinding lights``     that track
+artist_only        ``the weeknd``                     that artist
+genre_era          ``90s rap``                        genre=rap & 1990<=year<=1999
+                                                      (tracks, albums; playlists of that
+                                                      genre naming the decade)
+mood_activity      ``workout rock``                   tracks of that mood/genre, playlists
+                                                      whose name says it, their tracks
+playlist           ``sad trap playlist``              that playlist
+podcast_topic      ``music history podcast``          podcasts and episodes on the topic
+ambiguous          ``love``                           well-known titles with the word
+================== ================================== =====================================
+
+A type is generated only when the catalog can satisfy it
+(:func:`available_query_types`): the real shared catalog has no podcasts, no
+moods and no subgenres, so there ``podcast_topic`` is never drawn and mood
+and activity queries are satisfied by playlists whose names say the mood or
+activity ("Sad Trap", "Workout Rock") and by the tracks in them.
+
+Context shifts satisfaction, so the bandit's context features matter: for a
+mood or activity query that names no genre, a user is satisfied only by
+results in their taste genre when the catalog has enough of them; at night
+(22:00-04:59) chill and sad results also satisfy a mood query; an ambiguous
+word means the well-known titles of the user's taste genre.
+
+Everything random comes from a ``np.random.Generator`` seeded by the caller:
+the same ``(catalog, seed, steps, n_users)`` gives the same stream.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ltrr.text import fold, tokenize
+from ltrr.vocabulary import ACTIVITY_NAME_WORDS, FILLER_WORDS
+
+if TYPE_CHECKING:
+    from ltrr.catalog.store import Catalog
+
+QUERY_TYPES: tuple[str, ...] = (
+    "exact_title", "misspelled_title", "misspelled_artist", "partial_title", "artist_title",
+    "artist_only", "genre_era", "mood_activity", "playlist", "podcast_topic", "ambiguous",
+)
+
+# How often each type is drawn before per-user variation (renormalised over the
+# types the catalog supports). Navigational queries dominate real music search.
+BASE_TYPE_WEIGHTS: dict[str, float] = {
+    "exact_title": 0.16, "misspelled_title": 0.12, "misspelled_artist": 0.07, "partial_title": 0.08,
+    "artist_title": 0.10, "artist_only": 0.10, "genre_era": 0.10, "mood_activity": 0.12,
+    "playlist": 0.07, "podcast_topic": 0.05, "ambiguous": 0.08,
+}
+
+# Words a playlist name (or a query) uses for each mood, matched as whole words.
+MOOD_NAME_WORDS: dict[str, tuple[str, ...]] = {
+    "sad": ("sad", "heartbreak", "breakup", "tears", "melancholy", "crying"),
+    "chill": ("chill", "chillout", "relax", "relaxing", "lofi", "calm", "mellow"),
+    "happy": ("happy", "feel good", "good vibes", "sunny"),
+    "romantic": ("romantic", "love songs", "romance"),
+    "energetic": ("hype", "energy", "pump up", "power"),
+    "dark": ("dark",),
+    "angry": ("rage", "angry"),
+}
+# Moods that also satisfy a mood query at night (see the module docstring).
+NIGHT_MOODS = ("chill", "sad")
+NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4})
+
+# What people type for each mood or activity; {g} is a genre word.
+MOOD_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "sad": ("sad songs", "sad songs for a breakup", "songs to cry to", "sad {g}", "heartbreak songs"),
+    "chill": ("chill music", "chill {g}", "relaxing songs", "chill vibes"),
+    "happy": ("happy songs", "feel good {g}", "happy music"),
+    "romantic": ("romantic songs", "love songs", "romantic {g}"),
+    "energetic": ("hype songs", "energy {g}", "pump up music"),
+    "dark": ("dark {g}", "dark songs"),
+    "angry": ("angry songs", "rage {g}"),
+}
+ACTIVITY_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "workout": ("workout {g}", "gym music", "workout songs", "{g} for running", "cardio {g}"),
+    "study": ("music for studying", "study {g}", "focus music"),
+    "party": ("party songs", "party {g}", "{g} party mix"),
+    "sleep": ("sleep music", "songs for sleeping"),
+    "driving": ("driving songs", "road trip {g}"),
+    "cooking": ("cooking music", "dinner {g}"),
+}
+
+# How a genre is typed: the catalog value first, then synonyms people use.
+GENRE_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "rap": ("rap", "hip hop"), "r&b": ("r&b", "rnb"), "edm": ("edm", "electronic", "dance"),
+    "pop": ("pop",), "rock": ("rock",), "latin": ("latin", "reggaeton"),
+}
+
+
+def _qwerty_neighbours() -> dict[str, str]:
+    """Each letter's neighbouring keys on a QWERTY keyboard (a slip hits one of them)."""
+    rows = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+    out = {}
+    for r, row in enumerate(rows):
+        for c, ch in enumerate(row):
+            out[ch] = "".join(rows[r + dr][c + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)
+                              if (dr or dc) and 0 <= r + dr < len(rows) and 0 <= c + dc < len(rows[r + dr]))
+    return out
+
+
+_NEIGHBOURS = _qwerty_neighbours()
+
+# Phonetic spellings: (pattern, replacement), tried where the pattern occurs.
+_PHONETIC: tuple[tuple[str, str], ...] = (
+    ("ph", "f"), ("f", "ph"), ("ck", "k"), ("c", "k"), ("k", "c"), ("y", "i"), ("i", "y"),
+    ("s", "z"), ("ee", "i"), ("ou", "u"), ("x", "ks"), ("qu", "kw"),
+)
+
+# Bracketed parts and dash suffixes of titles ("(feat. X)", "[Remastered]", "- Radio Edit"),
+# which nobody types.
+_BRACKETS_RE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
+_DASH_RE = re.compile(r"\s+-\s+.*$")
+_FEAT_RE = re.compile(r"\s+(feat\.?|ft\.?|featuring|with)\s+.*$", re.IGNORECASE)
+
+MIN_RELEVANT = 3          # a broad intent needs at least this many satisfying entities
+TASTE_SHARE = 0.65        # how often a user's target comes from their taste genre
+AMBIGUOUS_TOP = 25        # an ambiguous word means this many best-known matching titles
+
+
+# --------------------------------------------------------------------------- value types
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a simulated user wants: one entity (``target``) or a predicate (``broad``).
+
+    ``description`` is human-readable: ``"track:abc (Blinding Lights - The Weeknd)"`` or
+    ``"genre=rap & 1990<=year<=1999"``.
+    """
+
+    kind: str                       # "target" | "broad"
+    description: str
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class SimUser:
+    """One simulated user: their taste genre, query habits and when they listen."""
+
+    user_id: str
+    taste: str
+    type_weights: tuple[float, ...]     # over :attr:`UserPopulation.query_types`
+    typo_rate: float                    # chance of a second slip in a misspelled query
+    peak_hour: int
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One simulated search: the query, its hidden intent and what would satisfy the user."""
+
+    step: int
+    user_id: str
+    query_type: str
+    query: str
+    intent: Intent
+    context: dict
+    relevant: frozenset[str] = field(repr=False)
+
+    def is_relevant(self, entity_id: str) -> bool:
+        """True when this entity satisfies the user."""
+        return entity_id in self.relevant
+
+
+# --------------------------------------------------------------------------- the catalog, as users see it
+
+
+def query_title(title: str) -> str:
+    """A title as people type it: no "(feat. ...)", "[Remastered]" or "- Radio Edit" parts.
+
+    >>> query_title("Pumped up Kicks (feat. Joy Corporation) - Remix")
+    'Pumped up Kicks'
+    """
+    text = _BRACKETS_RE.sub("", title)
+    text = _DASH_RE.sub("", text)
+    text = _FEAT_RE.sub("", text)
+    text = " ".join(text.split())
+    return text or " ".join(title.split())
+
+
+class CatalogView:
+    """The catalog's entities as arrays the generator samples from and intents are checked against.
+
+    Built once per stream from ``catalog.entities.frame`` and the playlist
+    membership table (reading the catalog is reading data, not the engine).
+    """
+
+    def __init__(self, frame: pd.DataFrame, playlist_tracks: pd.DataFrame | None = None) -> None:
+        frame = frame.reset_index(drop=True)
+        self.frame = frame
+        self.ids = frame["entity_id"].astype(str).to_numpy()
+        self.types = frame["entity_type"].astype(str).to_numpy()
+        self.titles = frame["title"].fillna("").astype(str).to_numpy()
+        self.subtitles = frame["subtitle"].fillna("").astype(str).to_numpy()
+        self.genres = frame["genre"].fillna("").astype(str).to_numpy()
+        self.moods = frame["mood"].fillna("").astype(str).to_numpy() if "mood" in frame else \
+            np.full(len(frame), "", dtype=object)
+        pop = pd.to_numeric(frame["popularity"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        self.popularity = np.clip(pop, 0.0, None)
+        dates = pd.to_datetime(frame["release_date"], errors="coerce") if "release_date" in frame else \
+            pd.Series(pd.NaT, index=frame.index)
+        self.years = dates.dt.year.fillna(0).to_numpy(dtype=int)
+        self.row_of = {e: i for i, e in enumerate(self.ids)}
+        self.query_titles = np.array([query_title(t) for t in self.titles], dtype=object)
+        self.title_tokens = [tokenize(t) for t in self.titles]
+        token_rows: dict[str, list[int]] = {}
+        for i, toks in enumerate(self.title_tokens):
+            for tok in set(toks):
+                token_rows.setdefault(tok, []).append(i)
+        self.token_rows = {t: np.array(r, dtype=np.int64) for t, r in token_rows.items()}
+        # Identical copies (same type, typed title and subtitle) satisfy a target intent too:
+        # the real catalog repeats a song on several albums.
+        keys = [f"{t}|{' '.join(tokenize(q))}|{' '.join(tokenize(s))}"
+                for t, q, s in zip(self.types, self.query_titles, self.subtitles)]
+        groups: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            groups.setdefault(key, []).append(i)
+        self._copies = {i: rows for rows in groups.values() if len(rows) > 1 for i in rows}
+        self.playlist_members: dict[int, np.ndarray] = {}
+        if playlist_tracks is not None and len(playlist_tracks):
+            for pid, tids in playlist_tracks.groupby("playlist_id")["track_id"]:
+                prow = self.row_of.get(str(pid))
+                rows = [self.row_of[t] for t in tids.astype(str) if t in self.row_of]
+                if prow is not None and rows:
+                    self.playlist_members[prow] = np.array(rows, dtype=np.int64)
+        self.rows_by_type = {t: np.flatnonzero(self.types == t) for t in np.unique(self.types)}
+        self.track_genres = [g for g, _ in Counter(self.genres[self.rows_of("track")]).most_common() if g]
+        self._cache: dict[object, Any] = {}
+
+    @classmethod
+    def from_catalog(cls, catalog: "Catalog") -> "CatalogView":
+        """Read a catalog's entities and playlist membership."""
+        members = catalog.query_df("SELECT playlist_id, track_id FROM playlist_tracks")
+        return cls(catalog.entities.frame, members)
+
+    def rows_of(self, entity_type: str) -> np.ndarray:
+        """Row numbers of one entity type (empty when the catalog has none)."""
+        return self.rows_by_type.get(entity_type, np.zeros(0, dtype=np.int64))
+
+    def copies(self, row: int) -> list[int]:
+        """The row and its identical copies."""
+        return self._copies.get(row, [row])
+
+    def describe(self, row: int) -> str:
+        """``"track:abc (Blinding Lights - The Weeknd)"``."""
+        sub = f" - {self.subtitles[row]}" if self.subtitles[row] else ""
+        return f"{self.ids[row]} ({self.titles[row]}{sub})"
+
+    def ids_of(self, rows: np.ndarray | list[int]) -> frozenset[str]:
+        return frozenset(self.ids[np.asarray(rows, dtype=np.int64)].tolist())
+
+    def cached(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """Memoise a boolean mask or row array (broad intents repeat)."""
+        return self.memo(key, make)
+
+    def memo(self, key: object, make: Callable[[], Any]) -> Any:
+        """Compute once per view whatever derives only from the catalog."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def name_mask(self, phrases: Sequence[str], entity_type: str = "playlist") -> np.ndarray:
+        """Entities of a type whose title contains one of `phrases` as whole words."""
+        def make() -> np.ndarray:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            for phrase in phrases:
+                words = tokenize(phrase)
+                if not words:
+                    continue
+                rows = self.token_rows.get(words[0], np.zeros(0, dtype=np.int64))
+                rows = rows[self.types[rows] == entity_type]
+                if len(words) > 1:
+                    n = len(words)
+                    rows = np.array([r for r in rows if any(
+                        self.title_tokens[r][j:j + n] == words for j in range(len(self.title_tokens[r]) - n + 1))],
+                        dtype=np.int64)
+                mask[rows] = True
+            return mask
+        return self.cached(("name", entity_type, tuple(phrases)), make)
+
+    def with_members(self, mask: np.ndarray) -> np.ndarray:
+        """`mask` plus the tracks of every playlist it holds."""
+        out = mask.copy()
+        for prow in np.flatnonzero(mask & (self.types == "playlist")):
+            members = self.playlist_members.get(int(prow))
+            if members is not None:
+                out[members] = True
+        return out
+
+
+# --------------------------------------------------------------------------- typos
+
+
+def misspell(text: str, rng: np.random.Generator, n: int = 1) -> str:
+    """`text` with `n` realistic slips, always different from `text` when it has letters.
+
+    Slips: a neighbouring QWERTY key, a phonetic spelling (ph/f, c/k, y/i, ...),
+    a dropped letter, a doubled letter, and missing accents (which counts as the
+    first slip when the text has any).
+    """
+    out = text
+    if _strip_accents(out) != out:
+        out = _strip_accents(out)
+        n -= 1
+    slips = (_keyboard_slip, _phonetic, _drop_letter, _double_letter)
+    for _ in range(max(0, n)):
+        for attempt in rng.permutation(len(slips)):
+            changed = slips[attempt](out, rng)
+            if changed != out:
+                out = changed
+                break
+    if out == text and any(ch.isalpha() for ch in text):
+        out = _double_letter(text, rng)
+    return out
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def _letter_positions(text: str, interior: bool = False) -> list[int]:
+    """Positions of ASCII letters; `interior` skips each word's first letter (people rarely miss it)."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch.isascii() and ch.isalpha():
+            if interior and (i == 0 or not text[i - 1].isalpha()):
+                continue
+            out.append(i)
+    return out
+
+
+def _keyboard_slip(text: str, rng: np.random.Generator) -> str:
+    positions = [i for i in _letter_positions(text, interior=True) if text[i].lower() in _NEIGHBOURS]
+    if not positions:
+        return text
+    i = int(rng.choice(positions))
+    near = _NEIGHBOURS[text[i].lower()]
+    ch = near[int(rng.integers(len(near)))]
+    return text[:i] + (ch.upper() if text[i].isupper() else ch) + text[i + 1:]
+
+
+def _phonetic(text: str, rng: np.random.Generator) -> str:
+    lower = text.lower()
+    options = [(m.start(), pat, rep) for pat, rep in _PHONETIC for m in re.finditer(re.escape(pat), lower)]
+    if not options:
+        return text
+    start, pat, rep = options[int(rng.integers(len(options)))]
+    return text[:start] + rep + text[start + len(pat):]
+
+
+def _drop_letter(text: str, rng: np.random.Generator) -> str:
+    positions = _letter_positions(text, interior=True)
+    if len(positions) < 3:
+        return text
+    i = int(rng.choice(positions))
+    return text[:i] + text[i + 1:]
+
+
+def _double_letter(text: str, rng: np.random.Generator) -> str:
+    positions = _letter_positions(text)
+    if not positions:
+        return text
+    i = int(rng.choice(positions))
+    return text[:i + 1] + text[i] + text[i + 1:]
+
+
+# --------------------------------------------------------------------------- population
+
+
+class UserPopulation:
+    """Users with a taste genre, a personal mix of query types, a typo habit and a peak hour.
+
+    Activity is Zipf-like: a few users search a lot, most rarely, as in real logs.
+    """
+
+    def __init__(self, users: list[SimUser], query_types: tuple[str, ...], activity: np.ndarray) -> None:
+        self.users = users
+        self.query_types = query_types
+        self.activity = activity / activity.sum()
+
+    @classmethod
+    def generate(cls, view: CatalogView, n_users: int, rng: np.random.Generator,
+                 query_types: Sequence[str] | None = None) -> "UserPopulation":
+        """Draw `n_users` users over the query types the catalog supports (or `query_types`)."""
+        if isinstance(n_users, bool) or not isinstance(n_users, (int, np.integer)) or n_users < 1:
+            raise ValueError(f"n_users must be a positive integer, got {n_users!r}")
+        supported = available_query_types(view)
+        if query_types is None:
+            types = supported
+        else:
+            unknown = [t for t in query_types if t not in QUERY_TYPES]
+            if unknown:
+                raise ValueError(f"unknown query type(s) {', '.join(map(repr, unknown))}; "
+                                 f"known: {', '.join(QUERY_TYPES)}")
+            unsupported = [t for t in query_types if t not in supported]
+            if unsupported:
+                raise ValueError(f"this catalog cannot satisfy query type(s) {', '.join(unsupported)}; "
+                                 f"it supports: {', '.join(supported)}")
+            types = tuple(dict.fromkeys(query_types))
+        if not types:
+            raise ValueError("this catalog supports no query type (it needs tracks with titles)")
+        base = np.array([BASE_TYPE_WEIGHTS[t] for t in types])
+        base = base / base.sum()
+        genres = view.track_genres or [""]
+        counts = Counter(view.genres[view.rows_of("track")])
+        genre_p = np.array([counts.get(g, 0) + 1.0 for g in genres])
+        genre_p /= genre_p.sum()
+        users = []
+        for i in range(int(n_users)):
+            mix = rng.dirichlet(base * 30.0) if len(types) > 1 else np.ones(1)
+            users.append(SimUser(
+                user_id=f"sim{i:04d}",
+                taste=str(genres[int(rng.choice(len(genres), p=genre_p))]),
+                type_weights=tuple(float(w) for w in mix),
+                typo_rate=float(rng.uniform(0.0, 0.5)),
+                peak_hour=int(rng.integers(24)),
+            ))
+        activity = 1.0 / np.arange(1, int(n_users) + 1) ** 0.8
+        activity = activity[rng.permutation(int(n_users))]
+        return cls(users, types, activity)
+
+    def draw(self, rng: np.random.Generator) -> SimUser:
+        """One user, in proportion to activity."""
+        return self.users[int(rng.choice(len(self.users), p=self.activity))]
+
+
+def available_query_types(view: CatalogView) -> tuple[str, ...]:
+    """The query types this catalog can satisfy, in :data:`QUERY_TYPES` order."""
+    tracks, artists = len(view.rows_of("track")), len(view.rows_of("artist"))
+    playlists = len(view.rows_of("playlist"))
+    dated = int((view.years[view.rows_of("track")] > 0).sum()) if tracks else 0
+    ok = {
+        "exact_title": tracks > 0, "misspelled_title": tracks > 0, "partial_title": tracks > 0,
+        "misspelled_artist": artists > 0, "artist_only": artists > 0,
+        "artist_title": tracks > 0 and artists > 0,
+        "genre_era": dated >= MIN_RELEVANT and bool(_genre_eras(view)),
+        "mood_activity": bool(_mood_activity_options(view)),
+        "playlist": playlists > 0,
+        "podcast_topic": len(view.rows_of("podcast")) > 0,
+        "ambiguous": bool(_ambiguous_words(view)),
+    }
+    return tuple(t for t in QUERY_TYPES if ok[t])
+
+
+# --------------------------------------------------------------------------- query generation
+
+
+# One query type's generator: (user, rng, hour) -> (text, intent, relevant rows) or None.
+_Maker = Callable[[SimUser, np.random.Generator, int], "tuple[str, Intent, np.ndarray] | None"]
+
+
+class QueryGenerator:
+    """Turns a user into an interaction: picks a query type, an intent and the text typed."""
+
+    def __init__(self, view: CatalogView, population: UserPopulation) -> None:
+        self.view = view
+        self.population = population
+        self._makers: dict[str, _Maker] = {
+            "exact_title": self._exact_title, "misspelled_title": self._misspelled_title,
+            "misspelled_artist": self._misspelled_artist, "partial_title": self._partial_title,
+            "artist_title": self._artist_title, "artist_only": self._artist_only,
+            "genre_era": self._genre_era, "mood_activity": self._mood_activity,
+            "playlist": self._playlist, "podcast_topic": self._podcast_topic, "ambiguous": self._ambiguous,
+        }
+        self._pools: dict[tuple[str, str | None], tuple[np.ndarray, np.ndarray]] = {}
+        self._mood_options = _mood_activity_options(view)
+        self._ambiguous = _ambiguous_words(view)
+        self._eras = _genre_eras(view)
+
+    def interaction(self, step: int, rng: np.random.Generator) -> Interaction:
+        """Draw a user, a context and one query of one of their query types."""
+        user = self.population.draw(rng)
+        hour = int((user.peak_hour + round(rng.normal(0.0, 3.0))) % 24)
+        context = {"user_id": user.user_id, "hour": hour, "weekday": int(rng.integers(7))}
+        types = self.population.query_types
+        weights = np.array(user.type_weights)
+        for _ in range(20):
+            qtype = types[int(rng.choice(len(types), p=weights))]
+            made = self.make(qtype, user, rng, hour)
+            if made is not None:
+                query, intent, relevant = made
+                return Interaction(step, user.user_id, qtype, query, intent, context, relevant)
+        # Every supported type produces a query almost always; this guards pathological catalogs.
+        query, intent, relevant = self.make("exact_title", user, rng, hour)
+        return Interaction(step, user.user_id, "exact_title", query, intent, context, relevant)
+
+    def make(self, query_type: str, user: SimUser, rng: np.random.Generator,
+             hour: int = 12) -> tuple[str, Intent, frozenset[str]] | None:
+        """One query of `query_type` for `user` at `hour`: (text, intent, relevant entity ids),
+        or None when this draw found nothing to ask for."""
+        if query_type not in self._makers:
+            raise ValueError(f"unknown query type {query_type!r}; known: {', '.join(QUERY_TYPES)}")
+        made = self._makers[query_type](user, rng, hour)
+        if made is None:
+            return None
+        query, intent, rows = made
+        return query, intent, self.view.ids_of(rows)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _pick(self, entity_type: str, user: SimUser, rng: np.random.Generator) -> int | None:
+        """A popularity-weighted row of a type, from the user's taste genre `TASTE_SHARE` of the time."""
+        if rng.random() < TASTE_SHARE:
+            rows, cdf = self._pool(entity_type, user.taste)
+            if len(rows):
+                return int(rows[min(int(np.searchsorted(cdf, rng.random(), side="right")), len(rows) - 1)])
+        rows, cdf = self._pool(entity_type, None)
+        if not len(rows):
+            return None
+        return int(rows[min(int(np.searchsorted(cdf, rng.random(), side="right")), len(rows) - 1)])
+
+    def _pool(self, entity_type: str, genre: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of a type (and genre) with their cumulative sampling probabilities; people look
+        for popular things far more often, so the weight is (popularity + 1) ** 1.5."""
+        key = (entity_type, genre)
+        if key not in self._pools:
+            rows = self.view.rows_of(entity_type)
+            if genre is not None:
+                rows = rows[self.view.genres[rows] == genre]
+            w = (self.view.popularity[rows] + 1.0) ** 1.5
+            self._pools[key] = (rows, np.cumsum(w) / w.sum() if len(w) else w)
+        return self._pools[key]
+
+    def _target(self, row: int) -> tuple[Intent, np.ndarray]:
+        rows = np.array(self.view.copies(row), dtype=np.int64)
+        return Intent("target", self.view.describe(row), self.view.ids[row]), rows
+
+    def _typed(self, text: str, rng: np.random.Generator) -> str:
+        # Half the users type in lower case.
+        return text.lower() if rng.random() < 0.5 else text
+
+    def _track(self, user: SimUser, rng: np.random.Generator, min_letters: int = 1,
+               min_words: int = 1) -> int | None:
+        for _ in range(10):
+            row = self._pick("track", user, rng)
+            if row is None:
+                return None
+            title = self.view.query_titles[row]
+            if sum(ch.isalpha() for ch in title) >= min_letters and len(title.split()) >= min_words:
+                return row
+        return None
+
+    # -- one function per query type ---------------------------------------------------
+
+    def _exact_title(self, user, rng, hour):
+        row = self._track(user, rng)
+        if row is None:
+            return None
+        intent, rows = self._target(row)
+        return self._typed(self.view.query_titles[row], rng), intent, rows
+
+    def _misspelled_title(self, user, rng, hour):
+        row = self._track(user, rng, min_letters=4)
+        if row is None:
+            return None
+        title = self.view.query_titles[row]
+        slips = 1 + int(len(title) > 12 and rng.random() < user.typo_rate)
+        intent, rows = self._target(row)
+        return self._typed(misspell(title, rng, slips), rng), intent, rows
+
+    def _artist(self, user, rng, min_letters: int = 1) -> int | None:
+        for _ in range(10):
+            row = self._pick("artist", user, rng)
+            if row is None:
+                return None
+            if sum(ch.isalpha() for ch in self.view.titles[row]) >= min_letters:
+                return row
+        return None
+
+    def _misspelled_artist(self, user, rng, hour):
+        row = self._artist(user, rng, min_letters=4)
+        if row is None:
+            return None
+        name = self.view.titles[row]
+        slips = 1 + int(len(name) > 10 and rng.random() < user.typo_rate)
+        intent, rows = self._target(row)
+        return self._typed(misspell(name, rng, slips), rng), intent, rows
+
+    def _artist_only(self, user, rng, hour):
+        row = self._artist(user, rng)
+        if row is None:
+            return None
+        intent, rows = self._target(row)
+        return self._typed(self.view.titles[row], rng), intent, rows
+
+    def _partial_title(self, user, rng, hour):
+        row = self._track(user, rng, min_words=3)
+        if row is None:
+            return None
+        words = self.view.query_titles[row].split()
+        size = max(1, int(np.ceil(len(words) / 2)))
+        start = int(rng.integers(len(words) - size + 1))
+        chunk = words[start:start + size]
+        if all(fold(w) in FILLER_WORDS for w in chunk):
+            chunk = words[:size + 1]
+        intent, rows = self._target(row)
+        return self._typed(" ".join(chunk), rng), intent, rows
+
+    def _artist_title(self, user, rng, hour):
+        row = self._track(user, rng)
+        if row is None or not self.view.subtitles[row]:
+            return None
+        title, artist = self.view.query_titles[row], self.view.subtitles[row]
+        form = int(rng.integers(3))
+        text = f"{artist} {title}" if form == 0 else f"{title} {artist}" if form == 1 else f"{title} by {artist}"
+        intent, rows = self._target(row)
+        return self._typed(text, rng), intent, rows
+
+    def _playlist(self, user, rng, hour):
+        row = self._pick("playlist", user, rng)
+        if row is None:
+            return None
+        name = query_title(self.view.titles[row])
+        text = f"{name} playlist" if rng.random() < 0.4 and "playlist" not in fold(name) else name
+        intent, match = self._target(row)
+        return self._typed(text, rng), intent, match
+
+    def _genre_era(self, user, rng, hour):
+        if not self._eras:
+            return None
+        options = [e for e in self._eras if e[0] == user.taste] if rng.random() < TASTE_SHARE else []
+        genre, decade, rows = (options or self._eras)[int(rng.integers(len(options or self._eras)))]
+        spelled = GENRE_SPELLINGS.get(genre, (genre,))
+        g = spelled[int(rng.integers(len(spelled)))]
+        short = f"{decade % 100:02d}s"
+        forms = (f"{short} {g}", f"{g} from the {short}", f"{decade}s {g} songs", f"best {g} of the {short}")
+        text = forms[int(rng.integers(len(forms)))]
+        intent = Intent("broad", f"genre={genre} & {decade}<=year<={decade + 9}")
+        return text, intent, rows
+
+    def _mood_activity(self, user, rng, hour):
+        if not self._mood_options:
+            return None
+        kind, value, template, genre = self._mood_options[int(rng.integers(len(self._mood_options)))]
+        g_word = ""
+        if "{g}" in template:
+            spelled = GENRE_SPELLINGS.get(genre, (genre,))
+            g_word = spelled[int(rng.integers(len(spelled)))]
+        text = template.format(g=g_word)
+        base = _mood_activity_mask(self.view, kind, (value,), genre if "{g}" in template else "")
+        parts = [f"{kind}={value}"] + ([f"genre={genre}"] if "{g}" in template else [])
+        mask = base
+        if kind == "mood" and hour in NIGHT_HOURS:
+            for mood in NIGHT_MOODS:
+                if mood != value:
+                    mask = mask | _mood_activity_mask(self.view, "mood", (mood,), genre if "{g}" in template else "")
+            parts.append("night: chill/sad count")
+        if "{g}" not in template:
+            # No genre typed: the user's taste decides, when the catalog has enough of it.
+            personal = mask & (self.view.genres == user.taste)
+            if personal.sum() >= MIN_RELEVANT:
+                mask = personal
+                parts.append(f"taste={user.taste}")
+        return text, Intent("broad", " & ".join(parts)), np.flatnonzero(mask)
+
+    def _podcast_topic(self, user, rng, hour):
+        rows = self.view.rows_of("podcast")
+        if not len(rows):
+            return None
+        row = int(rows[int(rng.integers(len(rows)))])
+        topic = self.view.genres[row] or self.view.titles[row]
+        related = ((self.view.types == "podcast") | (self.view.types == "episode")) & (self.view.genres == topic)
+        rows_ok = np.flatnonzero(related) if related.any() else np.array([row])
+        text = f"{topic} podcast".lower()
+        return text, Intent("broad", f"topic={topic} & type in (podcast, episode)"), rows_ok
+
+    def _ambiguous(self, user, rng, hour):
+        if not self._ambiguous:
+            return None
+        word = self._ambiguous[int(rng.integers(len(self._ambiguous)))]
+        mask = np.zeros(len(self.view.ids), dtype=bool)
+        for entity_type in self.view.rows_by_type:
+            mask |= self.view.name_mask((word,), entity_type)
+        personal = mask & (self.view.genres == user.taste)
+        described = f"title has '{word}'"
+        if personal.sum() >= MIN_RELEVANT:
+            mask = personal
+            described += f" & genre={user.taste}"
+        rows = np.flatnonzero(mask)
+        rows = rows[np.argsort(-self.view.popularity[rows], kind="stable")][:AMBIGUOUS_TOP]
+        return word, Intent("broad", f"{described} (the {AMBIGUOUS_TOP} best known)"), rows
+
+
+def _genre_eras(view: CatalogView) -> list[tuple[str, int, np.ndarray]]:
+    """(genre, decade, satisfying rows) for every genre-decade pair with enough tracks."""
+    return view.memo("genre_eras", lambda: _make_genre_eras(view))
+
+
+def _make_genre_eras(view: CatalogView) -> list[tuple[str, int, np.ndarray]]:
+    out = []
+    typed = (view.types == "track") | (view.types == "album")
+    for genre in view.track_genres:
+        for decade in range(1950, 2030, 10):
+            in_era = typed & (view.genres == genre) & (view.years >= decade) & (view.years <= decade + 9)
+            if int(in_era.sum()) < MIN_RELEVANT:
+                continue
+            era_words = (f"{decade % 100:02d}s", f"{decade}s")
+            playlists = view.name_mask(era_words, "playlist") & (view.genres == genre)
+            out.append((genre, decade, np.flatnonzero(in_era | playlists)))
+    return out
+
+
+def _mood_activity_mask(view: CatalogView, kind: str, values: Sequence[str], genre: str) -> np.ndarray:
+    """Entities satisfying a mood or activity (and genre): tagged tracks, playlists named so, their tracks."""
+    return view.cached(("mood_activity", kind, tuple(values), genre),
+                       lambda: _make_mood_activity_mask(view, kind, values, genre))
+
+
+def _make_mood_activity_mask(view: CatalogView, kind: str, values: Sequence[str], genre: str) -> np.ndarray:
+    words: list[str] = []
+    mask = np.zeros(len(view.ids), dtype=bool)
+    for value in values:
+        if kind == "mood":
+            words.extend(MOOD_NAME_WORDS.get(value, (value,)))
+            mask |= (view.moods == value) & (view.types == "track")
+        else:
+            words.extend(ACTIVITY_NAME_WORDS.get(value, (value,)))
+    named = view.name_mask(tuple(words), "playlist")
+    mask = mask | view.with_members(named)
+    if genre:
+        mask &= view.genres == genre
+    return mask
+
+
+def _mood_activity_options(view: CatalogView) -> list[tuple[str, str, str, str]]:
+    """(kind, value, template, genre) the catalog can satisfy; genre "" for templates without {g}."""
+    return view.memo("mood_activity_options", lambda: _make_mood_activity_options(view))
+
+
+def _make_mood_activity_options(view: CatalogView) -> list[tuple[str, str, str, str]]:
+    out = []
+    for kind, templates in (("mood", MOOD_TEMPLATES), ("activity", ACTIVITY_TEMPLATES)):
+        for value, forms in templates.items():
+            for template in forms:
+                genres = [g for g in view.track_genres if g in GENRE_SPELLINGS] if "{g}" in template else [""]
+                for genre in genres:
+                    if _mood_activity_mask(view, kind, (value,), genre).sum() >= MIN_RELEVANT:
+                        out.append((kind, value, template, genre))
+    return out
+
+
+def _ambiguous_words(view: CatalogView, limit: int = 40) -> list[str]:
+    """Common title words that name things of several types ("love", "night"): the catalog decides."""
+    # Ten titles make a word common in a real catalog; a toy catalog settles for two.
+    least = max(2, min(10, len(view.ids) // 2000))
+
+    def make() -> list[str]:
+        counts = []
+        for tok, rows in view.token_rows.items():
+            if len(rows) >= least and len(tok) >= 3 and tok.isalpha() and tok not in FILLER_WORDS \
+                    and tok not in _STOP and len(set(view.types[rows].tolist())) >= 2:
+                counts.append((-len(rows), tok))
+        return sorted(tok for _, tok in sorted(counts)[:limit])
+    return view.memo("ambiguous_words", make)
+
+
+# Words too grammatical to be a query on their own.
+_STOP = frozenset({
+    "you", "your", "feat", "remix", "edit", "version", "remastered", "mix", "live", "original", "radio",
+    "this", "that", "what", "with", "just", "all", "not", "are", "don", "can", "its", "was", "one",
+    "but", "get", "got", "how", "out", "who", "why", "when", "let", "like", "vol", "part", "remaster",
+    "deluxe", "edition", "los", "las", "del", "que", "por", "para", "con", "una", "mix", "extended",
+})
+
+
+def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100,
+                    query_types: Sequence[str] | None = None) -> list[Interaction]:
+    """`steps` interactions, reproducible from `seed` (the same catalog and seed give the same stream)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    rng = np.random.default_rng([int(seed), 0x5EED])
+    population = UserPopulation.generate(view, n_users, rng, query_types)
+    generator = QueryGenerator(view, population)
+    return [generator.interaction(step, rng) for step in range(1, int(steps) + 1)]
+
+
+def stream_frame(stream: Sequence[Interaction]) -> pd.DataFrame:
+    """The stream as a table (step, user, type, query, intent, context, number of relevant entities)."""
+    return pd.DataFrame([{
+        "step": it.step, "user_id": it.user_id, "query_type": it.query_type, "query": it.query,
+        "intent": it.intent.description, "intent_kind": it.intent.kind, "hour": it.context["hour"],
+        "weekday": it.context["weekday"], "n_relevant": len(it.relevant),
+    } for it in stream], columns=["step", "user_id", "query_type", "query", "intent", "intent_kind", "hour",
+                                  "weekday", "n_relevant"])
+
+
+def type_counts(stream: Sequence[Interaction]) -> Mapping[str, int]:
+    """How many interactions of each query type a stream holds."""
+    return dict(Counter(it.query_type for it in stream))

@@ -1,0 +1,111 @@
+"""Small pandas summaries the pages show, computed from the engine's public frames.
+
+Display statistics only: nothing here feeds back into learning.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+
+def cumulative_reward(history: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and in total, the running sum of rewards over searches.
+
+    Rows without a reward (the arm was not pulled) add nothing.
+    """
+    if history is None or history.empty or "reward" not in history.columns:
+        return pd.DataFrame(columns=["step", "series", "cumulative_reward"])
+    frame = history[["step", "arm", "reward"]].copy()
+    frame["reward"] = pd.to_numeric(frame["reward"], errors="coerce").fillna(0.0)
+    per_arm = frame.groupby(["arm", "step"], as_index=False)["reward"].sum().sort_values(["arm", "step"])
+    per_arm["cumulative_reward"] = per_arm.groupby("arm")["reward"].cumsum()
+    per_arm = per_arm.rename(columns={"arm": "series"})
+    total = frame.groupby("step", as_index=False)["reward"].sum().sort_values("step")
+    total["cumulative_reward"] = total["reward"].cumsum()
+    total["series"] = "all arms"
+    cols = ["step", "series", "cumulative_reward"]
+    return pd.concat([per_arm[cols], total[cols]], ignore_index=True)
+
+
+def pulls_by_intent(log: pd.DataFrame) -> pd.DataFrame:
+    """Per (intent, arm): how often the bandit ran the arm, and how often its list held a click.
+
+    ``hit_rate`` is hits / pulls, where a hit is a search on which the arm was
+    selected and one of the entities it returned (within its budget) was clicked.
+    Input: ``engine.log_frame()`` (columns intent, selection, by_arm, clicks as JSON).
+    """
+    columns = ["intent", "arm", "pulls", "hits", "hit_rate"]
+    if log is None or log.empty or not {"selection", "by_arm", "clicks"} <= set(log.columns):
+        return pd.DataFrame(columns=columns)
+    counts: dict[tuple[str, str], list[int]] = {}
+    for row in log.itertuples(index=False):
+        intent = str(getattr(row, "intent", None) or "any")
+        selection = _json(row.selection, [])
+        lists = _json(row.by_arm, {})
+        clicked = {c.get("entity_id") for c in _json(row.clicks, []) if c.get("action") == "click"}
+        for sel in selection:
+            if not sel.get("selected"):
+                continue
+            ids = {pair[0] for pair in (lists.get(sel["arm"]) or [])[: int(sel.get("budget") or 0)]}
+            entry = counts.setdefault((intent, sel["arm"]), [0, 0])
+            entry[0] += 1
+            entry[1] += bool(ids & clicked)
+    frame = pd.DataFrame([(i, a, p, h) for (i, a), (p, h) in counts.items()], columns=columns[:4])
+    frame["hit_rate"] = (frame["hits"] / frame["pulls"]).where(frame["pulls"] > 0, 0.0)
+    return frame.sort_values(["intent", "pulls"], ascending=[True, False]).reset_index(drop=True)
+
+
+def filter_log(log: pd.DataFrame, text: str = "", users: list[str] | None = None,
+               policies: list[str] | None = None, intents: list[str] | None = None,
+               clicked_only: bool = False) -> pd.DataFrame:
+    """The log rows matching every given filter (an empty filter keeps everything).
+
+    ``text`` matches the query as a case-insensitive substring (never a regex).
+    """
+    if log is None or log.empty:
+        return log
+    mask = pd.Series(True, index=log.index)
+    if text:
+        mask &= log["query"].fillna("").str.contains(str(text), case=False, regex=False)
+    if users:
+        mask &= log["user_id"].isin(users)
+    if policies:
+        mask &= log["policy"].isin(policies)
+    if intents:
+        mask &= log["intent"].fillna("any").isin(intents)
+    if clicked_only:
+        mask &= log["n_clicks"].fillna(0) > 0
+    return log[mask]
+
+
+def _json(value, default):
+    if isinstance(value, (list, dict)):
+        return value
+    try:
+        return json.loads(value) if value else default
+    except (TypeError, ValueError):
+        return default
+
+
+def simulation_curves(records: pd.DataFrame, window: int = 50) -> pd.DataFrame:
+    """Long-form learning curves of a (possibly running) simulation, one row per policy, step and curve.
+
+    Curves: ``success@10`` (rolling mean over `window` steps), ``cumulative reward``
+    and ``cumulative regret`` (regret as the runner reports it: provisional while
+    running, against the per-type best fixed arm set).
+    """
+    columns = ["policy", "step", "curve", "value"]
+    if records is None or records.empty:
+        return pd.DataFrame(columns=columns)
+    parts = []
+    for policy, group in records.groupby("policy", sort=False):
+        group = group.sort_values("step")
+        base = pd.DataFrame({"policy": policy, "step": group["step"].to_numpy()})
+        success = group["success"].astype(float).rolling(window, min_periods=1).mean().to_numpy()
+        reward = group["reward"].astype(float).cumsum().to_numpy()
+        regret = pd.to_numeric(group["regret"], errors="coerce").fillna(0.0).cumsum().to_numpy()
+        for curve, values in (("success@10", success), ("cumulative reward", reward),
+                              ("cumulative regret", regret)):
+            parts.append(base.assign(curve=curve, value=values))
+    return pd.concat(parts, ignore_index=True)[columns]

@@ -1,0 +1,260 @@
+"""What every page shares: session defaults, the one engine hub, the sidebar, errors.
+
+Pages call :func:`page_setup` first, then :func:`current_engine`, then render.
+Engines are opened once per process (``st.cache_resource``) and shared by all
+sessions; each session's choices (policy, catalog, query, context) live in
+``st.session_state`` under ``ltrr_`` keys.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import streamlit as st
+
+from ltrr_app.hub import EngineHub, state_dir_for
+
+log = logging.getLogger("ltrr.app")
+
+DEFAULT_POLICY = "linucb"
+USERS = ["u1", "u2", "u3", "u4", "guest"]
+
+PAGES = [
+    ("app.py", "Search", ":material/search:"),
+    ("pages/1_Bandit.py", "Bandit", ":material/casino:"),
+    ("pages/2_Memory.py", "Memory", ":material/psychology:"),
+    ("pages/3_Simulator.py", "Simulator", ":material/groups:"),
+    ("pages/4_Ranker.py", "Ranker", ":material/leaderboard:"),
+    ("pages/5_Logs.py", "Logs", ":material/receipt_long:"),
+    ("pages/6_Catalog.py", "Catalog", ":material/library_music:"),
+]
+
+
+# --- session -----------------------------------------------------------------
+
+def init_session() -> None:
+    """Per-session defaults (setdefault, so user choices survive reruns and page switches)."""
+    from ltrr.config import default_catalog_path
+
+    state = st.session_state
+    state.setdefault("ltrr_policy", DEFAULT_POLICY)
+    state.setdefault("ltrr_catalog", str(default_catalog_path()))
+    state.setdefault("ltrr_user", USERS[0])
+    state.setdefault("ltrr_hour", dt.datetime.now().hour)
+    state.setdefault("ltrr_clicks", 0)         # "▶ Play" clicks in this browser session
+    state.setdefault("ltrr_response", None)    # the last search response shown
+    state.setdefault("ltrr_request", None)     # what produced it (query, context, policy, catalog)
+    state.setdefault("ltrr_feedback", None)    # the last click's outcome, shown on the Search page
+    state.setdefault("ltrr_flash", [])         # messages from callbacks, shown once on the next run
+
+
+def flash(kind: str, text: str) -> None:
+    """Queue a message from a callback; :func:`show_flashes` shows it on the next run."""
+    st.session_state.setdefault("ltrr_flash", []).append((kind, text))
+
+
+def show_flashes() -> None:
+    """Show and forget the queued messages."""
+    for kind, text in st.session_state.get("ltrr_flash", []):
+        getattr(st, kind, st.info)(text)
+    st.session_state["ltrr_flash"] = []
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A record from the engine as a dict (it may be a dict, a dataclass or None)."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    return dict(vars(value))
+
+
+# --- errors ------------------------------------------------------------------
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message is written for people (bad input, missing file, too little data)."""
+    from ltrr.catalog.store import CatalogError
+    from ltrr.errors import LtrrError
+
+    found: list[type[BaseException]] = [LtrrError, CatalogError, ValueError, FileNotFoundError]
+    try:
+        from ltrr.catalog.importer import CatalogImportError
+
+        found.append(CatalogImportError)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+def error_text(exc: BaseException) -> str:
+    """A readable one-liner for an exception: our own errors speak for themselves."""
+    if isinstance(exc, user_errors()):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextmanager
+def guarded(action: str) -> Iterator[None]:
+    """Turn any error inside the block into an ``st.error`` box, never a traceback.
+
+    Streamlit's own control flow (``st.rerun``, ``st.stop``) derives from
+    BaseException and passes through untouched.
+    """
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the page must keep working whatever happens
+        if not isinstance(exc, user_errors()):
+            log.exception("%s failed", action)
+        st.error(f"**{action} failed.** {error_text(exc)}", icon=":material/error:")
+
+
+# --- engines -----------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def engine_hub() -> EngineHub:
+    """The process-wide hub; every session gets engines from it."""
+    return EngineHub(prepare=_prepare_catalog)
+
+
+def _prepare_catalog(catalog: Path, progress) -> None:
+    from ltrr.config import ensure_catalog
+
+    ensure_catalog(catalog, progress)
+
+
+class StreamlitProgress:
+    """A ``progress(done, total, message)`` sink that draws on one ``st.progress`` bar.
+
+    It only draws from the script thread that created it and only until
+    :meth:`detach`: an engine may keep the callback and report from its
+    background thread later, where Streamlit calls are not allowed.
+    """
+
+    def __init__(self, bar) -> None:
+        self._bar = bar
+        self._thread = threading.current_thread()
+        self._active = True
+        self._last: tuple[int, str] | None = None
+
+    def __call__(self, done: int, total: int, message: str = "") -> None:
+        if not self._active or threading.current_thread() is not self._thread:
+            return
+        fraction = min(1.0, max(0.0, done / total)) if total else 0.0
+        # Redraw on a new message or each whole percent: a tight loop must not flood the browser.
+        stamp = (int(fraction * 100), message)
+        if stamp == self._last:
+            return
+        self._last = stamp
+        text = f"{message} — {done:,} / {total:,}" if total else (message or "working…")
+        try:
+            self._bar.progress(fraction, text=text)
+        except Exception:  # noqa: BLE001 - a closed browser tab must not break the build
+            self._active = False
+
+    def detach(self) -> None:
+        self._active = False
+
+
+def catalog_path() -> Path:
+    """The catalog this session works on."""
+    return Path(st.session_state["ltrr_catalog"])
+
+
+def state_dir(policy: str | None = None) -> Path:
+    """The learning-state folder for this session's catalog and a policy."""
+    from ltrr.config import default_catalog_path, default_state_dir
+
+    return state_dir_for(default_state_dir(), catalog_path(), default_catalog_path(),
+                         policy or st.session_state["ltrr_policy"])
+
+
+def current_engine():
+    """This session's engine; on first start builds catalog and indexes with a progress bar.
+
+    Stops the page with a readable error when the engine cannot open.
+    """
+    hub = engine_hub()
+    catalog, state, policy = catalog_path(), state_dir(), st.session_state["ltrr_policy"]
+    if hub.is_open(catalog, state, policy):
+        return hub.get(catalog, state, policy)
+    box = st.empty()
+    with box.container(border=True):
+        st.markdown("#### :material/construction: Getting ready")
+        st.caption(f"Opening `{catalog.name}` with the **{policy}** policy. The first start on a new "
+                   "machine builds the catalog and its search indexes; later starts take seconds. "
+                   "The semantic arm keeps building in the background (see the sidebar).")
+        bar = st.progress(0.0, text="starting…")
+    progress = StreamlitProgress(bar)
+    try:
+        engine = hub.get(catalog, state, policy, progress=progress)
+    except Exception as exc:  # noqa: BLE001
+        log.exception("opening the engine failed")
+        box.empty()
+        st.error(f"**Could not open the search engine.** {error_text(exc)}", icon=":material/error:")
+        st.stop()
+    finally:
+        progress.detach()
+    box.empty()
+    return engine
+
+
+# --- layout ------------------------------------------------------------------
+
+def page_setup(title: str, icon: str) -> None:
+    """Page config, session defaults and the sidebar navigation; call first on every page."""
+    st.set_page_config(page_title=f"{title} · ltrr", page_icon=icon, layout="wide",
+                       initial_sidebar_state="expanded")
+    init_session()
+    with st.sidebar:
+        st.markdown("## :material/graphic_eq: ltrr")
+        st.caption("Learning to rank **and** retrieve")
+        for path, label, page_icon in PAGES:
+            st.page_link(path, label=label, icon=page_icon)
+
+
+def sidebar_status(engine) -> None:
+    """Engine facts in the sidebar; while an arm is still building it refreshes itself."""
+    with st.sidebar:
+        st.divider()
+        try:
+            status = engine.status()
+        except Exception as exc:  # noqa: BLE001
+            st.error(f"Status unavailable: {error_text(exc)}")
+            return
+        if all(a.get("ready", False) for a in status.get("arms", {}).values()):
+            _status_body(status)
+        else:
+            _live_status(engine)
+
+
+@st.fragment(run_every=2)
+def _live_status(engine) -> None:
+    status = engine.status()
+    _status_body(status)
+    if all(a.get("ready", False) for a in status.get("arms", {}).values()):
+        # Every arm is up: rerun the whole page once so it can use the new arm and stop polling.
+        st.rerun(scope="app")
+
+
+def _status_body(status: dict[str, Any]) -> None:
+    catalog = catalog_path()
+    st.markdown(f"**Catalog** `{catalog.stem}`  \n**Policy** `{status.get('policy', '?')}`  \n"
+                f"**Ranker** `{status.get('ranker', '?')}`")
+    for arm, info in status.get("arms", {}).items():
+        if info.get("ready"):
+            continue
+        pct = float(info.get("progress", 0.0) or 0.0)
+        message = str(info.get("message") or "building")
+        message = message[len(arm) + 2:] if message.startswith(f"{arm}: ") else message
+        label = f"{arm}: {message}" + (f" ({pct:.0%})" if pct > 0 else "")
+        st.progress(min(1.0, max(0.0, pct)), text=label)
+    ready = [a for a, i in status.get("arms", {}).items() if i.get("ready")]
+    st.caption(f"{len(ready)} of {len(status.get('arms', {}))} arms ready · "
+               f"{status.get('searches', 0):,} searches · {status.get('clicks', 0):,} clicks")
