@@ -143,7 +143,7 @@ class Engine:
         background: bool = True,
         fsync: bool = False,
         ranker_training: str = "background",
-        total_budget: int = 60,
+        arm_budget: int = 20,
     ) -> "Engine":
         """Open an engine on a catalog file and a state folder.
 
@@ -153,14 +153,17 @@ class Engine:
         searches are served by the other arms meanwhile.
         ``ranker_training``: "background" (retrain off the request path),
         "sync" (retrain inside feedback: reproducible simulations) or "off".
+        ``arm_budget``: the most candidates one arm is asked for (``all`` and
+        ``static:`` ask every arm for this many; learning policies scale it
+        down for arms they expect less from).
         """
         self = object.__new__(cls)
         self._init(catalog, state, policy, seed, progress or silent, arms, background, fsync,
-                   ranker_training, total_budget)
+                   ranker_training, arm_budget)
         return self
 
     def _init(self, catalog, state, policy, seed, progress, arms, background, fsync,
-              ranker_training, total_budget) -> None:
+              ranker_training, arm_budget) -> None:
         if ranker_training not in ("background", "sync", "off"):
             raise ValueError("ranker_training must be 'background', 'sync' or 'off'")
         self.spec = PolicySpec.parse(policy)
@@ -207,7 +210,7 @@ class Engine:
                     continue
                 progress(i, len(self.arm_names), f"Opening arm {name}")
                 self._open_arm(name, progress)
-            self.selector = ArmSelector(self.spec, self.arm_names, seed=self.seed, total_budget=total_budget)
+            self.selector = ArmSelector(self.spec, self.arm_names, seed=self.seed, arm_budget=arm_budget)
             self.features = FeatureBuilder(self.catalog, self._arms)
             self.ranker = Ranker(self.state.ranker_dir, seed=self.seed)
             self._log = InteractionLog(self.state.log_path, fsync=fsync)

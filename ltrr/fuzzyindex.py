@@ -186,11 +186,14 @@ class FuzzyIndex:
         """Write the index to one ``.npz`` file (atomically: written aside, then renamed)."""
         path = Path(path)
         blob = np.frombuffer("\n".join(self._texts).encode("utf-8"), dtype=np.uint8)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, format_version=np.int64(_FORMAT_VERSION), shortlist=np.int64(self.shortlist),
-                 n_rows=np.int64(self._n_rows), n_texts=np.int64(len(self._texts)), texts=blob,
-                 owner_rows=self._owner_rows, owner_ptr=self._owner_ptr, keys=self._keys,
-                 post_names=self._post_names, post_ptr=self._post_ptr, idf=self._idf, norm=self._norm)
+        # The temp name ends in ".tmp" (index manifests ignore such files); a file handle
+        # stops numpy from appending ".npz" to it.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, format_version=np.int64(_FORMAT_VERSION), shortlist=np.int64(self.shortlist),
+                     n_rows=np.int64(self._n_rows), n_texts=np.int64(len(self._texts)), texts=blob,
+                     owner_rows=self._owner_rows, owner_ptr=self._owner_ptr, keys=self._keys,
+                     post_names=self._post_names, post_ptr=self._post_ptr, idf=self._idf, norm=self._norm)
         os.replace(tmp, path)
 
     @classmethod

@@ -18,15 +18,17 @@ Per search, for context ``x``:
    ``p_a``, drawn from the selector's own seeded ``np.random.Generator``. The
    logged ``propensity`` is exactly the ``p_a`` used, so logs support
    off-policy evaluation.
-4. **Budgets.** Included arms get ``min_budget`` each, and the rest of
-   ``total_budget`` in proportion to their expectations (largest remainders
-   first, ties to the earlier arm), so budgets always add up to
-   ``total_budget``.
+4. **Budgets.** An included arm asks for ``min_budget + (arm_budget -
+   min_budget) * u_a / max u`` candidates (rounded): the arm expected to pay
+   off most gets the full ``arm_budget``, an arm expected to pay nothing the
+   ``min_budget`` floor. The cost of a search (candidates retrieved) thus
+   falls as the bandit learns which arms are worth running. Worked example
+   (min 5, arm_budget 20): ``u = (0.8, 0.4, 0.0)`` gives budgets
+   ``(20, 13, 5)`` (7.5 extra rounds half to even, to 8).
 
 ``all`` includes every available arm and ``static:...`` exactly its named
-arms (those available), both with propensity 1 and an even split of
-``total_budget`` (budgets differ by at most one; the earlier arms get the
-remainder). Their choice never depends on rewards.
+arms (those available), both with propensity 1 and the full ``arm_budget``
+each. Their choice never depends on rewards.
 
 Cold start: mabwiser cannot predict before a first fit, so until the first
 ``update`` every arm has the neutral prior expectation 0.5 (the mean of a
@@ -120,7 +122,7 @@ class ArmSelector:
     Thread-safe; deterministic for a given ``seed`` and sequence of calls.
     """
 
-    def __init__(self, spec: PolicySpec, arms: Sequence[str], seed: int = 0, total_budget: int = 60,
+    def __init__(self, spec: PolicySpec, arms: Sequence[str], seed: int = 0, arm_budget: int = 20,
                  min_budget: int = 5, floor: float = 0.1, gamma: float = 2.0, n_samples: int = 32) -> None:
         if not isinstance(spec, PolicySpec):
             raise ValueError(f"spec must be a PolicySpec (see PolicySpec.parse), got {type(spec).__name__}")
@@ -137,9 +139,8 @@ class ArmSelector:
             raise ValueError(f"seed must be an integer, got {seed!r}")
         if not (isinstance(min_budget, int) and min_budget >= 1):
             raise ValueError(f"min_budget must be an integer >= 1, got {min_budget!r}")
-        if not (isinstance(total_budget, int) and total_budget >= min_budget * len(arms)):
-            raise ValueError(f"total_budget must be an integer >= min_budget x arms = "
-                             f"{min_budget} x {len(arms)} = {min_budget * len(arms)}, got {total_budget!r}")
+        if isinstance(arm_budget, bool) or not (isinstance(arm_budget, int) and arm_budget >= min_budget):
+            raise ValueError(f"arm_budget must be an integer >= min_budget = {min_budget}, got {arm_budget!r}")
         if not 0.0 <= floor <= 1.0:
             raise ValueError(f"floor must be between 0 and 1, got {floor!r}")
         if not gamma > 0:
@@ -149,7 +150,7 @@ class ArmSelector:
         self.spec = spec
         self.arms = arms
         self.seed = seed
-        self.total_budget = total_budget
+        self.arm_budget = arm_budget
         self.min_budget = min_budget
         self.floor = float(floor)
         self.gamma = float(gamma)
@@ -353,20 +354,15 @@ class ArmSelector:
             model.rng = shared
 
     def _split(self, chosen: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """min_budget per chosen arm plus the rest of total_budget in proportion to weights."""
+        """Per chosen arm: min_budget plus (arm_budget - min_budget) scaled by weight / max weight."""
         budgets = np.zeros(len(self.arms), dtype=np.int64)
         idx = np.flatnonzero(chosen)
         if idx.size == 0:
             return budgets
-        rest = self.total_budget - self.min_budget * idx.size
         w = np.clip(weights[idx], 0.0, None)
-        w = w / w.sum() if w.sum() > _TINY else np.full(idx.size, 1.0 / idx.size)
-        quota = rest * w
-        whole = np.floor(quota).astype(np.int64)
-        # Largest remainders first; np.lexsort's last key is primary, index breaks ties.
-        order = np.lexsort((np.arange(idx.size), -(quota - whole)))
-        whole[order[: rest - int(whole.sum())]] += 1
-        budgets[idx] = self.min_budget + whole
+        top = w.max()
+        ratio = w / top if top > _TINY else np.ones(idx.size)
+        budgets[idx] = self.min_budget + np.rint((self.arm_budget - self.min_budget) * ratio).astype(np.int64)
         return budgets
 
     def _selection(self, chosen: np.ndarray, budgets: np.ndarray, propensities: np.ndarray,

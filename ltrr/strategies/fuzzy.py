@@ -86,8 +86,9 @@ class FuzzyStrategy(Strategy):
                 resources.progress(0, 1, "fuzzy: indexing names")
                 names, name_rows, is_combo = entity_names(frame["title"].tolist(), frame["subtitle"].tolist())
                 FuzzyIndex(names).save(names_path)
-                tmp = rows_path.with_name(rows_path.name + ".tmp.npz")
-                np.savez(tmp, name_rows=name_rows, is_combo=is_combo)
+                tmp = rows_path.with_name(f"{rows_path.name}.{os.getpid()}.tmp")
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, name_rows=name_rows, is_combo=is_combo)
                 os.replace(tmp, rows_path)
                 indexfiles.mark_fresh(index_dir, cls.name, fingerprint, VERSION, names=len(names))
                 resources.progress(1, 1, "fuzzy: indexing names")

@@ -113,7 +113,7 @@ class LexicalStrategy(Strategy):
         # keeps scores identical to the rank_bm25 reference, not merely close.
         bm25 = bm25s.BM25(method="robertson", k1=K1, b=B, dtype="float64")
         # Written aside and swapped in, so a reader never sees half an index.
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")     # ".tmp": manifests ignore it
         shutil.rmtree(tmp, ignore_errors=True)
         if any(docs):
             bm25.index(docs, show_progress=False)

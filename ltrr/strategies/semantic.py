@@ -194,8 +194,11 @@ class SemanticStrategy(Strategy):
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npy")
-    np.save(tmp, array)
+    # Temp names end in ".tmp" (index manifests ignore them); a file handle keeps numpy
+    # from appending ".npy".
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, array)
     os.replace(tmp, path)
 
 
@@ -210,6 +213,6 @@ def _build_hnsw(path: Path, vectors: np.ndarray, progress: ProgressFn) -> None:
         stop = min(start + step, total)
         index.add(np.arange(start, stop), vectors[start:stop].astype(np.float32))
         progress(stop, total, "semantic: building vector index")
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     index.save(str(tmp))
     os.replace(tmp, path)

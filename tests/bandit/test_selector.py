@@ -58,7 +58,7 @@ def test_learns_the_arm_that_always_holds_the_clicked_item(policy):
     assert sum(is_top(s, "structured") for s, _ in last) >= 90
     # ...and it stopped spending most of the budget on the arms that never pay.
     wasted = np.mean([sum(b for a, b in s.arm_to_budget.items() if a != "structured") for s, _ in last])
-    assert wasted < 0.5 * 60
+    assert wasted < 0.25 * (len(ARMS) - 1) * 20     # `all` would spend 20 on each of them
 
 
 def test_linucb_learns_which_arm_pays_from_a_context_feature():
@@ -101,20 +101,19 @@ def test_fixed_policies_never_change_their_choice(policy):
     assert report["semantic"]["pulls"] == 300 and report["semantic"]["rewards"] == 0
 
 
-def test_all_takes_every_available_arm_with_an_even_budget():
+def test_all_takes_every_available_arm_with_the_full_budget():
     s = selector("all").select(random_context(np.random.default_rng(0)))
     assert s.selected_arms == ARMS
-    assert s.arm_to_budget == {"lexical": 8, "fuzzy": 8, "structured": 8, "semantic": 8,
-                               "memory": 7, "popular": 7, "fresh": 7, "related": 7}
+    assert s.arm_to_budget == {a: 20 for a in ARMS}
     assert set(s.arm_to_propensity.values()) == {1.0}
-    s = selector("all").select(np.ones(D), available=["fuzzy", "memory"])
+    s = selector("all", arm_budget=30).select(np.ones(D), available=["fuzzy", "memory"])
     assert s.arm_to_budget == {"fuzzy": 30, "memory": 30}
 
 
 def test_static_takes_exactly_its_arms():
     s = selector("static:semantic,lexical").select(np.ones(D))
     assert s.selected_arms == ("lexical", "semantic")
-    assert s.arm_to_budget == {"lexical": 30, "semantic": 30}
+    assert s.arm_to_budget == {"lexical": 20, "semantic": 20}
     assert s.arm_to_propensity == {a: float(a in ("lexical", "semantic")) for a in ARMS}
     # With its only available arm missing it takes nothing rather than someone else's.
     s = selector("static:semantic").select(np.ones(D), available=["lexical", "fuzzy"])
@@ -129,7 +128,7 @@ def test_before_any_reward_every_arm_is_pulled_with_the_prior(policy):
     s = sel.select(random_context(np.random.default_rng(0)))
     assert s.selected_arms == ARMS
     assert all(c.propensity == 1.0 and c.expectation == PRIOR_EXPECTATION for c in s.choices)
-    assert sorted(s.arm_to_budget.values()) == [7, 7, 7, 7, 8, 8, 8, 8]
+    assert set(s.arm_to_budget.values()) == {20}    # a new bandit behaves like `all`
     assert not sel.is_fitted
 
 
@@ -156,12 +155,12 @@ def test_nothing_available_selects_nothing():
 
 
 @pytest.mark.parametrize("policy", LEARNING_POLICIES)
-def test_budgets_add_up_and_respect_the_floor(policy):
-    sel = selector(policy, total_budget=50, min_budget=4)
+def test_budgets_stay_between_floor_and_arm_budget(policy):
+    sel = selector(policy, arm_budget=25, min_budget=4)
     for s, _ in play(sel, 120, lambda x: "memory"):
         budgets = s.arm_to_budget
-        assert sum(budgets.values()) == 50
-        assert min(budgets.values()) >= 4
+        assert max(budgets.values()) == 25            # the best included arm gets the full budget
+        assert all(4 <= b <= 25 for b in budgets.values())
         assert all(c.budget == 0 for c in s.choices if not c.selected)
         assert all(0.0 <= c.propensity <= 1.0 for c in s.choices)
         assert max(s.arm_to_propensity.values()) == 1.0
@@ -169,7 +168,7 @@ def test_budgets_add_up_and_respect_the_floor(policy):
 
 def test_worked_example_from_the_module_docstring():
     # epsilon=0 makes epsilon-greedy's expectations the plain mean rewards: 0.8, 0.4, 0.0.
-    sel = ArmSelector(PolicySpec.parse("epsilon:epsilon=0"), ["a", "b", "c"], total_budget=30, min_budget=5,
+    sel = ArmSelector(PolicySpec.parse("epsilon:epsilon=0"), ["a", "b", "c"], arm_budget=20, min_budget=5,
                       floor=0.1, gamma=2.0)
     x = np.ones(3)
     for i in range(5):
@@ -177,12 +176,12 @@ def test_worked_example_from_the_module_docstring():
     s = sel.select(x)
     assert s.arm_to_expectation == pytest.approx({"a": 0.8, "b": 0.4, "c": 0.0})
     assert s.arm_to_propensity == pytest.approx({"a": 1.0, "b": 0.325, "c": 0.1})
-    # All three included: 5 each plus the other 15 split 2:1:0.
-    sel = ArmSelector(PolicySpec.parse("epsilon:epsilon=0"), ["a", "b", "c"], total_budget=30, min_budget=5,
+    # All three included: 5 + round(15 x (1, 0.5, 0)) = 20, 5 + 8 (7.5 rounds half to even), 5.
+    sel = ArmSelector(PolicySpec.parse("epsilon:epsilon=0"), ["a", "b", "c"], arm_budget=20, min_budget=5,
                       floor=1.0)
     for i in range(5):
         sel.update(x, {"a": float(i < 4), "b": float(i < 2), "c": 0.0})
-    assert sel.select(x).arm_to_budget == {"a": 15, "b": 10, "c": 5}
+    assert sel.select(x).arm_to_budget == {"a": 20, "b": 13, "c": 5}
 
 
 # -- propensities ------------------------------------------------------------------------
@@ -371,7 +370,7 @@ def test_selection_to_dict_is_json_ready():
     data = json.loads(json.dumps(s.to_dict()))
     assert data["policy"] == "thompson"
     assert set(data["arms"]) == set(ARMS)
-    assert data["arms"]["lexical"] == {"selected": True, "budget": 8, "propensity": 1.0, "expectation": 0.5}
+    assert data["arms"]["lexical"] == {"selected": True, "budget": 20, "propensity": 1.0, "expectation": 0.5}
     with pytest.raises(KeyError, match="unknown arm 'nope'"):
         s["nope"]
 
@@ -429,7 +428,7 @@ def test_invalid_available(available, message):
     ({"spec": PolicySpec.parse("static:semantic"), "arms": ("lexical", "fuzzy")},
      "names arm\\(s\\) the selector does not have: semantic"),
     ({"seed": "7"}, "seed must be an integer"),
-    ({"total_budget": 30}, "total_budget must be an integer >= min_budget x arms = 5 x 8 = 40, got 30"),
+    ({"arm_budget": 4}, "arm_budget must be an integer >= min_budget = 5, got 4"),
     ({"min_budget": 0}, "min_budget must be an integer >= 1"),
     ({"floor": 1.5}, "floor must be between 0 and 1"),
     ({"gamma": 0}, "gamma must be greater than 0"),
