@@ -319,6 +319,8 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cached-arms", default="semantic", metavar="A,B",
                         help="arms timed on their existing index instead of a fresh build (default semantic)")
     parser.add_argument("--no-builds", action="store_true", help="skip the index build timings")
+    parser.add_argument("--ranker-training", choices=("background", "sync", "off"), default="background",
+                        help="when the engine retrains its ranker during the run (default background, as in the app)")
     parser.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="random seed (default 0)")
 
 
@@ -332,7 +334,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     try:
         result = run_bench(catalog, queries=args.queries, seed=args.seed, arms=_names(args.arms), policy=args.policy,
                            cached_arms=_names(args.cached_arms) or (), measure_builds=not args.no_builds,
-                           progress=progress)
+                           ranker_training=args.ranker_training, progress=progress)
     finally:
         close_progress(progress)
     text = result.markdown()

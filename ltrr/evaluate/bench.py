@@ -63,7 +63,8 @@ class BenchResult:
         lines = [
             f"# ltrr benchmark: {Path(self.catalog).name}", "",
             f"{self.entities:,} entities; {s.get('queries')} measured queries after {s.get('warmup')} warm-up; "
-            f"policy {s.get('policy')}; arms {', '.join(s.get('arms', []))}; "
+            f"policy {s.get('policy')}; ranker training {s.get('ranker_training')}; "
+            f"arms {', '.join(s.get('arms', []))}; "
             f"python {sys.version.split()[0]}.", "",
             "## Latency per stage (ms)", "",
             "`total` is end to end inside `Engine.search`; `arm:*` rows count only searches that ran the arm; "
@@ -101,7 +102,8 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 def run_bench(catalog_path: str | Path, queries: int = 200, seed: int = 0, arms: Sequence[str] | None = None,
               policy: str = "linucb", cached_arms: Sequence[str] = DEFAULT_CACHED_ARMS,
               measure_builds: bool = True, bm25_max_docs: int = 100_000, bm25_queries: int = 200,
-              ann_max_vectors: int = 200_000, progress: ProgressFn | None = None) -> BenchResult:
+              ann_max_vectors: int = 200_000, ranker_training: str = "background",
+              progress: ProgressFn | None = None) -> BenchResult:
     """Run every measurement described in the module docstring on one catalog."""
     from ltrr.catalog.store import Catalog
     from ltrr.strategies.registry import arm_names
@@ -121,7 +123,7 @@ def run_bench(catalog_path: str | Path, queries: int = 200, seed: int = 0, arms:
         texts = _bench_queries(catalog, queries + WARMUP, seed)
         builds = _build_times(catalog_path, arm_list, cached_arms, progress) if measure_builds else \
             pd.DataFrame(columns=["arm", "seconds", "how"])
-        latency = _latency(catalog, arm_list, policy, texts, seed, progress)
+        latency = _latency(catalog, arm_list, policy, texts, seed, ranker_training, progress)
         comparisons = pd.DataFrame([
             _bm25_comparison(catalog, [t.query for t in texts], bm25_max_docs, bm25_queries, seed, progress),
             _ann_comparison(catalog, n_entities, ann_max_vectors, seed, progress),
@@ -130,7 +132,8 @@ def run_bench(catalog_path: str | Path, queries: int = 200, seed: int = 0, arms:
         catalog.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
     return BenchResult(str(catalog_path), n_entities, latency, builds, peak, comparisons,
-                       {"queries": queries, "warmup": WARMUP, "policy": policy, "arms": arm_list, "seed": seed})
+                       {"queries": queries, "warmup": WARMUP, "policy": policy, "arms": arm_list, "seed": seed,
+                        "ranker_training": ranker_training})
 
 
 def _bench_queries(catalog, n: int, seed: int):
@@ -182,7 +185,8 @@ def _build_times(catalog_path: Path, arm_list: list[str], cached_arms: Sequence[
     return pd.DataFrame(rows, columns=["arm", "seconds", "how"])
 
 
-def _latency(catalog, arm_list: list[str], policy: str, stream, seed: int, progress: ProgressFn) -> pd.DataFrame:
+def _latency(catalog, arm_list: list[str], policy: str, stream, seed: int, ranker_training: str,
+             progress: ProgressFn) -> pd.DataFrame:
     """Per-stage timings of searches and feedback on a throw-away state."""
     from ltrr.engine import Engine
     from ltrr.simulate.clicks import PositionBasedClicks
@@ -191,7 +195,8 @@ def _latency(catalog, arm_list: list[str], policy: str, stream, seed: int, progr
     rng = np.random.default_rng([seed, 0xBE7C])
     stages: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="ltrr-bench-state-") as state:
-        engine = Engine.open(catalog, state, policy=policy, seed=seed, arms=arm_list, background=False)
+        engine = Engine.open(catalog, state, policy=policy, seed=seed, arms=arm_list, background=False,
+                             ranker_training=ranker_training)
         try:
             for i, it in enumerate(stream):
                 progress(i, len(stream), "timing searches")
@@ -289,8 +294,9 @@ def _ann_comparison(catalog, n_entities: int, max_vectors: int, seed: int, progr
     k = min(TOP_K, n)
     # Queries near real points, as a real query lands near the passages it matches.
     picks = rng.choice(n, size=min(200, n), replace=n < 200)
-    queries = vectors[picks] + 0.3 * rng.standard_normal((len(picks), vectors.shape[1])).astype(np.float32) \
-        / np.sqrt(vectors.shape[1])
+    noise = rng.standard_normal((len(picks), vectors.shape[1])) * (0.3 / np.sqrt(vectors.shape[1]))
+    # float32 like the vectors: a float64 query would upcast the whole matrix on every product.
+    queries = (vectors[picks] + noise).astype(np.float32)
     start = time.perf_counter()
     index = Index(ndim=vectors.shape[1], metric="cos", dtype="f16")
     index.add(np.arange(n), vectors)

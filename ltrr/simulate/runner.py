@@ -31,7 +31,12 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
 ``n_candidates``
     candidates in the reranked pool (the union of the selected arms' lists);
     ``budget`` is the sum of the selected arms' budgets and ``n_arms`` how
-    many arms ran (the engine always spends its whole ``total_budget``).
+    many arms ran (learning policies shrink the budgets of arms they expect little from).
+``latency_ms``
+    wall time of ``Engine.search``. Policies share process-wide caches (the
+    query encoder caches embeddings by text), so the first policy to meet a
+    query pays for what the others reuse: compare latencies with
+    ``python -m ltrr bench``, not with these.
 """
 from __future__ import annotations
 
@@ -127,7 +132,7 @@ def run_simulation(
     query_types: Sequence[str] | None = None,
     click_model: PositionBasedClicks | CascadeClicks | None = None,
     k: int = 10,
-    total_budget: int = 60,
+    arm_budget: int = 20,
 ) -> SimulationResult:
     """Run `steps` simulated interactions through each policy; see the module docstring.
 
@@ -157,7 +162,7 @@ def run_simulation(
             progress(i, len(policies), f"opening engine for {policy}")
             folder = state_root / policy_dir_name(policy)
             engine = Engine.open(catalog, folder, policy=policy, seed=int(seed), arms=arms,
-                                 background=False, ranker_training="sync", total_budget=total_budget)
+                                 background=False, ranker_training="sync", arm_budget=arm_budget)
             engines[policy] = engine
             state_dirs[policy] = folder
             if engine.status()["searches"]:
@@ -175,7 +180,7 @@ def run_simulation(
     order = {p: i for i, p in enumerate(policies)}
     frame = frame.sort_values("policy", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     settings = {"catalog": str(catalog_path), "arms": list(arms) if arms is not None else "all registered",
-                "n_users": n_users, "k": k, "total_budget": total_budget, "click_model": repr(clicks),
+                "n_users": n_users, "k": k, "arm_budget": arm_budget, "click_model": repr(clicks),
                 "query_types": list(query_types) if query_types else "all supported"}
     return SimulationResult(frame, policies, completed, int(seed), oracle, oracle_policy,
                             stream_frame(stream[:completed]), state_dirs, stopped, settings)

@@ -1,0 +1,32 @@
+"""`python -m ltrr simulate`: writes the report, prints the summary, fails in one line on bad input."""
+from __future__ import annotations
+
+from ltrr.cli import main
+
+
+def test_simulate_writes_a_report(tiny_catalog_path, tmp_path, capsys):
+    out = tmp_path / "reports"
+    code = main(["simulate", "--catalog", str(tiny_catalog_path), "--steps", "12", "--policy", "linucb",
+                 "--compare", "static:lexical,all", "--arms", "lexical,fuzzy,popular", "--out", str(out),
+                 "--window", "6", "--click-model", "cascade"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "12 steps x 3 policies; last 6 steps:" in printed
+    for policy in ("linucb", "static:lexical", "all"):
+        assert policy in printed
+    assert (out / "report.md").is_file() and (out / "curves.png").is_file()
+    assert sorted(p.name for p in (out / "states").iterdir()) == ["all", "linucb", "static_lexical"]
+    assert "CascadeClicks" in (out / "report.md").read_text()
+
+
+def test_simulate_bad_input_is_one_line(tiny_catalog_path, tmp_path, capsys):
+    cases = [
+        (["--catalog", str(tmp_path / "missing.duckdb")], 2, "no catalog at"),
+        (["--catalog", str(tiny_catalog_path), "--steps", "0"], 2, "must be at least 1"),
+        (["--catalog", str(tiny_catalog_path), "--policy", "greedy"], 1, "unknown policy 'greedy'"),
+        (["--catalog", str(tiny_catalog_path), "--types", "lyrics"], 1, "unknown query type"),
+    ]
+    for args, code, message in cases:
+        assert main(["simulate", "--out", str(tmp_path / "r"), *args]) == code
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,130 @@
+"""The runner: one stream through several policies, reproducible, with honest per-step records."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ltrr.simulate import RECORD_COLUMNS, run_simulation
+from ltrr.simulate.runner import policy_dir_name, split_policies
+
+ARMS = ["lexical", "fuzzy", "popular"]
+
+
+def test_one_record_per_policy_and_step(tiny_simulation, sim_settings):
+    result, calls, _ = tiny_simulation
+    policies, steps = sim_settings.policies, sim_settings.steps
+    records = result.records
+    assert list(records.columns) == RECORD_COLUMNS
+    assert result.steps == steps and not result.stopped
+    assert records.groupby("policy").size().to_dict() == {p: steps for p in policies}
+    assert list(records["policy"].drop_duplicates()) == policies
+    # Every policy met the same users with the same queries.
+    by_policy = [g[["step", "user_id", "query"]].reset_index(drop=True) for _, g in records.groupby("policy")]
+    assert all(frame.equals(by_policy[0]) for frame in by_policy)
+    assert len(result.stream) == steps
+
+
+def test_records_are_consistent(tiny_simulation, sim_settings):
+    assert sim_settings.arms == ARMS
+    records = tiny_simulation[0].records
+    assert ((records["success"] == 1) == (records["reciprocal_rank"] > 0)).all()
+    assert (records["reward"] <= records["clicked"]).all()
+    # A satisfying click needs a satisfying result shown.
+    assert (records["reward"] <= records["success"]).all()
+    fixed = records[records["policy"] == "static:lexical"]
+    assert set(fixed["arms"]) == {"lexical"} and (fixed["n_arms"] == 1).all()
+    assert (records[records["policy"] == "all"]["n_arms"] == len(ARMS)).all()
+    # Fixed policies ask every arm they run for the full arm budget (20); learning
+    # policies ask each included arm for between 5 and 20.
+    fixed_runs = records[records["policy"].isin(["static:lexical", "all"])]
+    assert (fixed_runs["budget"] == 20 * fixed_runs["n_arms"]).all()
+    learned = records[~records["policy"].isin(["static:lexical", "all"])]
+    assert ((learned["budget"] >= 5 * learned["n_arms"]) & (learned["budget"] <= 20 * learned["n_arms"])).all()
+    assert (records["n_candidates"] <= 60).all()
+
+
+def test_regret_is_against_the_best_fixed_arm_set_per_type(tiny_simulation):
+    result = tiny_simulation[0]
+    records = result.records
+    fixed = records[records["policy"].isin(["static:lexical", "all"])]
+    best = fixed.groupby(["query_type", "policy"])["success"].mean().groupby(level=0).max()
+    assert result.oracle == pytest.approx(best.to_dict())
+    expected = records["query_type"].map(best) - records["success"]
+    assert np.allclose(records["regret"], expected)
+    assert set(result.oracle_policy.values()) <= {"static:lexical", "all"}
+
+
+def test_on_step_sees_every_search_with_a_provisional_regret(tiny_simulation, sim_settings):
+    _, calls, _ = tiny_simulation
+    policies, steps = sim_settings.policies, sim_settings.steps
+    assert len(calls) == steps * len(policies)
+    assert [c[1] for c in calls[:6]] == [1, 1, 1, 2, 2, 2]
+    assert all(set(record) == set(RECORD_COLUMNS) for _, _, record in calls)
+    assert all(np.isfinite(record["regret"]) for _, _, record in calls)
+
+
+def test_each_policy_logs_to_its_own_state_folder(tiny_simulation, sim_settings):
+    result, _, root = tiny_simulation
+    policies, steps = sim_settings.policies, sim_settings.steps
+    for policy in policies:
+        folder = root / policy_dir_name(policy)
+        assert result.state_dirs[policy] == folder
+        events = [json.loads(line) for line in (folder / "log" / "events.jsonl").read_text().splitlines()]
+        searches = [e for e in events if e["kind"] == "search"]
+        assert len(searches) == steps
+        # Every search got exactly one bandit-resolving feedback (a click or a skip).
+        feedback = [e for e in events if e["kind"] == "feedback"]
+        assert {e["search_id"] for e in feedback} == {e["id"] for e in searches}
+
+
+def test_same_seed_same_run_and_fresh_state(tiny_catalog_path, tiny_simulation, sim_settings):
+    """Re-running into the same state folders starts afresh and reproduces the records."""
+    first, _, root = tiny_simulation
+    again = run_simulation(tiny_catalog_path, sim_settings.policies, 15, seed=0, state_root=root, arms=ARMS)
+    drop = ["latency_ms", "regret"]   # regret depends on the whole run's oracle
+    head = first.records[first.records["step"] <= 15].drop(columns=drop).reset_index(drop=True)
+    assert again.records.drop(columns=drop).reset_index(drop=True).equals(head)
+    log = root / "linucb" / "log" / "events.jsonl"
+    assert sum('"kind":"search"' in line for line in log.read_text().splitlines()) == 15
+
+
+def test_should_stop_ends_early(tiny_catalog_path, tmp_path):
+    seen = []
+    result = run_simulation(tiny_catalog_path, ["static:lexical"], 50, seed=1, state_root=tmp_path, arms=ARMS,
+                            should_stop=lambda: len(seen) >= 5, on_step=lambda p, s, r: seen.append(s))
+    assert result.stopped and result.steps == 5 and len(result.records) == 5
+
+
+@pytest.mark.parametrize("policies, message", [
+    ([], "non-empty list"),
+    ("linucb", "non-empty list"),
+    (["linucb", "linucb"], "more than once"),
+    (["bogus"], "unknown policy"),
+    (["static:nope"], "unknown arm"),
+    (["static:semantic"], "unknown arm"),      # not among the arms opened
+])
+def test_bad_policies_fail_before_any_engine_opens(tiny_catalog_path, tmp_path, policies, message):
+    with pytest.raises(ValueError, match=message):
+        run_simulation(tiny_catalog_path, policies, 5, seed=0, state_root=tmp_path, arms=ARMS)
+    assert not any(tmp_path.iterdir())
+
+
+def test_unknown_arms(tiny_catalog_path, tmp_path):
+    with pytest.raises(ValueError, match="unknown arm\\(s\\) nope; known arms: lexical"):
+        run_simulation(tiny_catalog_path, ["all"], 5, seed=0, state_root=tmp_path, arms=["lexical", "nope"])
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5, "10"])
+def test_bad_steps(tiny_catalog_path, tmp_path, steps):
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        run_simulation(tiny_catalog_path, ["all"], steps, seed=0, state_root=tmp_path, arms=ARMS)
+
+
+def test_split_policies_keeps_commas_inside_specs():
+    assert split_policies("static:lexical,static:semantic,all") == ["static:lexical", "static:semantic", "all"]
+    assert split_policies("static:lexical,fuzzy,linucb:alpha=0.5,l2_lambda=2") == \
+        ["static:lexical,fuzzy", "linucb:alpha=0.5,l2_lambda=2"]
+    assert split_policies(" , ") == []
+    assert policy_dir_name("static:lexical,fuzzy") == "static_lexical_fuzzy"
