@@ -30,7 +30,7 @@ import pandas as pd
 
 from ltrr.strategies import indexfiles
 from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
-from ltrr.strategies.popular import understanding_of
+from ltrr.strategies.scoped import understanding_of
 from ltrr.text import tokenize
 from ltrr.understanding import QueryUnderstander
 
