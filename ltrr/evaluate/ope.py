@@ -31,6 +31,17 @@ wanted whichever other arms ran, so ``hit_i(S)`` is what ``S`` alone would
 have earned. Lists are cut at the logged budgets, which are at most what
 ``S`` alone would get, so estimates lean low when ``S`` would get more.
 
+Measured (synthetic catalogs of 400 and 1,500 tracks, linucb logging over
+lexical, fuzzy and popular (plus structured in the mixed stream), 250-300
+searches, per-arm budget 20): with one right answer per query the on-policy
+click rates of ``static:lexical`` and ``static:fuzzy`` fell inside the 95 %
+IPS, SNIPS and DR intervals in 48 checks out of 48 (8 seeds, the setting of
+tests/evaluate/test_ope.py, which checks seed 0), and ``static:popular``
+(0.348 on-policy) was estimated at 0.402 [0.318, 0.486] by IPS while the
+unweighted replay said 0.609. With broad intents mixed in ("90s rap",
+moods) ``static:lexical`` was estimated at 0.62-0.66 against 0.73
+on-policy: there another arm's satisfying result often takes the click.
+
 **Estimators** (``w_i = 1[S ⊆ A_i] / prod_{a in S} p_ia``):
 
 * ``replay``: the mean of ``hit`` over searches with ``S ⊆ A_i`` (unweighted; biased

@@ -259,8 +259,9 @@ def write_report(result: "SimulationResult", out_dir: str | Path, window: int = 
         "* **reward**: the simulated user clicked a satisfying result (what the engine learns from).",
         "* **regret**: per step, `oracle[query type] - success`, where the oracle is the best success@10 "
         "on that query type among the run's fixed arm sets (`static:...`, `all`) over the whole run.",
-        "* **candidates**: size of the reranked pool (union of the selected arms' lists); the engine splits "
-        "a fixed total budget among the arms it runs, so fewer arms do not always mean fewer candidates.",
+        "* **candidates**: size of the reranked pool (union of the selected arms' lists); fixed arm sets ask "
+        "every arm for the full per-arm budget, learning policies shrink the budgets of arms they expect "
+        "little from.",
         "* **latency_p50_ms**: not comparable across policies (shared caches favour the later policies "
         "of each step); use `python -m ltrr bench`.", "",
     ]

@@ -58,6 +58,7 @@ def test_cli_bench(tiny_catalog_path, tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "| total |" in printed and out.read_text().strip() == printed.strip()
+    assert "Not measured (`--no-builds`)." in printed
     assert main(["bench", "--catalog", str(tmp_path / "missing.duckdb")]) == 2
     assert "no catalog at" in capsys.readouterr().err
     assert main(["bench", "--catalog", str(tiny_catalog_path), "--arms", "nope"]) == 1
