@@ -48,6 +48,11 @@ class EntityTable:
         return self.frame["subtitle"].to_numpy()
 
     @cached_property
+    def popularity01(self) -> np.ndarray:
+        """Popularity scaled to 0..1 (clipped), the form priors and features use."""
+        return np.clip(self.frame["popularity"].to_numpy(dtype=np.float64), 0.0, 100.0) / 100.0
+
+    @cached_property
     def genres(self) -> np.ndarray:
         return self.frame["genre"].to_numpy()
 

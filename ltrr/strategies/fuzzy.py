@@ -60,8 +60,8 @@ class FuzzyStrategy(Strategy):
         self._name_rows = name_rows
         self._is_combo = is_combo
         frame = catalog.entities.frame
-        self._ids = frame["entity_id"].to_numpy()
-        self._popularity = np.clip(frame["popularity"].to_numpy(dtype=np.float64), 0.0, 100.0) / 100.0
+        self._ids = catalog.entities.ids
+        self._popularity = catalog.entities.popularity01
         # row -> its combo name (-1 when the row has no subtitle), for `score`.
         self._combo_of_row = np.full(len(frame), -1, dtype=np.int64)
         combos = np.flatnonzero(is_combo)

@@ -69,13 +69,13 @@ class LexicalStrategy(Strategy):
         self.popularity_prior = float(popularity_prior)
         self.exact_title_boost = float(exact_title_boost)
         frame = catalog.entities.frame
-        self._ids = frame["entity_id"].to_numpy()
+        self._ids = catalog.entities.ids
         # Folded titles, for the exact-title boost and features (~0.2 s for 60k entities).
         self._title_texts = np.array([" ".join(tokenize(t)) for t in frame["title"].tolist()], dtype=object)
         # Integer hashes make the exact-title test a numeric comparison: comparing strings
         # over every row that shares a common word ("love") cost ~12 ms at 1M entities.
         self._title_hashes = np.array([hash(t) for t in self._title_texts.tolist()], dtype=np.int64)
-        self._popularity = np.clip(frame["popularity"].to_numpy(dtype=np.float64), 0.0, 100.0) / 100.0
+        self._popularity = catalog.entities.popularity01
         # One search asks for the same query's scores up to three times (retrieve, the
         # related arm's seeds, the ranker's features); at 1M entities each costs ~20 ms.
         self._scores_for = lru_cache(maxsize=8)(self._compute_scores)

@@ -156,8 +156,8 @@ class RelatedStrategy(Strategy):
         self.adjacency = adjacency
         self.understander = understander
         frame = catalog.entities.frame
-        self._ids = frame["entity_id"].to_numpy()
-        self._popularity = np.clip(frame["popularity"].to_numpy(dtype=np.float64), 0.0, 100.0) / 100.0
+        self._ids = catalog.entities.ids
+        self._popularity = catalog.entities.popularity01
         self._titles = TitleMatcher(frame["title"].astype(str).tolist(), self._popularity)
         self._arm_opener = arm_opener
         self._lexical = None

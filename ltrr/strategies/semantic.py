@@ -90,7 +90,7 @@ class SemanticStrategy(Strategy):
         self._vectors16 = vectors           # float16, memory-mapped: for `score`
         self._hnsw = hnsw                   # None: exact search over _vectors32
         self._vectors32 = None if hnsw is not None else np.asarray(vectors, dtype=np.float32)
-        self._ids = catalog.entities.frame["entity_id"].to_numpy()
+        self._ids = catalog.entities.ids
 
     # --- opening -----------------------------------------------------------
 

@@ -13,19 +13,9 @@ from ltrr.catalog.importer import (
     CatalogImportError, import_file, parse_dates, parse_map_args, resolve_mapping,
 )
 from ltrr.catalog.store import Catalog
+from tests.catalog.sql import rows as _rows
+from tests.catalog.sql import scalar as _scalar
 from tests.conftest import SHARED_CSV
-
-
-def _rows(path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def _scalar(path, sql: str, params: list | None = None):
-    return _rows(path, sql, params)[0][0]
 
 
 # ---------------------------------------------------------------- the shared CSV

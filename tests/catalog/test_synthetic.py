@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from ltrr.catalog import synthetic
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.catalog.store import Catalog
 from ltrr.catalog.synthetic import REFERENCE_DATE, generate
+from tests.catalog.sql import rows as _rows
+from tests.catalog.sql import scalar as _scalar
 
 TABLES = ("artists", "albums", "tracks", "track_artists", "playlists", "playlist_tracks",
           "podcasts", "episodes")
@@ -20,18 +21,6 @@ N = 2_000
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     return generate(tmp_path_factory.mktemp("syn") / "small.duckdb", tracks=N, seed=0)
-
-
-def _rows(path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def _scalar(path, sql: str, params: list | None = None):
-    return _rows(path, sql, params)[0][0]
 
 
 def _content(path) -> dict[str, list[tuple]]:
