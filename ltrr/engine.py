@@ -42,6 +42,7 @@ from ltrr.state import StateDir, safe_name
 from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy
 from ltrr.strategies.indexfiles import invalidate
 from ltrr.strategies.registry import arm_class, arm_names
+from ltrr.text import normalize_query
 from ltrr.understanding import QueryUnderstander, Understanding
 
 log = logging.getLogger(__name__)
@@ -357,7 +358,7 @@ class Engine:
             understanding=understanding,
             pool=[self._result(p, 0.0, r, None) for r, p in enumerate(pool, start=1)],
             ranker=self._ranker_label(),
-            message=self._message(q, results, available),
+            message=self._message(q, results),
         )
         event = {
             "kind": "search", "id": response.id, "ts": _now(), "user_id": user_id,
@@ -384,7 +385,7 @@ class Engine:
         response.timings = timings
         return response
 
-    def _message(self, q: Query, results: list[Result], available: list[str]) -> str:
+    def _message(self, q: Query, results: list[Result]) -> str:
         if not q.text:
             return "Empty query: type a song, an artist, a genre or a mood to search."
         if not results:
@@ -608,7 +609,6 @@ class Engine:
         """The query-to-entity memory's observed entries (optionally for one query), with titles."""
         frame = self.memory.entries()
         if query:
-            from ltrr.text import normalize_query
             frame = frame[frame["query"] == normalize_query(query)]
         frame = frame.head(max(0, int(limit))).copy()
         frame.insert(2, "title", [self._title(e) for e in frame["entity_id"]])
@@ -616,7 +616,6 @@ class Engine:
 
     def memory_history(self, query: str, entity_id: str) -> pd.DataFrame:
         """How one memory entry's impressions, clicks and observed score evolved, per search of that query."""
-        from ltrr.text import normalize_query
         qn = normalize_query(query)
         rows, imp, clk = [], 0, 0
         predicted, _ = self.memory.predicted(qn, entity_id)
@@ -625,7 +624,7 @@ class Engine:
             for step, (sid, ev) in enumerate(self._searches.items(), start=1):
                 if ev["query_norm"] != qn:
                     continue
-                if entity_id in ev["results"]:
+                if entity_id in ev["results"] or sid in clicked:   # a click implies an impression
                     imp += 1
                 if sid in clicked:
                     clk += 1

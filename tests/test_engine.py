@@ -1,14 +1,11 @@
 """The engine's public API on the tiny catalog (every arm but the slow semantic one)."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from ltrr import Engine
-from ltrr.errors import FeedbackError, LtrrError, StateError
-from ltrr.log import read_events
+from ltrr.errors import FeedbackError, LtrrError
 
 FAST_ARMS = ["lexical", "fuzzy", "structured", "memory", "popular", "fresh", "related"]
 

@@ -89,7 +89,7 @@ def test_feedback_is_applied_or_refused_clearly(engine, data):
     action = data.draw(st.sampled_from(["click", "skip", "", "CLICK", "like"]))
     before = engine.status()["feedbacks"]
     try:
-        fb = engine.feedback(response_id, entity, action=action)
+        engine.feedback(response_id, entity, action=action)
     except FeedbackError as exc:
         assert str(exc)
         assert engine.status()["feedbacks"] == before     # a refused feedback changes nothing
