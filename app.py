@@ -122,7 +122,8 @@ with guarded("Reading the engine status"):
     m3.metric("Searches", f"{status.get('searches', 0):,}", border=True, help="All sessions")
     m4.metric("Policy", status.get("policy", state["ltrr_policy"]), border=True,
               help="Switch on the Bandit page")
-    m5.metric("Ranker", status.get("ranker", "?"), border=True, help="Train it on the Ranker page")
+    m5.metric("Ranker", str(status.get("ranker", "?")).replace("lightgbm ", "LGBM "), border=True,
+              help="heuristic until enough clicked searches, then LightGBM LambdaMART (version shown); train it on the Ranker page")
 
 if resp is None:
     st.subheader("Start with a query")
