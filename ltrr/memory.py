@@ -28,6 +28,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
@@ -185,26 +186,25 @@ class MemorySeed:
     @classmethod
     def open(cls, catalog: "Catalog", progress: ProgressFn = silent) -> "MemorySeed":
         """Load the catalog's seed (memory-mapped), building and persisting it when stale."""
-        from ltrr.strategies.indexfiles import is_fresh, mark_fresh
+        from ltrr.strategies.indexfiles import load_or_build
 
-        index_dir = catalog.index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
-        fingerprint = catalog.fingerprint()
         entities = catalog.entities
-        if is_fresh(index_dir, SEED_INDEX, fingerprint, SEED_VERSION):
-            try:
-                arrays = [np.load(index_dir / f"{SEED_INDEX}.{name}.npy", mmap_mode="r")
-                          for name in ("hashes", "rows", "predicted")]
-                return cls(*arrays, entities)
-            except (OSError, ValueError):
-                pass                  # damaged files: rebuild
-        seed = cls.build(entities, progress)
-        for name, array in (("hashes", seed.hashes), ("rows", seed.rows), ("predicted", seed.predicted_scores)):
-            tmp = index_dir / f"{SEED_INDEX}.{name}.tmp.npy"
-            np.save(tmp, array)
-            os.replace(tmp, index_dir / f"{SEED_INDEX}.{name}.npy")
-        mark_fresh(index_dir, SEED_INDEX, fingerprint, SEED_VERSION, pairs=len(seed))
-        return seed
+
+        def load(index_dir: Path) -> "MemorySeed":
+            arrays = [np.load(index_dir / f"{SEED_INDEX}.{name}.npy", mmap_mode="r")
+                      for name in ("hashes", "rows", "predicted")]
+            return cls(*arrays, entities)
+
+        def build(index_dir: Path) -> "MemorySeed":
+            seed = cls.build(entities, progress)
+            for name, array in (("hashes", seed.hashes), ("rows", seed.rows), ("predicted", seed.predicted_scores)):
+                tmp = index_dir / f"{SEED_INDEX}.{name}.tmp.npy"
+                np.save(tmp, array)
+                os.replace(tmp, index_dir / f"{SEED_INDEX}.{name}.npy")
+            return seed
+
+        return load_or_build(catalog, SEED_INDEX, SEED_VERSION, load, build,
+                             describe=lambda seed: {"pairs": len(seed)})
 
     @classmethod
     def build(cls, entities: "EntityTable", progress: ProgressFn = silent,

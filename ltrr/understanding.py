@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -259,30 +259,21 @@ class QueryUnderstander:
         arms that each need one do not each pay for loading it.
         """
         # Imported here: ltrr.strategies imports this module for its Query type.
-        from ltrr.strategies.indexfiles import is_fresh, mark_fresh
+        from ltrr.strategies import indexfiles
 
-        key = (str(catalog.path), catalog.fingerprint())
-        with _CACHE_LOCK:
-            cached = _CACHE.get(key)
-        if cached is not None:
-            return cached
-        index_dir = catalog.index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
-        lexicon_path, fuzzy_path = index_dir / "qu.lexicon.json", index_dir / "qu.artists.npz"
-        made = None
-        if is_fresh(index_dir, INDEX_NAME, key[1], INDEX_VERSION):
-            try:
-                made = cls(Lexicon.from_json(lexicon_path.read_text()), FuzzyIndex.load(fuzzy_path))
-            except (OSError, ValueError, TypeError, KeyError):
-                made = None          # a damaged file: rebuild below
-        if made is None:
-            lexicon = Lexicon.from_entities(catalog.entities.frame, progress)
-            made = cls(lexicon)
-            lexicon_path.write_text(lexicon.to_json())
-            made._artist_index.save(fuzzy_path)
-            mark_fresh(index_dir, INDEX_NAME, key[1], INDEX_VERSION, artists=len(lexicon.artist_ids))
-        with _CACHE_LOCK:
-            return _CACHE.setdefault(key, made)
+        def load(index_dir: Path) -> "QueryUnderstander":
+            lexicon = Lexicon.from_json((index_dir / "qu.lexicon.json").read_text())
+            return cls(lexicon, FuzzyIndex.load(index_dir / "qu.artists.npz"))
+
+        def build(index_dir: Path) -> "QueryUnderstander":
+            made = cls(Lexicon.from_entities(catalog.entities.frame, progress))
+            (index_dir / "qu.lexicon.json").write_text(made.lexicon.to_json())
+            made._artist_index.save(index_dir / "qu.artists.npz")
+            return made
+
+        return indexfiles.shared(catalog, INDEX_NAME, lambda: indexfiles.load_or_build(
+            catalog, INDEX_NAME, INDEX_VERSION, load, build,
+            describe=lambda made: {"artists": len(made.lexicon.artist_ids)}))
 
     @classmethod
     def from_entities(cls, frame: pd.DataFrame) -> "QueryUnderstander":
@@ -463,10 +454,6 @@ class QueryUnderstander:
                 continue
             out.append(_interpretation(tokens, sorted(chosen, key=lambda f: f.start), likelihood))
         return tuple(out)
-
-
-_CACHE: dict[tuple[str, str], QueryUnderstander] = {}
-_CACHE_LOCK = threading.Lock()
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

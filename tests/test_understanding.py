@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.catalog.store import Catalog
-from ltrr.understanding import _CACHE, INDEX_NAME, QueryUnderstander, Understanding
+from ltrr.strategies.indexfiles import clear_shared
+from ltrr.understanding import INDEX_NAME, QueryUnderstander, Understanding
 from ltrr.vocabulary import era_range
 from tests.strategies.contract import ODD_QUERIES
 
@@ -183,7 +184,7 @@ def test_any_text_gives_consistent_readings(qu_and_ids, text):
 def test_open_persists_and_reloads(tiny_catalog):
     first = QueryUnderstander.open(tiny_catalog)
     assert (tiny_catalog.index_dir / f"{INDEX_NAME}.manifest.json").is_file()
-    _CACHE.clear()
+    clear_shared()
     second = QueryUnderstander.open(tiny_catalog)
     assert second is not first
     assert second.lexicon == first.lexicon
@@ -193,7 +194,7 @@ def test_open_persists_and_reloads(tiny_catalog):
 def test_a_damaged_index_is_rebuilt(tiny_catalog):
     QueryUnderstander.open(tiny_catalog)
     (tiny_catalog.index_dir / "qu.lexicon.json").write_text("{not json")
-    _CACHE.clear()
+    clear_shared()
     rebuilt = QueryUnderstander.open(tiny_catalog)
     assert rebuilt.understand("tayler swift").best.artist_ids == ("artist:taylor",)
 

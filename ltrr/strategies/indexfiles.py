@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 
 def manifest_path(index_dir: Path, name: str) -> Path:
@@ -61,3 +65,50 @@ def mark_fresh(index_dir: Path, name: str, fingerprint: str, version: int, **ext
 def invalidate(index_dir: Path, name: str) -> None:
     """Forget an index (its files are rebuilt on next open)."""
     manifest_path(index_dir, name).unlink(missing_ok=True)
+
+
+def load_or_build(catalog, name: str, version: int, load: Callable[[Path], T],
+                  build_and_save: Callable[[Path], T],
+                  describe: Callable[[T], dict] | None = None) -> T:
+    """Index `name` of `catalog`: loaded when its manifest is fresh, else built.
+
+    ``load(index_dir)`` reads the files; raising OSError, ValueError, KeyError
+    or TypeError means they are damaged, and the index is rebuilt.
+    ``build_and_save(index_dir)`` builds, writes the files (named ``name.*``,
+    each moved into place whole) and returns the object; the manifest is
+    written after it, with ``describe(obj)`` as extra facts.
+    """
+    index_dir = catalog.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint = catalog.fingerprint()
+    if is_fresh(index_dir, name, fingerprint, version):
+        try:
+            return load(index_dir)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # damaged files: rebuild below
+    made = build_and_save(index_dir)
+    mark_fresh(index_dir, name, fingerprint, version, **(describe(made) if describe else {}))
+    return made
+
+
+_SHARED: dict[tuple[str, str, str], Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(catalog, name: str, open_: Callable[[], T]) -> T:
+    """One object per (catalog file, catalog content, name) in this process, so the
+    arms that need the same index (query understanding, entity attributes) load it once."""
+    key = (str(catalog.path), catalog.fingerprint(), name)
+    with _SHARED_LOCK:
+        cached = _SHARED.get(key)
+    if cached is not None:
+        return cached
+    made = open_()
+    with _SHARED_LOCK:
+        return _SHARED.setdefault(key, made)
+
+
+def clear_shared() -> None:
+    """Forget every shared object (the next open loads from disk again)."""
+    with _SHARED_LOCK:
+        _SHARED.clear()

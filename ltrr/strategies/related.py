@@ -24,6 +24,7 @@ import bisect
 import logging
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -103,22 +104,20 @@ class Adjacency:
     @classmethod
     def open(cls, catalog) -> "Adjacency":
         """Load the persisted adjacency, or build and persist it when stale."""
-        index_dir = catalog.index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
-        path = index_dir / f"{INDEX_NAME}.npz"
-        fingerprint = catalog.fingerprint()
-        if indexfiles.is_fresh(index_dir, INDEX_NAME, fingerprint, INDEX_VERSION):
-            try:
-                with np.load(path) as data:
-                    return cls(data["ptr"], data["dst"], data["weight"])
-            except (OSError, ValueError, KeyError):
-                pass               # damaged: rebuild
-        made = cls.build(catalog)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, ptr=made.ptr, dst=made.dst, weight=made.weight)
-        os.replace(tmp, path)
-        indexfiles.mark_fresh(index_dir, INDEX_NAME, fingerprint, INDEX_VERSION, links=int(made.dst.size))
-        return made
+        def load(index_dir: Path) -> "Adjacency":
+            with np.load(index_dir / f"{INDEX_NAME}.npz") as data:
+                return cls(data["ptr"], data["dst"], data["weight"])
+
+        def build(index_dir: Path) -> "Adjacency":
+            made = cls.build(catalog)
+            path = index_dir / f"{INDEX_NAME}.npz"
+            tmp = path.with_name(path.name + ".tmp.npz")
+            np.savez(tmp, ptr=made.ptr, dst=made.dst, weight=made.weight)
+            os.replace(tmp, path)
+            return made
+
+        return indexfiles.load_or_build(catalog, INDEX_NAME, INDEX_VERSION, load, build,
+                                        describe=lambda made: {"links": int(made.dst.size)})
 
 
 class TitleMatcher:

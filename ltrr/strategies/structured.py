@@ -21,6 +21,7 @@ masks, which the popular and fresh arms share.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from dataclasses import dataclass
 
 import duckdb
@@ -63,29 +64,22 @@ class EntityAttributes:
     @classmethod
     def open(cls, catalog, progress: ProgressFn = silent) -> "EntityAttributes":
         """Load (or build and persist) the attributes; shared per catalog file and content."""
-        key = (str(catalog.path), catalog.fingerprint())
-        with _ATTRS_LOCK:
-            cached = _ATTRS_CACHE.get(key)
-        if cached is not None:
-            return cached
-        index_dir = catalog.index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
-        path = index_dir / f"{ATTRS_INDEX}.parquet"
-        frame = None
-        if indexfiles.is_fresh(index_dir, ATTRS_INDEX, key[1], ATTRS_VERSION):
-            try:
-                frame = pd.read_parquet(path)
-            except (OSError, ValueError):
-                frame = None
-        if frame is None or len(frame) != len(catalog.entities):
+        def load(index_dir: Path) -> "EntityAttributes":
+            frame = pd.read_parquet(index_dir / f"{ATTRS_INDEX}.parquet")
+            if len(frame) != len(catalog.entities):
+                raise ValueError("entity attributes do not match the catalog")
+            return cls.from_frame(frame)
+
+        def build(index_dir: Path) -> "EntityAttributes":
             frame = cls.build_frame(catalog, progress)
+            path = index_dir / f"{ATTRS_INDEX}.parquet"
             tmp = path.with_suffix(".tmp.parquet")
             frame.to_parquet(tmp, index=False)
             tmp.replace(path)
-            indexfiles.mark_fresh(index_dir, ATTRS_INDEX, key[1], ATTRS_VERSION)
-        made = cls.from_frame(frame)
-        with _ATTRS_LOCK:
-            return _ATTRS_CACHE.setdefault(key, made)
+            return cls.from_frame(frame)
+
+        return indexfiles.shared(catalog, ATTRS_INDEX, lambda: indexfiles.load_or_build(
+            catalog, ATTRS_INDEX, ATTRS_VERSION, load, build))
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> "EntityAttributes":
@@ -218,10 +212,6 @@ def _in_codes(column: np.ndarray, codes: list[int]) -> np.ndarray:
         if code >= 0:
             keep |= column == code
     return keep
-
-
-_ATTRS_CACHE: dict[tuple[str, str], EntityAttributes] = {}
-_ATTRS_LOCK = threading.Lock()
 
 
 def interpretations_to_query(understanding: Understanding) -> list[Interpretation]:
