@@ -303,10 +303,9 @@ class Engine:
 
         k = _clamp_int(k, 1, MAX_K, default=10)
         ctx = sanitize_context(context)
-        q = Query.make(query, context=ctx)
         t = time.perf_counter()
-        understanding = self.understander.understand(q.raw) if q.text else Understanding(query="")
-        q = replace(q, understanding=understanding)
+        q = self._understood(query, ctx)
+        understanding = q.understanding
         t = lap("understanding", t)
         user_id = str(ctx.get("user_id", "anonymous"))
         x = context_vector(q.raw, understanding, ctx, self.history)
@@ -337,13 +336,9 @@ class Engine:
         selected_lists = {c.arm: by_arm_cands.get(c.arm, []) for c in choices if c.selected}
         pool = pool_candidates(selected_lists, self._entities)
         t = lap("union", t)
-        if pool:
-            X = self.features.build(q, pool)
-            weights = {c.arm: c.expectation for c in choices}
-            scores = self.ranker.score(X, arm_weights=weights)
-        else:
-            X = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-            scores = np.zeros(0)
+        X = self.features.build(q, pool)
+        weights = {c.arm: c.expectation for c in choices}
+        scores = self.ranker.score(X, arm_weights=weights) if pool else np.zeros(0)
         order = np.lexsort((np.arange(len(pool)), -np.asarray(scores)))[:k] if len(pool) else []
         t = lap("rank", t)
 
@@ -384,6 +379,13 @@ class Engine:
         timings["total"] = (time.perf_counter() - t0) * 1000
         response.timings = timings
         return response
+
+    def _understood(self, text: object, ctx: Mapping[str, Any]) -> Query:
+        """The query as arms see it: cleaned, normalised and understood (empty: nothing understood)."""
+        q = Query.make(text, context=ctx)
+        if not q.text:
+            return q
+        return replace(q, understanding=self.understander.understand(q.raw))
 
     def _message(self, q: Query, results: list[Result]) -> str:
         if not q.text:
@@ -467,13 +469,12 @@ class Engine:
 
     def _rebuild_pending(self, search: dict) -> _Pending:
         """Features of a search no longer in memory (after a restart): recomputed from its log record."""
-        q = Query.make(search["query"], context=search.get("context") or {})
-        q = replace(q, understanding=self.understander.understand(q.raw))
+        q = self._understood(search["query"], search.get("context") or {})
         lists = {}
         for arm, pairs in (search.get("by_arm") or {}).items():
             lists[arm] = [Candidate(e, float(s), rank=i) for i, (e, s) in enumerate(pairs, start=1)]
         pool = pool_candidates(lists, self._entities)
-        X = self.features.build(q, pool) if pool else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        X = self.features.build(q, pool)
         return _Pending(q, pool, X)
 
     def _maybe_train(self) -> None:
@@ -589,10 +590,8 @@ class Engine:
         x = None
         if context is not None:
             ctx = sanitize_context(context)
-            text = str(ctx.get("query", ""))
-            q = Query.make(text)
-            und = self.understander.understand(q.raw) if q.text else Understanding(query="")
-            x = context_vector(q.raw, und, ctx, self.history)
+            q = self._understood(ctx.get("query", ""), ctx)
+            x = context_vector(q.raw, q.understanding, ctx, self.history)
         with self._lock:
             rows = self.selector.report(x)
         for row in rows:
