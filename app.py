@@ -9,17 +9,13 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from ltrr_app import cards, charts, shared
-from ltrr_app.shared import guarded
+from ltrr_app import bandit_view, cards, charts, demo, shared
+from ltrr_app.shared import K_CHOICES, guarded
 
 log = logging.getLogger("ltrr.app")
 
-EXAMPLES = ["tayler love", "90s rap playlist", "sad songs", "workout", "new releases", "history podcast"]
-K_CHOICES = [5, 10, 20]
-
 shared.page_setup("Search", ":material/search:")
 state = st.session_state
-state.setdefault("ltrr_k", 10)
 # Widgets start from the session's canonical values (kept outside widget state, which pages do not share).
 state.setdefault("ltrr_user_pick", state["ltrr_user"])
 state.setdefault("ltrr_hour_pick", int(state["ltrr_hour"]))
@@ -27,7 +23,7 @@ state.setdefault("ltrr_k_pick", state["ltrr_k"])
 state.setdefault("ltrr_played", [])        # entity ids played from the response on screen
 
 engine = shared.current_engine()
-shared.sidebar_status(engine)
+facts = demo.catalog_facts(engine, shared.catalog_path())
 
 
 # --- callbacks (run before the next script run, so counters update at once) ----
@@ -39,14 +35,14 @@ def use_example() -> None:
         state["ltrr_example"] = None
 
 
-def play(resp_id: str, entity_id: str, title: str, context: dict) -> None:
+def play(resp_id: str, entity_id: str, title: str, context: dict, rank: int, query_norm: str) -> None:
     """The ▶ Play button: a click reward for the arms, the memory and the ranker."""
     from ltrr.errors import LtrrError
 
     if not shared.engine_hub().claim_click(resp_id, entity_id):
         st.toast(f"Already played **{cards.md_escape(title)}** for this search", icon=":material/info:")
         return
-    before = probabilities(context)
+    before = estimates(context)
     try:
         fb = engine.feedback(resp_id, entity_id, action="click")
     except LtrrError as exc:
@@ -59,29 +55,31 @@ def play(resp_id: str, entity_id: str, title: str, context: dict) -> None:
     state["ltrr_clicks"] += 1
     state["ltrr_played"] = [*state["ltrr_played"], entity_id]
     state["ltrr_feedback"] = {"title": title, "entity_id": entity_id, "fb": fb,
-                              "before": before, "after": probabilities(context)}
+                              "before": before, "after": estimates(context)}
+    bandit_view.start_trail(state["ltrr_trails"], query_norm, entity_id, title, rank)
     st.toast(f"Playing **{cards.md_escape(title)}**", icon=":material/headphones:")
 
 
-def probabilities(context: dict) -> dict[str, float]:
-    """The bandit's current selection probability per arm for a context (empty on error)."""
+def estimates(context: dict) -> dict[str, float | None]:
+    """The bandit's estimated chance per arm for a context, in [0, 1] (empty on error)."""
     try:
-        return {r["arm"]: float(r.get("selection_probability") or 0.0) for r in engine.arm_report(context)}
-    except Exception:  # noqa: BLE001 - a missing report only hides a column
+        return bandit_view.estimates(engine.arm_report(context))
+    except Exception:  # noqa: BLE001 - a missing report only hides a chart
         log.exception("arm_report failed")
         return {}
 
 
-# --- header and search box -------------------------------------------------
+# --- header, guided story and search box -----------------------------------------
 
 st.title("Music search playground")
-st.caption("Several retrieval strategies compete for every query; a contextual bandit picks which ones to run, "
-           "LambdaMART reranks their union, and every ▶ Play teaches all three.")
+st.caption("Several retrieval strategies (arms) compete for every query; a bandit picks which to run and how "
+           "many candidates each may return, a ranker orders their union, and every ▶ Play teaches all three.")
+story_slot = st.container()   # filled after the search, so the story shows this search's evidence
 
 with st.container(border=True):
-    q_col, user_col, hour_col, k_col, go_col = st.columns([5, 1.3, 1.8, 1, 1.1], vertical_alignment="bottom")
+    q_col, user_col, hour_col, k_col, go_col = st.columns([4.2, 1.3, 1.8, 1, 1.5], vertical_alignment="bottom")
     query = q_col.text_input("Search the catalog", key="ltrr_query", persist_state="session",
-                             placeholder="Try “tayler love”, “90s rap playlist”, “sad songs”…",
+                             placeholder="Try " + ", ".join(f"“{e}”" for e in demo.examples(facts)[:3]) + "…",
                              icon=":material/search:")
     user = user_col.selectbox("User", shared.USERS, key="ltrr_user_pick", persist_state="session",
                               accept_new_options=True, help="Who is searching (part of the bandit's context)")
@@ -91,6 +89,7 @@ with st.container(border=True):
     search_again = go_col.button("Search", key="ltrr_search_go", type="primary", icon=":material/search:",
                                  width="stretch", help="Run the query again (picks up what was just learned)")
     state["ltrr_user"], state["ltrr_hour"], state["ltrr_k"] = user or "guest", hour, k
+shared.sync_url()
 
 context = {"user_id": state["ltrr_user"], "hour": int(hour)}
 request = {"query": (query or "").strip(), **context, "k": k,
@@ -100,45 +99,55 @@ if not request["query"]:
     state["ltrr_response"], state["ltrr_request"] = None, None
 elif search_again or request != state["ltrr_request"]:
     with guarded("Search"):
-        state["ltrr_response"] = engine.search(request["query"], context=context, k=k, explain=True)
+        resp_new = engine.search(request["query"], context=context, k=k, explain=True)
+        state["ltrr_response"] = resp_new
         state["ltrr_request"] = request
         state["ltrr_played"] = []
         state["ltrr_feedback"] = None
+        bandit_view.update_trails(state["ltrr_trails"], resp_new.understanding.query, resp_new.results)
+        demo.remember_response(resp_new)
 
+with story_slot:
+    demo.story_panel(engine, facts, page="search")
 shared.show_flashes()
 resp = state["ltrr_response"]
-# The bandit's view of this search, for "probability now" (the query is part of its context).
+# The bandit's view of this search, for "estimate now" (the query is part of its context).
 report_context = {**context, "query": resp.query} if resp is not None else context
 
-# --- counters --------------------------------------------------------------
+# --- counters: one source (engine.status), drawn after the search ------------------
 
 with guarded("Reading the engine status"):
     status = engine.status()
-    m1, m2, m3, m4, m5 = st.columns(5)
+    m1, m2, m3, m4 = st.columns(4)
     m1.metric("Clicks this session", state["ltrr_clicks"], border=True,
               help="▶ Play clicks from this browser tab")
-    m2.metric("Feedback given", f"{status.get('feedbacks', 0):,}", border=True,
-              help="All feedback the engine has learned from (all sessions)")
-    m3.metric("Searches", f"{status.get('searches', 0):,}", border=True, help="All sessions")
-    m4.metric("Policy", status.get("policy", state["ltrr_policy"]), border=True,
-              help="Switch on the Bandit page")
-    m5.metric("Ranker", str(status.get("ranker", "?")).replace("lightgbm ", "LGBM "), border=True,
-              help="heuristic until enough clicked searches, then LightGBM LambdaMART (version shown); train it on the Ranker page")
+    m2.metric("Searches", f"{status.get('searches', 0):,}", border=True,
+              help="Every search this policy's state holds (all sessions)")
+    m3.metric("Clicks", f"{status.get('clicks', 0):,}", border=True,
+              help="Every click this policy's state holds (all sessions)")
+    m4.metric("Ranker", shared.ranker_label(status.get("ranker")), border=True,
+              help="A hand-written heuristic until enough clicked searches, then LightGBM LambdaMART "
+                   "(version shown); see the Ranker page")
+shared.sidebar_status(engine)
 
 if resp is None:
     st.subheader("Start with a query")
-    st.pills("Examples", EXAMPLES, key="ltrr_example", on_change=use_example, label_visibility="collapsed")
-    st.caption("Misspell freely: the fuzzy and semantic arms are there for that. Switch user and time of day "
-               "to see the bandit adapt to context.")
+    st.pills("Examples", demo.examples(facts), key="ltrr_example", on_change=use_example,
+             label_visibility="collapsed")
+    st.caption("Misspell freely: the typo-tolerant and meaning arms are there for that. Switch user and time "
+               "of day to see the bandit adapt to context. Or pick a guided demo in the sidebar.")
     st.stop()
 
 # --- what the query was understood as --------------------------------------
 
 if resp.message:
     st.info(resp.message, icon=":material/info:")
+for note in demo.honest_notes(resp.understanding, facts):
+    st.info(note, icon=":material/info:")
 
 chips = cards.understanding_chips(resp.understanding)
-st.markdown(f"**Understood as** {chips}" if chips else "")
+if chips:
+    st.markdown(f"**Understood as** {chips}")
 with st.expander("Query understanding in detail", icon=":material/psychology:"):
     und = resp.understanding
     left, right = st.columns([1, 2])
@@ -150,91 +159,93 @@ with st.expander("Query understanding in detail", icon=":material/psychology:"):
             st.caption("Slot confidence: " + " · ".join(f"{k} {v:.0%}" for k, v in und.slot_confidence.items()))
     with right:
         rows = [{"likelihood": i.likelihood, "type": i.entity_type or "any",
-                 "genres": ", ".join(i.genres), "moods": ", ".join(i.moods),
-                 "years": f"{i.year_from or ''}–{i.year_to or ''}" if (i.year_from or i.year_to) else "",
-                 "artists": ", ".join(i.artist_names), "free text": i.free_text}
+                 "slots": cards.slot_summary(i), "free text": i.free_text}
                 for i in getattr(und, "interpretations", ())]
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                          column_config={"likelihood": st.column_config.ProgressColumn(
-                             "likelihood", min_value=0.0, max_value=1.0, format="%.2f")})
+                             "likelihood", min_value=0.0, max_value=1.0, format="%.2f", width="small")})
         else:
             st.caption("No structured reading: the query is treated as free text.")
 
 # --- results and the bandit's choice ----------------------------------------
 
-results_col, bandit_col = st.columns([1, 1], gap="large")
+results_col, bandit_col = st.columns([1, 1], gap="medium")
 
 with results_col:
-    st.subheader(f"Results · {resp.ranker}")
+    st.subheader(f"Results · {shared.ranker_label(resp.ranker)}")
     if not resp.results:
         st.warning("No results for this query. Try another spelling or fewer words.", icon=":material/search_off:")
     played = set(state["ltrr_played"])
+    query_norm = resp.understanding.query
     for result in resp.results:
         def why(result=result) -> None:
             with guarded("Explaining this result"):
                 cards.why_view(engine.explain(resp.id, result.entity_id), result)
 
         cards.result_card(result, key=f"ltrr_res_{resp.id}_{result.rank}", on_play=play,
-                          play_args=(resp.id, result.entity_id, result.title, report_context),
+                          play_args=(resp.id, result.entity_id, result.title, report_context, result.rank,
+                                     query_norm),
                           why=why, played=result.entity_id in played)
 
 with bandit_col:
     st.subheader("The bandit's choice")
-    feedback = state["ltrr_feedback"]
-    now = probabilities(report_context)
-    rows = []
-    for choice in resp.selection:
-        row = {"arm": choice.arm,
-               "run": f"✓ {choice.budget}" if choice.selected else ("building" if not choice.ready else "–"),
-               "p then": float(choice.propensity), "p now": now.get(choice.arm),
-               "E[reward]": float(choice.expectation)}
-        if feedback and feedback["before"] and feedback["after"]:
-            row["Δ p"] = feedback["after"].get(choice.arm, 0.0) - feedback["before"].get(choice.arm, 0.0)
-        rows.append(row)
-    if rows:
-        config = {
-            "run": st.column_config.TextColumn("run", width="small",
-                                               help="✓ and its budget when the bandit ran this arm for the search"),
-            "p then": st.column_config.NumberColumn("p then", format="%.2f", width="small",
-                                                    help="Selection probability when this search ran"),
-            "p now": st.column_config.ProgressColumn("p now", min_value=0.0, max_value=1.0, format="%.2f",
-                                                     help="Selection probability for this context now"),
-            "E[reward]": st.column_config.NumberColumn("E[reward]", format="%.2f", width="small",
-                                                       help="Expected reward when this search ran"),
-            "Δ p": st.column_config.NumberColumn("Δ p", format="%+.2f", width="small",
-                                                 help="How the last ▶ Play moved the probability"),
-        }
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=config,
-                     key="ltrr_choice_table")
+    used = bandit_view.chips(resp.selection)
+    if used:
+        st.markdown("**Arms used** (budget = candidates asked for): " + cards.arm_chips(used))
     else:
-        st.caption("No arm choice recorded for this search.")
+        st.caption("No arm ran for this search.")
+    feedback = state["ltrr_feedback"]
+    then = {c.arm: bandit_view.clip01(c.expectation) for c in resp.selection}
+    if feedback and (feedback["before"] or feedback["after"]):
+        fb = feedback["fb"]
+        found = [a for a, r in fb.rewards.items() if r > 0]
+        frame = bandit_view.before_after(feedback["before"], feedback["after"], found,
+                                         [c.arm for c in resp.selection if c.selected])
+        st.markdown(f"**Your ▶ Play moved the estimates** (★ found “{cards.md_escape(feedback['title'])}”)")
+        chart = charts.before_after_chart(frame)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
+        else:
+            st.caption("No estimate to compare yet.")
+    else:
+        frame = pd.DataFrame([{"arm": a, "value": v} for a, v in then.items() if v is not None])
+        st.markdown("**Estimated chance each arm finds what you want**")
+        chart = (charts.arm_bars(frame.rename(columns={"value": "chance"}), "chance", "", probability=True)
+                 if not frame.empty else None)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
+        else:
+            st.caption("No estimates yet: the bandit has not learned from a click in this context.")
+    with st.expander("Details (probabilities as the policy reports them)", icon=":material/tune:"):
+        detail = pd.DataFrame([{
+            "arm": c.arm,
+            "budget": int(c.budget) if c.selected else 0,
+            "p(run)": bandit_view.clip01(c.propensity), "estimate": bandit_view.clip01(c.expectation),
+            "raw": float(c.expectation) if c.expectation == c.expectation else None,
+        } for c in resp.selection])
+        st.dataframe(detail, hide_index=True, width="stretch", key="ltrr_choice_table", column_config={
+            "arm": st.column_config.TextColumn("arm", width="small"),
+            "budget": st.column_config.NumberColumn("budget", width="small",
+                                                    help="Candidates asked for (0: not run)"),
+            "p(run)": st.column_config.NumberColumn("p(run)", format="%.2f", width="small",
+                                                    help="Probability the policy runs this arm here"),
+            "estimate": st.column_config.NumberColumn("estimate", format="%.2f", width="small",
+                                                      help="Estimated chance to find the wanted item, 0..1"),
+            "raw": st.column_config.NumberColumn("raw", format="%.2f", width="small",
+                                                 help="As the policy reports it: optimistic policies add an "
+                                                      "exploration bonus, which can exceed 1"),
+        })
+        building = [c.arm for c in resp.selection if not c.ready]
+        if building:
+            st.caption(f"Still building, not offered yet: {', '.join(building)}.")
 
     st.subheader("Last feedback")
     if not feedback:
-        st.caption(f"Press {cards.PLAY_LABEL} on a result: the arms that found it get a reward, the query→entity "
-                   "memory counts the click and the ranker stores a training example.")
+        st.caption(f"Press {cards.PLAY_LABEL} on a result: the arms that found it get credit, the memory of "
+                   "past clicks counts it and the ranker stores a training example.")
     else:
-        fb = feedback["fb"]
-        with st.container(border=True):
-            st.markdown(f":material/play_circle: **{cards.md_escape(feedback['title'])}** played from position "
-                        f"**{fb.position}**")
-            rewards = " ".join(f":{'green' if r > 0 else 'gray'}-badge[{cards.md_escape(a)} {r:+.2f}]"
-                               for a, r in sorted(fb.rewards.items(), key=lambda kv: -kv[1]))
-            if rewards:
-                st.markdown(f"Rewards to the bandit: {rewards}")
-            else:
-                st.caption("The bandit learns from the first click on a search only; this click "
-                           "updated the memory and the ranker's data.")
-            mem = shared.as_dict(fb.memory)
-            c1, c2, c3, c4 = st.columns(4)
-            c1.metric("Impressions", mem.get("impressions", 0))
-            c2.metric("Clicks", mem.get("clicks", 0))
-            c3.metric("Observed", f"{float(mem.get('observed') or 0):.2f}")
-            c4.metric("Predicted", f"{float(mem.get('predicted') or 0):.2f}")
-            st.caption(f"Memory entry “{cards.md_escape(mem.get('query', resp.query))}” → "
-                       f"`{mem.get('entity_id', feedback['entity_id'])}` · ranker training examples: "
-                       f"{fb.ranker_examples:,}")
+        cards.feedback_box(feedback, state["ltrr_trails"], query_norm)
 
 # --- every strategy, the union and the reranking -----------------------------
 
@@ -251,19 +262,18 @@ for start in range(0, len(arms), per_row):
             cards.arm_column(arm, choices.get(arm), resp.by_arm.get(arm, []))
 
 st.subheader("From blended pool to final ranking")
-final_rank = {r.entity_id: r.rank for r in resp.results}
-pool = pd.DataFrame([{"pool #": p.rank, "title": p.title, "type": p.entity_type, "by": ", ".join(p.arms),
-                      "final #": final_rank.get(p.entity_id)} for p in resp.pool])
+pool = cards.pool_frame(resp)
 if pool.empty:
     st.caption("The pool is empty: no selected arm returned anything.")
 else:
-    pool["move"] = pool.apply(lambda r: "" if pd.isna(r["final #"]) else
-                              ("↑" if r["final #"] < r["pool #"] else "↓" if r["final #"] > r["pool #"] else "="),
-                              axis=1)
-    st.caption(f"The union of the selected arms ({len(pool)} candidates, in union order) and where the ranker put "
-               f"each one; rows without a final rank fell outside the top {len(resp.results)}.")
+    st.caption(f"The union of the arms that ran ({len(pool)} candidates) before ranking, ordered by each "
+               f"candidate's best rank in any arm, and where the ranker put it (the top {len(resp.results)} "
+               "are shown).")
     st.dataframe(pool, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(pool)),
-                 column_config={"final #": st.column_config.NumberColumn(format="%d")}, key="ltrr_pool_table")
+                 key="ltrr_pool_table", column_config={
+                     "before": st.column_config.NumberColumn("before ranking", format="%d", width="small"),
+                     "after": st.column_config.TextColumn("after ranking", width="small"),
+                     "move": st.column_config.TextColumn("move", width="small")})
 
 if resp.timings:
     st.caption("Timings: " + " · ".join(f"{stage} {ms:.0f} ms" for stage, ms in resp.timings.items()))

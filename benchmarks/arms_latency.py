@@ -24,7 +24,8 @@ if str(ROOT) not in sys.path:
 
 from ltrr.catalog.store import Catalog, CatalogError  # noqa: E402
 from ltrr.progress import TqdmProgress  # noqa: E402
-from ltrr.strategies.base import ArmResources, Query  # noqa: E402
+from ltrr.query import Query  # noqa: E402
+from ltrr.strategies.base import ArmResources  # noqa: E402
 from ltrr.strategies.registry import arm_class, arm_names  # noqa: E402
 
 FREE_TEXT = [

@@ -14,33 +14,45 @@ a restart is exactly what replaying the log produces.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, MutableMapping
 
 import numpy as np
 import pandas as pd
 
 from ltrr.bandit.context import CONTEXT_FEATURES, UserHistory, context_vector
-from ltrr.bandit.policy import PolicySpec
-from ltrr.bandit.selector import ArmSelector
+from ltrr.bandit.policy import DEFAULT_POLICY, PolicySpec
+from ltrr.bandit.vocab import CatalogVocabulary
+from ltrr.bandit.selector import ArmChoice, ArmSelector
+from ltrr import reward as reward_rule
 from ltrr.catalog.store import Catalog
 from ltrr.errors import FeedbackError, LtrrError
-from ltrr.log import InteractionLog, export_events, is_valid_event, log_frame
+from ltrr.indexfiles import invalidate
+from ltrr.log import InteractionLog, cached_log_frame, export_events, is_valid_event
 from ltrr.memory import QueryMemory, posterior
 from ltrr.pool import PooledCandidate, pool_candidates
 from ltrr.progress import ProgressFn, silent
+from ltrr.query import Query
+from ltrr.attribution import DEPTH as ATTRIBUTION_DEPTH
+from ltrr.attribution import attribute_search
+from ltrr.interleave import tally as interleave_tally
+from ltrr.rank.features import COLUMN as FEATURE_COLUMN
 from ltrr.rank.features import FEATURE_NAMES, FeatureBuilder
+from ltrr.rank.features import scale_by_max
+from ltrr.rank.position import PositionBias, estimate_position_bias, searches_from_log
 from ltrr.rank.ranker import Ranker
+from ltrr.rank.stage import RankStage
 from ltrr.sanitize import sanitize_context
 from ltrr.state import StateDir, safe_name
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy
-from ltrr.strategies.indexfiles import invalidate
+from ltrr.strategies.base import ArmResources, Candidate, Strategy
+from ltrr.strategies.cached import CachedStrategy
 from ltrr.strategies.registry import arm_class, arm_names
 from ltrr.text import normalize_query
 from ltrr.understanding import QueryUnderstander, Understanding
@@ -51,6 +63,7 @@ FEEDBACK_ACTIONS = ("click", "skip")
 MAX_K = 100
 EXPLAIN_BUDGET = 10
 _PENDING_LIMIT = 2_000
+ARM_HISTORY_LIMIT = 20_000
 
 
 @dataclass
@@ -67,18 +80,6 @@ class Result:
     features: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ArmChoice:
-    """What the bandit decided about one arm for one search."""
-
-    arm: str
-    selected: bool
-    budget: int
-    propensity: float
-    expectation: float
-    ready: bool = True
-
-
 @dataclass
 class SearchResponse:
     """Everything one search produced (see the README's API section)."""
@@ -93,6 +94,10 @@ class SearchResponse:
     timings: dict[str, float] = field(default_factory=dict)
     ranker: str = "heuristic"
     message: str = ""
+    # The coverage policy's decision before exploring: greedy budgets, estimated coverage.
+    decision: dict | None = None
+    # The bandit's context vector for this search (see ltrr.bandit.context.CONTEXT_FEATURES).
+    context_features: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class _Pending:
 class Engine:
     """Search, learn from feedback, report. Thread-safe: one engine may serve many sessions."""
 
-    POLICIES = ["linucb", "lints", "thompson", "epsilon", "all", "static:lexical"]
+    POLICIES = ["coverage", "coverage:context=0", "linucb", "thompson", "all", "static:lexical"]
 
     def __init__(self) -> None:  # use Engine.open
         raise TypeError("use Engine.open(catalog=..., state=...)")
@@ -137,7 +142,7 @@ class Engine:
         cls,
         catalog: str | Path | Catalog,
         state: str | Path,
-        policy: str = "linucb",
+        policy: str = DEFAULT_POLICY,
         seed: int = 0,
         progress: ProgressFn | None = None,
         arms: Iterable[str] | None = None,
@@ -145,6 +150,7 @@ class Engine:
         fsync: bool = False,
         ranker_training: str = "background",
         arm_budget: int = 20,
+        retrieval_cache: MutableMapping | None = None,
     ) -> "Engine":
         """Open an engine on a catalog file and a state folder.
 
@@ -154,11 +160,13 @@ class Engine:
         searches are served by the other arms meanwhile.
         ``ranker_training``: "background" (retrain off the request path),
         "sync" (retrain inside feedback: reproducible simulations) or "off".
-        ``arm_budget``: the most candidates one arm is asked for (``all`` and
-        ``static:`` ask every arm for this many; learning policies scale it
-        down for arms they expect less from).
+        ``arm_budget``: the budget of ``all`` and ``static:`` arms given none,
+        and the largest the mabwiser policies ask for.
+        ``retrieval_cache``: a dict shared by engines that see the same queries
+        (the simulator): stateless arms compute each query's list once.
         """
         self = object.__new__(cls)
+        self._retrieval_cache = retrieval_cache
         self._init(catalog, state, policy, seed, progress or silent, arms, background, fsync,
                    ranker_training, arm_budget)
         return self
@@ -195,6 +203,7 @@ class Engine:
                 log.warning("query understanding failed to open (%s); rebuilding its index", exc)
                 invalidate(self.catalog.index_dir, "qu")
                 self.understander = QueryUnderstander.open(self.catalog)
+            self._vocabulary = CatalogVocabulary.open(self.catalog)
             self.memory = QueryMemory()
             self.history = UserHistory()
             self._arms: dict[str, Strategy] = {}
@@ -214,6 +223,7 @@ class Engine:
             self.selector = ArmSelector(self.spec, self.arm_names, seed=self.seed, arm_budget=arm_budget)
             self.features = FeatureBuilder(self.catalog, self._arms)
             self.ranker = Ranker(self.state.ranker_dir, seed=self.seed)
+            self.rank_stage = RankStage(self.memory, seed=self.seed)
             self._log = InteractionLog(self.state.log_path, fsync=fsync)
             self._reset_derived()
             self._replay_log()
@@ -230,7 +240,8 @@ class Engine:
         self._resolved: set[str] = set()
         self._clicked: set[tuple[str, str]] = set()
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
-        self._arm_history: list[dict] = []
+        # Bounded: the per-step view of the latest searches only (reports aggregate elsewhere).
+        self._arm_history: deque[dict] = deque(maxlen=ARM_HISTORY_LIMIT)
         self._n_feedbacks = 0
         self._n_clicks = 0
         self._n_resolved = 0
@@ -258,6 +269,8 @@ class Engine:
             for index in cls.indexes():
                 invalidate(self.catalog.index_dir, index)
             arm = cls.open(resources)
+        if getattr(self, "_retrieval_cache", None) is not None and cls.stateless:
+            arm = CachedStrategy(arm, self._retrieval_cache)
         self._arms[name] = arm
         self._arm_status[name].update(ready=True, progress=1.0, message="ready")
         return arm
@@ -308,38 +321,35 @@ class Engine:
         understanding = q.understanding
         t = lap("understanding", t)
         user_id = str(ctx.get("user_id", "anonymous"))
-        x = context_vector(q.raw, understanding, ctx, self.history)
+        x = context_vector(q.raw, understanding, ctx, self.history, self._vocabulary)
         available = [a for a in self.arm_names if self._arm_status[a]["ready"]]
         with self._lock:
             selection = self.selector.select(x, available)
-        choices = [
-            ArmChoice(arm=a, selected=selection[a].selected, budget=selection[a].budget,
-                      propensity=selection[a].propensity, expectation=selection[a].expectation,
-                      ready=a in available)
-            for a in self.arm_names
-        ]
+        choices = [replace(selection[a], ready=a in available) for a in self.arm_names]
         t = lap("bandit", t)
 
         by_arm_cands: dict[str, list[Candidate]] = {}
         shown_arms = [c for c in choices if c.ready and (c.selected or explain)]
         if q.text:
-            for choice in shown_arms:
-                budget = choice.budget if choice.selected else EXPLAIN_BUDGET
-                start = time.perf_counter()
-                try:
-                    by_arm_cands[choice.arm] = self._arms[choice.arm].retrieve(q, budget)[:budget]
-                except Exception:  # an arm failing must not fail the search
-                    log.exception("arm %s failed on %r", choice.arm, q.raw)
-                    by_arm_cands[choice.arm] = []
-                timings[f"arm:{choice.arm}"] = (time.perf_counter() - start) * 1000
+            from ltrr.fanout import fan_out
+
+            # The arms do not depend on each other: they run concurrently, so the search waits
+            # for its slowest arm, not for their sum. A failing arm is logged and contributes [].
+            start = time.perf_counter()
+            budgets = {c.arm: (c.budget if c.selected else EXPLAIN_BUDGET) for c in shown_arms}
+            outcomes = fan_out({arm: (lambda arm=arm, b=b: self._arms[arm].retrieve(q, b)[:b])
+                                for arm, b in budgets.items()}, what="arm")
+            for arm, outcome in outcomes.items():
+                by_arm_cands[arm] = outcome.value
+                timings[f"arm:{arm}"] = outcome.ms
+            timings["arms"] = (time.perf_counter() - start) * 1000
         t = time.perf_counter()
         selected_lists = {c.arm: by_arm_cands.get(c.arm, []) for c in choices if c.selected}
         pool = pool_candidates(selected_lists, self._entities)
         t = lap("union", t)
         X = self.features.build(q, pool)
-        weights = {c.arm: c.expectation for c in choices}
-        scores = self.ranker.score(X, arm_weights=weights) if pool else np.zeros(0)
-        order = np.lexsort((np.arange(len(pool)), -np.asarray(scores)))[:k] if len(pool) else []
+        ranked = self.rank_stage.rank(self.ranker, q.text, [p.entity_id for p in pool], X, k)
+        scores, order = ranked.scores, ranked.order
         t = lap("rank", t)
 
         results = [self._result(pool[i], float(scores[i]), r, X[i] if explain else None)
@@ -354,6 +364,8 @@ class Engine:
             pool=[self._result(p, 0.0, r, None) for r, p in enumerate(pool, start=1)],
             ranker=self._ranker_label(),
             message=self._message(q, results),
+            decision=selection.decision,
+            context_features=[float(v) for v in x],
         )
         event = {
             "kind": "search", "id": response.id, "ts": _now(), "user_id": user_id,
@@ -362,12 +374,15 @@ class Engine:
             "x": [round(float(v), 6) for v in x],
             "selection": [
                 {"arm": c.arm, "selected": c.selected, "budget": c.budget,
-                 "propensity": round(c.propensity, 6), "expectation": round(c.expectation, 6)}
+                 "propensity": round(c.propensity, 6), "budget_propensity": round(c.budget_propensity, 6),
+                 "expectation": None if not np.isfinite(c.expectation) else round(c.expectation, 6)}
                 for c in choices
             ],
+            "decision": selection.decision,
             "by_arm": {a: [[c.entity_id, round(float(c.score), 6)] for c in cands]
                        for a, cands in selected_lists.items()},
             "results": [r.entity_id for r in results],
+            **ranked.log_fields(),
         }
         with self._lock:
             self._log.append(event)
@@ -431,7 +446,14 @@ class Engine:
                     raise FeedbackError(f"entity {str(entity_id)[:64]!r} was not shown in response {response_id}")
             else:
                 entity_id = None
-            event = self._feedback_event(search, entity_id, action)
+            # Only the coverage policy learns from every arm's rank; the others are credited
+            # from the lists the search logged (ltrr.reward), which costs no retrieval.
+            learns = action == "click" and response_id not in self._resolved \
+                and (response_id, entity_id) not in self._clicked and self.spec.name == "coverage"
+        # Full-information feedback: rerun every arm for this query, outside the lock.
+        ranks, counts = self._full_ranks(search, entity_id) if learns else (None, None)
+        with self._lock:
+            event = self._feedback_event(search, entity_id, action, ranks, counts)
             self._log.append(event)
             self._apply_feedback(event)
             n_examples = self._ranker_example(search, entity_id, action, event["duplicate"])
@@ -444,16 +466,44 @@ class Engine:
             memory=memory, ranker_examples=n_examples,
         )
 
-    def _feedback_event(self, search: dict, entity_id: str | None, action: str) -> dict:
+    def _feedback_event(self, search: dict, entity_id: str | None, action: str,
+                        ranks: Mapping[str, int | None] | None = None,
+                        counts: Mapping[str, int] | None = None) -> dict:
+        """The feedback record; ``ranks``/``counts`` are the full-information ranks of a first click."""
         sid = search["id"]
         duplicate = action == "click" and (sid, entity_id) in self._clicked
-        first = sid not in self._resolved
-        rewards = _rewards(search, entity_id) if first and not duplicate else {}
+        first = sid not in self._resolved and not duplicate
+        rewards = reward_rule.search_credit(search, entity_id) if first else {}
         results = search["results"]
         position = results.index(entity_id) + 1 if entity_id in results else None
-        return {"kind": "feedback", "ts": _now(), "search_id": sid, "entity_id": entity_id,
-                "action": action, "position": position, "rewards": rewards,
-                "bandit_update": bool(rewards), "duplicate": duplicate}
+        event = {"kind": "feedback", "ts": _now(), "search_id": sid, "entity_id": entity_id,
+                 "action": action, "position": position, "rewards": rewards,
+                 "bandit_update": first, "duplicate": duplicate}
+        if first and action == "click":
+            if ranks is None:   # an old log: only the selected arms' logged lists are known
+                ranks = reward_rule.arm_ranks(reward_rule.logged_lists(search.get("by_arm") or {}), entity_id)
+            event["arm_ranks"] = dict(ranks)
+            if counts is not None:
+                event["arm_counts"] = dict(counts)
+        return event
+
+    def _full_ranks(self, search: dict, entity_id: str | None) -> tuple[dict, dict]:
+        """The clicked entity's rank in every ready arm's list up to MAX_RANK, and the lists' lengths."""
+        pending = self._pending.get(search["id"])
+        q = pending.query if pending is not None else self._understood(search["query"], search.get("context") or {})
+        ranks: dict[str, int | None] = {}
+        counts: dict[str, int] = {}
+        for arm in self.arm_names:
+            if not self._arm_status[arm]["ready"] or not q.text:
+                continue
+            try:
+                ids = [c.entity_id for c in self._arms[arm].retrieve(q, reward_rule.MAX_RANK)]
+            except Exception:  # an arm failing must not fail feedback
+                log.exception("arm %s failed on %r", arm, q.raw)
+                continue
+            ranks[arm] = reward_rule.rank_in(ids, entity_id)
+            counts[arm] = len(ids)
+        return ranks, counts
 
     def _ranker_example(self, search: dict, entity_id: str | None, action: str, duplicate: bool) -> int:
         if action != "click" or duplicate:
@@ -464,22 +514,44 @@ class Engine:
         if not keep:
             return self.ranker.n_examples
         labels = np.array([1.0 if pending.pool[i].entity_id == entity_id else 0.0 for i in keep])
-        self.ranker.add_example(search["id"], pending.X[keep], labels)
+        # Display positions (0: not in the shown list) let training correct for position bias.
+        shown_at = {e: r for r, e in enumerate(search["results"], start=1)}
+        positions = np.array([shown_at.get(pending.pool[i].entity_id, 0) for i in keep])
+        self.ranker.add_example(search["id"], pending.X[keep], labels, positions)
         return self.ranker.n_examples
 
     def _rebuild_pending(self, search: dict) -> _Pending:
-        """Features of a search no longer in memory (after a restart): recomputed from its log record."""
+        """Features of a search no longer in memory (after a restart, in replay): recomputed from its
+        log record, with the memory feature as it was when the search ran (see ``_memory_as_of``)."""
         q = self._understood(search["query"], search.get("context") or {})
         lists = {}
         for arm, pairs in (search.get("by_arm") or {}).items():
             lists[arm] = [Candidate(e, float(s), rank=i) for i, (e, s) in enumerate(pairs, start=1)]
         pool = pool_candidates(lists, self._entities)
         X = self.features.build(q, pool)
+        self._memory_as_of(search, q, pool, X)
         return _Pending(q, pool, X)
+
+    def _memory_as_of(self, search: dict, q: Query, pool: list[PooledCandidate], X: np.ndarray) -> None:
+        """Put the memory arm's full-pool score back as it was when the search ran.
+
+        Features of a live search are stored before its impressions and clicks
+        reach the memory; rebuilt later, the memory already holds them, and the
+        clicked item's memory feature would contain its own label. Its own
+        impressions and clicks are taken out (later searches' are kept: the
+        ``_pending`` store holds exact features for the last searches).
+        """
+        column = FEATURE_COLUMN.get("full_memory")
+        if column is None or "memory" not in self._arms or not pool or not q.text:
+            return
+        clicked = [e for sid, e in self._clicked if sid == search["id"]]
+        observed = self.memory.observed_as_of(q.text, search["results"], clicked)
+        X[:, column] = scale_by_max(self.memory.pair_scores(q.text, [p.entity_id for p in pool], observed))
 
     def _maybe_train(self) -> None:
         if self._ranker_training == "off" or not self.ranker.should_retrain():
             return
+        self.ranker.set_position_bias(self.position_bias())
         if self._ranker_training == "sync":
             self.ranker.train()
             return
@@ -520,9 +592,12 @@ class Engine:
             x = np.asarray(search["x"], dtype=float)
             # A log written with other arms (or an older context layout) still replays:
             # unknown arms are ignored and a context of another width teaches nothing.
-            rewards = {a: r for a, r in event["rewards"].items() if a in self._arm_index}
-            if rewards and x.shape == (len(CONTEXT_FEATURES),):
-                self.selector.update(x, rewards)
+            if x.shape == (len(CONTEXT_FEATURES),):
+                ranks = event.get("arm_ranks") if event["action"] == "click" else None
+                if ranks is not None:
+                    ranks = {a: r for a, r in ranks.items() if a in self._arm_index}
+                self.selector.observe(x, search["selection"], search.get("decision"), ranks,
+                                      event.get("arm_counts"))
             step = self._n_resolved
             for sel in search["selection"]:
                 self._arm_history.append({
@@ -552,7 +627,8 @@ class Engine:
                 elif event["kind"] == "feedback" and event["search_id"] in self._searches:
                     search = self._searches[event["search_id"]]
                     action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
-                    fb = self._feedback_event(search, event.get("entity_id"), action)
+                    fb = self._feedback_event(search, event.get("entity_id"), action,
+                                              _mapping(event.get("arm_ranks")), _mapping(event.get("arm_counts")))
                     fb["ts"] = event.get("ts", fb["ts"])
                     self._log.append(fb)
                     self._apply_feedback(fb)
@@ -574,7 +650,9 @@ class Engine:
                 self._apply_search(event)
             elif event["search_id"] in self._searches:
                 search = self._searches[event["search_id"]]
-                self._apply_feedback(self._feedback_event(search, event.get("entity_id"), event["action"]))
+                self._apply_feedback(self._feedback_event(search, event.get("entity_id"), event["action"],
+                                                          _mapping(event.get("arm_ranks")),
+                                                          _mapping(event.get("arm_counts"))))
 
     # ------------------------------------------------------------------ reports
     def status(self) -> dict:
@@ -591,7 +669,7 @@ class Engine:
         if context is not None:
             ctx = sanitize_context(context)
             q = self._understood(ctx.get("query", ""), ctx)
-            x = context_vector(q.raw, q.understanding, ctx, self.history)
+            x = context_vector(q.raw, q.understanding, ctx, self.history, self._vocabulary)
         with self._lock:
             rows = self.selector.report(x)
         for row in rows:
@@ -601,7 +679,7 @@ class Engine:
     def arm_history(self) -> pd.DataFrame:
         """One row per arm per resolved search: step, arm, selection_probability, expected_reward, reward."""
         with self._lock:
-            return pd.DataFrame(self._arm_history, columns=["step", "arm", "selected", "selection_probability",
+            return pd.DataFrame(list(self._arm_history), columns=["step", "arm", "selected", "selection_probability",
                                                             "expected_reward", "reward"])
 
     def memory_entries(self, query: str | None = None, limit: int = 500) -> pd.DataFrame:
@@ -656,16 +734,78 @@ class Engine:
         return f"lightgbm v{self.ranker.version}" if self.ranker.is_trained else "heuristic"
 
     def ranker_status(self) -> dict:
-        """Training status: trained, version, sessions and examples held, last report, thresholds."""
+        """Training status: trained, version, sessions and examples held, last report, thresholds,
+        the champion/challenger decisions (newest last, each with its reason) and the debias mode."""
+        decisions = self.ranker.decisions(limit=20)
         return {
             "trained": self.ranker.is_trained, "version": self.ranker.version, "label": self._ranker_label(),
             "n_sessions": self.ranker.n_sessions, "n_examples": self.ranker.n_examples,
             "min_sessions": self.ranker.min_sessions, "retrain_every": self.ranker.retrain_every,
-            "report": self.ranker.report or {},
+            "report": self.ranker.report or {}, "debias": self.ranker.debias,
+            "decisions": decisions, "reason": decisions[-1]["decision"] if decisions else
+            "no model trained yet: the heuristic ranks",
         }
+
+    def position_bias(self) -> PositionBias:
+        """The examination probability per rank (1..10), estimated from the logged adjacent swaps
+        (``ltrr.rank.position``); the prior 1/rank until enough swapped searches were clicked."""
+        with self._lock:
+            searches = list(self._searches.values())
+            clicked = list(self._clicked)
+        return estimate_position_bias(searches_from_log(searches, clicked))
+
+    def set_ranking_experiments(self, swap_share: float | None = None, interleave_share: float | None = None) -> None:
+        """Share of searches given a random adjacent swap (position-bias estimation) and share
+        interleaving the heuristic with the adopted model (``ltrr.rank.stage``); 0 turns one off."""
+        self.rank_stage.set_shares(swap_share, interleave_share)
+
+    def interleaving_report(self) -> list[dict]:
+        """Per pair of interleaved rankers: wins, losses, ties, the sign test's p-value, the
+        leader and a label ("heuristic vs lightgbm v2: 14-6 (3 ties), p = 0.115").
+
+        Only searches that got a click or a skip count (a search still on screen is no tie).
+        """
+        with self._lock:
+            searches = [s for s in self._searches.values() if "interleave" in s]
+            clicked = list(self._clicked)
+            resolved = set(self._resolved)
+        return [t.to_dict() for t in interleave_tally(searches, clicked, resolved)]
+
+    def attribute(self, response_id: str, targets: Iterable[str] | None = None) -> dict:
+        """Why a search did or did not show what was wanted (``ltrr.attribution``).
+
+        ``targets``: the wanted entity ids (the simulator knows them); default:
+        the entities clicked on this search. Ranks in every arm up to 50 come
+        from the feedback event when the engine logged them, else the arms are run again.
+        """
+        with self._lock:
+            search = self._searches.get(response_id)
+            if search is None:
+                raise FeedbackError(f"unknown response id {str(response_id)[:64]!r}")
+            wanted = list(targets) if targets is not None else \
+                [e for sid, e in self._clicked if sid == response_id]
+        lists = self._arm_lists(search)
+        return attribute_search(search, wanted, lists).to_dict()
+
+    def _arm_lists(self, search: dict) -> dict[str, list[str]]:
+        """Every ready arm's list for the search's query, up to ``ATTRIBUTION_DEPTH`` (arms are deterministic)."""
+        pending = self._pending.get(search["id"])
+        q = pending.query if pending is not None else self._understood(search["query"], search.get("context") or {})
+        lists: dict[str, list[str]] = {}
+        if not q.text:
+            return lists
+        for arm in self.arm_names:
+            if not self._arm_status[arm]["ready"]:
+                continue
+            try:
+                lists[arm] = [c.entity_id for c in self._arms[arm].retrieve(q, ATTRIBUTION_DEPTH)]
+            except Exception:  # an arm failing must not fail a report
+                log.exception("arm %s failed on %r", arm, q.raw)
+        return lists
 
     def train_ranker(self) -> dict:
         """Train the ranker now and return its report; LtrrError when it could not train."""
+        self.ranker.set_position_bias(self.position_bias())
         report = self.ranker.train()
         if report.get("reason"):
             raise LtrrError(f"ranker not trained: {report['reason']}")
@@ -679,8 +819,10 @@ class Engine:
         return list(InteractionLog(self.state.log_path, read_only=True).events())
 
     def log_frame(self, limit: int | None = None) -> pd.DataFrame:
-        """The log, one row per search with its clicks (newest last)."""
-        frame = log_frame(self.log_events())
+        """The log, one row per search with its clicks (newest last).
+
+        Cached on the log file: a repeated call reads only the events appended since."""
+        frame = cached_log_frame(self.state.log_path)
         return frame if limit is None else frame.tail(int(limit)).reset_index(drop=True)
 
     def export(self, out_dir: str | Path, fmt: str = "parquet") -> Path:
@@ -720,6 +862,43 @@ class Engine:
         with self._lock:
             return self.state.snapshot(safe_name(name))
 
+    def snapshots(self) -> list[str]:
+        """Names of the snapshots of this state folder, newest first."""
+        folder = self.state.path / "snapshots"
+        if not folder.is_dir():
+            return []
+        found = [p for p in folder.iterdir() if p.is_dir() and (p / "state.json").is_file()]
+        return [p.name for p in sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)]
+
+    def restore(self, name: str) -> Path:
+        """Make the snapshot NAME the live learning state; the state it replaces is
+        kept as a ``reset-...`` snapshot first (returned). Bandit, memory and user
+        histories are rebuilt from the restored log, the ranker from its files."""
+        name = safe_name(name)
+        source = self.state.path / "snapshots" / name
+        if not (source / "state.json").is_file():
+            known = ", ".join(self.snapshots()) or "none"
+            raise LtrrError(f"no snapshot named {name!r} (snapshots: {known})")
+        if self._train_thread is not None:
+            self._train_thread.join(timeout=60)   # a training run must not write into the swapped folder
+        with self._lock:
+            self._log.close()
+            kept = self.state.clear()
+            for sub in ("log", "ranker"):
+                shutil.rmtree(self.state.path / sub, ignore_errors=True)
+                if (source / sub).is_dir():
+                    shutil.copytree(source / sub, self.state.path / sub)
+                else:
+                    (self.state.path / sub).mkdir()
+            self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
+            self.ranker = Ranker(self.state.ranker_dir, seed=self.seed)
+            self.memory.clear()
+            self.history = UserHistory()
+            self.selector.reset()
+            self._reset_derived()
+            self._replay_log()
+        return kept
+
     def close(self) -> None:
         """Release the state lock and files. Idempotent."""
         if getattr(self, "_closed", False):
@@ -755,16 +934,9 @@ def _shown(search: dict) -> set[str]:
     return shown
 
 
-def _rewards(search: dict, entity_id: str | None) -> dict[str, float]:
-    """Per selected arm: 1.0 if it retrieved the clicked entity within its budget, else 0.0."""
-    lists = search.get("by_arm") or {}
-    out = {}
-    for sel in search["selection"]:
-        if not sel["selected"]:
-            continue
-        ids = [e for e, _ in lists.get(sel["arm"], [])[: sel["budget"]]]
-        out[sel["arm"]] = 1.0 if entity_id is not None and entity_id in ids else 0.0
-    return out
+def _mapping(value: object) -> dict | None:
+    """A logged mapping (e.g. arm ranks) from an untrusted export, or None."""
+    return dict(value) if isinstance(value, Mapping) else None
 
 
 def _clamp_int(value: object, low: int, high: int, default: int) -> int:

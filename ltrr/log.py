@@ -14,6 +14,12 @@ Event kinds (every event has ``v``, ``kind``, ``ts``):
   expectation}], by_arm {arm: [[entity_id, score], ...]}, results [entity_id]``
 * ``feedback``: ``search_id, entity_id, action, position, rewards {arm: r},
   bandit_update (bool), duplicate (bool)``
+
+Reading: :func:`log_frame` folds events into one row per search (the table
+the app shows and Parquet/CSV exports); :func:`cached_log_frame` keeps that
+table per log file and reads only the bytes appended since the last call.
+Export: Parquet, CSV, the raw JSONL, and OpenSearch User Behavior Insights
+(:func:`to_ubi` / :func:`from_ubi`); :func:`load_exported` reads every one back.
 """
 from __future__ import annotations
 
@@ -21,13 +27,14 @@ import json
 import math
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
 LOG_VERSION = 1
-EXPORT_FORMATS = ("parquet", "csv", "jsonl")
+EXPORT_FORMATS = ("parquet", "csv", "jsonl", "ubi")
 
 
 def _json_default(value: Any) -> Any:
@@ -65,7 +72,8 @@ def is_valid_event(event: object) -> bool:
     """True for a search or feedback event with every field replay needs, of the right type."""
     if not isinstance(event, dict):
         return False
-    required = _REQUIRED.get(event.get("kind"))
+    kind = event.get("kind")
+    required = _REQUIRED.get(kind) if isinstance(kind, str) else None   # a list "kind" is not hashable
     if required is None:
         return False
     if not all(isinstance(event.get(k), t) for k, t in required.items()):
@@ -158,65 +166,247 @@ def read_events(path: str | Path) -> list[dict]:
     return list(InteractionLog(Path(path), read_only=True).events())
 
 
-def log_frame(events: list[dict]) -> pd.DataFrame:
+FRAME_COLUMNS = ["id", "ts", "user_id", "query", "query_norm", "policy", "intent", "arms_selected",
+                 "n_results", "results", "clicks", "n_clicks", "context", "understanding",
+                 "selection", "by_arm", "x"]
+
+
+def _search_row(ev: dict) -> dict:
+    """The frame row of one search event, before its clicks are folded in."""
+    selection = ev.get("selection") or []
+    return {
+        "id": ev["id"],
+        "ts": ev.get("ts"),
+        "user_id": ev.get("user_id"),
+        "query": ev.get("query"),
+        "query_norm": ev.get("query_norm"),
+        "policy": ev.get("policy"),
+        "intent": _intent(ev.get("understanding")),
+        "arms_selected": ",".join(s["arm"] for s in selection if s.get("selected")),
+        "n_results": len(ev.get("results") or []),
+        "results": json.dumps(ev.get("results") or []),
+        "clicks": "[]",
+        "n_clicks": 0,
+        "context": json.dumps(ev.get("context") or {}, ensure_ascii=False),
+        "understanding": json.dumps(ev.get("understanding") or {}, ensure_ascii=False),
+        "selection": json.dumps(selection),
+        "by_arm": json.dumps(ev.get("by_arm") or {}, ensure_ascii=False),
+        "x": json.dumps(ev.get("x") or []),
+    }
+
+
+def _intent(understanding: object) -> object:
+    """The QU intent of a logged understanding (None when the log holds something else)."""
+    return understanding.get("intent") if isinstance(understanding, dict) else None
+
+
+def _click_entry(ev: dict) -> dict:
+    return {"entity_id": ev.get("entity_id"), "position": ev.get("position"),
+            "action": ev.get("action"), "ts": ev.get("ts")}
+
+
+class _FrameFold:
+    """Folds events, in log order, into the one-row-per-search frame.
+
+    Holds only the frame built so far plus a search id -> row position map,
+    so folding the new tail of a log costs the tail, not the whole log.
+    Feedback for a search not (yet) seen is kept aside and attached when the
+    search arrives, exactly as folding the whole list at once would.
+    """
+
+    def __init__(self) -> None:
+        self.frame = pd.DataFrame(columns=FRAME_COLUMNS)
+        self._position: dict[str, int] = {}
+        self._orphans: dict[str, list[dict]] = {}
+
+    def add(self, events: Iterable[dict]) -> None:
+        new_rows: list[dict] = []
+        new_at: dict[str, int] = {}                     # id -> index in new_rows
+        touched: dict[int, list[dict]] = {}             # frame position -> its full click list
+        for ev in events:
+            if ev["kind"] == "search":
+                sid = ev["id"]
+                row = _search_row(ev)
+                pos = self._position.get(sid)
+                if pos is not None:                     # a repeated id keeps its place and clicks
+                    clicks = touched.get(pos)
+                    if clicks is None:
+                        clicks = json.loads(self.frame.iat[pos, _CLICKS])
+                    self._replace_row(pos, row)
+                    touched[pos] = clicks
+                    continue
+                if sid in new_at:
+                    old = new_rows[new_at[sid]]
+                    row["clicks"], row["n_clicks"] = old["clicks"], old["n_clicks"]
+                    new_rows[new_at[sid]] = row
+                    continue
+                clicks = self._orphans.pop(sid, [])
+                row["clicks"] = clicks                   # a list until the frame is built
+                row["n_clicks"] = 0
+                new_at[sid] = len(new_rows)
+                new_rows.append(row)
+            else:
+                sid = ev["search_id"]
+                entry = _click_entry(ev)
+                if sid in new_at:
+                    new_rows[new_at[sid]]["clicks"].append(entry)
+                elif sid in self._position:
+                    pos = self._position[sid]
+                    if pos not in touched:
+                        touched[pos] = json.loads(self.frame.iat[pos, _CLICKS])
+                    touched[pos].append(entry)
+                else:
+                    self._orphans.setdefault(sid, []).append(entry)
+        for pos, clicks in touched.items():
+            self.frame.iat[pos, _CLICKS] = json.dumps(clicks, ensure_ascii=False)
+            self.frame.iat[pos, _N_CLICKS] = _n_clicks(clicks)
+        if new_rows:
+            for row in new_rows:
+                clicks = row["clicks"]
+                row["clicks"] = json.dumps(clicks, ensure_ascii=False)
+                row["n_clicks"] = _n_clicks(clicks)
+            start = len(self.frame)
+            tail = pd.DataFrame(new_rows, columns=FRAME_COLUMNS)
+            self.frame = tail if start == 0 else pd.concat([self.frame, tail], ignore_index=True)
+            for i, row in enumerate(new_rows):
+                self._position[row["id"]] = start + i
+
+    def _replace_row(self, pos: int, row: dict) -> None:
+        for col, value in row.items():
+            if col not in ("clicks", "n_clicks"):
+                self.frame.iat[pos, FRAME_COLUMNS.index(col)] = value
+
+
+_CLICKS = FRAME_COLUMNS.index("clicks")
+_N_CLICKS = FRAME_COLUMNS.index("n_clicks")
+
+
+def _n_clicks(clicks: list[dict]) -> int:
+    return sum(1 for c in clicks if c["action"] == "click")
+
+
+def log_frame(events: Iterable[dict]) -> pd.DataFrame:
     """One row per search with its clicks folded in: the exported log's schema.
 
     Columns: id, ts, user_id, query, query_norm, policy, intent, arms_selected,
     n_results, results (JSON list), clicks (JSON list of {entity_id, position,
     action, ts}), n_clicks, context, understanding, selection, by_arm, x (JSON).
     """
-    searches: dict[str, dict] = {}
-    clicks: dict[str, list[dict]] = {}
-    for ev in events:
-        if ev["kind"] == "search":
-            searches[ev["id"]] = ev
-        else:
-            clicks.setdefault(ev["search_id"], []).append(
-                {"entity_id": ev.get("entity_id"), "position": ev.get("position"),
-                 "action": ev.get("action"), "ts": ev.get("ts")}
-            )
-    rows = []
-    for sid, ev in searches.items():
-        evc = clicks.get(sid, [])
-        selection = ev.get("selection") or []
-        rows.append({
-            "id": sid,
-            "ts": ev.get("ts"),
-            "user_id": ev.get("user_id"),
-            "query": ev.get("query"),
-            "query_norm": ev.get("query_norm"),
-            "policy": ev.get("policy"),
-            "intent": (ev.get("understanding") or {}).get("intent"),
-            "arms_selected": ",".join(s["arm"] for s in selection if s.get("selected")),
-            "n_results": len(ev.get("results") or []),
-            "results": json.dumps(ev.get("results") or []),
-            "clicks": json.dumps(evc, ensure_ascii=False),
-            "n_clicks": sum(1 for c in evc if c["action"] == "click"),
-            "context": json.dumps(ev.get("context") or {}, ensure_ascii=False),
-            "understanding": json.dumps(ev.get("understanding") or {}, ensure_ascii=False),
-            "selection": json.dumps(selection),
-            "by_arm": json.dumps(ev.get("by_arm") or {}, ensure_ascii=False),
-            "x": json.dumps(ev.get("x") or []),
-        })
-    columns = ["id", "ts", "user_id", "query", "query_norm", "policy", "intent", "arms_selected",
-               "n_results", "results", "clicks", "n_clicks", "context", "understanding",
-               "selection", "by_arm", "x"]
-    return pd.DataFrame(rows, columns=columns)
+    fold = _FrameFold()
+    fold.add(events)
+    return fold.frame
+
+
+class LogFrameCache:
+    """``log_frame(read_events(path))``, kept current by reading only what was appended.
+
+    Each call stats the file: unchanged size -> the cached frame; grown ->
+    only the new complete lines are parsed and folded in. A file that shrank,
+    was replaced, or whose first line changed (``reset`` moves the log away
+    and starts a new one) is read again from the start. Thread-safe.
+    """
+
+    _HEAD = 512          # bytes of the first line remembered to recognise the same log
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._restart()
+
+    def _restart(self) -> None:
+        self._fold = _FrameFold()
+        self._offset = 0
+        self._identity: tuple[int, int] | None = None
+        self._head = b""
+        self.reads = 0                     # how many times bytes were read (for tests)
+
+    def frame(self) -> pd.DataFrame:
+        """The current frame (a copy: callers may change it freely)."""
+        with self._lock:
+            self._catch_up()
+            return self._fold.frame.copy()
+
+    def _catch_up(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self._restart()
+            return
+        identity = (st.st_dev, st.st_ino)
+        if identity != self._identity or st.st_size < self._offset or not self._same_head():
+            self._restart()
+            self._identity = identity
+        if st.st_size == self._offset:
+            return
+        with open(self.path, "rb") as fh:
+            fh.seek(self._offset)
+            data = fh.read(st.st_size - self._offset)
+        self.reads += 1
+        end = data.rfind(b"\n") + 1       # a torn or in-flight last line waits for the next call
+        if end == 0:
+            return
+        if self._offset == 0:
+            self._head = data[:min(end, self._HEAD)]
+        self._offset += end
+        self._fold.add(_parse_lines(data[:end].splitlines()))
+
+    def _same_head(self) -> bool:
+        if not self._head:
+            return True
+        try:
+            with open(self.path, "rb") as fh:
+                return fh.read(len(self._head)) == self._head
+        except OSError:
+            return False
+
+
+def _parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
+    """The valid events among raw log lines (the same rule as InteractionLog.events)."""
+    for raw in lines:
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            continue
+        if is_valid_event(event):
+            yield event
+
+
+_FRAME_CACHES: "OrderedDict[str, LogFrameCache]" = OrderedDict()
+_FRAME_CACHES_MAX = 8
+_FRAME_CACHES_LOCK = threading.Lock()
+
+
+def cached_log_frame(path: str | Path) -> pd.DataFrame:
+    """:func:`log_frame` of the log file at ``path``, cached per file (the last 8 files used).
+
+    Repeated calls on an unchanged log cost a ``stat``; after new events, the
+    cost of the new events only.
+    """
+    key = str(Path(path).resolve())
+    with _FRAME_CACHES_LOCK:
+        cache = _FRAME_CACHES.pop(key, None) or LogFrameCache(key)
+        _FRAME_CACHES[key] = cache
+        while len(_FRAME_CACHES) > _FRAME_CACHES_MAX:
+            _FRAME_CACHES.popitem(last=False)
+    return cache.frame()
 
 
 def export_events(events: list[dict], out_dir: str | Path, fmt: str = "parquet") -> Path:
     """Write the log to ``out_dir/interactions.<fmt>`` (the name is fixed: nothing user-supplied
-    becomes a path component). ``jsonl`` writes the raw events, which `replay` reads back."""
+    becomes a path component). ``jsonl`` writes the raw events, which `replay` reads back;
+    ``ubi`` writes ``interactions.ubi.ndjson``, see :func:`to_ubi`."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    dest = out / f"interactions.{fmt}"
-    tmp = out / f".interactions.{fmt}.tmp"
-    if fmt == "jsonl":
+    name = UBI_FILE if fmt == "ubi" else f"interactions.{fmt}"
+    dest = out / name
+    tmp = out / f".{name}.tmp"
+    if fmt in ("jsonl", "ubi"):
+        lines = (to_json_line(ev) for ev in events) if fmt == "jsonl" else _ubi_bulk_lines(events)
         with open(tmp, "wb") as fh:
-            for ev in events:
-                fh.write(to_json_line(ev))
+            for line in lines:
+                fh.write(line)
     else:
         frame = log_frame(events)
         if fmt == "csv":
@@ -227,11 +417,198 @@ def export_events(events: list[dict], out_dir: str | Path, fmt: str = "parquet")
     return dest
 
 
+# --------------------------------------------------------------------------- OpenSearch UBI
+
+UBI_FILE = "interactions.ubi.ndjson"
+UBI_QUERIES, UBI_EVENTS = "ubi_queries", "ubi_events"
+UBI_APPLICATION = "ltrr"
+# Search fields UBI has no name for; kept under query_attributes so nothing is lost.
+_SEARCH_EXTRAS = ("query_norm", "policy", "context", "understanding", "selection", "by_arm", "x")
+_STANDARD_FEEDBACK = {"v", "kind", "ts", "search_id", "entity_id", "action", "position"}
+
+
+def to_ubi(events: Iterable[dict]) -> Iterator[tuple[str, dict]]:
+    """The log as OpenSearch User Behavior Insights documents: ``(index, document)`` pairs.
+
+    A search becomes a ``ubi_queries`` document: ``query_id`` (the response id,
+    also ``query_response_id``), ``user_query``, ``client_id`` (the user),
+    ``timestamp``, ``query_response_hit_ids`` (the shown entity ids, in order),
+    ``application`` and ``object_id_field`` (``entity_id``). Feedback becomes a
+    ``ubi_events`` document: ``action_name`` (``click``, ``skip``, ...),
+    ``query_id``, ``client_id``/``user_id``, ``timestamp`` and
+    ``event_attributes.object.object_id`` with ``event_attributes.position.ordinal``
+    (1-based; both absent for a skip, which names no entity).
+
+    What UBI has no field for (the bandit's selection, the arms' lists, the
+    context vector, the rewards) goes into ``query_attributes`` /
+    ``event_attributes`` as ``ltrr_*`` JSON strings: strings, so OpenSearch's
+    dynamic mapping never sees mixed-type arrays; there, so the export is lossless.
+    """
+    users: dict[str, str] = {}
+    for ev in events:
+        if ev.get("kind") == "search":
+            users[ev["id"]] = ev.get("user_id")
+            extras = {k: ev[k] for k in _SEARCH_EXTRAS if k in ev}
+            selection = ev.get("selection") or []
+            yield UBI_QUERIES, {
+                "query_id": ev["id"],
+                "query_response_id": ev["id"],
+                "user_query": ev.get("query"),
+                "client_id": ev.get("user_id"),
+                "timestamp": ev.get("ts"),
+                "application": UBI_APPLICATION,
+                "object_id_field": "entity_id",
+                "query_response_hit_ids": list(ev.get("results") or []),
+                "query_attributes": {
+                    "policy": ev.get("policy"),
+                    "intent": _intent(ev.get("understanding")),
+                    "arms_selected": ",".join(s["arm"] for s in selection if s.get("selected")),
+                    "ltrr_search": json.dumps(_finite(extras), ensure_ascii=False, default=_json_default),
+                },
+            }
+        elif ev.get("kind") == "feedback":
+            user = users.get(ev["search_id"])
+            attributes: dict[str, Any] = {}
+            if ev.get("entity_id") is not None:
+                attributes["object"] = {"object_id": ev["entity_id"], "object_id_field": "entity_id"}
+            if isinstance(ev.get("position"), int):
+                attributes["position"] = {"ordinal": ev["position"]}
+            extras = {k: v for k, v in ev.items() if k not in _STANDARD_FEEDBACK}
+            attributes["ltrr_feedback"] = json.dumps(_finite(extras), ensure_ascii=False, default=_json_default)
+            yield UBI_EVENTS, {
+                "action_name": ev.get("action"),
+                "query_id": ev["search_id"],
+                "client_id": user,
+                "user_id": user,
+                "timestamp": ev.get("ts"),
+                "application": UBI_APPLICATION,
+                "event_attributes": attributes,
+            }
+
+
+def _ubi_bulk_lines(events: Iterable[dict]) -> Iterator[bytes]:
+    """OpenSearch ``_bulk`` body: an ``index`` action line before each document, so
+    ``curl -H 'Content-Type: application/x-ndjson' -XPOST host:9200/_bulk --data-binary @FILE``
+    loads both UBI indexes (a query's ``_id`` is its ``query_id``)."""
+    for index, doc in to_ubi(events):
+        doc = {k: v for k, v in doc.items() if v is not None}      # UBI fields are strings, never null
+        action = {"index": {"_index": index, **({"_id": doc["query_id"]} if index == UBI_QUERIES else {})}}
+        yield to_json_line(action)
+        yield to_json_line(doc)
+
+
+def from_ubi(pairs: Iterable[tuple[str, dict]]) -> list[dict]:
+    """ltrr events from UBI ``(index, document)`` pairs, the inverse of :func:`to_ubi`.
+
+    The UBI fields are authoritative; ``ltrr_*`` attributes, when present, add
+    what UBI cannot hold. Documents from other UBI sources (no ``ltrr_*``) give
+    searches with their hits and feedback with its object and position.
+    Raises ValueError naming the document and field when a required field is missing.
+    """
+    events: list[dict] = []
+    for n, (index, doc) in enumerate(pairs, start=1):
+        if not isinstance(doc, dict):
+            raise ValueError(f"UBI document {n} is not an object")
+        if index == UBI_QUERIES:
+            query_id, user_query = _strings(doc, ("query_id", "user_query"), "query", n)
+            attributes = _object_field(doc, "query_attributes", n)
+            extras = _json_attribute(attributes.get("ltrr_search"), n)
+            hits = doc.get("query_response_hit_ids") or []
+            if not isinstance(hits, list) or not all(isinstance(h, (str, int)) and not isinstance(h, bool)
+                                                     for h in hits):
+                raise ValueError(f"UBI query document {n}: query_response_hit_ids must be a list of ids")
+            events.append({
+                **extras, "kind": "search", "id": query_id, "query": user_query,
+                "query_norm": extras.get("query_norm", user_query),
+                "user_id": doc.get("client_id") or "", "ts": doc.get("timestamp"),
+                "results": [str(h) for h in hits],
+                "policy": extras.get("policy", attributes.get("policy")),
+                "selection": extras.get("selection", []), "by_arm": extras.get("by_arm", {}),
+                "x": extras.get("x", []),
+            })
+        elif index == UBI_EVENTS:
+            query_id, action = _strings(doc, ("query_id", "action_name"), "event", n)
+            attributes = _object_field(doc, "event_attributes", n)
+            extras = _json_attribute(attributes.get("ltrr_feedback"), n)
+            obj = _object_field(attributes, "object", n)
+            ordinal = _object_field(attributes, "position", n).get("ordinal")
+            if ordinal is not None and (not isinstance(ordinal, int) or isinstance(ordinal, bool)):
+                raise ValueError(f"UBI event document {n}: position.ordinal must be a whole number")
+            object_id = obj.get("object_id")
+            if object_id is not None and not isinstance(object_id, (str, int)) or isinstance(object_id, bool):
+                raise ValueError(f"UBI event document {n}: object.object_id must be a string or a number")
+            events.append({
+                **extras, "kind": "feedback", "search_id": query_id, "action": action,
+                "entity_id": None if object_id is None else str(object_id),
+                "position": ordinal, "ts": doc.get("timestamp"),
+            })
+        else:
+            raise ValueError(f"UBI document {n} is for index {index!r}, not {UBI_QUERIES} or {UBI_EVENTS}")
+    return events
+
+
+def _strings(doc: dict, keys: tuple[str, ...], what: str, n: int) -> tuple[str, ...]:
+    """The required string fields of UBI document ``n``; ValueError naming them otherwise."""
+    values = tuple(doc.get(key) for key in keys)
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"UBI {what} document {n} lacks a string {' and '.join(keys)}")
+    return values
+
+
+def _object_field(doc: dict, key: str, n: int) -> dict:
+    """``doc[key]`` when it is an object, {} when absent; ValueError naming it otherwise."""
+    value = doc.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"UBI document {n}: {key} must be an object")
+    return value
+
+
+def _json_attribute(text: object, n: int) -> dict:
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(f"UBI document {n}: an ltrr_* attribute is not a JSON object string")
+    return value
+
+
+def read_ubi(path: str | Path) -> list[dict]:
+    """ltrr events from an ``_bulk`` file written by ``export --format ubi`` (action + document lines)."""
+    pairs: list[tuple[str, dict]] = []
+    action: dict | None = None
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw)
+            except ValueError:
+                raise ValueError(f"{path}: line {number} is not JSON") from None
+            if action is None:
+                target = item.get("index") or item.get("create") if isinstance(item, dict) else None
+                if not isinstance(target, dict) or "_index" not in target:
+                    raise ValueError(f"{path}: line {number} should be an index action naming _index")
+                action = target
+            else:
+                pairs.append((action["_index"], item))
+                action = None
+    if action is not None:
+        raise ValueError(f"{path}: the last action line has no document")
+    return from_ubi(pairs)
+
+
 def load_exported(path: str | Path) -> list[dict]:
-    """Events from an exported log (jsonl raw events, or parquet/csv rows), for replay and OPE."""
+    """Events from an exported log (jsonl raw events, UBI ndjson, or parquet/csv rows), for replay and OPE."""
     path = Path(path)
     if path.suffix == ".jsonl":
         return read_events(path)
+    if path.name.endswith(".ndjson"):
+        return read_ubi(path)
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     events: list[dict] = []
     for row in frame.to_dict("records"):

@@ -20,6 +20,31 @@ updated with what users did. Worked example, strength 4, predicted 0.5
     1            1        0.60               (3 / 5)
     10           0        0.14               (2 / 14)
     100          10       0.12               (12 / 104: the observed 0.10 dominates)
+
+**Impressions are expected examinations** (clicks over expected clicks, the
+COEC idea of Zhang & Jones, "Comparing click logs and editorial labels for
+training query rewriting", WWW 2007 workshop; Chapelle & Zhang, "A dynamic
+Bayesian network click model for web search ranking", WWW 2009): being shown
+at rank ``r`` counts ``examination(r)`` impressions, not 1, with the
+position-based curve ``1 / r`` by default (:data:`EXAMINATION_ETA`). An item
+shown at rank 9 a hundred times was looked at about 11 times; counting 100
+would bury it without it ever being seen.
+
+**Typos of a learned query.** A query nobody has clicked anything for
+borrows the counts of the nearest query that has clicks when their rapidfuzz
+``ratio`` is at least :data:`TYPO_CUTOFF` ("tayler swfit" reads what users
+taught "tayler swift"); see :meth:`QueryMemory.resolve`.
+
+**The rise-to-the-top rule** (:meth:`QueryMemory.pinned`). For a query, the
+entity with the most clicks is placed first in the final list when
+
+* it has at least :data:`PIN_MIN_CLICKS` (2) clicks for the query,
+* it holds more than half of the query's clicks, and
+* its clicks over expected examinations stay at least :data:`PIN_MIN_CTR`
+  (0.3): shown at #1 and ignored again and again, it loses the place.
+
+So an item clicked at rank 6 twice, with nothing else clicked, is #1 from
+the third search on: users have told us the answer to that query.
 """
 from __future__ import annotations
 
@@ -33,7 +58,9 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
+from ltrr.indexfiles import load_or_build
 from ltrr.progress import ProgressFn, silent
 from ltrr.text import normalize_query, tokenize
 
@@ -48,6 +75,15 @@ NEW_PAIR_PRIOR = 0.05
 # Most entities a seed keeps for one query (the most predicted win).
 PER_QUERY = 30
 CHUNK = 50_000
+# Impressions are weighted by the examination probability rank ** -EXAMINATION_ETA (1/rank).
+EXAMINATION_ETA = 1.0
+# rapidfuzz ratio (0..100) from which an unlearned query reads a learned one's counts.
+TYPO_CUTOFF = 88.0
+TYPO_MIN_LENGTH = 4
+# The rise-to-the-top rule (see the module docstring).
+PIN_MIN_CLICKS = 2
+PIN_MIN_SHARE = 0.5
+PIN_MIN_CTR = 0.3
 
 # Titles carry "- Remix", "(feat. X)", "[Live]": the part before is what people type.
 _CORE_TITLE_RE = re.compile(r"\s+-\s+|\s*[\(\[]")
@@ -61,11 +97,20 @@ BASE = {
 }
 
 
-def posterior(predicted: float, impressions: int, clicks: int, strength: float = PRIOR_STRENGTH) -> float:
-    """Posterior mean of Beta(strength * predicted, strength * (1 - predicted)) after the counts."""
+def posterior(predicted: float, impressions: float, clicks: float, strength: float = PRIOR_STRENGTH) -> float:
+    """Posterior mean of Beta(strength * predicted, strength * (1 - predicted)) after the counts.
+
+    ``impressions`` may be fractional (expected examinations); it is never taken below ``clicks``.
+    """
     p = min(max(float(predicted), 0.0), 1.0)
-    impressions = max(int(impressions), int(clicks))
+    clicks = max(float(clicks), 0.0)
+    impressions = max(float(impressions), clicks)
     return (strength * p + clicks) / (strength + impressions)
+
+
+def examination(rank: int, eta: float = EXAMINATION_ETA) -> float:
+    """Probability that a result at 1-based ``rank`` is looked at, ``rank ** -eta``."""
+    return 1.0 / max(1, int(rank)) ** float(eta)
 
 
 def query_hash(queries: Iterable[str]) -> np.ndarray:
@@ -186,8 +231,6 @@ class MemorySeed:
     @classmethod
     def open(cls, catalog: "Catalog", progress: ProgressFn = silent) -> "MemorySeed":
         """Load the catalog's seed (memory-mapped), building and persisting it when stale."""
-        from ltrr.strategies.indexfiles import load_or_build
-
         entities = catalog.entities
 
         def load(index_dir: Path) -> "MemorySeed":
@@ -271,24 +314,29 @@ class MemoryEntry:
     query: str
     entity_id: str
     predicted: float
-    impressions: int
+    impressions: float              # expected examinations (rank-weighted showings)
     clicks: int
     observed: float                 # posterior mean: prediction updated by the counts
     learned_from_clicks: bool       # True when no metadata predicted the pair: a click made it
 
 
 class QueryMemory:
-    """Impressions and clicks per (normalised query, entity), safe to share across threads.
+    """Expected examinations and clicks per (normalised query, entity), safe to share across threads.
 
     Queries are normalised (``normalize_query``) so "Tayler Swift!" and
-    "tayler swift" share counts; an empty query is ignored. A click implies an
-    impression: impressions are never below clicks.
+    "tayler swift" share counts; an empty query is ignored. Impressions are
+    weighted by examination probability (module docstring) and are never
+    below clicks: a click proves the item was seen.
     """
 
-    def __init__(self, seed: MemorySeed | None = None, strength: float = PRIOR_STRENGTH) -> None:
+    def __init__(self, seed: MemorySeed | None = None, strength: float = PRIOR_STRENGTH,
+                 examination_eta: float = EXAMINATION_ETA, typo_cutoff: float = TYPO_CUTOFF) -> None:
         self.seed = seed
         self.strength = float(strength)
-        self._counts: dict[str, dict[str, list[int]]] = {}
+        self.examination_eta = float(examination_eta)
+        self.typo_cutoff = float(typo_cutoff)
+        self._counts: dict[str, dict[str, list[float]]] = {}
+        self._clicks_per_query: dict[str, int] = {}       # queries with at least one click: typo targets
         self._lock = threading.Lock()
 
     def attach_seed(self, seed: MemorySeed) -> None:
@@ -300,15 +348,23 @@ class QueryMemory:
             return sum(len(v) for v in self._counts.values())
 
     def record_impressions(self, query: object, entity_ids: Iterable[str]) -> None:
-        """Count one impression for each entity shown for `query`."""
+        """Count the entities shown for `query`, in display order: rank ``r`` adds ``examination(r)``."""
         key = normalize_query(query)
         ids = [_check_id(e) for e in entity_ids]
         if not key:
             return
         with self._lock:
             pairs = self._counts.setdefault(key, {})
-            for entity_id in dict.fromkeys(ids):
-                pairs.setdefault(entity_id, [0, 0])[0] += 1
+            for entity_id, weight in self.impression_weights(ids).items():
+                counts = pairs.setdefault(entity_id, [0.0, 0])
+                counts[0] += weight
+
+    def impression_weights(self, entity_ids: Iterable[str]) -> dict[str, float]:
+        """entity -> the impression one showing of this list adds (its first rank's examination)."""
+        out: dict[str, float] = {}
+        for rank, entity_id in enumerate(entity_ids, start=1):
+            out.setdefault(entity_id, examination(rank, self.examination_eta))
+        return out
 
     def record_click(self, query: object, entity_id: str) -> None:
         """Count a click; a pair the seed never predicted is created by it (with a low prior)."""
@@ -317,15 +373,87 @@ class QueryMemory:
         if not key:
             return
         with self._lock:
-            counts = self._counts.setdefault(key, {}).setdefault(entity_id, [0, 0])
+            counts = self._counts.setdefault(key, {}).setdefault(entity_id, [0.0, 0])
             counts[1] += 1
             counts[0] = max(counts[0], counts[1])
+            self._clicks_per_query[key] = self._clicks_per_query.get(key, 0) + 1
 
-    def observed(self, query: object) -> dict[str, tuple[int, int]]:
-        """entity_id -> (impressions, clicks) for one query."""
+    def resolve(self, query: object) -> str:
+        """The key whose counts answer `query`: itself when it has clicks, else the nearest query
+        with clicks (rapidfuzz ratio >= ``typo_cutoff``, both at least 4 characters), else itself."""
         key = normalize_query(query)
+        if not key:
+            return key
         with self._lock:
-            return {e: (c[0], c[1]) for e, c in self._counts.get(key, {}).items()}
+            if self._clicks_per_query.get(key) or len(key) < TYPO_MIN_LENGTH or not self._clicks_per_query:
+                return key
+            learned = [q for q in self._clicks_per_query if len(q) >= TYPO_MIN_LENGTH]
+        best = process.extractOne(key, learned, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
+        return best[0] if best is not None else key
+
+    def observed(self, query: object, exact: bool = False) -> dict[str, tuple[float, int]]:
+        """entity_id -> (expected examinations, clicks) for one query (typo-tolerant unless ``exact``)."""
+        key = normalize_query(query) if exact else self.resolve(query)
+        with self._lock:
+            return {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items()}
+
+    def observed_as_of(self, query: object, shown: Iterable[str], clicked: Iterable[str]) -> dict[str, tuple[float, int]]:
+        """``observed(query)`` without one search's own contribution (its impressions and clicks).
+
+        Used to rebuild a search's features as they were before its own click
+        (labels must never leak into features). Only subtracted when the query
+        reads its own counts (not a typo neighbour's, which the search never touched).
+        """
+        key = normalize_query(query)
+        counts = self.observed(query)
+        if self.resolve(query) != key:
+            return counts
+        weights = self.impression_weights(shown)
+        gone = {e: 1 for e in clicked}
+        out = {}
+        for entity_id, (imp, clk) in counts.items():
+            clk = max(0, clk - gone.get(entity_id, 0))
+            imp = max(0.0, imp - weights.get(entity_id, 0.0))
+            out[entity_id] = (imp, clk)
+        return out
+
+    def pinned(self, query: object, observed: dict[str, tuple[float, int]] | None = None) -> str | None:
+        """The entity the rise-to-the-top rule puts first for `query`, or None (module docstring)."""
+        counts = self.observed(query) if observed is None else observed
+        total = sum(c for _, c in counts.values())
+        if total < PIN_MIN_CLICKS:
+            return None
+        entity_id, (imp, clicks) = max(counts.items(), key=lambda kv: (kv[1][1], -kv[1][0], kv[0]))
+        if clicks < PIN_MIN_CLICKS or clicks <= PIN_MIN_SHARE * total:
+            return None
+        if clicks / max(imp, float(clicks)) < PIN_MIN_CTR:
+            return None
+        return entity_id
+
+    def pair_scores(self, query: object, entity_ids: Iterable[str],
+                    observed: dict[str, tuple[float, int]] | None = None) -> np.ndarray:
+        """The memory arm's score of each entity for `query`: the posterior mean of its pair, 0 when
+        there is no pair (pairs: the seed's predictions plus pairs a click created), as in
+        :class:`ltrr.strategies.memory.MemoryStrategy`. ``observed`` replaces the counts, e.g.
+        :meth:`observed_as_of` to rebuild a search's features as they were."""
+        ids = list(entity_ids)
+        out = np.zeros(len(ids))
+        key = normalize_query(query)
+        if not key or not ids:
+            return out
+        counts = self.observed(query) if observed is None else observed
+        preds: dict[str, float] = {}
+        if self.seed is not None:
+            rows, values = self.seed.lookup(key)
+            names = self.seed.entities.ids
+            preds = {str(names[r]): float(v) for r, v in zip(rows.tolist(), values.tolist())}
+        for i, entity_id in enumerate(ids):
+            impressions, clicks = counts.get(entity_id, (0.0, 0))
+            if entity_id in preds:
+                out[i] = round(posterior(preds[entity_id], impressions, clicks, self.strength), 6)
+            elif clicks > 0:
+                out[i] = round(posterior(NEW_PAIR_PRIOR, impressions, clicks, self.strength), 6)
+        return out
 
     def predicted(self, query: str, entity_id: str) -> tuple[float, bool]:
         """(prior prediction, whether the seed predicted the pair)."""
@@ -342,17 +470,18 @@ class QueryMemory:
             return None
         return self._entry(key, entity_id, *counts)
 
-    def _entry(self, key: str, entity_id: str, impressions: int, clicks: int) -> MemoryEntry:
+    def _entry(self, key: str, entity_id: str, impressions: float, clicks: int) -> MemoryEntry:
         pred, in_seed = self.predicted(key, entity_id)
         return MemoryEntry(
             query=key, entity_id=entity_id, predicted=round(pred, 6), impressions=impressions,
-            clicks=clicks, observed=posterior(pred, impressions, clicks, self.strength),
+            clicks=int(clicks), observed=posterior(pred, impressions, clicks, self.strength),
             learned_from_clicks=clicks > 0 and not in_seed,
         )
 
-    def _snapshot(self) -> list[tuple[str, str, int, int]]:
+    def _snapshot(self) -> list[tuple[str, str, float, int]]:
         with self._lock:
-            return [(q, e, c[0], c[1]) for q, pairs in self._counts.items() for e, c in pairs.items()]
+            return [(q, e, round(float(c[0]), 6), int(c[1])) for q, pairs in self._counts.items()
+                    for e, c in pairs.items()]
 
     def __iter__(self) -> Iterator[MemoryEntry]:
         return (self._entry(*item) for item in self._snapshot())
@@ -373,6 +502,7 @@ class QueryMemory:
         """Forget every count (the seed stays)."""
         with self._lock:
             self._counts.clear()
+            self._clicks_per_query.clear()
 
     def to_dict(self) -> dict:
         """JSON-ready snapshot of the counts (the seed is catalog-side and not included)."""
@@ -388,7 +518,7 @@ class QueryMemory:
         for item in data.get("pairs", []):
             try:
                 query, entity_id, impressions, clicks = item
-                impressions, clicks = int(impressions), int(clicks)
+                impressions, clicks = float(impressions), int(clicks)
             except (TypeError, ValueError):
                 raise ValueError(f"malformed query-memory pair {item!r}: expected "
                                  "[query, entity_id, impressions, clicks]") from None
@@ -396,7 +526,9 @@ class QueryMemory:
                 raise ValueError(f"negative counts in query-memory pair {item!r}")
             key = normalize_query(query)
             if key:
-                memory._counts.setdefault(key, {})[_check_id(entity_id)] = [max(impressions, clicks), clicks]
+                memory._counts.setdefault(key, {})[_check_id(entity_id)] = [max(impressions, float(clicks)), clicks]
+                if clicks:
+                    memory._clicks_per_query[key] = memory._clicks_per_query.get(key, 0) + clicks
         return memory
 
 

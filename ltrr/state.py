@@ -13,6 +13,7 @@ the log on open, so the log is all that must survive a crash.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -23,16 +24,53 @@ from pathlib import Path
 from ltrr.errors import StateError
 
 STATE_FORMAT = 1
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_PLAIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")     # kept exactly as given
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_MAX_NAME = 64
+
+
+class UnsafeNameError(StateError, ValueError):
+    """A user-supplied name that cannot become a file or folder name."""
 
 
 def safe_name(name: str) -> str:
-    """Validate a user-supplied file or folder name: no separators, no '..', no absolute paths."""
-    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
-        raise StateError(
-            f"invalid name {name!r}: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
-        )
-    return name
+    """The one rule for user-supplied file and folder names (snapshots, catalogs,
+    state folders).
+
+    A name that already is a plain name (1-64 letters, digits, '-', '_' or '.',
+    starting with a letter or digit, no '..') is kept exactly, so existing
+    snapshots such as ``reset-20250101T120000`` keep their names. Anything
+    else is slugged to lower-case letters, digits, '-' and '_':
+    ``"My Catalog 2!"`` -> ``"my-catalog-2"``. What looks like a path (a
+    separator, a leading '.') or holds control characters is refused rather
+    than quietly slugged, so "../../etc" is an error the user sees, not a
+    folder called "etc". Raises :class:`UnsafeNameError` (a ``StateError`` and
+    a ``ValueError``).
+    """
+    text = name if isinstance(name, str) else ""
+    if ("/" in text or "\\" in text or text.strip().startswith(".")
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in text)):
+        raise UnsafeNameError(f"invalid name {text[:64]!r}: it looks like a path; use a plain name "
+                              "(1-64 letters, digits, '-' or '_')")
+    if _PLAIN_RE.match(text) and ".." not in text:
+        return text
+    slug = re.sub(r"[^a-z0-9_-]+", "-", text.strip().lower()).strip("-_")
+    if not _SLUG_RE.match(slug):
+        raise UnsafeNameError(f"invalid name {text[:64]!r}: use 1-64 letters, digits, '-' or '_'")
+    return slug
+
+
+def policy_folder(policy: str) -> str:
+    """The state folder name of a policy spec: ``static:lexical,fuzzy`` -> ``static-lexical-fuzzy``.
+
+    Used by the app and the simulator alike. A spec too long for one name keeps
+    its first characters plus a short hash, so distinct specs stay distinct.
+    """
+    slug = re.sub(r"[^a-z0-9_-]+", "-", str(policy).strip().lower()).strip("-_") or "policy"
+    if len(slug) > _MAX_NAME:
+        digest = hashlib.sha1(slug.encode()).hexdigest()[:8]
+        slug = f"{slug[:_MAX_NAME - 9].rstrip('-_')}-{digest}"
+    return safe_name(slug)
 
 
 class StateDir:

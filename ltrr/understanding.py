@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
+from ltrr import indexfiles
 from ltrr import vocabulary as vocab
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.fuzzyindex import FuzzyIndex
@@ -73,6 +74,9 @@ class Understanding:
     interpretations: tuple[Interpretation, ...] = ()
     type_scores: dict[str, float] = field(default_factory=dict)       # P(entity type asked for)
     slot_confidence: dict[str, float] = field(default_factory=dict)   # best confidence per slot
+    # Mood words of the query ("rainy day") whose moods this catalog has no label for:
+    # they stay free text, and the app can say "no mood match" instead of pretending.
+    unmatched_moods: tuple[str, ...] = ()
 
     @property
     def best(self) -> Interpretation:
@@ -95,6 +99,7 @@ class Understanding:
             "type_scores": dict(self.type_scores),
             "slot_confidence": dict(self.slot_confidence),
             "interpretations": [asdict(i) for i in self.interpretations],
+            "unmatched_moods": list(self.unmatched_moods),
         }
 
 
@@ -248,6 +253,7 @@ class QueryUnderstander:
         for rows in self._artist_rows.values():
             rows.sort(key=lambda r: -lexicon.artist_popularity[r])
         self._artist_words = {w for name in self._artist_rows for w in name.split()}
+        self._unmatched_moods = self._unmatched_mood_phrases(lexicon)
 
     # --- building and loading --------------------------------------------
 
@@ -258,9 +264,6 @@ class QueryUnderstander:
         Opened understanders are shared per catalog file and content, so the
         arms that each need one do not each pay for loading it.
         """
-        # Imported here: ltrr.strategies imports this module for its Query type.
-        from ltrr.strategies import indexfiles
-
         def load(index_dir: Path) -> "QueryUnderstander":
             lexicon = Lexicon.from_json((index_dir / "qu.lexicon.json").read_text())
             return cls(lexicon, FuzzyIndex.load(index_dir / "qu.artists.npz"))
@@ -274,11 +277,6 @@ class QueryUnderstander:
         return indexfiles.shared(catalog, INDEX_NAME, lambda: indexfiles.load_or_build(
             catalog, INDEX_NAME, INDEX_VERSION, load, build,
             describe=lambda made: {"artists": len(made.lexicon.artist_ids)}))
-
-    @classmethod
-    def from_entities(cls, frame: pd.DataFrame) -> "QueryUnderstander":
-        """Build in memory, without persisting (tests, tools)."""
-        return cls(Lexicon.from_entities(frame))
 
     @staticmethod
     def _phrase_table(lexicon: Lexicon) -> dict[str, list[_Reading]]:
@@ -317,6 +315,14 @@ class QueryUnderstander:
             readings.sort(key=lambda r: -r.confidence)
         return table
 
+    @staticmethod
+    def _unmatched_mood_phrases(lexicon: Lexicon) -> frozenset[str]:
+        """Mood phrases none of whose moods the catalog labels (all of them in a catalog without moods)."""
+        known = {" ".join(tokenize(m)) for m in lexicon.moods}
+        phrases = {p: group for group in vocab.MOOD_GROUPS for p in group}
+        phrases.update(vocab.MOOD_PHRASES)
+        return frozenset(p for p, moods in phrases.items() if not known.intersection(moods))
+
     # --- parsing ---------------------------------------------------------
 
     def understand(self, text: object) -> Understanding:
@@ -336,7 +342,23 @@ class QueryUnderstander:
             interpretations=interpretations,
             type_scores=_type_scores(interpretations),
             slot_confidence=_slot_confidence(found),
+            unmatched_moods=self._unmatched_in(tokens),
         )
+
+    def _unmatched_in(self, tokens: list[str]) -> tuple[str, ...]:
+        """Mood phrases of the query the catalog has no mood for, longest match first ("rainy day", not "rainy")."""
+        out: list[str] = []
+        start = 0
+        while start < len(tokens):
+            for n in range(min(MAX_PHRASE_TOKENS, len(tokens) - start), 0, -1):
+                phrase = " ".join(tokens[start:start + n])
+                if phrase in self._unmatched_moods:
+                    out.append(phrase)
+                    start += n
+                    break
+            else:
+                start += 1
+        return tuple(dict.fromkeys(out))
 
     def _vocabulary_spans(self, tokens: list[str]) -> list[_Found]:
         out = []

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 import streamlit as st
 
-from ltrr_app import charts
+from ltrr_app import bandit_view, charts, labels
 
 PLAY_LABEL = "▶ Play"   # one label everywhere, so people and tests find the button the same way
 
@@ -86,8 +86,8 @@ def result_card(result, *, key: str, on_play: Callable[..., None], play_args: tu
         with body:
             st.markdown(result_title_line(result))
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-                st.caption(f"{arm_badges(result.arms)}  score {result.score:.3f}"
-                           + ("  · :green[played ✓]" if played else ""))
+                # No raw score: the ranker's scale (heuristic or LightGBM log-odds) means nothing to people.
+                st.caption(f"found by {arm_badges(result.arms)}" + ("  · :green[played ✓]" if played else ""))
                 if why is not None:
                     # Lazy: the explanation is computed only while the popover is open.
                     pop = st.popover("Why?", key=f"{key}_why", on_change="rerun", type="tertiary",
@@ -102,28 +102,96 @@ def result_card(result, *, key: str, on_play: Callable[..., None], play_args: tu
 
 
 def why_view(explanation: dict[str, Any], result) -> None:
-    """The arms that retrieved a result, its features and the ranker's contributions."""
+    """Which arms found a result (their own ranks) and what moved its score, in plain words."""
     st.markdown(f"**{md_escape(result.title)}** {type_badge(result.entity_type)}")
     arms = explanation.get("arms", {}) or {}
     if arms:
-        frame = pd.DataFrame([{"arm": a, "rank in arm": v.get("rank"), "arm score": v.get("score")}
-                              for a, v in arms.items()]).sort_values("rank in arm")
-        st.caption("Retrieved by")
-        st.dataframe(frame, hide_index=True, width=420)
+        # Ranks, not raw scores: each arm scores on its own scale (BM25 25.5 vs memory 0.09).
+        found = sorted(arms.items(), key=lambda kv: kv[1].get("rank") or 10**9)
+        st.markdown("Found by " + ", ".join(f"**{md_escape(labels.arm_label(a))}** at #{v.get('rank')}"
+                                            for a, v in found))
     else:
         st.caption("No arm detail recorded for this result.")
-    # A fixed width: a popover sizes itself to its content, and a stretchy chart collapses in it.
-    chart = charts.contributions_chart(explanation.get("contributions", {}) or {}, top=10, width=380)
-    st.caption("What moved its score (ranker contributions)")
+    shares = labels.contribution_shares(explanation.get("contributions", {}) or {}, top=8)
+    st.caption("What moved its score (share of the ranker's decision)")
+    chart = charts.contributions_chart(dict(shares), top=8, width=360)
     if chart is not None:
         st.altair_chart(chart, width="content")
     else:
-        st.caption("No per-feature contributions (the heuristic ranker may not give any yet).")
-    features = explanation.get("features", {}) or {}
-    if features:
-        with st.expander(f"All {len(features)} features"):
-            st.dataframe(pd.DataFrame(sorted(features.items()), columns=["feature", "value"]),
-                         hide_index=True, width=420, height=260)
+        st.caption("No per-feature contributions for this result.")
+
+
+def slot_summary(interpretation) -> str:
+    """One reading's slots in one line: "genre rap · years 1990-1999 · artist Drake"."""
+    parts = [f"genre {g}" for g in interpretation.genres]
+    parts += [f"mood {m}" for m in interpretation.moods]
+    parts += [f"activity {a}" for a in getattr(interpretation, "activities", ())]
+    if interpretation.year_from or interpretation.year_to:
+        parts.append(f"years {interpretation.year_from or ''}–{interpretation.year_to or ''}")
+    parts += [f"artist {n}" for n in interpretation.artist_names]
+    if getattr(interpretation, "new_release", False):
+        parts.append("new releases")
+    return " · ".join(parts)
+
+
+def arm_chips(used: list[tuple[str, int]]) -> str:
+    """Markdown chips "lexical · 10" in each arm's colour family."""
+    return " ".join(f":blue-badge[{md_escape(arm)} · {budget}]" for arm, budget in used)
+
+
+def feedback_box(feedback: dict, trails: dict, query_norm: str) -> None:
+    """The last ▶ Play: position, credit per arm, the memory entry and the rank trail."""
+    fb = feedback["fb"]
+    with st.container(border=True):
+        st.markdown(f":material/play_circle: **{md_escape(feedback['title'])}** played from position "
+                    f"**{fb.position if fb.position is not None else '–'}**")
+        if fb.rewards:
+            credit = " ".join(f":{'green' if r > 0 else 'gray'}-badge[{md_escape(a)} "
+                              f"{'found it' if r > 0 else 'missed'}]"
+                              for a, r in sorted(fb.rewards.items(), key=lambda kv: (-kv[1], kv[0])))
+            st.markdown(f"Credit to the arms that ran: {credit}")
+        else:
+            st.caption("The bandit learns from the first click on a search only; this click updated the "
+                       "memory and the ranker's data.")
+        mem = feedback_memory(fb)
+        st.caption(f"Memory of past clicks for “{md_escape(mem.get('query', query_norm))}” → this result: "
+                   f"{float(mem.get('impressions') or 0):.1f} impressions (expected views), {int(mem.get('clicks') or 0)} clicks · "
+                   f"ranker training rows: {int(fb.ranker_examples):,}")
+        trail = trails.get(bandit_view.trail_key(query_norm, feedback["entity_id"]))
+        if trail and trail["ranks"]:
+            st.markdown(f"**Rank trail** of this result for this query: "
+                        f"{bandit_view.trail_text(trail['ranks'])}  \n"
+                        ":gray[press **Search** again to see where it goes next]")
+
+
+def feedback_memory(fb) -> dict[str, Any]:
+    """The memory entry a feedback returned, as a dict (it may be a dict or a dataclass)."""
+    mem = getattr(fb, "memory", None) or {}
+    if isinstance(mem, dict):
+        return mem
+    return dict(vars(mem))
+
+
+def pool_frame(resp) -> pd.DataFrame:
+    """The blended pool in its pre-rank order with each candidate's real final rank.
+
+    ``before``: position in the union before ranking (best rank in any arm);
+    ``after``: the final rank, or "below top k" when the ranker put it outside
+    the list shown (never None); ``move`` compares the two.
+    """
+    final_rank = {r.entity_id: r.rank for r in resp.results}
+    k = len(resp.results)
+    rows = []
+    for p in resp.pool:
+        after = final_rank.get(p.entity_id)
+        if after is None:
+            move, after_text = "↓", f"below top {k}"
+        else:
+            move = "↑" if after < p.rank else "↓" if after > p.rank else "="
+            after_text = str(after)
+        rows.append({"before": int(p.rank), "after": after_text, "move": move, "title": p.title,
+                     "type": p.entity_type, "found by": ", ".join(p.arms)})
+    return pd.DataFrame(rows, columns=["before", "after", "move", "title", "type", "found by"])
 
 
 def arm_column(arm: str, choice, results: list, limit: int = 5) -> None:
@@ -137,10 +205,9 @@ def arm_column(arm: str, choice, results: list, limit: int = 5) -> None:
         elif not getattr(choice, "ready", True):
             st.caption(":orange-badge[:material/hourglass_top: still building]")
         elif choice.selected:
-            st.caption(f":green-badge[:material/check: selected] :blue-badge[budget {choice.budget}] "
-                       f"p={choice.propensity:.2f}")
+            st.caption(f":green-badge[:material/check: ran] :blue-badge[budget {choice.budget}]")
         else:
-            st.caption(f":gray-badge[not selected] p={choice.propensity:.2f}")
+            st.caption(":gray-badge[not run] top 10 shown for comparison")
         if not results:
             st.caption("no results")
             return

@@ -32,63 +32,26 @@ def arm_color_scale(arms: list[str]) -> alt.Scale:
     return alt.Scale(domain=arms, range=[ARM_COLORS.get(a, "#888888") for a in arms])
 
 
-def arm_lines(history: pd.DataFrame, value: str, title: str, height: int = 340) -> alt.Chart | None:
-    """One line per arm of ``value`` (a column of ``engine.arm_history()``) against the step."""
-    if history is None or history.empty or value not in history.columns:
-        return None
-    frame = history[["step", "arm", value]].dropna()
-    if frame.empty:
-        return None
-    return (
-        alt.Chart(frame, title=title)
-        .mark_line(point=len(frame["step"].unique()) <= 30, interpolate="step-after")
-        .encode(
-            x=step_axis(),
-            y=alt.Y(f"{value}:Q", title=value.replace("_", " ")),
-            color=alt.Color("arm:N", scale=arm_color_scale(frame["arm"].tolist()), title=None,
-                            legend=alt.Legend(orient="bottom", columns=8)),
-            tooltip=["step", "arm", alt.Tooltip(f"{value}:Q", format=".3f")],
-        )
-        .properties(height=height)
-    )
 
 
-def cumulative_lines(frame: pd.DataFrame, value: str = "cumulative_reward", title: str = "Cumulative reward",
-                     series: str = "series", height: int = 340) -> alt.Chart | None:
-    """Running totals, one line per series (the 'all arms' line drawn thicker)."""
-    if frame is None or frame.empty or value not in frame.columns:
-        return None
-    names = frame[series].astype(str).unique().tolist()
-    colors = [ARM_COLORS.get(n, "#333333") for n in sorted(names)]
-    return (
-        alt.Chart(frame, title=title)
-        .mark_line()
-        .encode(
-            x=step_axis(),
-            y=alt.Y(f"{value}:Q", title=value.replace("_", " ")),
-            color=alt.Color(f"{series}:N", scale=alt.Scale(domain=sorted(names), range=colors), title=None,
-                            legend=alt.Legend(orient="bottom", columns=9)),
-            strokeWidth=alt.condition(alt.datum[series] == "all arms", alt.value(3.5), alt.value(1.5)),
-            tooltip=["step", series, alt.Tooltip(f"{value}:Q", format=".2f")],
-        )
-        .properties(height=height)
-    )
 
 
-def arm_bars(report: pd.DataFrame, value: str, title: str) -> alt.Chart | None:
-    """Horizontal bars of one arm_report column, arms in their colours."""
+def arm_bars(report: pd.DataFrame, value: str, title: str, probability: bool = False) -> alt.Chart | None:
+    """Horizontal bars of one per-arm column, arms in their colours (``probability``: a 0..100% axis)."""
     if report is None or report.empty or value not in report.columns:
         return None
     frame = report[["arm", value]].copy()
     frame[value] = pd.to_numeric(frame[value], errors="coerce").fillna(0.0)
+    x = (alt.X(f"{value}:Q", title=value.replace("_", " "), scale=alt.Scale(domain=[0, 1]),
+               axis=alt.Axis(format="%")) if probability else alt.X(f"{value}:Q", title=value.replace("_", " ")))
     return (
         alt.Chart(frame, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("arm:N", sort="-x", title=None),
-            x=alt.X(f"{value}:Q", title=value.replace("_", " ")),
+            x=x,
             color=alt.Color("arm:N", scale=arm_color_scale(frame["arm"].tolist()), legend=None),
-            tooltip=["arm", alt.Tooltip(f"{value}:Q", format=".3f")],
+            tooltip=["arm", alt.Tooltip(f"{value}:Q", format=".0%" if probability else ".3f")],
         )
         .properties(height=alt.Step(BAR_STEP))
     )
@@ -107,11 +70,12 @@ def contributions_chart(contributions: Mapping[str, float], top: int = 12, heigh
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("feature:N", sort=alt.EncodingSortField("contribution", op="sum", order="descending"), title=None),
-            x=alt.X("contribution:Q", title="contribution to score"),
+            y=alt.Y("feature:N", sort=alt.EncodingSortField("contribution", op="sum", order="descending"), title=None,
+                    axis=alt.Axis(labelLimit=200)),
+            x=alt.X("contribution:Q", title="share of the ranker's decision", axis=alt.Axis(format="%")),
             color=alt.Color("direction:N", scale=alt.Scale(domain=["raises score", "lowers score"],
                                                            range=["#2E9E5B", "#D1495B"]), legend=None),
-            tooltip=["feature", alt.Tooltip("contribution:Q", format=".4f")],
+            tooltip=["feature", alt.Tooltip("contribution:Q", format=".0%")],
         )
         .properties(height=height or alt.Step(BAR_STEP), **({"width": width} if width else {}))
     )
@@ -155,10 +119,11 @@ def predicted_vs_observed(entries: pd.DataFrame, height: int = 360) -> alt.Chart
         .encode(
             x=alt.X("predicted:Q", title="predicted score", scale=alt.Scale(domain=[0, 1], clamp=True)),
             y=alt.Y("observed:Q", title="observed click rate", scale=alt.Scale(domain=[0, 1], clamp=True)),
-            size=alt.Size("impressions:Q", title="impressions", scale=alt.Scale(range=[30, 400]))
+            size=alt.Size("impressions:Q", title="impressions", scale=alt.Scale(range=[30, 400]), legend=None)
             if "impressions" in frame.columns else alt.value(60),
             color=alt.Color("origin:N", scale=alt.Scale(domain=["learned from clicks", "seeded"],
-                                                        range=["#E45756", "#9AA5B1"]), title=None),
+                                                        range=["#E45756", "#9AA5B1"]), title=None,
+                            legend=alt.Legend(orient="bottom")),
             tooltip=tooltip + [alt.Tooltip("predicted:Q", format=".3f"), alt.Tooltip("observed:Q", format=".3f")],
         )
     )
@@ -193,7 +158,8 @@ def memory_history_chart(history: pd.DataFrame, height: int = 260) -> alt.Chart 
         )
     if not charts:
         return None
-    return alt.hconcat(*charts) if len(charts) > 1 else charts[0]
+    # One chart, never a concatenation: concatenated charts ignore the container's width and overflow it.
+    return charts[0]
 
 
 def type_scores_chart(type_scores: Mapping[str, float]) -> alt.Chart | None:
@@ -211,36 +177,99 @@ def type_scores_chart(type_scores: Mapping[str, float]) -> alt.Chart | None:
     )
 
 
-def policy_curve(curves: pd.DataFrame, curve: str, title: str, height: int = 320) -> alt.Chart | None:
-    """One simulation curve (see ``reports.simulation_curves``), one line per policy."""
-    if curves is None or curves.empty:
+
+
+
+
+def before_after_chart(frame: pd.DataFrame, height: int | None = None) -> alt.Chart | None:
+    """One click's effect: per arm, the estimated chance to find the wanted item before and after.
+
+    Arms that had found the clicked item are drawn in full colour and marked ★;
+    the others are faded. Values are probabilities, so the axis is fixed at 0..1.
+    """
+    if frame is None or frame.empty:
         return None
-    frame = curves[curves["curve"] == curve]
-    if frame.empty:
-        return None
+    data = frame.copy()
+    data["label"] = data.apply(lambda r: f"★ {r['arm']}" if r["found"] else str(r["arm"]), axis=1)
     return (
-        alt.Chart(frame, title=title)
-        .mark_line()
-        .encode(x=step_axis("simulated search"), y=alt.Y("value:Q", title=curve),
-                color=alt.Color("policy:N", title=None, scale=alt.Scale(scheme="tableau10"),
-                                legend=alt.Legend(orient="bottom")),
-                tooltip=["policy", "step", alt.Tooltip("value:Q", format=".3f")])
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("value", op="max", order="descending")),
+            yOffset=alt.YOffset("when:N", sort=["before", "after"]),
+            x=alt.X("value:Q", title="chance to find the wanted item", scale=alt.Scale(domain=[0, 1]),
+                    axis=alt.Axis(format="%")),
+            color=alt.Color("when:N", scale=alt.Scale(domain=["before", "after"], range=["#B8C4D6", "#2E6FD8"]),
+                            title=None, legend=alt.Legend(orient="bottom")),
+            opacity=alt.condition(alt.datum.found, alt.value(1.0), alt.value(0.45)),
+            tooltip=["arm", "when", alt.Tooltip("value:Q", format=".0%"), "found", "ran"],
+        )
+        .properties(height=height or alt.Step(11))
+    )
+
+
+def rolling_chart(frame: pd.DataFrame, metric: str, title: str, height: int = 200,
+                  percent: bool = False) -> alt.Chart | None:
+    """One rolling line (see ``bandit_view.rolling``) against the search number."""
+    if frame is None or frame.empty:
+        return None
+    data = frame[frame["metric"] == metric]
+    if data.empty:
+        return None
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1]) if percent else alt.Undefined,
+              axis=alt.Axis(format="%") if percent else alt.Axis())
+    return (
+        alt.Chart(data, title=title)
+        .mark_line(color="#2E6FD8", point=len(data) <= 30)
+        .encode(x=step_axis(), y=y,
+                tooltip=["step", alt.Tooltip("value:Q", format=".0%" if percent else ".1f")])
         .properties(height=height)
     )
 
 
-def arm_share_heatmap(shares: pd.DataFrame, policy: str) -> alt.Chart | None:
-    """For one policy, the share of each query type's searches that ran each arm."""
-    if shares is None or shares.empty:
+def cost_quality_chart(summary: pd.DataFrame, height: int = 300) -> alt.Chart | None:
+    """Every policy as a point: candidates per search (cost, x) against success (quality, y).
+
+    Fixed arm sets (``all``, ``static:...``) are grey squares: the static
+    frontier; learning policies are coloured circles. Up and to the left is better.
+    """
+    needed = {"policy", "candidates", "success"}
+    if summary is None or summary.empty or not needed <= set(summary.columns):
         return None
-    frame = shares[shares["policy"] == policy]
-    if frame.empty:
+    data = summary.dropna(subset=["candidates", "success"]).copy()
+    if data.empty:
         return None
+    data["kind"] = data["policy"].map(lambda p: "fixed arms" if str(p).split(":")[0] in ("all", "static")
+                                      else "learning")
+    base = alt.Chart(data).encode(
+        x=alt.X("candidates:Q", title="candidates per search (cost)", scale=alt.Scale(zero=True)),
+        y=alt.Y("success:Q", title="success@10 (quality)", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+    )
+    points = base.mark_point(size=140, filled=True).encode(
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["learning", "fixed arms"], range=["#2E6FD8", "#8A8A8A"]),
+                        title=None, legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("kind:N", scale=alt.Scale(domain=["learning", "fixed arms"], range=["circle", "square"]),
+                        legend=None),
+        tooltip=["policy", alt.Tooltip("candidates:Q", format=".1f"), alt.Tooltip("success:Q", format=".0%")],
+    )
+    labels = base.mark_text(align="left", dx=9, dy=-6, fontSize=12).encode(text="policy:N")
+    return (points + labels).properties(height=height)
+
+
+def policy_metric_lines(frame: pd.DataFrame, title: str, y_title: str, percent: bool = False,
+                        height: int = 260) -> alt.Chart | None:
+    """One rolling line per policy (columns policy, step, value)."""
+    if frame is None or frame.empty:
+        return None
+    y = alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1]) if percent else alt.Undefined,
+              axis=alt.Axis(format="%") if percent else alt.Axis())
     return (
-        alt.Chart(frame)
-        .mark_rect()
-        .encode(x=alt.X("arm:N", title=None), y=alt.Y("query_type:N", title=None),
-                color=alt.Color("share:Q", scale=alt.Scale(domain=[0, 1], scheme="purples"), title="share"),
-                tooltip=["query_type", "arm", alt.Tooltip("share:Q", format=".0%")])
-        .properties(height=alt.Step(22))
+        alt.Chart(frame, title=title)
+        .mark_line()
+        .encode(x=step_axis("simulated search"), y=y,
+                color=alt.Color("policy:N", title=None, scale=alt.Scale(scheme="tableau10"),
+                                legend=alt.Legend(orient="bottom")),
+                tooltip=["policy", "step", alt.Tooltip("value:Q", format=".0%" if percent else ".1f")])
+        .properties(height=height)
     )

@@ -10,39 +10,21 @@ This module does not import Streamlit: it is plain Python and tested alone.
 """
 from __future__ import annotations
 
-import re
+import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ltrr.progress import ProgressFn, silent
+from ltrr.state import policy_folder, safe_name
 
 if TYPE_CHECKING:
     from ltrr import Engine
 
-_SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-def safe_name(text: str) -> str:
-    """Turn a user-typed name into a file-safe slug, or raise ValueError.
-
-    Anything that looks like a path is refused rather than quietly slugged, so
-    "../../etc" is an error the user sees, not a file called "etc".
-    """
-    text = str(text)
-    if "/" in text or "\\" in text or text.strip().startswith("."):
-        raise ValueError(f"“{text[:64]}” looks like a path: use a plain name (letters, digits, '-' or '_')")
-    slug = re.sub(r"[^a-z0-9_-]+", "-", str(text).strip().lower()).strip("-_")
-    if not _SAFE_NAME.match(slug):
-        raise ValueError("use 1-64 letters, digits, '-' or '_' for the name")
-    return slug
-
-
-def policy_folder(policy: str) -> str:
-    """A folder name for a policy: ``"static:lexical"`` -> ``"static-lexical"``."""
-    return safe_name(policy.replace(":", "-"))
+log = logging.getLogger(__name__)
 
 
 def state_dir_for(state_root: Path, catalog: Path, default_catalog: Path, policy: str) -> Path:
@@ -79,14 +61,37 @@ def _default_opener(**kwargs) -> "Engine":
 
 
 class EngineHub:
-    """Opens engines once and hands the same (thread-safe) engine to every session."""
+    """Opens engines once and hands the same (thread-safe) engine to every session.
 
-    def __init__(self, opener: Opener | None = None, prepare: Preparer | None = None, seed: int = 0) -> None:
+    Engines are closed when nobody has asked for them in ``idle_s`` seconds,
+    and the least recently used are closed when more than ``max_engines`` are
+    open, so a playground visited with many catalogs and policies over a week
+    holds a bounded number of engines (each holds its arms' indexes and the
+    state folder's lock). Every page run asks the hub for its engine, so an
+    engine in use is never idle; and an engine asked for in the last
+    ``busy_s`` seconds is never closed to make room (the hub then holds more
+    than ``max_engines`` for a while rather than pull an engine from under a
+    running page). Eviction happens on :meth:`get` and :meth:`evict_idle`.
+    """
+
+    def __init__(self, opener: Opener | None = None, prepare: Preparer | None = None, seed: int = 0,
+                 max_engines: int = 4, idle_s: float = 30 * 60, busy_s: float = 120,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if max_engines < 1:
+            raise ValueError(f"max_engines must be at least 1, got {max_engines}")
+        if idle_s <= 0 or busy_s < 0:
+            raise ValueError(f"idle_s must be positive and busy_s not negative, got {idle_s} and {busy_s}")
         self._opener = opener or _default_opener
         self._prepare = prepare
         self._seed = seed
-        self._lock = threading.Lock()
-        self._engines: dict[EngineKey, "Engine"] = {}
+        self._max_engines = max_engines
+        self._idle_s = float(idle_s)
+        self._busy_s = float(busy_s)
+        self._clock = clock
+        self._lock = threading.Lock()              # guards the maps; held briefly
+        self._open_lock = threading.Lock()         # serialises opening engines; held for minutes
+        # Least recently used first; value: (engine, last time it was asked for).
+        self._engines: OrderedDict[EngineKey, tuple["Engine", float]] = OrderedDict()
         self._claimed: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     CLAIM_MEMORY = 50_000
@@ -110,28 +115,51 @@ class EngineHub:
 
     def is_open(self, catalog: Path, state: Path, policy: str) -> bool:
         """True when that engine is already open (the caller can skip progress UI)."""
-        return self._key(catalog, state, policy) in self._engines
+        with self._lock:
+            return self._key(catalog, state, policy) in self._engines
 
     def get(self, catalog: Path, state: Path, policy: str, progress: ProgressFn = silent) -> "Engine":
-        """The engine for these settings, opening it (with progress) the first time."""
+        """The engine for these settings, opening it (with progress) the first time.
+
+        Closes engines that have gone idle (or are beyond ``max_engines``) on the way.
+        """
         key = self._key(catalog, state, policy)
-        engine = self._engines.get(key)
-        if engine is not None:
-            return engine
+        engine = self._lookup(key)
+        if engine is None:
+            # One open at a time (a first start builds indexes for minutes); sessions whose
+            # engine is already open are served meanwhile, under the short `_lock` only.
+            with self._open_lock:
+                engine = self._lookup(key)
+                if engine is None:
+                    if self._prepare is not None:
+                        self._prepare(Path(catalog), progress)
+                    Path(state).mkdir(parents=True, exist_ok=True)
+                    engine = self._opener(catalog=str(catalog), state=str(state), policy=policy,
+                                          seed=self._seed, progress=progress)
+                    with self._lock:
+                        self._touch(key, engine)
         with self._lock:
-            engine = self._engines.get(key)
-            if engine is None:
-                if self._prepare is not None:
-                    self._prepare(Path(catalog), progress)
-                Path(state).mkdir(parents=True, exist_ok=True)
-                engine = self._opener(catalog=str(catalog), state=str(state), policy=policy,
-                                      seed=self._seed, progress=progress)
-                self._engines[key] = engine
+            evicted = self._pick_evictions(keep=key)
+        _close_all(evicted)
         return engine
 
+    def _lookup(self, key: EngineKey) -> "Engine | None":
+        """The open engine for `key`, marked as just used; None when not open."""
+        with self._lock:
+            found = self._engines.get(key)
+            return None if found is None else self._touch(key, found[0])
+
+    def evict_idle(self) -> list[EngineKey]:
+        """Close the engines idle for ``idle_s`` or beyond ``max_engines``; returns their keys."""
+        with self._lock:
+            evicted = self._pick_evictions(keep=None)
+        _close_all(evicted)
+        return [key for key, _ in evicted]
+
     def open_engines(self) -> list[EngineKey]:
-        """Keys of the engines open now."""
-        return list(self._engines)
+        """Keys of the engines open now, least recently used first."""
+        with self._lock:
+            return list(self._engines)
 
     def close_catalog(self, catalog: Path) -> int:
         """Close every engine on one catalog (before it is replaced); returns how many."""
@@ -139,7 +167,7 @@ class EngineHub:
         with self._lock:
             keys = [k for k in self._engines if k.catalog == wanted]
             for key in keys:
-                self._engines.pop(key).close()
+                self._engines.pop(key)[0].close()
         return len(keys)
 
     def close_all(self, wait_s: float = 0.0) -> None:
@@ -151,11 +179,40 @@ class EngineHub:
         """
         with self._lock:
             while self._engines:
-                _, engine = self._engines.popitem()
+                _, (engine, _) = self._engines.popitem()
                 if wait_s > 0 and hasattr(engine, "wait_until_ready"):
                     engine.wait_until_ready(wait_s)
                 engine.close()
 
+    def _touch(self, key: EngineKey, engine: "Engine") -> "Engine":
+        self._engines[key] = (engine, self._clock())
+        self._engines.move_to_end(key)
+        return engine
+
+    def _pick_evictions(self, keep: EngineKey | None) -> list[tuple[EngineKey, "Engine"]]:
+        """Remove (under the lock) and return the engines to close; closing happens outside it."""
+        now = self._clock()
+        out = [(key, engine) for key, (engine, used) in self._engines.items()
+               if key != keep and now - used >= self._idle_s]
+        for key, _ in out:
+            del self._engines[key]
+        for key, (engine, used) in list(self._engines.items()):     # least recently used first
+            if len(self._engines) <= self._max_engines:
+                break
+            if key != keep and now - used >= self._busy_s:
+                del self._engines[key]
+                out.append((key, engine))
+        return out
+
     @staticmethod
     def _key(catalog: Path, state: Path, policy: str) -> EngineKey:
         return EngineKey(str(Path(catalog).resolve()), str(Path(state).resolve()), str(policy))
+
+
+def _close_all(items: list[tuple[EngineKey, "Engine"]]) -> None:
+    """Close evicted engines; one failing to close must not keep the others open."""
+    for key, engine in items:
+        try:
+            engine.close()
+        except Exception:  # noqa: BLE001 - logged: eviction runs inside some session's page run
+            log.exception("closing the idle engine %s failed", key)

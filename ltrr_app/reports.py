@@ -9,23 +9,6 @@ import json
 import pandas as pd
 
 
-def cumulative_reward(history: pd.DataFrame) -> pd.DataFrame:
-    """Per arm and in total, the running sum of rewards over searches.
-
-    Rows without a reward (the arm was not pulled) add nothing.
-    """
-    if history is None or history.empty or "reward" not in history.columns:
-        return pd.DataFrame(columns=["step", "series", "cumulative_reward"])
-    frame = history[["step", "arm", "reward"]].copy()
-    frame["reward"] = pd.to_numeric(frame["reward"], errors="coerce").fillna(0.0)
-    per_arm = frame.groupby(["arm", "step"], as_index=False)["reward"].sum().sort_values(["arm", "step"])
-    per_arm["cumulative_reward"] = per_arm.groupby("arm")["reward"].cumsum()
-    per_arm = per_arm.rename(columns={"arm": "series"})
-    total = frame.groupby("step", as_index=False)["reward"].sum().sort_values("step")
-    total["cumulative_reward"] = total["reward"].cumsum()
-    total["series"] = "all arms"
-    cols = ["step", "series", "cumulative_reward"]
-    return pd.concat([per_arm[cols], total[cols]], ignore_index=True)
 
 
 def pulls_by_intent(log: pd.DataFrame) -> pd.DataFrame:
@@ -86,26 +69,3 @@ def _json(value, default):
         return json.loads(value) if value else default
     except (TypeError, ValueError):
         return default
-
-
-def simulation_curves(records: pd.DataFrame, window: int = 50) -> pd.DataFrame:
-    """Long-form learning curves of a (possibly running) simulation, one row per policy, step and curve.
-
-    Curves: ``success@10`` (rolling mean over `window` steps), ``cumulative reward``
-    and ``cumulative regret`` (regret as the runner reports it: provisional while
-    running, against the per-type best fixed arm set).
-    """
-    columns = ["policy", "step", "curve", "value"]
-    if records is None or records.empty:
-        return pd.DataFrame(columns=columns)
-    parts = []
-    for policy, group in records.groupby("policy", sort=False):
-        group = group.sort_values("step")
-        base = pd.DataFrame({"policy": policy, "step": group["step"].to_numpy()})
-        success = group["success"].astype(float).rolling(window, min_periods=1).mean().to_numpy()
-        reward = group["reward"].astype(float).cumsum().to_numpy()
-        regret = pd.to_numeric(group["regret"], errors="coerce").fillna(0.0).cumsum().to_numpy()
-        for curve, values in (("success@10", success), ("cumulative reward", reward),
-                              ("cumulative regret", regret)):
-            parts.append(base.assign(curve=curve, value=values))
-    return pd.concat(parts, ignore_index=True)[columns]

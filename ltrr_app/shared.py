@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import streamlit as st
 
@@ -37,20 +38,118 @@ PAGES = [
 
 # --- session -----------------------------------------------------------------
 
+K_CHOICES = [5, 10, 20]
+URL_KEYS = ("policy", "user", "hour", "k", "q")   # what a reload or a shared link keeps
+
+
+def default_policy() -> str:
+    """The engine's own default policy (read from ``Engine.open``, never restated here)."""
+    import inspect
+
+    from ltrr import Engine
+
+    return str(inspect.signature(Engine.open).parameters["policy"].default or DEFAULT_POLICY)
+
+
+def policy_choices(current: str | None = None) -> list[str]:
+    """Policies offered in the sidebar: every named policy (``static`` as ``static:lexical``)."""
+    from ltrr.bandit.policy import POLICY_NAMES
+
+    names = [n if n != "static" else "static:lexical" for n in POLICY_NAMES]
+    return list(dict.fromkeys([default_policy(), *names, *([current] if current else [])]))
+
+
+def valid_policy(text: object) -> str | None:
+    """``text`` when it parses as a policy spec, else None (a hand-edited URL must not break the page)."""
+    from ltrr.bandit.policy import PolicySpec
+
+    if not isinstance(text, str) or not text.strip() or len(text) > 200:
+        return None
+    try:
+        PolicySpec.parse(text.strip())
+    except (ValueError, TypeError):
+        return None
+    return text.strip()
+
+
+def url_values(params: Mapping[str, str]) -> dict[str, Any]:
+    """The valid settings in a URL's query parameters; anything invalid is left out.
+
+    ``{"policy": "all", "hour": "25", "k": "10", "q": "love"}`` ->
+    ``{"policy": "all", "k": 10, "q": "love"}`` (hour 25 is not an hour).
+    """
+    out: dict[str, Any] = {}
+    policy = valid_policy(params.get("policy"))
+    if policy:
+        out["policy"] = policy
+    user = str(params.get("user") or "").strip()
+    if user and len(user) <= 40 and user.isprintable():
+        out["user"] = user
+    try:
+        hour = int(str(params.get("hour", "")).strip())
+        if 0 <= hour <= 23:
+            out["hour"] = hour
+    except ValueError:
+        pass
+    try:
+        k = int(str(params.get("k", "")).strip())
+        if k in K_CHOICES:
+            out["k"] = k
+    except ValueError:
+        pass
+    query = str(params.get("q") or "")
+    if query.strip() and len(query) <= 200:
+        out["q"] = query
+    return out
+
+
 def init_session() -> None:
-    """Per-session defaults (setdefault, so user choices survive reruns and page switches)."""
+    """Per-session defaults (setdefault, so user choices survive reruns and page switches).
+
+    The first run of a session starts from the URL's query parameters, so a
+    reload (a new session) keeps policy, user, hour, k and query.
+    """
     from ltrr.config import default_catalog_path
 
     state = st.session_state
-    state.setdefault("ltrr_policy", DEFAULT_POLICY)
+    if not state.get("ltrr_url_loaded"):
+        state["ltrr_url_loaded"] = True
+        found = url_values(st.query_params.to_dict())
+        for name, key in (("policy", "ltrr_policy"), ("user", "ltrr_user"), ("hour", "ltrr_hour"),
+                          ("k", "ltrr_k"), ("q", "ltrr_query")):
+            if name in found:
+                state[key] = found[name]
+    state.setdefault("ltrr_policy", default_policy())
     state.setdefault("ltrr_catalog", str(default_catalog_path()))
     state.setdefault("ltrr_user", USERS[0])
     state.setdefault("ltrr_hour", dt.datetime.now().hour)
+    state.setdefault("ltrr_k", 10)
     state.setdefault("ltrr_clicks", 0)         # "▶ Play" clicks in this browser session
     state.setdefault("ltrr_response", None)    # the last search response shown
     state.setdefault("ltrr_request", None)     # what produced it (query, context, policy, catalog)
     state.setdefault("ltrr_feedback", None)    # the last click's outcome, shown on the Search page
     state.setdefault("ltrr_flash", [])         # messages from callbacks, shown once on the next run
+    state.setdefault("ltrr_trails", {})        # (query, entity_id) -> ranks seen after each Play
+
+
+def sync_url() -> None:
+    """Write the session's settings into the URL (only what changed, to keep reruns quiet)."""
+    state = st.session_state
+    wanted = {"policy": state["ltrr_policy"], "user": state["ltrr_user"], "hour": str(int(state["ltrr_hour"])),
+              "k": str(state["ltrr_k"]), "q": str(state.get("ltrr_query") or "").strip()}
+    current = st.query_params.to_dict()
+    for name, value in wanted.items():
+        if not value:
+            if name in current:
+                del st.query_params[name]
+        elif current.get(name) != value:
+            st.query_params[name] = value
+
+
+def ranker_label(label: object) -> str:
+    """The engine's ranker label for people: "heuristic" or "LightGBM v3"."""
+    text = str(label or "heuristic")
+    return text.replace("lightgbm", "LightGBM") if text.startswith("lightgbm") else text
 
 
 def flash(kind: str, text: str) -> None:
@@ -93,11 +192,22 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+_PATH_RE = re.compile(r"(?:[A-Za-z]:)?(?:/[^\s/'\"`,;:()\[\]]+){2,}/?")
+
+
+def without_paths(text: str) -> str:
+    """Text with every file path cut to its last part: "/srv/x/state/linucb" -> "linucb".
+
+    File paths mean nothing to an audience and leak the machine's layout.
+    """
+    return _PATH_RE.sub(lambda m: Path(m.group(0).rstrip("/")).name or m.group(0), str(text))
+
+
 def error_text(exc: BaseException) -> str:
-    """A readable one-liner for an exception: our own errors speak for themselves."""
+    """A readable one-liner for an exception, without file paths: our own errors speak for themselves."""
     if isinstance(exc, user_errors()):
-        return str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
+        return without_paths(str(exc) or type(exc).__name__)
+    return without_paths(f"{type(exc).__name__}: {exc}")
 
 
 @contextmanager
@@ -208,15 +318,51 @@ def current_engine():
 # --- layout ------------------------------------------------------------------
 
 def page_setup(title: str, icon: str) -> None:
-    """Page config, session defaults and the sidebar navigation; call first on every page."""
+    """Page config, session defaults, the sidebar (pages, policy, guided demo); call first on every page."""
     st.set_page_config(page_title=f"{title} · ltrr", page_icon=icon, layout="wide",
                        initial_sidebar_state="expanded")
     init_session()
+    state = st.session_state
     with st.sidebar:
         st.markdown("## :material/graphic_eq: ltrr")
         st.caption("Learning to rank **and** retrieve")
         for path, label, page_icon in PAGES:
             st.page_link(path, label=label, icon=page_icon)
+        st.divider()
+        choices = policy_choices(state["ltrr_policy"])
+        st.selectbox("Policy", choices, index=choices.index(state["ltrr_policy"]), key="ltrr_policy_pick",
+                     on_change=switch_policy,
+                     help="How arms are chosen. Each policy learns in its own state: switching starts it "
+                          "fresh (or resumes it), switching back resumes the other.")
+        from ltrr_app.stories import STORIES
+
+        story_keys = [None, *STORIES]
+        current = state.get("ltrr_story") if state.get("ltrr_story") in STORIES else None
+        # The canonical choice lives in ltrr_story (pages do not share widget state); the widget mirrors it.
+        st.selectbox("Guided demo", story_keys, index=story_keys.index(current), key="ltrr_story_pick",
+                     on_change=_pick_story,
+                     format_func=lambda k: "— pick a story —" if k is None else STORIES[k].title,
+                     help="Five short stories that show what the engine learns; each says what to look for.")
+    sync_url()
+    changed = state.pop("ltrr_policy_banner", None)
+    if changed:
+        st.info(f"**Policy changed: {changed[0]} → {changed[1]}.** This policy has its own learning state, "
+                "so the bandit, the memory and the ranker show what *it* has learned.",
+                icon=":material/swap_horiz:")
+
+
+def _pick_story() -> None:
+    st.session_state["ltrr_story"] = st.session_state.get("ltrr_story_pick")
+
+
+def switch_policy() -> None:
+    """Point this session at another policy (its own state folder: a fresh start or a resume)."""
+    state = st.session_state
+    chosen = state.get("ltrr_policy_pick")
+    if chosen and chosen != state["ltrr_policy"]:
+        state["ltrr_policy_banner"] = (state["ltrr_policy"], chosen)
+        state["ltrr_policy"] = chosen
+        state["ltrr_response"], state["ltrr_request"], state["ltrr_feedback"] = None, None, None
 
 
 def sidebar_status(engine) -> None:
@@ -245,8 +391,7 @@ def _live_status(engine) -> None:
 
 def _status_body(status: dict[str, Any]) -> None:
     catalog = catalog_path()
-    st.markdown(f"**Catalog** `{catalog.stem}`  \n**Policy** `{status.get('policy', '?')}`  \n"
-                f"**Ranker** `{status.get('ranker', '?')}`")
+    st.markdown(f"**Catalog** {catalog.stem}  \n**Ranker** {status.get('ranker', '?')}")
     for arm, info in status.get("arms", {}).items():
         if info.get("ready"):
             continue

@@ -8,6 +8,7 @@ from ltrr_app import cards, charts, shared
 from ltrr_app.shared import guarded
 
 LIMITS = [100, 500, 2000]
+ALL_ENTRIES = 10_000_000   # counters are computed over every entry, never over the rows shown
 
 shared.page_setup("Memory", ":material/psychology:")
 state = st.session_state
@@ -15,20 +16,21 @@ engine = shared.current_engine()
 shared.sidebar_status(engine)
 
 st.title("Memory: what each query led people to")
-st.caption("For every (query, entity) pair the memory counts impressions and clicks. The observed score is a "
-           "smoothed click rate; the predicted score is what the memory expected before looking at this pair's "
-           "own clicks. The memory arm retrieves from here, so a clicked result comes back for the same query.")
+st.caption("For every (query, result) pair the memory counts impressions and clicks. The observed score is a "
+           "smoothed click rate; the predicted score is what the catalog suggested before any click. The memory "
+           "arm retrieves from here, so a clicked result comes back for the same query.")
 
 with st.container(border=True):
     q_col, limit_col, only_col = st.columns([4, 1, 1.4], vertical_alignment="bottom")
     query = q_col.text_input("Query", key="ltrr_mem_query", persist_state="session",
                              placeholder="All queries (type one to focus on it)", icon=":material/search:")
     limit = limit_col.selectbox("Show at most", LIMITS, index=1, key="ltrr_mem_limit", persist_state="session")
-    learned_only = only_col.toggle("Learned from clicks only", key="ltrr_mem_learned", persist_state="session")
+    clicked_only = only_col.toggle("Clicked only", key="ltrr_mem_clicked", persist_state="session",
+                                   help="Only pairs that received at least one click")
 
 entries = pd.DataFrame()
 with guarded("Reading the memory"):
-    entries = engine.memory_entries(query.strip() or None, limit=limit)
+    entries = engine.memory_entries(query.strip() or None, limit=ALL_ENTRIES)
 
 if entries.empty:
     if query.strip():
@@ -39,67 +41,75 @@ if entries.empty:
                 icon=":material/hourglass_empty:")
     st.stop()
 
-learned = entries["learned_from_clicks"].fillna(False).astype(bool) if "learned_from_clicks" in entries else \
-    pd.Series(False, index=entries.index)
+clicks = pd.to_numeric(entries["clicks"], errors="coerce").fillna(0).astype(int)
+# Impressions are expected examinations (a showing at rank r counts less than one at rank 1): fractional.
+impressions = pd.to_numeric(entries["impressions"], errors="coerce").fillna(0.0)
+new_pairs = entries["learned_from_clicks"].fillna(False).astype(bool)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Entries", f"{len(entries):,}", border=True)
-c2.metric("Learned from clicks", f"{int(learned.sum()):,}", border=True)
-c3.metric("Impressions", f"{int(entries.get('impressions', pd.Series(dtype=int)).sum()):,}", border=True)
-c4.metric("Clicks", f"{int(entries.get('clicks', pd.Series(dtype=int)).sum()):,}", border=True)
+c1.metric("Pairs", f"{len(entries):,}", border=True, help="(query, result) pairs the memory has seen")
+c2.metric("Pairs with clicks", f"{int((clicks > 0).sum()):,}", border=True,
+          help=f"Of which {int(new_pairs.sum()):,} were new: the catalog had not predicted them, a click made them")
+c3.metric("Impressions", f"{impressions.sum():,.1f}", border=True,
+          help="Expected views: a result shown lower in the list counts as less than one impression")
+c4.metric("Clicks", f"{int(clicks.sum()):,}", border=True)
 
-shown = entries[learned] if learned_only else entries
+# Most clicked first: what clicks taught is what a demo wants to see.
+ordered = entries.assign(_clicks=clicks, _imp=impressions).sort_values(
+    ["_clicks", "_imp", "query"], ascending=[False, False, True], kind="stable")
+shown = ordered[ordered["_clicks"] > 0] if clicked_only else ordered
+shown = shown.head(int(limit)).drop(columns=["_clicks", "_imp"]).reset_index(drop=True)
 
-left, right = st.columns([2, 3], gap="large")
+st.subheader("Pairs")
+if len(shown) < len(entries):
+    st.caption(f"Showing {len(shown):,} of {len(entries):,} pairs, most clicked first.")
+st.dataframe(
+    shown[["query", "title", "impressions", "clicks", "observed", "predicted"]], hide_index=True, width="stretch",
+    height=min(360, 38 + 35 * max(1, len(shown))), key="ltrr_mem_table",
+    column_config={
+        "query": st.column_config.TextColumn("query", width="medium"),
+        "title": st.column_config.TextColumn("result", width="medium"),
+        "impressions": st.column_config.NumberColumn("impr.", format="%.1f", width="small",
+                                                     help="Expected views (rank-weighted showings)"),
+        "clicks": st.column_config.NumberColumn("clicks", width="small"),
+        "predicted": st.column_config.ProgressColumn("predicted", min_value=0.0, max_value=1.0, format="%.2f",
+                                                     width="small"),
+        "observed": st.column_config.ProgressColumn("observed", min_value=0.0, max_value=1.0, format="%.2f",
+                                                    width="small"),
+    })
+
+if shown.empty:
+    st.caption("No pair matches the filters.")
+    st.stop()
+
+left, right = st.columns([2, 3], gap="medium")
 with left:
     st.subheader("Predicted vs observed")
-    chart = charts.predicted_vs_observed(shown)
+    chart = charts.predicted_vs_observed(shown, height=300)
     if chart is None:
         st.caption("Nothing to plot.")
     else:
         st.altair_chart(chart, width="stretch")
-        st.caption("Points above the dashed line were clicked more than predicted; red points were learned "
-                   "from clicks.")
+        st.caption("Above the dashed line: clicked more than predicted. Red: pairs a click created.")
+
 with right:
-    st.subheader("Entries")
-
-    def highlight(row: pd.Series) -> list[str]:
-        # Learned entries stand out: they are what clicks taught the memory.
-        return ["background-color: rgba(228, 87, 86, 0.12)" if row.get("learned_from_clicks") else ""] * len(row)
-
-    st.dataframe(
-        shown.style.apply(highlight, axis=1), hide_index=True, width="stretch", height=420,
-        key="ltrr_mem_table",
-        column_config={
-            "predicted": st.column_config.ProgressColumn("predicted", min_value=0.0, max_value=1.0, format="%.2f"),
-            "observed": st.column_config.ProgressColumn("observed", min_value=0.0, max_value=1.0, format="%.2f"),
-            "learned_from_clicks": st.column_config.CheckboxColumn("learned from clicks"),
-        })
-
-st.subheader("How one entry changed")
-options = list(range(len(shown)))
-if not options:
-    st.caption("No entry matches the filters.")
-    st.stop()
-
-
-def describe(i: int) -> str:
-    row = shown.iloc[i]
-    mark = "★ " if row.get("learned_from_clicks") else ""
-    return f"{mark}“{row['query']}” → {row.get('title') or row['entity_id']}"
-
-
-default = int(learned.loc[shown.index].to_numpy().argmax()) if learned.loc[shown.index].any() else 0
-pick = st.selectbox("Entry", options, index=default, format_func=describe, key="ltrr_mem_entry")
-row = shown.iloc[pick]
-with guarded("Reading the entry's history"):
-    history = engine.memory_history(row["query"], row["entity_id"])
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Impressions", int(row.get("impressions", 0)))
-    m2.metric("Clicks", int(row.get("clicks", 0)))
-    m3.metric("Observed", f"{float(row.get('observed') or 0):.2f}")
-    m4.metric("Predicted", f"{float(row.get('predicted') or 0):.2f}")
-    chart = charts.memory_history_chart(history)
-    if chart is None:
-        st.caption(f"No searches of “{cards.md_escape(row['query'])}” recorded in this state yet.")
-    else:
-        st.altair_chart(chart, width="stretch")
+    st.subheader("How one pair changed")
+    # Identity is the (query, entity) pair itself, never a row number: filters change row numbers.
+    keys = [f"{q}\x1f{e}" for q, e in zip(shown["query"], shown["entity_id"])]
+    titles = dict(zip(keys, shown["title"].fillna("").astype(str)))
+    pick = st.selectbox("Pair", keys, key="ltrr_mem_pair",
+                        format_func=lambda key: f"“{key.partition(chr(31))[0]}” → "
+                                                f"{titles.get(key) or key.partition(chr(31))[2]}")
+    pair_query, _, pair_entity = (pick or keys[0]).partition("\x1f")
+    row = shown[(shown["query"] == pair_query) & (shown["entity_id"] == pair_entity)].iloc[0]
+    with guarded("Reading the pair's history"):
+        history = engine.memory_history(pair_query, pair_entity)
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Pair impressions", f"{float(row['impressions']):.1f}")
+        m2.metric("Pair clicks", int(row["clicks"]))
+        m3.metric("Observed", f"{float(row['observed'] or 0):.2f}")
+        m4.metric("Predicted", f"{float(row['predicted'] or 0):.2f}")
+        chart = charts.memory_history_chart(history, height=180)
+        if chart is None:
+            st.caption(f"No searches of “{cards.md_escape(pair_query)}” recorded in this state yet.")
+        else:
+            st.altair_chart(chart, width="stretch")

@@ -1,30 +1,29 @@
-"""Simulator page: simulated users against one or more policies, with live learning curves."""
+"""Simulator page: simulated users against several policies; cost against quality; apply to the live state."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ltrr import Engine
-from ltrr_app import charts, reports, shared
+from ltrr_app import charts, demo, shared
 from ltrr_app.shared import guarded
+from ltrr_app.simjob import SimulationJob
 
-DEFAULT_POLICIES = ["linucb", "static:lexical", "all"]
-REDRAWS = 40          # curve redraws per run: live enough, cheap enough
 MAX_STEPS = 20_000
 
 shared.page_setup("Simulator", ":material/groups:")
 state = st.session_state
-state.setdefault("ltrr_sim_records", [])     # records of the last (or running) simulation
-state.setdefault("ltrr_sim_result", None)    # the finished SimulationResult
-state.setdefault("ltrr_sim_running", False)
+state.setdefault("ltrr_sim_job", None)       # the running or last SimulationJob (survives page switches)
 engine = shared.current_engine()
+facts = demo.catalog_facts(engine, shared.catalog_path())
 shared.sidebar_status(engine)
 
-st.title("Simulator: simulated users, policies side by side")
+st.title("Simulator: does learning pay?")
 st.caption("Simulated users with hidden intents type queries (exact and misspelt titles, artists, genre and era, "
-           "moods, playlists, podcasts) and click what satisfies them, with position bias. Every policy meets the "
-           "same users with the same random numbers, each in its own fresh state, so the curves compare policies "
-           "fairly. Regret is measured against the best fixed arm set per query type.")
+           "moods, playlists) and click what satisfies them, with position bias. Every policy meets the same users "
+           "with the same random numbers, each in a fresh state of its own, so the comparison is fair. The run "
+           "goes on in the background if you leave this page.")
+demo.story_panel(engine, facts, page="simulator")
 
 
 def simulation_root():
@@ -34,28 +33,28 @@ def simulation_root():
     return default_state_dir() / "simulator"
 
 
-def start() -> None:
-    state["ltrr_sim_running"] = True
-    state["ltrr_sim_records"] = []
-    state["ltrr_sim_result"] = None
+def default_policies() -> list[str]:
+    """The story's comparison: the default learner, every arm, and one cheap fixed arm."""
+    return list(dict.fromkeys([shared.default_policy(), "all", "static:lexical"]))
 
 
-def stop() -> None:
-    # Pressing Stop reruns the page, which interrupts the running simulation at its next redraw;
-    # the records gathered so far stay in session state.
-    state["ltrr_sim_running"] = False
+def smoothing(steps: int) -> int:
+    return int(max(10, min(100, steps // 15)))
 
+
+job: SimulationJob | None = state["ltrr_sim_job"]
+running = job is not None and job.running
 
 arm_status = engine.status().get("arms", {})
 all_arms = list(arm_status)
 ready_arms = [a for a, info in arm_status.items() if info.get("ready")]
-policy_options = list(dict.fromkeys([*Engine.POLICIES, *(f"static:{a}" for a in all_arms)]))
+policy_options = list(dict.fromkeys([*shared.policy_choices(), "all", *(f"static:{a}" for a in all_arms)]))
 
 with st.form("ltrr_sim_form", border=True):
     c1, c2 = st.columns([3, 2])
-    policies = c1.multiselect("Policies", policy_options, default=[p for p in DEFAULT_POLICIES if p in policy_options],
+    policies = c1.multiselect("Policies", policy_options, default=[p for p in default_policies() if p in policy_options],
                               key="ltrr_sim_policies",
-                              help="Learners (linucb, lints, thompson, epsilon) against fixed arm sets (all, static:…)")
+                              help="Learning policies against fixed arm sets (all = every arm, static:ARM = one arm)")
     arms = c2.multiselect("Arms", all_arms, default=ready_arms, key="ltrr_sim_arms",
                           help="The arms every engine of the run may use. The semantic arm is left out until its "
                                "index is built (see the sidebar).")
@@ -64,105 +63,168 @@ with st.form("ltrr_sim_form", border=True):
                             key="ltrr_sim_steps")
     users = c4.number_input("Users", min_value=1, max_value=10_000, value=100, step=10, key="ltrr_sim_users")
     seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="ltrr_sim_seed")
-    run = st.form_submit_button("Run simulation", type="primary", icon=":material/play_arrow:", on_click=start)
+    run = st.form_submit_button("Run simulation", type="primary", icon=":material/play_arrow:", disabled=running)
 
-st.button("Stop", key="ltrr_sim_stop", icon=":material/stop:", on_click=stop,
-          help="Stop the running simulation; the curves so far stay on the page")
-
-progress_slot = st.empty()
-metrics_slot = st.empty()
-curves_slot = st.empty()
-
-
-def draw(records: list[dict], title_suffix: str = "") -> None:
-    """Redraw the running metrics and curves from the records so far."""
-    frame = pd.DataFrame(records)
-    if frame.empty:
-        return
-    curves = reports.simulation_curves(frame)
-    with metrics_slot.container():
-        latest = frame.groupby("policy", sort=False).agg(steps=("step", "max"), success=("success", "mean"),
-                                                          reward=("reward", "mean"), regret=("regret", "sum"))
-        cols = st.columns(len(latest))
-        for col, (policy, row) in zip(cols, latest.iterrows()):
-            col.metric(policy, f"{row['success']:.0%}", border=True,
-                       help=f"success@10 over {int(row['steps'])} searches; cumulative regret {row['regret']:.1f}")
-    with curves_slot.container():
-        left, mid, right = st.columns(3)
-        for col, curve, title in ((left, "success@10", "Success@10 (rolling)"),
-                                  (mid, "cumulative reward", "Cumulative reward (clicks)"),
-                                  (right, "cumulative regret", "Cumulative regret" + title_suffix)):
-            chart = charts.policy_curve(curves, curve, title)
-            if chart is not None:
-                col.altair_chart(chart, width="stretch")
-
-
-if run and state["ltrr_sim_running"]:
+if run and not running:
     if not policies:
         st.error("Choose at least one policy.")
-        state["ltrr_sim_running"] = False
     else:
-        from ltrr.simulate import run_simulation
+        job = SimulationJob(catalog_path=shared.catalog_path(), policies=list(policies), steps=int(steps),
+                            seed=int(seed), state_root=simulation_root(), arms=list(arms) or None,
+                            n_users=int(users)).start()
+        state["ltrr_sim_job"] = job
+        running = True
 
-        bar = progress_slot.progress(0.0, text="opening one engine per policy…")
-        progress = shared.StreamlitProgress(bar)
-        every = max(1, int(steps) // REDRAWS) * len(policies)
-        records: list[dict] = state["ltrr_sim_records"]
 
-        def on_step(policy: str, step: int, record: dict) -> None:
-            records.append(record)
-            if len(records) % every == 0:
-                draw(records, " (provisional)")
+def curves(records: pd.DataFrame, window: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per policy and step, rolling candidates per search and rolling success@10 (from step 1: cold start)."""
+    cost, quality = [], []
+    for policy, group in records.groupby("policy", sort=False):
+        group = group.sort_values("step")
+        base = pd.DataFrame({"policy": policy, "step": group["step"].to_numpy()})
+        cost.append(base.assign(value=group["n_candidates"].astype(float).rolling(window, min_periods=1).mean()
+                                .to_numpy()))
+        quality.append(base.assign(value=group["success"].astype(float).rolling(window, min_periods=1).mean()
+                                   .to_numpy()))
+    empty = pd.DataFrame(columns=["policy", "step", "value"])
+    return (pd.concat(cost, ignore_index=True) if cost else empty,
+            pd.concat(quality, ignore_index=True) if quality else empty)
 
-        with guarded("The simulation"):
-            try:
-                state["ltrr_sim_result"] = run_simulation(
-                    shared.catalog_path(), list(policies), steps=int(steps), seed=int(seed),
-                    state_root=simulation_root(), progress=progress, on_step=on_step,
-                    arms=list(arms) or None, n_users=int(users))
-            finally:
-                progress.detach()
-                state["ltrr_sim_running"] = False
-        progress_slot.empty()
 
-result = state["ltrr_sim_result"]
-if result is not None:
-    from ltrr.simulate import arm_share_table, per_type_table, summary_table, target_checks
+def cost_quality(records: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Per policy over its last `window` steps: candidates per search, success@10, arms per search."""
+    rows = []
+    for policy, group in records.groupby("policy", sort=False):
+        last = group.sort_values("step").tail(window)
+        rows.append({"policy": policy, "steps": int(group["step"].max()),
+                     "candidates": float(last["n_candidates"].mean()), "success": float(last["success"].mean()),
+                     "arms": float(last["n_arms"].mean()) if "n_arms" in last else np.nan})
+    return pd.DataFrame(rows)
 
-    records = result.records
-    st.success(f"{'Stopped after' if result.stopped else 'Finished'} {result.steps:,} simulated searches per policy "
-               f"(seed {result.seed}).", icon=":material/check_circle:")
-    draw(records.to_dict("records"))
-    summary = summary_table(records, window=max(1, min(500, result.steps // 3)))
-    st.subheader("Summary")
-    st.dataframe(summary, hide_index=True, width="stretch", key="ltrr_sim_summary",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in summary.columns if summary[c].dtype.kind == "f"})
-    checks = target_checks(summary)
-    if checks:
-        st.subheader("Learning targets")
-        for check in checks:
-            icon = ":material/check_circle:" if check["passed"] else ":material/cancel:"
-            color = "green" if check["passed"] else "red"
-            st.markdown(f":{color}[{icon}] **{check['target']}** — {check['value']}")
-    left, right = st.columns(2, gap="large")
+
+def draw(records: pd.DataFrame, total_steps: int, live: bool) -> None:
+    """The headline chart and the curves, from whatever records exist now."""
+    if records.empty:
+        st.caption("Waiting for the first simulated searches…")
+        return
+    window = smoothing(total_steps)
+    summary = cost_quality(records, window)
+    per_row = 4
+    for start in range(0, len(summary), per_row):
+        cols = st.columns(per_row)
+        for col, (_, row) in zip(cols, summary.iloc[start:start + per_row].iterrows()):
+            col.metric(str(row["policy"]), f"{row['success']:.0%}", f"{row['candidates']:.0f} candidates",
+                       delta_color="off", delta_arrow="off", border=True,
+                       help=f"success@10 and candidates per search over the last {window} searches "
+                            f"({int(row['steps'])} done)")
+    cost, quality = curves(records, window)
+    left, right = st.columns(2, gap="medium")
     with left:
-        st.subheader("Per query type")
-        per_type = per_type_table(records)
-        st.dataframe(per_type, hide_index=True, width="stretch", key="ltrr_sim_per_type",
-                     column_config={"success": st.column_config.ProgressColumn(
-                         "success@10", min_value=0.0, max_value=1.0, format="%.2f")})
-    with right:
-        st.subheader("Which arms ran")
-        shares = arm_share_table(records)
-        chosen = st.selectbox("Policy", result.policies, key="ltrr_sim_share_policy")
-        chart = charts.arm_share_heatmap(shares, chosen)
+        st.markdown(f"**Cost vs quality** (last {window} searches of each policy)")
+        chart = charts.cost_quality_chart(summary, height=240)
         if chart is not None:
             st.altair_chart(chart, width="stretch")
-elif state["ltrr_sim_records"]:
-    st.warning(f"Stopped: {len(state['ltrr_sim_records']):,} policy-searches ran before the stop. "
-               "Curves below are provisional.", icon=":material/stop_circle:")
-    draw(state["ltrr_sim_records"], " (provisional)")
+        st.caption("Up and to the left is better: as often successful, fewer candidates to fetch and rank.")
+    with right:
+        chart = charts.policy_metric_lines(cost, "Candidates per search" + (" (live)" if live else ""),
+                                           "candidates", height=240)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
+    left, right = st.columns(2, gap="medium")
+    with left:
+        chart = charts.policy_metric_lines(quality, "Success@10" + (" (live)" if live else ""), "success",
+                                           percent=True, height=220)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
+    with right:
+        st.caption(f"Rolling means over {window} searches, from the first search: every policy starts cold. "
+                   "A learning policy pays for exploring at first; the question is whether its candidates per "
+                   "search fall while its success stays near the best fixed arm set's.")
+
+
+@st.fragment(run_every=1.5)
+def live_view() -> None:
+    """Redraws while the background run goes on; reruns the page once when it ends."""
+    current: SimulationJob | None = st.session_state.get("ltrr_sim_job")
+    if current is None:
+        return
+    if not current.running:
+        st.rerun(scope="app")
+    done, total, message = current.progress
+    steps_total = int(current.settings.get("steps", 1))
+    steps_done = current.steps_done()
+    st.progress(min(1.0, steps_done / max(1, steps_total)),
+                text=f"{steps_done:,} of {steps_total:,} simulated searches per policy · {message}")
+    st.button("Stop", key="ltrr_sim_stop", icon=":material/stop:", on_click=current.stop,
+              help="Stop after the current search; the curves so far stay")
+    draw(current.records(), steps_total, live=True)
+
+
+if running:
+    live_view()
+elif job is None:
+    st.info("Press **Run simulation**. A few hundred searches per policy take a minute or two; the curves update "
+            "while it runs, and it keeps running if you visit another page.", icon=":material/play_circle:")
 else:
-    st.info("Choose policies and press **Run simulation**. A few hundred searches per policy take about a "
-            "minute; the curves update while it runs.", icon=":material/play_circle:")
+    records = job.records()
+    total = int(job.settings.get("steps", 1))
+    if job.error:
+        st.error(f"**The simulation failed.** {job.error}", icon=":material/error:")
+    elif job.stopped:
+        st.warning(f"Stopped after {job.steps_done():,} of {total:,} searches per policy; the results below are "
+                   "for what ran.", icon=":material/stop_circle:")
+    else:
+        st.success(f"Finished {job.steps_done():,} simulated searches per policy (seed {job.settings.get('seed')}).",
+                   icon=":material/check_circle:")
+    draw(records, total, live=False)
+
+    result = job.result
+    if result is not None and len(result.records):
+        from ltrr.simulate import per_type_table, summary_table, target_checks
+
+        full = result.records
+        window = smoothing(int(result.steps or 1))
+        with st.expander("Learning targets", icon=":material/flag:"):
+            checks = target_checks(summary_table(full, window=window))
+            if not checks:
+                st.caption("Add a learning policy and `all` to the run to check the targets.")
+            for check in checks:
+                value = str(check["value"])
+                if "nan" in value.lower() or "none" in value.lower():
+                    st.markdown(f":gray[:material/remove_circle:] **{check['target']}**: not measurable on this "
+                                "run (the first searches already had no regret to shrink).")
+                else:
+                    ok = check["passed"]
+                    st.markdown(f":{'green' if ok else 'red'}[{':material/check_circle:' if ok else ':material/cancel:'}]"
+                                f" **{check['target']}**: {value}")
+        with st.expander("Per query type", icon=":material/table:"):
+            per_type = per_type_table(full)[["policy", "query_type", "searches", "success", "candidates"]]
+            st.dataframe(per_type, hide_index=True, width="stretch", key="ltrr_sim_per_type", column_config={
+                "success": st.column_config.ProgressColumn("success@10", min_value=0.0, max_value=1.0, format="%.2f"),
+                "candidates": st.column_config.NumberColumn("candidates", format="%.1f")})
+
+        st.subheader("Apply to the live state")
+        dirs = job.state_dirs()
+        learners = [p for p in result.policies if p in dirs]
+        if not learners:
+            st.caption("Nothing to apply: no policy's log was kept.")
+        else:
+            a1, a2 = st.columns([2, 3], vertical_alignment="bottom")
+            source = a1.selectbox("Simulated log of", learners, key="ltrr_sim_apply_policy")
+            a2.markdown(f"Replays that policy's {int(result.steps):,} simulated searches and clicks into the live "
+                        f"**{state['ltrr_policy']}** state, so the Bandit, Memory and Ranker pages fill (and "
+                        "LambdaMART trains once enough searches have a click). The live state is kept as a snapshot "
+                        "first (Logs page).")
+            if st.button("Apply to the live state", key="ltrr_sim_apply", type="primary",
+                         icon=":material/move_down:"):
+                with guarded("Applying the simulation"):
+                    from ltrr.log import read_events
+
+                    events = read_events(dirs[source] / "log" / "events.jsonl")
+                    with st.spinner(f"Replaying {len(events):,} events…"):
+                        kept = engine.reset()
+                        counts = engine.replay(events)
+                    state["ltrr_response"], state["ltrr_request"], state["ltrr_feedback"] = None, None, None
+                    st.success(f"Replayed {counts['searches']:,} searches and {counts['feedbacks']:,} clicks into "
+                               f"the live **{state['ltrr_policy']}** state (previous state kept as snapshot "
+                               f"“{kept.name}”).", icon=":material/check_circle:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ltrr_app import charts, shared
+from ltrr_app import charts, labels, shared
 from ltrr_app.shared import guarded
 
 shared.page_setup("Ranker", ":material/leaderboard:")
@@ -37,16 +37,20 @@ with guarded("Reading the ranker status"):
 
 sessions, needed = int(status.get("n_sessions", 0) or 0), int(status.get("min_sessions", 0) or 0)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Model", f"LightGBM v{status.get('version')}" if status.get("trained") else "heuristic", border=True)
-c2.metric("Clicked sessions", f"{sessions:,}", border=True, help=f"Needed before the first training: {needed}")
-c3.metric("Training examples", f"{int(status.get('n_examples', 0) or 0):,}", border=True,
-          help="One row per candidate of a clicked search")
-c4.metric("Minimum sessions", f"{needed:,}", border=True)
+c1.metric("Model", shared.ranker_label(status.get("label")), border=True)
+c2.metric("Clicked searches", f"{sessions:,}", border=True, help=f"Needed before the first training: {needed}")
+c3.metric("Training rows", f"{int(status.get('n_examples', 0) or 0):,}", border=True,
+          help="One row per result shown in a clicked search (the clicked one labelled 1, the others 0); the "
+               "training report below counts the same rows")
+c4.metric("Needed to train", f"{needed:,}", border=True, help="Clicked searches before the first model")
 if needed and not status.get("trained"):
-    st.progress(min(1.0, sessions / needed), text=f"{sessions} of {needed} clicked sessions before the first model")
+    st.progress(min(1.0, sessions / needed), text=f"{sessions} of {needed} clicked searches before the first model. "
+                "Quickest way there: run the Simulator and apply its log to the live state.")
 
+too_few = bool(needed) and sessions < needed
 st.button("Retrain now", key="ltrr_rank_train", type="primary", icon=":material/model_training:",
-          on_click=train_now, help="Train on every clicked session stored so far")
+          on_click=train_now, disabled=too_few,
+          help=f"Needs {needed} clicked searches" if too_few else "Train on every clicked search stored so far")
 shared.show_flashes()
 
 report = state.get("ltrr_rank_report") or status.get("report") or {}
@@ -55,7 +59,8 @@ with left:
     st.subheader("Feature importances")
     with guarded("Reading feature importances"):
         importances = engine.feature_importances()
-        chart = charts.importance_chart(importances)
+        # Plain names: "rank in semantic", not rr_semantic.
+        chart = charts.importance_chart({labels.feature_label(k): v for k, v in (importances or {}).items()})
         if chart is None:
             st.info("No model yet, so no importances: the heuristic ranker is in use.",
                     icon=":material/hourglass_empty:")
@@ -68,8 +73,11 @@ with right:
     if not report:
         st.caption("Not trained yet.")
     else:
-        scalars = {k: v for k, v in report.items() if isinstance(v, (int, float, str, bool)) or v is None}
-        nested = {k: v for k, v in report.items() if k not in scalars}
+        # Paths and other internals stay off the screen; numbers and verdicts are what people read.
+        scalars = {k: v for k, v in report.items()
+                   if (isinstance(v, (int, float, bool)) or v is None
+                       or (isinstance(v, str) and "/" not in v and "\\" not in v))}
+        nested = {k: v for k, v in report.items() if isinstance(v, (dict, list))}
         if scalars:
             st.dataframe(pd.DataFrame([(k, str(v)) for k, v in scalars.items()], columns=["measure", "value"]),
                          hide_index=True, width="stretch")

@@ -4,11 +4,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from ltrr_app import cards, shared
-from ltrr_app.hub import safe_name
+from ltrr.state import safe_name
+from ltrr_app import cards, importing, shared
 from ltrr_app.shared import guarded
 
 MAX_TRACKS = 200_000
@@ -39,7 +38,7 @@ def use_catalog(path: str) -> None:
     if path and path != state["ltrr_catalog"]:
         state["ltrr_catalog"] = path
         state["ltrr_response"], state["ltrr_request"], state["ltrr_feedback"] = None, None, None
-        shared.flash("success", f"Now searching `{Path(path).name}`.")
+        shared.flash("success", f"Now searching the **{Path(path).stem}** catalog.")
 
 
 def new_catalog_path(name: str) -> Path:
@@ -51,7 +50,7 @@ def new_catalog_path(name: str) -> Path:
 
 
 st.title("Catalog")
-st.caption(f"Searching `{shared.catalog_path()}`.")
+st.caption(f"Searching the **{shared.catalog_path().stem}** catalog.")
 shared.show_flashes()
 
 with guarded("Counting the catalog"):
@@ -60,8 +59,10 @@ with guarded("Counting the catalog"):
     for col, (kind, n) in zip(cols, counts.items()):
         col.metric(f"{kind}s", f"{n:,}", border=True, icon=cards.TYPE_ICONS.get(kind))
 
+# A keyed tab bar remembers the open tab across reruns: an upload must not jump to another tab.
 browse_tab, switch_tab, build_tab, import_tab = st.tabs(
-    ["Browse", "Switch catalog", "Build a synthetic catalog", "Import CSV / Parquet"])
+    ["Browse", "Switch catalog", "Build a synthetic catalog", "Import CSV / Parquet"], key="ltrr_cat_tabs",
+    on_change="rerun")
 
 # --- browse ---------------------------------------------------------------------
 with browse_tab:
@@ -85,7 +86,7 @@ with browse_tab:
 with switch_tab:
     options = known_catalogs()
     pick = st.selectbox("Catalog", options, index=options.index(state["ltrr_catalog"]), key="ltrr_cat_pick",
-                        format_func=lambda p: f"{Path(p).stem}  ({p})")
+                        format_func=lambda p: Path(p).stem)
     st.button("Use this catalog", key="ltrr_cat_use", type="primary", on_click=use_catalog, args=(pick,),
               disabled=pick == state["ltrr_catalog"], icon=":material/swap_horiz:")
     st.caption("Each catalog keeps its own learning state; the first search on a new catalog builds its indexes.")
@@ -112,7 +113,7 @@ with build_tab:
                 progress.detach()
             bar.progress(1.0, text="done")
             state["ltrr_cat_built"] = str(dest)
-    built = state.get("ltrr_cat_built")
+    built = state.get("ltrr_cat_built")   # only what this tab built (imports keep their own key)
     if built and Path(built).is_file():
         st.success(f"Built `{Path(built).name}`.", icon=":material/check_circle:")
         st.button("Search this catalog", key="ltrr_cat_use_built", on_click=use_catalog, args=(built,),
@@ -125,30 +126,30 @@ with import_tab:
     upload = st.file_uploader("A CSV or Parquet file, one row per track (repeated per playlist is fine)",
                               type=["csv", "parquet"], key="ltrr_cat_upload")
     if upload is None:
-        st.caption("Known layouts (such as the 30000 Spotify Songs CSV) are recognised from their header; "
-                   "for others, map the columns below after uploading.")
+        st.caption("A real catalog to try: the public “30000 Spotify Songs” CSV (TidyTuesday, 2020-01-21). Its "
+                   "original columns (track_name, track_artist, playlist_name, playlist_genre, …) are recognised "
+                   "from the header; for other files, map the columns after uploading.")
     else:
         # The upload gets a private folder and a fixed, safe file name: the user's name is never a path.
         folder = state.setdefault("ltrr_cat_upload_dir", tempfile.mkdtemp(prefix="ltrr-upload-"))
         suffix = ".parquet" if upload.name.lower().endswith(".parquet") else ".csv"
         src = Path(folder) / f"upload{suffix}"
         src.write_bytes(upload.getvalue())
-        columns: list[str] = []
-        with guarded("Reading the file's header"):
-            if suffix == ".parquet":
-                import pyarrow.parquet as pq
-
-                columns = list(pq.ParquetFile(src).schema_arrow.names)
-            else:
-                columns = [str(c) for c in pd.read_csv(src, nrows=5, sep=None, engine="python",
-                                                       encoding_errors="replace").columns]
+        file_tag = str(getattr(upload, "file_id", "") or upload.name)   # new file -> new widgets, fresh mapping
+        columns, preview, encoding = importing.preview(src, upload.name)
+        if isinstance(columns, str):
+            st.error(f"**“{upload.name}” cannot be read.** {columns}", icon=":material/error:")
+            columns = []
         if columns:
             try:
                 suggested, preset = resolve_mapping(columns)
-                st.caption(f"Recognised layout: **{preset.name}**" if preset else "Columns guessed by name.")
+                st.caption((f"Recognised layout: **{preset.name}**" if preset else "Columns guessed by name")
+                           + (f" · text encoding {encoding}" if encoding else ""))
             except CatalogImportError:
                 suggested, preset = {}, None
-                st.caption("No title/artist column recognised: choose them below.")
+                st.caption("No title or artist column recognised: choose them below.")
+            if preview is not None:
+                st.dataframe(preview, hide_index=True, width="stretch", height=150, key="ltrr_cat_preview")
             choices = ["—", *columns]
             mapping: dict[str, str] = {}
             st.markdown("**Column mapping** (catalog field ← column of your file)")
@@ -156,31 +157,38 @@ with import_tab:
             for i, (fld, meaning) in enumerate(FIELDS.items()):
                 default = suggested.get(fld)
                 label = f"{fld}{' *' if fld in REQUIRED_FIELDS else ''}"
-                picked = grid[i % 3].selectbox(label, choices, help=meaning, key=f"ltrr_cat_map_{fld}",
+                picked = grid[i % 3].selectbox(label, choices, help=meaning, key=f"ltrr_cat_map_{fld}_{file_tag}",
                                                index=choices.index(default) if default in choices else 0)
                 if picked != "—":
                     mapping[fld] = picked
             i1, i2 = st.columns([2, 1], vertical_alignment="bottom")
-            import_name = i1.text_input("Catalog name", value=safe_name(Path(upload.name).stem) or "imported",
-                                        key="ltrr_cat_import_name")
+            import_name = i1.text_input("Catalog name", value=importing.default_name(upload.name),
+                                        key=f"ltrr_cat_import_name_{file_tag}")
             go = i2.button("Import", key="ltrr_cat_import", type="primary", icon=":material/upload:")
             if go:
                 missing = [f for f in REQUIRED_FIELDS if f not in mapping]
                 if missing:
-                    st.error(f"Map a column to {', '.join(missing)} first.")
+                    st.error(f"Choose the column that holds the {' and the '.join(missing)} first.")
                 else:
-                    with guarded("Importing"):
+                    bar = st.progress(0.0, text="starting…")
+                    progress = shared.StreamlitProgress(bar)
+                    try:
                         dest = new_catalog_path(import_name)
-                        bar = st.progress(0.0, text="starting…")
-                        progress = shared.StreamlitProgress(bar)
-                        try:
-                            report = import_file(src, dest, mapping=mapping, progress=progress)
-                        finally:
-                            progress.detach()
+                        report = import_file(src, dest, mapping=mapping, progress=progress)
+                    except (CatalogImportError, ValueError) as exc:
+                        bar.empty()
+                        st.error(f"**Import failed.** {importing.plain_error(exc, src, upload.name)}",
+                                 icon=":material/error:")
+                    except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+                        bar.empty()
+                        st.error(f"**Import failed.** {importing.plain_error(exc, src, upload.name)}",
+                                 icon=":material/error:")
+                    else:
                         bar.progress(1.0, text="done")
-                        state["ltrr_cat_built"] = str(dest)
-                        st.success(f"Imported {report.rows_imported:,} of {report.rows_read:,} rows into "
-                                   f"`{dest.name}`.", icon=":material/check_circle:")
-                        st.code(report.summary(), language=None)
+                        state["ltrr_cat_imported"] = str(dest)
+                        st.success(f"Imported {report.rows_imported:,} of {report.rows_read:,} rows of "
+                                   f"“{upload.name}” into the **{dest.stem}** catalog.", icon=":material/check_circle:")
                         st.button("Search this catalog", key="ltrr_cat_use_imported", on_click=use_catalog,
                                   args=(str(dest),), icon=":material/swap_horiz:")
+                    finally:
+                        progress.detach()

@@ -2,6 +2,8 @@
 expected failure as one line on stderr with a non-zero exit code."""
 from __future__ import annotations
 
+import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +198,50 @@ def test_build_refuses_to_replace_a_non_catalog(tmp_path, capsys):
     assert cli.main(["build", "--tracks", "10", "--catalog", str(notes)]) == 2
     assert "not a DuckDB catalog" in _one_error_line(capsys)
     assert notes.read_text() == "keep me"
+
+
+# ---------------------------------------------------------------- export, layout
+
+
+def _write_log(state: Path) -> None:
+    from tests.test_log import _click, _search
+
+    (state / "log").mkdir(parents=True)
+    lines = [json.dumps(ev) for ev in (_search(1), _click(1), _search(2))]
+    (state / "log" / "events.jsonl").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("fmt, name", [("ubi", "interactions.ubi.ndjson"), ("jsonl", "interactions.jsonl"),
+                                       ("csv", "interactions.csv")])
+def test_export_writes_each_format_and_reads_back(tmp_path, capsys, fmt, name):
+    from ltrr.log import load_exported
+
+    _write_log(tmp_path / "state")
+    assert cli.main(["export", "--state", str(tmp_path / "state"), "--format", fmt, "--out", str(tmp_path / "x")]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'x' / name}"
+    events = load_exported(tmp_path / "x" / name)
+    assert [e.get("id") or e["search_id"] for e in events] == ["s1", "s1", "s2"]
+
+
+def test_export_without_a_log_is_one_line(tmp_path, capsys):
+    assert cli.main(["export", "--state", str(tmp_path / "none"), "--format", "ubi", "--out", str(tmp_path)]) == 2
+    assert "no interaction log" in _one_error_line(capsys)
+
+
+def test_export_unknown_format_is_refused(tmp_path, capsys):
+    assert cli.main(["export", "--state", str(tmp_path), "--format", "xml", "--out", str(tmp_path)]) == 2
+    assert "invalid choice" in _one_error_line(capsys)
+
+
+def test_command_modules_import_only_common_from_the_cli_package():
+    """The CLI package has no cycle: command groups never import `ltrr.cli` itself."""
+    package = ROOT / "ltrr" / "cli"
+    for module in package.glob("*.py"):
+        if module.name == "__init__.py":
+            continue
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert not {m for m in imported if m == "ltrr.cli" or (m.startswith("ltrr.cli.") and m != "ltrr.cli.common")}, \
+            module.name
+    assert {"build", "import", "info", "search", "export", "replay", "simulate", "ope", "bench"} <= set(cli.COMMANDS)

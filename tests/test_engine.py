@@ -50,7 +50,13 @@ def test_feedback_updates_bandit_memory_ranker_and_log(engine):
     assert fb.bandit_updated and fb.position == target.rank
     retrieving = {c.arm for c in resp.selection if c.selected and target.entity_id in
                   [r.entity_id for r in resp.by_arm[c.arm][: c.budget]]}
-    assert {a for a, r in fb.rewards.items() if r == 1.0} == retrieving
+    # Marginal (Shapley) credit: the arms that found the click share one unit.
+    assert retrieving and {a for a, r in fb.rewards.items() if r > 0} == retrieving
+    assert all(fb.rewards[a] == pytest.approx(1 / len(retrieving)) for a in retrieving)
+    # Full-information feedback: the click's rank in every ready arm's list, logged.
+    logged = [e for e in engine.log_events() if e["kind"] == "feedback"][-1]
+    assert set(logged["arm_ranks"]) == {c.arm for c in resp.selection if c.ready}
+    assert all(logged["arm_ranks"][a] is not None for a in retrieving)
     assert fb.memory["clicks"] == 1 and fb.memory["query"] == "good days"
     assert fb.ranker_examples == 1
     report = {r["arm"]: r for r in engine.arm_report()}
@@ -153,9 +159,18 @@ def test_two_states_learn_independently(tiny_catalog_path, tmp_path):
     b = open_engine(tiny_catalog_path, tmp_path / "b")
     try:
         resp = a.search("halo")
-        a.feedback(resp.id, resp.results[0].entity_id)
+        clicked = resp.results[0].entity_id
+        a.feedback(resp.id, clicked)
+        b.feedback(b.search("halo").id, action="skip")       # b saw the same query, nobody clicked
         assert a.status()["clicks"] == 1 and b.status()["clicks"] == 0
-        assert not b.memory_entries()["clicks"].any() if len(b.memory_entries()) else True
+        a_halo, b_halo = a.memory_entries("halo"), b.memory_entries("halo")
+        assert a_halo.loc[a_halo["entity_id"] == clicked, "clicks"].tolist() == [1]
+        assert b_halo["clicks"].sum() == 0                     # a's click did not leak into b
+        a_pulls = {r["arm"]: r["rewards"] for r in a.arm_report()}
+        b_pulls = {r["arm"]: r["rewards"] for r in b.arm_report()}
+        assert sum(a_pulls.values()) > 0 and sum(b_pulls.values()) == 0
+        assert {e["id"] for e in a.log_events() if e["kind"] == "search"}.isdisjoint(
+            e["id"] for e in b.log_events() if e["kind"] == "search")
     finally:
         a.close()
         b.close()

@@ -3,7 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from ltrr.log import InteractionLog, export_events, load_exported, log_frame, read_events
+from ltrr.log import (InteractionLog, LogFrameCache, cached_log_frame, export_events, load_exported, log_frame,
+                      read_events)
 
 
 def _search(i: int) -> dict:
@@ -73,3 +74,152 @@ def test_export_formats_round_trip(tmp_path, fmt):
 def test_unknown_export_format(tmp_path):
     with pytest.raises(ValueError, match="parquet"):
         export_events([], tmp_path, "xml")
+
+
+# --------------------------------------------------------------------------- OpenSearch UBI
+
+
+def _skip(i: int) -> dict:
+    return {"kind": "feedback", "ts": "t2", "search_id": f"s{i}", "entity_id": None, "action": "skip",
+            "position": None, "rewards": {"lexical": 0.0}, "bandit_update": True, "duplicate": False}
+
+
+def _ubi_docs(path):
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    actions, docs = lines[0::2], lines[1::2]
+    return [(a["index"]["_index"], a["index"].get("_id"), d) for a, d in zip(actions, docs)]
+
+
+def test_ubi_export_has_the_ubi_shape(tmp_path):
+    path = export_events([_search(1), _click(1), _search(2), _skip(2)], tmp_path, "ubi")
+    assert path.name == "interactions.ubi.ndjson"
+    docs = _ubi_docs(path)
+    assert [(index, _id) for index, _id, _ in docs] == [
+        ("ubi_queries", "s1"), ("ubi_events", None), ("ubi_queries", "s2"), ("ubi_events", None)]
+    query, click, skip = docs[0][2], docs[1][2], docs[3][2]
+    assert {k: query[k] for k in ("query_id", "user_query", "client_id", "timestamp", "query_response_hit_ids",
+                                  "object_id_field")} == {
+        "query_id": "s1", "user_query": "q1", "client_id": "u", "timestamp": "t",
+        "query_response_hit_ids": ["track:a", "track:b"], "object_id_field": "entity_id"}
+    assert query["query_attributes"]["arms_selected"] == "lexical"
+    assert click["action_name"] == "click" and click["query_id"] == "s1" and click["client_id"] == "u"
+    assert click["event_attributes"]["object"]["object_id"] == "track:b"
+    assert click["event_attributes"]["position"] == {"ordinal": 2}
+    assert skip["action_name"] == "skip" and "object" not in skip["event_attributes"]
+    assert "position" not in skip["event_attributes"]
+    for _, _, doc in docs:                    # OpenSearch's dynamic mapping: no nulls, no mixed arrays
+        assert None not in doc.values()
+        for attrs in (doc.get("query_attributes", {}), doc.get("event_attributes", {})):
+            assert all(isinstance(v, (str, dict)) for k, v in attrs.items() if k.startswith("ltrr_"))
+
+
+def test_ubi_round_trip_gives_back_the_same_searches_and_clicks(tmp_path):
+    events = [_search(1), _click(1), _click(1, "track:a"), _search(2), _skip(2), _search(3)]
+    back = load_exported(export_events(events, tmp_path, "ubi"))
+    originals = read_events(export_events(events, tmp_path, "jsonl"))   # what the log itself stores
+    strip = lambda ev: {k: v for k, v in ev.items() if k != "v"}       # noqa: E731
+    assert [strip(e) for e in back] == [strip(e) for e in originals]
+    assert log_frame(back).equals(log_frame(originals))
+
+
+def test_ubi_from_another_source_gives_searches_and_clicks(tmp_path):
+    path = tmp_path / "other.ndjson"
+    lines = [{"index": {"_index": "ubi_queries"}},
+             {"query_id": "q-1", "user_query": "blue", "client_id": "c9", "timestamp": "2025-01-01T00:00:00Z",
+              "query_response_hit_ids": ["7", "8"]},
+             {"create": {"_index": "ubi_events"}},
+             {"action_name": "click", "query_id": "q-1", "timestamp": "2025-01-01T00:00:05Z",
+              "event_attributes": {"object": {"object_id": 8}, "position": {"ordinal": 2}}}]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    search, click = load_exported(path)
+    assert (search["id"], search["query"], search["user_id"], search["results"]) == ("q-1", "blue", "c9", ["7", "8"])
+    assert (click["search_id"], click["entity_id"], click["position"], click["action"]) == ("q-1", "8", 2, "click")
+    frame = log_frame([search, click])
+    assert list(frame["n_clicks"]) == [1]
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([{"index": {"_index": "ubi_queries"}}, {"user_query": "x"}], "query document 1 lacks"),
+    ([{"index": {"_index": "ubi_events"}}, {"query_id": "q"}], "action_name"),
+    ([{"index": {"_index": "logs"}}, {}], "not ubi_queries"),
+    ([{"query_id": "q"}], "index action"),
+    ([{"index": {"_index": "ubi_queries"}}], "no document"),
+    ([{"index": {"_index": "ubi_queries"}},
+      {"query_id": "q", "user_query": "x", "query_attributes": {"ltrr_search": "[1]"}}], "not a JSON object"),
+])
+def test_bad_ubi_files_name_the_problem(tmp_path, lines, message):
+    path = tmp_path / "bad.ndjson"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    with pytest.raises(ValueError, match=message):
+        load_exported(path)
+
+
+# --------------------------------------------------------------------------- the cached frame
+
+
+def _append(path, *events):
+    with open(path, "ab") as fh:
+        for ev in events:
+            fh.write(json.dumps(ev).encode() + b"\n")
+
+
+def test_cached_frame_follows_the_log_reading_only_the_tail(tmp_path):
+    path = tmp_path / "events.jsonl"
+    cache = LogFrameCache(path)
+    assert cache.frame().empty
+    _append(path, _search(1), _search(2))
+    assert list(cache.frame()["id"]) == ["s1", "s2"]
+    reads = cache.reads
+    cache.frame()
+    assert cache.reads == reads                      # unchanged log: nothing read
+    _append(path, _click(1), _search(3), _click(3, "track:a"), _click(1, "track:a"))
+    frame = cache.frame()
+    assert cache.reads == reads + 1
+    assert frame.equals(log_frame(read_events(path)))   # the same as folding the whole log
+    assert list(frame["n_clicks"]) == [2, 0, 1]
+
+
+def test_cached_frame_waits_for_a_line_in_flight(tmp_path):
+    path = tmp_path / "events.jsonl"
+    _append(path, _search(1))
+    cache = LogFrameCache(path)
+    cache.frame()
+    with open(path, "ab") as fh:
+        fh.write(json.dumps(_click(1)).encode()[:20])           # half written
+    assert list(cache.frame()["n_clicks"]) == [0]
+    with open(path, "ab") as fh:
+        fh.write(json.dumps(_click(1)).encode()[20:] + b"\n")   # finished
+    assert list(cache.frame()["n_clicks"]) == [1]
+
+
+def test_cached_frame_notices_a_replaced_log(tmp_path):
+    path = tmp_path / "events.jsonl"
+    _append(path, _search(1), _search(2))
+    cache = LogFrameCache(path)
+    assert len(cache.frame()) == 2
+    path.unlink()                                     # reset: the log moves away, a new one starts
+    assert cache.frame().empty
+    _append(path, _search(7), _search(8), _search(9))
+    assert list(cache.frame()["id"]) == ["s7", "s8", "s9"]
+    with open(path, "r+b") as fh:                     # same file, rewritten in place and longer:
+        fh.truncate(0)                                # only its first line tells it apart
+    _append(path, _search(4), _search(5), _search(6), _search(10))
+    assert list(cache.frame()["id"]) == ["s4", "s5", "s6", "s10"]
+
+
+def test_cached_frame_is_a_copy(tmp_path):
+    path = tmp_path / "events.jsonl"
+    _append(path, _search(1))
+    frame = cached_log_frame(path)
+    frame.loc[0, "query"] = "changed"
+    assert cached_log_frame(path).loc[0, "query"] == "q1"
+
+
+def test_events_of_unexpected_shape_are_skipped_not_fatal(tmp_path):
+    path = tmp_path / "events.jsonl"
+    bad_kind = dict(_search(1), kind=["search"])                    # unhashable kind
+    bad_understanding = dict(_search(2), understanding=["not", "a", "dict"])
+    path.write_bytes(b"".join(json.dumps(e).encode() + b"\n" for e in (bad_kind, bad_understanding)))
+    events = read_events(path)
+    assert [e["id"] for e in events] == ["s2"]
+    assert log_frame(events)["intent"].tolist() == [None]

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.catalog.store import Catalog
-from ltrr.strategies.indexfiles import clear_shared
-from ltrr.understanding import INDEX_NAME, QueryUnderstander, Understanding
+from ltrr.indexfiles import clear_shared
+from ltrr.understanding import INDEX_NAME, Lexicon, QueryUnderstander, Understanding
 from ltrr.vocabulary import era_range
 from tests.strategies.contract import ODD_QUERIES
 
@@ -99,6 +99,26 @@ def test_mood_phrases_and_type_words(qu):
     sad = qu.understand("sad songs").best
     assert (sad.entity_type, sad.moods) == ("track", ("sad",))
     assert qu.understand("rainy day").best.moods == ("sad", "chill")
+
+
+def test_weather_words_read_as_moods_when_the_catalog_has_them(qu):
+    u = qu.understand("songs for a rainy day")
+    assert (u.best.entity_type, u.best.moods) == ("track", ("sad", "chill"))
+    assert u.unmatched_moods == ()
+    assert qu.understand("stormy").best.moods == ("dark", "sad")
+
+
+def test_mood_words_without_catalog_moods_are_reported_not_matched(tiny_catalog):
+    frame = tiny_catalog.entities.frame.copy()
+    frame["mood"] = None   # a catalog imported without mood labels (the Spotify CSV has none)
+    bare = QueryUnderstander(Lexicon.from_entities(frame))
+    u = bare.understand("songs for a rainy day")
+    assert u.best.moods == ()
+    assert u.unmatched_moods == ("rainy day",)
+    assert "rainy day" in u.best.free_text
+    assert bare.understand("sad chill songs").unmatched_moods == ("sad", "chill")
+    assert bare.understand("taylor swift").unmatched_moods == ()
+    assert u.to_dict()["unmatched_moods"] == ["rainy day"]
 
 
 def test_activity_new_and_filler_words(qu):

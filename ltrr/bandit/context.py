@@ -56,7 +56,7 @@ _MAX_ID_CHARS = 128
 CONTEXT_FEATURES: list[str] = [
     "bias",
     "q_one_word", "q_two_words", "q_three_plus_words",
-    "q_chars", "q_has_digits", "q_non_latin", "q_free_text_share",
+    "q_chars", "q_has_digits", "q_non_latin", "q_free_text_share", "q_unknown_words",
     *(f"type_{t}" for t in ENTITY_TYPES),
     "intent_any",
     *(f"slot_{s}" for s in SLOTS),
@@ -153,16 +153,21 @@ class UserHistory:
 
 def context_vector(query_text: object, understanding: Understanding | None,
                    context: Mapping[str, Any] | None = None,
-                   history: UserHistory | None = None) -> np.ndarray:
+                   history: UserHistory | None = None, vocabulary=None) -> np.ndarray:
     """The bandit context for one search: float64, ``len(CONTEXT_FEATURES)`` long, finite.
 
-    Never raises on bad input; see the module docstring for the defaults.
+    ``vocabulary`` (a :class:`ltrr.bandit.vocab.CatalogVocabulary`) gives
+    ``q_unknown_words``, the share of query words no catalog name contains
+    (0 without one). Never raises on bad input; see the module docstring for
+    the defaults.
     """
     x = np.zeros(len(CONTEXT_FEATURES), dtype=np.float64)
     context = context if isinstance(context, Mapping) else {}
     u = understanding if isinstance(understanding, Understanding) else Understanding(query="")
     x[_INDEX["bias"]] = 1.0
     _query_features(x, clean(query_text), u)
+    if vocabulary is not None:
+        x[_INDEX["q_unknown_words"]] = vocabulary.unknown_share(clean(query_text))
     _understanding_features(x, u)
     user = _user_key(_get(context, "user_id"))
     _user_features(x, user, history)

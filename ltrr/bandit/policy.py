@@ -3,13 +3,18 @@
 A spec is a value object written as a short string, so that the app, the CLI
 and the interaction log all name a policy the same way::
 
+    coverage                    the coverage learner (ltrr.bandit.coverage): arms *and* budgets
+    coverage:cost=0.01          ... with a dearer candidate (fewer, cheaper searches)
+    coverage:context=0          ... context-free (one cell for every query)
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
     thompson                    Beta-Bernoulli Thompson sampling (context-free)
     epsilon:epsilon=0.2         epsilon-greedy (context-free)
-    all                         every available arm, every time
+    all                         every available arm, every time (the engine's arm budget each)
+    all:budget=5                every available arm, 5 candidates each
     static:lexical,fuzzy        exactly these arms, every time
+    static:lexical=3,fuzzy=10   exactly these arms with these budgets
 
 ``str(spec)`` gives back a canonical string that parses to an equal spec, so
 a logged policy can be rebuilt exactly.
@@ -20,8 +25,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
+# The mabwiser policies: one reward per selected arm, budgets by the legacy scaling rule.
 LEARNING_POLICIES = ("linucb", "lints", "thompson", "epsilon")
-POLICY_NAMES = (*LEARNING_POLICIES, "all", "static")
+POLICY_NAMES = ("coverage", *LEARNING_POLICIES, "all", "static")
+DEFAULT_POLICY = "coverage"
+MAX_FIXED_BUDGET = 50
 
 # Hyper-parameters each learning policy takes, with their defaults. alpha is
 # below mabwiser's 1.0: in the one-good-arm simulation of
@@ -30,6 +38,10 @@ POLICY_NAMES = (*LEARNING_POLICIES, "all", "static")
 # 1.1 at 0.25 (LinTS: 1.65 at 1.0, 1.05 at 0.3), while the contextual
 # simulation was equally accurate (92-95% right top arm) at all three.
 PARAM_DEFAULTS: dict[str, dict[str, float]] = {
+    # cost: objective value of one candidate (lambda); see ltrr.reward and the README's frontier.
+    # epsilon: chance to deepen one arm; wide: the most chance to run every arm at 20 or
+    # more (scaled by the estimated miss rate; see ltrr.bandit.coverage).
+    "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.1, "context": 1.0},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},
@@ -57,13 +69,30 @@ class PolicySpec:
     name: str
     arms: tuple[str, ...] = ()
     params: tuple[tuple[str, float], ...] = field(default=())
+    # static: one budget per arm (0 = the engine's arm budget); all: the budget given, if any.
+    budgets: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.name not in POLICY_NAMES:
             raise ValueError(f"unknown policy {self.name!r}; valid policies: {', '.join(POLICY_NAMES)} "
                              f"({_EXAMPLES})")
         object.__setattr__(self, "arms", tuple(self.arms))
-        object.__setattr__(self, "params", _complete_params(self.name, dict(self.params)))
+        object.__setattr__(self, "budgets", tuple(int(b) for b in self.budgets))
+        if self.name == "all":
+            given = dict(self.params)
+            if set(given) - {"budget"}:
+                raise ValueError(f"'all' takes only budget=N, got {', '.join(sorted(given))}")
+            if given:
+                _check_budget(given["budget"], "all")
+                object.__setattr__(self, "params", (("budget", float(int(given["budget"]))),))
+        else:
+            object.__setattr__(self, "params", _complete_params(self.name, dict(self.params)))
+        if self.name == "static" and self.budgets:
+            if len(self.budgets) != len(self.arms):
+                raise ValueError("'static' needs one budget per arm")
+            for b in self.budgets:
+                if b != 0:
+                    _check_budget(b, "static")
         if self.name == "static":
             if not self.arms:
                 raise ValueError("'static' needs at least one arm, e.g. 'static:lexical,fuzzy'")
@@ -94,17 +123,23 @@ class PolicySpec:
             raise ValueError(f"unknown policy {name!r}; valid policies: {', '.join(POLICY_NAMES)} "
                              f"({_EXAMPLES})")
         if name == "static":
-            arms = tuple(a.strip() for a in options.split(",") if a.strip())
+            items = [a.strip() for a in options.split(",") if a.strip()]
+            arms = tuple(a.partition("=")[0].strip() for a in items)
+            budgets = []
+            for item in items:
+                arm, eq, value = item.partition("=")
+                try:
+                    budgets.append(int(value) if eq else 0)
+                except ValueError:
+                    raise ValueError(f"budget of arm {arm.strip()!r} must be a whole number, got {value!r}") from None
             valid = tuple(known_arms) if known_arms is not None else _known_arms()
             unknown = [a for a in arms if a not in valid]
             if unknown:
                 raise ValueError(f"unknown arm(s) in {text.strip()!r}: {', '.join(unknown)}; "
                                  f"valid arms: {', '.join(valid)}")
-            return cls(name, arms=arms)
+            return cls(name, arms=arms, budgets=tuple(budgets) if any(budgets) else ())
         if name == "all":
-            if options:
-                raise ValueError(f"'all' takes no options, got {options!r}")
-            return cls(name)
+            return cls(name, params=tuple(_parse_params(name, options).items()))
         return cls(name, params=tuple(_parse_params(name, options).items()))
 
     # -- accessors --------------------------------------------------------------------
@@ -112,7 +147,7 @@ class PolicySpec:
     @property
     def kind(self) -> str:
         """"learning" (the choice adapts to rewards), "all" or "static" (it never does)."""
-        return "learning" if self.name in LEARNING_POLICIES else self.name
+        return "learning" if self.name in LEARNING_POLICIES or self.name == "coverage" else self.name
 
     @property
     def is_learning(self) -> bool:
@@ -123,6 +158,22 @@ class PolicySpec:
     def is_stochastic(self) -> bool:
         """True when mabwiser's expectations are random draws (posterior samples, epsilon coins)."""
         return self.name in ("lints", "thompson", "epsilon")
+
+    @property
+    def fixed_budget(self) -> int | None:
+        """``all:budget=N``: N; None when the engine's arm budget applies."""
+        value = dict(self.params).get("budget") if self.name == "all" else None
+        return int(value) if value is not None else None
+
+    def arm_budgets(self, default: int) -> dict[str, int]:
+        """``static``: the budget of each named arm (``default`` where none was given)."""
+        budgets = self.budgets or (0,) * len(self.arms)
+        return {a: (b or default) for a, b in zip(self.arms, budgets)}
+
+    @property
+    def uses_mabwiser(self) -> bool:
+        """True for the policies learnt by mabwiser (one reward per selected arm)."""
+        return self.name in LEARNING_POLICIES
 
     @property
     def alpha(self) -> float | None:
@@ -161,10 +212,19 @@ class PolicySpec:
 
     def __str__(self) -> str:
         if self.name == "static":
-            return "static:" + ",".join(self.arms)
+            budgets = self.budgets or (0,) * len(self.arms)
+            return "static:" + ",".join(f"{a}={b}" if b else a for a, b in zip(self.arms, budgets))
+        if self.name == "all":
+            return "all" if not self.params else f"all:budget={int(dict(self.params)['budget'])}"
         if not self.params:
             return self.name
         return self.name + ":" + ",".join(f"{k}={v!r}" for k, v in self.params)
+
+
+def _check_budget(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
+            or not 1 <= value <= MAX_FIXED_BUDGET:
+        raise ValueError(f"{name}: a budget must be a whole number from 1 to {MAX_FIXED_BUDGET}, got {value!r}")
 
 
 def _parse_params(name: str, options: str) -> dict[str, float]:
@@ -213,6 +273,13 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
     # A = l2_lambda * I must be invertible before the first observation.
     if l2 is not None and l2 <= 0:
         raise ValueError(f"{name} option l2_lambda must be greater than 0, got {l2!r}")
+    if name == "coverage":
+        if out["cost"] < 0:
+            raise ValueError(f"coverage option cost must be 0 or more, got {out['cost']!r}")
+        if not 0.0 <= out["wide"] <= 1.0 or out["wide"] + out["epsilon"] > 1.0:
+            raise ValueError("coverage options wide and epsilon must lie in [0, 1] and add up to at most 1")
+        if out["context"] not in (0.0, 1.0):
+            raise ValueError(f"coverage option context must be 0 (context-free) or 1, got {out['context']!r}")
     if eps is not None and not 0.0 <= eps <= 1.0:
         raise ValueError(f"epsilon option epsilon must be between 0 and 1, got {eps!r}")
     return tuple(out.items())

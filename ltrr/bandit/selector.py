@@ -70,8 +70,12 @@ class ArmChoice:
     budget: int          # candidates to ask the arm for; 0 when not selected
     propensity: float    # probability the arm was included, given the state and x
     # The policy's expected reward for the arm at x: LinUCB's upper confidence bound, the
-    # mean of the draws for stochastic policies, the observed mean reward for all/static.
+    # mean of the draws for stochastic policies, the observed mean reward for all/static;
+    # for coverage, the estimated chance (0..1) that the arm alone finds the wanted item
+    # within its budget (NaN before anything was learned).
     expectation: float
+    budget_propensity: float = 1.0   # probability of exactly this budget (coverage), else of inclusion
+    ready: bool = True               # False while the arm's index is still building (engine)
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ class Selection:
 
     policy: str
     choices: tuple[ArmChoice, ...]
+    # What the logging policy decided before exploring (coverage: greedy budgets, available
+    # arms, estimated coverage), logged so that learning can weight each click exactly.
+    decision: dict | None = None
 
     def __getitem__(self, arm: str) -> ArmChoice:
         for choice in self.choices:
@@ -158,6 +165,9 @@ class ArmSelector:
         self._arm_index = {a: i for i, a in enumerate(arms)}
         # The arms `all`/`static` always take (when available).
         self._fixed_mask = np.array([spec.kind == "all" or a in spec.arms for a in arms], dtype=bool)
+        per_arm = spec.arm_budgets(arm_budget) if spec.kind == "static" else {}
+        fixed = spec.fixed_budget or arm_budget
+        self._fixed_budgets = np.array([per_arm.get(a, fixed) for a in arms], dtype=np.int64)
         self._lock = threading.RLock()
         self.reset()
 
@@ -167,7 +177,15 @@ class ArmSelector:
         """Forget everything learned and restart the random stream from the seed."""
         with self._lock:
             self._mab = None
-            if self.spec.is_learning:
+            self._coverage = None
+            if self.spec.name == "coverage":
+                from ltrr.bandit.coverage import CoverageLearner
+
+                params = dict(self.spec.params)
+                self._coverage = CoverageLearner(self.arms, seed=self.seed, cost_per_candidate=params["cost"],
+                                                 epsilon=params["epsilon"], wide=params["wide"],
+                                                 contextual=params["context"] > 0)
+            elif self.spec.is_learning:
                 from mabwiser.mab import MAB
 
                 self._mab = MAB(list(self.arms), self.spec.to_mabwiser(), seed=self.seed)
@@ -196,9 +214,11 @@ class ArmSelector:
         with self._lock:
             x = self._check_x(x, self._n_features)
             mask = self._available_mask(available)
+            if self._coverage is not None:
+                return self._select_coverage(x, mask)
             if not self.spec.is_learning:
                 chosen = mask & self._fixed_mask
-                budgets = self._split(chosen, np.ones(len(self.arms)))
+                budgets = np.where(chosen, self._fixed_budgets, 0)
                 expectations = self._mean_rewards()
                 return self._selection(chosen, budgets, chosen.astype(np.float64), expectations)
             expectations, propensities = self._estimate(x[None, :], mask)
@@ -209,7 +229,63 @@ class ArmSelector:
             budgets = self._split(chosen, np.clip(expectations, 0.0, None))
             return self._selection(chosen, budgets, propensities, expectations)
 
+    def _select_coverage(self, x: np.ndarray, mask: np.ndarray) -> Selection:
+        if self._n_features is None:
+            self._n_features = len(x)
+        d = self._coverage.select(x, mask)
+        budgets = d["budgets"]
+        choices = tuple(
+            ArmChoice(arm, bool(budgets[i] > 0), int(budgets[i]), float(d["p_run"][i]),
+                      float(d["expectation"][i]), float(d["p_budget"][i]))
+            for i, arm in enumerate(self.arms))
+        coverage = d["coverage"]
+        decision = {
+            "greedy": {a: int(d["greedy"][i]) for i, a in enumerate(self.arms) if mask[i]},
+            "available": [a for i, a in enumerate(self.arms) if mask[i]],
+            "explored": d["explored"],
+            "wide": round(float(d["p_wide"]), 6),
+            "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
+        }
+        return Selection(str(self.spec), choices, decision)
+
     # -- learning ---------------------------------------------------------------------
+
+    def observe(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping | None,
+                ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None) -> dict[str, float]:
+        """Learn from one resolved search; returns each selected arm's credit (:mod:`ltrr.reward`).
+
+        ``selection`` and ``decision`` are the search's logged records, ``ranks``
+        the clicked entity's rank in every arm's list (None for a skip) and
+        ``counts`` each arm's list length. The coverage policy learns from the
+        ranks; the mabwiser policies from each selected arm's credit (0 on a skip).
+        """
+        from ltrr.reward import marginal_credit, selected_budgets
+
+        budgets = {a: b for a, b in selected_budgets(selection).items() if a in self._arm_index}
+        credit = marginal_credit(ranks or {}, budgets)
+        with self._lock:
+            x = self._check_x(x, self._n_features)
+            if self._coverage is not None:
+                if self._n_features is None:
+                    self._n_features = len(x)
+                d = decision or {}
+                greedy = d.get("greedy") or budgets
+                available = [a for a in (d.get("available") or budgets) if a in self._arm_index]
+                self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"))
+                self._count(x, credit)
+            elif self._mab is not None:
+                if credit:
+                    self._learn([x], [self._check_rewards(credit)])
+            else:
+                self._count(x, credit)
+        return credit
+
+    def _count(self, x: np.ndarray, credit: Mapping[str, float]) -> None:
+        for arm, r in credit.items():
+            self._pulls[self._arm_index[arm]] += 1
+            self._rewards[self._arm_index[arm]] += r
+        self._n_events += 1
+        self._recent.append(x)
 
     def update(self, x: np.ndarray, rewards: Mapping[str, float]) -> None:
         """Learn from one search: `rewards` maps each selected arm to its reward in [0, 1]."""
@@ -293,7 +369,9 @@ class ArmSelector:
             else:
                 contexts = None
             mask = np.ones(len(self.arms), dtype=bool)
-            if not self.spec.is_learning:
+            if self._coverage is not None:
+                expected, probability = self._coverage_report(contexts, mask)
+            elif not self.spec.is_learning:
                 probability = self._fixed_mask.astype(np.float64)
                 expected = self._mean_rewards()
             elif contexts is None:
@@ -310,6 +388,24 @@ class ArmSelector:
                  "selection_probability": float(probability[i])}
                 for i, arm in enumerate(self.arms)
             ]
+
+    def _coverage_report(self, contexts: np.ndarray | None, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over contexts of each arm's estimated coverage alone and its chance to run."""
+        if contexts is None:
+            return np.full(len(self.arms), np.nan), np.ones(len(self.arms))
+        alone, run = [], []
+        for x in contexts[-50:]:
+            greedy, expect, _ = self._coverage.greedy(x, mask)
+            p_run, _ = self._coverage.propensities(greedy, mask, greedy)
+            alone.append(expect)
+            run.append(p_run)
+        with np.errstate(all="ignore"):
+            return np.nanmean(np.array(alone), axis=0), np.mean(np.array(run), axis=0)
+
+    @property
+    def learner(self):
+        """The coverage learner (coverage policy only), else None."""
+        return self._coverage
 
     # -- internals --------------------------------------------------------------------
 

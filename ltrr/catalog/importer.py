@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ltrr.catalog.schema import ENTITY_TYPES
+from ltrr.catalog.schema import ENTITY_TYPES, NEW_RELEASE_DAYS
 from ltrr.catalog.writer import CatalogWriter
 from ltrr.progress import ProgressFn, silent
 from ltrr.text import fold
@@ -67,8 +67,6 @@ _TEXT_FIELDS = ("title", "artist", "album", "genre", "subgenre", "playlist",
 # Plausible ranges: a value outside is treated like an unparseable one.
 _RANGES = {"popularity": (0, 100), "duration_sec": (0, 24 * 3600), "duration_ms": (0, 24 * 3600 * 1000),
            "danceability": (0, 1), "energy": (0, 1), "valence": (0, 1), "tempo": (0, 400)}
-# Releases this close to the newest release in the file count as "new".
-NEW_RELEASE_DAYS = 365
 
 
 @dataclass(frozen=True)

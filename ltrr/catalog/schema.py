@@ -11,6 +11,9 @@ import duckdb
 SCHEMA_VERSION = 1
 
 ENTITY_TYPES = ("track", "artist", "album", "playlist", "podcast", "episode")
+# A release counts as "new" within this many days of the catalog's newest release
+# (its reference date): the generator, the importer and the structured arm agree.
+NEW_RELEASE_DAYS = 365
 
 TABLES_DDL = """
 CREATE TABLE IF NOT EXISTS catalog_meta (

@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from ltrr.catalog import wordlists as W
+from ltrr.catalog.schema import NEW_RELEASE_DAYS
 from ltrr.catalog.writer import CatalogWriter
 from ltrr.progress import ProgressFn, silent
 
 # The synthetic catalog's "today": new releases are relative to it, so the
 # same seed gives the same catalog whatever the date it is built on.
 REFERENCE_DATE = dt.date(2025, 6, 30)
-NEW_RELEASE_DAYS = 365
 NEW_EPISODE_DAYS = 30
 CHUNK = 100_000
 TRACKS_PER_ARTIST = 12

@@ -6,7 +6,8 @@ One run measures, on this machine:
   carries: query understanding, bandit decision, each arm, union, rerank,
   logging; ``total`` is end to end) and of ``Engine.feedback`` (timed around
   the call), as p50 / p95 / p99 over realistic simulated queries
-  (:mod:`ltrr.simulate.users`), after a warm-up;
+  (:mod:`ltrr.simulate.users`), after a warm-up, with each stage's share
+  of the total search time, so the floor (what is left to cut) is visible;
 * **index build time** of each arm, opening it on a fresh copy of the
   catalog (so nothing is cached) -- except arms listed in ``cached_arms``
   (default: the slow semantic arm, minutes on two cores), which are timed
@@ -52,7 +53,7 @@ class BenchResult:
 
     catalog: str
     entities: int
-    latency: pd.DataFrame        # stage, n, p50_ms, p95_ms, p99_ms, mean_ms
+    latency: pd.DataFrame        # stage, n, p50_ms, p95_ms, p99_ms, mean_ms, share_pct
     builds: pd.DataFrame         # arm, seconds, how
     peak_rss_mb: float
     comparisons: pd.DataFrame    # comparison, baseline, candidate, baseline_ms, candidate_ms, ratio, note
@@ -69,7 +70,9 @@ class BenchResult:
             f"python {sys.version.split()[0]}.", "",
             "## Latency per stage (ms)", "",
             "`total` is end to end inside `Engine.search`; `arm:*` rows count only searches that ran the arm; "
-            "`feedback` is timed around `Engine.feedback`.", "",
+            "`arms` is the wall time of all arms of a search (they run concurrently); "
+            "`share_pct` is a stage's share of the summed `total` (the sequential stages and `other` add up "
+            "to 100; concurrent arms overlap); `feedback` is timed around `Engine.feedback`.", "",
             _markdown(self.latency, "{:.2f}"), "",
             "## Index build (open on a fresh copy of the catalog)", "",
             _markdown(self.builds, "{:.2f}") if len(self.builds) else "Not measured (`--no-builds`).", "",
@@ -141,7 +144,8 @@ def _bench_queries(catalog, n: int, seed: int):
     """Realistic queries (the simulator's mix of titles, typos, artists, genres, moods)."""
     from ltrr.simulate.users import CatalogView, generate_stream
 
-    return generate_stream(CatalogView.from_catalog(catalog), n, seed)
+    # No repeated queries: a repeat would hit the query-embedding cache and flatter latency.
+    return generate_stream(CatalogView.from_catalog(catalog), n, seed, repeat_share=0.0)
 
 
 def _build_times(catalog_path: Path, arm_list: list[str], cached_arms: Sequence[str],
@@ -217,11 +221,45 @@ def _latency(catalog, arm_list: list[str], policy: str, stream, seed: int, ranke
             progress(len(stream), len(stream), "timing searches")
         finally:
             engine.close()
+    return latency_table(stages)
+
+
+# Stages of a search that follow one another (the arms run inside "arms", concurrently).
+SEQUENTIAL = ("understanding", "bandit", "arms", "union", "rank", "log")
+
+
+def latency_table(stages: dict[str, list[float]]) -> pd.DataFrame:
+    """Percentiles per stage and each stage's share of the total search time.
+
+    ``share_pct`` is the stage's summed time over the summed ``total`` of the
+    same searches: the sequential stages (plus ``other``, what no stage
+    accounts for) add up to 100; ``arm:*`` rows are each arm's own time, which
+    overlap when arms run concurrently, and ``arms`` is their wall time;
+    ``feedback`` is not part of a search and has no share.
+    """
+    stages = {name: list(values) for name, values in stages.items()}
+    total = float(np.sum(stages.get("total", [])))
+    if "total" in stages:
+        # A stage missing from some searches (an arm not selected) counts 0 there, so sums are comparable.
+        # Engines that ran arms one after another report no "arms" stage: their arms are sequential.
+        sequential = set(SEQUENTIAL) | ({s for s in stages if s.startswith("arm:")} if "arms" not in stages else set())
+        accounted = sum(float(np.sum(stages[s])) for s in stages if s in sequential)
+        stages["other"] = [max(0.0, total - accounted) / max(1, len(stages["total"]))]
     order = ["understanding", "bandit"] + sorted(s for s in stages if s.startswith("arm:")) + \
-        ["union", "rank", "log", "feedback", "total"]
+        ["arms", "union", "rank", "log", "other", "feedback", "total"]
     order += [s for s in stages if s not in order]
-    rows = [{"stage": s, **percentiles(stages[s])} for s in order if s in stages]
-    return pd.DataFrame(rows, columns=["stage", "n", "p50_ms", "p95_ms", "p99_ms", "mean_ms"])
+    rows = []
+    for s in order:
+        if s not in stages:
+            continue
+        row = {"stage": s, **percentiles(stages[s])}
+        if s == "other":
+            row = {"stage": s, "n": len(stages.get("total", [])), "p50_ms": np.nan, "p95_ms": np.nan,
+                   "p99_ms": np.nan, "mean_ms": stages[s][0]}
+        shared = s != "feedback" and total > 0
+        row["share_pct"] = 100.0 * (row["mean_ms"] * row["n"]) / total if shared else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["stage", "n", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "share_pct"])
 
 
 def _timed(fn, items) -> list[float]:

@@ -45,7 +45,8 @@ from rapidfuzz.process import cdist
 
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.pool import PooledCandidate
-from ltrr.strategies.base import Query, Strategy
+from ltrr.query import Query
+from ltrr.strategies.base import Strategy
 from ltrr.strategies.registry import arm_names
 from ltrr.text import normalize_query, tokenize
 
@@ -147,14 +148,14 @@ class FeatureBuilder:
         X[:, COLUMN["best_rr"]] = np.divide(1.0, best_rank, out=np.zeros(len(pool)), where=best_rank > 0)
         for arm in ARMS:
             col = COLUMN[f"norm_{arm}"]
-            X[:, col] = _scale_by_max(X[:, col])
+            X[:, col] = scale_by_max(X[:, col])
         arms = self.arms
         for arm in ARMS:
             scores = self._arm_scores(arms.get(arm), arm, query, rows)
             if scores is None:
                 X[:, COLUMN[f"full_missing_{arm}"]] = 1.0
             else:
-                X[:, COLUMN[f"full_{arm}"]] = _scale_by_max(scores)
+                X[:, COLUMN[f"full_{arm}"]] = scale_by_max(scores)
 
     def _arm_scores(self, strategy: Strategy | None, arm: str, query: Query, rows: np.ndarray) -> np.ndarray | None:
         """One vectorised ``score`` call; anything unusable (None, wrong shape, an exception) is 'missing'."""
@@ -286,9 +287,12 @@ def _finite(value) -> float:
     return value if np.isfinite(value) else 0.0
 
 
-def _scale_by_max(values: np.ndarray) -> np.ndarray:
+def scale_by_max(values: np.ndarray) -> np.ndarray:
     """Divide by the largest value in this search so scores from different queries compare (max -> 1)."""
     values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     top = values.max(initial=0.0)
     # Clipped because an arm with negative scores (cosine) could otherwise exceed -1 when the best is tiny.
     return np.clip(values / top, -1.0, 1.0) if top > 0 else np.zeros_like(values)
+
+
+_scale_by_max = scale_by_max      # the older private name

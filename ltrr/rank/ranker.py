@@ -3,15 +3,33 @@
 State folder layout (everything here may come from a user, so nothing is
 unpickled and every file is validated on load):
 
-    examples.bin       append-only log of (search_id, features, labels) records
+    examples.bin       append-only log of (search_id, features, labels, positions) records
     model-0001.txt ... LightGBM text models, one per adopted training (last 3 kept)
     ranker.json        version, feature names, model file + sha256, last training report
+    decisions.jsonl    one line per champion/challenger decision, with its reason
 
 ``examples.bin`` is a header followed by records; each record is
 ``<payload length, crc32>`` then a payload of ``<id length, rows, columns>``,
-the search id and the zlib-compressed float32 features and labels. A crash
-mid-append leaves a short or mis-checksummed last record; loading keeps every
-intact record before it and cuts the file back to them.
+the search id and the zlib-compressed float32 features, labels and display
+positions (0: not in the shown list). Files of the first format (no
+positions) are read with positions unknown and rewritten. A crash mid-append
+leaves a short or mis-checksummed last record; loading keeps every intact
+record before it and cuts the file back to them.
+
+**Learning from clicks without copying the logging ranker.** Training groups
+are built by :func:`ltrr.rank.labels.training_set` with the examination curve
+the engine estimated from its randomised swaps (:mod:`ltrr.rank.position`):
+inverse-propensity weights by default.
+
+**Champion/challenger.** A trained model (the challenger) replaces the ranker
+in use (the champion: the previous model, or the heuristic as it actually
+ranks) only when it beats it on a *time-ordered* hold-out, the newest
+``holdout`` share of clicked searches, by IPS-weighted DCG@10 (:func:`ips_dcg`):
+each held-out click counts ``1 / log2(1 + rank the ranker gives it)`` divided
+by the examination probability of the position it was clicked at, so a ranker
+is not rewarded for copying the ranking that collected the clicks. It must win
+on average with a paired z of at least ``adopt_z``. Every decision is appended
+to ``decisions.jsonl`` with its numbers and reason.
 
 Thread safety: ``score`` / ``contributions`` read the current booster through
 one attribute; ``train`` fits a new booster without any lock and swaps it in
@@ -30,28 +48,34 @@ import time
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import lightgbm as lgb
 import numpy as np
 
 from ltrr.rank.features import FEATURE_NAMES
 from ltrr.rank.heuristic import check_features, heuristic_contributions, heuristic_scores, heuristic_weights
+from ltrr.rank.labels import DEBIAS_MODES, MAX_LABEL, Session, training_set
+from ltrr.rank.position import PositionBias, prior_bias
 
 log = logging.getLogger(__name__)
 
 EXAMPLES_FILE = "examples.bin"
 META_FILE = "ranker.json"
+DECISIONS_FILE = "decisions.jsonl"
 MODEL_RE = re.compile(r"^model-(\d{4,9})\.txt$")
 KEEP_MODELS = 3
 MAX_ROWS_PER_SEARCH = 10_000
-MAX_LABEL = 30            # LightGBM lambdarank's default label_gain has 31 levels
 NDCG_K = 10
+MIN_HOLDOUT = 5          # fewest held-out clicked searches a comparison with a model runs on
 
-_MAGIC = b"LTRREX01"
+_MAGIC = b"LTRREX02"                  # records carry display positions
+_MAGIC_V1 = b"LTRREX01"               # the first format: no positions
 _HEAD = struct.Struct("<II")          # payload length, crc32(payload)
 _REC = struct.Struct("<HII")          # search id bytes, rows, columns
 _MAX_PAYLOAD = 64 << 20
+
+Scorer = Callable[[np.ndarray], np.ndarray]
 
 
 def ndcg_at_k(labels: np.ndarray, scores: np.ndarray, k: int = NDCG_K) -> float:
@@ -79,6 +103,25 @@ def mean_ndcg(sessions: list[tuple[np.ndarray, np.ndarray]], scorer, k: int = ND
     return float(np.mean(values)) if values else float("nan")
 
 
+def ips_dcg(sessions: list[Session], scorer: Scorer, bias: PositionBias, k: int = NDCG_K) -> np.ndarray:
+    """Per session, the IPS-weighted DCG@k of ``scorer``'s order of its rows (see the module docstring).
+
+    ``sum over clicked rows of [rank <= k] / log2(1 + rank) / p(logged position)``, ties broken
+    pessimistically (clicked rows last). Its mean is unbiased for the DCG of the relevant rows
+    under the position-based model, whichever ranking logged the clicks.
+    """
+    out = np.zeros(len(sessions))
+    for i, (X, y, pos) in enumerate(sessions):
+        scores = np.asarray(scorer(X), dtype=np.float64)
+        order = np.lexsort((y, -scores))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(1, len(order) + 1)
+        for row in np.flatnonzero(y > 0):
+            if rank[row] <= k:
+                out[i] += 1.0 / np.log2(1.0 + rank[row]) / bias.at(int(pos[row]) or None)
+    return out
+
+
 def stack_sessions(sessions: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of every session back to back, integer labels and LightGBM group sizes, aligned.
 
@@ -98,39 +141,44 @@ class Ranker:
 
     ``min_sessions``: searches with at least one click needed before the first
     training. ``retrain_every``: new examples between trainings. ``seed`` pins
-    the hold-out split and LightGBM. ``holdout``: share of sessions held out to
-    compare the model with the heuristic (NDCG@10 on clicks). The model is
-    adopted unless it is clearly worse, by more than ``adopt_tolerance``: the
-    held-out clicks were collected under the current ranking, and position
-    bias tilts such a comparison toward it, so "not worse" would reject good
-    models. An adopted model is refitted on every session before it is saved.
-    ``max_sessions``: most recent searches kept in memory for training.
+    LightGBM. ``holdout``: the newest share of clicked sessions held out for
+    the champion/challenger comparison (module docstring); ``adopt_z``: the
+    paired z the challenger's IPS-DCG gain must reach (and the gain must be
+    positive). ``debias``: how clicks become training groups
+    (:mod:`ltrr.rank.labels`). An adopted model is refitted on every session
+    before it is saved. ``max_sessions``: most recent searches kept in memory.
     """
 
     def __init__(self, state_dir: str | Path, min_sessions: int = 30, retrain_every: int = 50, seed: int = 0,
-                 holdout: float = 0.2, adopt_tolerance: float = 0.05, max_sessions: int = 20_000) -> None:
+                 holdout: float = 0.2, adopt_z: float = 1.0, max_sessions: int = 20_000,
+                 debias: str = "ips") -> None:
         if min_sessions < 2:
             raise ValueError("min_sessions must be at least 2 (one to train on, one to hold out)")
         if retrain_every < 1:
             raise ValueError("retrain_every must be at least 1")
         if not 0.0 < holdout < 1.0:
             raise ValueError("holdout must be a fraction strictly between 0 and 1")
+        if debias not in DEBIAS_MODES:
+            raise ValueError(f"unknown debias mode {debias!r}; choose one of {', '.join(DEBIAS_MODES)}")
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.min_sessions = int(min_sessions)
         self.retrain_every = int(retrain_every)
         self.seed = int(seed)
         self.holdout = float(holdout)
-        self.adopt_tolerance = float(adopt_tolerance)
+        self.adopt_z = float(adopt_z)
         self.max_sessions = int(max_sessions)
+        self.debias = debias
+        self.position_bias: PositionBias = prior_bias()
         self._lock = threading.RLock()
         self._train_lock = threading.Lock()
         self._generation = 0                  # bumped by reset(); a training started before it is discarded
-        self._sessions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._sessions: dict[str, Session] = {}
         self._n_records = 0
         self._n_positive = 0                  # sessions with a positive label, kept by _remember
         self._examples_at_train = 0
         self._booster: lgb.Booster | None = None
+        self._trained_through: str | None = None   # newest session the model in use was trained on
         self._version = 0
         self._report: dict | None = None
         self._load()
@@ -147,6 +195,11 @@ class Ranker:
         return self._version
 
     @property
+    def label(self) -> str:
+        """What ranks now: ``"lightgbm vN"`` or ``"heuristic"``."""
+        return f"lightgbm v{self._version}" if self._booster is not None else "heuristic"
+
+    @property
     def report(self) -> dict | None:
         """The last training's report (also when its model was not adopted), or None."""
         return dict(self._report) if self._report else None
@@ -161,17 +214,41 @@ class Ranker:
         """Distinct searches held with at least one positive label (what training can use)."""
         return self._n_positive
 
+    def set_position_bias(self, bias: PositionBias) -> None:
+        """The examination curve used by the next training and comparison (the engine's estimate)."""
+        self.position_bias = bias
+
+    def decisions(self, limit: int | None = None) -> list[dict]:
+        """Champion/challenger decisions, oldest first (the last ``limit`` when given)."""
+        path = self.state_dir / DECISIONS_FILE
+        try:
+            lines = path.read_text().splitlines()
+        except (FileNotFoundError, UnicodeDecodeError):
+            return []
+        out = []
+        for line in lines:
+            try:
+                item = json.loads(line)
+            except ValueError:          # a torn last line after a crash
+                continue
+            if isinstance(item, dict):
+                out.append(item)
+        return out[-int(limit):] if limit else out
+
     # -- examples -----------------------------------------------------------------------
-    def add_example(self, search_id: str, X: np.ndarray, labels: np.ndarray) -> None:
-        """Record one shown search: its candidates' features and labels (1 clicked, 0 not; graded allowed).
+    def add_example(self, search_id: str, X: np.ndarray, labels: np.ndarray,
+                    positions: np.ndarray | None = None) -> None:
+        """Record one shown search: its candidates' features, labels (1 clicked, 0 not; graded
+        allowed) and display positions (1-based, 0 when the row was not in the shown list;
+        omitted: all unknown).
 
         LambdaMART reads labels as integer relevance grades, so they are rounded
         (0..30) when training. Appended (and fsynced) to ``examples.bin``. A second call with the same
         ``search_id`` and the same rows merges labels by maximum (a second click
         on the same results page); with different rows it replaces the first.
         """
-        sid, X, y = _check_example(search_id, X, labels)
-        record = _encode_record(sid, X, y)
+        sid, X, y, pos = _check_example(search_id, X, labels, positions)
+        record = _encode_record(sid, X, y, pos)
         with self._lock:
             path = self.state_dir / EXAMPLES_FILE
             if not path.exists():
@@ -180,7 +257,7 @@ class Ranker:
                 fh.write(record)
                 fh.flush()
                 os.fsync(fh.fileno())
-            self._remember(sid, X, y)
+            self._remember(sid, X, y, pos)
             self._n_records += 1
 
     def should_retrain(self) -> bool:
@@ -197,13 +274,17 @@ class Ranker:
     def score(self, X: np.ndarray, arm_weights: Mapping[str, float] | None = None) -> np.ndarray:
         """Higher is better, shape (n,): the model's scores if trained, else the heuristic's.
 
-        ``arm_weights`` (the bandit's expected reward per arm) only affects the heuristic.
+        ``arm_weights`` only affects the heuristic (the engine passes none: fixed weights).
         """
         X = check_features(X)
         booster = self._booster
         if booster is None or len(X) == 0:
             return heuristic_scores(X, arm_weights)
         return np.asarray(booster.predict(X, num_threads=1), dtype=np.float64)
+
+    def heuristic_score(self, X: np.ndarray) -> np.ndarray:
+        """The heuristic's scores whatever is trained (the interleaving contender)."""
+        return heuristic_scores(check_features(X))
 
     def contributions(self, X: np.ndarray, arm_weights: Mapping[str, float] | None = None) -> np.ndarray:
         """Why each row scored what it did: shape (n, n_features + 1), last column the bias.
@@ -227,37 +308,67 @@ class Ranker:
 
     # -- training -----------------------------------------------------------------------
     def train(self) -> dict:
-        """Fit LambdaMART on the clicked searches held, compare with the heuristic, adopt unless clearly worse.
+        """Fit a challenger on the older clicked searches, compare it with the champion on the
+        newest ones, adopt it only when it wins (module docstring); log the decision.
 
-        Returns the report: n_sessions, n_train, n_holdout, n_rows, ndcg_model,
-        ndcg_heuristic (held-out NDCG@10 on clicks; the heuristic with equal arm
-        weights), adopted, version, trained_at, seconds, and ``reason`` when
-        nothing was trained. Safe to call from a background thread.
+        Returns the report: n_sessions, n_train, n_holdout, n_rows, debias, metric,
+        champion, value_champion, value_challenger, gain, z, adopted, reason,
+        version, trained_at, seconds; ``reason`` alone (with adopted False)
+        when nothing was trained. Safe to call from a background thread.
         """
         with self._train_lock:
             with self._lock:
                 generation = self._generation
                 n_records = self._n_records
-                sessions = [(X, y) for X, y in self._sessions.values() if _is_positive(y)]
+                sids = [sid for sid, s in self._sessions.items() if _is_positive(s[1])]
+                sessions = [self._sessions[sid] for sid in sids]
+                champion_booster = self._booster
+                champion = self.label
+                through = self._trained_through
+                bias = self.position_bias
             if len(sessions) < self.min_sessions:
                 return self._not_trained(len(sessions), f"{len(sessions)} clicked searches; "
                                                         f"training needs {self.min_sessions}")
             started = time.perf_counter()
-            rng = np.random.default_rng(self.seed)
-            order = rng.permutation(len(sessions))
+            # Time order: sessions are held in arrival order, the newest are held out; never
+            # sessions the champion model was trained on (that would flatter it).
             n_hold = min(len(sessions) - 1, max(1, int(round(len(sessions) * self.holdout))))
-            held = [sessions[i] for i in order[:n_hold]]
-            fit_on = [sessions[i] for i in order[n_hold:]]
-            candidate = self._fit(fit_on)
-            ndcg_model = mean_ndcg(held, lambda X: candidate.predict(X, num_threads=1))
-            ndcg_heuristic = mean_ndcg(held, heuristic_scores)
-            adopted = bool(ndcg_model >= ndcg_heuristic - self.adopt_tolerance)
-            final = self._fit(sessions) if adopted else None
+            if champion_booster is not None and through in sids:
+                n_new = len(sids) - 1 - sids.index(through)
+                if n_new < MIN_HOLDOUT:
+                    return self._not_trained(len(sessions), f"{n_new} clicked searches since {champion} was "
+                                                            f"trained; the comparison needs {MIN_HOLDOUT}")
+                n_hold = min(n_hold, n_new) if n_hold >= MIN_HOLDOUT else min(MIN_HOLDOUT, n_new)
+            fit_on, held = sessions[:-n_hold], sessions[-n_hold:]
+            candidate = self._fit(fit_on, bias)
+            champion_scorer: Scorer = (heuristic_scores if champion_booster is None
+                                       else (lambda X: champion_booster.predict(X, num_threads=1)))
+            v_champion = ips_dcg(held, champion_scorer, bias)
+            v_challenger = ips_dcg(held, lambda X: candidate.predict(X, num_threads=1), bias)
+            diff = v_challenger - v_champion
+            gain = float(diff.mean())
+            se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+            z = gain / se if se > 0 else (float("inf") if gain > 0 else 0.0)
+            adopted = bool(gain > 0 and z >= self.adopt_z)
+            if adopted:
+                reason = (f"challenger beats {champion} on the newest {len(held)} clicked searches: "
+                          f"IPS-DCG@{NDCG_K} {v_challenger.mean():.4f} vs {v_champion.mean():.4f} (z = {z:.2f})")
+            elif gain <= 0:
+                reason = (f"challenger does not beat {champion}: IPS-DCG@{NDCG_K} {v_challenger.mean():.4f} "
+                          f"vs {v_champion.mean():.4f} on the newest {len(held)} clicked searches")
+            else:
+                reason = (f"challenger ahead of {champion} by {gain:.4f} IPS-DCG@{NDCG_K} but not clearly "
+                          f"(z = {z:.2f} < {self.adopt_z})")
+            final = self._fit(sessions, bias) if adopted else None
             report = {
                 "n_sessions": len(sessions), "n_train": len(fit_on), "n_holdout": len(held),
-                "n_rows": int(sum(len(y) for _, y in sessions)),
-                "ndcg_model": round(ndcg_model, 6), "ndcg_heuristic": round(ndcg_heuristic, 6),
-                "adopted": adopted, "trained_at": _now(),
+                "n_rows": int(sum(len(s[1]) for s in sessions)), "debias": self.debias,
+                "position_bias": bias.source, "eta": round(bias.eta, 4),
+                "metric": f"ips_dcg@{NDCG_K}", "champion": champion,
+                "value_champion": round(float(v_champion.mean()), 6),
+                "value_challenger": round(float(v_challenger.mean()), 6),
+                "gain": round(gain, 6), "z": round(z, 3) if np.isfinite(z) else None,
+                "adopted": adopted, "reason": reason, "trained_at": _now(),
                 "seconds": round(time.perf_counter() - started, 3),
             }
             with self._lock:
@@ -268,62 +379,77 @@ class Ranker:
                     model_file = f"model-{self._version:04d}.txt"
                     _atomic_write(self.state_dir / model_file, final.model_to_string().encode())
                     self._booster = final
+                    self._trained_through = sids[-1]
                     self._prune_models()
                 report["version"] = self._version
+                report["decision"] = report.pop("reason")
                 self._report = report
                 self._examples_at_train = n_records
                 self._save_meta()
+                self._log_decision(report)
             return dict(report)
 
-    def _fit(self, sessions: list[tuple[np.ndarray, np.ndarray]]) -> lgb.Booster:
-        X, y, group = stack_sessions(sessions)
-        model = lgb.LGBMRanker(
-            objective="lambdarank", n_estimators=100, num_leaves=15, min_child_samples=5, learning_rate=0.1,
-            random_state=self.seed, n_jobs=1, deterministic=True, force_col_wise=True, verbose=-1,
-        )
-        model.fit(X, y, group=group, feature_name=list(FEATURE_NAMES))
-        return model.booster_
+    def _fit(self, sessions: list[Session], bias: PositionBias | None = None) -> lgb.Booster:
+        data = training_set(sessions, (bias or self.position_bias).at, self.debias)
+        params = {
+            "objective": "lambdarank", "num_leaves": 15, "min_data_in_leaf": 5, "learning_rate": 0.1,
+            "seed": self.seed, "num_threads": 1, "deterministic": True, "force_col_wise": True, "verbose": -1,
+        }
+        if data.position is not None:
+            params["lambdarank_position_bias_regularization"] = 0.5
+        dataset = lgb.Dataset(data.X, data.y, group=data.group, weight=data.weight, position=data.position,
+                              feature_name=list(FEATURE_NAMES), free_raw_data=True)
+        return lgb.train(params, dataset, num_boost_round=100)
+
+    def _log_decision(self, report: dict) -> None:
+        line = json.dumps({k: report.get(k) for k in (
+            "trained_at", "champion", "version", "adopted", "decision", "metric", "value_champion",
+            "value_challenger", "gain", "z", "n_train", "n_holdout", "debias", "position_bias", "eta")})
+        with open(self.state_dir / DECISIONS_FILE, "a") as fh:
+            fh.write(line + "\n")
 
     def _not_trained(self, n_sessions: int, reason: str) -> dict:
-        return {"n_sessions": n_sessions, "ndcg_model": None, "ndcg_heuristic": None, "adopted": False,
-                "version": self._version, "trained_at": None, "reason": reason}
+        return {"n_sessions": n_sessions, "adopted": False, "version": self._version, "trained_at": None,
+                "reason": reason}
 
     # -- reset --------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget every example and model (files included); the heuristic ranks again."""
+        """Forget every example, model and decision (files included); the heuristic ranks again."""
         with self._lock:
             self._generation += 1
             for path in self.state_dir.iterdir():
-                if path.name in (EXAMPLES_FILE, META_FILE) or MODEL_RE.match(path.name) or path.name.endswith(".tmp"):
+                if (path.name in (EXAMPLES_FILE, META_FILE, DECISIONS_FILE) or MODEL_RE.match(path.name)
+                        or path.name.endswith(".tmp")):
                     path.unlink(missing_ok=True)
             self._sessions.clear()
             self._n_positive = 0
             self._n_records = 0
             self._examples_at_train = 0
             self._booster = None
+            self._trained_through = None
             self._version = 0
             self._report = None
 
     # -- persistence --------------------------------------------------------------------
-    def _remember(self, sid: str, X: np.ndarray, y: np.ndarray) -> None:
+    def _remember(self, sid: str, X: np.ndarray, y: np.ndarray, pos: np.ndarray) -> None:
         old = self._sessions.pop(sid, None)
         if old is not None:
             self._n_positive -= _is_positive(old[1])
             if old[0].shape == X.shape:
                 y = np.maximum(old[1], y)
-        self._sessions[sid] = (X, y)
+        self._sessions[sid] = (X, y, pos)
         self._n_positive += _is_positive(y)
         while len(self._sessions) > self.max_sessions:      # oldest first: dicts keep insertion order
-            _, (_, dropped) = self._pop_oldest()
-            self._n_positive -= _is_positive(dropped)
+            _, dropped = self._pop_oldest()
+            self._n_positive -= _is_positive(dropped[1])
 
-    def _pop_oldest(self) -> tuple[str, tuple[np.ndarray, np.ndarray]]:
+    def _pop_oldest(self) -> tuple[str, Session]:
         sid = next(iter(self._sessions))
         return sid, self._sessions.pop(sid)
 
     def _load(self) -> None:
-        for sid, X, y in _read_examples(self.state_dir / EXAMPLES_FILE):
-            self._remember(sid, X, y)
+        for sid, X, y, pos in _read_examples(self.state_dir / EXAMPLES_FILE):
+            self._remember(sid, X, y, pos)
             self._n_records += 1
         meta = _read_meta(self.state_dir / META_FILE)
         self._examples_at_train = min(meta.get("examples_at_train", 0), self._n_records)
@@ -333,6 +459,7 @@ class Ranker:
             booster = self._load_model(model_file, meta)
             if booster is not None:
                 self._booster, self._version = booster, meta["version"]
+                self._trained_through = meta.get("trained_through")
             else:
                 self._report = None
 
@@ -364,6 +491,7 @@ class Ranker:
     def _save_meta(self) -> None:
         meta: dict = {"format": 1, "version": self._version, "feature_names": list(FEATURE_NAMES),
                       "examples_at_train": self._examples_at_train, "report": self._report,
+                      "trained_through": self._trained_through,
                       "model_file": None, "sha256": None,
                       "params": {"min_sessions": self.min_sessions, "retrain_every": self.retrain_every,
                                  "seed": self.seed}}
@@ -390,7 +518,8 @@ def _is_positive(labels: np.ndarray) -> bool:
     return bool(labels.max(initial=0) > 0)
 
 
-def _check_example(search_id: str, X: np.ndarray, labels: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+def _check_example(search_id: str, X: np.ndarray, labels: np.ndarray,
+                   positions: np.ndarray | None = None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     if not isinstance(search_id, str) or not search_id or len(search_id.encode()) > 0xFFFF:
         raise ValueError("search_id must be a non-empty string of at most 65535 bytes")
     X = np.asarray(X, dtype=np.float32)
@@ -402,12 +531,15 @@ def _check_example(search_id: str, X: np.ndarray, labels: np.ndarray) -> tuple[s
         raise ValueError(f"labels must have shape ({X.shape[0]},) to match the features; got {y.shape}")
     if not np.all(np.isfinite(y)) or (y < 0).any() or (y > MAX_LABEL).any():
         raise ValueError(f"labels must be finite numbers between 0 and {MAX_LABEL}")
-    return search_id, np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0), y
+    pos = np.zeros(X.shape[0], np.float32) if positions is None else np.asarray(positions, dtype=np.float32)
+    if pos.shape != (X.shape[0],) or not np.all(np.isfinite(pos)) or (pos < 0).any() or (pos != np.rint(pos)).any():
+        raise ValueError(f"positions must be {X.shape[0]} whole numbers >= 0 (1-based display rank, 0 = not shown)")
+    return search_id, np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0), y, pos
 
 
-def _encode_record(sid: str, X: np.ndarray, y: np.ndarray) -> bytes:
+def _encode_record(sid: str, X: np.ndarray, y: np.ndarray, pos: np.ndarray) -> bytes:
     sid_bytes = sid.encode()
-    body = zlib.compress(np.ascontiguousarray(X, "<f4").tobytes() + np.ascontiguousarray(y, "<f4").tobytes(), 1)
+    body = zlib.compress(b"".join(np.ascontiguousarray(a, "<f4").tobytes() for a in (X, y, pos)), 1)
     payload = _REC.pack(len(sid_bytes), X.shape[0], X.shape[1]) + sid_bytes + body
     return _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
 
@@ -420,14 +552,18 @@ def _write_header(path: Path, names: list[str] = FEATURE_NAMES) -> None:
         os.fsync(fh.fileno())
 
 
-def _read_examples(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Every intact record; a damaged tail is cut off, a file written for other features is
-    rewritten with its columns mapped by name (new features 0), an unreadable one is moved aside."""
+Record = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _read_examples(path: Path) -> list[Record]:
+    """Every intact record; a damaged tail is cut off, a file written for other features or in the
+    first format is rewritten (columns mapped by name, new features 0; positions unknown), an
+    unreadable one is moved aside."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return []
-    names, offset = _parse_header(data)
+    names, offset, version = _parse_header(data)
     if names is None:
         aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
         log.warning("%s has no valid header; moving it to %s and starting with no examples", path, aside.name)
@@ -436,25 +572,25 @@ def _read_examples(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
         except OSError as exc:
             log.warning("could not move %s aside: %s", path, exc)
         return []
-    records: list[tuple[str, np.ndarray, np.ndarray]] = []
+    records: list[Record] = []
     while offset < len(data):
-        parsed = _parse_record(data, offset, len(names))
+        parsed = _parse_record(data, offset, len(names), with_positions=version == 2)
         if parsed is None:
             log.warning("%s: damaged record at byte %d; keeping the %d intact records before it",
                         path, offset, len(records))
             _truncate(path, offset)
             break
-        sid, X, y, offset = parsed
-        records.append((sid, X, y))
-    if names != FEATURE_NAMES:
-        records = [(sid, _remap(X, names), y) for sid, X, y in records]
-        log.warning("%s was written for other features; its %d records were mapped by feature name",
-                    path, len(records))
+        sid, X, y, pos, offset = parsed
+        records.append((sid, X, y, pos))
+    if names != FEATURE_NAMES or version != 2:
+        records = [(sid, _remap(X, names), y, pos) for sid, X, y, pos in records]
+        log.warning("%s was written for other features or in an older format; its %d records were "
+                    "mapped by feature name", path, len(records))
         try:
             tmp = path.with_name(path.name + ".tmp")
             _write_header(tmp)
             with open(tmp, "ab") as fh:
-                fh.write(b"".join(_encode_record(sid, X, y) for sid, X, y in records))
+                fh.write(b"".join(_encode_record(*record) for record in records))
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("could not rewrite %s for the current features: %s", path, exc)
@@ -470,25 +606,28 @@ def _truncate(path: Path, offset: int) -> None:
         log.warning("could not cut the damaged tail of %s: %s", path, exc)
 
 
-def _parse_header(data: bytes) -> tuple[list[str] | None, int]:
+def _parse_header(data: bytes) -> tuple[list[str] | None, int, int]:
+    """(feature names, offset of the first record, format version 1 or 2); names None when invalid."""
     start = len(_MAGIC) + _HEAD.size
-    if len(data) < start or data[: len(_MAGIC)] != _MAGIC:
-        return None, 0
+    magic = data[: len(_MAGIC)]
+    if len(data) < start or magic not in (_MAGIC, _MAGIC_V1):
+        return None, 0, 0
+    version = 2 if magic == _MAGIC else 1
     size, crc = _HEAD.unpack_from(data, len(_MAGIC))
     raw = data[start: start + size]
     if len(raw) != size or zlib.crc32(raw) != crc:
-        return None, 0
+        return None, 0, 0
     try:
         names = json.loads(raw)
     except ValueError:
-        return None, 0
+        return None, 0, 0
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        return None, 0
-    return names, start + size
+        return None, 0, 0
+    return names, start + size, version
 
 
-def _parse_record(data: bytes, offset: int, n_cols: int):
-    """(search_id, X, labels, next offset), or None when the record is short or damaged."""
+def _parse_record(data: bytes, offset: int, n_cols: int, with_positions: bool = True):
+    """(search_id, X, labels, positions, next offset), or None when the record is short or damaged."""
     if offset + _HEAD.size > len(data):
         return None
     size, crc = _HEAD.unpack_from(data, offset)
@@ -499,7 +638,7 @@ def _parse_record(data: bytes, offset: int, n_cols: int):
     sid_len, n_rows, cols = _REC.unpack_from(payload)
     if cols != n_cols or not 1 <= n_rows <= MAX_ROWS_PER_SEARCH:
         return None
-    expected = 4 * n_rows * (cols + 1)
+    expected = 4 * n_rows * (cols + 1 + int(with_positions))
     try:
         sid = payload[_REC.size: _REC.size + sid_len].decode()
         # max_length bounds the output: a crafted record cannot decompress into gigabytes.
@@ -511,10 +650,11 @@ def _parse_record(data: bytes, offset: int, n_cols: int):
         return None
     values = np.frombuffer(body, dtype="<f4")
     X = values[: n_rows * cols].reshape(n_rows, cols).astype(np.float32)
-    y = values[n_rows * cols:].astype(np.float32)
-    if not np.all(np.isfinite(X)) or not np.all(np.isfinite(y)) or (y < 0).any():
+    y = values[n_rows * cols: n_rows * (cols + 1)].astype(np.float32)
+    pos = values[n_rows * (cols + 1):].astype(np.float32) if with_positions else np.zeros(n_rows, np.float32)
+    if not all(np.all(np.isfinite(a)) for a in (X, y, pos)) or (y < 0).any() or (pos < 0).any():
         return None
-    return sid, X, y, start + size
+    return sid, X, y, pos, start + size
 
 
 def _remap(X: np.ndarray, names: list[str]) -> np.ndarray:
@@ -550,6 +690,8 @@ def _read_meta(path: Path) -> dict:
         if not match or not isinstance(version, int) or int(match.group(1)) != version:
             log.warning("ignoring %s: model_file %r is not a model of this folder", path, model_file)
         else:
+            through = raw.get("trained_through")
+            meta["trained_through"] = through if isinstance(through, str) else None
             meta.update(model_file=model_file, version=version, sha256=raw.get("sha256"),
                         feature_names=raw.get("feature_names"))
     return meta

@@ -215,7 +215,7 @@ def plot_arm_share(shares: pd.DataFrame, policies: list[str], path: Path) -> Pat
 # --------------------------------------------------------------------------- the report
 
 
-def _markdown(frame: pd.DataFrame, floats: str = "{:.3f}") -> str:
+def markdown_table(frame: pd.DataFrame, floats: str = "{:.3f}") -> str:
     """A DataFrame as a GitHub Markdown table (no extra dependency)."""
     cols = list(frame.columns)
     lines = ["| " + " | ".join(map(str, cols)) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
@@ -267,16 +267,16 @@ def write_report(result: "SimulationResult", out_dir: str | Path, window: int = 
     ]
     if checks:
         lines += [f"## Targets (last {w} steps)", "",
-                  _markdown(pd.DataFrame([{**c, "passed": "yes" if c["passed"] else "NO"} for c in checks])), ""]
-    lines += [f"## Summary (last window = {w} steps)", "", _markdown(summary), "",
+                  markdown_table(pd.DataFrame([{**c, "passed": "yes" if c["passed"] else "NO"} for c in checks])), ""]
+    lines += [f"## Summary (last window = {w} steps)", "", markdown_table(summary), "",
               "## Oracle: best fixed arm set per query type", "",
-              _markdown(pd.DataFrame([{"query_type": t, "oracle_success": v, "policy": result.oracle_policy[t]}
+              markdown_table(pd.DataFrame([{"query_type": t, "oracle_success": v, "policy": result.oracle_policy[t]}
                                       for t, v in sorted(result.oracle.items())])), "",
-              "## Per query type", "", _markdown(per_type), ""]
+              "## Per query type", "", markdown_table(per_type), ""]
     if not shares.empty:
         wide = shares.pivot_table(index=["policy", "query_type"], columns="arm", values="share",
                                   fill_value=0.0).reset_index()
-        lines += ["## Arm share per query type", "", _markdown(wide, "{:.2f}"), ""]
+        lines += ["## Arm share per query type", "", markdown_table(wide, "{:.2f}"), ""]
     lines += ["## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figures] + [""]
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -28,10 +28,17 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
     per-query-type best arm set chosen in hindsight. With no fixed arm set
     in the run, the best of all policies is used. During the run,
     ``on_step`` receives a provisional regret against the running means.
+``covered``
+    1 when a satisfying entity is anywhere in the pool (retrieval found it;
+    success also needs the ranker to put it in the top ``k``).
 ``n_candidates``
     candidates in the reranked pool (the union of the selected arms' lists);
-    ``budget`` is the sum of the selected arms' budgets and ``n_arms`` how
-    many arms ran (learning policies shrink the budgets of arms they expect little from).
+    ``n_retrieved`` the candidates the arms returned before the union (the
+    cost of :mod:`ltrr.reward`), ``budget`` the sum of the selected arms'
+    budgets and ``n_arms`` how many arms ran.
+``phase``
+    "before" or "after" the stream's drift event (see ``generate_stream``);
+    ``explored`` is 1 when the coverage learner explored on this search.
 ``latency_ms``
     wall time of ``Engine.search``. Policies share process-wide caches (the
     query encoder caches embeddings by text), so the first policy to meet a
@@ -40,7 +47,6 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +60,12 @@ from ltrr.catalog.store import Catalog
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks
 from ltrr.simulate.users import CatalogView, Interaction, generate_stream, stream_frame
+from ltrr.state import policy_folder
 
 RECORD_COLUMNS = [
     "policy", "step", "user_id", "query_type", "query", "intent", "success", "reciprocal_rank", "reward",
-    "clicked", "regret", "clicked_rank", "n_candidates", "budget", "n_arms", "arms", "hit_arms", "latency_ms", "ranker",
+    "clicked", "regret", "clicked_rank", "covered", "n_candidates", "n_retrieved", "budget", "n_arms", "arms",
+    "hit_arms", "latency_ms", "ranker", "phase", "explored",
 ]
 
 OnStep = Callable[[str, int, dict], None]
@@ -81,11 +89,6 @@ class SimulationResult:
     def for_policy(self, policy: str) -> pd.DataFrame:
         """One policy's records, in step order."""
         return self.records[self.records["policy"] == policy].reset_index(drop=True)
-
-
-def policy_dir_name(policy: str) -> str:
-    """A folder name for a policy spec: ``static:lexical,fuzzy`` -> ``static_lexical_fuzzy``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", policy).strip("_.") or "policy"
 
 
 def split_policies(text: str) -> list[str]:
@@ -133,6 +136,8 @@ def run_simulation(
     click_model: PositionBasedClicks | CascadeClicks | None = None,
     k: int = 10,
     arm_budget: int = 20,
+    ranker_training: str = "sync",
+    stream_options: dict | None = None,
 ) -> SimulationResult:
     """Run `steps` simulated interactions through each policy; see the module docstring.
 
@@ -140,6 +145,11 @@ def run_simulation(
     feedback (the app redraws curves from it); ``should_stop()`` is checked
     between steps and ends the run early (``result.stopped``). ``arms``
     restricts the engine's arms (default: every registered arm).
+    ``ranker_training`` is passed to every engine ("off" keeps the heuristic
+    ranker, so that policies differ by retrieval alone); ``stream_options``
+    to :func:`~ltrr.simulate.users.generate_stream` (repetition, drift).
+    Engines share one retrieval cache: a stateless arm computes each query's
+    list once for all policies (the memory arm, which learns, never shares).
     """
     from ltrr.engine import Engine   # the engine pulls in every arm; import when running
 
@@ -156,13 +166,16 @@ def run_simulation(
     try:
         progress(0, 0, "reading the catalog")
         view = CatalogView.from_catalog(catalog)
-        stream = generate_stream(view, int(steps), int(seed), n_users=n_users, query_types=query_types)
+        stream = generate_stream(view, int(steps), int(seed), n_users=n_users, query_types=query_types,
+                                 **(stream_options or {}))
         state_dirs = {}
+        cache: dict = {}
         for i, policy in enumerate(policies):
             progress(i, len(policies), f"opening engine for {policy}")
-            folder = state_root / policy_dir_name(policy)
+            folder = state_root / policy_folder(policy)
             engine = Engine.open(catalog, folder, policy=policy, seed=int(seed), arms=arms,
-                                 background=False, ranker_training="sync", arm_budget=arm_budget)
+                                 background=False, ranker_training=ranker_training, arm_budget=arm_budget,
+                                 retrieval_cache=cache)
             engines[policy] = engine
             state_dirs[policy] = folder
             if engine.status()["searches"]:
@@ -181,6 +194,7 @@ def run_simulation(
     frame = frame.sort_values("policy", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     settings = {"catalog": str(catalog_path), "arms": list(arms) if arms is not None else "all registered",
                 "n_users": n_users, "k": k, "arm_budget": arm_budget, "click_model": repr(clicks),
+                "ranker_training": ranker_training, "stream_options": dict(stream_options or {}),
                 "query_types": list(query_types) if query_types else "all supported"}
     return SimulationResult(frame, policies, completed, int(seed), oracle, oracle_policy,
                             stream_frame(stream[:completed]), state_dirs, stopped, settings)
@@ -256,15 +270,20 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
         engine.feedback(response.id, action="skip")
     selected = [c for c in response.selection if c.selected]
     hit_arms = [a for a, results in response.by_arm.items() if any(r.entity_id in it.relevant for r in results)]
+    covered = any(p.entity_id in it.relevant for p in response.pool)
     return {
         "policy": policy, "step": it.step, "user_id": it.user_id, "query_type": it.query_type,
         "query": it.query, "intent": it.intent.description,
         "success": int(first is not None), "reciprocal_rank": 1.0 / first if first else 0.0,
         "reward": int(outcome.satisfied), "clicked": int(bool(outcome.clicks)), "regret": np.nan,
         "clicked_rank": outcome.first_click[0] if outcome.first_click else 0,
-        "n_candidates": len(response.pool), "budget": int(sum(c.budget for c in selected)),
+        "covered": int(covered), "n_candidates": len(response.pool),
+        "n_retrieved": int(sum(len(v) for a, v in response.by_arm.items() if a in {c.arm for c in selected})),
+        "budget": int(sum(c.budget for c in selected)),
         "n_arms": len(selected), "arms": ",".join(c.arm for c in selected), "hit_arms": ",".join(sorted(hit_arms)),
         "latency_ms": round(latency, 3), "ranker": response.ranker,
+        "phase": getattr(it, "phase", "before"), "explored": str(response.decision.get("explored") or "")
+        if getattr(response, "decision", None) else 0,
     }
 
 

@@ -5,7 +5,16 @@ An :class:`Interaction` is one search a simulated user makes: who, which
 query type, the query text, the hidden :class:`Intent`, the context the app
 would send (``user_id``, ``hour``, ``weekday``) and ``relevant``, the set of
 entity ids that would satisfy this user for this search (the click model
-and the metrics read it; the engine never sees it).
+and the metrics read it; the engine never sees it). ``phase``, ``trending``
+and ``instance`` say where the search came from (drift and repetition below).
+
+**An independent instrument.** The users read the catalog's *data* (titles,
+artists, genres, release dates, playlist names and memberships, popularity)
+to know what is relevant, but none of the system's vocabularies: their mood,
+activity, genre and era phrasings live in :mod:`ltrr.simulate.vocab`, written
+differently from query understanding, the structured arm and the memory seed,
+and nothing here imports ``ltrr.vocabulary``, ``ltrr.understanding`` or
+``ltrr.catalog.wordlists`` (a test checks both).
 
 Query types favour different arms on purpose:
 
@@ -18,11 +27,12 @@ misspelled_artist  ``the weeknf``                     that artist
 partial_title      ``blinding``                       that track
 artist_title       ``the weeknd blinding lights``     that track
 artist_only        ``the weeknd``                     that artist
-genre_era          ``90s rap``                        genre=rap & 1990<=year<=1999
+genre_era          ``hip-hop hits from the nineties`` genre=rap & 1990<=year<=1999
                                                       (tracks, albums; playlists of that
                                                       genre naming the decade)
-mood_activity      ``workout rock``                   tracks of that mood/genre, playlists
-                                                      whose name says it, their tracks
+mood_activity      ``tunes to unwind to``             tracks of that mood (catalog data),
+                                                      playlists whose name says the mood
+                                                      or activity, their tracks
 playlist           ``sad trap playlist``              that playlist
 podcast_topic      ``music history podcast``          podcasts and episodes on the topic
 ambiguous          ``love``                           well-known titles with the word
@@ -32,7 +42,7 @@ A type is generated only when the catalog can satisfy it
 (:func:`available_query_types`): the real shared catalog has no podcasts, no
 moods and no subgenres, so there ``podcast_topic`` is never drawn and mood
 and activity queries are satisfied by playlists whose names say the mood or
-activity ("Sad Trap", "Workout Rock") and by the tracks in them.
+activity ("Sad Trap", "Rap Workout") and by the tracks in them.
 
 Context shifts satisfaction, so the bandit's context features matter: for a
 mood or activity query that names no genre, a user is satisfied only by
@@ -40,11 +50,31 @@ results in their taste genre when the catalog has enough of them; at night
 (22:00-04:59) chill and sad results also satisfy a mood query; an ambiguous
 word means the well-known titles of the user's taste genre.
 
-Everything random comes from a ``np.random.Generator`` seeded by the caller:
-the same ``(catalog, seed, steps, n_users)`` gives the same stream.
+**Repetition** (:class:`~ltrr.simulate.demand.QueryPool`). Real query logs
+repeat: a few queries are typed by many people, most once. A share
+``repeat_share`` of searches re-issues a query instance from a pool of
+``query_pool`` instances drawn from the same population before the stream
+starts, instance ``r`` (1 = most popular) with probability proportional to
+``1 / r ** zipf_exponent``; the rest are fresh.
+A repeated instance keeps its text and intent, and its relevance is worked
+out again for the user and hour at hand (a mood query is personal).
+``Interaction.instance`` is the rank, ``None`` for a fresh query.
+
+**Drift** (:class:`~ltrr.simulate.demand.DriftPlan`). The catalog is
+read-only, so drift is in the demand: from step
+``drift_step`` on, a share ``drift_share`` of searches asks for the trending
+set, the catalog's ``drift_new_releases`` newest tracks (by release date) and
+one mid-popularity artist (and their tracks), typed with the user's usual
+title and artist query types (:data:`DRIFT_TYPES`). ``Interaction.phase`` is
+``"before"`` or ``"after"`` the event and ``Interaction.trending`` marks the
+searches for the trending set; :func:`plan_drift` says what trends.
+
+Everything random comes from numpy generators seeded by the caller:
+the same catalog and arguments give the same stream.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -54,8 +84,9 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr.text import fold, tokenize
-from ltrr.vocabulary import ACTIVITY_NAME_WORDS, FILLER_WORDS
+from ltrr.simulate import vocab
+from ltrr.simulate.demand import DriftPlan, QueryPool, plan_drift
+from ltrr.simulate.vocab import fold, words
 
 if TYPE_CHECKING:
     from ltrr.catalog.store import Catalog
@@ -73,44 +104,15 @@ BASE_TYPE_WEIGHTS: dict[str, float] = {
     "playlist": 0.07, "podcast_topic": 0.05, "ambiguous": 0.08,
 }
 
-# Words a playlist name (or a query) uses for each mood, matched as whole words.
-MOOD_NAME_WORDS: dict[str, tuple[str, ...]] = {
-    "sad": ("sad", "heartbreak", "breakup", "tears", "melancholy", "crying"),
-    "chill": ("chill", "chillout", "relax", "relaxing", "lofi", "calm", "mellow"),
-    "happy": ("happy", "feel good", "good vibes", "sunny"),
-    "romantic": ("romantic", "love songs", "romance"),
-    "energetic": ("hype", "energy", "pump up", "power"),
-    "dark": ("dark",),
-    "angry": ("rage", "angry"),
-}
+# The query types a search for the trending set uses: they name a track or an artist.
+DRIFT_TYPES: tuple[str, ...] = (
+    "exact_title", "misspelled_title", "misspelled_artist", "partial_title", "artist_title", "artist_only",
+)
+
 # Moods that also satisfy a mood query at night (see the module docstring).
 NIGHT_MOODS = ("chill", "sad")
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4})
 
-# What people type for each mood or activity; {g} is a genre word.
-MOOD_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "sad": ("sad songs", "sad songs for a breakup", "songs to cry to", "sad {g}", "heartbreak songs"),
-    "chill": ("chill music", "chill {g}", "relaxing songs", "chill vibes"),
-    "happy": ("happy songs", "feel good {g}", "happy music"),
-    "romantic": ("romantic songs", "love songs", "romantic {g}"),
-    "energetic": ("hype songs", "energy {g}", "pump up music"),
-    "dark": ("dark {g}", "dark songs"),
-    "angry": ("angry songs", "rage {g}"),
-}
-ACTIVITY_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "workout": ("workout {g}", "gym music", "workout songs", "{g} for running", "cardio {g}"),
-    "study": ("music for studying", "study {g}", "focus music"),
-    "party": ("party songs", "party {g}", "{g} party mix"),
-    "sleep": ("sleep music", "songs for sleeping"),
-    "driving": ("driving songs", "road trip {g}"),
-    "cooking": ("cooking music", "dinner {g}"),
-}
-
-# How a genre is typed: the catalog value first, then synonyms people use.
-GENRE_SPELLINGS: dict[str, tuple[str, ...]] = {
-    "rap": ("rap", "hip hop"), "r&b": ("r&b", "rnb"), "edm": ("edm", "electronic", "dance"),
-    "pop": ("pop",), "rock": ("rock",), "latin": ("latin", "reggaeton"),
-}
 
 
 def _qwerty_neighbours() -> dict[str, str]:
@@ -143,6 +145,7 @@ TASTE_SHARE = 0.65        # how often a user's target comes from their taste gen
 AMBIGUOUS_TOP = 25        # an ambiguous word means this many best-known matching titles
 
 
+
 # --------------------------------------------------------------------------- value types
 
 
@@ -172,7 +175,13 @@ class SimUser:
 
 @dataclass(frozen=True)
 class Interaction:
-    """One simulated search: the query, its hidden intent and what would satisfy the user."""
+    """One simulated search: the query, its hidden intent and what would satisfy the user.
+
+    ``phase`` is ``"before"`` or ``"after"`` the drift event (always ``"before"``
+    without one); ``trending`` is True when the search asks for the trending set;
+    ``instance`` is the Zipf rank of a repeated query instance (1 = the most
+    popular), ``None`` for a fresh query.
+    """
 
     step: int
     user_id: str
@@ -181,10 +190,18 @@ class Interaction:
     intent: Intent
     context: dict
     relevant: frozenset[str] = field(repr=False)
+    phase: str = "before"
+    trending: bool = False
+    instance: int | None = None
 
     def is_relevant(self, entity_id: str) -> bool:
         """True when this entity satisfies the user."""
         return entity_id in self.relevant
+
+    @property
+    def is_repeat(self) -> bool:
+        """True when the query re-issues an instance of the popular-query pool."""
+        return self.instance is not None
 
 
 # --------------------------------------------------------------------------- the catalog, as users see it
@@ -225,9 +242,14 @@ class CatalogView:
         dates = pd.to_datetime(frame["release_date"], errors="coerce") if "release_date" in frame else \
             pd.Series(pd.NaT, index=frame.index)
         self.years = dates.dt.year.fillna(0).to_numpy(dtype=int)
+        # Days since 1970 (-1 when unknown): the drift event's "newest releases".
+        self.release_days = np.where(dates.isna(), -1,
+                                     (dates - pd.Timestamp("1970-01-01")).dt.days.fillna(-1)).astype(np.int64)
+        self.artist_ids = frame["artist_id"].fillna("").astype(str).to_numpy() if "artist_id" in frame else \
+            np.full(len(frame), "", dtype=object)
         self.row_of = {e: i for i, e in enumerate(self.ids)}
         self.query_titles = np.array([query_title(t) for t in self.titles], dtype=object)
-        self.title_tokens = [tokenize(t) for t in self.titles]
+        self.title_tokens = [words(t) for t in self.titles]
         token_rows: dict[str, list[int]] = {}
         for i, toks in enumerate(self.title_tokens):
             for tok in set(toks):
@@ -235,7 +257,7 @@ class CatalogView:
         self.token_rows = {t: np.array(r, dtype=np.int64) for t, r in token_rows.items()}
         # Identical copies (same type, typed title and subtitle) satisfy a target intent too:
         # the real catalog repeats a song on several albums.
-        keys = [f"{t}|{' '.join(tokenize(q))}|{' '.join(tokenize(s))}"
+        keys = [f"{t}|{' '.join(words(q))}|{' '.join(words(s))}"
                 for t, q, s in zip(self.types, self.query_titles, self.subtitles)]
         groups: dict[str, list[int]] = {}
         for i, key in enumerate(keys):
@@ -289,15 +311,15 @@ class CatalogView:
         def make() -> np.ndarray:
             mask = np.zeros(len(self.ids), dtype=bool)
             for phrase in phrases:
-                words = tokenize(phrase)
-                if not words:
+                parts = words(phrase)
+                if not parts:
                     continue
-                rows = self.token_rows.get(words[0], np.zeros(0, dtype=np.int64))
+                rows = self.token_rows.get(parts[0], np.zeros(0, dtype=np.int64))
                 rows = rows[self.types[rows] == entity_type]
-                if len(words) > 1:
-                    n = len(words)
+                if len(parts) > 1:
+                    n = len(parts)
                     rows = np.array([r for r in rows if any(
-                        self.title_tokens[r][j:j + n] == words for j in range(len(self.title_tokens[r]) - n + 1))],
+                        self.title_tokens[r][j:j + n] == parts for j in range(len(self.title_tokens[r]) - n + 1))],
                         dtype=np.int64)
                 mask[rows] = True
             return mask
@@ -471,16 +493,39 @@ def available_query_types(view: CatalogView) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- query generation
 
 
-# One query type's generator: (user, rng, hour) -> (text, intent, relevant rows) or None.
-_Maker = Callable[[SimUser, np.random.Generator, int], "tuple[str, Intent, np.ndarray] | None"]
+@dataclass(frozen=True)
+class _Draft:
+    """A query before it meets a context: its text, intent and satisfying rows, and, for
+    personal intents (moods, ambiguous words), how to work them out for another user and hour."""
+
+    text: str
+    intent: Intent
+    rows: np.ndarray
+    personal: Callable[[SimUser, int], "tuple[Intent, np.ndarray]"] | None = None
+
+    def for_user(self, user: SimUser, hour: int) -> tuple[Intent, np.ndarray]:
+        """(intent, satisfying rows) for `user` at `hour`."""
+        return self.personal(user, hour) if self.personal is not None else (self.intent, self.rows)
+
+
+# One query type's generator: (user, rng, hour) -> a draft, or None when this draw found nothing.
+_Maker = Callable[[SimUser, np.random.Generator, int], "_Draft | None"]
 
 
 class QueryGenerator:
-    """Turns a user into an interaction: picks a query type, an intent and the text typed."""
+    """Turns a user into an interaction: picks a query type, an intent and the text typed.
 
-    def __init__(self, view: CatalogView, population: UserPopulation) -> None:
+    With a :class:`DriftPlan` the generator sends a share of the searches after the
+    event to the trending set; with a :class:`QueryPool` it re-issues popular
+    instances (see the module docstring).
+    """
+
+    def __init__(self, view: CatalogView, population: UserPopulation, drift: DriftPlan | None = None,
+                 pool: QueryPool | None = None) -> None:
         self.view = view
         self.population = population
+        self.drift = drift
+        self.pool = pool
         self._makers: dict[str, _Maker] = {
             "exact_title": self._exact_title, "misspelled_title": self._misspelled_title,
             "misspelled_artist": self._misspelled_artist, "partial_title": self._partial_title,
@@ -492,23 +537,63 @@ class QueryGenerator:
         self._mood_options = _mood_activity_options(view)
         self._ambiguous = _ambiguous_words(view)
         self._eras = _genre_eras(view)
+        self._trending = False   # True while a draft for the trending set is being made
+
+    def context(self, user: SimUser, rng: np.random.Generator) -> dict:
+        """The context the app would send: the user, an hour near their peak, a weekday."""
+        hour = int((user.peak_hour + round(rng.normal(0.0, 3.0))) % 24)
+        return {"user_id": user.user_id, "hour": hour, "weekday": int(rng.integers(7))}
 
     def interaction(self, step: int, rng: np.random.Generator) -> Interaction:
-        """Draw a user, a context and one query of one of their query types."""
+        """Draw a user, a context and one query: trending (after the drift), repeated or fresh."""
         user = self.population.draw(rng)
-        hour = int((user.peak_hour + round(rng.normal(0.0, 3.0))) % 24)
-        context = {"user_id": user.user_id, "hour": hour, "weekday": int(rng.integers(7))}
+        context = self.context(user, rng)
+        hour = context["hour"]
+        phase = self.drift.phase(step) if self.drift is not None else "before"
+        trending, instance, drafted = False, None, None
+        if phase == "after" and rng.random() < self.drift.share:
+            drafted = self.fresh(user, rng, hour, trending=True)
+            trending = drafted is not None
+        if drafted is None and self.pool is not None and rng.random() < self.pool.share:
+            instance = self.pool.draw(rng)
+            drafted = self.pool.entries[instance - 1]
+        if drafted is None:
+            drafted = self.fresh(user, rng, hour)
+        if drafted is None:
+            # Every supported type produces a query almost always; this guards pathological catalogs.
+            drafted = ("exact_title", self._makers["exact_title"](user, rng, hour))
+        qtype, draft = drafted
+        intent, rows = draft.for_user(user, hour)
+        return Interaction(step, user.user_id, qtype, draft.text, intent, context, self.view.ids_of(rows),
+                           phase=phase, trending=trending, instance=instance)
+
+    def draw_fresh(self, rng: np.random.Generator) -> tuple[str, _Draft] | None:
+        """A fresh query of a user drawn from the population, at an hour of theirs (the pool's entries)."""
+        user = self.population.draw(rng)
+        return self.fresh(user, rng, self.context(user, rng)["hour"])
+
+    def fresh(self, user: SimUser, rng: np.random.Generator, hour: int,
+              trending: bool = False) -> tuple[str, _Draft] | None:
+        """A new query of one of the user's query types (only :data:`DRIFT_TYPES` when
+        `trending`, whose targets then come from the trending set), or None."""
         types = self.population.query_types
         weights = np.array(user.type_weights)
-        for _ in range(20):
-            qtype = types[int(rng.choice(len(types), p=weights))]
-            made = self.make(qtype, user, rng, hour)
-            if made is not None:
-                query, intent, relevant = made
-                return Interaction(step, user.user_id, qtype, query, intent, context, relevant)
-        # Every supported type produces a query almost always; this guards pathological catalogs.
-        query, intent, relevant = self.make("exact_title", user, rng, hour)
-        return Interaction(step, user.user_id, "exact_title", query, intent, context, relevant)
+        if trending:
+            keep = np.array([t in DRIFT_TYPES for t in types])
+            if self.drift is None or not keep.any():
+                return None
+            weights = np.where(keep, weights, 0.0)
+            weights = weights / weights.sum()
+        self._trending = trending
+        try:
+            for _ in range(20):
+                qtype = types[int(rng.choice(len(types), p=weights))]
+                draft = self._makers[qtype](user, rng, hour)
+                if draft is not None:
+                    return qtype, draft
+        finally:
+            self._trending = False
+        return None
 
     def make(self, query_type: str, user: SimUser, rng: np.random.Generator,
              hour: int = 12) -> tuple[str, Intent, frozenset[str]] | None:
@@ -516,16 +601,19 @@ class QueryGenerator:
         or None when this draw found nothing to ask for."""
         if query_type not in self._makers:
             raise ValueError(f"unknown query type {query_type!r}; known: {', '.join(QUERY_TYPES)}")
-        made = self._makers[query_type](user, rng, hour)
-        if made is None:
+        draft = self._makers[query_type](user, rng, hour)
+        if draft is None:
             return None
-        query, intent, rows = made
-        return query, intent, self.view.ids_of(rows)
+        intent, rows = draft.for_user(user, hour)
+        return draft.text, intent, self.view.ids_of(rows)
 
     # -- helpers ----------------------------------------------------------------------
 
     def _pick(self, entity_type: str, user: SimUser, rng: np.random.Generator) -> int | None:
-        """A popularity-weighted row of a type, from the user's taste genre `TASTE_SHARE` of the time."""
+        """A popularity-weighted row of a type, from the user's taste genre `TASTE_SHARE` of the
+        time; from the trending set while a trending draft is made."""
+        if self._trending and self.drift is not None:
+            return self.drift.pick(entity_type, self.view, rng)
         if rng.random() < TASTE_SHARE:
             rows, cdf = self._pool(entity_type, user.taste)
             if len(rows):
@@ -547,9 +635,9 @@ class QueryGenerator:
             self._pools[key] = (rows, np.cumsum(w) / w.sum() if len(w) else w)
         return self._pools[key]
 
-    def _target(self, row: int) -> tuple[Intent, np.ndarray]:
+    def _target(self, text: str, row: int) -> _Draft:
         rows = np.array(self.view.copies(row), dtype=np.int64)
-        return Intent("target", self.view.describe(row), self.view.ids[row]), rows
+        return _Draft(text, Intent("target", self.view.describe(row), self.view.ids[row]), rows)
 
     def _typed(self, text: str, rng: np.random.Generator) -> str:
         # Half the users type in lower case.
@@ -572,8 +660,7 @@ class QueryGenerator:
         row = self._track(user, rng)
         if row is None:
             return None
-        intent, rows = self._target(row)
-        return self._typed(self.view.query_titles[row], rng), intent, rows
+        return self._target(self._typed(self.view.query_titles[row], rng), row)
 
     def _misspelled_title(self, user, rng, hour):
         row = self._track(user, rng, min_letters=4)
@@ -581,8 +668,7 @@ class QueryGenerator:
             return None
         title = self.view.query_titles[row]
         slips = 1 + int(len(title) > 12 and rng.random() < user.typo_rate)
-        intent, rows = self._target(row)
-        return self._typed(misspell(title, rng, slips), rng), intent, rows
+        return self._target(self._typed(misspell(title, rng, slips), rng), row)
 
     def _artist(self, user, rng, min_letters: int = 1) -> int | None:
         for _ in range(10):
@@ -599,28 +685,25 @@ class QueryGenerator:
             return None
         name = self.view.titles[row]
         slips = 1 + int(len(name) > 10 and rng.random() < user.typo_rate)
-        intent, rows = self._target(row)
-        return self._typed(misspell(name, rng, slips), rng), intent, rows
+        return self._target(self._typed(misspell(name, rng, slips), rng), row)
 
     def _artist_only(self, user, rng, hour):
         row = self._artist(user, rng)
         if row is None:
             return None
-        intent, rows = self._target(row)
-        return self._typed(self.view.titles[row], rng), intent, rows
+        return self._target(self._typed(self.view.titles[row], rng), row)
 
     def _partial_title(self, user, rng, hour):
         row = self._track(user, rng, min_words=3)
         if row is None:
             return None
-        words = self.view.query_titles[row].split()
-        size = max(1, int(np.ceil(len(words) / 2)))
-        start = int(rng.integers(len(words) - size + 1))
-        chunk = words[start:start + size]
-        if all(fold(w) in FILLER_WORDS for w in chunk):
-            chunk = words[:size + 1]
-        intent, rows = self._target(row)
-        return self._typed(" ".join(chunk), rng), intent, rows
+        parts = self.view.query_titles[row].split()
+        size = max(1, int(np.ceil(len(parts) / 2)))
+        start = int(rng.integers(len(parts) - size + 1))
+        chunk = parts[start:start + size]
+        if all(fold(w) in vocab.STOPWORDS for w in chunk):
+            chunk = parts[:size + 1]
+        return self._target(self._typed(" ".join(chunk), rng), row)
 
     def _artist_title(self, user, rng, hour):
         row = self._track(user, rng)
@@ -629,8 +712,7 @@ class QueryGenerator:
         title, artist = self.view.query_titles[row], self.view.subtitles[row]
         form = int(rng.integers(3))
         text = f"{artist} {title}" if form == 0 else f"{title} {artist}" if form == 1 else f"{title} by {artist}"
-        intent, rows = self._target(row)
-        return self._typed(text, rng), intent, rows
+        return self._target(self._typed(text, rng), row)
 
     def _playlist(self, user, rng, hour):
         row = self._pick("playlist", user, rng)
@@ -638,46 +720,50 @@ class QueryGenerator:
             return None
         name = query_title(self.view.titles[row])
         text = f"{name} playlist" if rng.random() < 0.4 and "playlist" not in fold(name) else name
-        intent, match = self._target(row)
-        return self._typed(text, rng), intent, match
+        return self._target(self._typed(text, rng), row)
 
     def _genre_era(self, user, rng, hour):
         if not self._eras:
             return None
         options = [e for e in self._eras if e[0] == user.taste] if rng.random() < TASTE_SHARE else []
         genre, decade, rows = (options or self._eras)[int(rng.integers(len(options or self._eras)))]
-        spelled = GENRE_SPELLINGS.get(genre, (genre,))
-        g = spelled[int(rng.integers(len(spelled)))]
-        short = f"{decade % 100:02d}s"
-        forms = (f"{short} {g}", f"{g} from the {short}", f"{decade}s {g} songs", f"best {g} of the {short}")
-        text = forms[int(rng.integers(len(forms)))]
-        intent = Intent("broad", f"genre={genre} & {decade}<=year<={decade + 9}")
-        return text, intent, rows
+        spelled = vocab.genre_phrases(genre)
+        eras = vocab.era_phrases(decade)
+        template = vocab.ERA_ASKS[int(rng.integers(len(vocab.ERA_ASKS)))]
+        text = template.format(g=spelled[int(rng.integers(len(spelled)))], era=eras[int(rng.integers(len(eras)))])
+        return _Draft(text, Intent("broad", f"genre={genre} & {decade}<=year<={decade + 9}"), rows)
 
     def _mood_activity(self, user, rng, hour):
         if not self._mood_options:
             return None
         kind, value, template, genre = self._mood_options[int(rng.integers(len(self._mood_options)))]
-        g_word = ""
+        text = template
         if "{g}" in template:
-            spelled = GENRE_SPELLINGS.get(genre, (genre,))
-            g_word = spelled[int(rng.integers(len(spelled)))]
-        text = template.format(g=g_word)
-        base = _mood_activity_mask(self.view, kind, (value,), genre if "{g}" in template else "")
-        parts = [f"{kind}={value}"] + ([f"genre={genre}"] if "{g}" in template else [])
-        mask = base
+            spelled = vocab.genre_phrases(genre)
+            text = template.format(g=spelled[int(rng.integers(len(spelled)))])
+
+        def personal(who: SimUser, at: int) -> tuple[Intent, np.ndarray]:
+            return self._mood_relevance(kind, value, genre, who, at)
+        intent, rows = personal(user, hour)
+        return _Draft(text, intent, rows, personal)
+
+    def _mood_relevance(self, kind: str, value: str, genre: str, user: SimUser,
+                        hour: int) -> tuple[Intent, np.ndarray]:
+        """Who is satisfied by a mood or activity ask (genre "" when it names none), by context."""
+        mask = _mood_activity_mask(self.view, kind, (value,), genre)
+        parts = [f"{kind}={value}"] + ([f"genre={genre}"] if genre else [])
         if kind == "mood" and hour in NIGHT_HOURS:
             for mood in NIGHT_MOODS:
                 if mood != value:
-                    mask = mask | _mood_activity_mask(self.view, "mood", (mood,), genre if "{g}" in template else "")
+                    mask = mask | _mood_activity_mask(self.view, "mood", (mood,), genre)
             parts.append("night: chill/sad count")
-        if "{g}" not in template:
+        if not genre:
             # No genre typed: the user's taste decides, when the catalog has enough of it.
             personal = mask & (self.view.genres == user.taste)
             if personal.sum() >= MIN_RELEVANT:
                 mask = personal
                 parts.append(f"taste={user.taste}")
-        return text, Intent("broad", " & ".join(parts)), np.flatnonzero(mask)
+        return Intent("broad", " & ".join(parts)), np.flatnonzero(mask)
 
     def _podcast_topic(self, user, rng, hour):
         rows = self.view.rows_of("podcast")
@@ -688,12 +774,20 @@ class QueryGenerator:
         related = ((self.view.types == "podcast") | (self.view.types == "episode")) & (self.view.genres == topic)
         rows_ok = np.flatnonzero(related) if related.any() else np.array([row])
         text = f"{topic} podcast".lower()
-        return text, Intent("broad", f"topic={topic} & type in (podcast, episode)"), rows_ok
+        return _Draft(text, Intent("broad", f"topic={topic} & type in (podcast, episode)"), rows_ok)
 
     def _ambiguous(self, user, rng, hour):
         if not self._ambiguous:
             return None
         word = self._ambiguous[int(rng.integers(len(self._ambiguous)))]
+
+        def personal(who: SimUser, at: int) -> tuple[Intent, np.ndarray]:
+            return self._ambiguous_relevance(word, who)
+        intent, rows = personal(user, hour)
+        return _Draft(word, intent, rows, personal)
+
+    def _ambiguous_relevance(self, word: str, user: SimUser) -> tuple[Intent, np.ndarray]:
+        """The best-known titles with `word`, of the user's taste genre when it has enough."""
         mask = np.zeros(len(self.view.ids), dtype=bool)
         for entity_type in self.view.rows_by_type:
             mask |= self.view.name_mask((word,), entity_type)
@@ -704,7 +798,7 @@ class QueryGenerator:
             described += f" & genre={user.taste}"
         rows = np.flatnonzero(mask)
         rows = rows[np.argsort(-self.view.popularity[rows], kind="stable")][:AMBIGUOUS_TOP]
-        return word, Intent("broad", f"{described} (the {AMBIGUOUS_TOP} best known)"), rows
+        return Intent("broad", f"{described} (the {AMBIGUOUS_TOP} best known)"), rows
 
 
 def _genre_eras(view: CatalogView) -> list[tuple[str, int, np.ndarray]]:
@@ -720,8 +814,7 @@ def _make_genre_eras(view: CatalogView) -> list[tuple[str, int, np.ndarray]]:
             in_era = typed & (view.genres == genre) & (view.years >= decade) & (view.years <= decade + 9)
             if int(in_era.sum()) < MIN_RELEVANT:
                 continue
-            era_words = (f"{decade % 100:02d}s", f"{decade}s")
-            playlists = view.name_mask(era_words, "playlist") & (view.genres == genre)
+            playlists = view.name_mask(vocab.era_markers(decade), "playlist") & (view.genres == genre)
             out.append((genre, decade, np.flatnonzero(in_era | playlists)))
     return out
 
@@ -733,15 +826,15 @@ def _mood_activity_mask(view: CatalogView, kind: str, values: Sequence[str], gen
 
 
 def _make_mood_activity_mask(view: CatalogView, kind: str, values: Sequence[str], genre: str) -> np.ndarray:
-    words: list[str] = []
+    markers: list[str] = []
     mask = np.zeros(len(view.ids), dtype=bool)
     for value in values:
         if kind == "mood":
-            words.extend(MOOD_NAME_WORDS.get(value, (value,)))
+            markers.extend(vocab.MOOD_MARKERS.get(value, (value,)))
             mask |= (view.moods == value) & (view.types == "track")
         else:
-            words.extend(ACTIVITY_NAME_WORDS.get(value, (value,)))
-    named = view.name_mask(tuple(words), "playlist")
+            markers.extend(vocab.ACTIVITY_MARKERS.get(value, (value,)))
+    named = view.name_mask(tuple(markers), "playlist")
     mask = mask | view.with_members(named)
     if genre:
         mask &= view.genres == genre
@@ -755,10 +848,10 @@ def _mood_activity_options(view: CatalogView) -> list[tuple[str, str, str, str]]
 
 def _make_mood_activity_options(view: CatalogView) -> list[tuple[str, str, str, str]]:
     out = []
-    for kind, templates in (("mood", MOOD_TEMPLATES), ("activity", ACTIVITY_TEMPLATES)):
-        for value, forms in templates.items():
-            for template in forms:
-                genres = [g for g in view.track_genres if g in GENRE_SPELLINGS] if "{g}" in template else [""]
+    for kind, asks in (("mood", vocab.MOOD_ASKS), ("activity", vocab.ACTIVITY_ASKS)):
+        for value, templates in asks.items():
+            for template in templates:
+                genres = view.track_genres if "{g}" in template else [""]
                 for genre in genres:
                     if _mood_activity_mask(view, kind, (value,), genre).sum() >= MIN_RELEVANT:
                         out.append((kind, value, template, genre))
@@ -773,41 +866,80 @@ def _ambiguous_words(view: CatalogView, limit: int = 40) -> list[str]:
     def make() -> list[str]:
         counts = []
         for tok, rows in view.token_rows.items():
-            if len(rows) >= least and len(tok) >= 3 and tok.isalpha() and tok not in FILLER_WORDS \
-                    and tok not in _STOP and len(set(view.types[rows].tolist())) >= 2:
+            if len(rows) >= least and len(tok) >= 3 and tok.isalpha() and tok not in vocab.STOPWORDS \
+                    and len(set(view.types[rows].tolist())) >= 2:
                 counts.append((-len(rows), tok))
         return sorted(tok for _, tok in sorted(counts)[:limit])
     return view.memo("ambiguous_words", make)
 
 
-# Words too grammatical to be a query on their own.
-_STOP = frozenset({
-    "you", "your", "feat", "remix", "edit", "version", "remastered", "mix", "live", "original", "radio",
-    "this", "that", "what", "with", "just", "all", "not", "are", "don", "can", "its", "was", "one",
-    "but", "get", "got", "how", "out", "who", "why", "when", "let", "like", "vol", "part", "remaster",
-    "deluxe", "edition", "los", "las", "del", "que", "por", "para", "con", "una", "mix", "extended",
-})
+# --------------------------------------------------------------------------- the stream
+
+
+def _check_int(name: str, value: object, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    return int(value)
+
+
+def _check_share(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
+            not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
+    return float(value)
 
 
 def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100,
-                    query_types: Sequence[str] | None = None) -> list[Interaction]:
-    """`steps` interactions, reproducible from `seed` (the same catalog and seed give the same stream)."""
+                    query_types: Sequence[str] | None = None, *,
+                    repeat_share: float = 0.3, zipf_exponent: float = 1.0, query_pool: int = 500,
+                    drift_step: int | None = None, drift_share: float = 0.5,
+                    drift_new_releases: int = 50) -> list[Interaction]:
+    """`steps` interactions, reproducible from `seed` (the same catalog, seed and settings give
+    the same stream). See the module docstring for repetition and drift.
+
+    ``repeat_share``: share of searches that re-issue a popular instance (0 turns repetition
+    off); ``zipf_exponent``: the popularity exponent over the ``query_pool`` instances;
+    ``drift_step``: the first step of the drift event (None: no drift); ``drift_share``:
+    the share of searches after it that ask for the trending set; ``drift_new_releases``:
+    how many of the newest tracks trend.
+    """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    repeat_share = _check_share("repeat_share", repeat_share)
+    if isinstance(zipf_exponent, bool) or not isinstance(zipf_exponent, (int, float, np.floating)) or \
+            not math.isfinite(zipf_exponent) or zipf_exponent < 0:
+        raise ValueError(f"zipf_exponent must be a finite number >= 0, got {zipf_exponent!r}")
+    query_pool = _check_int("query_pool", query_pool, 1)
+    if drift_step is not None:
+        drift_step = _check_int("drift_step", drift_step, 1)
+    drift_share = _check_share("drift_share", drift_share)
+    drift_new_releases = _check_int("drift_new_releases", drift_new_releases, 1)
     rng = np.random.default_rng([int(seed), 0x5EED])
     population = UserPopulation.generate(view, n_users, rng, query_types)
-    generator = QueryGenerator(view, population)
+    drift = None if drift_step is None else plan_drift(view, drift_step, drift_share, drift_new_releases, seed)
+    generator = QueryGenerator(view, population, drift)
+    if repeat_share > 0:
+        # Its own generator: the pool's size never changes which users the stream draws.
+        pool_rng = np.random.default_rng([int(seed), 0x5EED, 0x9001])
+        generator.pool = QueryPool.generate(generator.draw_fresh, query_pool, zipf_exponent, repeat_share, pool_rng)
     return [generator.interaction(step, rng) for step in range(1, int(steps) + 1)]
 
 
+STREAM_COLUMNS = ["step", "user_id", "query_type", "query", "intent", "intent_kind", "hour", "weekday",
+                  "n_relevant", "phase", "trending", "instance"]
+
+
 def stream_frame(stream: Sequence[Interaction]) -> pd.DataFrame:
-    """The stream as a table (step, user, type, query, intent, context, number of relevant entities)."""
-    return pd.DataFrame([{
+    """The stream as a table (step, user, type, query, intent, context, number of relevant
+    entities, drift phase, trending, repeated instance rank or <NA>)."""
+    frame = pd.DataFrame([{
         "step": it.step, "user_id": it.user_id, "query_type": it.query_type, "query": it.query,
         "intent": it.intent.description, "intent_kind": it.intent.kind, "hour": it.context["hour"],
-        "weekday": it.context["weekday"], "n_relevant": len(it.relevant),
-    } for it in stream], columns=["step", "user_id", "query_type", "query", "intent", "intent_kind", "hour",
-                                  "weekday", "n_relevant"])
+        "weekday": it.context["weekday"], "n_relevant": len(it.relevant), "phase": it.phase,
+        "trending": it.trending, "instance": it.instance,
+    } for it in stream], columns=STREAM_COLUMNS)
+    frame["instance"] = frame["instance"].astype("Int64")
+    return frame
 
 
 def type_counts(stream: Sequence[Interaction]) -> Mapping[str, int]:

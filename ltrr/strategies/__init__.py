@@ -1,5 +1,5 @@
 """Retrieval strategies: the bandit's arms."""
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.registry import arm_class, arm_names
 
-__all__ = ["ArmResources", "Candidate", "Query", "Strategy", "arm_class", "arm_names", "ranked"]
+__all__ = ["ArmResources", "Candidate", "Strategy", "arm_class", "arm_names", "ranked"]

@@ -9,41 +9,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
 from ltrr.progress import ProgressFn, silent
-from ltrr.text import clean, normalize_query, tokenize
-from ltrr.understanding import Understanding
+from ltrr.query import Query
 
 if TYPE_CHECKING:
     from ltrr.catalog.store import Catalog
-
-
-@dataclass(frozen=True)
-class Query:
-    """A query as every arm sees it."""
-
-    raw: str                                   # cleaned, as typed
-    text: str                                  # normalised (folded, tokens joined)
-    tokens: tuple[str, ...]
-    understanding: Understanding
-    context: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def make(cls, raw: object, understanding: Understanding | None = None,
-             context: Mapping[str, Any] | None = None) -> "Query":
-        """Build a Query from any user input; QU defaults to 'nothing understood'."""
-        cleaned = clean(raw)
-        text = normalize_query(cleaned)
-        return cls(
-            raw=cleaned,
-            text=text,
-            tokens=tuple(tokenize(cleaned)),
-            understanding=understanding or Understanding(query=text),
-            context=dict(context or {}),
-        )
 
 
 @dataclass
@@ -74,8 +48,6 @@ class ArmResources:
     memory: Any = None
     # Lazily opens another arm by name (the `related` arm builds on direct matches).
     arm: Callable[[str], "Strategy"] | None = None
-    # Lazily loads the sentence encoder (shared by the semantic arm and the ranker).
-    encoder: Callable[[], Any] | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -93,6 +65,9 @@ class Strategy(ABC):
     description: ClassVar[str] = ""
     # True when opening may take minutes (the engine then opens it in the background).
     slow_to_open: ClassVar[bool] = False
+    # True when the list depends on the query alone (not on clicks or users): such lists
+    # may be cached and shared between engines (ltrr.strategies.cached).
+    stateless: ClassVar[bool] = True
     # The index names (see indexfiles) this arm builds; empty means just (name,).
     # The engine invalidates them and retries once when opening fails on a corrupt index.
     index_names: ClassVar[tuple[str, ...]] = ()

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ltrr import indexfiles
 from ltrr.fuzzyindex import FuzzyIndex
-from ltrr.strategies import indexfiles
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 
 VERSION = 1
 MIN_SCORE = 60.0            # rapidfuzz scale; below this a "match" is mostly noise

@@ -36,8 +36,9 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from ltrr.strategies import indexfiles
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr import indexfiles
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.text import tokenize
 
 VERSION = 1

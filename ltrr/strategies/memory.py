@@ -14,11 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from ltrr.memory import NEW_PAIR_PRIOR, MemorySeed, QueryMemory, posterior
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 
 
 class MemoryStrategy(Strategy):
     """Query-to-entity memory: cold-start predictions updated by clicks."""
+
+    stateless = False   # its lists follow this engine's clicks
 
     name = "memory"
     index_names = ("memory_seed",)

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ltrr.strategies import indexfiles
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr import indexfiles
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.scoped import understanding_of
 from ltrr.text import tokenize
 from ltrr.understanding import QueryUnderstander

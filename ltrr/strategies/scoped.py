@@ -13,7 +13,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr.query import Query
+
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.structured import EntityAttributes
 from ltrr.understanding import Interpretation, QueryUnderstander, Understanding
 

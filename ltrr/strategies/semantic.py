@@ -7,6 +7,11 @@ Embeddings are cached on disk as float16 (``semantic.f16.npy``) together with
 a hash of each passage, so a rebuild after a catalog change re-embeds only
 passages that changed.
 
+A build embeds in chunks of ``CHUNK_ROWS`` passages and checkpoints each
+finished chunk (:class:`Checkpoint`, in ``semantic_partial/``), so a build
+that is killed, or cancelled by a closing engine, resumes where it stopped;
+progress counts the resumed passages as done.
+
 Search is exact (a float32 matrix product) up to ``EXACT_MAX_ROWS`` entities
 and approximate (a usearch HNSW graph, memory-mapped on load) above.
 Measured on this machine (2 cores, 384 dims, top 10): exact costs 0.04 ms at
@@ -22,15 +27,18 @@ says, without building anything, whether the next open will be quick.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from ltrr import indexfiles
 from ltrr.progress import ProgressFn
-from ltrr.strategies import indexfiles
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 
 VERSION = 1
 EXACT_MAX_ROWS = 10_000
@@ -38,6 +46,12 @@ EXACT_MAX_ROWS = 10_000
 # 0.0-0.2 against a query); returning them would only add noise to the pool.
 MIN_SIMILARITY = 0.2
 _DESCRIPTION_CHARS = 160
+# Passages embedded between checkpoints while building: a killed build loses at most
+# one chunk (~10-25 s of embedding on two cores).
+CHUNK_ROWS = 8192
+PARTIAL_DIR = "semantic_partial"
+# What made the vectors of a manifest written before precisions were recorded.
+DEFAULT_PASSAGES = "all-MiniLM-L6-v2/fp32"
 
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -110,7 +124,7 @@ class SemanticStrategy(Strategy):
 
         catalog = resources.catalog
         index_dir = resources.index_dir
-        encoder = resources.encoder() if resources.encoder is not None else get_encoder()
+        encoder = get_encoder()
         with _dir_lock(index_dir):
             built = False
             if not cls.is_built(catalog):
@@ -128,34 +142,50 @@ class SemanticStrategy(Strategy):
     @staticmethod
     def _build(catalog, encoder, index_dir: Path, progress: ProgressFn) -> None:
         frame = catalog.entities.frame
-        texts = [passage(*row) for row in zip(frame["entity_type"], frame["title"], frame["subtitle"],
-                                              frame["genre"], frame["mood"], frame["text"])]
+        texts = catalog_passages(frame)
         keys = np.fromiter((passage_key(t) for t in texts), dtype=np.int64, count=len(texts))
         files = _files(index_dir)
+        made_by = encoder_id(encoder)
         vectors = np.zeros((len(texts), encoder.dim), dtype=np.float16)
         todo = np.ones(len(texts), dtype=bool)
-        # Reuse what an earlier build embedded (a re-import changes the fingerprint, rarely the text).
+        # Reuse what an earlier build embedded (a re-import changes the fingerprint, rarely the
+        # text), if the same model at the same precision made it.
         try:
-            old_keys = np.load(files["keys"])
-            old_vectors = np.load(files["vectors"], mmap_mode="r")
-            if len(old_keys) == len(old_vectors) and old_vectors.shape[1:] == (encoder.dim,):
-                order = np.argsort(old_keys)
-                pos = np.minimum(np.searchsorted(old_keys[order], keys), len(order) - 1)
-                same = old_keys[order][pos] == keys if len(order) else np.zeros(len(keys), dtype=bool)
-                vectors[same] = old_vectors[order[pos[same]]]
-                todo &= ~same
-            del old_vectors
+            if _manifest_facts(index_dir).get("passages", DEFAULT_PASSAGES) == made_by:
+                old_vectors = np.load(files["vectors"], mmap_mode="r")
+                _reuse(keys, vectors, todo, np.load(files["keys"]), old_vectors)
+                del old_vectors
         except (OSError, ValueError):
             pass
+        # Then what a killed build of this (or an earlier) catalog had finished.
+        checkpoint = Checkpoint(index_dir / PARTIAL_DIR, made_by, encoder.dim)
+        before = int(todo.sum())
+        for chunk_keys, chunk_vectors in checkpoint.chunks():
+            _reuse(keys, vectors, todo, chunk_keys, chunk_vectors)
+        resumed = before - int(todo.sum())
         missing = np.flatnonzero(todo)
-        if missing.size:
-            vectors[missing] = encoder.encode_passages([texts[i] for i in missing], progress=progress)
+        total = len(texts)
+        done = total - missing.size
+        for start in range(0, missing.size, CHUNK_ROWS):
+            rows = missing[start:start + CHUNK_ROWS]
+            base = done
+
+            def chunk_progress(d: int, t: int, message: str = "", base: int = base) -> None:
+                progress(base + d, total, message)
+
+            vectors[rows] = encoder.encode_passages([texts[i] for i in rows], progress=chunk_progress)
+            # Written before the next chunk starts: a build killed from here on resumes after it.
+            checkpoint.add(keys[rows], vectors[rows])
+            done += rows.size
+        progress(total, total, "semantic: embedding")
         _save_npy(files["vectors"], vectors)
         _save_npy(files["keys"], keys)
         if len(texts) > EXACT_MAX_ROWS:
             _build_hnsw(files["hnsw"], vectors, progress)
         indexfiles.mark_fresh(index_dir, SemanticStrategy.name, catalog.fingerprint(), VERSION,
-                              entities=len(texts), embedded=int(missing.size), model=encoder.name)
+                              entities=len(texts), embedded=int(missing.size), resumed=resumed,
+                              model=encoder.name, passages=made_by)
+        checkpoint.clear()
 
     # --- querying ----------------------------------------------------------
 
@@ -191,6 +221,95 @@ class SemanticStrategy(Strategy):
         if vector is None or rows.size == 0:
             return np.zeros(rows.size, dtype=np.float64)
         return (np.asarray(self._vectors16[rows], dtype=np.float32) @ vector).astype(np.float64)
+
+
+def catalog_passages(frame) -> list[str]:
+    """The passage of every entity of a catalog's entity frame, in row order."""
+    return [passage(*row) for row in zip(frame["entity_type"], frame["title"], frame["subtitle"],
+                                         frame["genre"], frame["mood"], frame["text"])]
+
+
+def encoder_id(encoder) -> str:
+    """What made a passage vector (model and precision): vectors of different ids never mix."""
+    return str(getattr(encoder, "passage_id", None) or f"{encoder.name}/fp32")
+
+
+def _manifest_facts(index_dir: Path) -> dict:
+    try:
+        data = json.loads(indexfiles.manifest_path(index_dir, SemanticStrategy.name).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _reuse(keys: np.ndarray, vectors: np.ndarray, todo: np.ndarray, old_keys: np.ndarray,
+           old_vectors: np.ndarray) -> None:
+    """Copy into `vectors` (and clear in `todo`) every row whose passage key has an old vector."""
+    old_keys = np.asarray(old_keys, dtype=np.int64)
+    if not len(old_keys) or len(old_keys) != len(old_vectors) or old_vectors.shape[1:] != vectors.shape[1:]:
+        return
+    order = np.argsort(old_keys)
+    pos = np.minimum(np.searchsorted(old_keys[order], keys), len(order) - 1)
+    same = (old_keys[order][pos] == keys) & todo
+    vectors[same] = old_vectors[order[pos[same]]]
+    todo &= ~same
+
+
+class Checkpoint:
+    """The finished chunks of an unfinished build, so a killed build resumes where it stopped.
+
+    A folder of ``chunk-NNNNNN.npz`` files (passage keys and float16 vectors)
+    and ``progress.json`` listing the chunks that are complete and what encoder
+    made them. Each chunk is written under a temporary name and renamed, then
+    listed (also atomically): a chunk that is on disk but not listed is ignored.
+    The folder is not named ``semantic.*``, so the index manifest never lists it,
+    and it is deleted once the index is complete. Chunks are matched by passage
+    key, so they are reused even when the catalog changed in between.
+    """
+
+    def __init__(self, folder: Path, encoder: str, dim: int) -> None:
+        self.folder, self.encoder, self.dim = folder, encoder, int(dim)
+
+    def _listed(self) -> list[dict]:
+        try:
+            data = json.loads((self.folder / "progress.json").read_text())
+        except (OSError, ValueError):
+            return []
+        if not isinstance(data, dict) or data.get("encoder") != self.encoder or data.get("dim") != self.dim:
+            return []   # another model or precision made these: they must not mix
+        return [c for c in data.get("chunks", []) if isinstance(c, dict) and "file" in c]
+
+    def chunks(self):
+        """Yield (keys, vectors) of every complete chunk; skip damaged ones."""
+        for chunk in self._listed():
+            try:
+                with np.load(self.folder / chunk["file"]) as data:
+                    yield data["keys"], data["vectors"]
+            except (OSError, ValueError, KeyError):
+                continue
+
+    def rows(self) -> int:
+        """How many passages the complete chunks hold."""
+        return sum(int(c.get("rows", 0)) for c in self._listed())
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Persist one finished chunk, then list it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        listed = self._listed()
+        name = f"chunk-{len(listed):06d}.npz"
+        tmp = self.folder / f"{name}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            np.savez(fh, keys=np.asarray(keys, dtype=np.int64), vectors=np.asarray(vectors, dtype=np.float16))
+        os.replace(tmp, self.folder / name)
+        record = {"encoder": self.encoder, "dim": self.dim,
+                  "chunks": listed + [{"file": name, "rows": int(len(keys))}]}
+        tmp = self.folder / f"progress.json.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, self.folder / "progress.json")
+
+    def clear(self) -> None:
+        """Forget the chunks (the index they fed is complete)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

@@ -28,17 +28,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ltrr import indexfiles
+from ltrr.catalog.schema import NEW_RELEASE_DAYS
 from ltrr.progress import ProgressFn, silent
-from ltrr.strategies import indexfiles
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.text import tokenize
 from ltrr.understanding import Interpretation, QueryUnderstander, Understanding
 from ltrr.vocabulary import ACTIVITY_NAME_WORDS, era_range
 
 ATTRS_INDEX = "entity_attrs"
 ATTRS_VERSION = 2
-# Releases this close to the newest one count as new when `is_new` is not set.
-NEW_RELEASE_DAYS = 365
 # Interpretations much less likely than the best are not queried: "90s rap"
 # read as era-only (0.09) would bring back 1990s pop next to 90s rap (0.81).
 MIN_RELATIVE_LIKELIHOOD = 0.25

@@ -101,7 +101,7 @@ def test_policy_name_lists_agree():
 
 # -- every invalid input, together -----------------------------------------------------
 
-VALID_POLICIES = "valid policies: linucb, lints, thompson, epsilon, all, static"
+VALID_POLICIES = "valid policies: coverage, linucb, lints, thompson, epsilon, all, static"
 
 
 @pytest.mark.parametrize("text, message", [

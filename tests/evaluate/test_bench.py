@@ -1,9 +1,10 @@
 """The benchmark runs end to end on the tiny catalog and reports every row it promises (no timing asserts)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from ltrr.evaluate.bench import percentiles, run_bench
+from ltrr.evaluate.bench import latency_table, percentiles, run_bench
 
 ARMS = ["lexical", "fuzzy", "popular", "related"]
 
@@ -16,11 +17,35 @@ def bench(tiny_catalog_path):
 def test_latency_table_has_every_stage(bench):
     stages = list(bench.latency["stage"])
     assert stages[:2] == ["understanding", "bandit"]
-    assert stages[-5:] == ["union", "rank", "log", "feedback", "total"]
+    assert stages[-7:] == ["arms", "union", "rank", "log", "other", "feedback", "total"]
     assert {s for s in stages if s.startswith("arm:")} <= {f"arm:{a}" for a in ARMS}
-    total = bench.latency.set_index("stage").loc["total"]
+    table = bench.latency.set_index("stage")
+    total = table.loc["total"]
     assert total["n"] == 15
     assert total["p50_ms"] <= total["p95_ms"] <= total["p99_ms"]
+    # The sequential stages and "other" account for the whole search.
+    sequential = ["understanding", "bandit", "arms", "union", "rank", "log", "other"]
+    assert table.loc[sequential, "share_pct"].sum() == pytest.approx(100.0, abs=0.5)
+    assert table.loc["total", "share_pct"] == pytest.approx(100.0)
+    assert np.isnan(table.loc["feedback", "share_pct"])
+    # Every search waits for each of its arms, so summed over searches the arms' wall time
+    # is at least any one arm's time.
+    arm_rows = [s for s in stages if s.startswith("arm:")]
+    assert table.loc["arms", "share_pct"] >= table.loc[arm_rows, "share_pct"].max() - 1e-6
+
+
+def test_latency_table_shares_on_known_numbers():
+    stages = {"understanding": [1.0, 1.0], "bandit": [1.0, 1.0], "arm:a": [4.0, 2.0], "arm:b": [3.0],
+              "arms": [4.0, 2.0], "union": [1.0, 1.0], "rank": [1.0, 1.0], "log": [1.0, 1.0],
+              "feedback": [5.0, 5.0], "total": [10.0, 8.0]}
+    table = latency_table(stages).set_index("stage")
+    assert table.loc["arms", "share_pct"] == pytest.approx(100 * 6 / 18)
+    assert table.loc["arm:a", "share_pct"] == pytest.approx(100 * 6 / 18)
+    assert table.loc["arm:b", "share_pct"] == pytest.approx(100 * 3 / 18)
+    assert table.loc["other", "mean_ms"] == pytest.approx(1.0)     # (10 + 8 - 16) / 2 searches
+    assert table.loc["other", "share_pct"] == pytest.approx(100 * 2 / 18)
+    assert list(table.index) == ["understanding", "bandit", "arm:a", "arm:b", "arms", "union", "rank", "log",
+                                 "other", "feedback", "total"]
 
 
 def test_builds_memory_and_comparisons(bench):

@@ -226,3 +226,94 @@ def test_cli_ope(engine_logs, tmp_path, capsys):
     assert out.read_text().strip() == printed.strip()
     assert main(["ope", "--log", str(log), "--policy", "static:semantic"]) == 2
     assert "unknown arm(s) semantic" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- rarely run and stochastic targets
+
+
+def _rare_arm_log(n: int, rng: np.random.Generator, propensity_error: str = "none") -> list[dict]:
+    """Arm r runs rarely (5-25 %), least where it helps most; arm a always runs.
+
+    ``propensity_error``: "none" logs the true probabilities, "constant" logs their mean
+    instead (what a log without real propensities amounts to).
+    """
+    x = rng.random(n)
+    recall_r = 0.1 + 0.7 * x
+    p_r = 0.05 + 0.2 * (1 - x)
+    events = []
+    for i in range(n):
+        run_r = rng.random() < p_r[i]
+        found_a, found_r = rng.random() < 0.5, run_r and rng.random() < recall_r[i]
+        logged = p_r[i] if propensity_error == "none" else 0.15
+        lists = {"a": (["want"] if found_a else []) + ["x1"]}
+        if run_r:
+            lists["r"] = (["want"] if found_r else []) + ["x2"]
+        sid = f"s{i}"
+        events.append(_search(sid, [("a", True, 1.0), ("r", bool(run_r), float(logged))], lists, x=[x[i], 1.0]))
+        events.append(_click(sid, "want" if (found_a or found_r) and rng.random() < 0.9 else None))
+    return events
+
+
+RARE_TRUTH = 0.9 * (0.1 + 0.7 * 0.5)        # static:r on-policy: 0.9 E[recall_r(x)], x uniform
+
+
+def test_coverage_for_a_rarely_run_arm_needs_the_real_propensities():
+    """40 seeds of a log where r runs 5-25 % of the time: with the logged propensities the 95 %
+    intervals cover the truth; with a constant in their place (or unweighted replay) they do not."""
+    seeds = 40
+    hits = {"ips": 0, "snips": 0, "dr": 0, "replay": 0, "ips_constant": 0}
+    for seed in range(seeds):
+        right = evaluate(logged_searches(_rare_arm_log(2500, np.random.default_rng(seed))), "static:r")
+        wrong = evaluate(logged_searches(_rare_arm_log(2500, np.random.default_rng(seed), "constant")), "static:r")
+        for name in ("ips", "snips", "dr", "replay"):
+            e = right.get(name)
+            hits[name] += e.ci_low <= RARE_TRUTH <= e.ci_high
+        e = wrong.get("ips")
+        hits["ips_constant"] += e.ci_low <= RARE_TRUTH <= e.ci_high
+    for name in ("ips", "snips", "dr"):
+        assert hits[name] >= 0.8 * seeds, hits      # nominal 95 %: below 80 % of 40 has p < 0.001
+    assert hits["ips_constant"] <= 0.5 * seeds, hits
+    assert hits["replay"] <= 0.5 * seeds, hits
+
+
+def test_every_estimate_shows_its_support():
+    result = evaluate(logged_searches(_rare_arm_log(300, np.random.default_rng(0))), "static:r")
+    for name in ("ips", "snips", "dr"):
+        e = result.get(name)
+        assert e.ess == pytest.approx(result.ess) and 0 < e.ess < 300 and e.max_weight == result.max_weight
+    assert "no propensity correction" in result.get("replay").warning
+    # A weight one search dominates: the warning says so.
+    events = _hand_log()
+    events[4]["selection"][1]["propensity"] = 0.001          # s3 ran b with probability 0.001
+    b = evaluate(logged_searches(events), "static:b")
+    assert "weak support" in b.get("ips").warning and "of the weight" in b.get("ips").warning
+    assert any("weak support" in w for w in b.warnings)
+
+
+def test_a_stochastic_target_on_the_hand_log():
+    data = logged_searches(_hand_log())
+    # random:b=1 is static:b; random:b=0.5 mixes static:b with the empty set (value 0) half and half.
+    fixed, half = evaluate(data, "static:b"), evaluate(data, "random:b=0.5")
+    assert evaluate(data, "random:b=1").get("ips").value == pytest.approx(fixed.get("ips").value)
+    assert half.get("ips").value == pytest.approx(0.5 * fixed.get("ips").value)
+    # SNIPS normalises by the weight, which counts the empty set's sure matches too.
+    assert half.get("snips").value == pytest.approx((0.5 * 6) / (0.5 * 8 + 0.5 * 4))
+    mixed = evaluate(data, "random:a=0.5,b=0.5")
+    # Per search, sum over {}, {a}, {b}, {a,b} of pi(S) 1[S ran] hit(S) / P(S ran), then the mean.
+    per_search = [0.25 * (0 + 0 + 2 * 1 + 2 * 1), 0.25 * (1 + 0), 0.25 * (1 + 4 + 4), 0.0]
+    assert mixed.get("ips").value == pytest.approx(np.mean(per_search))
+    with pytest.raises(OPEError, match="PROBABILITY"):
+        evaluate(data, "random:a=2")
+    with pytest.raises(OPEError, match="unknown arm"):
+        evaluate(data, "random:zzz=0.5")
+
+
+def test_coverage_for_a_stochastic_target():
+    """random:a=0.5,r=0.5 on the rare-arm log: its value is the mean of the four sets' values."""
+    truth = 0.25 * (0.9 * 0.5) + 0.25 * RARE_TRUTH + 0.25 * 0.9 * (1 - 0.5 * (1 - 0.1 - 0.35))
+    seeds, covered = 30, 0
+    for seed in range(seeds):
+        result = evaluate(logged_searches(_rare_arm_log(600, np.random.default_rng(100 + seed))), "random:a=0.5,r=0.5")
+        e = result.get("snips")
+        covered += e.ci_low <= truth <= e.ci_high
+    assert covered >= 0.8 * seeds, covered

@@ -8,8 +8,9 @@ import pytest
 
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.pool import pool_candidates
+from ltrr.query import Query
 from ltrr.rank.features import ARM_FEATURES, COLUMN, FEATURE_NAMES, FeatureBuilder
-from ltrr.strategies.base import Candidate, Query, Strategy, ranked
+from ltrr.strategies.base import Candidate, Strategy, ranked
 from ltrr.strategies.registry import arm_names
 from ltrr.understanding import Interpretation, Understanding
 from tests.strategies.contract import ODD_QUERIES

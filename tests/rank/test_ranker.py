@@ -20,8 +20,10 @@ from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.rank import ranker as ranker_module
 from ltrr.rank.features import ARMS, COLUMN, FEATURE_NAMES
 from ltrr.rank.heuristic import heuristic_contributions, heuristic_scores
+from ltrr.rank.position import pbm_curve, prior_bias
 from ltrr.rank.ranker import (
-    EXAMPLES_FILE, META_FILE, Ranker, _encode_record, _write_header, ndcg_at_k, stack_sessions,
+    DECISIONS_FILE, EXAMPLES_FILE, META_FILE, Ranker, _encode_record, _write_header, ips_dcg, ndcg_at_k,
+    stack_sessions,
 )
 
 SIM_ARMS = ("lexical", "fuzzy", "semantic", "popular")
@@ -51,19 +53,19 @@ def make_search(rng: np.random.Generator, n: int = 20) -> tuple[np.ndarray, np.n
 
 
 def simulate_clicks(rng: np.random.Generator, X: np.ndarray, relevance: np.ndarray, shown: int = 10):
-    """The heuristic's top ``shown`` rows and clicks on them (position-biased examination)."""
+    """The heuristic's top ``shown`` rows, clicks on them (position-biased examination) and positions."""
     order = np.argsort(-heuristic_scores(X), kind="stable")[:shown]
     examined = 1 / np.arange(1, len(order) + 1) ** 0.8
     p_click = examined * np.where(relevance[order] > 0, 0.5 + 0.2 * relevance[order], 0.05)
-    return X[order], (rng.random(len(order)) < p_click).astype(np.float32)
+    return X[order], (rng.random(len(order)) < p_click).astype(np.float32), np.arange(1, len(order) + 1)
 
 
 def feed(ranker: Ranker, n_searches: int, seed: int = 0, prefix: str = "s") -> None:
     rng = np.random.default_rng(seed)
     for i in range(n_searches):
         X, relevance = make_search(rng)
-        shown, clicks = simulate_clicks(rng, X, relevance)
-        ranker.add_example(f"{prefix}{i}", shown, clicks)
+        shown, clicks, positions = simulate_clicks(rng, X, relevance)
+        ranker.add_example(f"{prefix}{i}", shown, clicks, positions)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,8 @@ def test_learns_what_users_click_and_beats_the_heuristic(trained):
     assert report["adopted"] and ranker.is_trained and ranker.version == 1
     assert report["n_sessions"] >= 100
     assert report["n_train"] + report["n_holdout"] == report["n_sessions"]
-    assert report["ndcg_model"] > report["ndcg_heuristic"] + 0.05       # held-out clicks
+    assert report["champion"] == "heuristic" and report["gain"] > 0 and report["z"] >= 1.0   # held-out clicks
+    assert report["value_challenger"] > report["value_champion"]
     # Fresh searches, judged by the hidden relevance over all 20 candidates, not by clicks.
     rng = np.random.default_rng(123)
     fresh = [make_search(rng) for _ in range(200)]
@@ -95,7 +98,7 @@ def test_training_is_deterministic(tmp_path, trained):
     again = Ranker(tmp_path, seed=0)
     feed(again, 300)
     report2 = again.train()
-    assert report2["ndcg_model"] == report["ndcg_model"]
+    assert report2["value_challenger"] == report["value_challenger"]
     X, _ = make_search(np.random.default_rng(5))
     np.testing.assert_array_equal(again.score(X), ranker.score(X))
 
@@ -109,18 +112,19 @@ def test_heuristic_until_trained(tmp_path):
     np.testing.assert_array_equal(ranker.contributions(X, weights), heuristic_contributions(X, weights))
 
 
-def test_a_model_clearly_worse_than_the_heuristic_is_not_adopted(tmp_path, monkeypatch):
+def test_a_model_worse_than_the_heuristic_is_not_adopted(tmp_path, monkeypatch):
     real_fit = Ranker._fit
 
-    def fit_on_inverted_clicks(self, sessions):     # learns to put clicked results last
-        return real_fit(self, [(X, 1.0 - y) for X, y in sessions])
+    def fit_on_inverted_clicks(self, sessions, bias=None):     # learns to put clicked results last
+        return real_fit(self, [(X, 1.0 - y, pos) for X, y, pos in sessions], bias)
 
     monkeypatch.setattr(Ranker, "_fit", fit_on_inverted_clicks)
     ranker = Ranker(tmp_path)
     feed(ranker, 150)
     report = ranker.train()
-    assert report["ndcg_model"] < report["ndcg_heuristic"] - 0.05
+    assert report["value_challenger"] < report["value_champion"]
     assert not report["adopted"] and report["version"] == 0
+    assert "does not beat heuristic" in report["decision"]
     assert not ranker.is_trained and not list(tmp_path.glob("model-*.txt"))
     assert ranker.report == report                       # the app can still show why
     assert not ranker.should_retrain()                   # next try after retrain_every new examples
@@ -257,7 +261,7 @@ def test_truncated_examples_file_keeps_the_intact_records(tmp_path, caplog):
     reloaded.add_example("after-crash", X, np.array([0, 1, 0, 0], np.float32))
     again = Ranker(tmp_path)
     assert again.n_examples == 12
-    stored_X, stored_y = again._sessions["after-crash"]                     # noqa: SLF001
+    stored_X, stored_y, _ = again._sessions["after-crash"]                  # noqa: SLF001
     np.testing.assert_array_equal(stored_X, X)
     assert stored_y.tolist() == [0, 1, 0, 0]
 
@@ -291,9 +295,9 @@ def test_examples_written_for_other_features_are_mapped_by_name(tmp_path):
         old_X[:, j] = X[:, COLUMN[name]]
     old_X[:, -1] = 42.0
     with open(path, "ab") as fh:
-        fh.write(_encode_record("old-search", old_X, np.array([1, 0, 0, 0, 0, 0], np.float32)))
+        fh.write(_encode_record("old-search", old_X, np.array([1, 0, 0, 0, 0, 0], np.float32), np.zeros(6)))
     ranker = Ranker(tmp_path)
-    stored, _ = ranker._sessions["old-search"]                              # noqa: SLF001
+    stored, _, _ = ranker._sessions["old-search"]                           # noqa: SLF001
     expected = X.copy()
     expected[:, -1] = 0.0                                 # the feature the old file did not have
     np.testing.assert_array_equal(stored, expected)
@@ -341,15 +345,15 @@ def test_stacked_rows_and_groups_line_up():
 
 def test_lightgbm_receives_aligned_groups(tmp_path, monkeypatch):
     seen = {}
-    real = ranker_module.lgb.LGBMRanker
+    real = ranker_module.lgb.Dataset
 
     class Recording(real):
-        def fit(self, X, y, **kwargs):
+        def __init__(self, X, y, **kwargs):
             seen.setdefault("calls", []).append((np.asarray(X), np.asarray(y), np.asarray(kwargs["group"])))
-            return super().fit(X, y, **kwargs)
+            super().__init__(X, y, **kwargs)
 
-    monkeypatch.setattr(ranker_module.lgb, "LGBMRanker", Recording)
-    ranker = Ranker(tmp_path, min_sessions=10)
+    monkeypatch.setattr(ranker_module.lgb, "Dataset", Recording)
+    ranker = Ranker(tmp_path, min_sessions=10, debias="none")      # one group per clicked session
     feed(ranker, 60)
     report = ranker.train()
     clicked = {sid: s for sid, s in ranker._sessions.items() if s[1].max() > 0}     # noqa: SLF001
@@ -394,7 +398,7 @@ def test_reset_forgets_everything(tmp_path):
 
 
 def test_scoring_while_training_in_the_background(tmp_path):
-    ranker = Ranker(tmp_path, adopt_tolerance=float("inf"))      # this test is about threads, not adoption
+    ranker = Ranker(tmp_path, adopt_z=float("-inf"))      # this test is about threads, not adoption
     feed(ranker, 200)
     X, _ = make_search(np.random.default_rng(8))
     errors: list[BaseException] = []
@@ -422,8 +426,8 @@ def test_reset_during_training_discards_the_model(tmp_path, monkeypatch):
     feed(ranker, 150)
     real_fit = Ranker._fit
 
-    def fit_then_reset(self, sessions):
-        booster = real_fit(self, sessions)
+    def fit_then_reset(self, sessions, bias=None):
+        booster = real_fit(self, sessions, bias)
         self.reset()                   # as if the user pressed reset while the background fit ran
         return booster
 
@@ -447,3 +451,108 @@ def test_ndcg_known_values():
 def test_bad_settings_are_refused(tmp_path, kwargs):
     with pytest.raises(ValueError):
         Ranker(tmp_path, **kwargs)
+
+
+# --- champion / challenger -------------------------------------------------------------
+
+def _session(n: int, clicked: int, position_of_click: int | None = None) -> tuple:
+    X = np.zeros((n, len(FEATURE_NAMES)), np.float32)
+    X[:, COLUMN["popularity"]] = np.linspace(1, 0, n)          # the scorer below ranks by this
+    y = np.zeros(n, np.float32)
+    y[clicked] = 1
+    pos = np.arange(1, n + 1, dtype=np.float32)
+    if position_of_click is not None:
+        pos[clicked] = position_of_click
+    return X, y, pos
+
+
+def test_ips_dcg_known_values():
+    by_popularity = lambda X: X[:, COLUMN["popularity"]]                          # noqa: E731
+    bias = prior_bias()                                                           # p(rank) = 1 / rank
+    # Clicked row ranked 1st, clicked at display position 1: 1 / log2(2) / 1 = 1.
+    # Clicked row ranked 3rd, clicked at position 4: 1 / log2(4) / (1/4) = 2.
+    values = ips_dcg([_session(5, 0, 1), _session(5, 2, 4)], by_popularity, bias)
+    np.testing.assert_allclose(values, [1.0, 2.0])
+    # A click at a rank the scorer puts beyond k earns nothing.
+    assert ips_dcg([_session(12, 11)], by_popularity, bias, k=10)[0] == 0.0
+
+
+def test_the_holdout_is_the_newest_sessions(tmp_path, monkeypatch):
+    fitted = []
+    real_fit = Ranker._fit
+
+    def recording_fit(self, sessions, bias=None):
+        fitted.append([s[0].tobytes() for s in sessions])
+        return real_fit(self, sessions, bias)
+
+    monkeypatch.setattr(Ranker, "_fit", recording_fit)
+    ranker = Ranker(tmp_path, min_sessions=10, holdout=0.2)
+    feed(ranker, 80)
+    report = ranker.train()
+    order = [s[0].tobytes() for s in ranker._sessions.values() if s[1].max() > 0]    # noqa: SLF001
+    assert fitted[0] == order[: report["n_train"]]                     # the oldest train the challenger
+    assert report["n_holdout"] == len(order) - report["n_train"] > 0
+
+
+def test_a_challenger_must_beat_the_model_in_use_and_every_decision_is_logged(tmp_path, monkeypatch):
+    ranker = Ranker(tmp_path, min_sessions=30)
+    feed(ranker, 200)
+    first = ranker.train()
+    assert first["adopted"] and first["champion"] == "heuristic"
+    # No clicked search since v1 was trained: nothing it has not seen to compare on.
+    assert "since lightgbm v1 was trained" in ranker.train()["reason"]
+    feed(ranker, 100, seed=1, prefix="later")
+    real_fit = Ranker._fit
+
+    def fit_on_inverted_clicks(self, sessions, bias=None):     # a challenger that is plainly worse
+        return real_fit(self, [(X, 1.0 - y, pos) for X, y, pos in sessions], bias)
+
+    monkeypatch.setattr(Ranker, "_fit", fit_on_inverted_clicks)
+    second = ranker.train()
+    assert second["champion"] == "lightgbm v1" and not second["adopted"] and ranker.version == 1
+    assert second["value_challenger"] < second["value_champion"]
+    # Held out: only searches v1 never saw (at most the 100 new ones, of which ~70 were clicked).
+    assert 5 <= second["n_holdout"] <= 100
+    decisions = ranker.decisions()
+    assert [d["adopted"] for d in decisions] == [True, False]
+    assert decisions[1]["champion"] == "lightgbm v1" and "does not beat lightgbm v1" in decisions[1]["decision"]
+    assert (tmp_path / DECISIONS_FILE).read_text().count("\n") == 2
+    assert Ranker(tmp_path).decisions(limit=1) == decisions[-1:]          # survives a restart
+
+
+def test_positions_round_trip_and_first_format_files_are_upgraded(tmp_path):
+    ranker = Ranker(tmp_path)
+    X, _ = make_search(np.random.default_rng(0), n=4)
+    ranker.add_example("s1", X, np.array([0, 1, 0, 0], np.float32), np.array([2, 1, 3, 0]))
+    assert Ranker(tmp_path)._sessions["s1"][2].tolist() == [2, 1, 3, 0]            # noqa: SLF001
+    # A file of the first format (no positions): read with unknown positions, rewritten.
+    old = tmp_path / "old"
+    old.mkdir()
+    path = old / EXAMPLES_FILE
+    _write_header(path)
+    data = bytearray(path.read_bytes())
+    data[:8] = b"LTRREX01"
+    import struct
+    import zlib
+    body = zlib.compress(X.astype("<f4").tobytes() + np.array([1, 0, 0, 0], "<f4").tobytes())
+    payload = struct.pack("<HII", 2, 4, X.shape[1]) + b"s0" + body
+    path.write_bytes(bytes(data) + struct.pack("<II", len(payload), zlib.crc32(payload)) + payload)
+    upgraded = Ranker(old)
+    assert upgraded.n_examples == 1 and upgraded._sessions["s0"][2].tolist() == [0, 0, 0, 0]   # noqa: SLF001
+    assert path.read_bytes()[:8] == b"LTRREX02"
+
+
+@pytest.mark.parametrize("positions", [np.array([1, 2]), np.array([1, 2, -1]), np.array([1.5, 2, 3])])
+def test_bad_positions_are_refused(tmp_path, positions):
+    with pytest.raises(ValueError, match="positions"):
+        Ranker(tmp_path).add_example("s", np.zeros((3, len(FEATURE_NAMES))), np.zeros(3), positions)
+
+
+def test_the_estimated_curve_reaches_training_and_the_report(tmp_path):
+    ranker = Ranker(tmp_path)
+    feed(ranker, 150)
+    bias = prior_bias(eta=0.5)
+    ranker.set_position_bias(bias)
+    report = ranker.train()
+    assert report["eta"] == 0.5 and report["position_bias"] == "prior"
+    np.testing.assert_allclose(ranker.position_bias.propensity, pbm_curve(0.5))

@@ -4,11 +4,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ltrr import Engine
 from ltrr.errors import FeedbackError
+from tests.reliability.hostile import HOSTILE, counted
 
 ARMS = ["lexical", "fuzzy", "structured", "memory", "popular", "fresh", "related"]
 
@@ -66,19 +67,21 @@ def test_odd_k(engine, k):
     _well_formed(engine.search("love", k=k), k=100)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(HOSTILE, max_examples=3000)
 @given(query=st.one_of(st.text(max_size=300), st.binary(max_size=50).map(lambda b: b.decode("latin-1"))),
        context=st.dictionaries(st.text(max_size=10), st.one_of(
            st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
            st.text(max_size=50), st.lists(st.integers(), max_size=3)), max_size=5),
        k=st.integers(min_value=-10, max_value=1000))
+@counted
 def test_search_never_crashes(engine, query, context, k):
     resp = engine.search(query, context=context, k=k)
     _well_formed(resp, k=max(1, min(k, 100)))
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(HOSTILE, max_examples=1000)
 @given(data=st.data())
+@counted
 def test_feedback_is_applied_or_refused_clearly(engine, data):
     resp = engine.search(data.draw(st.sampled_from(["halo", "love", "nas", "rap", "sza"])))
     shown = [r.entity_id for r in resp.results]

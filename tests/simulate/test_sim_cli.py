@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ltrr.cli import main
+from ltrr.state import policy_folder
 
 
 def test_simulate_writes_a_report(tiny_catalog_path, tmp_path, capsys):
@@ -15,7 +16,8 @@ def test_simulate_writes_a_report(tiny_catalog_path, tmp_path, capsys):
     for policy in ("linucb", "static:lexical", "all"):
         assert policy in printed
     assert (out / "report.md").is_file() and (out / "curves.png").is_file()
-    assert sorted(p.name for p in (out / "states").iterdir()) == ["all", "linucb", "static_lexical"]
+    assert sorted(p.name for p in (out / "states").iterdir()) == sorted(
+        policy_folder(p) for p in ("linucb", "static:lexical", "all"))
     assert "CascadeClicks" in (out / "report.md").read_text()
 
 

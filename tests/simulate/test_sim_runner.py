@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ltrr.simulate import RECORD_COLUMNS, run_simulation
-from ltrr.simulate.runner import policy_dir_name, split_policies
+from ltrr.simulate.runner import split_policies
+from ltrr.state import policy_folder
 
 ARMS = ["lexical", "fuzzy", "popular"]
 
@@ -69,7 +70,7 @@ def test_each_policy_logs_to_its_own_state_folder(tiny_simulation, sim_settings)
     result, _, root = tiny_simulation
     policies, steps = sim_settings.policies, sim_settings.steps
     for policy in policies:
-        folder = root / policy_dir_name(policy)
+        folder = root / policy_folder(policy)
         assert result.state_dirs[policy] == folder
         events = [json.loads(line) for line in (folder / "log" / "events.jsonl").read_text().splitlines()]
         searches = [e for e in events if e["kind"] == "search"]
@@ -127,4 +128,4 @@ def test_split_policies_keeps_commas_inside_specs():
     assert split_policies("static:lexical,fuzzy,linucb:alpha=0.5,l2_lambda=2") == \
         ["static:lexical,fuzzy", "linucb:alpha=0.5,l2_lambda=2"]
     assert split_policies(" , ") == []
-    assert policy_dir_name("static:lexical,fuzzy") == "static_lexical_fuzzy"
+    assert policy_folder("static:lexical,fuzzy") == "static-lexical-fuzzy"

@@ -1,5 +1,9 @@
-"""Simulated users: typos, query types, intents and context shifts, on catalogs with known contents."""
+"""Simulated users: typos, query types, intents, context shifts, repetition, drift and the
+simulator's independence from the system's vocabularies, on catalogs with known contents."""
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,10 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ltrr.simulate.users import (NIGHT_HOURS, QUERY_TYPES, CatalogView, QueryGenerator, SimUser, UserPopulation,
-                                 _NEIGHBOURS, available_query_types, generate_stream, misspell, query_title,
-                                 stream_frame)
-from ltrr.text import fold, tokenize
+from ltrr.simulate import vocab
+from ltrr.simulate.demand import QueryPool, plan_drift
+from ltrr.simulate.users import (DRIFT_TYPES, NIGHT_HOURS, QUERY_TYPES, STREAM_COLUMNS, CatalogView, QueryGenerator,
+                                 SimUser, UserPopulation, _NEIGHBOURS, available_query_types,
+                                 generate_stream, misspell, query_title, stream_frame)
+from ltrr.simulate.vocab import fold
+from ltrr.simulate.vocab import words as tokenize
 
 TARGET_TYPES = ("exact_title", "misspelled_title", "misspelled_artist", "partial_title", "artist_title",
                 "artist_only", "playlist")
@@ -132,7 +139,8 @@ def test_genre_era_intent_matches_genre_and_decade(view):
         query, intent, relevant = gen.make("genre_era", user, np.random.default_rng(seed))
         seen[intent.description] = (query, relevant)
     query, relevant = seen["genre=rap & 1990<=year<=1999"]
-    assert ("90s" in query or "1990s" in query) and ("rap" in query or "hip hop" in query)
+    assert any(era in query for era in vocab.era_phrases(1990))
+    assert any(g in query for g in vocab.genre_phrases("rap"))
     # Illmatic's tracks and album, and the rap playlist that names the decade; nothing else.
     assert relevant == {"track:nystate", "track:theworld", "album:illmatic", "playlist:90srap"}
 
@@ -212,3 +220,178 @@ def test_population_is_skewed_and_contextual(view):
     hours = np.array([it.context["hour"] for it in stream])
     assert hours.min() >= 0 and hours.max() <= 23
     assert all(set(it.context) == {"user_id", "hour", "weekday"} for it in stream)
+
+
+# --------------------------------------------------------------------------- independence from the system
+
+
+SIMULATOR = Path(__file__).resolve().parents[2] / "ltrr" / "simulate"
+SYSTEM_MODULES = ("ltrr.vocabulary", "ltrr.understanding", "ltrr.catalog.wordlists", "ltrr.memory",
+                       "ltrr.strategies", "ltrr.text")
+
+
+def _ltrr_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {m for m in found if m.startswith("ltrr")}
+
+
+@pytest.mark.parametrize("module", ["users.py", "vocab.py", "demand.py", "clicks.py"])
+def test_simulator_imports_none_of_the_systems_vocabularies(module):
+    imports = _ltrr_imports(SIMULATOR / module)
+    assert not {m for m in imports if m.startswith(SYSTEM_MODULES)}, imports
+    # users.py reads the catalog (data) and its own vocabulary; nothing else from ltrr.
+    allowed = {"ltrr.simulate", "ltrr.simulate.vocab", "ltrr.simulate.demand", "ltrr.catalog.store",
+               "ltrr.simulate.users"}
+    # A name imported from an allowed module ("ltrr.simulate.vocab.fold") is fine; "ltrr.simulate.runner" is not.
+    unexpected = {m for m in imports if m not in allowed and m.rpartition(".")[0] not in allowed - {"ltrr.simulate"}}
+    assert not unexpected, unexpected
+
+
+def _qu_phrases() -> set[str]:
+    """Every phrase query understanding and the structured arm recognise, folded, minus bare nouns
+    for "song" that any music query uses."""
+    from ltrr import vocabulary as qu
+
+    phrases = [*qu.TYPE_WORDS, *(m for g in qu.GENRE_GROUPS for m in g), *(m for g in qu.MOOD_GROUPS for m in g),
+               *qu.MOOD_PHRASES, *qu.ACTIVITY_WORDS, *(w for ws in qu.ACTIVITY_NAME_WORDS.values() for w in ws),
+               *qu.NEW_WORDS, *qu.DECADE_WORDS]
+    out = {" ".join(tokenize(p)) for p in phrases}
+    return out - {"song", "songs", "tune", "tunes", "track", "tracks", "hits"}
+
+
+def test_simulator_phrasing_overlaps_little_with_query_understanding():
+    from ltrr import vocabulary as qu
+
+    qu_words = {w for p in _qu_phrases() for w in p.split()} - qu.FILLER_WORDS
+    carrier = vocab.ask_carrier_words()
+    assert len(carrier) >= 60, "enough phrasing to measure"
+    shared = carrier & qu_words
+    assert len(shared) / len(carrier) <= 0.2, sorted(shared)
+    templates = [t for asks in (*vocab.MOOD_ASKS.values(), *vocab.ACTIVITY_ASKS.values()) for t in asks]
+    templates += list(vocab.ERA_ASKS)
+    phrases = _qu_phrases()
+
+    def names_a_qu_phrase(template: str) -> bool:
+        text = f" {' '.join(tokenize(template.replace('{g}', ' ').replace('{era}', ' ')))} "
+        return any(f" {p} " in text for p in phrases)
+    flagged = [t for t in templates if names_a_qu_phrase(t)]
+    # A few everyday phrasings ("sad songs", "something upbeat for the gym") are allowed, not the norm.
+    assert len(flagged) / len(templates) <= 0.15, flagged
+
+
+def test_genre_era_queries_are_not_the_memory_seeds_phrasing(view):
+    from ltrr.memory import seed_queries
+    from ltrr.text import normalize_query
+
+    seeded = {q for q, _ in seed_queries("track", "N.Y. State of Mind", "Nas", 65.0, "rap", 1994)}
+    seeded |= {q for q, _ in seed_queries("playlist", "90s Rap Classics", "", 70.0, "rap", 1994)}
+    assert "90s rap" in seeded, "the seed predicts the bare era + genre form"
+    user, gen = _user(view, taste="rap")
+    typed = {gen.make("genre_era", user, np.random.default_rng(s))[0] for s in range(300)}
+    assert len(typed) > 20
+    assert not {normalize_query(q) for q in typed} & seeded
+
+
+# --------------------------------------------------------------------------- repetition
+
+
+def test_repetition_follows_a_zipf_law_over_the_pool(view):
+    stream = generate_stream(view, 4000, seed=2, repeat_share=0.5, zipf_exponent=1.2, query_pool=50)
+    ranks = np.array([it.instance for it in stream if it.is_repeat])
+    n = len(stream)
+    assert abs(len(ranks) / n - 0.5) <= 4 * np.sqrt(0.25 / n)
+    expected = 1.0 / np.arange(1, 51) ** 1.2
+    expected /= expected.sum()
+    observed = np.bincount(ranks, minlength=51)[1:] / len(ranks)
+    se = np.sqrt(expected * (1 - expected) / len(ranks))
+    assert np.all(np.abs(observed - expected) <= 4 * se + 1e-3)
+    # The exponent is a real setting: flat popularity spreads the same repeats thin.
+    flat = generate_stream(view, 4000, seed=2, repeat_share=0.5, zipf_exponent=0.0, query_pool=50)
+    flat_top = np.mean([it.instance == 1 for it in flat if it.is_repeat])
+    assert flat_top < observed[0] / 4
+
+
+def test_a_repeated_instance_is_the_same_query_and_intent(view):
+    stream = generate_stream(view, 1500, seed=4, repeat_share=0.6, query_pool=20)
+    by_instance: dict[int, set] = {}
+    for it in stream:
+        if it.is_repeat:
+            key = (it.query_type, it.query, it.intent.target if it.intent.kind == "target" else None)
+            by_instance.setdefault(it.instance, set()).add(key)
+    assert len(by_instance) >= 10
+    assert all(len(keys) == 1 for keys in by_instance.values())
+    # Repetition makes popular queries recur; without it the same stream repeats far less.
+    again = sum(n - 1 for n in pd.Series([it.query for it in stream]).value_counts() if n > 1)
+    none = generate_stream(view, 1500, seed=4, repeat_share=0.0)
+    assert all(it.instance is None for it in none)
+    again_none = sum(n - 1 for n in pd.Series([it.query for it in none]).value_counts() if n > 1)
+    assert again > again_none
+
+
+def test_a_repeated_mood_query_is_judged_for_the_user_at_hand(view):
+    population = UserPopulation.generate(view, 30, np.random.default_rng(0), query_types=["mood_activity"])
+    gen = QueryGenerator(view, population)
+    pool = QueryPool.generate(gen.draw_fresh, 40, 1.0, 1.0, np.random.default_rng(1))
+    personal = [draft for _, draft in pool.entries if draft.personal is not None]
+    assert personal
+    draft = next(d for d in personal if d.intent.description.startswith("mood=sad") and "genre=" not in
+                 d.intent.description)
+    day_user = SimUser("a", "rap", population.users[0].type_weights, 0.0, 12)
+    day, night = draft.for_user(day_user, 14), draft.for_user(day_user, 23)
+    assert "night" not in day[0].description and "night" in night[0].description
+    assert set(day[1]) < set(night[1])
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def test_drift_sends_demand_to_the_newest_releases_and_a_trending_artist(view):
+    plan = plan_drift(view, 200, 0.6, 2, seed=0)
+    trending = set(view.ids[plan.new_rows]) | set(view.ids[plan.artist_track_rows]) | {view.ids[plan.artist_row]}
+    stream = generate_stream(view, 800, seed=0, drift_step=200, drift_share=0.6, drift_new_releases=2)
+    assert [it.phase for it in stream] == ["before"] * 199 + ["after"] * 601
+    before = [it for it in stream if it.phase == "before"]
+    after = [it for it in stream if it.phase == "after"]
+    assert not any(it.trending for it in before)
+    share = np.mean([it.trending for it in after])
+    assert abs(share - 0.6) <= 4 * np.sqrt(0.24 / len(after))
+    for it in after:
+        if it.trending:
+            assert it.query_type in DRIFT_TYPES and it.intent.target in trending
+    demand = lambda part: np.mean([it.intent.target in trending for it in part])   # noqa: E731
+    assert demand(after) >= demand(before) + 0.3
+
+
+def test_no_drift_without_a_step_and_no_trending_without_title_types(view):
+    plain = generate_stream(view, 200, seed=1)
+    assert {it.phase for it in plain} == {"before"} and not any(it.trending for it in plain)
+    broad = generate_stream(view, 200, seed=1, query_types=["genre_era"], drift_step=50)
+    assert not any(it.trending for it in broad) and broad[-1].phase == "after"
+
+
+def test_stream_with_drift_and_repetition_is_reproducible(view):
+    kwargs = dict(drift_step=100, repeat_share=0.4, zipf_exponent=0.8, query_pool=30)
+    a = stream_frame(generate_stream(view, 300, seed=5, **kwargs))
+    b = stream_frame(generate_stream(view, 300, seed=5, **kwargs))
+    assert list(a.columns) == STREAM_COLUMNS and a.equals(b)
+    assert a["instance"].notna().any() and a["trending"].any()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"repeat_share": 1.5}, "repeat_share must be a number between 0 and 1"),
+    ({"zipf_exponent": -1.0}, "zipf_exponent must be a finite number"),
+    ({"zipf_exponent": float("nan")}, "zipf_exponent must be a finite number"),
+    ({"query_pool": 0}, "query_pool must be an integer >= 1"),
+    ({"drift_step": 0}, "drift_step must be an integer >= 1"),
+    ({"drift_step": 2.5}, "drift_step must be an integer >= 1"),
+    ({"drift_share": -0.1}, "drift_share must be a number between 0 and 1"),
+    ({"drift_new_releases": 0}, "drift_new_releases must be an integer >= 1"),
+])
+def test_bad_stream_settings_are_rejected(view, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generate_stream(view, 10, seed=0, **kwargs)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ltrr.strategies.base import Candidate, Query
+from ltrr.query import Query
+
+from ltrr.strategies.base import Candidate
 
 ODD_QUERIES = [
     "", "   ", "x" * 10_000, "!!!???...", "🎵🔥💃", "مرحبا بالعالم", "שלום", "e\u0301\u0301\u0301",

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ltrr.strategies.base import ArmResources, Query
+from ltrr.query import Query
+
+from ltrr.strategies.base import ArmResources
 from ltrr.strategies.fresh import FreshStrategy
 from tests.strategies.contract import StrategyContract
 

@@ -7,9 +7,10 @@ import time
 import numpy as np
 import pytest
 
+from ltrr import indexfiles
 from ltrr.catalog.store import Catalog
-from ltrr.strategies import indexfiles
-from ltrr.strategies.base import ArmResources, Query
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources
 from ltrr.strategies.fuzzy import FuzzyStrategy, entity_names
 from tests.strategies.contract import StrategyContract
 

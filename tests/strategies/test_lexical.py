@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from ltrr import indexfiles
 from ltrr.catalog.store import Catalog
-from ltrr.strategies import indexfiles
-from ltrr.strategies.base import ArmResources, Query
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources
 from ltrr.strategies.lexical import B, K1, LexicalStrategy, entity_tokens
 from ltrr.text import normalize_query
 from tests.strategies.contract import StrategyContract

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ltrr.memory import NEW_PAIR_PRIOR, QueryMemory, posterior
-from ltrr.strategies.base import ArmResources, Query
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources
 from ltrr.strategies.memory import MemoryStrategy
 from tests.strategies.contract import StrategyContract
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr.strategies.base import ArmResources, Query
+from ltrr.query import Query
+
+from ltrr.strategies.base import ArmResources
 from ltrr.strategies.popular import PopularStrategy
 from ltrr.understanding import Interpretation, Understanding
 from tests.strategies.contract import StrategyContract

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr.strategies.base import ArmResources, Candidate, Query, Strategy, ranked
+from ltrr.query import Query
+
+from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.related import INDEX_NAME, Adjacency, RelatedStrategy
 from tests.strategies.contract import StrategyContract
 

@@ -1,22 +1,31 @@
-"""The semantic arm. Every test here loads MiniLM, so the module is marked slow;
-it embeds only the tiny catalog and a ~1k-entity slice of the real one."""
+"""The semantic arm. Tests that load MiniLM are marked slow (they embed only the tiny
+catalog and a ~1k-entity slice of the real one); the resumable build is tested fast,
+with a fake encoder, including a build process killed with SIGKILL."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 
 import numpy as np
 import pytest
 
+from ltrr import embedding, indexfiles
 from ltrr.catalog.store import Catalog
-from ltrr.strategies import indexfiles, semantic
-from ltrr.strategies.base import ArmResources, Query
+from ltrr.query import Query
+from ltrr.strategies import semantic
+from ltrr.strategies.base import ArmResources
 from ltrr.strategies.semantic import SemanticStrategy, passage
-from tests.conftest import SHARED_CSV
+from tests.conftest import ROOT, SHARED_CSV
 from tests.strategies.contract import StrategyContract
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +35,7 @@ def tiny_arm(tiny_catalog_path):
     catalog.close()
 
 
+@slow
 class TestSemanticContract(StrategyContract):
     known_query = "love"
 
@@ -34,6 +44,7 @@ class TestSemanticContract(StrategyContract):
         return tiny_arm
 
 
+@slow
 def test_finds_meaning_without_shared_words(tiny_arm):
     """'Save Your Tears' (mood sad) shares no word with either query."""
     for text in ["songs for a rainy day", "something to cry to"]:
@@ -46,10 +57,12 @@ def test_finds_meaning_without_shared_words(tiny_arm):
         assert entity["track:savetears"]["mood"] == "sad"
 
 
+@slow
 def test_rainy_day_ranks_the_rainy_sad_track_first(tiny_arm):
     assert tiny_arm.retrieve(Query.make("songs for a rainy day"), 3)[0].entity_id == "track:rainy"
 
 
+@slow
 def test_scores_are_cosines_and_score_agrees(tiny_arm):
     query = Query.make("energetic dance pop")
     out = tiny_arm.retrieve(query, 10)
@@ -78,6 +91,7 @@ def private_catalog_path(tiny_catalog_path, tmp_path):
     return path
 
 
+@slow
 def test_is_built_open_twice_and_rebuild_reuses_embeddings(private_catalog_path):
     catalog = Catalog.open(private_catalog_path)
     try:
@@ -104,6 +118,7 @@ def test_is_built_open_twice_and_rebuild_reuses_embeddings(private_catalog_path)
         catalog.close()
 
 
+@slow
 def test_concurrent_opens_build_once(private_catalog_path):
     catalog = Catalog.open(private_catalog_path)
     try:
@@ -137,6 +152,7 @@ def subset_catalog(tmp_path_factory):
     catalog.close()
 
 
+@slow
 def test_hnsw_search_agrees_with_exact_search(subset_catalog, monkeypatch):
     exact = SemanticStrategy.open(ArmResources(subset_catalog))
     assert exact._hnsw is None
@@ -162,6 +178,7 @@ def test_hnsw_search_agrees_with_exact_search(subset_catalog, monkeypatch):
     assert np.mean(found) >= 0.9
 
 
+@slow
 def test_an_empty_catalog_matches_nothing(tmp_path):
     from ltrr.catalog.writer import CatalogWriter
 
@@ -174,5 +191,161 @@ def test_an_empty_catalog_matches_nothing(tmp_path):
         again = SemanticStrategy.open(ArmResources(catalog))
         assert not again.built_now
         assert again.score(Query.make("love"), np.array([], dtype=np.int64)).size == 0
+    finally:
+        catalog.close()
+
+
+# --- resumable builds (a fake encoder: no model, fast) -------------------------
+
+class FakeEncoder:
+    """8-dim unit vectors seeded by the passage; records what it embeds; optionally slow."""
+
+    name = "fake"
+    dim = 8
+
+    def __init__(self, delay: float = 0.0, precision: str = "fp32") -> None:
+        self.delay = delay
+        self.passage_id = f"fake/{precision}"
+        self.encoded: list[str] = []
+
+    @staticmethod
+    def vector(text: str) -> np.ndarray:
+        v = np.random.default_rng(semantic.passage_key(text)).standard_normal(8)
+        return v / np.linalg.norm(v)
+
+    def encode_passages(self, texts, batch_size=64, progress=lambda *a: None):
+        progress(0, len(texts), "semantic: embedding")
+        out = []
+        for text in texts:
+            time.sleep(self.delay)
+            self.encoded.append(text)
+            out.append(self.vector(text))
+        progress(len(texts), len(texts), "semantic: embedding")
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def encode_queries(self, texts):
+        return np.asarray([self.vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.fixture()
+def fake_encoder(monkeypatch):
+    enc = FakeEncoder()
+    monkeypatch.setattr(embedding, "get_encoder", lambda: enc)
+    return enc
+
+
+def _manifest(catalog) -> dict:
+    return json.loads(indexfiles.manifest_path(catalog.index_dir, "semantic").read_text())
+
+
+def _checkpoint(catalog, encoder="fake/fp32") -> semantic.Checkpoint:
+    return semantic.Checkpoint(catalog.index_dir / semantic.PARTIAL_DIR, encoder, 8)
+
+
+def test_an_interrupted_build_resumes_where_it_stopped(private_catalog_path, tmp_path, fake_encoder, monkeypatch):
+    monkeypatch.setattr(semantic, "CHUNK_ROWS", 10)
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        n = len(catalog.entities)
+        assert n > 20
+
+        def stop_in_the_second_chunk(done, total, message=""):
+            if done > 10:
+                raise Stop
+
+        with pytest.raises(Stop):
+            SemanticStrategy.open(ArmResources(catalog, progress=stop_in_the_second_chunk))
+        assert len(fake_encoder.encoded) == 20          # the second chunk was embedded, never saved
+        assert not SemanticStrategy.is_built(catalog)
+        assert _checkpoint(catalog).rows() == 10
+
+        fake_encoder.encoded.clear()
+        calls = []
+        arm = SemanticStrategy.open(ArmResources(catalog, progress=lambda *a: calls.append(a)))
+        assert arm.built_now and SemanticStrategy.is_built(catalog)
+        assert len(fake_encoder.encoded) == n - 10      # only what the first run had not saved
+        assert _manifest(catalog)["embedded"] == n - 10 and _manifest(catalog)["resumed"] == 10
+        done = [c[0] for c in calls]
+        assert done[0] == 10 and done == sorted(done) and calls[-1][:2] == (n, n)
+        assert not (catalog.index_dir / semantic.PARTIAL_DIR).exists()
+        resumed = np.load(catalog.index_dir / "semantic.f16.npy")
+    finally:
+        catalog.close()
+
+    # The resumed index is the index an uninterrupted build makes.
+    clean_path = tmp_path / "clean" / "cat.duckdb"
+    clean_path.parent.mkdir()
+    shutil.copy(private_catalog_path, clean_path)
+    clean = Catalog.open(clean_path)
+    try:
+        SemanticStrategy.open(ArmResources(clean))
+        np.testing.assert_array_equal(np.load(clean.index_dir / "semantic.f16.npy"), resumed)
+        assert _manifest(clean)["resumed"] == 0
+    finally:
+        clean.close()
+
+
+def test_chunks_from_another_encoder_are_not_reused(private_catalog_path, fake_encoder, monkeypatch):
+    monkeypatch.setattr(semantic, "CHUNK_ROWS", 10)
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        def stop_in_the_second_chunk(done, total, message=""):
+            if done > 10:
+                raise Stop
+
+        with pytest.raises(Stop):
+            SemanticStrategy.open(ArmResources(catalog, progress=stop_in_the_second_chunk))
+        assert _checkpoint(catalog).rows() == 10
+        int8 = FakeEncoder(precision="int8")
+        monkeypatch.setattr(embedding, "get_encoder", lambda: int8)
+        SemanticStrategy.open(ArmResources(catalog))
+        assert len(int8.encoded) == len(catalog.entities)
+        assert _manifest(catalog)["resumed"] == 0 and _manifest(catalog)["passages"] == "fake/int8"
+    finally:
+        catalog.close()
+
+
+def test_a_killed_build_process_resumes(private_catalog_path, fake_encoder, monkeypatch):
+    """SIGKILL a build process part-way (no cleanup runs), then finish the build here."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from ltrr import embedding
+        from ltrr.catalog.store import Catalog
+        from ltrr.strategies import semantic
+        from ltrr.strategies.base import ArmResources
+        from tests.strategies.test_semantic import FakeEncoder
+        semantic.CHUNK_ROWS = 5
+        enc = FakeEncoder(delay=0.1)
+        embedding.get_encoder = lambda: enc
+        semantic.SemanticStrategy.open(ArmResources(Catalog.open({str(private_catalog_path)!r})))
+        print("finished")
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        checkpoint = _checkpoint(catalog)
+        deadline = time.monotonic() + 60
+        while checkpoint.rows() < 10 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, (out, err)
+        saved = checkpoint.rows()
+        n = len(catalog.entities)
+        assert 10 <= saved < n and not SemanticStrategy.is_built(catalog)
+
+        monkeypatch.setattr(semantic, "CHUNK_ROWS", 5)
+        SemanticStrategy.open(ArmResources(catalog))
+        assert len(fake_encoder.encoded) == n - saved
+        assert _manifest(catalog)["resumed"] == saved
+        vectors = np.load(catalog.index_dir / "semantic.f16.npy")
+        expected = np.stack([FakeEncoder.vector(t) for t in semantic.catalog_passages(catalog.entities.frame)])
+        np.testing.assert_allclose(vectors.astype(np.float32), expected, atol=1e-3)
     finally:
         catalog.close()

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.strategies.base import ArmResources, Query
+from ltrr.query import Query
+
+from ltrr.strategies.base import ArmResources
 from ltrr.strategies.structured import (
     ATTRS_INDEX, EntityAttributes, StructuredStrategy, build_sql, interpretations_to_query,
 )

@@ -1,48 +1,18 @@
-"""CLI commands that run the engine: search, export, replay.
-
-Registered into ``ltrr.cli.COMMANDS`` on import (``ltrr.cli`` imports this
-module at its end).
-"""
+"""Commands that run the engine on a state folder: ``search``, ``export``, ``replay``."""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from ltrr.cli import EXIT_OK, CliError, add_catalog_argument, close_progress, command, progress_for
-from ltrr.config import default_catalog_path, default_state_dir, ensure_catalog
-
-
-def add_state_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state", type=Path, default=None, metavar="DIR",
-                        help="learning-state folder (default: $LTRR_STATE or data/state)")
-
-
-def _engine_arguments(parser: argparse.ArgumentParser) -> None:
-    add_catalog_argument(parser)
-    add_state_argument(parser)
-    parser.add_argument("--policy", default="linucb", help="linucb | lints | thompson | epsilon | all | static:ARM,...")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arms", default=None, help="comma-separated arms to open (default: all)")
-
-
-def open_engine(args: argparse.Namespace, background: bool = False):
-    """An engine for a command: default catalog generated on first use, slow arms opened in the foreground."""
-    from ltrr.engine import Engine
-
-    progress = progress_for(args)
-    try:
-        catalog = args.catalog if args.catalog is not None else ensure_catalog(default_catalog_path(), progress)
-        arms = [a.strip() for a in args.arms.split(",") if a.strip()] if getattr(args, "arms", None) else None
-        return Engine.open(catalog=catalog, state=args.state or default_state_dir(), policy=args.policy,
-                           seed=args.seed, progress=progress, arms=arms, background=background)
-    finally:
-        close_progress(progress)
+from ltrr.cli.common import (EXIT_OK, CliError, add_state_argument, command, default_state_dir, engine_arguments,
+                             open_engine, progress_for)
+from ltrr.log import EXPORT_FORMATS
 
 
 def _search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", help="the search text")
-    _engine_arguments(parser)
+    engine_arguments(parser)
     parser.add_argument("-k", type=int, default=10, help="results to show")
     parser.add_argument("--user", default="cli", help="user id for the context")
     parser.add_argument("--json", action="store_true", help="print the response as JSON")
@@ -76,8 +46,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
     add_state_argument(parser)
-    parser.add_argument("--format", choices=["parquet", "csv", "jsonl"], default="parquet")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write interactions.<format>")
+    parser.add_argument("--format", choices=list(EXPORT_FORMATS), default="parquet")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write interactions.<format> (ubi: interactions.ubi.ndjson, an OpenSearch _bulk body for the ubi_queries and ubi_events indexes)")
 
 
 @command("export", "export a state folder's interaction log", _export_arguments)
@@ -97,7 +67,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", type=Path, required=True, metavar="FILE",
                         help="an exported log: interactions.jsonl, .parquet or .csv")
-    _engine_arguments(parser)
+    engine_arguments(parser)
 
 
 @command("replay", "rebuild a (new, empty) state folder from an exported log", _replay_arguments)

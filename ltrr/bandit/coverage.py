@@ -1,0 +1,370 @@
+"""The coverage learner: which arms to run, and how deep, learned from clicks.
+
+The objective is :mod:`ltrr.reward`'s: per search, 1 if the wanted entity is in
+the union of the arms' lists (each cut at its budget), minus
+``cost_per_candidate`` per candidate retrieved. An action is a budget per arm
+from :data:`~ltrr.reward.BUDGET_LADDER` (0 = the arm does not run).
+
+**What is learned.** After a click the engine computes the clicked entity's
+rank in *every* arm's list up to :data:`~ltrr.reward.MAX_RANK` (arms are
+deterministic and cheap to rerun), so one click tells every ``(arm, budget)``
+pair whether it would have found the item: full-information feedback,
+censored at the largest budget. The learner keeps, per context cell, a
+bounded buffer of these rank vectors and estimates the coverage of any
+configuration ``B = {arm: budget}`` as a Horvitz-Thompson mean::
+
+    cov(B) = sum_i [B covers r_i] / w_i  /  N
+
+where ``N`` counts the cell's resolved searches (clicks and skips) and ``w_i``
+is the probability that the *logging* policy's configuration would have
+covered click ``i`` (known exactly: the policy's draw is logged and ``r_i`` is
+known for every arm). Only covered targets can be clicked, so without the
+``1 / w_i`` weights the arms the policy already runs would look perfect and an
+arm it rarely runs useless; with them the estimate is unbiased for every
+configuration the exploration reaches. A skip adds to ``N`` only: it is
+censored evidence, not a zero for the arms that happened to run.
+
+**Context.** Cells form a hierarchy: the query's kind (shape, script,
+typo-likeness, what query understanding found) -> its shape -> everything.
+A cell's estimate is shrunk towards its parent's with ``prior`` pseudo
+searches (hierarchical smoothing), so a new kind of query starts from what
+its shape, then all queries, taught. ``context=0`` keeps only the root: the
+context-free baseline. Counts decay with a half-life (in resolved searches)
+so the learner follows drift, and buffers are bounded: the state's size does
+not grow with the length of the history.
+
+**Choice.** Coverage of a union is monotone submodular in the set of
+``(arm, budget)`` increments, so the configuration is built greedily: at each
+step the increment with the best coverage gain per candidate is taken while
+its gain exceeds ``cost_per_candidate`` times its candidates (Streeter &
+Golovin 2008, online submodular maximisation; Yue & Guestrin 2011, linear
+submodular bandits, for the coverage view of diversified retrieval). A
+candidate is counted as what the arm actually returns in this cell
+(``min(budget, its list length)``), so an arm that returns little costs little.
+
+**Exploration.** Only deeper budgets are explored: from a click the ranks of
+every arm are known, so shallower budgets are learned for free. With
+a probability that grows with the estimated miss rate of the greedy
+configuration (:meth:`CoverageLearner.wide_probability`) every available arm
+runs at least at ``wide_budget`` (a miss that any arm could fix is
+discovered at once); with probability ``epsilon`` one uniformly chosen arm (among those
+below the top of the ladder) is deepened to a uniformly chosen higher level
+(the fine steps). Every configuration has a known probability, the logged
+propensities are exact (per arm: the chance it runs, and the chance of the
+very budget it got), and ``w_i`` above is computed from the logged greedy
+configuration.
+
+**Credit** for reports and the log is :func:`ltrr.reward.marginal_credit`.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ltrr.bandit.context import CONTEXT_FEATURES
+from ltrr.reward import BUDGET_LADDER, MAX_RANK
+
+LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
+_NOT_FOUND = MAX_RANK + 1                # rank code for "not within MAX_RANK"
+_IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
+
+# Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
+_SHAPE = ("q_one_word", "q_two_words", "q_three_plus_words", "q_has_digits", "q_non_latin")
+_KIND = tuple(n for n in CONTEXT_FEATURES
+              if n.startswith(("type_", "slot_")) or n in ("intent_any", "q_unknown_words"))
+
+
+@dataclass
+class _Cell:
+    """One context cell: decayed count of resolved searches and a bounded buffer of clicks."""
+
+    t: int = 0                          # the cell's clock: resolved searches seen
+    start: int = 1                      # clock of the oldest search the buffer still covers
+    ranks: deque = field(default_factory=deque)     # per click: int16 rank code per arm
+    counts: deque = field(default_factory=deque)    # per click: list length (<= MAX_RANK) per arm
+    inv_w: deque = field(default_factory=deque)     # per click: 1 / w_i
+    born: deque = field(default_factory=deque)      # per click: the cell clock when it happened
+
+
+class CoverageLearner:
+    """Contextual coverage bandit over ``(arm, budget)`` actions; see the module docstring.
+
+    Thread-safe. Deterministic for a given seed and sequence of calls.
+    """
+
+    def __init__(self, arms: Sequence[str], seed: int = 0, cost_per_candidate: float = 0.004,
+                 epsilon: float = 0.05, contextual: bool = True, prior: float = 8.0,
+                 wide: float = 0.1, wide_budget: int = 20, wide_min: float = 0.01,
+                 halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None) -> None:
+        self.arms = tuple(arms)
+        self.seed = int(seed)
+        self.cost_per_candidate = float(cost_per_candidate)
+        self.epsilon = float(epsilon)
+        self.wide = float(wide)
+        self.wide_min = float(wide_min)
+        self.wide_budget = int(wide_budget)
+        if not 0 <= self.epsilon + self.wide <= 1:
+            raise ValueError("epsilon + wide must lie between 0 and 1")
+        self.contextual = bool(contextual)
+        self.prior = float(prior)
+        self.decay = 0.5 ** (1.0 / float(halflife))
+        self.buffer = int(buffer)
+        # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
+        self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
+        self._lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything learned and restart the random stream from the seed."""
+        with self._lock:
+            self._cells: dict[tuple, _Cell] = {}
+            self._rng = np.random.default_rng(self.seed)
+            self.n_events = 0
+            self.n_clicks = 0
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def cell_keys(self, x: np.ndarray) -> list[tuple]:
+        """The cells of context ``x``, finest first, ending with the root ``()``."""
+        if not self.contextual:
+            return [()]
+        shape = tuple(int(x[_IDX[n]] >= 0.5) for n in _SHAPE)
+        free = float(x[_IDX["q_free_text_share"]])
+        shape = shape + (0 if free == 0 else 1 if free < 0.99 else 2,)
+        kind = tuple(int(x[_IDX[n]] >= 0.5) for n in _KIND)
+        return [("k",) + shape + kind, ("s",) + shape, ()]
+
+    # -- estimates ------------------------------------------------------------------------
+
+    def _cell_arrays(self, key: tuple) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+        cell = self._cells.get(key)
+        if cell is None or cell.t <= 0:
+            return None
+        # Decayed count of the resolved searches the buffer window covers (clicks and skips).
+        n = (1.0 - self.decay ** (cell.t - cell.start + 1)) / (1.0 - self.decay)
+        if not cell.ranks:
+            return n, np.zeros((0, len(self.arms)), np.int16), np.zeros((0, len(self.arms))), np.zeros(0)
+        age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
+        weights = np.asarray(cell.inv_w, dtype=np.float64) * self.decay ** age
+        return n, np.stack(cell.ranks), np.stack(cell.counts), weights
+
+    def _levels(self, x: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray, np.ndarray]]:
+        return [a for a in (self._cell_arrays(k) for k in self.cell_keys(x)) if a is not None]
+
+    def _shrunk(self, levels, per_example: np.ndarray | None, default: float) -> float:
+        """Hierarchically smoothed mean of ``per_example`` (HT-weighted) from root to finest."""
+        est = default
+        for n, _, _, w in reversed(levels):
+            total = float(w @ per_example[: len(w)]) if per_example is not None and len(w) else 0.0
+            est = (total + self.prior * est) / (n + self.prior)
+        return est
+
+    def _gains(self, levels, budgets: np.ndarray) -> tuple[np.ndarray, float]:
+        """Coverage gain of raising each arm to each ladder level, and the current coverage."""
+        n_arms, n_lev = len(self.arms), len(LADDER)
+        gain = np.zeros((n_arms, n_lev))
+        cover = 0.0
+        # Root first: each finer level is shrunk towards the coarser one.
+        for n, ranks, _, w in reversed(levels):
+            if len(w):
+                covered = (ranks <= budgets[None, :]).any(axis=1)
+                free = ~covered
+                hit = ranks[:, :, None] <= LADDER[None, None, :]         # (m, arms, levels)
+                g = np.einsum("m,mal->al", w * free, hit)
+                c = float(w @ covered)
+            else:
+                g, c = np.zeros((n_arms, n_lev)), 0.0
+            gain = (g + self.prior * gain) / (n + self.prior)
+            cover = (c + self.prior * cover) / (n + self.prior)
+        return gain, cover
+
+    def _expected_counts(self, levels) -> np.ndarray:
+        """Per arm and ladder level: candidates the arm is expected to return in this context."""
+        est = np.tile(LADDER.astype(np.float64), (len(self.arms), 1))
+        for _, _, counts, w in reversed(levels):
+            if not len(w):
+                continue
+            ww = w / w.sum()
+            mean = np.einsum("m,mal->al", ww, np.minimum(counts[:, :, None], LADDER[None, None, :]))
+            est = (len(w) * mean + 2.0 * est) / (len(w) + 2.0)
+        return est
+
+    def greedy(self, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """The greedy configuration at ``x`` (budgets per arm), per-arm coverage alone, and its coverage."""
+        with self._lock:
+            levels = self._levels(x)
+            budgets = np.zeros(len(self.arms), dtype=np.int64)
+            alone, _ = self._gains(levels, budgets)
+            if not levels:
+                # Nothing learned anywhere yet: run every available arm at a middle budget so
+                # that clicks (and their full-information ranks) start to arrive.
+                budgets[mask] = 10
+                return budgets, np.full(len(self.arms), float("nan")), float("nan")
+            counts = self._expected_counts(levels)
+            lam = self.cost_per_candidate
+            for _ in range(len(self.arms) * len(LADDER)):
+                gain, _ = self._gains(levels, budgets)
+                cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(len(self.arms))])
+                extra = counts - cur[:, None]
+                ok = (LADDER[None, :] > budgets[:, None]) & mask[:, None]
+                net = gain - lam * extra
+                ratio = np.where(ok & (net > 1e-9), gain / np.maximum(extra, 0.5), -np.inf)
+                if not np.isfinite(ratio).any():
+                    break
+                a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+                budgets[a] = LADDER[lev]
+            _, cover = self._gains(levels, budgets)
+            idx = np.searchsorted(LADDER, budgets)
+            return budgets, np.clip(alone[np.arange(len(self.arms)), idx], 0.0, 1.0), float(np.clip(cover, 0, 1))
+
+    # -- deciding -------------------------------------------------------------------------
+
+    def select(self, x: np.ndarray, mask: np.ndarray) -> dict:
+        """Budgets, exact propensities and estimates for context ``x`` over the available ``mask``.
+
+        Returns ``{"budgets", "greedy", "p_run", "p_budget", "expectation", "coverage", "explored"}``
+        where ``explored`` is "", "deepen" or "wide".
+        """
+        with self._lock:
+            greedy, alone, cover = self.greedy(x, mask)
+            p_wide = self.wide_probability(cover)
+            budgets = greedy.copy()
+            coin, pick_arm, pick_level = self._rng.random(3)
+            up = self._upgradable(greedy, mask)
+            explored = ""
+            if coin < p_wide:
+                explored = "wide"
+                budgets = self._widened(greedy, mask)
+            elif up.size and coin < p_wide + self.epsilon:
+                explored = "deepen"
+                a = int(up[min(int(pick_arm * up.size), up.size - 1)])
+                higher = LADDER[LADDER > greedy[a]]
+                budgets[a] = higher[min(int(pick_level * higher.size), higher.size - 1)]
+            p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide)
+            return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
+                    "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide}
+
+    def wide_probability(self, cover: float) -> float:
+        """Chance of wide exploration: ``wide`` times the estimated miss rate, at least ``wide_min``.
+
+        Exploring wide pays where the greedy configuration misses (a miss some
+        arm could fix is found only that way) and is wasted where it already
+        covers nearly everything; before anything is known, ``wide``.
+        """
+        miss = 1.0 if not np.isfinite(cover) else 1.0 - float(np.clip(cover, 0.0, 1.0))
+        return float(min(self.wide, max(self.wide_min, self.wide * miss)))
+
+    def _widened(self, greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The wide exploration: every available arm at least at ``wide_budget``."""
+        return np.where(mask, np.maximum(greedy, self.wide_budget), greedy)
+
+    @staticmethod
+    def _upgradable(greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Available arms below the top of the ladder: the ones exploration may deepen."""
+        return np.flatnonzero(mask & (greedy < LADDER[-1]))
+
+    def _modes(self, greedy: np.ndarray, mask: np.ndarray,
+               p_wide: float) -> tuple[float, float, float, np.ndarray]:
+        """Probabilities of (greedy, deepen, wide) and the arms deepening may pick."""
+        up = self._upgradable(greedy, mask)
+        deepen = self.epsilon if up.size else 0.0
+        return 1.0 - deepen - p_wide, deepen, p_wide, up
+
+    def propensities(self, greedy: np.ndarray, mask: np.ndarray, budgets: np.ndarray,
+                     p_wide: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per arm: P(it runs) and P(it gets exactly ``budgets[a]``), under the exploration rule.
+
+        Exploration only ever deepens: a shallower budget teaches nothing new,
+        since a click's ranks are known in full.
+        """
+        p_greedy, p_deepen, p_wide, up = self._modes(greedy, mask, self.wide if p_wide is None else p_wide)
+        wide = self._widened(greedy, mask)
+        p_run = np.zeros(len(self.arms))
+        p_budget = np.zeros(len(self.arms))
+        for a in range(len(self.arms)):
+            b, g = budgets[a], greedy[a]
+            if a in up:
+                n_higher = int((LADDER > g).sum())
+                touch = 1.0 / up.size
+                deep_b = (1 - touch) * (b == g) + touch * (b > g) / n_higher
+                deep_run = (1 - touch) * (g > 0) + touch
+            else:
+                deep_b, deep_run = float(b == g), float(g > 0)
+            p_budget[a] = p_greedy * (b == g) + p_deepen * deep_b + p_wide * (b == wide[a])
+            p_run[a] = p_greedy * (g > 0) + p_deepen * deep_run + p_wide * (wide[a] > 0)
+        return p_run, p_budget
+
+    def cover_probability(self, greedy: np.ndarray, mask: np.ndarray, ranks: np.ndarray,
+                          p_wide: float | None = None) -> float:
+        """P(the logging policy's configuration covers a target with these ranks) = ``w_i``."""
+        p_greedy, p_deepen, p_wide, up = self._modes(greedy, mask, self.wide if p_wide is None else p_wide)
+        if bool((ranks <= greedy).any()):
+            return 1.0          # every exploration only deepens the greedy configuration
+        deep = 0.0
+        for a in up:
+            higher = LADDER[LADDER > greedy[a]]
+            deep += float((ranks[a] <= higher).mean())
+        deep = deep / up.size if up.size else 0.0
+        wide = float((ranks <= self._widened(greedy, mask)).any())
+        return p_deepen * deep + p_wide * wide
+
+    # -- learning -------------------------------------------------------------------------
+
+    def observe(self, x: np.ndarray, greedy: Mapping[str, int], available: Sequence[str],
+                ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
+                p_wide: float | None = None) -> None:
+        """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
+
+        ``greedy`` is the logged greedy configuration and ``available`` the arms
+        that could run: together they give the exact chance ``w`` that the
+        logging policy would have covered the click.
+        """
+        with self._lock:
+            self.n_events += 1
+            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
+            for key in keys:
+                cell = self._cells.setdefault(key, _Cell())
+                cell.t += 1
+            if ranks is None:
+                return
+            r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
+            g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
+            mask = np.array([a in set(available) for a in self.arms], dtype=bool)
+            w = self.cover_probability(g, mask, r, p_wide)
+            if w <= 0:
+                return      # a click no configuration of this policy could produce (e.g. a foreign log)
+            c = np.array([min(int((counts or {}).get(a, MAX_RANK)), MAX_RANK) for a in self.arms],
+                         dtype=np.int16)
+            self.n_clicks += 1
+            # Inverse propensity, capped at the weight of a plain discovery (by wide
+            # exploration, else by deepening one arm). A lower cap would bias the gain of arms the policy
+            # rarely runs downwards, and an underestimated arm is never run again to correct it;
+            # an overestimate is corrected as soon as the arm runs.
+            inv_w = min(1.0 / w, self.weight_cap)
+            for key in keys:
+                cell = self._cells[key]
+                cell.ranks.append(r)
+                cell.counts.append(c)
+                cell.inv_w.append(inv_w)
+                cell.born.append(cell.t)
+                while len(cell.ranks) > self.buffer:
+                    for q in (cell.ranks, cell.counts, cell.inv_w, cell.born):
+                        q.popleft()
+                    cell.start = cell.born[0]
+
+    # -- reports --------------------------------------------------------------------------
+
+    def n_cells(self) -> int:
+        """Context cells seen (the root included)."""
+        return len(self._cells)
+
+
+def _code(rank: int | None) -> int:
+    if rank is None or not isinstance(rank, (int, np.integer)) or rank < 1 or rank > MAX_RANK:
+        return _NOT_FOUND
+    return int(rank)

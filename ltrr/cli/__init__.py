@@ -1,0 +1,73 @@
+"""The command line: ``python -m ltrr <command> ...``.
+
+Each command is one function registered in :data:`COMMANDS` with
+:func:`~ltrr.cli.common.command`, in one module per command group
+(:mod:`~ltrr.cli.catalog`, :mod:`~ltrr.cli.engine`, :mod:`~ltrr.cli.simulate`,
+:mod:`~ltrr.cli.bench`); the groups import only :mod:`ltrr.cli.common`, and
+this module imports the groups, so there is no import cycle. Expected
+failures (a missing file, a file that is not a catalog, a bad argument) print
+one line on stderr and return a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ltrr.catalog.importer import CatalogImportError
+from ltrr.catalog.store import CatalogError
+from ltrr.cli import bench, catalog, engine, simulate, study  # noqa: F401  (each registers its commands)
+from ltrr.cli.common import (COMMANDS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, Command, Parser,
+                             add_catalog_argument, command)
+from ltrr.errors import LtrrError
+
+__all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "Command", "add_catalog_argument",
+           "build_parser", "command", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per registered command."""
+    parser = Parser(prog="python -m ltrr", description="ltrr: learning to rank and retrieve, for music search")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in COMMANDS.values():
+        cmd.add_arguments(sub.add_parser(cmd.name, help=cmd.help, description=cmd.help))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status (0 on success)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = "ltrr"
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise CliError("no command given; commands: " + ", ".join(COMMANDS)
+                           + " (see `python -m ltrr --help`)")
+        name = f"ltrr {args.command}"
+        return COMMANDS[args.command].run(args)
+    except SystemExit as exc:          # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except CliError as exc:
+        return _fail(name, str(exc), exc.code)
+    except (CatalogImportError, CatalogError, LtrrError) as exc:
+        return _fail(name, str(exc), EXIT_USAGE)
+    except (ValueError, OSError) as exc:
+        return _fail(name, _one_line(exc), EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail(name, "interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 (a bug: still one line, unless debugging)
+        if os.environ.get("LTRR_DEBUG"):
+            raise
+        return _fail(name, f"internal error: {type(exc).__name__}: {_one_line(exc)} "
+                           "(set LTRR_DEBUG=1 for the traceback)", EXIT_FAILED)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _fail(name: str, message: str, code: int) -> int:
+    print(f"{name}: error: {' '.join(message.split())}", file=sys.stderr)
+    return code

@@ -1,0 +1,169 @@
+"""What every command shares: the registry, the one-line error, argument types
+and the catalog/progress helpers.
+
+Command modules import this module only; :mod:`ltrr.cli` imports the
+command modules (which register themselves) and runs them, so nothing
+imports back up the package.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ltrr.catalog.store import Catalog
+from ltrr.config import default_catalog_path, default_state_dir, ensure_catalog
+from ltrr.progress import ProgressFn, TqdmProgress, silent
+
+EXIT_OK = 0
+EXIT_FAILED = 1      # the command ran but could not do its job
+EXIT_USAGE = 2       # bad arguments or unusable input
+
+
+class CliError(Exception):
+    """An expected failure, reported as one line; `code` is the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so every
+    error reaches the user as the same single line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(f"{message} (see `{self.prog} --help`)")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its help line, its arguments and what it runs."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None):
+    """Register the decorated ``run(args) -> exit code`` function as a subcommand."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = Command(name, help, arguments, run)
+        return run
+
+    return register
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def add_catalog_argument(parser: argparse.ArgumentParser) -> None:
+    """``--catalog PATH``; when absent the command uses the configured default."""
+    parser.add_argument("--catalog", type=Path, default=None, metavar="PATH",
+                        help="catalog file (default: $LTRR_CATALOG or data/catalog.duckdb)")
+
+
+def progress_for(args: argparse.Namespace) -> ProgressFn:
+    """Progress bars on stderr when it is a terminal and --quiet is not given."""
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+        return silent
+    return TqdmProgress(sys.stderr)
+
+
+def close_progress(progress: ProgressFn) -> None:
+    """Finish a progress bar made by :func:`progress_for` (no-op for silent progress)."""
+    if isinstance(progress, TqdmProgress):
+        progress.close()
+
+
+def open_catalog(args: argparse.Namespace) -> Catalog:
+    """The catalog named by --catalog, or the default one (generated on first use)."""
+    if args.catalog is not None:
+        return Catalog.open(args.catalog)
+    progress = progress_for(args)
+    try:
+        path = ensure_catalog(default_catalog_path(), progress)
+    finally:
+        close_progress(progress)
+    return Catalog.open(path)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (underscores allowed, as in 50_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n:,}" for kind, n in counts.items())
+
+
+def catalog_path(args: argparse.Namespace) -> Path:
+    """--catalog when given (it must exist), else the default catalog (generated on first use)."""
+    if args.catalog is not None:
+        if not args.catalog.is_file():
+            raise CliError(f"no catalog at {args.catalog}: build one with "
+                           f"`python -m ltrr build --catalog {args.catalog}`")
+        return args.catalog
+    progress = progress_for(args)
+    try:
+        return ensure_catalog(default_catalog_path(), progress)
+    finally:
+        close_progress(progress)
+
+
+def names(text: str | None) -> list[str] | None:
+    """A comma-separated option as a list of names (None when absent or empty)."""
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+def add_state_argument(parser: argparse.ArgumentParser) -> None:
+    """``--state DIR``; when absent the command uses the configured default."""
+    parser.add_argument("--state", type=Path, default=None, metavar="DIR",
+                        help="learning-state folder (default: $LTRR_STATE or data/state)")
+
+
+def engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every engine command takes: catalog, state, policy, seed, arms."""
+    add_catalog_argument(parser)
+    add_state_argument(parser)
+    parser.add_argument("--policy", default="coverage", help="coverage[:cost=L] | linucb | lints | thompson | epsilon | all[:budget=N] | static:ARM[=N],...")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arms", default=None, help="comma-separated arms to open (default: all)")
+
+
+def open_engine(args: argparse.Namespace, background: bool = False):
+    """An engine for a command: default catalog generated on first use, slow arms opened in the foreground."""
+    from ltrr.engine import Engine
+
+    progress = progress_for(args)
+    try:
+        catalog = args.catalog if args.catalog is not None else ensure_catalog(default_catalog_path(), progress)
+        arms = [a.strip() for a in args.arms.split(",") if a.strip()] if getattr(args, "arms", None) else None
+        return Engine.open(catalog=catalog, state=args.state or default_state_dir(), policy=args.policy,
+                           seed=args.seed, progress=progress, arms=arms, background=background)
+    finally:
+        close_progress(progress)

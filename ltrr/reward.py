@@ -1,0 +1,100 @@
+"""The reward rule: the one place that says what a search was worth to each arm.
+
+Everything that scores retrieval (the engine's bandit update, off-policy
+evaluation, the simulator, the app's reports) calls these functions, so a
+change to the objective is made here once.
+
+**The objective.** Per search, the value of an arm configuration
+``{arm: budget}`` is::
+
+    value = found - cost_per_candidate * candidates
+
+where ``found`` is 1 when the entity the user wanted (the clicked one) lies
+within the first ``budget`` results of at least one selected arm, and
+``candidates`` is the sum of the budgets asked for. Worked example with
+``cost_per_candidate = 0.005``: lexical at budget 3 finds the clicked song at
+rank 2 and fuzzy at budget 10 finds it at rank 7; ``found = 1``, 13 candidates
+cost 0.065, value 0.935. Dropping fuzzy keeps ``found = 1`` at 3 candidates:
+value 0.985, so the cheaper configuration is better by the objective.
+
+**Ranks, not rewards, are what is learned.** Arms are deterministic, so after
+a click the clicked entity's rank in *every* arm's list (selected or not) can
+be computed up to :data:`MAX_RANK`: :func:`arm_ranks`. From one click every
+``(arm, budget)`` pair learns whether it would have found the item. A rank of
+``None`` means "not within ``MAX_RANK``" (censored).
+
+**Credit.** When several selected arms found the item, each gets an equal
+share (:func:`marginal_credit`): this is the Shapley value of the coverage
+game ``v(S) = 1 if some arm in S found it``, in which every finder is
+interchangeable. An arm that alone found the click earns 1; one of three
+redundant finders earns 1/3.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+# The budget ladder: how many candidates an arm may be asked for. 0 = not run.
+BUDGET_LADDER: tuple[int, ...] = (0, 1, 3, 5, 10, 20, 50)
+MAX_RANK = BUDGET_LADDER[-1]
+
+
+def rank_in(ids: Sequence[str], entity_id: str | None, max_rank: int = MAX_RANK) -> int | None:
+    """1-based rank of ``entity_id`` in ``ids`` (first ``max_rank`` only), else None."""
+    if entity_id is None:
+        return None
+    for i, eid in enumerate(ids[:max_rank], start=1):
+        if eid == entity_id:
+            return i
+    return None
+
+
+def arm_ranks(lists: Mapping[str, Sequence[str]], entity_id: str | None,
+              max_rank: int = MAX_RANK) -> dict[str, int | None]:
+    """Per arm, the rank of ``entity_id`` in that arm's list (None: not within ``max_rank``)."""
+    return {arm: rank_in(ids, entity_id, max_rank) for arm, ids in lists.items()}
+
+
+def hits(ranks: Mapping[str, int | None], budgets: Mapping[str, int]) -> dict[str, bool]:
+    """Per arm with a budget > 0: did it find the item within its budget?"""
+    return {arm: (b > 0 and ranks.get(arm) is not None and ranks[arm] <= b)  # type: ignore[operator]
+            for arm, b in budgets.items() if b > 0}
+
+
+def found(ranks: Mapping[str, int | None], budgets: Mapping[str, int]) -> bool:
+    """True when at least one arm found the item within its budget."""
+    return any(hits(ranks, budgets).values())
+
+
+def marginal_credit(ranks: Mapping[str, int | None], budgets: Mapping[str, int]) -> dict[str, float]:
+    """Per arm with a budget > 0: its Shapley share of finding the item (0 if it missed)."""
+    h = hits(ranks, budgets)
+    n = sum(h.values())
+    return {arm: (1.0 / n if hit else 0.0) for arm, hit in h.items()}
+
+
+def cost(budgets: Mapping[str, int]) -> int:
+    """Candidates asked for: the sum of the budgets."""
+    return int(sum(max(0, int(b)) for b in budgets.values()))
+
+
+def value(ranks: Mapping[str, int | None], budgets: Mapping[str, int], cost_per_candidate: float) -> float:
+    """The objective for one search: found minus ``cost_per_candidate`` per candidate asked for."""
+    return float(found(ranks, budgets)) - cost_per_candidate * cost(budgets)
+
+
+def selected_budgets(selection: Iterable[Mapping]) -> dict[str, int]:
+    """``{arm: budget}`` of the selected arms from a logged ``selection`` list."""
+    return {s["arm"]: int(s["budget"]) for s in selection if s.get("selected") and int(s.get("budget", 0)) > 0}
+
+
+def logged_lists(by_arm: Mapping[str, Sequence]) -> dict[str, list[str]]:
+    """``{arm: [entity_id, ...]}`` from a logged ``by_arm`` (pairs of id and score)."""
+    return {arm: [p[0] if isinstance(p, (list, tuple)) else p for p in pairs] for arm, pairs in by_arm.items()}
+
+
+def search_credit(search: Mapping, entity_id: str | None) -> dict[str, float]:
+    """Per selected arm of a logged search, its credit for a click on ``entity_id`` (skip: all 0)."""
+    budgets = selected_budgets(search.get("selection") or [])
+    lists = logged_lists(search.get("by_arm") or {})
+    ranks = arm_ranks({a: lists.get(a, []) for a in budgets}, entity_id)
+    return marginal_credit(ranks, budgets)

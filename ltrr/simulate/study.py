@@ -1,0 +1,425 @@
+"""Does learning pay? Learners against the strongest fixed baselines, over seeds, with paired intervals.
+
+One study (``python -m ltrr study``):
+
+1. **Tuning.** A separate stream (``tune_seed``, never scored) runs through
+   every arm at the deepest budget (:func:`ltrr.simulate.tuning.collect_ranks`).
+   From it: the best fixed configuration at each candidate cap
+   (:func:`~ltrr.simulate.tuning.best_fixed`), and the per-type oracle frontier
+   (for each cost weight, the best fixed configuration *per query type*: what a
+   learner that knew each query's type could reach).
+2. **Test.** For each seed, one stream goes through every policy with common
+   random numbers (:func:`ltrr.simulate.runner.run_simulation`, heuristic
+   ranker, so policies differ by retrieval only): every single arm; ``all`` at
+   5, 10 and 20 per arm; the tuned fixed configurations; the context-free
+   coverage learner; the coverage learner at several cost weights.
+3. **Comparisons** on the last ``window`` steps, per seed, then the mean and a
+   95% t-interval of the per-seed paired differences (:func:`compare`).
+
+Seeds are independent jobs: ``address`` runs them as Ray tasks
+(:func:`ltrr.scale.sweep.run_jobs`), with the same numbers as a local run.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ltrr.bandit.policy import PARAM_DEFAULTS
+from ltrr.progress import ProgressFn, silent
+from ltrr.simulate.report import markdown_table
+from ltrr.simulate.tuning import RankTable, best_fixed, collect_ranks, config_spec, per_type_oracle
+
+LEARNER = "coverage"
+CONTEXT_FREE = "coverage:context=0"
+DEFAULT_COST = PARAM_DEFAULTS["coverage"]["cost"]
+
+
+@dataclass
+class StudySettings:
+    """What one study runs; every field has a default that the README's figures used."""
+
+    catalog: str
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    steps: int = 2000
+    window: int = 500
+    tune_seed: int = 10_000
+    tune_steps: int = 2000
+    arms: tuple[str, ...] | None = None
+    caps: tuple[float, ...] = (3, 5, 10, 20, 40)
+    costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
+    all_budgets: tuple[int, ...] = (5, 10, 20)
+    single_budget: int = 20
+    drift_step: int | None = 1000
+    n_users: int = 100
+
+    def stream_options(self) -> dict:
+        return {} if self.drift_step is None else {"drift_step": int(self.drift_step)}
+
+
+@dataclass
+class Tuning:
+    """What the tuning stream chose: fixed configurations per cap and the oracle frontier."""
+
+    fixed: dict[str, str]                 # label -> static spec
+    fixed_offline: pd.DataFrame           # cap, spec, coverage, cost (on the tuning stream)
+    oracle_types: pd.DataFrame            # per type at full coverage
+    oracle_frontier: pd.DataFrame         # lam, coverage, cost
+    static_offline: pd.DataFrame          # cap, coverage, cost
+
+
+def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> tuple[Tuning, RankTable]:
+    """Collect the tuning stream's rank table and choose the fixed baselines from it alone."""
+    from ltrr.catalog.store import Catalog
+    from ltrr.simulate.users import CatalogView, generate_stream
+
+    catalog = Catalog.open(settings.catalog)
+    try:
+        stream = generate_stream(CatalogView.from_catalog(catalog), settings.tune_steps, settings.tune_seed,
+                                 n_users=settings.n_users, **settings.stream_options())
+    finally:
+        catalog.close()
+    table = collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms, seed=settings.tune_seed,
+                          progress=progress)
+    fixed, rows = {}, []
+    for cap in settings.caps:
+        config = best_fixed(table, cap)
+        b = table.vector(config)
+        spec = config_spec(config)
+        rows.append({"cap": cap, "spec": spec, "coverage": float(table.covered(b).mean()),
+                     "cost": float(table.cost(b).mean())})
+        if spec not in fixed.values():
+            fixed[f"tuned<={cap:g}"] = spec
+    return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table),
+                  static_frontier(table)), table
+
+
+def static_frontier(table: RankTable, caps: Sequence[float] = (1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 60, 80, 120)
+                    ) -> pd.DataFrame:
+    """Best fixed configuration's coverage and cost at each cap (offline, tuning stream)."""
+    rows = []
+    for cap in caps:
+        b = table.vector(best_fixed(table, cap))
+        rows.append({"cap": cap, "coverage": float(table.covered(b).mean()), "cost": float(table.cost(b).mean())})
+    return pd.DataFrame(rows)
+
+
+def oracle_frontier(table: RankTable, lams: Sequence[float] = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032),
+                    caps: Sequence[float] = (0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 60, 80, 120)) -> pd.DataFrame:
+    """Per cost weight: each query type's best fixed configuration (offline), aggregated by type share."""
+    points: dict[str, list[tuple[float, float]]] = {}
+    shares: dict[str, float] = {}
+    for qtype in sorted(set(table.query_types)):
+        rows = np.flatnonzero(table.query_types == qtype)
+        shares[qtype] = len(rows) / len(table)
+        points[qtype] = []
+        for cap in caps:
+            b = table.vector(best_fixed(table, cap, rows))
+            points[qtype].append((float(table.covered(b, rows).mean()), float(table.cost(b, rows).mean())))
+    out = []
+    for lam in lams:
+        cov = cost = 0.0
+        for qtype, pts in points.items():
+            best = max(pts, key=lambda p: p[0] - lam * p[1])
+            cov += shares[qtype] * best[0]
+            cost += shares[qtype] * best[1]
+        out.append({"lam": lam, "coverage": cov, "cost": cost})
+    return pd.DataFrame(out)
+
+
+def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str]) -> dict[str, str]:
+    """Label -> policy spec for every policy of the test runs (labels are what reports show)."""
+    out: dict[str, str] = {}
+    out["coverage (default)"] = LEARNER
+    for cost in settings.costs:
+        out[f"coverage cost={cost:g}"] = f"coverage:cost={cost:g}"
+    out["coverage, context-free"] = CONTEXT_FREE
+    for b in settings.all_budgets:
+        out[f"all@{b}"] = f"all:budget={b}"
+    out.update(tuning.fixed)
+    for arm in arms:
+        out[f"{arm}@{settings.single_budget}"] = f"static:{arm}={settings.single_budget}"
+    return out
+
+
+def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
+    """One seed's test run (a module-level function: Ray ships it to workers)."""
+    from ltrr.simulate.runner import run_simulation
+
+    settings_dict, policies, seed, state_root = job
+    settings = StudySettings(**settings_dict)
+    result = run_simulation(settings.catalog, list(policies.values()), settings.steps, seed,
+                            Path(state_root) / f"seed-{seed}", arms=settings.arms, n_users=settings.n_users,
+                            ranker_training="off", stream_options=settings.stream_options())
+    frame = result.records
+    labels = {spec: label for label, spec in policies.items()}
+    frame.insert(0, "label", frame["policy"].map(labels))
+    frame.insert(0, "seed", seed)
+    # Each seed's records on disk as soon as it ends: a long study stopped midway keeps them.
+    frame.to_csv(Path(state_root) / f"records-seed-{seed}.csv.gz", index=False)
+    return frame
+
+
+def run_study(settings: StudySettings, out_dir: str | Path, address: str | None = None,
+              progress: ProgressFn = silent) -> dict:
+    """Tune, run every seed, compare, write ``out_dir`` (records, tables, figure, report.md); return the summary."""
+    from ltrr.scale.sweep import run_jobs
+    from ltrr.strategies.registry import arm_names
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    progress(0, 0, "tuning stream")
+    tuning, _ = tune(settings, out / "states" / "tuning", progress)
+    arms = list(settings.arms) if settings.arms else arm_names()
+    policies = study_policies(settings, tuning, arms)
+    progress(0, 0, f"{len(settings.seeds)} seeds x {len(policies)} policies")
+    jobs = [(asdict(settings), policies, seed, str(out / "states")) for seed in settings.seeds]
+    frames = run_jobs(_run_seed, jobs, address=address)
+    records = pd.concat(frames, ignore_index=True)
+    records.to_csv(out / "study_records.csv.gz", index=False)
+    summary = compare(records, tuning, settings)
+    write_study_report(summary, records, tuning, settings, policies, out)
+    return summary
+
+
+# ----------------------------------------------------------------------------- statistics
+
+def per_seed(records: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Per seed and label, over the last ``window`` steps: success, coverage, candidates, arms."""
+    last = records[records["step"] > records["step"].max() - window]
+    return (last.groupby(["seed", "label"])
+            .agg(success=("success", "mean"), covered=("covered", "mean"), candidates=("n_candidates", "mean"),
+                 retrieved=("n_retrieved", "mean"), arms=("n_arms", "mean"))
+            .reset_index())
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided t-interval of ``values`` (paired differences across seeds)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+def upper_frontier(points: pd.DataFrame, x: str = "candidates", y: str = "success") -> pd.DataFrame:
+    """The upper-left (Pareto) frontier of (cost, quality) points, sorted by cost."""
+    pts = points.sort_values([x, y], ascending=[True, False])
+    keep, best = [], -np.inf
+    for row in pts.itertuples(index=False):
+        value = getattr(row, y)
+        if value > best:
+            keep.append(row)
+            best = value
+    return pd.DataFrame(keep, columns=points.columns)
+
+
+def frontier_at(frontier: pd.DataFrame, cost: float, x: str = "candidates", y: str = "success") -> float:
+    """The frontier's quality at ``cost``: linear between its points, flat past its ends."""
+    xs, ys = frontier[x].to_numpy(float), frontier[y].to_numpy(float)
+    return float(np.interp(cost, xs, np.maximum.accumulate(ys)))
+
+
+def fixed_labels(labels: Sequence[str]) -> list[str]:
+    """The labels of fixed configurations (everything but the learners)."""
+    return [lab for lab in labels if not lab.startswith("coverage")]
+
+
+def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> dict:
+    """Every comparison the README states, per seed and as a mean with a 95% interval."""
+    seeds = per_seed(records, settings.window)
+    labels = list(dict.fromkeys(records["label"]))
+    fixed = fixed_labels(labels)
+    learner = "coverage (default)"
+    wide = seeds.pivot(index="seed", columns="label")
+    s, c = wide["success"], wide["candidates"]
+    out: dict = {"seeds": list(map(int, s.index)), "window": settings.window, "steps": settings.steps}
+    means = seeds.groupby("label")[["success", "covered", "candidates", "retrieved", "arms"]].mean()
+    out["table"] = means.reindex(labels).reset_index().to_dict(orient="records")
+
+    def paired(name: str, diffs: pd.Series, unit: str = "points") -> None:
+        mean, lo, hi = t_interval(diffs.to_numpy() * (100 if unit == "points" else 1))
+        out[name] = {"mean": mean, "low": lo, "high": hi, "per_seed": [round(float(v), 4) for v in diffs],
+                     "unit": unit}
+
+    paired("learner_minus_all20", s[learner] - s["all@20"])
+    paired("candidates_ratio_vs_all20", c[learner] / c["all@20"], unit="ratio")
+    # The static frontier of each seed (fixed configurations run on that seed), at the learner's cost.
+    gaps, cheapest_ratio = [], []
+    for seed in s.index:
+        pts = pd.DataFrame({"candidates": c.loc[seed, fixed], "success": s.loc[seed, fixed]})
+        front = upper_frontier(pts)
+        gaps.append(s.loc[seed, learner] - frontier_at(front, c.loc[seed, learner]))
+    paired("learner_minus_static_frontier", pd.Series(gaps, index=s.index))
+    # Cheapest fixed configuration reaching the learner's success (means over seeds).
+    m_s, m_c = s.mean(), c.mean()
+    reaching = [lab for lab in fixed if m_s[lab] >= m_s[learner]]
+    if reaching:
+        best = min(reaching, key=lambda lab: m_c[lab])
+        out["cheapest_fixed_reaching_learner"] = {"label": best, "candidates": float(m_c[best]),
+                                                  "success": float(m_s[best]),
+                                                  "ratio": float(m_c[learner] / m_c[best])}
+        paired("candidates_ratio_vs_cheapest_reaching", c[learner] / c[best], unit="ratio")
+    else:
+        out["cheapest_fixed_reaching_learner"] = None
+    paired("context_minus_context_free", s[learner] - s["coverage, context-free"])
+    paired("candidates_ratio_context_vs_free", c[learner] / c["coverage, context-free"], unit="ratio")
+    # The per-type oracle (offline, tuning stream): its cost to reach the learner's coverage.
+    cov_l = float(seeds[seeds.label == learner]["covered"].mean())
+    ret_l = float(seeds[seeds.label == learner]["retrieved"].mean())
+    of = tuning.oracle_frontier.sort_values("cost")
+    oracle_cost = float(np.interp(cov_l, np.maximum.accumulate(of["coverage"].to_numpy()), of["cost"].to_numpy()))
+    out["oracle"] = {"learner_coverage": cov_l, "learner_retrieved": ret_l, "oracle_retrieved_at_that_coverage":
+                     oracle_cost, "ratio": ret_l / oracle_cost if oracle_cost > 0 else float("nan"),
+                     "full_coverage": float((tuning.oracle_types.share * tuning.oracle_types.coverage).sum()),
+                     "full_coverage_cost": float((tuning.oracle_types.share * tuning.oracle_types.cost).sum())}
+    out["drift"] = drift_recovery(records, settings, learner)
+    return out
+
+
+def drift_recovery(records: pd.DataFrame, settings: StudySettings, label: str, before: int = 300,
+                   window: int = 100, tolerance: float = 0.02) -> dict | None:
+    """Steps after the drift until the rolling success is back within ``tolerance`` of the pre-drift level."""
+    if settings.drift_step is None:
+        return None
+    out = []
+    for seed, frame in records[records["label"] == label].groupby("seed"):
+        frame = frame.sort_values("step")
+        pre = frame[(frame.step < settings.drift_step) & (frame.step >= settings.drift_step - before)]["success"].mean()
+        post = frame[frame.step >= settings.drift_step]
+        rolling = post["success"].rolling(window).mean()
+        ok = post["step"][rolling >= pre - tolerance]
+        steps = int(ok.iloc[0] - settings.drift_step) if len(ok) else None
+        out.append({"seed": int(seed), "pre": float(pre), "steps_to_recover": steps,
+                    "post_first_300": float(post[post.step < settings.drift_step + 300]["success"].mean())})
+    return {"per_seed": out, "window": window, "tolerance": tolerance}
+
+
+# ----------------------------------------------------------------------------- report
+
+def plot_frontier(records: pd.DataFrame, tuning: Tuning, settings: StudySettings, path: Path) -> Path:
+    """Success@10 and coverage against candidates per search: fixed points, static frontier, learners."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401  (formatters below)
+
+    seeds = per_seed(records, settings.window)
+    means = seeds.groupby("label")[["success", "covered", "candidates", "retrieved"]].mean()
+    fixed = fixed_labels(list(means.index))
+    fig, axes = plt.subplots(1, 2, figsize=(12.8, 5.2), dpi=100)
+    panels = ((axes[0], "success", "success@10", "candidates", "candidates per search (pool size)"),
+              (axes[1], "covered", "wanted item retrieved", "retrieved", "candidates the arms returned per search"))
+    for ax, metric, title, xcol, xlabel in panels:
+        pts = means.loc[fixed].reset_index()
+        xy = pts[[xcol, metric]].rename(columns={xcol: "candidates", metric: "q"})
+        front = upper_frontier(xy, y="q")
+        ax.scatter(pts[xcol], 100 * pts[metric], s=18, color="#888888", label="fixed configurations")
+        ax.plot(front["candidates"], 100 * front["q"], color="#444444", lw=1.2, label="static frontier")
+        for lab in pts["label"]:
+            if lab.startswith(("all@", "tuned")):
+                row = means.loc[lab]
+                ax.annotate(lab, (row[xcol], 100 * row[metric]), fontsize=7, xytext=(3, -8),
+                            textcoords="offset points", color="#555555")
+        for lab, color in (("coverage (default)", "#d62728"), ("coverage, context-free", "#1f77b4")):
+            if lab not in means.index:
+                continue
+            path_pts = _learning_path(records, lab, metric, "n_candidates" if xcol == "candidates" else "n_retrieved")
+            ax.plot(path_pts["candidates"], 100 * path_pts["q"], color=color, lw=0.8, alpha=0.6)
+            ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=60, color=color,
+                       label=f"{lab} (path over time: line)", zorder=5)
+        for lab in means.index:
+            if lab.startswith("coverage cost="):
+                ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=30, marker="^",
+                           color="#ff7f0e", zorder=4)
+                ax.annotate(lab.replace("coverage ", ""), (means.loc[lab, xcol], 100 * means.loc[lab, metric]),
+                            fontsize=7, xytext=(3, 3), textcoords="offset points", color="#ff7f0e")
+        if metric == "covered":
+            of = tuning.oracle_frontier.sort_values("cost")
+            ax.plot(of["cost"], 100 * of["coverage"], ls="--", color="#2ca02c",
+                    label="per-type oracle (tuning stream, candidates returned)")
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel(f"{xlabel} (log scale)")
+        ax.set_ylabel(f"{title}, last {settings.window} steps (%)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"Cost and quality: {len(set(records.seed))} seeds x {settings.steps} steps", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _learning_path(records: pd.DataFrame, label: str, metric: str, cost: str, window: int = 200) -> pd.DataFrame:
+    """The learner's rolling (cost, quality) over time, averaged over seeds: its path to its final point."""
+    frame = records[records["label"] == label].groupby("step")[[metric, cost]].mean()
+    rolled = frame.rolling(window, min_periods=min(window, len(frame))).mean().dropna()
+    return pd.DataFrame({"candidates": rolled[cost], "q": rolled[metric]}).iloc[::50]
+
+
+def _fmt(entry: dict | None) -> str:
+    if not entry:
+        return "n/a"
+    unit = " points" if entry["unit"] == "points" else "x"
+    return f"{entry['mean']:+.2f}{unit} (95% CI {entry['low']:+.2f} to {entry['high']:+.2f})" if entry["unit"] == "points" \
+        else f"{entry['mean']:.2f}x (95% CI {entry['low']:.2f} to {entry['high']:.2f})"
+
+
+def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, settings: StudySettings,
+                       policies: dict[str, str], out: Path) -> Path:
+    """report.md, summary.json, the frontier figure and the tables, in ``out``."""
+    figure = plot_frontier(records, tuning, settings, out / "frontier.png")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    table = pd.DataFrame(summary["table"])
+    table["policy"] = table["label"].map(policies)
+    lines = [f"# Learning that pays: {len(summary['seeds'])} seeds x {settings.steps} steps, "
+             f"last {settings.window}", "",
+             f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
+             f"({settings.tune_steps} steps); drift at step {settings.drift_step}; heuristic ranker.", "",
+             "| policy | spec | success@10 | retrieved | candidates | arms |", "| --- | --- | --- | --- | --- | --- |"]
+    for row in table.itertuples(index=False):
+        lines.append(f"| {row.label} | `{row.policy}` | {100 * row.success:.1f}% | {100 * row.covered:.1f}% | "
+                     f"{row.candidates:.1f} | {row.arms:.2f} |")
+    lines += ["", "## Paired comparisons (mean over seeds, 95% t-interval)", "",
+              f"- default learner minus all@20, success@10: {_fmt(summary['learner_minus_all20'])}; "
+              f"candidates {_fmt(summary['candidates_ratio_vs_all20'])}",
+              f"- default learner minus the static frontier at its own candidates: "
+              f"{_fmt(summary['learner_minus_static_frontier'])}",
+              f"- context-aware minus context-free (same cost weight): {_fmt(summary['context_minus_context_free'])}; "
+              f"candidates {_fmt(summary['candidates_ratio_context_vs_free'])}"]
+    cheapest = summary.get("cheapest_fixed_reaching_learner")
+    if cheapest:
+        lines.append(f"- cheapest fixed configuration reaching the learner's success: {cheapest['label']} "
+                     f"({cheapest['candidates']:.1f} candidates); learner/that: "
+                     f"{_fmt(summary.get('candidates_ratio_vs_cheapest_reaching'))}")
+    else:
+        lines.append("- no fixed configuration reached the learner's success")
+    o = summary["oracle"]
+    lines.append(f"- per-type oracle (offline): to retrieve the wanted item as often as the learner "
+                 f"({100 * o['learner_coverage']:.1f}%) it needs {o['oracle_retrieved_at_that_coverage']:.1f} "
+                 f"candidates returned per search; the learner uses {o['learner_retrieved']:.1f} "
+                 f"(ratio {o['ratio']:.2f})")
+    if summary.get("drift"):
+        d = summary["drift"]["per_seed"]
+        lines.append("- drift: steps after the drift until rolling-100 success is within 2 points of the "
+                     "300 steps before: " + ", ".join(str(x["steps_to_recover"]) for x in d))
+    lines += ["", "## Tuned fixed configurations (tuning stream, offline)", "",
+              markdown_table(tuning.fixed_offline),
+              "", f"![frontier]({figure.name})", ""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    tuning.fixed_offline.to_csv(out / "tuned_fixed.csv", index=False)
+    tuning.oracle_types.to_csv(out / "oracle_per_type.csv", index=False)
+    tuning.oracle_frontier.to_csv(out / "oracle_frontier.csv", index=False)
+    return path

@@ -1,0 +1,186 @@
+"""Fixed arm configurations tuned on a separate stream: the baselines a learner must beat.
+
+Arms are deterministic, so one pass of a tuning stream through every arm at
+the deepest budget tells, for every search, where each arm ranks the first
+entity that satisfies the user (:class:`RankTable`). Any fixed configuration
+``{arm: budget}`` can then be scored offline in microseconds: it *covers* a
+search when some arm ranks a satisfying entity within its budget, and costs
+the candidates its arms return (:mod:`ltrr.reward`). From that table:
+
+* :func:`best_fixed` finds, per candidate cap, the fixed configuration with the
+  highest coverage (greedy by coverage gain per candidate, then one-arm
+  changes until none helps);
+* :func:`per_type_oracle` finds, per query type, the cheapest configuration
+  reaching that type's best coverage: the limit a learner that knew each
+  query's type could reach.
+
+Those configurations are then run live, on another stream, beside the
+learners (:mod:`ltrr.simulate.study`); the tuning stream never scores them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ltrr.reward import BUDGET_LADDER, MAX_RANK
+
+LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
+NOT_FOUND = MAX_RANK + 1
+
+
+@dataclass
+class RankTable:
+    """Per search of a stream: its query type, each arm's best rank of a satisfying entity, list lengths."""
+
+    arms: tuple[str, ...]
+    query_types: np.ndarray       # (n,) str
+    ranks: np.ndarray             # (n, arms) int, NOT_FOUND when not within MAX_RANK
+    counts: np.ndarray            # (n, arms) int, list length at MAX_RANK
+    x: np.ndarray                 # (n, features) the bandit context of each search
+
+    def __len__(self) -> int:
+        return len(self.query_types)
+
+    def vector(self, config: dict[str, int]) -> np.ndarray:
+        """``config`` as a budget per arm, in the table's arm order."""
+        return np.array([int(config.get(a, 0)) for a in self.arms], dtype=np.int64)
+
+    def covered(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per search: does the configuration cover it?"""
+        r = self.ranks if rows is None else self.ranks[rows]
+        return (r <= budgets[None, :]).any(axis=1)
+
+    def cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per search: candidates the configuration's arms return."""
+        c = self.counts if rows is None else self.counts[rows]
+        return np.minimum(c, budgets[None, :]).sum(axis=1)
+
+
+def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Sequence[str] | None = None,
+                  click_model=None, seed: int = 0, progress=None) -> RankTable:
+    """Run ``stream`` through every arm at the deepest budget and record the ranks (see module doc).
+
+    The engine uses the ``all`` policy at :data:`MAX_RANK` per arm with the
+    heuristic ranker; simulated users click through ``click_model`` so the
+    memory arm learns as it would live.
+    """
+    from ltrr.engine import Engine
+    from ltrr.simulate.clicks import PositionBasedClicks
+
+    clicks = click_model or PositionBasedClicks()
+    engine = Engine.open(catalog_path, state_dir, policy=f"all:budget={MAX_RANK}", seed=seed, arms=arms,
+                         background=False, ranker_training="off")
+    try:
+        if engine.status()["searches"]:
+            engine.reset()
+        names = tuple(engine.arm_names)
+        types, ranks, counts, xs = [], [], [], []
+        for i, it in enumerate(stream):
+            response = engine.search(it.query, it.context, k=10)
+            row_r, row_c = [], []
+            for arm in names:
+                ids = [r.entity_id for r in response.by_arm.get(arm, [])]
+                hit = next((j for j, e in enumerate(ids, start=1) if e in it.relevant), NOT_FOUND)
+                row_r.append(hit)
+                row_c.append(len(ids))
+            types.append(it.query_type)
+            ranks.append(row_r)
+            counts.append(row_c)
+            xs.append(response.context_features)
+            outcome = clicks.clicks([r.entity_id for r in response.results], it.relevant,
+                                    np.random.default_rng([seed, it.step, 0xC11C]))
+            if outcome.clicks:
+                for _, entity in outcome.clicks:
+                    engine.feedback(response.id, entity, "click")
+            else:
+                engine.feedback(response.id, action="skip")
+            if progress is not None and i % 50 == 0:
+                progress(i, len(stream), "tuning stream")
+    finally:
+        engine.close()
+    return RankTable(names, np.array(types, dtype=object), np.array(ranks, dtype=np.int64),
+                     np.array(counts, dtype=np.int64), np.array(xs, dtype=np.float64))
+
+
+def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray | None) -> np.ndarray:
+    """One-arm changes while one raises coverage within the cap (ties: cheaper)."""
+    def score(b: np.ndarray) -> tuple[float, float]:
+        return float(table.covered(b, rows).mean()), -float(table.cost(b, rows).mean())
+
+    best, best_score = budgets.copy(), score(budgets)
+    improved = True
+    while improved:
+        improved = False
+        for a in range(len(table.arms)):
+            for level in LADDER:
+                if level == best[a]:
+                    continue
+                trial = best.copy()
+                trial[a] = level
+                if table.cost(trial, rows).mean() > cap + 1e-9:
+                    continue
+                s = score(trial)
+                if s > best_score:
+                    best, best_score, improved = trial, s, True
+    return best
+
+
+def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None) -> dict[str, int]:
+    """The fixed configuration with the highest coverage at most ``cap`` candidates per search."""
+    budgets = np.zeros(len(table.arms), dtype=np.int64)
+    base_cov = table.covered(budgets, rows)
+    while True:
+        cur_cost = table.cost(budgets, rows).mean()
+        best, best_ratio = None, 0.0
+        for a in range(len(table.arms)):
+            for level in LADDER[LADDER > budgets[a]]:
+                trial = budgets.copy()
+                trial[a] = level
+                extra = table.cost(trial, rows).mean() - cur_cost
+                if cur_cost + extra > cap + 1e-9:
+                    continue
+                gain = table.covered(trial, rows).mean() - base_cov.mean()
+                ratio = gain / max(extra, 0.5)
+                if gain > 0 and ratio > best_ratio:
+                    best, best_ratio = trial, ratio
+        if best is None:
+            break
+        budgets = best
+        base_cov = table.covered(budgets, rows)
+    budgets = _improve(table, budgets, cap, rows)
+    return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
+
+
+def per_type_oracle(table: RankTable, slack: float = 0.0) -> pd.DataFrame:
+    """Per query type: the cheapest configuration reaching the type's best coverage (minus ``slack``).
+
+    Columns: query_type, share, best_coverage, coverage, cost, config.
+    """
+    full = LADDER[-1] * np.ones(len(table.arms), dtype=np.int64)
+    out = []
+    for qtype in sorted(set(table.query_types)):
+        rows = np.flatnonzero(table.query_types == qtype)
+        target = float(table.covered(full, rows).mean()) - slack
+        # Raise the cap until the best configuration under it reaches the target.
+        chosen = None
+        for cap in (1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 60, 80, 120, 160, 250, 400):
+            config = best_fixed(table, cap, rows)
+            b = table.vector(config)
+            if table.covered(b, rows).mean() >= target - 1e-9:
+                chosen = config
+                break
+        chosen = chosen if chosen is not None else {a: int(LADDER[-1]) for a in table.arms}
+        b = table.vector(chosen)
+        out.append({"query_type": qtype, "share": len(rows) / len(table),
+                    "best_coverage": target + slack, "coverage": float(table.covered(b, rows).mean()),
+                    "cost": float(table.cost(b, rows).mean()), "config": config_spec(chosen)})
+    return pd.DataFrame(out)
+
+
+def config_spec(config: dict[str, int]) -> str:
+    """The ``static:arm=budget,...`` policy that runs ``config`` (arms in the order given)."""
+    return "static:" + ",".join(f"{a}={b}" for a, b in config.items() if b > 0)

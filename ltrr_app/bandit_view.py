@@ -1,0 +1,137 @@
+"""The bandit for humans: probabilities in [0, 1], before/after a click, rolling cost and hit rate.
+
+Plain pandas over the engine's public outputs (``SearchResponse.selection``,
+``arm_report``, ``log_frame``); credit and hits come from :mod:`ltrr.reward`,
+the one reward rule. No Streamlit here.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from ltrr import reward
+
+
+def clip01(value: Any) -> float | None:
+    """A probability for display: clipped to [0, 1]; None for missing or not-a-number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number):
+        return None
+    return min(1.0, max(0.0, number))
+
+
+def estimates(report: Iterable[Mapping[str, Any]]) -> dict[str, float | None]:
+    """Per arm, the bandit's estimated chance that the arm finds the wanted item, in [0, 1].
+
+    Read from ``arm_report`` rows (``expected_reward``). Optimistic policies
+    report upper bounds above 1; those are clipped here and shown raw under
+    "details" only.
+    """
+    return {str(r["arm"]): clip01(r.get("expected_reward")) for r in report}
+
+
+def chips(selection: Iterable[Any]) -> list[tuple[str, int]]:
+    """(arm, budget) of the arms that ran, largest budget first."""
+    ran = [(c.arm, int(c.budget)) for c in selection if c.selected and int(c.budget) > 0]
+    return sorted(ran, key=lambda ab: (-ab[1], ab[0]))
+
+
+def before_after(before: Mapping[str, float | None], after: Mapping[str, float | None],
+                 found_arms: Iterable[str], ran: Iterable[str]) -> pd.DataFrame:
+    """Long frame for the before/after bars of one click: arm, when, value, found, ran.
+
+    A side with no estimate (a policy with no data yet for this context) is
+    left out, never drawn as 0: the first click shows "after" bars alone.
+    """
+    found, ran = set(found_arms), set(ran)
+    rows = []
+    for arm in dict.fromkeys([*before, *after]):
+        for when, value in (("before", clip01(before.get(arm))), ("after", clip01(after.get(arm)))):
+            if value is not None:
+                rows.append({"arm": arm, "when": when, "value": value, "found": arm in found, "ran": arm in ran})
+    return pd.DataFrame(rows, columns=["arm", "when", "value", "found", "ran"])
+
+
+def _json(value: Any, default: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return value
+    try:
+        return json.loads(value) if value else default
+    except (TypeError, ValueError):
+        return default
+
+
+def per_search(log: pd.DataFrame) -> pd.DataFrame:
+    """One row per logged search: step, arms (how many ran), candidates (budgets asked), hit.
+
+    ``hit`` is 1 when the first click was found by a selected arm within its
+    budget (:func:`ltrr.reward.found`), 0 when it was not or the search was
+    skipped, and missing for searches without feedback.
+    """
+    columns = ["step", "arms", "candidates", "hit"]
+    if log is None or log.empty or "selection" not in log.columns:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for step, row in enumerate(log.itertuples(index=False), start=1):
+        selection = _json(getattr(row, "selection", None), [])
+        budgets = reward.selected_budgets(selection)
+        clicks = [c for c in _json(getattr(row, "clicks", None), []) if isinstance(c, dict)]
+        hit = None
+        if clicks:
+            first = clicks[0]
+            if first.get("action") == "click" and first.get("entity_id"):
+                lists = reward.logged_lists(_json(getattr(row, "by_arm", None), {}))
+                ranks = reward.arm_ranks({a: lists.get(a, []) for a in budgets}, first["entity_id"])
+                hit = float(reward.found(ranks, budgets))
+            else:
+                hit = 0.0
+        rows.append({"step": step, "arms": len(budgets), "candidates": reward.cost(budgets), "hit": hit})
+    return pd.DataFrame(rows, columns=columns)
+
+
+ROLLING_LABELS = {"arms": "arms per search", "candidates": "candidates per search",
+                  "hit": "hit rate (clicked item found)"}
+
+
+def rolling(frame: pd.DataFrame, window: int = 20) -> pd.DataFrame:
+    """Rolling means of :func:`per_search` in long form (step, metric, value); never NaN."""
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=["step", "metric", "value"])
+    parts = []
+    for col, label in ROLLING_LABELS.items():
+        series = pd.to_numeric(frame[col], errors="coerce")
+        values = series.rolling(window, min_periods=1).mean()
+        part = pd.DataFrame({"step": frame["step"], "metric": label, "value": values})
+        parts.append(part.dropna())
+    return pd.concat(parts, ignore_index=True)
+
+
+def trail_key(query_norm: str, entity_id: str) -> str:
+    return f"{query_norm}\x1f{entity_id}"
+
+
+def update_trails(trails: dict[str, dict], query_norm: str, results: Iterable[Any]) -> None:
+    """After a new search of a query, append each played entity's new rank (None when gone)."""
+    ranks = {r.entity_id: int(r.rank) for r in results}
+    for key, trail in trails.items():
+        q, _, entity_id = key.partition("\x1f")
+        if q == query_norm:
+            trail["ranks"].append(ranks.get(entity_id))
+
+
+def start_trail(trails: dict[str, dict], query_norm: str, entity_id: str, title: str, rank: int) -> None:
+    """A Play on a result starts (or continues) its rank trail with the rank it was played at."""
+    trail = trails.setdefault(trail_key(query_norm, entity_id), {"title": title, "ranks": []})
+    if not trail["ranks"] or trail["ranks"][-1] != rank:
+        trail["ranks"].append(rank)
+
+
+def trail_text(ranks: Iterable[int | None]) -> str:
+    """``[8, 4, 1]`` -> ``"8 → 4 → 1"`` (``None``: no longer in the list, shown as "–")."""
+    return " → ".join("–" if r is None else str(r) for r in ranks)

@@ -1,0 +1,253 @@
+"""The guided demo in a real browser: `streamlit run app.py` on a generated catalog, driven by
+Debian's chromium through Playwright at 1280x720 (a projector's size).
+
+Every guided story runs from the sidebar; a played result climbs to #1 within three
+re-searches; a reload keeps policy, user, hour, k and query; and no table or chart on any
+page is wider than the viewport or hides columns behind a horizontal scroll. Screenshots go
+to test-artifacts/ (and $LTRR_SHOTS when set) for people to look at.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.app.test_e2e_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FIRST_RESULTS_TIMEOUT_MS, ROOT,
+                                        free_port, wait_healthy)
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
+
+TRACKS = 1_500
+VIEWPORT = {"width": 1280, "height": 720}
+PAGES = ["Search", "Bandit", "Memory", "Simulator", "Ranker", "Logs", "Catalog"]
+
+# Bounding boxes of every table and chart, and dataframes whose columns scroll sideways (cut columns).
+OVERFLOW_JS = """() => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  for (const el of document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"], [data-testid="stTable"]')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) bad.push(`${el.getAttribute('data-testid')} spans ${Math.round(r.left)}..${Math.round(r.right)}`);
+  }
+  for (const el of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
+    if (el.scrollWidth > el.clientWidth + 2) bad.push(`dataframe columns ${el.scrollWidth}px in ${el.clientWidth}px`);
+  }
+  return bad;
+}"""
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"stories-{name}.png"))
+    extra = os.environ.get("LTRR_SHOTS")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(extra) / f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One streamlit server for the module, on a generated catalog; always terminated."""
+    from ltrr.catalog.synthetic import generate
+
+    tmp = tmp_path_factory.mktemp("e2e-stories")
+    catalog = tmp / "catalog.duckdb"
+    generate(catalog, tracks=TRACKS, seed=0)
+    port = free_port()
+    env = {**os.environ, "LTRR_CATALOG": str(catalog), "LTRR_STATE": str(tmp / "state")}
+    log_path = tmp / "streamlit.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc, 60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "e2e-stories-streamlit.log").write_bytes(log_path.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture()
+def page(server, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(server, wait_until="domcontentloaded")
+    expect(page.get_by_label("Search the catalog")).to_be_visible(timeout=FIRST_RESULTS_TIMEOUT_MS)
+    yield page
+    assert not page.get_by_test_id("stException").count()
+    context.close()
+
+
+def settle(page, ms: int = 1_500) -> None:
+    """Let Streamlit finish the rerun and draw its charts."""
+    page.wait_for_timeout(300)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+    page.wait_for_timeout(ms)
+
+
+def pick_story(page, title: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Guided demo").click()
+    page.get_by_role("option", name=title).click()
+    settle(page)
+
+
+def run_step(page, label: re.Pattern) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=label).click()
+    expect(page.get_by_role("button", name="▶ Play").first).to_be_visible(timeout=60_000)
+    settle(page)
+
+
+def go(page, label: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_role("link", name=label, exact=True).click()
+    settle(page, 2_500)
+
+
+def search(page, text: str) -> None:
+    from playwright.sync_api import expect
+
+    box = page.get_by_label("Search the catalog")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.get_by_role("button", name="▶ Play").first).to_be_visible(timeout=60_000)
+    settle(page)
+
+
+def test_typo_story_finds_the_misspelt_artist(page):
+    from playwright.sync_api import expect
+
+    pick_story(page, "1 · Typo rescue")
+    expect(page.get_by_text("What to look for")).to_be_visible()
+    run_step(page, re.compile("^Search the misspelt"))
+    expect(page.get_by_text(re.compile("artist: ")).first).to_be_visible()
+    shot(page, "story-typo")
+    run_step(page, re.compile("^Compare with the right spelling"))
+
+
+def test_clicks_story_a_played_result_reaches_the_top_within_three_clicks(page):
+    from playwright.sync_api import expect
+
+    pick_story(page, "2 · Learning from clicks")
+    run_step(page, re.compile("^Search “"))
+    play = page.get_by_role("button", name="▶ Play")
+    play.nth(min(4, play.count() - 1)).click()                  # result #5 (or the last one)
+    expect(page.get_by_text("played from position")).to_be_visible(timeout=30_000)
+    settle(page)
+    trail = ""
+    for _ in range(3):
+        page.locator(".st-key-ltrr_search_go button").first.click()   # keyed widgets carry st-key-<key>
+        settle(page)
+        panel = page.get_by_test_id("stVerticalBlock").filter(has_text="What to look for").first
+        trail = panel.get_by_text(re.compile(r": rank \d")).first.inner_text()
+        if trail.rstrip().endswith("→ 1"):
+            break
+        # Play it again where it now is (the trail's last rank).
+        rank = int(trail.rsplit("→", 1)[-1].strip())
+        page.get_by_role("button", name="▶ Play").nth(rank - 1).click()
+        settle(page)
+    shot(page, "story-clicks")
+    assert trail.rstrip().endswith("→ 1"), f"rank trail {trail!r}"
+
+
+def test_context_story_compares_the_arms_of_two_queries(page):
+    from playwright.sync_api import expect
+
+    pick_story(page, "3 · Context picks the arms")
+    for label in (re.compile("^An artist"), re.compile("^A (mood|kind of list|genre)")):
+        run_step(page, label)
+    compare = page.get_by_test_id("stDataFrame").filter(has_text="arms (budget)")
+    expect(compare).to_be_visible(timeout=30_000)
+    shot(page, "story-context")
+
+
+def test_drift_story_asks_for_new_releases(page):
+    from playwright.sync_api import expect
+
+    pick_story(page, "5 · New releases, drift")
+    run_step(page, re.compile("^Ask for “new releases”"))
+    expect(page.get_by_text("new releases").first).to_be_visible()
+    run_step(page, re.compile("^Then something older"))
+    shot(page, "story-drift")
+
+
+def test_cost_story_runs_the_simulator_and_draws_cost_against_quality(page):
+    from playwright.sync_api import expect
+
+    pick_story(page, "4 · Cost: fewer candidates")
+    page.get_by_role("link", name=re.compile("go there")).click()
+    settle(page, 2_500)
+    steps = page.get_by_label("Simulated searches")
+    steps.fill("80")
+    steps.press("Enter")
+    users = page.get_by_label("Users")
+    users.fill("10")
+    users.press("Enter")
+    page.get_by_role("button", name="Run simulation").click()
+    expect(page.get_by_text(re.compile("Finished 80 simulated searches"))).to_be_visible(timeout=300_000)
+    settle(page, 2_500)
+    expect(page.get_by_text("Cost vs quality", exact=False).first).to_be_visible()
+    shot(page, "story-cost")
+    assert page.evaluate(OVERFLOW_JS) == []
+
+
+def test_a_reload_keeps_policy_user_hour_k_and_query(page):
+    search(page, "night")
+    page.get_by_test_id("stSelectbox").filter(has_text="Results").click()
+    page.get_by_role("option", name="5", exact=True).click()
+    settle(page)
+    assert "k=5" in page.url and "q=night" in page.url
+    page.reload(wait_until="domcontentloaded")
+    from playwright.sync_api import expect
+
+    expect(page.get_by_label("Search the catalog")).to_have_value("night", timeout=60_000)
+    expect(page.get_by_role("combobox", name="Results")).to_have_value("5")
+    expect(page.get_by_role("button", name="▶ Play").first).to_be_visible(timeout=60_000)
+    assert page.get_by_role("button", name="▶ Play").count() <= 5
+
+
+def test_no_table_or_chart_is_wider_than_1280x720_on_any_page(page):
+    search(page, "love")
+    play = page.get_by_role("button", name="▶ Play")
+    play.nth(min(2, play.count() - 1)).click()
+    settle(page, 2_000)
+    problems = {}
+    for label in PAGES:
+        if label != "Search":
+            go(page, label)
+        main = page.get_by_test_id("stMain")
+        for i in range(4):        # Streamlit scrolls its main container, not the window
+            main.evaluate("(m, i) => { m.scrollTop = i * 640; }", i)
+            page.wait_for_timeout(400)
+            bad = page.evaluate(OVERFLOW_JS)
+            if bad:
+                problems.setdefault(label, []).extend(bad)
+        main.evaluate("m => { m.scrollTop = 0; }")
+        shot(page, f"page-{label.lower()}")
+    assert problems == {}

@@ -1,0 +1,127 @@
+"""The coverage learner on small worlds whose right answer is known."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltrr.bandit.context import CONTEXT_FEATURES
+from ltrr.bandit.coverage import CoverageLearner, LADDER
+
+ARMS = ("a", "b", "c")
+IDX = {n: i for i, n in enumerate(CONTEXT_FEATURES)}
+
+
+def ctx(kind: str) -> np.ndarray:
+    x = np.zeros(len(CONTEXT_FEATURES))
+    x[IDX["bias"]] = 1
+    x[IDX["q_one_word" if kind == "one" else "q_two_words"]] = 1
+    return x
+
+
+# Where each arm finds the wanted item, per query kind (None: never).
+WORLD = {"one": {"a": 1, "b": 30, "c": None}, "two": {"a": None, "b": None, "c": 3}}
+
+
+def run(learner: CoverageLearner, steps: int, seed: int = 0) -> list[tuple[str, dict, bool]]:
+    rng = np.random.default_rng(seed)
+    mask = np.ones(len(ARMS), dtype=bool)
+    out = []
+    for _ in range(steps):
+        kind = "one" if rng.random() < 0.5 else "two"
+        x = ctx(kind)
+        d = learner.select(x, mask)
+        budgets = dict(zip(ARMS, map(int, d["budgets"])))
+        ranks = WORLD[kind]
+        hit = any(r is not None and r <= budgets[a] for a, r in ranks.items())
+        greedy = dict(zip(ARMS, map(int, d["greedy"])))
+        learner.observe(x, greedy, ARMS, ranks if hit else None, counts={a: 50 for a in ARMS})
+        out.append((kind, budgets, hit))
+    return out
+
+
+def test_contextual_learner_finds_the_cheapest_covering_arm_per_kind():
+    learner = CoverageLearner(ARMS, seed=1, cost_per_candidate=0.004, epsilon=0.1)
+    run(learner, 600)
+    mask = np.ones(3, dtype=bool)
+    one, _, cov_one = learner.greedy(ctx("one"), mask)
+    two, _, cov_two = learner.greedy(ctx("two"), mask)
+    assert dict(zip(ARMS, one)) == {"a": 1, "b": 0, "c": 0}
+    assert dict(zip(ARMS, two)) == {"a": 0, "b": 0, "c": 3}
+    assert cov_one > 0.8 and cov_two > 0.8
+
+
+def test_context_free_learner_must_pay_for_both_kinds():
+    learner = CoverageLearner(ARMS, seed=1, cost_per_candidate=0.004, epsilon=0.1, contextual=False)
+    run(learner, 600)
+    budgets, _, _ = learner.greedy(ctx("one"), np.ones(3, dtype=bool))
+    assert budgets[0] >= 1 and budgets[2] >= 3
+
+
+def test_a_high_cost_runs_nothing_a_zero_cost_runs_deep():
+    cheap = CoverageLearner(ARMS, seed=2, cost_per_candidate=0.0, epsilon=0.2)
+    dear = CoverageLearner(ARMS, seed=2, cost_per_candidate=2.0, epsilon=0.2)
+    run(cheap, 300)
+    run(dear, 300)
+    mask = np.ones(3, dtype=bool)
+    assert learner_cost(dear, mask) == 0
+    assert cheap.greedy(ctx("one"), mask)[2] > 0.9 and cheap.greedy(ctx("two"), mask)[2] > 0.9
+
+
+def test_a_deep_find_is_bought_only_when_it_is_worth_its_candidates(monkeypatch):
+    # Only b finds kind "one", at rank 30: that needs budget 50 (50 candidates).
+    monkeypatch.setitem(WORLD, "one", {"a": None, "b": 30, "c": None})
+    mask = np.ones(3, dtype=bool)
+    worth = CoverageLearner(ARMS, seed=6, cost_per_candidate=0.004, epsilon=0.2)   # 50 cost 0.2 < 0.5
+    dear = CoverageLearner(ARMS, seed=6, cost_per_candidate=0.03, epsilon=0.2)     # 50 cost 1.5 > 1
+    run(worth, 800)
+    run(dear, 800)
+    assert worth.greedy(ctx("one"), mask)[0][1] == 50
+    assert dear.greedy(ctx("one"), mask)[0][1] == 0
+
+
+def learner_cost(learner: CoverageLearner, mask: np.ndarray) -> int:
+    return int(learner.greedy(ctx("one"), mask)[0].sum() + learner.greedy(ctx("two"), mask)[0].sum())
+
+
+def test_propensities_are_exact_frequencies():
+    learner = CoverageLearner(ARMS, seed=3, epsilon=0.3)
+    mask = np.array([True, True, False])
+    greedy = np.array([3, 0, 0])
+    seen = {}
+    n = 20000
+    for _ in range(n):
+        d = learner.select(ctx("one"), mask)      # untrained: greedy is fixed
+        key = tuple(d["budgets"])
+        seen.setdefault(key, [0, d])
+        seen[key][0] += 1
+    for count, d in seen.values():
+        # P(this exact configuration) = product over arms only when one arm moved: check per arm.
+        for a in range(2):
+            p = d["p_budget"][a]
+            freq = sum(c for c, dd in seen.values() if dd["budgets"][a] == d["budgets"][a]) / n
+            assert freq == pytest.approx(p, abs=0.015)
+    assert all(d["budgets"][2] == 0 for _, d in seen.values())
+
+
+def test_cover_probability_matches_simulation():
+    learner = CoverageLearner(ARMS, seed=4, epsilon=0.25, wide=0.05, wide_budget=20)
+    mask = np.ones(3, dtype=bool)
+    greedy = np.array([1, 0, 0])
+    ranks = np.array([51, 7, 51], dtype=np.int16)     # only b finds it, at rank 7
+    w = learner.cover_probability(greedy, mask, ranks)
+    # Deepening (0.25): b must be the arm (1/3), to a level >= 7 (10, 20 or 50: 3 of its 6
+    # higher levels); wide exploration (0.05) runs b at 20 >= 7.
+    assert w == pytest.approx(0.25 * (1 / 3) * (3 / 6) + 0.05)
+    # The same by drawing: configurations that cover, among many selections of an untrained learner
+    # whose greedy configuration is pinned to `greedy`.
+    learner.greedy = lambda x, m: (greedy.copy(), np.zeros(3), 0.0)
+    draws = [learner.select(ctx("one"), mask)["budgets"] for _ in range(30000)]
+    freq = np.mean([bool((ranks <= d).any()) for d in draws])
+    assert freq == pytest.approx(w, abs=0.01)
+
+
+def test_state_is_bounded():
+    learner = CoverageLearner(ARMS, seed=5, buffer=50)
+    run(learner, 400)
+    assert all(len(c.ranks) <= 50 for c in learner._cells.values())
+    assert learner.n_cells() <= 5
