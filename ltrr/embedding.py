@@ -247,10 +247,8 @@ class _OnnxBackend:
         self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
         self._sessions: dict[tuple[str, int], object] = {}
         self._sessions_lock = threading.Lock()
-        self.dim = int(self._session("fp32", 1).get_outputs()[0].shape[1] or 0) or self._probe_dim()
-
-    def _probe_dim(self) -> int:
-        return int(self.encode(["probe"], 1, 1, "fp32").shape[1])
+        width = self._session("fp32", 1).get_outputs()[0].shape[1]   # a name when the export left it symbolic
+        self.dim = width if isinstance(width, int) else int(self.encode(["probe"], 1, 1, "fp32").shape[1])
 
     def _session(self, precision: str, threads: int):
         import onnxruntime as ort
@@ -330,6 +328,12 @@ class Encoder:
         if precision != "fp32" and self._backend.name != "onnx":
             log.warning("int8 passages need the onnx backend; encoding passages in fp32")
             precision = "fp32"
+        elif precision != "fp32":
+            try:   # quantise now (it needs the onnx package): failing mid-build would be worse
+                self._backend._session(precision, passage_threads or 0)
+            except Exception as exc:
+                log.warning("cannot quantise %s to %s (%s); encoding passages in fp32", MODEL_NAME, precision, exc)
+                precision = "fp32"
         self.dim = self._backend.dim
         self.name = MODEL_NAME
         self.backend = self._backend.name

@@ -9,7 +9,11 @@ ranker's training data and the log, in that one call.
 The learning state (bandit, memory, user histories) is derived from the
 interaction log when the engine opens; live updates go through the same two
 functions as replay (`_apply_search`, `_apply_feedback`), so the state after
-a restart is exactly what replaying the log produces.
+a restart is exactly what replaying the log produces. A checkpoint of that
+state (``ltrr.checkpoint``, written every ``checkpoint_every`` feedbacks and on
+close) lets open replay only the log after it. Only the latest
+``search_cache`` searches stay in memory; feedback for an older one finds it
+in the log through the search index.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from ltrr.bandit.vocab import CatalogVocabulary
 from ltrr.bandit.selector import ArmChoice, ArmSelector
 from ltrr import reward as reward_rule
 from ltrr.catalog.store import Catalog
+from ltrr.checkpoint import INDEX_FILE, LogMark, SearchIndex, load_checkpoint, remove_checkpoint, save_checkpoint
 from ltrr.errors import FeedbackError, LtrrError
 from ltrr.indexfiles import invalidate
 from ltrr.log import InteractionLog, cached_log_frame, export_events, is_valid_event
@@ -64,6 +69,11 @@ MAX_K = 100
 EXPLAIN_BUDGET = 10
 _PENDING_LIMIT = 2_000
 ARM_HISTORY_LIMIT = 20_000
+# Searches kept in memory (the most recent); older ones are read back from the log through
+# the search index when feedback for them arrives (ltrr.checkpoint).
+SEARCH_CACHE = 1_000
+# Feedbacks between two checkpoints of the derived state (one is also written on close).
+CHECKPOINT_EVERY = 1_000
 
 
 @dataclass
@@ -132,6 +142,9 @@ class Engine:
     """Search, learn from feedback, report. Thread-safe: one engine may serve many sessions."""
 
     POLICIES = ["coverage", "coverage:context=0", "linucb", "thompson", "all", "static:lexical"]
+    # Settings of the derived state (class attributes: set them on a subclass, or on Engine before open).
+    search_cache = SEARCH_CACHE
+    checkpoint_every = CHECKPOINT_EVERY
 
     def __init__(self) -> None:  # use Engine.open
         raise TypeError("use Engine.open(catalog=..., state=...)")
@@ -225,20 +238,30 @@ class Engine:
             self.ranker = Ranker(self.state.ranker_dir, seed=self.seed)
             self.rank_stage = RankStage(self.memory, seed=self.seed)
             self._log = InteractionLog(self.state.log_path, fsync=fsync)
+            self._index = SearchIndex(self._checkpoint_dir / INDEX_FILE)
             self._reset_derived()
             self._replay_log()
             self._builders = [self._start_background(name) for name in slow]
             progress(1, 1, "Ready")
         except BaseException:
+            if getattr(self, "_index", None) is not None:
+                self._index.close()
             self.state.close()
             if self._owns_catalog:
                 self.catalog.close()
             raise
 
     def _reset_derived(self) -> None:
-        self._searches: dict[str, dict] = {}
+        # The most recent searches (``search_cache``), their log offsets, and which of them were
+        # resolved or clicked; older ones come back through ``_known_search``.
+        self._searches: OrderedDict[str, dict] = OrderedDict()
+        self._offsets: dict[str, int] = {}
         self._resolved: set[str] = set()
         self._clicked: set[tuple[str, str]] = set()
+        self._clicks_of: dict[str, list[str]] = {}
+        self._n_searches = 0
+        self._replaying = False
+        self._checkpoint_at = -1      # log offset of the checkpoint on disk (-1: none known)
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
         # Bounded: the per-step view of the latest searches only (reports aggregate elsewhere).
         self._arm_history: deque[dict] = deque(maxlen=ARM_HISTORY_LIMIT)
@@ -385,8 +408,7 @@ class Engine:
             **ranked.log_fields(),
         }
         with self._lock:
-            self._log.append(event)
-            self._apply_search(event)
+            self._apply_search(event, self._log.append(event))
             self._pending[response.id] = _Pending(q, pool, X)
             while len(self._pending) > _PENDING_LIMIT:
                 self._pending.popitem(last=False)
@@ -437,7 +459,7 @@ class Engine:
         if not isinstance(response_id, str):
             raise FeedbackError("response id must be a string")
         with self._lock:
-            search = self._searches.get(response_id)
+            search = self._known_search(response_id)
             if search is None:
                 raise FeedbackError(f"unknown response id {response_id[:64]!r}: it was never returned by this engine "
                                     "(or the state was reset since)")
@@ -453,9 +475,13 @@ class Engine:
         # Full-information feedback: rerun every arm for this query, outside the lock.
         ranks, counts = self._full_ranks(search, entity_id) if learns else (None, None)
         with self._lock:
+            if self._known_search(response_id) is None:
+                # The state was reset while the arms reran: nothing is written.
+                raise FeedbackError(f"unknown response id {response_id[:64]!r}: the state was reset since")
+            if learns and (response_id in self._resolved or (response_id, entity_id) in self._clicked):
+                ranks = counts = None   # another feedback resolved this search meanwhile
             event = self._feedback_event(search, entity_id, action, ranks, counts)
-            self._log.append(event)
-            self._apply_feedback(event)
+            self._apply_feedback(event, self._log.append(event))
             n_examples = self._ranker_example(search, entity_id, action, event["duplicate"])
             self._maybe_train()
             entry = self.memory.entry(search["query_norm"], entity_id) if entity_id else None
@@ -567,21 +593,27 @@ class Engine:
             log.exception("background ranker training failed")
 
     # ------------------------------------------------------------------ state derivation
-    def _apply_search(self, event: dict) -> None:
-        self._searches[event["id"]] = event
+    def _apply_search(self, event: dict, offset: int) -> None:
+        """Learn from a search event that starts at byte ``offset`` of the log."""
+        self._remember(event, offset)
+        self._index.add(event["id"], offset)
+        self._n_searches += 1
         self.memory.record_impressions(event["query_norm"], event["results"])
         self.history.record_search(event["user_id"])
 
-    def _apply_feedback(self, event: dict) -> None:
-        search = self._searches.get(event["search_id"])
+    def _apply_feedback(self, event: dict, offset: int) -> None:
+        """Learn from a feedback event that starts at byte ``offset`` of the log."""
+        search = self._known_search(event["search_id"])
         if search is None:
             return
+        self._index.add(search["id"], offset)
         self._n_feedbacks += 1
         entity_id = event.get("entity_id")
         if event["action"] == "click" and entity_id:
             self._n_clicks += 1
             if not event["duplicate"]:
                 self._clicked.add((search["id"], entity_id))
+                self._clicks_of.setdefault(search["id"], []).append(entity_id)
                 self.memory.record_click(search["query_norm"], entity_id)
                 row = self._entities.row_of.get(entity_id)
                 genre = self._entities.genres[row] if row is not None else ""
@@ -607,6 +639,55 @@ class Engine:
                 })
         elif event["action"] == "skip":
             self._resolved.add(search["id"])
+        if not self._replaying and self.checkpoint_every > 0 and self._n_feedbacks % self.checkpoint_every == 0:
+            self._save_checkpoint()
+
+    def _remember(self, event: dict, offset: int) -> None:
+        """Keep a search among the recent ones; the oldest leaves (``_known_search`` brings it back)."""
+        sid = event["id"]
+        self._searches[sid] = event
+        self._offsets[sid] = offset
+        while len(self._searches) > max(1, self.search_cache):
+            old, _ = self._searches.popitem(last=False)
+            self._offsets.pop(old, None)
+            self._resolved.discard(old)
+            for entity_id in self._clicks_of.pop(old, ()):
+                self._clicked.discard((old, entity_id))
+
+    def _known_search(self, search_id: str) -> dict | None:
+        """The search event of ``search_id``: a recent one from memory, an older one read back from
+        the log through the search index (with whether it was resolved or clicked); None if unknown."""
+        search = self._searches.get(search_id)
+        return search if search is not None else self._recall(search_id)
+
+    def _recall(self, search_id: str) -> dict | None:
+        search, at, feedback = None, 0, []
+        for offset in self._index.offsets(search_id):
+            event = self._log.read_at(offset)
+            if event is None:
+                continue
+            if event["kind"] == "search" and event["id"] == search_id:
+                search, at, feedback = event, offset, []
+            elif event["kind"] == "feedback" and event["search_id"] == search_id and search is not None:
+                feedback.append(event)
+        if search is None:
+            return None
+        self._remember(search, at)
+        # The same rule as _feedback_event + _apply_feedback: a repeated click is a duplicate,
+        # and any other feedback resolves the search.
+        clicked: list[str] = []
+        for fb in feedback:
+            entity_id = fb.get("entity_id")
+            duplicate = fb["action"] == "click" and entity_id in clicked
+            if fb["action"] == "click" and entity_id and not duplicate:
+                clicked.append(entity_id)
+            if not duplicate:
+                self._resolved.add(search_id)
+        for entity_id in clicked:
+            self._clicked.add((search_id, entity_id))
+        if clicked:
+            self._clicks_of[search_id] = clicked
+        return search
 
     def replay(self, events: Iterable[dict], progress: ProgressFn = silent) -> dict:
         """Rebuild this (empty) state from an exported log: searches and feedback are
@@ -617,21 +698,21 @@ class Engine:
             if self._searches:
                 raise LtrrError("replay needs an empty state folder; this one already holds searches")
             n_search = n_feedback = n_skipped = 0
+            seen: set[str] = set()
             for i, event in enumerate(events):
                 if not is_valid_event(event):
                     n_skipped += 1
-                elif event["kind"] == "search" and event["id"] not in self._searches:
-                    self._log.append(event)
-                    self._apply_search(event)
+                elif event["kind"] == "search" and event["id"] not in seen:
+                    seen.add(event["id"])
+                    self._apply_search(event, self._log.append(event))
                     n_search += 1
-                elif event["kind"] == "feedback" and event["search_id"] in self._searches:
-                    search = self._searches[event["search_id"]]
+                elif event["kind"] == "feedback" and event["search_id"] in seen:
+                    search = self._known_search(event["search_id"])
                     action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
                     fb = self._feedback_event(search, event.get("entity_id"), action,
                                               _mapping(event.get("arm_ranks")), _mapping(event.get("arm_counts")))
                     fb["ts"] = event.get("ts", fb["ts"])
-                    self._log.append(fb)
-                    self._apply_feedback(fb)
+                    self._apply_feedback(fb, self._log.append(fb))
                     self._ranker_example(search, fb["entity_id"], action, fb["duplicate"])
                     n_feedback += 1
                 else:
@@ -644,22 +725,123 @@ class Engine:
         return {"searches": n_search, "feedbacks": n_feedback, "skipped": n_skipped}
 
     def _replay_log(self) -> None:
-        """Rebuild bandit, memory and histories from the log (rewards recomputed, not trusted)."""
-        for event in self._log.events():
-            if event["kind"] == "search":
-                self._apply_search(event)
-            elif event["search_id"] in self._searches:
-                search = self._searches[event["search_id"]]
-                self._apply_feedback(self._feedback_event(search, event.get("entity_id"), event["action"],
-                                                          _mapping(event.get("arm_ranks")),
-                                                          _mapping(event.get("arm_counts"))))
+        """Derive bandit, memory and histories: from the checkpoint when one matches the log, then
+        from the log after it; from the whole log otherwise (rewards recomputed, not trusted)."""
+        start = self._load_checkpoint()
+        if start == 0:
+            self._index.truncate(0)
+        n_feedback = 0
+        self._replaying = True
+        try:
+            for offset, event in self._log.events_from(start):
+                if event["kind"] == "search":
+                    self._apply_search(event, offset)
+                    continue
+                search = self._known_search(event["search_id"])
+                if search is not None:
+                    self._apply_feedback(self._feedback_event(search, event.get("entity_id"), event["action"],
+                                                              _mapping(event.get("arm_ranks")),
+                                                              _mapping(event.get("arm_counts"))), offset)
+                    n_feedback += 1
+        finally:
+            self._replaying = False
+        if start or n_feedback:
+            log.info("derived state: checkpoint up to byte %d, then %d feedbacks replayed", start, n_feedback)
+        if self.checkpoint_every > 0 and n_feedback >= self.checkpoint_every:
+            self._save_checkpoint()   # a process killed before close still opens fast next time
+
+    # ------------------------------------------------------------------ checkpoints
+    @property
+    def _checkpoint_dir(self) -> Path:
+        return self.state.path / "checkpoint"
+
+    def _checkpoint_key(self) -> dict:
+        """What a checkpoint must have been made for (else the log is replayed)."""
+        return {"policy": str(self.spec), "arms": list(self.arm_names), "seed": self.seed,
+                "arm_budget": self.selector.arm_budget, "context": list(CONTEXT_FEATURES),
+                "search_cache": self.search_cache}
+
+    def _save_checkpoint(self) -> None:
+        """Write the derived state with the log prefix it covers (call under the lock). The mabwiser
+        policies have no checkpoint: their models cannot be saved without pickle (full replay)."""
+        if not self.selector.can_save_state:
+            return
+        try:
+            size = self.state.log_path.stat().st_size
+            if size == self._checkpoint_at:
+                return            # nothing was logged since the checkpoint on disk
+            self._index.flush(fsync=self._log.fsync)
+            mark = LogMark.at(self.state.log_path, size)
+            n_records = len(self._index)
+            state = {
+                "counters": {"searches": self._n_searches, "feedbacks": self._n_feedbacks,
+                             "clicks": self._n_clicks, "resolved": self._n_resolved},
+                "selector": self.selector.state_dict(),
+                "memory": self.memory.state_dict(),
+                "history": self.history.state_dict(),
+                "recent": {"ids": list(self._searches),
+                           "offsets": np.array([self._offsets[s] for s in self._searches], dtype=np.int64),
+                           "resolved": sorted(self._resolved),
+                           "clicked": [[sid, list(ids)] for sid, ids in self._clicks_of.items()]},
+                "arm_history": [[r["step"], r["arm"], r["selected"], r["selection_probability"],
+                                 r["expected_reward"], r["reward"]] for r in self._arm_history],
+                "index": {"records": n_records, "digest": self._index.digest(n_records)},
+            }
+            save_checkpoint(self._checkpoint_dir, self._checkpoint_key(), mark, state, fsync=self._log.fsync)
+            self._checkpoint_at = size
+        except Exception:   # the log still holds everything: the next open replays more, that is all
+            log.exception("checkpoint not written")
+
+    def _load_checkpoint(self) -> int:
+        """Load the checkpoint into the (empty) derived state; the log offset to replay from (0: none)."""
+        if not self.selector.can_save_state:
+            return 0
+        found = load_checkpoint(self._checkpoint_dir, self._checkpoint_key(), self.state.log_path)
+        if found is None:
+            return 0
+        try:
+            state = found.state
+            index = state["index"]
+            n_records = int(index["records"])
+            if len(self._index) < n_records or self._index.digest(n_records) != index["digest"]:
+                raise ValueError("the search index does not hold what the checkpoint relies on")
+            recent = state["recent"]
+            for sid, offset in zip(recent["ids"], np.asarray(recent["offsets"]).tolist(), strict=True):
+                event = self._log.read_at(offset)
+                if event is None or event["kind"] != "search" or event["id"] != sid:
+                    raise ValueError(f"no search {sid!r} at byte {offset} of the log")
+                self._searches[sid], self._offsets[sid] = event, offset
+            self._resolved.update(recent["resolved"])
+            for sid, ids in recent["clicked"]:
+                self._clicks_of[sid] = list(ids)
+                self._clicked.update((sid, e) for e in ids)
+            self._arm_history.extend(
+                {"step": step, "arm": arm, "selected": selected, "selection_probability": p,
+                 "expected_reward": expected, "reward": reward}
+                for step, arm, selected, p, expected, reward in state["arm_history"])
+            counters = state["counters"]
+            self._n_searches, self._n_feedbacks = int(counters["searches"]), int(counters["feedbacks"])
+            self._n_clicks, self._n_resolved = int(counters["clicks"]), int(counters["resolved"])
+            self.selector.load_state_dict(state["selector"])
+            self.memory.load_state_dict(state["memory"])
+            self.history.load_state_dict(state["history"])
+            self._index.truncate(n_records)
+            self._checkpoint_at = found.mark.offset
+        except Exception as exc:   # whatever is wrong with it, the log is the source of truth
+            log.warning("ignoring checkpoint in %s: %s; replaying the whole log", self._checkpoint_dir, exc)
+            self.selector.reset()
+            self.memory.clear()
+            self.history = UserHistory()
+            self._reset_derived()
+            return 0
+        return found.mark.offset
 
     # ------------------------------------------------------------------ reports
     def status(self) -> dict:
         """Arms' readiness and build progress, counters, policy and ranker."""
         return {
             "arms": {a: dict(s) for a, s in self._arm_status.items()},
-            "searches": len(self._searches), "feedbacks": self._n_feedbacks, "clicks": self._n_clicks,
+            "searches": self._n_searches, "feedbacks": self._n_feedbacks, "clicks": self._n_clicks,
             "policy": self.policy, "ranker": self._ranker_label(),
         }
 
@@ -713,7 +895,7 @@ class Engine:
         """Why an entity ranked where it did: the arms that found it, its features, per-feature contributions."""
         with self._lock:
             pending = self._pending.get(response_id)
-            search = self._searches.get(response_id)
+            search = self._known_search(response_id)
         if search is None:
             raise FeedbackError(f"unknown response id {str(response_id)[:64]!r}")
         if pending is None:
@@ -779,7 +961,7 @@ class Engine:
         from the feedback event when the engine logged them, else the arms are run again.
         """
         with self._lock:
-            search = self._searches.get(response_id)
+            search = self._known_search(response_id)
             if search is None:
                 raise FeedbackError(f"unknown response id {str(response_id)[:64]!r}")
             wanted = list(targets) if targets is not None else \
@@ -850,6 +1032,8 @@ class Engine:
             self._log.close()
             snap = self.state.clear()
             self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
+            remove_checkpoint(self._checkpoint_dir)
+            self._index.truncate(0)
             self.ranker.reset()
             self.memory.clear()
             self.history = UserHistory()
@@ -911,6 +1095,9 @@ class Engine:
             thread.join(timeout=60)
         if self._train_thread is not None:
             self._train_thread.join(timeout=30)
+        with self._lock:
+            self._save_checkpoint()
+            self._index.close()
         self._log.close()
         self.state.close()
         if self._owns_catalog:

@@ -12,9 +12,10 @@ failing arm cannot fail a search) and the milliseconds it took.
 Handing a call to another thread is not free: on a busy machine a woken pool
 thread may wait milliseconds for a core, and pure-Python calls only take turns
 on the GIL. So only calls that have been slow (a moving average of their own
-past times at or above ``inline_below_ms``) go to the pool; the slowest of
-them and every cheap call run in the calling thread. A call never seen before
-counts as cheap until it has been timed once.
+past times at or above ``inline_below_ms``) go to the pool, and the cheap
+ones run in the calling thread meanwhile (when every call is slow, the
+slowest runs in the calling thread). A call never seen before counts as cheap
+until it has been timed once.
 """
 from __future__ import annotations
 
@@ -93,8 +94,11 @@ def fan_out(calls: Mapping[str, Callable[[], T]], fallback: Callable[[], T] = li
         return {}
     cost = {name: _costs.get((what, name), 0.0) for name in names}
     slow = sorted((n for n in names if cost[n] >= inline_below_ms), key=lambda n: -cost[n])
+    # The slow calls go to the pool, so the cheap ones (run here, meanwhile) overlap with them;
+    # when every call is slow, the slowest runs here rather than leaving this thread idle.
+    pooled = slow if len(slow) < len(names) else slow[1:]
     futures: dict[str, Future] = {
-        name: _executor().submit(_timed, name, calls[name], fallback, what) for name in slow[1:]
+        name: _executor().submit(_timed, name, calls[name], fallback, what) for name in pooled
     }
     done: dict[str, Outcome[T]] = {}
     for name in names:

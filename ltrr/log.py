@@ -33,6 +33,8 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
+from ltrr.events import event_error
+
 LOG_VERSION = 1
 EXPORT_FORMATS = ("parquet", "csv", "jsonl", "ubi")
 
@@ -61,26 +63,9 @@ def _finite(value: Any) -> Any:
     return value
 
 
-_REQUIRED = {
-    "search": {"id": str, "query": str, "query_norm": str, "user_id": str, "results": list,
-               "selection": list, "by_arm": dict, "x": list},
-    "feedback": {"search_id": str, "action": str},
-}
-
-
 def is_valid_event(event: object) -> bool:
-    """True for a search or feedback event with every field replay needs, of the right type."""
-    if not isinstance(event, dict):
-        return False
-    kind = event.get("kind")
-    required = _REQUIRED.get(kind) if isinstance(kind, str) else None   # a list "kind" is not hashable
-    if required is None:
-        return False
-    if not all(isinstance(event.get(k), t) for k, t in required.items()):
-        return False
-    if event["kind"] == "search":
-        return all(isinstance(s, dict) and isinstance(s.get("arm"), str) for s in event["selection"])
-    return event.get("entity_id") is None or isinstance(event["entity_id"], str)
+    """True for a search or feedback event with every field replay needs (:mod:`ltrr.events`)."""
+    return event_error(event) is None
 
 
 class InteractionLog:
@@ -122,8 +107,9 @@ class InteractionLog:
                 pos = start
             fh.truncate(0)
 
-    def append(self, event: dict) -> None:
-        """Write one event durably (see module docstring) before returning."""
+    def append(self, event: dict) -> int:
+        """Write one event durably (see module docstring) before returning; returns the byte
+        offset its line starts at (for :meth:`read_at`)."""
         if self._fd is None:
             raise RuntimeError("interaction log opened read-only")
         line = to_json_line({"v": LOG_VERSION, **event})
@@ -133,14 +119,25 @@ class InteractionLog:
                 written += os.write(self._fd, line[written:])
             if self.fsync:
                 os.fsync(self._fd)
+            # O_APPEND leaves the descriptor's position at the end of what it wrote.
+            return os.lseek(self._fd, 0, os.SEEK_CUR) - len(line)
 
     def events(self) -> Iterator[dict]:
         """Every intact event in order; unparseable lines are skipped (and counted in `skipped`)."""
+        for _, event in self.events_from(0):
+            yield event
+
+    def events_from(self, start: int = 0) -> Iterator[tuple[int, dict]]:
+        """``(byte offset, event)`` for every intact event whose line starts at or after ``start``
+        (a line boundary, e.g. a checkpoint's offset); unparseable lines are counted in `skipped`."""
         self.skipped = 0
         if not self.path.exists():
             return
         with open(self.path, "rb") as fh:
+            fh.seek(start)
+            offset = start
             for raw in fh:
+                at, offset = offset, offset + len(raw)
                 if not raw.endswith(b"\n"):
                     self.skipped += 1
                     continue
@@ -150,9 +147,26 @@ class InteractionLog:
                     self.skipped += 1
                     continue
                 if is_valid_event(event):
-                    yield event
+                    yield at, event
                 else:
                     self.skipped += 1
+
+    def read_at(self, offset: int) -> dict | None:
+        """The event whose line starts at byte ``offset`` (from :meth:`append` or :meth:`events_from`);
+        None when no intact event starts there (the log was cut or replaced)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(int(offset))
+                raw = fh.readline()
+        except (OSError, ValueError, OverflowError):
+            return None
+        if not raw.endswith(b"\n"):
+            return None
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            return None
+        return event if is_valid_event(event) else None
 
     def close(self) -> None:
         with self._lock:
@@ -372,12 +386,12 @@ def _parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
 
 
 _FRAME_CACHES: "OrderedDict[str, LogFrameCache]" = OrderedDict()
-_FRAME_CACHES_MAX = 8
+_FRAME_CACHES_MAX = 4          # as many as the app keeps engines open (EngineHub.max_engines)
 _FRAME_CACHES_LOCK = threading.Lock()
 
 
 def cached_log_frame(path: str | Path) -> pd.DataFrame:
-    """:func:`log_frame` of the log file at ``path``, cached per file (the last 8 files used).
+    """:func:`log_frame` of the log file at ``path``, cached per file (the last 4 files used).
 
     Repeated calls on an unchanged log cost a ``stat``; after new events, the
     cost of the new events only.

@@ -397,7 +397,8 @@ class QueryMemory:
         with self._lock:
             return {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items()}
 
-    def observed_as_of(self, query: object, shown: Iterable[str], clicked: Iterable[str]) -> dict[str, tuple[float, int]]:
+    def observed_as_of(self, query: object, shown: Iterable[str],
+                       clicked: Iterable[str]) -> dict[str, tuple[float, int]]:
         """``observed(query)`` without one search's own contribution (its impressions and clicks).
 
         Used to rebuild a search's features as they were before its own click
@@ -530,6 +531,48 @@ class QueryMemory:
                 if clicks:
                     memory._clicks_per_query[key] = memory._clicks_per_query.get(key, 0) + clicks
         return memory
+
+    def state_dict(self) -> dict:
+        """The learned counts, exact and in insertion order, for engine checkpoints: JSON-ready
+        lists of names and one numpy array per column (compact to save, fast to load)."""
+        with self._lock:
+            pairs = [(e, c) for per_query in self._counts.values() for e, c in per_query.items()]
+            return {"version": 2, "queries": list(self._counts),
+                    "sizes": np.array([len(p) for p in self._counts.values()], dtype=np.int64),
+                    "entities": [e for e, _ in pairs],
+                    "impressions": np.array([c[0] for _, c in pairs], dtype=np.float64),
+                    "clicks": np.array([c[1] for _, c in pairs], dtype=np.int64),
+                    "clicked_queries": list(self._clicks_per_query),
+                    "clicks_per_query": np.array(list(self._clicks_per_query.values()), dtype=np.int64)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Replace the counts, in place, by :meth:`state_dict`'s output (the seed and settings stay);
+        ValueError, counts unchanged, when it is malformed."""
+        try:
+            if state["version"] != 2:
+                raise ValueError(f"version {state['version']!r}")
+            queries = [str(q) for q in state["queries"]]
+            # One string object per entity, not one per pair: a JSON decoder makes a new one each time.
+            same: dict[str, str] = {}
+            entities = [same.setdefault(e, e) for e in map(str, state["entities"])]
+            sizes = np.asarray(state["sizes"], dtype=np.int64).tolist()
+            impressions = np.asarray(state["impressions"], dtype=np.float64).tolist()
+            clicks = np.asarray(state["clicks"], dtype=np.int64).tolist()
+            if len(sizes) != len(queries) or sum(sizes) != len(entities) \
+                    or len(impressions) != len(entities) or len(clicks) != len(entities):
+                raise ValueError("columns of different lengths")
+            counts: dict[str, dict[str, list[float]]] = {}
+            at = 0
+            for query, size in zip(queries, sizes):
+                rows = range(at, at + size)
+                counts[query] = {entities[i]: [impressions[i], clicks[i]] for i in rows}
+                at += size
+            per_query = dict(zip([str(q) for q in state["clicked_queries"]],
+                                 np.asarray(state["clicks_per_query"], dtype=np.int64).tolist(), strict=True))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed query-memory state: {exc}") from None
+        with self._lock:
+            self._counts, self._clicks_per_query = counts, per_query
 
 
 def _check_id(entity_id: object) -> str:

@@ -68,7 +68,11 @@ def _json(value: Any, default: Any) -> Any:
 
 
 def per_search(log: pd.DataFrame) -> pd.DataFrame:
-    """One row per logged search: step, arms (how many ran), candidates (budgets asked), hit.
+    """One row per logged search: step, arms (how many ran), candidates, hit.
+
+    ``candidates`` is the size of the pool the ranker scored: the union of the
+    selected arms' lists, each cut at its budget (the simulator's
+    ``n_candidates``, so both pages count the same thing).
 
     ``hit`` is 1 when the first click was found by a selected arm within its
     budget (:func:`ltrr.reward.found`), 0 when it was not or the search was
@@ -81,17 +85,18 @@ def per_search(log: pd.DataFrame) -> pd.DataFrame:
     for step, row in enumerate(log.itertuples(index=False), start=1):
         selection = _json(getattr(row, "selection", None), [])
         budgets = reward.selected_budgets(selection)
+        lists = reward.logged_lists(_json(getattr(row, "by_arm", None), {}))
+        pool = {e for a, b in budgets.items() for e in lists.get(a, [])[:b]}
         clicks = [c for c in _json(getattr(row, "clicks", None), []) if isinstance(c, dict)]
         hit = None
         if clicks:
             first = clicks[0]
             if first.get("action") == "click" and first.get("entity_id"):
-                lists = reward.logged_lists(_json(getattr(row, "by_arm", None), {}))
                 ranks = reward.arm_ranks({a: lists.get(a, []) for a in budgets}, first["entity_id"])
                 hit = float(reward.found(ranks, budgets))
             else:
                 hit = 0.0
-        rows.append({"step": step, "arms": len(budgets), "candidates": reward.cost(budgets), "hit": hit})
+        rows.append({"step": step, "arms": len(budgets), "candidates": len(pool), "hit": hit})
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -208,9 +208,13 @@ def before_after_chart(frame: pd.DataFrame, height: int | None = None) -> alt.Ch
     )
 
 
-def rolling_chart(frame: pd.DataFrame, metric: str, title: str, height: int = 200,
+def rolling_chart(frame: pd.DataFrame, metric: str, title: str, height: int = 250,
                   percent: bool = False) -> alt.Chart | None:
-    """One rolling line (see ``bandit_view.rolling``) against the search number."""
+    """One rolling line (see ``bandit_view.rolling``) against the search number.
+
+    Heights are the whole chart's (Streamlit fits title, axes and legend inside them), so
+    they leave the plot itself at least ~150 px.
+    """
     if frame is None or frame.empty:
         return None
     data = frame[frame["metric"] == metric]

@@ -191,10 +191,12 @@ LOOK_FOR: dict[str, list[str]] = {
     "clicks": ["Press ▶ Play on a result that is not at the top, then **Search** again.",
                "The played result climbs: its rank trail (for example 8 → 4 → 1) is shown here.",
                "The **past clicks** (memory) arm now finds it, and the bandit's bar for the arms that found it rises."],
-    "context": ["Each query's arm chips: which arms ran and with what budget (candidates asked for).",
-                "An artist query leans on word match and typo-tolerant arms; a descriptive query on "
-                "understood filters, meaning and popular.",
-                "The table below compares the two side by side."],
+    "context": ["Run both queries: the table compares what each was understood as and which arms ran with "
+                "what budget (candidates asked for).",
+                "The bandit's context is the understood query plus user and hour, so an artist and a mood can get "
+                "different arms. If both rows read the same, the policy has not yet seen clicks that tell these "
+                "kinds apart: play a fitting result of each and run them again.",
+                "On the Bandit page, the heatmap shows the same per kind of query, for every arm at once."],
     "cost": ["Press **Run simulation** with the default policies.",
              "The **cost vs quality** chart: left is cheaper (fewer candidates), up is better (success). The "
              "learning policy should sit well left of “all”; how close it gets in height is the price of that.",

@@ -40,7 +40,8 @@ else:
               help="Searches in this policy's log (the same count as the sidebar)")
     c2.metric("Arms per search", f"{recent['arms'].mean():.1f}", border=True, help=f"Last {len(recent)} searches")
     c3.metric("Candidates per search", f"{recent['candidates'].mean():.1f}", border=True,
-              help=f"Budgets asked for, last {len(recent)} searches: the cost of retrieval")
+              help=f"Candidates the arms that ran returned (each cut at its budget) and the ranker scored, last "
+                   f"{len(recent)} searches: the cost of retrieval, counted as the Simulator counts it")
     c4.metric("Hit rate", f"{hits.mean():.0%}" if len(hits) else "–", border=True,
               help=f"Of the last {len(recent)} searches with feedback, the share whose clicked item an arm "
                    "that ran had found")

@@ -108,7 +108,7 @@ with right:
         m2.metric("Pair clicks", int(row["clicks"]))
         m3.metric("Observed", f"{float(row['observed'] or 0):.2f}")
         m4.metric("Predicted", f"{float(row['predicted'] or 0):.2f}")
-        chart = charts.memory_history_chart(history, height=180)
+        chart = charts.memory_history_chart(history, height=240)
         if chart is None:
             st.caption(f"No searches of “{cards.md_escape(pair_query)}” recorded in this state yet.")
         else:

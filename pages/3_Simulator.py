@@ -121,19 +121,19 @@ def draw(records: pd.DataFrame, total_steps: int, live: bool) -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown(f"**Cost vs quality** (last {window} searches of each policy)")
-        chart = charts.cost_quality_chart(summary, height=240)
+        chart = charts.cost_quality_chart(summary, height=330)
         if chart is not None:
             st.altair_chart(chart, width="stretch")
         st.caption("Up and to the left is better: as often successful, fewer candidates to fetch and rank.")
     with right:
         chart = charts.policy_metric_lines(cost, "Candidates per search" + (" (live)" if live else ""),
-                                           "candidates", height=240)
+                                           "candidates", height=330)
         if chart is not None:
             st.altair_chart(chart, width="stretch")
     left, right = st.columns(2, gap="medium")
     with left:
         chart = charts.policy_metric_lines(quality, "Success@10" + (" (live)" if live else ""), "success",
-                                           percent=True, height=220)
+                                           percent=True, height=300)
         if chart is not None:
             st.altair_chart(chart, width="stretch")
     with right:

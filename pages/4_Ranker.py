@@ -31,6 +31,21 @@ def train_now() -> None:
         shared.flash("error", f"**Training failed.** {shared.error_text(exc)}")
 
 
+REPORT_LABELS = {
+    "n_sessions": "clicked searches used", "n_train": "… for training", "n_holdout": "… held out to compare",
+    "n_rows": "rows (results shown in those searches)", "ndcg_model": "NDCG@10 of the model (held out)",
+    "ndcg_heuristic": "NDCG@10 of the heuristic (held out)", "adopted": "adopted", "version": "model version",
+    "trained_at": "trained at", "seconds": "training time (s)", "reason": "why not trained",
+}
+
+
+def fmt(value) -> str:
+    """A report value for people: 3 decimals for fractions, never "nan"."""
+    if isinstance(value, float):
+        return "–" if value != value else f"{value:.3f}"
+    return "–" if value is None else str(value)
+
+
 status: dict = {}
 with guarded("Reading the ranker status"):
     status = engine.ranker_status()
@@ -39,13 +54,19 @@ sessions, needed = int(status.get("n_sessions", 0) or 0), int(status.get("min_se
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Model", shared.ranker_label(status.get("label")), border=True)
 c2.metric("Clicked searches", f"{sessions:,}", border=True, help=f"Needed before the first training: {needed}")
-c3.metric("Training rows", f"{int(status.get('n_examples', 0) or 0):,}", border=True,
-          help="One row per result shown in a clicked search (the clicked one labelled 1, the others 0); the "
-               "training report below counts the same rows")
+c3.metric("Clicks recorded", f"{int(status.get('n_examples', 0) or 0):,}", border=True,
+          help="One training example per click (a search clicked twice counts twice); each holds every result "
+               "that search showed, so the report's rows are many more")
 c4.metric("Needed to train", f"{needed:,}", border=True, help="Clicked searches before the first model")
-if needed and not status.get("trained"):
+if needed and sessions < needed:
     st.progress(min(1.0, sessions / needed), text=f"{sessions} of {needed} clicked searches before the first model. "
                 "Quickest way there: run the Simulator and apply its log to the live state.")
+elif status.get("report") and not status.get("trained"):
+    last = status["report"]
+    st.info(f"A LambdaMART model was trained on {int(last.get('n_sessions') or 0):,} clicked searches but not "
+            "adopted: on the held-out searches it ranked clicks worse than the heuristic "
+            f"(NDCG@10 {fmt(last.get('ndcg_model'))} vs {fmt(last.get('ndcg_heuristic'))}). It retrains as clicks "
+            "arrive.", icon=":material/info:")
 
 too_few = bool(needed) and sessions < needed
 st.button("Retrain now", key="ltrr_rank_train", type="primary", icon=":material/model_training:",
@@ -79,7 +100,8 @@ with right:
                        or (isinstance(v, str) and "/" not in v and "\\" not in v))}
         nested = {k: v for k, v in report.items() if isinstance(v, (dict, list))}
         if scalars:
-            st.dataframe(pd.DataFrame([(k, str(v)) for k, v in scalars.items()], columns=["measure", "value"]),
+            st.dataframe(pd.DataFrame([(REPORT_LABELS.get(k, k.replace("_", " ")), fmt(v))
+                                       for k, v in scalars.items()], columns=["measure", "value"]),
                          hide_index=True, width="stretch")
         for key, value in nested.items():
             with st.expander(str(key)):

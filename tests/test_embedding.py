@@ -243,6 +243,8 @@ def torch_vectors():
 def test_onnx_fp32_equals_torch_on_real_sentences(export_cache, torch_vectors):
     enc = Encoder(backend="onnx", cache=export_cache)
     assert enc.backend == "onnx" and enc.dim == 384
+    # Queries run on one intra-op thread: predictable latency beside the other arms.
+    assert enc._backend._session("fp32", 1).get_session_options().intra_op_num_threads == 1
     one_by_one = enc.encode_queries(SENTENCES)
     batched = enc.encode_passages(SENTENCES, batch_size=4)           # padded batches
     for vectors in (one_by_one, batched):
@@ -286,3 +288,18 @@ def test_onnx_encoder_survives_concurrent_queries(export_cache):
         t.join()
     for i in range(16):
         np.testing.assert_allclose(results[i], expected[i], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_int8_falls_back_to_fp32_when_quantisation_fails(export_cache, monkeypatch, caplog):
+    real = embedding.onnx_model
+
+    def no_quantiser(path=None, precision="fp32", cache=None):
+        if precision == "int8":
+            raise ImportError("No module named 'onnx'")
+        return real(path, precision, cache)
+
+    monkeypatch.setattr(embedding, "onnx_model", no_quantiser)
+    enc = Encoder(backend="onnx", passage_precision="int8", cache=export_cache)
+    assert enc.passage_precision == "fp32" and "No module named 'onnx'" in caplog.text
+    assert enc.encode_passages(["a song"]).shape == (1, 384)

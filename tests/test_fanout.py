@@ -75,11 +75,49 @@ def test_only_calls_that_were_slow_leave_the_calling_thread():
     assert all(s == {threading.get_ident()} for s in seen.values())
     for s in seen.values():
         s.clear()
-    fan_out(calls)                                   # now timed: "slow" goes to the pool
+    fan_out(calls)                                   # now timed: the slow ones go to the pool
     me = threading.get_ident()
-    assert seen["cheap"] == {me} and seen["slower"] == {me} and me not in seen["slow"]
+    assert seen["cheap"] == {me} and me not in seen["slow"] | seen["slower"]
+    for s in seen.values():
+        s.clear()
+    fan_out({n: calls[n] for n in ("slow", "slower")})   # all slow: the slowest stays here
+    assert seen["slower"] == {me} and me not in seen["slow"]
 
 
 def test_nothing_and_one():
     assert fan_out({}) == {}
     assert fan_out({"only": lambda: 7}, fallback=lambda: 0)["only"].value == 7
+
+
+# --- the engine's arms on the fan-out ---------------------------------------------
+
+@pytest.fixture()
+def engine(tiny_catalog, tmp_path):
+    from ltrr.engine import Engine
+
+    eng = Engine.open(tiny_catalog, tmp_path / "state", policy="all",
+                      arms=["lexical", "fuzzy", "structured", "popular", "related"], ranker_training="off")
+    yield eng
+    eng.close()
+
+
+def test_concurrent_arms_give_the_same_search_as_arms_in_turn(engine, monkeypatch):
+    def ranked_ids(inline_ms: float) -> tuple[list[str], dict[str, list[str]]]:
+        monkeypatch.setattr(fanout, "INLINE_BELOW_MS", inline_ms)
+        resp = engine.search("taylor swift love", {"user_id": "u1", "hour": 12})
+        assert "arms" in resp.timings and all(f"arm:{a}" in resp.timings for a in resp.by_arm)
+        return [r.entity_id for r in resp.results], {a: [r.entity_id for r in rs] for a, rs in resp.by_arm.items()}
+
+    in_turn = ranked_ids(float("inf"))
+    assert in_turn[0]
+    assert ranked_ids(0.0) == in_turn                   # every arm but one on pool threads
+
+
+def test_a_failing_arm_does_not_fail_the_search(engine, monkeypatch, caplog):
+    def broken(query, budget):
+        raise RuntimeError("fuzzy index on fire")
+
+    monkeypatch.setattr(engine._arms["fuzzy"], "retrieve", broken)
+    resp = engine.search("blank space")
+    assert resp.results and resp.by_arm["fuzzy"] == []
+    assert "arm fuzzy failed" in caplog.text and "fuzzy index on fire" in caplog.text

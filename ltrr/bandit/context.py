@@ -150,6 +150,16 @@ class UserHistory:
                         history._genres[str(user)] = kept
         return history
 
+    def state_dict(self) -> dict:
+        """JSON-ready snapshot for an engine checkpoint (same shape as :meth:`to_dict`)."""
+        return self.to_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Replace the counts, in place, by :meth:`state_dict`'s output (malformed entries skipped)."""
+        loaded = UserHistory.from_dict(state)
+        with self._lock:
+            self._searches, self._clicks, self._genres = loaded._searches, loaded._clicks, loaded._genres
+
 
 def context_vector(query_text: object, understanding: Understanding | None,
                    context: Mapping[str, Any] | None = None,

@@ -99,7 +99,7 @@ class CoverageLearner:
 
     def __init__(self, arms: Sequence[str], seed: int = 0, cost_per_candidate: float = 0.004,
                  epsilon: float = 0.05, contextual: bool = True, prior: float = 8.0,
-                 wide: float = 0.1, wide_budget: int = 20, wide_min: float = 0.01,
+                 wide: float = 0.3, wide_budget: int = 5, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
@@ -208,7 +208,10 @@ class CoverageLearner:
             counts = self._expected_counts(levels)
             lam = self.cost_per_candidate
             for _ in range(len(self.arms) * len(LADDER)):
-                gain, _ = self._gains(levels, budgets)
+                gain, now = self._gains(levels, budgets)
+                # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
+                now = float(np.clip(now, 0.0, 1.0))
+                gain = np.clip(now + gain, 0.0, 1.0) - now
                 cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(len(self.arms))])
                 extra = counts - cur[:, None]
                 ok = (LADDER[None, :] > budgets[:, None]) & mask[:, None]
@@ -362,6 +365,71 @@ class CoverageLearner:
     def n_cells(self) -> int:
         """Context cells seen (the root included)."""
         return len(self._cells)
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def _config(self) -> dict:
+        """The settings a saved state is only valid under (a state learnt under others is refused)."""
+        return {"arms": list(self.arms), "cost_per_candidate": self.cost_per_candidate, "epsilon": self.epsilon,
+                "wide": self.wide, "wide_min": self.wide_min, "wide_budget": self.wide_budget,
+                "contextual": self.contextual, "prior": self.prior, "decay": self.decay,
+                "buffer": self.buffer, "weight_cap": self.weight_cap, "ladder": LADDER.tolist(),
+                "max_rank": MAX_RANK}
+
+    def state_dict(self) -> dict:
+        """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
+
+        The random stream is not part of it: after :meth:`load_state_dict` it
+        restarts from the seed, exactly as after replaying the same history.
+        """
+        with self._lock:
+            cells = list(self._cells.items())
+            sizes = [len(c.ranks) for _, c in cells]
+            n_arms = len(self.arms)
+
+            def stacked(attr: str, dtype) -> np.ndarray:
+                rows = [row for _, c in cells for row in getattr(c, attr)]
+                return np.array(rows, dtype=dtype).reshape((len(rows), n_arms) if attr in ("ranks", "counts")
+                                                           else (len(rows),))
+            return {
+                "config": self._config(), "n_events": self.n_events, "n_clicks": self.n_clicks,
+                "cells": [{"key": list(key), "t": c.t, "start": c.start} for key, c in cells],
+                "sizes": np.array(sizes, dtype=np.int64),
+                "ranks": stacked("ranks", np.int16), "counts": stacked("counts", np.int16),
+                "inv_w": stacked("inv_w", np.float64), "born": stacked("born", np.int64),
+            }
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Replace what was learned by :meth:`state_dict`'s output; ValueError (state unchanged)
+        when it was saved under other settings or is malformed. The random stream restarts."""
+        if state.get("config") != self._config():
+            raise ValueError("coverage state was saved under other settings (arms, ladder or parameters)")
+        try:
+            sizes = np.asarray(state["sizes"], dtype=np.int64)
+            ranks, counts = np.asarray(state["ranks"]), np.asarray(state["counts"])
+            inv_w, born = np.asarray(state["inv_w"], dtype=np.float64), np.asarray(state["born"], dtype=np.int64)
+            meta = list(state["cells"])
+            n_events, n_clicks = int(state["n_events"]), int(state["n_clicks"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed coverage state: {exc}") from None
+        total = int(sizes.sum()) if sizes.size else 0
+        shape = (total, len(self.arms))
+        if len(meta) != sizes.size or (sizes < 0).any() or ranks.shape != shape or counts.shape != shape \
+                or inv_w.shape != (total,) or born.shape != (total,):
+            raise ValueError("malformed coverage state: array shapes disagree with the cells")
+        cells: dict[tuple, _Cell] = {}
+        at = 0
+        for info, size in zip(meta, sizes.tolist()):
+            rows = slice(at, at + size)
+            at += size
+            cells[tuple(info["key"])] = _Cell(
+                t=int(info["t"]), start=int(info["start"]),
+                ranks=deque(ranks[rows].astype(np.int16)), counts=deque(counts[rows].astype(np.int16)),
+                inv_w=deque(inv_w[rows].tolist()), born=deque(born[rows].tolist()))
+        with self._lock:
+            self._cells = cells
+            self._rng = np.random.default_rng(self.seed)
+            self.n_events, self.n_clicks = n_events, n_clicks
 
 
 def _code(rank: int | None) -> int:

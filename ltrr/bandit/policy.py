@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ltrr.reward import BUDGET_LADDER
+
 # The mabwiser policies: one reward per selected arm, budgets by the legacy scaling rule.
 LEARNING_POLICIES = ("linucb", "lints", "thompson", "epsilon")
 POLICY_NAMES = ("coverage", *LEARNING_POLICIES, "all", "static")
@@ -39,9 +41,11 @@ MAX_FIXED_BUDGET = 50
 # simulation was equally accurate (92-95% right top arm) at all three.
 PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # cost: objective value of one candidate (lambda); see ltrr.reward and the README's frontier.
-    # epsilon: chance to deepen one arm; wide: the most chance to run every arm at 20 or
-    # more (scaled by the estimated miss rate; see ltrr.bandit.coverage).
-    "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.1, "context": 1.0},
+    # epsilon: chance to deepen one arm; wide: the most chance to run every arm at wide_at or
+    # more (scaled by the estimated miss rate; see ltrr.bandit.coverage). wide 0.3 at 5 beat
+    # 0.1 at 20 and 0.5 at 5 on the shared catalog (seed 0, 2,000 steps: 88.0% success@10 at
+    # 6.8 candidates, against 84.8% at 6.9 and 87.4% at 6.9).
+    "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 5.0, "context": 1.0},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},
@@ -276,6 +280,9 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
     if name == "coverage":
         if out["cost"] < 0:
             raise ValueError(f"coverage option cost must be 0 or more, got {out['cost']!r}")
+        if out["wide_at"] not in BUDGET_LADDER[1:]:
+            raise ValueError(f"coverage option wide_at must be a budget of the ladder {BUDGET_LADDER[1:]}, "
+                             f"got {out['wide_at']!r}")
         if not 0.0 <= out["wide"] <= 1.0 or out["wide"] + out["epsilon"] > 1.0:
             raise ValueError("coverage options wide and epsilon must lie in [0, 1] and add up to at most 1")
         if out["context"] not in (0.0, 1.0):

@@ -184,6 +184,7 @@ class ArmSelector:
                 params = dict(self.spec.params)
                 self._coverage = CoverageLearner(self.arms, seed=self.seed, cost_per_candidate=params["cost"],
                                                  epsilon=params["epsilon"], wide=params["wide"],
+                                                 wide_budget=int(params["wide_at"]),
                                                  contextual=params["context"] > 0)
             elif self.spec.is_learning:
                 from mabwiser.mab import MAB
@@ -206,6 +207,59 @@ class ArmSelector:
     def n_events(self) -> int:
         """Number of (non-empty) reward events learned from."""
         return self._n_events
+
+    @property
+    def can_save_state(self) -> bool:
+        """True when :meth:`state_dict` can save what was learned: coverage, ``all`` and
+        ``static``; the mabwiser policies keep their models inside mabwiser's objects,
+        which have no public way to save them other than pickle."""
+        return self._mab is None
+
+    def state_dict(self) -> dict:
+        """What was learned, as JSON-ready values plus numpy arrays; ValueError for the mabwiser
+        policies (see :attr:`can_save_state`). The random stream is not saved: after
+        :meth:`load_state_dict` it restarts from the seed, as after replaying the history."""
+        if not self.can_save_state:
+            raise ValueError(f"policy {self.spec} keeps its model in mabwiser: its state cannot be saved")
+        with self._lock:
+            width = self._n_features or 0
+            return {
+                "spec": str(self.spec), "arms": list(self.arms), "arm_budget": self.arm_budget,
+                "n_features": self._n_features, "n_events": self._n_events, "is_fitted": self._is_fitted,
+                "pulls": self._pulls.copy(), "rewards": self._rewards.copy(),
+                "recent": np.stack(self._recent) if self._recent else np.zeros((0, width)),
+                "coverage": self._coverage.state_dict() if self._coverage is not None else None,
+            }
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Replace what was learned by :meth:`state_dict`'s output; ValueError (state unchanged)
+        when it belongs to another policy, other arms or is malformed."""
+        if not self.can_save_state:
+            raise ValueError(f"policy {self.spec} keeps its model in mabwiser: its state cannot be loaded")
+        if state.get("spec") != str(self.spec) or state.get("arms") != list(self.arms) \
+                or state.get("arm_budget") != self.arm_budget:
+            raise ValueError(f"selector state is not for policy {self.spec} over arms {', '.join(self.arms)}")
+        try:
+            width = state["n_features"]
+            width = None if width is None else int(width)
+            pulls = np.asarray(state["pulls"], dtype=np.int64)
+            rewards = np.asarray(state["rewards"], dtype=np.float64)
+            recent = np.asarray(state["recent"], dtype=np.float64)
+            n_events, is_fitted = int(state["n_events"]), bool(state["is_fitted"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed selector state: {exc}") from None
+        if pulls.shape != (len(self.arms),) or rewards.shape != (len(self.arms),) or recent.ndim != 2 \
+                or len(recent) > RECENT_CONTEXTS or (len(recent) and recent.shape[1] != width):
+            raise ValueError("malformed selector state: array shapes disagree with the arms")
+        with self._lock:
+            if self._coverage is not None:
+                if not isinstance(state.get("coverage"), Mapping):
+                    raise ValueError("selector state has no coverage learner")
+                self._coverage.load_state_dict(state["coverage"])
+            self._n_features, self._n_events, self._is_fitted = width, n_events, is_fitted
+            self._pulls, self._rewards = pulls, rewards
+            self._recent = deque(list(recent), maxlen=RECENT_CONTEXTS)
+            self._rng = np.random.default_rng(self.seed)
 
     # -- deciding ---------------------------------------------------------------------
 
@@ -399,8 +453,12 @@ class ArmSelector:
             p_run, _ = self._coverage.propensities(greedy, mask, greedy)
             alone.append(expect)
             run.append(p_run)
-        with np.errstate(all="ignore"):
-            return np.nanmean(np.array(alone), axis=0), np.mean(np.array(run), axis=0)
+        alone_arr = np.array(alone)
+        seen = np.isfinite(alone_arr)
+        # NaN (nothing learned for that arm yet) stays NaN rather than warning about an empty mean.
+        mean_alone = np.divide(np.where(seen, alone_arr, 0.0).sum(axis=0), seen.sum(axis=0),
+                               out=np.full(alone_arr.shape[1], np.nan), where=seen.sum(axis=0) > 0)
+        return mean_alone, np.mean(np.array(run), axis=0)
 
     @property
     def learner(self):

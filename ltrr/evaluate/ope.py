@@ -369,8 +369,8 @@ def evaluate(data: LoggedSearches, target: str, confidence: float = 0.95, ci: st
                         "(an arm was not ready or not offered): estimates cover the other searches only in "
                         "expectation and are biased low")
     if k < 30:
-        warnings.append(f"only {k} searches ran {'a set of the target' if not policy.is_deterministic else 'the whole set'}"
-                        ": intervals are unreliable")
+        what = "the whole set" if policy.is_deterministic else "a set of the target"
+        warnings.append(f"only {k} searches ran {what}: intervals are unreliable")
     if weight_warning:
         warnings.append(weight_warning)
     clicked = np.array([c is not None for c in data.clicked], dtype=float)

@@ -68,6 +68,7 @@ def build_shards(catalog: str | Path, out_dir: str | Path, shards: int = 2, addr
     n = len(texts)
     out = Path(out_dir).resolve()         # absolute: Ray workers have another working directory
     out.mkdir(parents=True, exist_ok=True)
+    infos = [ShardInfo(f"shard-{i:04d}.f16.npy", a, b) for i, (a, b) in enumerate(shard_ranges(n, shards))]
     started = connect(address, num_cpus)
     try:
         frame = pd.DataFrame({"row": np.arange(n, dtype=np.int64), "text": texts})
@@ -79,8 +80,6 @@ def build_shards(catalog: str | Path, out_dir: str | Path, shards: int = 2, addr
         dataset = ray.data.from_pandas(parts).map_batches(
             PassageEncoder, fn_constructor_kwargs={"precision": precision}, batch_size=batch_size,
             batch_format="numpy", concurrency=actors, num_cpus=1)
-        ranges = shard_ranges(n, shards)
-        infos = [ShardInfo(f"shard-{i:04d}.f16.npy", a, b) for i, (a, b) in enumerate(ranges)]
         dim = None
         files: list[np.memmap] = []
         done = 0
@@ -119,6 +118,10 @@ def build_shards(catalog: str | Path, out_dir: str | Path, shards: int = 2, addr
         seconds = time.perf_counter() - started_at
         write_manifest(out, n, dim, infos, fingerprint=fingerprint, precision=precision,
                        actors=actors, seconds=round(seconds, 2))
+    except BaseException:
+        for info in infos:                    # no half-written shard is left behind
+            _tmp(out / info.file).unlink(missing_ok=True)
+        raise
     finally:
         if started:
             ray.shutdown()

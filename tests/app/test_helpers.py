@@ -58,7 +58,7 @@ def log_row(selection, by_arm, clicks):
 def test_per_search_uses_the_reward_rule_budgets_and_first_click():
     sel = [{"arm": "lexical", "selected": True, "budget": 3}, {"arm": "fuzzy", "selected": True, "budget": 1},
            {"arm": "fresh", "selected": False, "budget": 0}]
-    by_arm = {"lexical": [["a", 1.0], ["b", 0.5], ["c", 0.2], ["d", 0.1]], "fuzzy": [["d", 1.0]]}
+    by_arm = {"lexical": [["a", 1.0], ["b", 0.5], ["c", 0.2], ["d", 0.1]], "fuzzy": [["a", 1.0], ["e", 0.5]]}
     log = pd.DataFrame([
         log_row(sel, by_arm, [{"entity_id": "c", "action": "click"}]),      # lexical found it at rank 3
         log_row(sel, by_arm, [{"entity_id": "x", "action": "click"}, {"entity_id": "c", "action": "click"}]),
@@ -67,7 +67,8 @@ def test_per_search_uses_the_reward_rule_budgets_and_first_click():
     ])
     frame = bandit_view.per_search(log)
     assert frame["arms"].tolist() == [2, 2, 2, 2]
-    assert frame["candidates"].tolist() == [4, 4, 4, 4]
+    # The pool the ranker scored: a, b, c (lexical, budget 3) and a again (fuzzy, budget 1); not the 4 asked for.
+    assert frame["candidates"].tolist() == [3, 3, 3, 3]
     assert frame["hit"].tolist()[:2] == [1.0, 0.0], "only the first click counts, as for the bandit"
     assert pd.isna(frame["hit"].iloc[2]) and frame["hit"].iloc[3] == 0.0
     rolled = bandit_view.rolling(frame, window=2)

@@ -119,6 +119,23 @@ def test_search_and_play_change_counters_memory_and_bandit(shared_state):
     assert metric(at, "Hit rate").endswith("%")
 
 
+def test_counters_agree_on_every_page(fresh_state):
+    at = search(open_app(), "halo")
+    play_buttons(at)[0].click().run()
+    search(at, "kill bill")
+    play_buttons(at)[1].click().run()
+    searches, clicks = int(metric(at, "Searches")), int(metric(at, "Clicks"))
+    assert (searches, clicks) == (2, 2) == sidebar_counts(at)
+    at.switch_page("pages/1_Bandit.py").run()
+    assert int(metric(at, "Searches")) == searches and sidebar_counts(at) == (searches, clicks)
+    at.switch_page("pages/2_Memory.py").run()
+    assert int(metric(at, "Clicks")) == clicks and int(metric(at, "Pairs with clicks")) == clicks
+    at.switch_page("pages/5_Logs.py").run()
+    assert int(metric(at, "Searches shown")) == searches and int(metric(at, "With a click")) == clicks
+    at.switch_page("pages/4_Ranker.py").run()
+    assert int(metric(at, "Clicked searches")) == clicks and int(metric(at, "Clicks recorded")) == clicks
+
+
 def test_results_stay_put_across_reruns_and_search_again_makes_a_new_search(shared_state):
     at = search(open_app(), "kill bill")
     first = at.session_state["ltrr_response"].id

@@ -148,3 +148,24 @@ def test_attribution_of_a_search(engine):
     pooled_not_shown = next(p.entity_id for p in resp.pool if p.entity_id != shown)
     assert engine.attribute(resp.id, [pooled_not_shown])["outcome"] == "ranking_loss"
     assert engine.attribute(resp.id, ["track:nothing-like-it"])["outcome"] == "retrieval_miss"
+
+
+def test_the_engine_estimates_position_bias_from_its_own_swaps(engine):
+    """Simulated position-based users (eta 1) on the engine's own lists: the swaps it logs are
+    enough to replace the prior, and the estimate lands near the truth."""
+    from ltrr.simulate.clicks import PositionBasedClicks
+
+    engine.set_ranking_experiments(swap_share=0.5)
+    users = PositionBasedClicks(eta=1.0, p_relevant=0.9, p_irrelevant=0.3, max_clicks=10)
+    rng = np.random.default_rng(0)
+    for _ in range(600):
+        resp = engine.search("love", context={"user_id": "u"})
+        shown = [r.entity_id for r in resp.results]
+        # Every shown item is somewhat attractive, the first few more so: relevance falls with rank.
+        got = users.clicks(shown, set(shown[:3]), rng)
+        for _, entity in got.clicks:
+            engine.feedback(resp.id, entity)
+    bias = engine.position_bias()
+    assert bias.source == "swaps" and bias.swap_clicks >= 20
+    assert abs(bias.eta - 1.0) < 0.4, bias.to_dict()
+    assert bias.eta_ci[0] < 1.0 < bias.eta_ci[1]

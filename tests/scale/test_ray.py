@@ -59,7 +59,8 @@ def ray_shards(cluster, small_catalog, tmp_path_factory):
     from ltrr.scale.embed import build_shards
 
     out = tmp_path_factory.mktemp("shards")
-    build_shards(small_catalog, out, shards=3, actors=2, batch_size=64)
+    # Graphs too (one Ray task per shard), as a large shard would get them.
+    build_shards(small_catalog, out, shards=3, actors=2, batch_size=64, graphs=True)
     return out
 
 
@@ -89,9 +90,10 @@ def test_the_ray_built_index_equals_the_local_build(ray_shards, local_build):
     catalog, arm = local_build
     index = ShardedIndex.open(ray_shards)
     assert index.n == len(catalog.entities) and len(index.shards) == 3
+    assert all(s.graph is not None for s in index.shards)
     assert index.manifest["fingerprint"] == catalog.fingerprint()
     local = np.load(catalog.index_dir / "semantic.f16.npy").astype(np.float32)
-    remote = np.concatenate([s.vectors for s in index.shards])
+    remote = np.concatenate([np.asarray(s.vectors, dtype=np.float32) for s in index.shards])
     assert (local * remote).sum(axis=1).min() >= 0.999      # the same vectors, row by row
 
     encoder = get_encoder()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ltrr.scale.shards import (MANIFEST, ShardError, ShardedIndex, ShardInfo, merge_top_k, shard_ranges,
-                               write_manifest)
+                               write_manifest, write_shards)
 
 
 def unit(rows: int, dim: int, seed: int) -> np.ndarray:
@@ -74,3 +74,27 @@ def test_broken_folders_get_clear_errors(tmp_path):
     write_index(tmp_path, unit(30, 4, 0), 2)
     with pytest.raises(ValueError, match="must have 4 dimensions, got 5"):
         ShardedIndex.open(tmp_path).search(np.ones(5), 3)
+
+
+def test_write_shards_with_graphs_finds_what_exact_search_finds(tmp_path):
+    vectors = unit(2000, 16, seed=5)
+    infos = write_shards(vectors, tmp_path, 3, graphs=True, fingerprint="f")
+    assert all(i.graph == i.file.replace(".f16.npy", ".usearch") for i in infos)
+    index = ShardedIndex.open(tmp_path)
+    assert all(s.graph is not None for s in index.shards) and index.manifest["fingerprint"] == "f"
+    queries = unit(50, 16, seed=6)
+    recall = np.mean([len(set(index.search(q, 10)[0].tolist()) & set(exact(vectors, q, 10))) / 10 for q in queries])
+    assert recall >= 0.95
+    rows = np.array([0, 666, 667, 1999, 5])
+    np.testing.assert_allclose(index.vectors(rows), vectors[rows], atol=2e-3)
+
+
+def test_small_shards_get_no_graph_by_default(tmp_path):
+    infos = write_shards(unit(40, 4, seed=1), tmp_path, 2)
+    assert [i.graph for i in infos] == [None, None]
+    assert all(s.graph is None for s in ShardedIndex.open(tmp_path).shards)
+    (tmp_path / "shards2").mkdir()
+    write_shards(unit(40, 4, seed=1), tmp_path / "shards2", 2, graphs=True)
+    (tmp_path / "shards2" / "shard-0001.usearch").unlink()
+    with pytest.raises(ShardError, match="shard-0001.usearch is missing"):
+        ShardedIndex.open(tmp_path / "shards2")

@@ -1,0 +1,50 @@
+"""Fixed baselines chosen offline from a rank table, and the study's statistics."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ltrr.simulate.study import frontier_at, t_interval, upper_frontier
+from ltrr.simulate.tuning import NOT_FOUND, RankTable, best_fixed, per_type_oracle
+
+ARMS = ("a", "b", "c")
+
+
+def table() -> RankTable:
+    # Type "x" (60%): arm a finds at rank 1. Type "y" (40%): arm c finds at rank 8, b never.
+    n_x, n_y = 60, 40
+    ranks = np.array([[1, NOT_FOUND, NOT_FOUND]] * n_x + [[NOT_FOUND, NOT_FOUND, 8]] * n_y)
+    counts = np.full((n_x + n_y, 3), 50)
+    types = np.array(["x"] * n_x + ["y"] * n_y, dtype=object)
+    return RankTable(ARMS, types, ranks, counts, np.zeros((n_x + n_y, 4)))
+
+
+def test_best_fixed_respects_the_cap_and_buys_the_best_coverage():
+    t = table()
+    assert best_fixed(t, 1) == {"a": 1}                       # 60% for one candidate
+    assert best_fixed(t, 11) == {"a": 1, "c": 10}             # 100% for 11
+    cheap = t.vector(best_fixed(t, 5))
+    assert t.cost(cheap).mean() <= 5 and t.covered(cheap).mean() == pytest.approx(0.6)
+
+
+def test_per_type_oracle_runs_the_cheapest_arm_per_type():
+    oracle = per_type_oracle(table()).set_index("query_type")
+    assert oracle.loc["x", "config"] == "static:a=1" and oracle.loc["x", "cost"] == 1
+    assert oracle.loc["y", "config"] == "static:c=10" and oracle.loc["y", "cost"] == 10
+    assert (oracle["coverage"] == 1).all()
+
+
+def test_frontier_and_interpolation():
+    pts = pd.DataFrame({"candidates": [1, 5, 10, 4, 20], "success": [0.5, 0.8, 0.85, 0.6, 0.84]})
+    front = upper_frontier(pts)
+    assert front["candidates"].tolist() == [1, 4, 5, 10]       # 20 is dominated by 10
+    assert frontier_at(front, 7.5) == pytest.approx(0.825)
+    assert frontier_at(front, 50) == pytest.approx(0.85)       # flat past the end
+
+
+def test_t_interval_is_centred_and_widens_with_spread():
+    mean, lo, hi = t_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and lo < 2.0 < hi
+    _, lo2, hi2 = t_interval([0.0, 2.0, 4.0])
+    assert hi2 - lo2 > hi - lo
