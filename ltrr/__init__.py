@@ -1,7 +1,7 @@
 """ltrr: learning to rank and retrieve for music search.
 
     from ltrr import Engine
-    engine = Engine.open(catalog="data/catalog.duckdb", state="data/state", policy="linucb")
+    engine = Engine.open(catalog="data/catalog.duckdb", state="data/state", policy="coverage")
 """
 from __future__ import annotations
 

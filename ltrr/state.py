@@ -6,9 +6,11 @@
       log/events.jsonl    the interaction log: the source of truth
       ranker/             training examples and versioned LightGBM models
       snapshots/NAME/     copies made by Engine.snapshot / reset
+      checkpoint/         derived state at a log offset, and the search-id index (ltrr.checkpoint)
 
 Everything the bandit, the memory and the user histories hold is derived from
-the log on open, so the log is all that must survive a crash.
+the log on open (from a checkpoint plus the log's tail when one matches), so
+the log is all that must survive a crash.
 """
 from __future__ import annotations
 

@@ -18,11 +18,11 @@ from typing import Any, Iterator, Mapping
 
 import streamlit as st
 
+from ltrr.bandit.policy import DEFAULT_POLICY  # noqa: F401  (one default policy: the engine's)
 from ltrr_app.hub import EngineHub, state_dir_for
 
 log = logging.getLogger("ltrr.app")
 
-DEFAULT_POLICY = "linucb"
 USERS = ["u1", "u2", "u3", "u4", "guest"]
 
 PAGES = [

@@ -3,7 +3,7 @@
 The public API::
 
     from ltrr.simulate import run_simulation, write_report
-    result = run_simulation("catalog.duckdb", ["linucb", "static:lexical", "all"], steps=2000,
+    result = run_simulation("catalog.duckdb", ["coverage", "static:lexical", "all"], steps=2000,
                             seed=0, state_root=Path("reports/states"))
     write_report(result, "reports/")
 """

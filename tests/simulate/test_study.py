@@ -24,7 +24,8 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert {"lexical@20", "fuzzy@20", "popular@20", "all@5", "coverage (default)", "coverage cost=0.01",
             "coverage, context-free"} <= labels
     assert any(label.startswith("tuned<=") for label in labels)
-    for key in ("learner_minus_all20", "learner_minus_static_frontier", "context_minus_context_free"):
+    assert summary["all_label"] == "all@5"
+    for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free"):
         assert len(summary[key]["per_seed"]) == 2
     assert len(summary["drift"]["per_seed"]) == 2
     out = tmp_path / "study"
