@@ -45,7 +45,8 @@ candidate is counted as what the arm actually returns in this cell
 **Exploration.** Only deeper budgets are explored: from a click the ranks of
 every arm are known, so shallower budgets are learned for free. With
 a probability that grows with the estimated miss rate of the greedy
-configuration (:meth:`CoverageLearner.wide_probability`) every available arm
+configuration and fades as the query's cell is learned
+(:meth:`CoverageLearner.wide_probability`) every available arm
 runs at least at ``wide_budget`` (a miss that any arm could fix is
 discovered at once); with probability ``epsilon`` one uniformly chosen arm (among those
 below the top of the ladder) is deepened to a uniformly chosen higher level
@@ -71,6 +72,7 @@ from ltrr.reward import BUDGET_LADDER, MAX_RANK
 
 LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
 _NOT_FOUND = MAX_RANK + 1                # rank code for "not within MAX_RANK"
+EXPLORE_HALF = 100.0                     # resolved searches of a cell at which wide exploration is 0.71x
 _IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
 
 # Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
@@ -235,7 +237,7 @@ class CoverageLearner:
         """
         with self._lock:
             greedy, alone, cover = self.greedy(x, mask)
-            p_wide = self.wide_probability(cover)
+            p_wide = self.wide_probability(cover, self._finest_count(x))
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = self._upgradable(greedy, mask)
@@ -252,15 +254,27 @@ class CoverageLearner:
             return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
                     "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide}
 
-    def wide_probability(self, cover: float) -> float:
-        """Chance of wide exploration: ``wide`` times the estimated miss rate, at least ``wide_min``.
+    def wide_probability(self, cover: float, seen: float = 0.0) -> float:
+        """Chance of wide exploration: ``wide`` x the estimated miss rate x ``sqrt(k / (k + seen))``.
 
         Exploring wide pays where the greedy configuration misses (a miss some
         arm could fix is found only that way) and is wasted where it already
-        covers nearly everything; before anything is known, ``wide``.
+        covers nearly everything, and it pays less the more of the query's cell
+        is known (``seen``: its recent resolved searches; ``k`` =
+        :data:`EXPLORE_HALF`). Never below ``wide_min``, so drift is still
+        noticed; before anything is known, ``wide``.
         """
         miss = 1.0 if not np.isfinite(cover) else 1.0 - float(np.clip(cover, 0.0, 1.0))
-        return float(min(self.wide, max(self.wide_min, self.wide * miss)))
+        fade = float(np.sqrt(EXPLORE_HALF / (EXPLORE_HALF + max(0.0, seen))))
+        return float(min(self.wide, max(self.wide_min, self.wide * miss * fade)))
+
+    def _finest_count(self, x: np.ndarray) -> float:
+        """Recent resolved searches of the finest cell of ``x`` that has any (0 when none)."""
+        for key in self.cell_keys(x):
+            arrays = self._cell_arrays(key)
+            if arrays is not None:
+                return float(arrays[0])
+        return 0.0
 
     def _widened(self, greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The wide exploration: every available arm at least at ``wide_budget``."""
