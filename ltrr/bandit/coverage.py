@@ -63,7 +63,7 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -79,6 +79,17 @@ _IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
 _SHAPE = ("q_one_word", "q_two_words", "q_three_plus_words", "q_has_digits", "q_non_latin")
 _KIND = tuple(n for n in CONTEXT_FEATURES
               if n.startswith(("type_", "slot_")) or n in ("intent_any", "q_unknown_words"))
+
+
+class _Level(NamedTuple):
+    """One context cell as arrays: its window count, and per buffered click its ranks, list
+    lengths, weight and whether each arm found it within each ladder level."""
+
+    n: float
+    ranks: np.ndarray        # (m, arms) rank codes
+    counts: np.ndarray       # (m, arms) list lengths
+    w: np.ndarray            # (m,) decayed inverse-propensity weights
+    hit: np.ndarray          # (m, arms, levels) ranks <= LADDER
 
 
 @dataclass
@@ -143,28 +154,24 @@ class CoverageLearner:
 
     # -- estimates ------------------------------------------------------------------------
 
-    def _cell_arrays(self, key: tuple) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+    def _cell_arrays(self, key: tuple) -> _Level | None:
         cell = self._cells.get(key)
         if cell is None or cell.t <= 0:
             return None
         # Decayed count of the resolved searches the buffer window covers (clicks and skips).
         n = (1.0 - self.decay ** (cell.t - cell.start + 1)) / (1.0 - self.decay)
         if not cell.ranks:
-            return n, np.zeros((0, len(self.arms)), np.int16), np.zeros((0, len(self.arms))), np.zeros(0)
+            n_arms = len(self.arms)
+            return _Level(n, np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
+                          np.zeros((0, n_arms, len(LADDER)), dtype=bool))
         age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
         weights = np.asarray(cell.inv_w, dtype=np.float64) * self.decay ** age
-        return n, np.stack(cell.ranks), np.stack(cell.counts), weights
+        ranks = np.stack(cell.ranks)
+        return _Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :])
 
-    def _levels(self, x: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray, np.ndarray]]:
+    def _levels(self, x: np.ndarray) -> list[_Level]:
+        """The cells of ``x`` that hold anything, finest first, as arrays."""
         return [a for a in (self._cell_arrays(k) for k in self.cell_keys(x)) if a is not None]
-
-    def _shrunk(self, levels, per_example: np.ndarray | None, default: float) -> float:
-        """Hierarchically smoothed mean of ``per_example`` (HT-weighted) from root to finest."""
-        est = default
-        for n, _, _, w in reversed(levels):
-            total = float(w @ per_example[: len(w)]) if per_example is not None and len(w) else 0.0
-            est = (total + self.prior * est) / (n + self.prior)
-        return est
 
     def _gains(self, levels, budgets: np.ndarray) -> tuple[np.ndarray, float]:
         """Coverage gain of raising each arm to each ladder level, and the current coverage."""
@@ -172,11 +179,10 @@ class CoverageLearner:
         gain = np.zeros((n_arms, n_lev))
         cover = 0.0
         # Root first: each finer level is shrunk towards the coarser one.
-        for n, ranks, _, w in reversed(levels):
+        for n, ranks, _, w, hit in reversed(levels):
             if len(w):
                 covered = (ranks <= budgets[None, :]).any(axis=1)
                 free = ~covered
-                hit = ranks[:, :, None] <= LADDER[None, None, :]         # (m, arms, levels)
                 g = np.einsum("m,mal->al", w * free, hit)
                 c = float(w @ covered)
             else:
@@ -188,7 +194,7 @@ class CoverageLearner:
     def _expected_counts(self, levels) -> np.ndarray:
         """Per arm and ladder level: candidates the arm is expected to return in this context."""
         est = np.tile(LADDER.astype(np.float64), (len(self.arms), 1))
-        for _, _, counts, w in reversed(levels):
+        for _, _, counts, w, _ in reversed(levels):
             if not len(w):
                 continue
             ww = w / w.sum()
@@ -196,10 +202,14 @@ class CoverageLearner:
             est = (len(w) * mean + 2.0 * est) / (len(w) + 2.0)
         return est
 
-    def greedy(self, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """The greedy configuration at ``x`` (budgets per arm), per-arm coverage alone, and its coverage."""
+    def greedy(self, x: np.ndarray, mask: np.ndarray,
+               levels: list[_Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+        """The greedy configuration at ``x`` (budgets per arm), per-arm coverage alone, and its coverage.
+
+        ``levels`` are ``x``'s cells as :meth:`_levels` gives them (computed when not given).
+        """
         with self._lock:
-            levels = self._levels(x)
+            levels = self._levels(x) if levels is None else levels
             budgets = np.zeros(len(self.arms), dtype=np.int64)
             alone, _ = self._gains(levels, budgets)
             if not levels:
@@ -236,8 +246,10 @@ class CoverageLearner:
         where ``explored`` is "", "deepen" or "wide".
         """
         with self._lock:
-            greedy, alone, cover = self.greedy(x, mask)
-            p_wide = self.wide_probability(cover, self._finest_count(x))
+            levels = self._levels(x)
+            greedy, alone, cover = self.greedy(x, mask, levels)
+            # The finest cell that holds anything says how well this kind of query is known.
+            p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = self._upgradable(greedy, mask)
@@ -268,13 +280,6 @@ class CoverageLearner:
         fade = float(np.sqrt(EXPLORE_HALF / (EXPLORE_HALF + max(0.0, seen))))
         return float(min(self.wide, max(self.wide_min, self.wide * miss * fade)))
 
-    def _finest_count(self, x: np.ndarray) -> float:
-        """Recent resolved searches of the finest cell of ``x`` that has any (0 when none)."""
-        for key in self.cell_keys(x):
-            arrays = self._cell_arrays(key)
-            if arrays is not None:
-                return float(arrays[0])
-        return 0.0
 
     def _widened(self, greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The wide exploration: every available arm at least at ``wide_budget``."""

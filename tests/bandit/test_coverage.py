@@ -114,7 +114,7 @@ def test_cover_probability_matches_simulation():
     assert w == pytest.approx(0.25 * (1 / 3) * (3 / 6) + 0.05)
     # The same by drawing: configurations that cover, among many selections of an untrained learner
     # whose greedy configuration is pinned to `greedy`.
-    learner.greedy = lambda x, m: (greedy.copy(), np.zeros(3), 0.0)
+    learner.greedy = lambda x, m, levels=None: (greedy.copy(), np.zeros(3), 0.0)
     draws = [learner.select(ctx("one"), mask)["budgets"] for _ in range(30000)]
     freq = np.mean([bool((ranks <= d).any()) for d in draws])
     assert freq == pytest.approx(w, abs=0.01)
