@@ -238,8 +238,7 @@ def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, 
             return records, completed, True
         step_records = []
         for policy, engine in engines.items():
-            rng = np.random.default_rng([seed, it.step, 0xC11C])
-            record = _one_search(engine, policy, it, clicks, rng, k)
+            record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k)
             acc = sums.setdefault((policy, it.query_type), [0.0, 0.0])
             acc[0] += record["success"]
             acc[1] += 1
@@ -256,18 +255,29 @@ def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, 
     return records, completed, False
 
 
+def click_rng(seed: int, step: int) -> np.random.Generator:
+    """The click model's random numbers for one step: the same for every policy (common random numbers)."""
+    return np.random.default_rng([seed, step, 0xC11C])
+
+
+def answer(engine, response, it: Interaction, clicks, rng: np.random.Generator):
+    """The simulated user's reaction to ``response``: each click fed back, or a skip; returns the outcome."""
+    outcome = clicks.clicks([r.entity_id for r in response.results], it.relevant, rng)
+    if outcome.clicks:
+        for _, entity in outcome.clicks:
+            engine.feedback(response.id, entity, "click")
+    else:
+        engine.feedback(response.id, action="skip")
+    return outcome
+
+
 def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int) -> dict:
     started = time.perf_counter()
     response = engine.search(it.query, it.context, k=k)
     latency = (time.perf_counter() - started) * 1000
     shown = [r.entity_id for r in response.results]
     first = next((i for i, e in enumerate(shown, start=1) if e in it.relevant), None)
-    outcome = clicks.clicks(shown, it.relevant, rng)
-    if outcome.clicks:
-        for _, entity in outcome.clicks:
-            engine.feedback(response.id, entity, "click")
-    else:
-        engine.feedback(response.id, action="skip")
+    outcome = answer(engine, response, it, clicks, rng)
     selected = [c for c in response.selection if c.selected]
     hit_arms = [a for a, results in response.by_arm.items() if any(r.entity_id in it.relevant for r in results)]
     covered = any(p.entity_id in it.relevant for p in response.pool)

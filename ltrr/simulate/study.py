@@ -70,7 +70,6 @@ class Tuning:
     fixed_offline: pd.DataFrame           # cap, spec, coverage, cost (on the tuning stream)
     oracle_types: pd.DataFrame            # per type at full coverage
     oracle_frontier: pd.DataFrame         # lam, coverage, cost
-    static_offline: pd.DataFrame          # cap, coverage, cost
 
 
 def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> tuple[Tuning, RankTable]:
@@ -95,18 +94,7 @@ def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent
                      "cost": float(table.cost(b).mean())})
         if spec not in fixed.values():
             fixed[f"tuned<={cap:g}"] = spec
-    return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table),
-                  static_frontier(table)), table
-
-
-def static_frontier(table: RankTable, caps: Sequence[float] = (1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 60, 80, 120)
-                    ) -> pd.DataFrame:
-    """Best fixed configuration's coverage and cost at each cap (offline, tuning stream)."""
-    rows = []
-    for cap in caps:
-        b = table.vector(best_fixed(table, cap))
-        rows.append({"cap": cap, "coverage": float(table.covered(b).mean()), "cost": float(table.cost(b).mean())})
-    return pd.DataFrame(rows)
+    return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table)), table
 
 
 def oracle_frontier(table: RankTable, lams: Sequence[float] = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032),

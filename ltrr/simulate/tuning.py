@@ -70,6 +70,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
     """
     from ltrr.engine import Engine
     from ltrr.simulate.clicks import PositionBasedClicks
+    from ltrr.simulate.runner import answer, click_rng
 
     clicks = click_model or PositionBasedClicks()
     engine = Engine.open(catalog_path, state_dir, policy=f"all:budget={MAX_RANK}", seed=seed, arms=arms,
@@ -91,13 +92,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
             ranks.append(row_r)
             counts.append(row_c)
             xs.append(response.context_features)
-            outcome = clicks.clicks([r.entity_id for r in response.results], it.relevant,
-                                    np.random.default_rng([seed, it.step, 0xC11C]))
-            if outcome.clicks:
-                for _, entity in outcome.clicks:
-                    engine.feedback(response.id, entity, "click")
-            else:
-                engine.feedback(response.id, action="skip")
+            answer(engine, response, it, clicks, click_rng(seed, it.step))
             if progress is not None and i % 50 == 0:
                 progress(i, len(stream), "tuning stream")
     finally:
