@@ -6,13 +6,13 @@ the one reward rule. No Streamlit here.
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
 from ltrr import reward
+from ltrr_app.reports import json_cell
 
 
 def clip01(value: Any) -> float | None:
@@ -58,15 +58,6 @@ def before_after(before: Mapping[str, float | None], after: Mapping[str, float |
     return pd.DataFrame(rows, columns=["arm", "when", "value", "found", "ran"])
 
 
-def _json(value: Any, default: Any) -> Any:
-    if isinstance(value, (list, dict)):
-        return value
-    try:
-        return json.loads(value) if value else default
-    except (TypeError, ValueError):
-        return default
-
-
 def per_search(log: pd.DataFrame) -> pd.DataFrame:
     """One row per logged search: step, arms (how many ran), candidates, hit.
 
@@ -83,11 +74,11 @@ def per_search(log: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     rows = []
     for step, row in enumerate(log.itertuples(index=False), start=1):
-        selection = _json(getattr(row, "selection", None), [])
+        selection = json_cell(getattr(row, "selection", None), [])
         budgets = reward.selected_budgets(selection)
-        lists = reward.logged_lists(_json(getattr(row, "by_arm", None), {}))
+        lists = reward.logged_lists(json_cell(getattr(row, "by_arm", None), {}))
         pool = {e for a, b in budgets.items() for e in lists.get(a, [])[:b]}
-        clicks = [c for c in _json(getattr(row, "clicks", None), []) if isinstance(c, dict)]
+        clicks = [c for c in json_cell(getattr(row, "clicks", None), []) if isinstance(c, dict)]
         hit = None
         if clicks:
             first = clicks[0]

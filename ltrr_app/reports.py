@@ -9,8 +9,6 @@ import json
 import pandas as pd
 
 
-
-
 def pulls_by_intent(log: pd.DataFrame) -> pd.DataFrame:
     """Per (intent, arm): how often the bandit ran the arm, and how often its list held a click.
 
@@ -24,9 +22,9 @@ def pulls_by_intent(log: pd.DataFrame) -> pd.DataFrame:
     counts: dict[tuple[str, str], list[int]] = {}
     for row in log.itertuples(index=False):
         intent = str(getattr(row, "intent", None) or "any")
-        selection = _json(row.selection, [])
-        lists = _json(row.by_arm, {})
-        clicked = {c.get("entity_id") for c in _json(row.clicks, []) if c.get("action") == "click"}
+        selection = json_cell(row.selection, [])
+        lists = json_cell(row.by_arm, {})
+        clicked = {c.get("entity_id") for c in json_cell(row.clicks, []) if c.get("action") == "click"}
         for sel in selection:
             if not sel.get("selected"):
                 continue
@@ -62,7 +60,8 @@ def filter_log(log: pd.DataFrame, text: str = "", users: list[str] | None = None
     return log[mask]
 
 
-def _json(value, default):
+def json_cell(value: object, default: object) -> object:
+    """A log-frame cell holding JSON (or already parsed) as Python; ``default`` when empty or bad."""
     if isinstance(value, (list, dict)):
         return value
     try:

@@ -59,7 +59,6 @@ configuration.
 """
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -243,7 +243,7 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     paired("learner_minus_all", s[learner] - s[everything])
     paired("candidates_ratio_vs_all", c[learner] / c[everything], unit="ratio")
     # The static frontier of each seed (fixed configurations run on that seed), at the learner's cost.
-    gaps, cheapest_ratio = [], []
+    gaps = []
     for seed in s.index:
         pts = pd.DataFrame({"candidates": c.loc[seed, fixed], "success": s.loc[seed, fixed]})
         front = upper_frontier(pts)
