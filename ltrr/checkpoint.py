@@ -38,6 +38,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ltrr.log import line_start
+
 log = logging.getLogger(__name__)
 
 CHECKPOINT_VERSION = 1
@@ -87,16 +89,7 @@ def _line_ending_at(fh, end: int) -> bytes:
     fh.seek(end - 1)
     if fh.read(1) != b"\n":
         return b""
-    start, chunk = end - 1, 4096
-    while start > 0:
-        lo = max(0, start - chunk)
-        fh.seek(lo)
-        data = fh.read(start - lo)
-        idx = data.rfind(b"\n")
-        if idx >= 0:
-            start = lo + idx + 1
-            break
-        start = lo
+    start = line_start(fh, end - 1)
     fh.seek(start)
     return fh.read(end - start)
 

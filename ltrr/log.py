@@ -68,6 +68,18 @@ def is_valid_event(event: object) -> bool:
     return event_error(event) is None
 
 
+def line_start(fh, pos: int, chunk: int = 4096) -> int:
+    """Offset just after the last newline before byte ``pos`` of a binary file (0 when none)."""
+    while pos > 0:
+        lo = max(0, pos - chunk)
+        fh.seek(lo)
+        idx = fh.read(pos - lo).rfind(b"\n")
+        if idx >= 0:
+            return lo + idx + 1
+        pos = lo
+    return 0
+
+
 class InteractionLog:
     """Append and read events; thread-safe appends."""
 
@@ -93,19 +105,7 @@ class InteractionLog:
             fh.seek(size - 1)
             if fh.read(1) == b"\n":
                 return
-            # Walk back to the last newline.
-            pos = size - 1
-            chunk = 4096
-            while pos > 0:
-                start = max(0, pos - chunk)
-                fh.seek(start)
-                data = fh.read(pos - start)
-                idx = data.rfind(b"\n")
-                if idx >= 0:
-                    fh.truncate(start + idx + 1)
-                    return
-                pos = start
-            fh.truncate(0)
+            fh.truncate(line_start(fh, size - 1))
 
     def append(self, event: dict) -> int:
         """Write one event durably (see module docstring) before returning; returns the byte
