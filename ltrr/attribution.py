@@ -69,23 +69,15 @@ def attribute(wanted: Iterable[str], shown: Sequence[str], budgets: Mapping[str,
         arm, arm_rank = _best_arm(ranks.get(entity, {}), budgets, within_budget=True)
         return Attribution("success", entity, arm, arm_rank, budgets.get(arm or "", 0) if arm else None, rank,
                            f"shown at rank {rank}")
-    pooled = []
-    for entity in wanted:
-        arm, arm_rank = _best_arm(ranks.get(entity, {}), budgets, within_budget=True)
-        if arm is not None:
-            pooled.append((arm_rank, entity, arm))
+    pooled = _closest(wanted, ranks, budgets, within_budget=True)
     if pooled:
-        arm_rank, entity, arm = min(pooled)
+        arm_rank, entity, arm = pooled
         return Attribution("ranking_loss", entity, arm, arm_rank, budgets[arm], None,
                            f"retrieved by {arm} at rank {arm_rank} (budget {budgets[arm]}) but ranked below "
                            f"the {len(shown)} shown")
-    found = []
-    for entity in wanted:
-        arm, arm_rank = _best_arm(ranks.get(entity, {}), budgets, within_budget=False)
-        if arm is not None:
-            found.append((arm_rank, entity, arm))
+    found = _closest(wanted, ranks, budgets, within_budget=False)
     if found:
-        arm_rank, entity, arm = min(found)
+        arm_rank, entity, arm = found
         budget = int(budgets.get(arm, 0))
         if budget > 0:
             message = f"found by {arm} at rank {arm_rank}: a budget of {budget} would have missed it"
@@ -134,6 +126,17 @@ def attribution_table(rows: Iterable[tuple[str, Attribution | Mapping]]) -> pd.D
         records.append(record)
     columns = ["query_type", "searches", *OUTCOMES, "failures", *(f"{o}_share" for o in FAILURES), "accounted"]
     return pd.DataFrame(records, columns=columns)
+
+
+def _closest(wanted: list[str], ranks: Mapping, budgets: Mapping[str, int],
+             within_budget: bool) -> tuple[int, str, str] | None:
+    """(arm rank, entity, arm) of the wanted entity some arm ranks best (within budgets if asked)."""
+    found = []
+    for entity in wanted:
+        arm, arm_rank = _best_arm(ranks.get(entity, {}), budgets, within_budget=within_budget)
+        if arm is not None:
+            found.append((arm_rank, entity, arm))
+    return min(found) if found else None
 
 
 def _best_arm(ranks: Mapping[str, int | None], budgets: Mapping[str, int],
