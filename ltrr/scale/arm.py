@@ -19,7 +19,8 @@ import numpy as np
 
 from ltrr.query import Query
 from ltrr.scale.shards import MANIFEST, ShardError, ShardedIndex, write_shards
-from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.base import ArmResources, Candidate, Strategy
+from ltrr.strategies.semantic import query_vector, similar_candidates
 
 SHARDS_DIR = "semantic_shards"
 DEFAULT_SHARDS = 4
@@ -67,29 +68,20 @@ class ShardedSemanticStrategy(Strategy):
             raise ShardError(f"the shards in {folder} hold {index.n} rows, the catalog {len(catalog.entities)}")
         return cls(catalog, get_encoder(), index)
 
-    def _query_vector(self, query: Query) -> np.ndarray | None:
-        if not query.text:
-            return None
-        return self._encoder.encode_queries([query.raw])[0]
-
     def retrieve(self, query: Query, budget: int) -> list[Candidate]:
         """The `budget` entities closest in meaning over all shards (cosine >= MIN_SIMILARITY)."""
-        from ltrr.strategies.semantic import MIN_SIMILARITY
-
         if budget <= 0 or len(self._ids) == 0:
             return []
-        vector = self._query_vector(query)
+        vector = query_vector(self._encoder, query)
         if vector is None:
             return []
         rows, sims = self._index.search(vector, min(budget, len(self._ids)))
-        keep = sims >= MIN_SIMILARITY
-        return ranked((Candidate(entity_id=self._ids[r], score=float(s), features={"semantic": float(s)})
-                       for r, s in zip(rows[keep].tolist(), sims[keep].tolist())), budget)
+        return similar_candidates(self._ids, rows, sims, budget)
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray:
         """Cosine similarity of the query to any rows (0 for an empty query)."""
         rows = np.asarray(rows, dtype=np.int64)
-        vector = self._query_vector(query)
+        vector = query_vector(self._encoder, query)
         if vector is None or rows.size == 0:
             return np.zeros(rows.size, dtype=np.float64)
         return (self._index.vectors(rows) @ vector).astype(np.float64)

@@ -189,16 +189,11 @@ class SemanticStrategy(Strategy):
 
     # --- querying ----------------------------------------------------------
 
-    def _query_vector(self, query: Query) -> np.ndarray | None:
-        if not query.text:
-            return None
-        return self._encoder.encode_queries([query.raw])[0]
-
     def retrieve(self, query: Query, budget: int) -> list[Candidate]:
         """The `budget` entities closest in meaning (cosine >= MIN_SIMILARITY), best first."""
         if budget <= 0 or len(self._ids) == 0:
             return []
-        vector = self._query_vector(query)
+        vector = query_vector(self._encoder, query)
         if vector is None:
             return []
         if self._hnsw is None:
@@ -210,17 +205,29 @@ class SemanticStrategy(Strategy):
             matches = self._hnsw.search(vector, min(budget, len(self._ids)))
             rows = np.asarray(matches.keys, dtype=np.int64)
             sims = 1.0 - np.asarray(matches.distances, dtype=np.float64)   # usearch "cos" is 1 - cosine
-        keep = sims >= MIN_SIMILARITY
-        return ranked((Candidate(entity_id=self._ids[r], score=float(s), features={"semantic": float(s)})
-                       for r, s in zip(rows[keep].tolist(), sims[keep].tolist())), budget)
+        return similar_candidates(self._ids, rows, sims, budget)
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray:
         """Cosine similarity of the query to any rows (0 for an empty query)."""
         rows = np.asarray(rows, dtype=np.int64)
-        vector = self._query_vector(query)
+        vector = query_vector(self._encoder, query)
         if vector is None or rows.size == 0:
             return np.zeros(rows.size, dtype=np.float64)
         return (np.asarray(self._vectors16[rows], dtype=np.float32) @ vector).astype(np.float64)
+
+
+def query_vector(encoder, query: Query) -> np.ndarray | None:
+    """The query's unit vector (None for an empty query): what every semantic search compares to."""
+    if not query.text:
+        return None
+    return encoder.encode_queries([query.raw])[0]
+
+
+def similar_candidates(ids, rows: np.ndarray, sims: np.ndarray, budget: int) -> list[Candidate]:
+    """Nearest rows as candidates: cosine at least ``MIN_SIMILARITY``, best first, cut to ``budget``."""
+    keep = sims >= MIN_SIMILARITY
+    return ranked((Candidate(entity_id=ids[r], score=float(s), features={"semantic": float(s)})
+                   for r, s in zip(rows[keep].tolist(), sims[keep].tolist())), budget)
 
 
 def catalog_passages(frame) -> list[str]:
