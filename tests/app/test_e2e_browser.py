@@ -12,7 +12,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -50,16 +52,17 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float) -> None:
     raise AssertionError(f"streamlit not healthy after {timeout_s}s at {url}")
 
 
-@pytest.fixture()
-def server(tmp_path):
-    """A streamlit server on a small generated catalog; always terminated."""
+@contextmanager
+def running_app(folder: Path, tracks: int, log_name: str, stop_timeout_s: float = 15) -> Iterator[tuple[str, Path]]:
+    """`streamlit run app.py` on a generated catalog in ``folder``: yields (url, log path), and
+    always terminates the server and keeps its log under test-artifacts/``log_name``."""
     from ltrr.catalog.synthetic import generate
 
-    catalog = tmp_path / "catalog.duckdb"
-    generate(catalog, tracks=TRACKS, seed=0)
+    catalog = folder / "catalog.duckdb"
+    generate(catalog, tracks=tracks, seed=0)
     port = free_port()
-    env = {**os.environ, "LTRR_CATALOG": str(catalog), "LTRR_STATE": str(tmp_path / "state")}
-    log_path = tmp_path / "streamlit.log"
+    env = {**os.environ, "LTRR_CATALOG": str(catalog), "LTRR_STATE": str(folder / "state")}
+    log_path = folder / "streamlit.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -72,12 +75,19 @@ def server(tmp_path):
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=stop_timeout_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
         ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copyfile(log_path, ARTIFACTS / "e2e-streamlit.log")
+        shutil.copyfile(log_path, ARTIFACTS / log_name)
+
+
+@pytest.fixture()
+def server(tmp_path):
+    """A streamlit server on a small generated catalog; always terminated."""
+    with running_app(tmp_path, TRACKS, "e2e-streamlit.log") as running:
+        yield running
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium)")

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.app.test_e2e_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FIRST_RESULTS_TIMEOUT_MS, ROOT,
-                                        free_port, wait_healthy)
+from tests.app.test_e2e_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FIRST_RESULTS_TIMEOUT_MS,
+                                        running_app)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
@@ -52,31 +50,9 @@ def shot(page, name: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One streamlit server for the module, on a generated catalog; always terminated."""
-    from ltrr.catalog.synthetic import generate
-
-    tmp = tmp_path_factory.mktemp("e2e-stories")
-    catalog = tmp / "catalog.duckdb"
-    generate(catalog, tracks=TRACKS, seed=0)
-    port = free_port()
-    env = {**os.environ, "LTRR_CATALOG": str(catalog), "LTRR_STATE": str(tmp / "state")}
-    log_path = tmp / "streamlit.log"
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc, 60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "e2e-stories-streamlit.log").write_bytes(log_path.read_bytes())
+    with running_app(tmp_path_factory.mktemp("e2e-stories"), TRACKS, "e2e-stories-streamlit.log",
+                     stop_timeout_s=30) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
