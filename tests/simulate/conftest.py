@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from ltrr.simulate import run_simulation
+from ltrr.simulate.users import CatalogView
 
 ARMS = ["lexical", "fuzzy", "popular"]
 POLICIES = ["linucb", "static:lexical", "all"]
@@ -25,3 +26,15 @@ def tiny_simulation(tiny_catalog_path, tmp_path_factory):
     result = run_simulation(tiny_catalog_path, POLICIES, STEPS, seed=0, state_root=state_root, arms=ARMS,
                             on_step=lambda policy, step, record: calls.append((policy, step, record)))
     return result, calls, state_root
+
+
+@pytest.fixture(scope="module")
+def view(tiny_catalog_path):
+    """The simulator's view of the tiny catalog (what simulated users may know of it)."""
+    from ltrr.catalog.store import Catalog
+
+    catalog = Catalog.open(tiny_catalog_path)
+    try:
+        return CatalogView.from_catalog(catalog)
+    finally:
+        catalog.close()

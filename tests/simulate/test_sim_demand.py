@@ -9,17 +9,6 @@ from ltrr.simulate.demand import DriftPlan, QueryPool, plan_drift
 from ltrr.simulate.users import CatalogView
 
 
-@pytest.fixture(scope="module")
-def view(tiny_catalog_path):
-    from ltrr.catalog.store import Catalog
-
-    catalog = Catalog.open(tiny_catalog_path)
-    try:
-        return CatalogView.from_catalog(catalog)
-    finally:
-        catalog.close()
-
-
 @pytest.mark.parametrize("exponent", [0.0, 0.8, 1.5])
 def test_pool_draws_follow_zipf(exponent):
     pool = QueryPool([f"q{i}" for i in range(20)], exponent, share=1.0)

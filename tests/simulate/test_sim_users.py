@@ -23,17 +23,6 @@ TARGET_TYPES = ("exact_title", "misspelled_title", "misspelled_artist", "partial
                 "artist_only", "playlist")
 
 
-@pytest.fixture(scope="module")
-def view(tiny_catalog_path):
-    from ltrr.catalog.store import Catalog
-
-    catalog = Catalog.open(tiny_catalog_path)
-    try:
-        return CatalogView.from_catalog(catalog)
-    finally:
-        catalog.close()
-
-
 def _user(view, taste="r&b", types=QUERY_TYPES) -> tuple[SimUser, QueryGenerator]:
     population = UserPopulation.generate(view, 3, np.random.default_rng(0))
     user = SimUser("u1", taste, population.users[0].type_weights, 0.0, 12)
