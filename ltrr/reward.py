@@ -11,7 +11,9 @@ change to the objective is made here once.
 
 where ``found`` is 1 when the entity the user wanted (the clicked one) lies
 within the first ``budget`` results of at least one selected arm, and
-``candidates`` is the sum of the budgets asked for. Worked example with
+``candidates`` counts what the arms return: each arm's budget, or fewer when
+its list is shorter (the coverage learner, the tuning pass and this module
+all count it so). Worked example with
 ``cost_per_candidate = 0.005``: lexical at budget 3 finds the clicked song at
 rank 2 and fuzzy at budget 10 finds it at rank 7; ``found = 1``, 13 candidates
 cost 0.065, value 0.935. Dropping fuzzy keeps ``found = 1`` at 3 candidates:
@@ -72,14 +74,16 @@ def marginal_credit(ranks: Mapping[str, int | None], budgets: Mapping[str, int])
     return {arm: (1.0 / n if hit else 0.0) for arm, hit in h.items()}
 
 
-def cost(budgets: Mapping[str, int]) -> int:
-    """Candidates asked for: the sum of the budgets."""
-    return int(sum(max(0, int(b)) for b in budgets.values()))
+def cost(budgets: Mapping[str, int], counts: Mapping[str, int] | None = None) -> int:
+    """Candidates returned: per arm its budget, or its list length (``counts``) when shorter."""
+    counts = counts or {}
+    return int(sum(min(max(0, int(b)), int(counts.get(arm, b))) for arm, b in budgets.items()))
 
 
-def value(ranks: Mapping[str, int | None], budgets: Mapping[str, int], cost_per_candidate: float) -> float:
-    """The objective for one search: found minus ``cost_per_candidate`` per candidate asked for."""
-    return float(found(ranks, budgets)) - cost_per_candidate * cost(budgets)
+def value(ranks: Mapping[str, int | None], budgets: Mapping[str, int], cost_per_candidate: float,
+          counts: Mapping[str, int] | None = None) -> float:
+    """The objective for one search: found minus ``cost_per_candidate`` per candidate returned."""
+    return float(found(ranks, budgets)) - cost_per_candidate * cost(budgets, counts)
 
 
 def selected_budgets(selection: Iterable[Mapping]) -> dict[str, int]:

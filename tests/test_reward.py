@@ -29,6 +29,9 @@ def test_value_is_found_minus_cost():
     assert reward.value(ranks, {"lexical": 3, "fuzzy": 10}, 0.005) == pytest.approx(1 - 0.065)
     assert reward.value(ranks, {"lexical": 3}, 0.005) == pytest.approx(1 - 0.015)
     assert reward.value(ranks, {"fuzzy": 5}, 0.005) == pytest.approx(-0.025)
+    # An arm that returns fewer than its budget costs only what it returns.
+    assert reward.cost({"lexical": 3, "memory": 50}, counts={"memory": 2}) == 5
+    assert reward.value(ranks, {"lexical": 3, "memory": 50}, 0.005, counts={"memory": 2}) == pytest.approx(0.975)
 
 
 def test_search_credit_reads_a_logged_search():
