@@ -85,7 +85,7 @@ def _queries(catalog) -> list[str]:
 
 def test_the_ray_built_index_equals_the_local_build(ray_shards, local_build):
     from ltrr.embedding import get_encoder
-    from ltrr.scale.shards import ShardedIndex
+    from ltrr.scale.shards import Shard, ShardedIndex
 
     catalog, arm = local_build
     index = ShardedIndex.open(ray_shards)
@@ -97,14 +97,23 @@ def test_the_ray_built_index_equals_the_local_build(ray_shards, local_build):
     assert (local * remote).sum(axis=1).min() >= 0.999      # the same vectors, row by row
 
     encoder = get_encoder()
+    exact = ShardedIndex(index.folder, index.manifest, [Shard(s.vectors, s.start) for s in index.shards])
     recalls = []
     for text in _queries(catalog):
         q = encoder.encode_queries([text])[0]
         sims = local @ q
-        expected = set(np.lexsort((np.arange(len(sims)), -sims))[:10].tolist())
-        got = set(index.search(q, 10)[0].tolist())
-        recalls.append(len(expected & got) / 10)
-    assert np.mean(recalls) >= 0.99
+        best = np.sort(sims)[::-1][:10]
+        # Scattered over shards without graphs and merged: exactly the global top 10 (compared
+        # by score, since duplicate titles have identical vectors and so tie).
+        rows, scores = exact.search(q, 10)
+        np.testing.assert_allclose(np.sort(sims[rows])[::-1], best, atol=1e-5)
+        np.testing.assert_allclose(np.sort(scores)[::-1], best, atol=1e-3)
+        # Through each shard's HNSW graph: approximate, and the graph differs from build to
+        # build (usearch adds in parallel), so recall is measured, not matched. A lost shard
+        # or a wrong row offset would drop it to 2/3 or 0; graphs this small miss ~1 in 200.
+        rows = index.search(q, 10)[0]
+        recalls.append(np.mean(sims[rows] >= best[-1] - 1e-3))
+    assert np.mean(recalls) >= 0.95
 
 
 def test_shard_actors_answer_like_local_shards(ray_shards):
