@@ -48,9 +48,13 @@ a probability that grows with the estimated miss rate of the greedy
 configuration and fades as the query's cell is learned
 (:meth:`CoverageLearner.wide_probability`) every available arm
 runs at least at ``wide_budget`` (a miss that any arm could fix is
-discovered at once); with probability ``epsilon`` one uniformly chosen arm (among those
-below the top of the ladder) is deepened to a uniformly chosen higher level
-(the fine steps). Every configuration has a known probability, the logged
+discovered at once); with probability ``epsilon`` one arm (among those below
+the top of the ladder) is deepened to a uniformly chosen higher level (the
+fine steps). The arm is drawn in proportion to its estimated coverage alone at
+the deepest budget in this context, plus a floor (:data:`DEEPEN_FLOOR`):
+deepening an arm that never finds this kind of query teaches little, while a
+near miss of an arm that does (a typo at rank 3 of the fuzzy arm run at 1) is
+only seen when that arm is deepened, so the draws go where discoveries are. Every configuration has a known probability, the logged
 propensities are exact (per arm: the chance it runs, and the chance of the
 very budget it got), and ``w_i`` above is computed from the logged greedy
 configuration.
@@ -72,6 +76,7 @@ from ltrr.reward import BUDGET_LADDER, MAX_RANK
 LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
 _NOT_FOUND = MAX_RANK + 1                # rank code for "not within MAX_RANK"
 EXPLORE_HALF = 100.0                     # resolved searches of a cell at which wide exploration is 0.71x
+DEEPEN_FLOOR = 0.05                      # weight every arm keeps in the deepening draw
 _IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
 
 # Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
@@ -249,6 +254,7 @@ class CoverageLearner:
             greedy, alone, cover = self.greedy(x, mask, levels)
             # The finest cell that holds anything says how well this kind of query is known.
             p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0)
+            deepen = self.deepen_weights(greedy, mask, levels)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = self._upgradable(greedy, mask)
@@ -258,12 +264,36 @@ class CoverageLearner:
                 budgets = self._widened(greedy, mask)
             elif up.size and coin < p_wide + self.epsilon:
                 explored = "deepen"
-                a = int(up[min(int(pick_arm * up.size), up.size - 1)])
+                cum = np.cumsum(deepen[up])
+                a = int(up[min(int(np.searchsorted(cum, pick_arm * cum[-1], side="right")), up.size - 1)])
                 higher = LADDER[LADDER > greedy[a]]
                 budgets[a] = higher[min(int(pick_level * higher.size), higher.size - 1)]
-            p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide)
+            p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide, deepen)
             return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
-                    "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide}
+                    "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
+                    "deepen": deepen}
+
+    def deepen_weights(self, greedy: np.ndarray, mask: np.ndarray,
+                       levels: list[_Level] | None = None, x: np.ndarray | None = None) -> np.ndarray:
+        """Per arm: the chance that deepening picks it (0 for arms it cannot deepen), rounded
+        to 6 decimals so that the logged values are the ones drawn with.
+
+        Proportional to :data:`DEEPEN_FLOOR` + the arm's estimated coverage alone at the
+        deepest budget in this context (``levels``, or computed from ``x``).
+        """
+        with self._lock:
+            up = self._upgradable(greedy, mask)
+            q = np.zeros(len(self.arms))
+            if not up.size:
+                return q
+            if levels is None:
+                levels = self._levels(x) if x is not None else []
+            score = np.full(len(self.arms), 1.0)
+            if levels:
+                alone, _ = self._gains(levels, np.zeros(len(self.arms), dtype=np.int64))
+                score = DEEPEN_FLOOR + np.clip(np.nan_to_num(alone[:, -1]), 0.0, 1.0)
+            q[up] = score[up] / score[up].sum()
+            return np.round(q, 6)
 
     def wide_probability(self, cover: float, seen: float = 0.0) -> float:
         """Chance of wide exploration: ``wide`` x the estimated miss rate x ``sqrt(k / (k + seen))``.
@@ -289,29 +319,40 @@ class CoverageLearner:
         """Available arms below the top of the ladder: the ones exploration may deepen."""
         return np.flatnonzero(mask & (greedy < LADDER[-1]))
 
-    def _modes(self, greedy: np.ndarray, mask: np.ndarray,
-               p_wide: float) -> tuple[float, float, float, np.ndarray]:
-        """Probabilities of (greedy, deepen, wide) and the arms deepening may pick."""
+    def _modes(self, greedy: np.ndarray, mask: np.ndarray, p_wide: float,
+               deepen: np.ndarray | Mapping[str, float] | None) -> tuple[float, float, float, np.ndarray]:
+        """Probabilities of (greedy, deepen, wide) and, per arm, the chance deepening picks it
+        (``deepen``: logged weights, per arm or by name; None: uniform over the arms it may pick)."""
         up = self._upgradable(greedy, mask)
-        deepen = self.epsilon if up.size else 0.0
-        return 1.0 - deepen - p_wide, deepen, p_wide, up
+        q = np.zeros(len(self.arms))
+        if isinstance(deepen, Mapping):
+            q = np.array([float(deepen.get(a, 0.0)) for a in self.arms])
+        elif deepen is not None:
+            q = np.asarray(deepen, dtype=np.float64).copy()
+        q[~np.isin(np.arange(len(self.arms)), up)] = 0.0
+        if q.sum() <= 0 and up.size:
+            q[up] = 1.0 / up.size
+        p_deepen = self.epsilon if up.size else 0.0
+        return 1.0 - p_deepen - p_wide, p_deepen, p_wide, q
 
     def propensities(self, greedy: np.ndarray, mask: np.ndarray, budgets: np.ndarray,
-                     p_wide: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     p_wide: float | None = None,
+                     deepen: np.ndarray | Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per arm: P(it runs) and P(it gets exactly ``budgets[a]``), under the exploration rule.
 
         Exploration only ever deepens: a shallower budget teaches nothing new,
-        since a click's ranks are known in full.
+        since a click's ranks are known in full. ``deepen``: the chance deepening
+        picks each arm (:meth:`deepen_weights`; None: uniform).
         """
-        p_greedy, p_deepen, p_wide, up = self._modes(greedy, mask, self.wide if p_wide is None else p_wide)
+        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide, deepen)
         wide = self._widened(greedy, mask)
         p_run = np.zeros(len(self.arms))
         p_budget = np.zeros(len(self.arms))
         for a in range(len(self.arms)):
             b, g = budgets[a], greedy[a]
-            if a in up:
+            if q[a] > 0:
                 n_higher = int((LADDER > g).sum())
-                touch = 1.0 / up.size
+                touch = q[a]
                 deep_b = (1 - touch) * (b == g) + touch * (b > g) / n_higher
                 deep_run = (1 - touch) * (g > 0) + touch
             else:
@@ -321,16 +362,16 @@ class CoverageLearner:
         return p_run, p_budget
 
     def cover_probability(self, greedy: np.ndarray, mask: np.ndarray, ranks: np.ndarray,
-                          p_wide: float | None = None) -> float:
+                          p_wide: float | None = None,
+                          deepen: np.ndarray | Mapping[str, float] | None = None) -> float:
         """P(the logging policy's configuration covers a target with these ranks) = ``w_i``."""
-        p_greedy, p_deepen, p_wide, up = self._modes(greedy, mask, self.wide if p_wide is None else p_wide)
+        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide, deepen)
         if bool((ranks <= greedy).any()):
             return 1.0          # every exploration only deepens the greedy configuration
         deep = 0.0
-        for a in up:
+        for a in np.flatnonzero(q > 0):
             higher = LADDER[LADDER > greedy[a]]
-            deep += float((ranks[a] <= higher).mean())
-        deep = deep / up.size if up.size else 0.0
+            deep += q[a] * float((ranks[a] <= higher).mean())
         wide = float((ranks <= self._widened(greedy, mask)).any())
         return p_deepen * deep + p_wide * wide
 
@@ -338,12 +379,13 @@ class CoverageLearner:
 
     def observe(self, x: np.ndarray, greedy: Mapping[str, int], available: Sequence[str],
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
-                p_wide: float | None = None) -> None:
+                p_wide: float | None = None, deepen: Mapping[str, float] | None = None) -> None:
         """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
 
-        ``greedy`` is the logged greedy configuration and ``available`` the arms
-        that could run: together they give the exact chance ``w`` that the
-        logging policy would have covered the click.
+        ``greedy`` is the logged greedy configuration, ``available`` the arms
+        that could run, ``p_wide`` and ``deepen`` the logged exploration chances:
+        together they give the exact chance ``w`` that the logging policy would
+        have covered the click.
         """
         with self._lock:
             self.n_events += 1
@@ -356,7 +398,7 @@ class CoverageLearner:
             r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
             g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
-            w = self.cover_probability(g, mask, r, p_wide)
+            w = self.cover_probability(g, mask, r, p_wide, deepen)
             if w <= 0:
                 return      # a click no configuration of this policy could produce (e.g. a foreign log)
             c = np.array([min(int((counts or {}).get(a, MAX_RANK)), MAX_RANK) for a in self.arms],

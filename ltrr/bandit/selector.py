@@ -185,7 +185,7 @@ class ArmSelector:
                 self._coverage = CoverageLearner(self.arms, seed=self.seed, cost_per_candidate=params["cost"],
                                                  epsilon=params["epsilon"], wide=params["wide"],
                                                  wide_budget=int(params["wide_at"]),
-                                                 contextual=params["context"] > 0)
+                                                 contextual=params["context"] > 0, prior=params["prior"])
             elif self.spec.is_learning:
                 from mabwiser.mab import MAB
 
@@ -298,6 +298,7 @@ class ArmSelector:
             "available": [a for i, a in enumerate(self.arms) if mask[i]],
             "explored": d["explored"],
             "wide": round(float(d["p_wide"]), 6),
+            "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
         }
         return Selection(str(self.spec), choices, decision)
@@ -325,7 +326,7 @@ class ArmSelector:
                 d = decision or {}
                 greedy = d.get("greedy") or budgets
                 available = [a for a in (d.get("available") or budgets) if a in self._arm_index]
-                self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"))
+                self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"))
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -450,7 +451,8 @@ class ArmSelector:
         alone, run = [], []
         for x in contexts[-50:]:
             greedy, expect, _ = self._coverage.greedy(x, mask)
-            p_run, _ = self._coverage.propensities(greedy, mask, greedy)
+            p_run, _ = self._coverage.propensities(greedy, mask, greedy,
+                                                   deepen=self._coverage.deepen_weights(greedy, mask, x=x))
             alone.append(expect)
             run.append(p_run)
         alone_arr = np.array(alone)

@@ -53,6 +53,7 @@ class StudySettings:
     arms: tuple[str, ...] | None = None
     caps: tuple[float, ...] = (3, 5, 10, 20, 40)
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
+    variants: tuple[str, ...] = ("coverage:prior=50",)  # other learner settings measured beside it
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     drift_step: int | None = 1000
@@ -126,6 +127,8 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
     out["coverage (default)"] = LEARNER
     for cost in settings.costs:
         out[f"coverage cost={cost:g}"] = f"coverage:cost={cost:g}"
+    for spec in settings.variants:
+        out[spec.replace(":", " ", 1)] = spec
     out["coverage, context-free"] = CONTEXT_FREE
     for b in settings.all_budgets:
         out[f"all@{b}"] = f"all:budget={b}"

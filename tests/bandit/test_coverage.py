@@ -125,3 +125,37 @@ def test_state_is_bounded():
     run(learner, 400)
     assert all(len(c.ranks) <= 50 for c in learner._cells.values())
     assert learner.n_cells() <= 5
+
+
+def test_deepening_favours_the_arm_that_finds_this_kind_of_query():
+    learner = CoverageLearner(ARMS, seed=6, epsilon=0.1)
+    run(learner, 400)
+    mask = np.ones(3, dtype=bool)
+    for kind, finder in (("one", 0), ("two", 2)):
+        q = learner.deepen_weights(np.zeros(3, dtype=np.int64), mask, x=ctx(kind))
+        assert q.sum() == pytest.approx(1.0, abs=1e-5)
+        assert int(np.argmax(q)) == finder and q.min() > 0    # the floor keeps every arm drawable
+    # An arm at the top of the ladder, or unavailable, cannot be deepened.
+    q = learner.deepen_weights(np.array([50, 0, 0]), np.array([True, True, False]), x=ctx("one"))
+    assert q[0] == 0 and q[2] == 0 and q[1] == pytest.approx(1.0)
+
+
+def test_weighted_deepening_keeps_propensities_and_cover_probability_exact():
+    learner = CoverageLearner(ARMS, seed=7, epsilon=0.4, wide=0.0, wide_min=0.0)
+    run(learner, 300)
+    mask = np.ones(3, dtype=bool)
+    greedy = np.array([1, 0, 0])
+    x = ctx("two")
+    q = learner.deepen_weights(greedy, mask, x=x)
+    assert not np.allclose(q, q[0])                # a non-uniform draw is what is checked
+    learner.greedy = lambda x, m, levels=None: (greedy.copy(), np.zeros(3), 0.0)
+    draws = [learner.select(x, mask) for _ in range(20000)]
+    for a in range(3):
+        for b in set(int(d["budgets"][a]) for d in draws):
+            freq = np.mean([int(d["budgets"][a]) == b for d in draws])
+            p = next(d["p_budget"][a] for d in draws if int(d["budgets"][a]) == b)
+            assert freq == pytest.approx(p, abs=0.01)
+    ranks = np.array([51, 51, 3], dtype=np.int16)     # only c finds it, at rank 3
+    w = learner.cover_probability(greedy, mask, ranks, p_wide=0.0, deepen=dict(zip(ARMS, q)))
+    assert w == pytest.approx(0.4 * q[2] * 5 / 6)     # c's higher levels but 1 cover rank 3
+    assert np.mean([bool((ranks <= d["budgets"]).any()) for d in draws]) == pytest.approx(w, abs=0.01)

@@ -128,6 +128,11 @@ VALID_POLICIES = "valid policies: coverage, linucb, lints, thompson, epsilon, al
     ("thompson:alpha=1", "'thompson' takes no options"),
     ("epsilon:epsilon=1.5", "epsilon must be between 0 and 1, got 1.5"),
     ("linucb:alpha=1,alpha=2", "'alpha' is given twice"),
+    ("coverage:cost=-0.1", "coverage option cost must be 0 or more"),
+    ("coverage:wide_at=4", "wide_at must be a budget of the ladder"),
+    ("coverage:wide=0.6,epsilon=0.5", "add up to at most 1"),
+    ("coverage:context=2", "context must be 0 \\(context-free\\) or 1"),
+    ("coverage:prior=-1", "coverage option prior must be 0 or more, got -1.0"),
 ])
 def test_invalid_policy_strings_raise_value_error_naming_the_problem(text, message):
     with pytest.raises(ValueError, match=message):
