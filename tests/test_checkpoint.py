@@ -317,7 +317,8 @@ def test_coverage_learner_state_round_trips_through_a_checkpoint_file(tmp_path):
     xs = [rng.random(len(_context_features())) for _ in range(40)]
     for x in xs:
         ranks = {a: int(rng.integers(1, 60)) for a in arms}
-        learner.observe(x, {"a": 10}, arms, ranks if rng.random() < 0.7 else None, {a: 50 for a in arms})
+        learner.observe(x, {"a": 10}, arms, ranks if rng.random() < 0.7 else None, {a: 50 for a in arms},
+                        explored="wide" if rng.random() < 0.3 else "")
     log = tmp_path / "log.jsonl"
     log.write_bytes(b'{"x":1}\n')
     save_checkpoint(tmp_path / "cp", {"k": 1}, LogMark.at(log, 8), {"coverage": learner.state_dict()})
@@ -332,6 +333,7 @@ def test_coverage_learner_state_round_trips_through_a_checkpoint_file(tmp_path):
         copy._rng = np.random.default_rng(3)                # noqa: SLF001
         got, want = copy.select(x, np.ones(3, bool)), learner.select(x, np.ones(3, bool))
         assert all(np.array_equal(got[k], want[k], equal_nan=True) for k in ("budgets", "p_run", "expectation"))
+        assert got["p_wide"] == want["p_wide"]
     assert copy.n_cells() == learner.n_cells() and copy.n_clicks == learner.n_clicks
     with pytest.raises(ValueError, match="other settings"):
         CoverageLearner(arms, seed=3, buffer=6).load_state_dict(loaded.state["coverage"])

@@ -28,7 +28,11 @@ censored evidence, not a zero for the arms that happened to run.
 typo-likeness, what query understanding found) -> its shape -> everything.
 A cell's estimate is shrunk towards its parent's with ``prior`` pseudo
 searches (hierarchical smoothing), so a new kind of query starts from what
-its shape, then all queries, taught. ``context=0`` keeps only the root: the
+its shape, then all queries, taught. The default, 50, is strong on purpose:
+with a weak prior a fine cell drops an arm its kind needs on the strength of
+a few searches; the price is that a cell also borrows its parent's gain for
+arms only its siblings need, until its own data outweighs the prior.
+``context=0`` keeps only the root: the
 context-free baseline. Counts decay with a half-life (in resolved searches)
 so the learner follows drift, and buffers are bounded: the state's size does
 not grow with the length of the history.
@@ -43,21 +47,29 @@ candidate is counted as what the arm actually returns in this cell
 (``min(budget, its list length)``), so an arm that returns little costs little.
 
 **Exploration.** Only deeper budgets are explored: from a click the ranks of
-every arm are known, so shallower budgets are learned for free. With
-a probability that grows with the estimated miss rate of the greedy
-configuration and fades as the query's cell is learned
-(:meth:`CoverageLearner.wide_probability`) every available arm
-runs at least at ``wide_budget`` (a miss that any arm could fix is
-discovered at once); with probability ``epsilon`` one arm (among those below
-the top of the ladder) is deepened to a uniformly chosen higher level (the
-fine steps). The arm is drawn in proportion to its estimated coverage alone at
-the deepest budget in this context, plus a floor (:data:`DEEPEN_FLOOR`):
-deepening an arm that never finds this kind of query teaches little, while a
-near miss of an arm that does (a typo at rank 3 of the fuzzy arm run at 1) is
-only seen when that arm is deepened, so the draws go where discoveries are. Every configuration has a known probability, the logged
-propensities are exact (per arm: the chance it runs, and the chance of the
-very budget it got), and ``w_i`` above is computed from the logged greedy
-configuration.
+every arm are known, so shallower budgets are learned for free.
+
+* *Wide*: every available arm runs at least at ``wide_budget``, so a miss
+  that any arm could fix is discovered at once. Its chance
+  (:meth:`CoverageLearner.wide_probability`) grows with what it may find -
+  the greedy configuration's estimated miss rate at first, then more and more
+  the measured gain of the wide configuration as wide explorations of the cell
+  accumulate (a mood no arm understands stops paying for it) - and fades as
+  the query's cell is learned.
+* *Deepen*, with probability ``epsilon``: one arm is raised to a uniformly
+  chosen higher level, among the levels that could pay (a step whose
+  candidates cost more than the whole estimated miss rate can never be bought,
+  so exploring it is pure cost; the highest level per arm is logged,
+  ``deepen_top``). The arm is drawn in proportion to its estimated coverage
+  alone at the deepest budget in this context plus a floor
+  (:data:`DEEPEN_FLOOR`): a near miss of an arm that finds this kind of query
+  (a typo at rank 3 of the fuzzy arm run at 1) is only seen when that arm is
+  deepened, so the draws go where discoveries are.
+
+Every configuration has a known probability, the logged propensities are
+exact (per arm: the chance it runs, and the chance of the very budget it
+got), and ``w_i`` above is computed from the logged greedy configuration and
+exploration rule.
 
 **Credit** for reports and the log is :func:`ltrr.reward.marginal_credit`.
 """
@@ -77,6 +89,7 @@ LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
 _NOT_FOUND = MAX_RANK + 1                # rank code for "not within MAX_RANK"
 EXPLORE_HALF = 100.0                     # resolved searches of a cell at which wide exploration is 0.71x
 DEEPEN_FLOOR = 0.05                      # weight every arm keeps in the deepening draw
+WIDE_PRIOR = 5.0                         # wide explorations after which their measured gain counts half
 _IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
 
 # Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
@@ -94,6 +107,7 @@ class _Level(NamedTuple):
     counts: np.ndarray       # (m, arms) list lengths
     w: np.ndarray            # (m,) decayed inverse-propensity weights
     hit: np.ndarray          # (m, arms, levels) ranks <= LADDER
+    n_wide: float = 0.0      # decayed count of wide explorations among the cell's searches
 
 
 @dataclass
@@ -106,6 +120,8 @@ class _Cell:
     counts: deque = field(default_factory=deque)    # per click: list length (<= MAX_RANK) per arm
     inv_w: deque = field(default_factory=deque)     # per click: 1 / w_i
     born: deque = field(default_factory=deque)      # per click: the cell clock when it happened
+    n_wide: float = 0.0                 # decayed count of wide explorations, as of clock wide_t
+    wide_t: int = 0
 
 
 class CoverageLearner:
@@ -115,7 +131,7 @@ class CoverageLearner:
     """
 
     def __init__(self, arms: Sequence[str], seed: int = 0, cost_per_candidate: float = 0.004,
-                 epsilon: float = 0.05, contextual: bool = True, prior: float = 8.0,
+                 epsilon: float = 0.05, contextual: bool = True, prior: float = 50.0,
                  wide: float = 0.3, wide_budget: int = 5, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None) -> None:
         self.arms = tuple(arms)
@@ -167,11 +183,15 @@ class CoverageLearner:
         if not cell.ranks:
             n_arms = len(self.arms)
             return _Level(n, np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
-                          np.zeros((0, n_arms, len(LADDER)), dtype=bool))
+                          np.zeros((0, n_arms, len(LADDER)), dtype=bool), self._n_wide(cell))
         age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
         weights = np.asarray(cell.inv_w, dtype=np.float64) * self.decay ** age
         ranks = np.stack(cell.ranks)
-        return _Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :])
+        return _Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :],
+                      self._n_wide(cell))
+
+    def _n_wide(self, cell: _Cell) -> float:
+        return cell.n_wide * self.decay ** (cell.t - cell.wide_t)
 
     def _levels(self, x: np.ndarray) -> list[_Level]:
         """The cells of ``x`` that hold anything, finest first, as arrays."""
@@ -183,7 +203,7 @@ class CoverageLearner:
         gain = np.zeros((n_arms, n_lev))
         cover = 0.0
         # Root first: each finer level is shrunk towards the coarser one.
-        for n, ranks, _, w, hit in reversed(levels):
+        for n, ranks, _, w, hit, _ in reversed(levels):
             if len(w):
                 covered = (ranks <= budgets[None, :]).any(axis=1)
                 free = ~covered
@@ -198,7 +218,7 @@ class CoverageLearner:
     def _expected_counts(self, levels) -> np.ndarray:
         """Per arm and ladder level: candidates the arm is expected to return in this context."""
         est = np.tile(LADDER.astype(np.float64), (len(self.arms), 1))
-        for _, _, counts, w, _ in reversed(levels):
+        for _, _, counts, w, _, _ in reversed(levels):
             if not len(w):
                 continue
             ww = w / w.sum()
@@ -250,14 +270,10 @@ class CoverageLearner:
         where ``explored`` is "", "deepen" or "wide".
         """
         with self._lock:
-            levels = self._levels(x)
-            greedy, alone, cover = self.greedy(x, mask, levels)
-            # The finest cell that holds anything says how well this kind of query is known.
-            p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0)
-            deepen = self.deepen_weights(greedy, mask, levels)
+            greedy, alone, cover, p_wide, deepen, top = self._plan(x, mask)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
-            up = self._upgradable(greedy, mask)
+            up = self._upgradable(greedy, mask, top)
             explored = ""
             if coin < p_wide:
                 explored = "wide"
@@ -266,23 +282,62 @@ class CoverageLearner:
                 explored = "deepen"
                 cum = np.cumsum(deepen[up])
                 a = int(up[min(int(np.searchsorted(cum, pick_arm * cum[-1], side="right")), up.size - 1)])
-                higher = LADDER[LADDER > greedy[a]]
+                higher = _deeper(int(greedy[a]), int(top[a]))
                 budgets[a] = higher[min(int(pick_level * higher.size), higher.size - 1)]
-            p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide, deepen)
+            p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide, deepen, top)
             return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
                     "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
-                    "deepen": deepen}
+                    "deepen": deepen, "deepen_top": top}
 
-    def deepen_weights(self, greedy: np.ndarray, mask: np.ndarray,
-                       levels: list[_Level] | None = None, x: np.ndarray | None = None) -> np.ndarray:
+    def _plan(self, x: np.ndarray, mask: np.ndarray) -> tuple:
+        """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
+        levels = self._levels(x)
+        greedy, alone, cover = self.greedy(x, mask, levels)
+        # The finest cell that holds anything says how well this kind of query is known, and
+        # how often wide exploration has already been tried there.
+        p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0, *self._wide_gain(
+            greedy, mask, cover, levels))
+        top = self.deepen_top(greedy, mask, cover, levels)
+        return greedy, alone, cover, p_wide, self.deepen_weights(greedy, mask, levels, top=top), top
+
+    def run_probabilities(self, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
+        it runs under the exploration rule (what :meth:`select` would draw from)."""
+        with self._lock:
+            greedy, alone, _, p_wide, deepen, top = self._plan(x, mask)
+            p_run, _ = self.propensities(greedy, mask, greedy, p_wide, deepen, top)
+            return alone, p_run
+
+    def deepen_top(self, greedy: np.ndarray, mask: np.ndarray, cover: float,
+                   levels: list[_Level]) -> np.ndarray:
+        """Per arm: the deepest budget exploration may deepen it to, ``greedy`` where none pays.
+
+        A level pays at most the greedy configuration's estimated miss rate
+        (``1 - cover``), so a level whose extra candidates (as the arm returns
+        them in this context) cost more than that is never explored.
+        """
+        top = np.full(len(self.arms), int(LADDER[-1]), dtype=np.int64)
+        if not levels or not np.isfinite(cover) or self.cost_per_candidate <= 0:
+            return top
+        miss = 1.0 - float(np.clip(cover, 0.0, 1.0))
+        counts = self._expected_counts(levels)
+        for a in range(len(self.arms)):
+            cur = counts[a, int(np.searchsorted(LADDER, greedy[a]))]
+            payable = (LADDER > greedy[a]) & (self.cost_per_candidate * (counts[a] - cur) <= miss)
+            top[a] = int(LADDER[payable].max()) if payable.any() else int(greedy[a])
+        return np.where(mask, top, greedy)
+
+    def deepen_weights(self, greedy: np.ndarray, mask: np.ndarray, levels: list[_Level] | None = None,
+                       x: np.ndarray | None = None, top: np.ndarray | None = None) -> np.ndarray:
         """Per arm: the chance that deepening picks it (0 for arms it cannot deepen), rounded
         to 6 decimals so that the logged values are the ones drawn with.
 
         Proportional to :data:`DEEPEN_FLOOR` + the arm's estimated coverage alone at the
-        deepest budget in this context (``levels``, or computed from ``x``).
+        deepest budget in this context (``levels``, or computed from ``x``); ``top``: see
+        :meth:`deepen_top` (default: the top of the ladder).
         """
         with self._lock:
-            up = self._upgradable(greedy, mask)
+            up = self._upgradable(greedy, mask, top)
             q = np.zeros(len(self.arms))
             if not up.size:
                 return q
@@ -295,19 +350,36 @@ class CoverageLearner:
             q[up] = score[up] / score[up].sum()
             return np.round(q, 6)
 
-    def wide_probability(self, cover: float, seen: float = 0.0) -> float:
-        """Chance of wide exploration: ``wide`` x the estimated miss rate x ``sqrt(k / (k + seen))``.
+    def _wide_gain(self, greedy: np.ndarray, mask: np.ndarray, cover: float,
+                   levels: list[_Level]) -> tuple[float | None, float]:
+        """Estimated coverage gain of the wide configuration over the greedy one at these
+        levels (None before anything is known), and the wide explorations behind it."""
+        if not levels or not np.isfinite(cover):
+            return None, 0.0
+        _, wide_cover = self._gains(levels, self._widened(greedy, mask))
+        return float(np.clip(wide_cover, 0.0, 1.0)) - float(np.clip(cover, 0.0, 1.0)), levels[0].n_wide
+
+    def wide_probability(self, cover: float, seen: float = 0.0, gain: float | None = None,
+                         tried: float = 0.0) -> float:
+        """Chance of wide exploration: ``wide`` x what it may find x ``sqrt(k / (k + seen))``.
 
         Exploring wide pays where the greedy configuration misses (a miss some
         arm could fix is found only that way) and is wasted where it already
         covers nearly everything, and it pays less the more of the query's cell
         is known (``seen``: its recent resolved searches; ``k`` =
-        :data:`EXPLORE_HALF`). Never below ``wide_min``, so drift is still
+        :data:`EXPLORE_HALF`). What it may find is the estimated miss rate,
+        until wide explorations have been ``tried`` in the cell: then, more and
+        more, the estimated ``gain`` of the wide configuration itself, so that a
+        kind of query whose misses no arm fixes (a mood no arm understands)
+        stops paying for it. Never below ``wide_min``, so drift is still
         noticed; before anything is known, ``wide``.
         """
         miss = 1.0 if not np.isfinite(cover) else 1.0 - float(np.clip(cover, 0.0, 1.0))
+        find = miss
+        if gain is not None:
+            find = (tried * float(np.clip(gain, 0.0, miss)) + WIDE_PRIOR * miss) / (tried + WIDE_PRIOR)
         fade = float(np.sqrt(EXPLORE_HALF / (EXPLORE_HALF + max(0.0, seen))))
-        return float(min(self.wide, max(self.wide_min, self.wide * miss * fade)))
+        return float(min(self.wide, max(self.wide_min, self.wide * find * fade)))
 
 
     def _widened(self, greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -315,45 +387,57 @@ class CoverageLearner:
         return np.where(mask, np.maximum(greedy, self.wide_budget), greedy)
 
     @staticmethod
-    def _upgradable(greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Available arms below the top of the ladder: the ones exploration may deepen."""
-        return np.flatnonzero(mask & (greedy < LADDER[-1]))
+    def _upgradable(greedy: np.ndarray, mask: np.ndarray, top: np.ndarray | None = None) -> np.ndarray:
+        """Available arms below their ``top`` (default: the ladder's): the ones exploration may deepen."""
+        return np.flatnonzero(mask & (greedy < (LADDER[-1] if top is None else top)))
+
+    def _tops(self, top: np.ndarray | Mapping[str, int] | None) -> np.ndarray:
+        """``top`` as an array per arm (logged by name; None: the top of the ladder)."""
+        if top is None:
+            return np.full(len(self.arms), int(LADDER[-1]), dtype=np.int64)
+        if isinstance(top, Mapping):
+            return np.array([int(top.get(a, LADDER[-1])) for a in self.arms], dtype=np.int64)
+        return np.asarray(top, dtype=np.int64)
 
     def _modes(self, greedy: np.ndarray, mask: np.ndarray, p_wide: float,
-               deepen: np.ndarray | Mapping[str, float] | None) -> tuple[float, float, float, np.ndarray]:
+               deepen: np.ndarray | Mapping[str, float] | None,
+               top: np.ndarray) -> tuple[float, float, float, np.ndarray]:
         """Probabilities of (greedy, deepen, wide) and, per arm, the chance deepening picks it
         (``deepen``: logged weights, per arm or by name; None: uniform over the arms it may pick)."""
-        up = self._upgradable(greedy, mask)
+        up = self._upgradable(greedy, mask, top)
         q = np.zeros(len(self.arms))
-        if isinstance(deepen, Mapping):
-            q = np.array([float(deepen.get(a, 0.0)) for a in self.arms])
-        elif deepen is not None:
-            q = np.asarray(deepen, dtype=np.float64).copy()
-        q[~np.isin(np.arange(len(self.arms)), up)] = 0.0
-        if q.sum() <= 0 and up.size:
-            q[up] = 1.0 / up.size
-        p_deepen = self.epsilon if up.size else 0.0
+        if deepen is None:
+            q[up] = 1.0 / max(up.size, 1)        # a log from before weighted deepening
+        else:
+            # Logged weights are trusted as they are (none: deepening was impossible).
+            q = (np.array([float(deepen.get(a, 0.0)) for a in self.arms]) if isinstance(deepen, Mapping)
+                 else np.asarray(deepen, dtype=np.float64).copy())
+            q[~np.isin(np.arange(len(self.arms)), up)] = 0.0
+        p_deepen = self.epsilon if q.sum() > 0 else 0.0
         return 1.0 - p_deepen - p_wide, p_deepen, p_wide, q
 
     def propensities(self, greedy: np.ndarray, mask: np.ndarray, budgets: np.ndarray,
-                     p_wide: float | None = None,
-                     deepen: np.ndarray | Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     p_wide: float | None = None, deepen: np.ndarray | Mapping[str, float] | None = None,
+                     top: np.ndarray | Mapping[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per arm: P(it runs) and P(it gets exactly ``budgets[a]``), under the exploration rule.
 
         Exploration only ever deepens: a shallower budget teaches nothing new,
         since a click's ranks are known in full. ``deepen``: the chance deepening
-        picks each arm (:meth:`deepen_weights`; None: uniform).
+        picks each arm (:meth:`deepen_weights`; None: uniform); ``top``: the deepest
+        level it may reach per arm (:meth:`deepen_top`; None: the top of the ladder).
         """
-        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide, deepen)
+        top = self._tops(top)
+        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide,
+                                                    deepen, top)
         wide = self._widened(greedy, mask)
         p_run = np.zeros(len(self.arms))
         p_budget = np.zeros(len(self.arms))
         for a in range(len(self.arms)):
             b, g = budgets[a], greedy[a]
             if q[a] > 0:
-                n_higher = int((LADDER > g).sum())
+                higher = _deeper(int(g), int(top[a]))
                 touch = q[a]
-                deep_b = (1 - touch) * (b == g) + touch * (b > g) / n_higher
+                deep_b = (1 - touch) * (b == g) + touch * float(b in higher) / higher.size
                 deep_run = (1 - touch) * (g > 0) + touch
             else:
                 deep_b, deep_run = float(b == g), float(g > 0)
@@ -362,15 +446,17 @@ class CoverageLearner:
         return p_run, p_budget
 
     def cover_probability(self, greedy: np.ndarray, mask: np.ndarray, ranks: np.ndarray,
-                          p_wide: float | None = None,
-                          deepen: np.ndarray | Mapping[str, float] | None = None) -> float:
+                          p_wide: float | None = None, deepen: np.ndarray | Mapping[str, float] | None = None,
+                          top: np.ndarray | Mapping[str, int] | None = None) -> float:
         """P(the logging policy's configuration covers a target with these ranks) = ``w_i``."""
-        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide, deepen)
+        top = self._tops(top)
+        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide,
+                                                    deepen, top)
         if bool((ranks <= greedy).any()):
             return 1.0          # every exploration only deepens the greedy configuration
         deep = 0.0
         for a in np.flatnonzero(q > 0):
-            higher = LADDER[LADDER > greedy[a]]
+            higher = _deeper(int(greedy[a]), int(top[a]))
             deep += q[a] * float((ranks[a] <= higher).mean())
         wide = float((ranks <= self._widened(greedy, mask)).any())
         return p_deepen * deep + p_wide * wide
@@ -379,11 +465,13 @@ class CoverageLearner:
 
     def observe(self, x: np.ndarray, greedy: Mapping[str, int], available: Sequence[str],
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
-                p_wide: float | None = None, deepen: Mapping[str, float] | None = None) -> None:
+                p_wide: float | None = None, deepen: Mapping[str, float] | None = None,
+                deepen_top: Mapping[str, int] | None = None, explored: str = "") -> None:
         """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
 
         ``greedy`` is the logged greedy configuration, ``available`` the arms
-        that could run, ``p_wide`` and ``deepen`` the logged exploration chances:
+        that could run, ``p_wide``, ``deepen`` and ``deepen_top`` the logged exploration rule
+        (``explored``: which exploration this search was, "" for none):
         together they give the exact chance ``w`` that the logging policy would
         have covered the click.
         """
@@ -393,12 +481,15 @@ class CoverageLearner:
             for key in keys:
                 cell = self._cells.setdefault(key, _Cell())
                 cell.t += 1
+                if explored == "wide":
+                    cell.n_wide = self._n_wide(cell) + 1.0
+                    cell.wide_t = cell.t
             if ranks is None:
                 return
             r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
             g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
-            w = self.cover_probability(g, mask, r, p_wide, deepen)
+            w = self.cover_probability(g, mask, r, p_wide, deepen, deepen_top)
             if w <= 0:
                 return      # a click no configuration of this policy could produce (e.g. a foreign log)
             c = np.array([min(int((counts or {}).get(a, MAX_RANK)), MAX_RANK) for a in self.arms],
@@ -453,7 +544,8 @@ class CoverageLearner:
                                                            else (len(rows),))
             return {
                 "config": self._config(), "n_events": self.n_events, "n_clicks": self.n_clicks,
-                "cells": [{"key": list(key), "t": c.t, "start": c.start} for key, c in cells],
+                "cells": [{"key": list(key), "t": c.t, "start": c.start, "n_wide": c.n_wide, "wide_t": c.wide_t}
+                          for key, c in cells],
                 "sizes": np.array(sizes, dtype=np.int64),
                 "ranks": stacked("ranks", np.int16), "counts": stacked("counts", np.int16),
                 "inv_w": stacked("inv_w", np.float64), "born": stacked("born", np.int64),
@@ -484,12 +576,18 @@ class CoverageLearner:
             at += size
             cells[tuple(info["key"])] = _Cell(
                 t=int(info["t"]), start=int(info["start"]),
+                n_wide=float(info.get("n_wide", 0.0)), wide_t=int(info.get("wide_t", 0)),
                 ranks=deque(ranks[rows].astype(np.int16)), counts=deque(counts[rows].astype(np.int16)),
                 inv_w=deque(inv_w[rows].tolist()), born=deque(born[rows].tolist()))
         with self._lock:
             self._cells = cells
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
+
+
+def _deeper(budget: int, top: int) -> np.ndarray:
+    """The ladder levels deepening may raise an arm at ``budget`` to, up to ``top``."""
+    return LADDER[(LADDER > budget) & (LADDER <= top)]
 
 
 def _code(rank: int | None) -> int:

@@ -299,6 +299,7 @@ class ArmSelector:
             "explored": d["explored"],
             "wide": round(float(d["p_wide"]), 6),
             "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
+            "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
         }
         return Selection(str(self.spec), choices, decision)
@@ -326,7 +327,8 @@ class ArmSelector:
                 d = decision or {}
                 greedy = d.get("greedy") or budgets
                 available = [a for a in (d.get("available") or budgets) if a in self._arm_index]
-                self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"))
+                self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"),
+                                       d.get("deepen_top"), d.get("explored") or "")
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -450,9 +452,7 @@ class ArmSelector:
             return np.full(len(self.arms), np.nan), np.ones(len(self.arms))
         alone, run = [], []
         for x in contexts[-50:]:
-            greedy, expect, _ = self._coverage.greedy(x, mask)
-            p_run, _ = self._coverage.propensities(greedy, mask, greedy,
-                                                   deepen=self._coverage.deepen_weights(greedy, mask, x=x))
+            expect, p_run = self._coverage.run_probabilities(x, mask)
             alone.append(expect)
             run.append(p_run)
         alone_arr = np.array(alone)

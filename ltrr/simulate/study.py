@@ -53,7 +53,7 @@ class StudySettings:
     arms: tuple[str, ...] | None = None
     caps: tuple[float, ...] = (3, 5, 10, 20, 40)
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
-    variants: tuple[str, ...] = ("coverage:prior=50",)  # other learner settings measured beside it
+    variants: tuple[str, ...] = ("coverage:prior=8",)   # other learner settings measured beside it
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     drift_step: int | None = 1000

@@ -34,13 +34,18 @@ def run(learner: CoverageLearner, steps: int, seed: int = 0) -> list[tuple[str, 
         ranks = WORLD[kind]
         hit = any(r is not None and r <= budgets[a] for a, r in ranks.items())
         greedy = dict(zip(ARMS, map(int, d["greedy"])))
-        learner.observe(x, greedy, ARMS, ranks if hit else None, counts={a: 50 for a in ARMS})
+        # As the engine does: the logged exploration rule goes back with the feedback.
+        learner.observe(x, greedy, ARMS, ranks if hit else None, counts={a: 50 for a in ARMS},
+                        p_wide=d["p_wide"], deepen=dict(zip(ARMS, d["deepen"])),
+                        deepen_top=dict(zip(ARMS, d["deepen_top"].tolist())), explored=d["explored"])
         out.append((kind, budgets, hit))
     return out
 
 
 def test_contextual_learner_finds_the_cheapest_covering_arm_per_kind():
-    learner = CoverageLearner(ARMS, seed=1, cost_per_candidate=0.004, epsilon=0.1)
+    # Weak shrinkage: in this world the two kinds need opposite arms, so their common parent
+    # would lend each the other's arm (see the next test).
+    learner = CoverageLearner(ARMS, seed=1, cost_per_candidate=0.004, epsilon=0.1, prior=8)
     run(learner, 600)
     mask = np.ones(3, dtype=bool)
     one, _, cov_one = learner.greedy(ctx("one"), mask)
@@ -48,6 +53,20 @@ def test_contextual_learner_finds_the_cheapest_covering_arm_per_kind():
     assert dict(zip(ARMS, one)) == {"a": 1, "b": 0, "c": 0}
     assert dict(zip(ARMS, two)) == {"a": 0, "b": 0, "c": 3}
     assert cov_one > 0.8 and cov_two > 0.8
+
+
+def test_shrinkage_lends_a_cell_its_parents_arms_in_proportion_to_the_prior():
+    mask = np.ones(3, dtype=bool)
+    budgets = {}
+    for prior in (8, 50, 400):
+        learner = CoverageLearner(ARMS, seed=1, cost_per_candidate=0.004, epsilon=0.1, prior=prior)
+        run(learner, 600)
+        budgets[prior] = dict(zip(ARMS, learner.greedy(ctx("one"), mask)[0].tolist()))
+    # Kind "one" needs only a; its parent (every query) also needs c. The stronger the prior,
+    # the more of the parent's gain for c the cell borrows: from nothing, to c at 3.
+    assert budgets[8] == {"a": 1, "b": 0, "c": 0}
+    assert budgets[50]["a"] == 1 and budgets[400]["a"] == 1
+    assert budgets[50]["c"] == 3 and budgets[400]["c"] == 3
 
 
 def test_context_free_learner_must_pay_for_both_kinds():
@@ -159,3 +178,51 @@ def test_weighted_deepening_keeps_propensities_and_cover_probability_exact():
     w = learner.cover_probability(greedy, mask, ranks, p_wide=0.0, deepen=dict(zip(ARMS, q)))
     assert w == pytest.approx(0.4 * q[2] * 5 / 6)     # c's higher levels but 1 cover rank 3
     assert np.mean([bool((ranks <= d["budgets"]).any()) for d in draws]) == pytest.approx(w, abs=0.01)
+
+
+def test_deepening_explores_only_levels_that_could_pay():
+    learner = CoverageLearner(ARMS, seed=8, cost_per_candidate=0.03, epsilon=0.5, wide=0.0, wide_min=0.0)
+    run(learner, 200)
+    mask = np.ones(3, dtype=bool)
+    greedy = np.array([1, 0, 0])
+    levels = learner._levels(ctx("one"))
+    # Nothing learned: every level may be explored. A miss rate of 1 pays at most 1: at 0.03
+    # a candidate, 33 more candidates (budget 20, not 50). No miss: nothing pays.
+    assert learner.deepen_top(greedy, mask, float("nan"), levels).tolist() == [50, 50, 50]
+    assert learner.deepen_top(greedy, mask, 0.0, levels).tolist() == [20, 20, 20]
+    assert learner.deepen_top(greedy, mask, 1.0, levels).tolist() == [1, 0, 0]
+    assert learner.deepen_top(greedy, np.array([True, False, True]), 0.0, levels)[1] == 0
+    # The draws follow the logged top exactly: never above it, with the stated propensities.
+    learner.greedy = lambda x, m, levels=None: (greedy.copy(), np.zeros(3), 0.0)
+    draws = [learner.select(ctx("one"), mask) for _ in range(20000)]
+    assert all(d["deepen_top"].tolist() == [20, 20, 20] for d in draws[:50])
+    assert max(int(d["budgets"].max()) for d in draws) == 20
+    for a in range(3):
+        for b in set(int(d["budgets"][a]) for d in draws):
+            freq = np.mean([int(d["budgets"][a]) == b for d in draws])
+            p = next(d["p_budget"][a] for d in draws if int(d["budgets"][a]) == b)
+            assert freq == pytest.approx(p, abs=0.01)
+    d = draws[0]
+    for ranks in (np.array([51, 15, 51], dtype=np.int16), np.array([51, 30, 51], dtype=np.int16)):
+        w = learner.cover_probability(greedy, mask, ranks, 0.0, dict(zip(ARMS, d["deepen"])),
+                                      dict(zip(ARMS, d["deepen_top"].tolist())))
+        freq = np.mean([bool((ranks <= dd["budgets"]).any()) for dd in draws])
+        assert freq == pytest.approx(w, abs=0.01)
+    assert w == 0.0                                   # rank 30 needs budget 50: never explored
+
+
+def test_wide_exploration_fades_where_it_finds_nothing(monkeypatch):
+    # Kind "two" is found by no arm: its misses are real, but exploring wide cannot fix them.
+    monkeypatch.setitem(WORLD, "two", {"a": None, "b": None, "c": None})
+    learner = CoverageLearner(ARMS, seed=9, cost_per_candidate=0.004)
+    run(learner, 600)
+    mask = np.ones(3, dtype=bool)
+    d = learner.select(ctx("two"), mask)
+    levels = learner._levels(ctx("two"))
+    assert levels[0].n_wide > 10                                  # it was tried...
+    by_miss = learner.wide_probability(d["coverage"], levels[0].n)
+    assert d["coverage"] < 0.05 and by_miss > 0.1                 # ...the miss rate alone would keep it up
+    assert d["p_wide"] < by_miss / 3                              # its measured gain brings it down
+    # Before it is tried, the miss rate rules; a gain as large as the miss keeps it.
+    assert learner.wide_probability(0.2, 50.0, gain=0.0, tried=0.0) == learner.wide_probability(0.2, 50.0)
+    assert learner.wide_probability(0.2, 50.0, gain=0.8, tried=100.0) == learner.wide_probability(0.2, 50.0)
