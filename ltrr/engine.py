@@ -402,6 +402,7 @@ class Engine:
                 for c in choices
             ],
             "decision": selection.decision,
+            "arm_ms": {a: round(timings[f"arm:{a}"], 3) for a in selected_lists if f"arm:{a}" in timings},
             "by_arm": {a: [[c.entity_id, round(float(c.score), 6)] for c in cands]
                        for a, cands in selected_lists.items()},
             "results": [r.entity_id for r in results],
@@ -600,6 +601,8 @@ class Engine:
         self._n_searches += 1
         self.memory.record_impressions(event["query_norm"], event["results"])
         self.history.record_search(event["user_id"])
+        # From the log, not the clock: a replay prices arms exactly as the live run did.
+        self.selector.observe_latency(event.get("arm_ms"))
 
     def _apply_feedback(self, event: dict, offset: int) -> None:
         """Learn from a feedback event that starts at byte ``offset`` of the log."""

@@ -45,6 +45,7 @@ class SearchEvent:
     understanding: dict = field(default_factory=dict)
     policy: str = ""
     decision: dict | None = None
+    arm_ms: dict | None = None          # measured run time (ms) of each arm that ran
 
 
 @dataclass(frozen=True)

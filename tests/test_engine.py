@@ -243,3 +243,27 @@ def test_unknown_policy_and_arm_are_clear(tiny_catalog_path, tmp_path):
         open_engine(tiny_catalog_path, tmp_path / "s", policy="greedy-ish")
     with pytest.raises(KeyError, match="unknown arm"):
         open_engine(tiny_catalog_path, tmp_path / "s2", arms=["lexical", "telepathy"])
+
+
+def test_arm_run_times_are_logged_and_priced_the_same_after_replay(tiny_catalog_path, tmp_path):
+    import shutil
+
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage:ms=0.01")
+    for q in ["halo", "kill bill", "love", "nas"]:
+        resp = eng.search(q, context={"user_id": "u1"})
+        eng.feedback(resp.id, resp.results[0].entity_id)
+    searches = [e for e in eng.log_events() if e["kind"] == "search"]
+    for e in searches:
+        ran = {s["arm"] for s in e["selection"] if s["selected"]}
+        assert set(e["arm_ms"]) == ran and all(v >= 0 for v in e["arm_ms"].values())
+    timed = eng.selector.arm_milliseconds()
+    assert set(timed) == {a for e in searches for a in e["arm_ms"]}
+    eng.close()
+    for drop_checkpoint in (False, True):
+        if drop_checkpoint:
+            shutil.rmtree(tmp_path / "s" / "checkpoint")     # the whole log replays instead
+        eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage:ms=0.01")
+        try:
+            assert eng.selector.arm_milliseconds() == pytest.approx(timed, rel=1e-12)
+        finally:
+            eng.close()

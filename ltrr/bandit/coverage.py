@@ -45,6 +45,10 @@ Golovin 2008, online submodular maximisation; Yue & Guestrin 2011, linear
 submodular bandits, for the coverage view of diversified retrieval). A
 candidate is counted as what the arm actually returns in this cell
 (``min(budget, its list length)``), so an arm that returns little costs little.
+Optionally (``cost_per_ms``) starting an arm also costs its measured
+milliseconds: a smoothed mean of the arm's logged run times
+(:meth:`CoverageLearner.observe_latency`), so a slow arm must find more to
+be run at all; its budget, once it runs, is still priced by candidates.
 
 **Exploration.** Only deeper budgets are explored: from a click the ranks of
 every arm are known, so shallower budgets are learned for free.
@@ -87,6 +91,7 @@ from ltrr.reward import BUDGET_LADDER, MAX_RANK
 
 LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
 _NOT_FOUND = MAX_RANK + 1                # rank code for "not within MAX_RANK"
+LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's mean milliseconds
 EXPLORE_HALF = 100.0                     # resolved searches of a cell at which wide exploration is 0.71x
 DEEPEN_FLOOR = 0.05                      # weight every arm keeps in the deepening draw
 WIDE_PRIOR = 5.0                         # wide explorations after which their measured gain counts half
@@ -133,10 +138,12 @@ class CoverageLearner:
     def __init__(self, arms: Sequence[str], seed: int = 0, cost_per_candidate: float = 0.004,
                  epsilon: float = 0.05, contextual: bool = True, prior: float = 50.0,
                  wide: float = 0.3, wide_budget: int = 5, wide_min: float = 0.01,
-                 halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None) -> None:
+                 halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
+                 cost_per_ms: float = 0.0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
+        self.cost_per_ms = float(cost_per_ms)
         self.epsilon = float(epsilon)
         self.wide = float(wide)
         self.wide_min = float(wide_min)
@@ -159,6 +166,7 @@ class CoverageLearner:
             self._rng = np.random.default_rng(self.seed)
             self.n_events = 0
             self.n_clicks = 0
+            self._ms = np.full(len(self.arms), np.nan)     # smoothed run time per arm, ms
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -243,6 +251,7 @@ class CoverageLearner:
                 return budgets, np.full(len(self.arms), float("nan")), float("nan")
             counts = self._expected_counts(levels)
             lam = self.cost_per_candidate
+            start_ms = self._start_costs()
             for _ in range(len(self.arms) * len(LADDER)):
                 gain, now = self._gains(levels, budgets)
                 # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
@@ -251,8 +260,12 @@ class CoverageLearner:
                 cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(len(self.arms))])
                 extra = counts - cur[:, None]
                 ok = (LADDER[None, :] > budgets[:, None]) & mask[:, None]
-                net = gain - lam * extra
-                ratio = np.where(ok & (net > 1e-9), gain / np.maximum(extra, 0.5), -np.inf)
+                # Starting an arm also pays its milliseconds (0 without cost_per_ms), counted
+                # for the ratio as the candidates that would cost as much.
+                start = np.where(budgets == 0, start_ms, 0.0)[:, None]
+                net = gain - lam * extra - start
+                per = extra + (start / lam if lam > 0 else 0.0)
+                ratio = np.where(ok & (net > 1e-9), gain / np.maximum(per, 0.5), -np.inf)
                 if not np.isfinite(ratio).any():
                     break
                 a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
@@ -321,9 +334,11 @@ class CoverageLearner:
             return top
         miss = 1.0 - float(np.clip(cover, 0.0, 1.0))
         counts = self._expected_counts(levels)
+        start_ms = self._start_costs()
         for a in range(len(self.arms)):
             cur = counts[a, int(np.searchsorted(LADDER, greedy[a]))]
-            payable = (LADDER > greedy[a]) & (self.cost_per_candidate * (counts[a] - cur) <= miss)
+            cost = self.cost_per_candidate * (counts[a] - cur) + (start_ms[a] if greedy[a] == 0 else 0.0)
+            payable = (LADDER > greedy[a]) & (cost <= miss)
             top[a] = int(LADDER[payable].max()) if payable.any() else int(greedy[a])
         return np.where(mask, top, greedy)
 
@@ -349,6 +364,27 @@ class CoverageLearner:
                 score = DEEPEN_FLOOR + np.clip(np.nan_to_num(alone[:, -1]), 0.0, 1.0)
             q[up] = score[up] / score[up].sum()
             return np.round(q, 6)
+
+    def _start_costs(self) -> np.ndarray:
+        """Per arm: what starting it costs in objective units (``cost_per_ms`` x its mean ms;
+        0 for an arm never timed)."""
+        return self.cost_per_ms * np.nan_to_num(self._ms, nan=0.0)
+
+    def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
+        """Fold one search's measured run time per arm (ms) into each arm's smoothed mean."""
+        if not arm_ms:
+            return
+        with self._lock:
+            for a, name in enumerate(self.arms):
+                v = arm_ms.get(name)
+                if isinstance(v, (int, float)) and np.isfinite(v) and v >= 0:
+                    old = self._ms[a]
+                    self._ms[a] = float(v) if np.isnan(old) else (1 - LATENCY_SMOOTHING) * old + LATENCY_SMOOTHING * v
+
+    def arm_milliseconds(self) -> dict[str, float]:
+        """Each timed arm's smoothed run time (ms)."""
+        with self._lock:
+            return {a: float(v) for a, v in zip(self.arms, self._ms) if np.isfinite(v)}
 
     def _wide_gain(self, greedy: np.ndarray, mask: np.ndarray, cover: float,
                    levels: list[_Level]) -> tuple[float | None, float]:
@@ -521,7 +557,8 @@ class CoverageLearner:
 
     def _config(self) -> dict:
         """The settings a saved state is only valid under (a state learnt under others is refused)."""
-        return {"arms": list(self.arms), "cost_per_candidate": self.cost_per_candidate, "epsilon": self.epsilon,
+        return {"arms": list(self.arms), "cost_per_candidate": self.cost_per_candidate,
+                "cost_per_ms": self.cost_per_ms, "epsilon": self.epsilon,
                 "wide": self.wide, "wide_min": self.wide_min, "wide_budget": self.wide_budget,
                 "contextual": self.contextual, "prior": self.prior, "decay": self.decay,
                 "buffer": self.buffer, "weight_cap": self.weight_cap, "ladder": LADDER.tolist(),
@@ -544,6 +581,7 @@ class CoverageLearner:
                                                            else (len(rows),))
             return {
                 "config": self._config(), "n_events": self.n_events, "n_clicks": self.n_clicks,
+                "arm_ms": [None if not np.isfinite(v) else float(v) for v in self._ms],
                 "cells": [{"key": list(key), "t": c.t, "start": c.start, "n_wide": c.n_wide, "wide_t": c.wide_t}
                           for key, c in cells],
                 "sizes": np.array(sizes, dtype=np.int64),
@@ -562,12 +600,14 @@ class CoverageLearner:
             inv_w, born = np.asarray(state["inv_w"], dtype=np.float64), np.asarray(state["born"], dtype=np.int64)
             meta = list(state["cells"])
             n_events, n_clicks = int(state["n_events"]), int(state["n_clicks"])
+            arm_ms = np.array([np.nan if v is None else float(v)
+                               for v in state.get("arm_ms") or [None] * len(self.arms)], dtype=np.float64)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed coverage state: {exc}") from None
         total = int(sizes.sum()) if sizes.size else 0
         shape = (total, len(self.arms))
         if len(meta) != sizes.size or (sizes < 0).any() or ranks.shape != shape or counts.shape != shape \
-                or inv_w.shape != (total,) or born.shape != (total,):
+                or inv_w.shape != (total,) or born.shape != (total,) or arm_ms.shape != (len(self.arms),):
             raise ValueError("malformed coverage state: array shapes disagree with the cells")
         cells: dict[tuple, _Cell] = {}
         at = 0
@@ -583,6 +623,7 @@ class CoverageLearner:
             self._cells = cells
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
+            self._ms = arm_ms
 
 
 def _deeper(budget: int, top: int) -> np.ndarray:

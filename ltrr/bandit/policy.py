@@ -6,6 +6,7 @@ and the interaction log all name a policy the same way::
     coverage                    the coverage learner (ltrr.bandit.coverage): arms *and* budgets
     coverage:cost=0.01          ... with a dearer candidate (fewer, cheaper searches)
     coverage:context=0          ... context-free (one cell for every query)
+    coverage:ms=0.002           ... starting an arm also costs its measured milliseconds
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
@@ -52,7 +53,9 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # at 3.7 candidates), with 50 it keeps what its parent learnt until its own data
     # disagrees (85.0% at 5.3). Seeds 11/12: 81.0%/81.4% at 3.5/3.1 with 8, 84.6%/82.6% at
     # 4.3/4.3 with 50.
-    "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 5.0, "context": 1.0, "prior": 50.0},
+    # ms: objective cost of one millisecond of an arm's measured run time, paid when it is started.
+    "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 5.0, "context": 1.0, "prior": 50.0,
+                 "ms": 0.0},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},
@@ -292,6 +295,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
                              f"got {out['wide_at']!r}")
         if not 0.0 <= out["wide"] <= 1.0 or out["wide"] + out["epsilon"] > 1.0:
             raise ValueError("coverage options wide and epsilon must lie in [0, 1] and add up to at most 1")
+        if out["ms"] < 0:
+            raise ValueError(f"coverage option ms must be 0 or more, got {out['ms']!r}")
         if out["prior"] < 0:
             raise ValueError(f"coverage option prior must be 0 or more, got {out['prior']!r}")
         if out["context"] not in (0.0, 1.0):

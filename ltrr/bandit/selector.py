@@ -185,7 +185,8 @@ class ArmSelector:
                 self._coverage = CoverageLearner(self.arms, seed=self.seed, cost_per_candidate=params["cost"],
                                                  epsilon=params["epsilon"], wide=params["wide"],
                                                  wide_budget=int(params["wide_at"]),
-                                                 contextual=params["context"] > 0, prior=params["prior"])
+                                                 contextual=params["context"] > 0, prior=params["prior"],
+                                                 cost_per_ms=params["ms"])
             elif self.spec.is_learning:
                 from mabwiser.mab import MAB
 
@@ -336,6 +337,16 @@ class ArmSelector:
             else:
                 self._count(x, credit)
         return credit
+
+    def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
+        """One search's measured run time per arm (ms), as logged; the coverage policy prices
+        starting an arm by it (``coverage:ms=...``); the other policies ignore it."""
+        if self._coverage is not None:
+            self._coverage.observe_latency(arm_ms)
+
+    def arm_milliseconds(self) -> dict[str, float]:
+        """Each timed arm's smoothed run time (ms) as the coverage policy prices it; {} otherwise."""
+        return self._coverage.arm_milliseconds() if self._coverage is not None else {}
 
     def _count(self, x: np.ndarray, credit: Mapping[str, float]) -> None:
         for arm, r in credit.items():

@@ -226,3 +226,22 @@ def test_wide_exploration_fades_where_it_finds_nothing(monkeypatch):
     # Before it is tried, the miss rate rules; a gain as large as the miss keeps it.
     assert learner.wide_probability(0.2, 50.0, gain=0.0, tried=0.0) == learner.wide_probability(0.2, 50.0)
     assert learner.wide_probability(0.2, 50.0, gain=0.8, tried=100.0) == learner.wide_probability(0.2, 50.0)
+
+
+def test_a_slow_arm_is_started_only_when_its_milliseconds_are_worth_it(monkeypatch):
+    # a and b find kind "one" equally (rank 1); b is the slow one.
+    monkeypatch.setitem(WORLD, "one", {"a": 1, "b": 1, "c": None})
+    mask = np.ones(3, dtype=bool)
+    picks = {}
+    for ms_cost, times in ((0.0, {"a": 1.0, "b": 40.0}), (0.01, {"a": 40.0, "b": 1.0}),
+                           (0.01, {"a": 1.0, "b": 40.0})):
+        learner = CoverageLearner(ARMS, seed=10, cost_per_candidate=0.004, cost_per_ms=ms_cost, prior=8)
+        learner.observe_latency({**times, "c": 1.0})
+        run(learner, 400)
+        picks[(ms_cost, times["a"])] = learner.greedy(ctx("one"), mask)[0][:2].tolist()
+    assert picks[(0.0, 1.0)] in ([1, 0], [0, 1])          # without a price on time: either, not both
+    assert picks[(0.01, 40.0)] == [0, 1] and picks[(0.01, 1.0)] == [1, 0]
+    learner = CoverageLearner(ARMS, cost_per_ms=0.01)
+    learner.observe_latency({"a": 10.0, "b": -1.0, "c": float("nan")})
+    learner.observe_latency({"a": 30.0})
+    assert learner.arm_milliseconds() == {"a": pytest.approx(10.0 * 0.95 + 30.0 * 0.05)}
