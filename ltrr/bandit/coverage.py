@@ -242,37 +242,43 @@ class CoverageLearner:
         """
         with self._lock:
             levels = self._levels(x) if levels is None else levels
-            budgets = np.zeros(len(self.arms), dtype=np.int64)
-            alone, _ = self._gains(levels, budgets)
-            if not levels:
-                # Nothing learned anywhere yet: run every available arm at a middle budget so
-                # that clicks (and their full-information ranks) start to arrive.
-                budgets[mask] = 10
-                return budgets, np.full(len(self.arms), float("nan")), float("nan")
-            counts = self._expected_counts(levels)
-            lam = self.cost_per_candidate
-            start_ms = self._start_costs()
-            for _ in range(len(self.arms) * len(LADDER)):
-                gain, now = self._gains(levels, budgets)
-                # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
-                now = float(np.clip(now, 0.0, 1.0))
-                gain = np.clip(now + gain, 0.0, 1.0) - now
-                cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(len(self.arms))])
-                extra = counts - cur[:, None]
-                ok = (LADDER[None, :] > budgets[:, None]) & mask[:, None]
-                # Starting an arm also pays its milliseconds (0 without cost_per_ms), counted
-                # for the ratio as the candidates that would cost as much.
-                start = np.where(budgets == 0, start_ms, 0.0)[:, None]
-                net = gain - lam * extra - start
-                per = extra + (start / lam if lam > 0 else 0.0)
-                ratio = np.where(ok & (net > 1e-9), gain / np.maximum(per, 0.5), -np.inf)
-                if not np.isfinite(ratio).any():
-                    break
-                a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-                budgets[a] = LADDER[lev]
-            _, cover = self._gains(levels, budgets)
-            idx = np.searchsorted(LADDER, budgets)
-            return budgets, np.clip(alone[np.arange(len(self.arms)), idx], 0.0, 1.0), float(np.clip(cover, 0, 1))
+            budgets, alone, cover, _ = self._greedy(levels, mask)
+            return budgets, _alone_at(alone, budgets), cover
+
+    def _greedy(self, levels: list[_Level],
+                mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+        """:meth:`greedy`'s budgets and coverage, with what the exploration rule reuses: every
+        arm's coverage alone at every level and its expected candidates (None before any data)."""
+        budgets = np.zeros(len(self.arms), dtype=np.int64)
+        if not levels:
+            # Nothing learned anywhere yet: run every available arm at a middle budget so
+            # that clicks (and their full-information ranks) start to arrive.
+            budgets[mask] = 10
+            return budgets, None, float("nan"), None
+        gain, now = self._gains(levels, budgets)
+        alone = gain            # from nothing, each arm's gain is its coverage alone
+        counts = self._expected_counts(levels)
+        lam = self.cost_per_candidate
+        start_ms = self._start_costs()
+        for _ in range(len(self.arms) * len(LADDER)):
+            # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
+            now = float(np.clip(now, 0.0, 1.0))
+            gain = np.clip(now + gain, 0.0, 1.0) - now
+            cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(len(self.arms))])
+            extra = counts - cur[:, None]
+            ok = (LADDER[None, :] > budgets[:, None]) & mask[:, None]
+            # Starting an arm also pays its milliseconds (0 without cost_per_ms), counted
+            # for the ratio as the candidates that would cost as much.
+            start = np.where(budgets == 0, start_ms, 0.0)[:, None]
+            net = gain - lam * extra - start
+            per = extra + (start / lam if lam > 0 else 0.0)
+            ratio = np.where(ok & (net > 1e-9), gain / np.maximum(per, 0.5), -np.inf)
+            if not np.isfinite(ratio).any():
+                break
+            a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+            budgets[a] = LADDER[lev]
+            gain, now = self._gains(levels, budgets)
+        return budgets, alone, float(np.clip(now, 0, 1)), counts
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -305,13 +311,14 @@ class CoverageLearner:
     def _plan(self, x: np.ndarray, mask: np.ndarray) -> tuple:
         """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
         levels = self._levels(x)
-        greedy, alone, cover = self.greedy(x, mask, levels)
+        greedy, alone, cover, counts = self._greedy(levels, mask)
         # The finest cell that holds anything says how well this kind of query is known, and
         # how often wide exploration has already been tried there.
         p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0, *self._wide_gain(
             greedy, mask, cover, levels))
-        top = self.deepen_top(greedy, mask, cover, levels)
-        return greedy, alone, cover, p_wide, self.deepen_weights(greedy, mask, levels, top=top), top
+        top = self.deepen_top(greedy, mask, cover, levels, counts)
+        deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
+        return greedy, _alone_at(alone, greedy), cover, p_wide, deepen, top
 
     def run_probabilities(self, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
@@ -322,18 +329,19 @@ class CoverageLearner:
             return alone, p_run
 
     def deepen_top(self, greedy: np.ndarray, mask: np.ndarray, cover: float,
-                   levels: list[_Level]) -> np.ndarray:
+                   levels: list[_Level], counts: np.ndarray | None = None) -> np.ndarray:
         """Per arm: the deepest budget exploration may deepen it to, ``greedy`` where none pays.
 
         A level pays at most the greedy configuration's estimated miss rate
         (``1 - cover``), so a level whose extra candidates (as the arm returns
-        them in this context) cost more than that is never explored.
+        them in this context) cost more than that is never explored. ``counts``: the
+        arms' expected candidates at these levels, when already known.
         """
         top = np.full(len(self.arms), int(LADDER[-1]), dtype=np.int64)
         if not levels or not np.isfinite(cover) or self.cost_per_candidate <= 0:
             return top
         miss = 1.0 - float(np.clip(cover, 0.0, 1.0))
-        counts = self._expected_counts(levels)
+        counts = self._expected_counts(levels) if counts is None else counts
         start_ms = self._start_costs()
         for a in range(len(self.arms)):
             cur = counts[a, int(np.searchsorted(LADDER, greedy[a]))]
@@ -343,13 +351,15 @@ class CoverageLearner:
         return np.where(mask, top, greedy)
 
     def deepen_weights(self, greedy: np.ndarray, mask: np.ndarray, levels: list[_Level] | None = None,
-                       x: np.ndarray | None = None, top: np.ndarray | None = None) -> np.ndarray:
+                       x: np.ndarray | None = None, top: np.ndarray | None = None,
+                       alone: np.ndarray | None = None) -> np.ndarray:
         """Per arm: the chance that deepening picks it (0 for arms it cannot deepen), rounded
         to 6 decimals so that the logged values are the ones drawn with.
 
         Proportional to :data:`DEEPEN_FLOOR` + the arm's estimated coverage alone at the
         deepest budget in this context (``levels``, or computed from ``x``); ``top``: see
-        :meth:`deepen_top` (default: the top of the ladder).
+        :meth:`deepen_top` (default: the top of the ladder); ``alone``: every arm's
+        coverage alone per level at these levels, when already known.
         """
         with self._lock:
             up = self._upgradable(greedy, mask, top)
@@ -360,7 +370,8 @@ class CoverageLearner:
                 levels = self._levels(x) if x is not None else []
             score = np.full(len(self.arms), 1.0)
             if levels:
-                alone, _ = self._gains(levels, np.zeros(len(self.arms), dtype=np.int64))
+                if alone is None:
+                    alone, _ = self._gains(levels, np.zeros(len(self.arms), dtype=np.int64))
                 score = DEEPEN_FLOOR + np.clip(np.nan_to_num(alone[:, -1]), 0.0, 1.0)
             q[up] = score[up] / score[up].sum()
             return np.round(q, 6)
@@ -624,6 +635,13 @@ class CoverageLearner:
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
             self._ms = arm_ms
+
+
+def _alone_at(alone: np.ndarray | None, budgets: np.ndarray) -> np.ndarray:
+    """Each arm's coverage alone at its own budget (NaN before any data)."""
+    if alone is None:
+        return np.full(len(budgets), float("nan"))
+    return np.clip(alone[np.arange(len(budgets)), np.searchsorted(LADDER, budgets)], 0.0, 1.0)
 
 
 def _deeper(budget: int, top: int) -> np.ndarray:
