@@ -95,6 +95,8 @@ LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's 
 EXPLORE_HALF = 100.0                     # resolved searches of a cell at which wide exploration is 0.71x
 DEEPEN_FLOOR = 0.05                      # weight every arm keeps in the deepening draw
 WIDE_PRIOR = 5.0                         # wide explorations after which their measured gain counts half
+RECENT = 50                              # a cell's last searches the drift alarm compares with its window
+ALARM_Z = 3.0                            # standard errors a recent fall in coverage must exceed
 _IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
 
 # Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
@@ -113,6 +115,8 @@ class _Level(NamedTuple):
     w: np.ndarray            # (m,) decayed inverse-propensity weights
     hit: np.ndarray          # (m, arms, levels) ranks <= LADDER
     n_wide: float = 0.0      # decayed count of wide explorations among the cell's searches
+    age: np.ndarray | None = None   # (m,) cell searches since each buffered click
+    span: int = 0            # resolved searches the buffer window covers (undecayed)
 
 
 @dataclass
@@ -191,12 +195,13 @@ class CoverageLearner:
         if not cell.ranks:
             n_arms = len(self.arms)
             return _Level(n, np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
-                          np.zeros((0, n_arms, len(LADDER)), dtype=bool), self._n_wide(cell))
+                          np.zeros((0, n_arms, len(LADDER)), dtype=bool), self._n_wide(cell), np.zeros(0),
+                          cell.t - cell.start + 1)
         age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
         weights = np.asarray(cell.inv_w, dtype=np.float64) * self.decay ** age
         ranks = np.stack(cell.ranks)
         return _Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :],
-                      self._n_wide(cell))
+                      self._n_wide(cell), age, cell.t - cell.start + 1)
 
     def _n_wide(self, cell: _Cell) -> float:
         return cell.n_wide * self.decay ** (cell.t - cell.wide_t)
@@ -211,7 +216,8 @@ class CoverageLearner:
         gain = np.zeros((n_arms, n_lev))
         cover = 0.0
         # Root first: each finer level is shrunk towards the coarser one.
-        for n, ranks, _, w, hit, _ in reversed(levels):
+        for lv in reversed(levels):
+            n, ranks, w, hit = lv.n, lv.ranks, lv.w, lv.hit
             if len(w):
                 covered = (ranks <= budgets[None, :]).any(axis=1)
                 free = ~covered
@@ -226,7 +232,8 @@ class CoverageLearner:
     def _expected_counts(self, levels) -> np.ndarray:
         """Per arm and ladder level: candidates the arm is expected to return in this context."""
         est = np.tile(LADDER.astype(np.float64), (len(self.arms), 1))
-        for _, _, counts, w, _, _ in reversed(levels):
+        for lv in reversed(levels):
+            counts, w = lv.counts, lv.w
             if not len(w):
                 continue
             ww = w / w.sum()
@@ -289,7 +296,7 @@ class CoverageLearner:
         where ``explored`` is "", "deepen" or "wide".
         """
         with self._lock:
-            greedy, alone, cover, p_wide, deepen, top = self._plan(x, mask)
+            greedy, alone, cover, p_wide, deepen, top, alarm = self._plan(x, mask)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = self._upgradable(greedy, mask, top)
@@ -306,25 +313,26 @@ class CoverageLearner:
             p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide, deepen, top)
             return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
                     "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
-                    "deepen": deepen, "deepen_top": top}
+                    "deepen": deepen, "deepen_top": top, "alarm": alarm}
 
     def _plan(self, x: np.ndarray, mask: np.ndarray) -> tuple:
         """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
         levels = self._levels(x)
         greedy, alone, cover, counts = self._greedy(levels, mask)
-        # The finest cell that holds anything says how well this kind of query is known, and
-        # how often wide exploration has already been tried there.
+        # The finest cell that holds anything says how well this kind of query is known, how
+        # often wide exploration has already been tried there and whether it recently got worse.
+        alarm = self.drift_alarm(greedy, levels[0]) if levels else 0.0
         p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0, *self._wide_gain(
-            greedy, mask, cover, levels))
+            greedy, mask, cover, levels), alarm=alarm)
         top = self.deepen_top(greedy, mask, cover, levels, counts)
         deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
-        return greedy, _alone_at(alone, greedy), cover, p_wide, deepen, top
+        return greedy, _alone_at(alone, greedy), cover, p_wide, deepen, top, alarm
 
     def run_probabilities(self, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
         it runs under the exploration rule (what :meth:`select` would draw from)."""
         with self._lock:
-            greedy, alone, _, p_wide, deepen, top = self._plan(x, mask)
+            greedy, alone, _, p_wide, deepen, top, _ = self._plan(x, mask)
             p_run, _ = self.propensities(greedy, mask, greedy, p_wide, deepen, top)
             return alone, p_run
 
@@ -406,9 +414,34 @@ class CoverageLearner:
         _, wide_cover = self._gains(levels, self._widened(greedy, mask))
         return float(np.clip(wide_cover, 0.0, 1.0)) - float(np.clip(cover, 0.0, 1.0)), levels[0].n_wide
 
+    def drift_alarm(self, budgets: np.ndarray, level: _Level) -> float:
+        """How far ``budgets``' coverage over the cell's last :data:`RECENT` searches fell
+        below its coverage over the cell's whole window, when the fall exceeds
+        :data:`ALARM_Z` standard errors; else 0.
+
+        Wide exploration fades where it has been tried and found nothing, and
+        as a cell becomes known; both are judgements about past demand. New
+        demand (a kind of query nobody typed before, such as asking what just
+        came out after a batch of releases) shows first as a run of skips in a
+        cell that was served well: the clicks the configuration still covers
+        fall. That fall is misses nothing has yet been tried on.
+        """
+        if level.age is None or level.span < 2 * RECENT or level.n <= 0:
+            return 0.0
+        covered = (level.ranks <= budgets[None, :]).any(axis=1)
+        whole = float(np.clip(level.w @ covered / level.n, 0.0, 1.0))
+        last = level.age < RECENT
+        # Undo the decay: the recent window is short enough to count every search alike.
+        raw = level.w[last] / self.decay ** level.age[last]
+        recent = float(np.clip(raw @ covered[last] / RECENT, 0.0, 1.0))
+        fall = whole - recent
+        se = float(np.sqrt(max(whole * (1.0 - whole), 0.01) / RECENT))
+        return round(fall, 6) if fall > ALARM_Z * se else 0.0
+
     def wide_probability(self, cover: float, seen: float = 0.0, gain: float | None = None,
-                         tried: float = 0.0) -> float:
-        """Chance of wide exploration: ``wide`` x what it may find x ``sqrt(k / (k + seen))``.
+                         tried: float = 0.0, alarm: float = 0.0) -> float:
+        """Chance of wide exploration: ``wide`` x what it may find x ``sqrt(k / (k + seen))``,
+        plus ``alarm`` (see :meth:`drift_alarm`).
 
         Exploring wide pays where the greedy configuration misses (a miss some
         arm could fix is found only that way) and is wasted where it already
@@ -418,15 +451,18 @@ class CoverageLearner:
         until wide explorations have been ``tried`` in the cell: then, more and
         more, the estimated ``gain`` of the wide configuration itself, so that a
         kind of query whose misses no arm fixes (a mood no arm understands)
-        stops paying for it. Never below ``wide_min``, so drift is still
-        noticed; before anything is known, ``wide``.
+        stops paying for it. Never below ``wide_min``; before anything is
+        known, ``wide``. A drift ``alarm`` (the share of the cell's searches
+        recently lost) is added unfaded: newly lost searches are explored about
+        as often as they occur until what serves them is found.
         """
         miss = 1.0 if not np.isfinite(cover) else 1.0 - float(np.clip(cover, 0.0, 1.0))
         find = miss
         if gain is not None:
             find = (tried * float(np.clip(gain, 0.0, miss)) + WIDE_PRIOR * miss) / (tried + WIDE_PRIOR)
         fade = float(np.sqrt(EXPLORE_HALF / (EXPLORE_HALF + max(0.0, seen))))
-        return float(min(self.wide, max(self.wide_min, self.wide * find * fade)))
+        base = min(self.wide, max(self.wide_min, self.wide * find * fade))
+        return float(min(1.0 - self.epsilon, base + max(0.0, float(alarm))))
 
 
     def _widened(self, greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -299,6 +299,7 @@ class ArmSelector:
             "available": [a for i, a in enumerate(self.arms) if mask[i]],
             "explored": d["explored"],
             "wide": round(float(d["p_wide"]), 6),
+            "alarm": round(float(d["alarm"]), 6),
             "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),

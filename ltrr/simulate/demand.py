@@ -40,6 +40,9 @@ class DriftPlan:
     ``artist_row``: the trending artist (None when the catalog has no artist with
     tracks) and ``artist_track_rows`` their tracks. A trending track search goes
     to a new release or to a track of the trending artist with equal chance.
+    ``release_share``: the share of trending searches that name nothing and ask
+    what has just come out (any new release satisfies them): a kind of query
+    nobody typed before the event.
     """
 
     step: int
@@ -47,6 +50,7 @@ class DriftPlan:
     new_rows: np.ndarray
     artist_row: int | None
     artist_track_rows: np.ndarray
+    release_share: float = 0.0
 
     def phase(self, step: int) -> str:
         """``"before"`` or ``"after"`` the event."""
@@ -68,17 +72,30 @@ class DriftPlan:
         # New releases have no popularity yet: each is as likely as the next.
         return int(self.new_rows[int(rng.integers(len(self.new_rows)))])
 
+    def release_rows(self, view: "CatalogView") -> np.ndarray:
+        """What satisfies a search asking what just came out: the new releases, and the albums
+        released no earlier than the oldest of them (an album out this week is news too)."""
+        if not len(self.new_rows):
+            return self.new_rows
+        albums = view.rows_of("album")
+        albums = albums[view.release_days[albums] >= view.release_days[self.new_rows].min()]
+        return np.union1d(self.new_rows, albums).astype(np.int64)
+
     def entity_ids(self, view: "CatalogView") -> dict[str, Any]:
-        """What trends, as ids: ``{"step", "share", "new_releases", "artist", "artist_tracks"}``."""
-        return {"step": self.step, "share": self.share, "new_releases": view.ids[self.new_rows].tolist(),
+        """What trends, as ids: ``{"step", "share", "release_share", "new_releases", "artist",
+        "artist_tracks"}``."""
+        return {"step": self.step, "share": self.share, "release_share": self.release_share,
+                "new_releases": view.ids[self.new_rows].tolist(),
                 "artist": None if self.artist_row is None else str(view.ids[self.artist_row]),
                 "artist_tracks": view.ids[self.artist_track_rows].tolist()}
 
 
-def plan_drift(view: "CatalogView", step: int, share: float, new_releases: int, seed: int) -> DriftPlan:
+def plan_drift(view: "CatalogView", step: int, share: float, new_releases: int, seed: int,
+               release_share: float = 0.0) -> DriftPlan:
     """The trending set of a stream: the `new_releases` newest tracks, and an artist drawn
     (from `seed`) among those with at least :data:`TRENDING_MIN_TRACKS` tracks and a
-    popularity between the :data:`TRENDING_BAND` quantiles: known, not a star."""
+    popularity between the :data:`TRENDING_BAND` quantiles: known, not a star.
+    `release_share` of the trending searches ask what just came out."""
     tracks = view.rows_of("track")
     dated = tracks[view.release_days[tracks] >= 0]
     # Newest first; ties by popularity, then id, so the batch is the same on every run.
@@ -100,7 +117,7 @@ def plan_drift(view: "CatalogView", step: int, share: float, new_releases: int, 
             rng = np.random.default_rng([int(seed), 0xD21F7])
             artist_row = int(band[int(rng.integers(len(band)))])
             own = np.array(sorted(by_artist.get(view.ids[artist_row], [])), dtype=np.int64)
-    return DriftPlan(int(step), float(share), new_rows, artist_row, own)
+    return DriftPlan(int(step), float(share), new_rows, artist_row, own, float(release_share))
 
 
 class QueryPool:

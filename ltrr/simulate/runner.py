@@ -39,18 +39,30 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
 ``phase``
     "before" or "after" the stream's drift event (see ``generate_stream``);
     ``explored`` is 1 when the coverage learner explored on this search.
+``arm_ms``
+    the retrieval cost of the search: the sum, over the arms that ran, of each
+    arm's measured run time (ms) on this query. Engines share one retrieval
+    cache (:mod:`ltrr.strategies.cached`), so a stateless arm is timed once per
+    query, when its list is first computed (at the cached depth,
+    ``MAX_RANK``, whatever budget the policy asked for), and every policy that
+    runs it on that query is charged that same time; an arm that is not cached
+    (memory) is charged what the engine measured on this search. It is a
+    cost in arm run time, summed: not the search's wall time (arms run
+    concurrently), and it leaves out query understanding, the union and
+    ranking. Timings vary with the machine's load, so it is for comparing
+    policies within one run, not a benchmark.
 ``latency_ms``
     wall time of ``Engine.search``. Policies share process-wide caches (the
-    query encoder caches embeddings by text), so the first policy to meet a
-    query pays for what the others reuse: compare latencies with
-    ``python -m ltrr bench``, not with these.
+    query encoder caches embeddings by text, the retrieval cache above), so
+    the first policy to meet a query pays for what the others reuse: compare
+    latencies with ``python -m ltrr bench``, not with these.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,11 +73,12 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks
 from ltrr.simulate.users import CatalogView, Interaction, generate_stream, stream_frame
 from ltrr.state import policy_folder
+from ltrr.strategies.cached import computed_ms
 
 RECORD_COLUMNS = [
     "policy", "step", "user_id", "query_type", "query", "intent", "success", "reciprocal_rank", "reward",
     "clicked", "regret", "clicked_rank", "covered", "n_candidates", "n_retrieved", "budget", "n_arms", "arms",
-    "hit_arms", "latency_ms", "ranker", "phase", "explored",
+    "hit_arms", "arm_ms", "latency_ms", "ranker", "phase", "explored",
 ]
 
 OnStep = Callable[[str, int, dict], None]
@@ -180,7 +193,8 @@ def run_simulation(
             state_dirs[policy] = folder
             if engine.status()["searches"]:
                 engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
-        records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step)
+        records, completed, stopped = _run(engines, cache, stream, int(seed), clicks, k, progress, should_stop,
+                                           on_step)
     finally:
         for engine in engines.values():
             engine.close()
@@ -225,7 +239,7 @@ def _check_policies(policies: object, arms: Sequence[str] | None) -> list[str]:
     return labels
 
 
-def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, k: int,
+def _run(engines: dict[str, Any], cache: Mapping, stream: list[Interaction], seed: int, clicks, k: int,
          progress: ProgressFn, should_stop, on_step) -> tuple[list[dict], int, bool]:
     records: list[dict] = []
     total = len(stream) * len(engines)
@@ -238,7 +252,7 @@ def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, 
             return records, completed, True
         step_records = []
         for policy, engine in engines.items():
-            record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k)
+            record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k, cache)
             acc = sums.setdefault((policy, it.query_type), [0.0, 0.0])
             acc[0] += record["success"]
             acc[1] += 1
@@ -271,7 +285,25 @@ def answer(engine, response, it: Interaction, clicks, rng: np.random.Generator):
     return outcome
 
 
-def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int) -> dict:
+def arm_milliseconds(response, cache: Mapping) -> dict[str, float]:
+    """Each arm that ran on ``response``'s search -> its measured milliseconds (see ``arm_ms`` above).
+
+    A cached arm is charged the time its list took when first computed for
+    this query; any other arm (memory, or one whose list is not cached) the
+    engine's own measurement on this search (``response.timings``).
+    """
+    out = {}
+    for choice in response.selection:
+        measured = response.timings.get(f"arm:{choice.arm}")
+        if not choice.selected or measured is None:   # not selected, or nothing ran (empty query)
+            continue
+        cached = computed_ms(cache, choice.arm, response.query)
+        out[choice.arm] = float(measured if cached is None else cached)
+    return out
+
+
+def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int,
+                cache: Mapping) -> dict:
     started = time.perf_counter()
     response = engine.search(it.query, it.context, k=k)
     latency = (time.perf_counter() - started) * 1000
@@ -291,6 +323,7 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
         "n_retrieved": int(sum(len(v) for a, v in response.by_arm.items() if a in {c.arm for c in selected})),
         "budget": int(sum(c.budget for c in selected)),
         "n_arms": len(selected), "arms": ",".join(c.arm for c in selected), "hit_arms": ",".join(sorted(hit_arms)),
+        "arm_ms": round(sum(arm_milliseconds(response, cache).values()), 3),
         "latency_ms": round(latency, 3), "ranker": response.ranker,
         "phase": getattr(it, "phase", "before"), "explored": str(response.decision.get("explored") or "")
         if getattr(response, "decision", None) else 0,

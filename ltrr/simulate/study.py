@@ -14,7 +14,10 @@ One study (``python -m ltrr study``):
    5, 10 and 20 per arm; the tuned fixed configurations; the context-free
    coverage learner; the coverage learner at several cost weights.
 3. **Comparisons** on the last ``window`` steps, per seed, then the mean and a
-   95% t-interval of the per-seed paired differences (:func:`compare`).
+   95% t-interval of the per-seed paired differences (:func:`compare`). Cost
+   is counted two ways: candidates per search, and arm milliseconds per search
+   (the record's ``arm_ms``: each arm that ran charged its measured run time
+   on that query, the same for every policy; see :mod:`ltrr.simulate.runner`).
 
 Seeds are independent jobs: ``address`` runs them as Ray tasks
 (:func:`ltrr.scale.sweep.run_jobs`), with the same numbers as a local run.
@@ -158,7 +161,7 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
 
 def run_study(settings: StudySettings, out_dir: str | Path, address: str | None = None,
               progress: ProgressFn = silent) -> dict:
-    """Tune, run every seed, compare, write ``out_dir`` (records, tables, figure, report.md); return the summary."""
+    """Tune, run every seed, compare, write ``out_dir`` (records, tables, figures, report.md); return the summary."""
     from ltrr.scale.sweep import run_jobs
     from ltrr.strategies.registry import arm_names
 
@@ -181,11 +184,11 @@ def run_study(settings: StudySettings, out_dir: str | Path, address: str | None 
 # ----------------------------------------------------------------------------- statistics
 
 def per_seed(records: pd.DataFrame, window: int) -> pd.DataFrame:
-    """Per seed and label, over the last ``window`` steps: success, coverage, candidates, arms."""
+    """Per seed and label, over the last ``window`` steps: success, coverage, candidates, arms, arm ms."""
     last = records[records["step"] > records["step"].max() - window]
     return (last.groupby(["seed", "label"])
             .agg(success=("success", "mean"), covered=("covered", "mean"), candidates=("n_candidates", "mean"),
-                 retrieved=("n_retrieved", "mean"), arms=("n_arms", "mean"))
+                 retrieved=("n_retrieved", "mean"), arms=("n_arms", "mean"), arm_ms=("arm_ms", "mean"))
             .reset_index())
 
 
@@ -231,9 +234,9 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     fixed = fixed_labels(labels)
     learner = "coverage (default)"
     wide = seeds.pivot(index="seed", columns="label")
-    s, c = wide["success"], wide["candidates"]
+    s, c, ms = wide["success"], wide["candidates"], wide["arm_ms"]
     out: dict = {"seeds": list(map(int, s.index)), "window": settings.window, "steps": settings.steps}
-    means = seeds.groupby("label")[["success", "covered", "candidates", "retrieved", "arms"]].mean()
+    means = seeds.groupby("label")[["success", "covered", "candidates", "retrieved", "arms", "arm_ms"]].mean()
     out["table"] = means.reindex(labels).reset_index().to_dict(orient="records")
 
     def paired(name: str, diffs: pd.Series, unit: str = "points") -> None:
@@ -245,13 +248,16 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     out["all_label"] = everything
     paired("learner_minus_all", s[learner] - s[everything])
     paired("candidates_ratio_vs_all", c[learner] / c[everything], unit="ratio")
-    # The static frontier of each seed (fixed configurations run on that seed), at the learner's cost.
-    gaps = []
-    for seed in s.index:
-        pts = pd.DataFrame({"candidates": c.loc[seed, fixed], "success": s.loc[seed, fixed]})
-        front = upper_frontier(pts)
-        gaps.append(s.loc[seed, learner] - frontier_at(front, c.loc[seed, learner]))
-    paired("learner_minus_static_frontier", pd.Series(gaps, index=s.index))
+    paired("arm_ms_ratio_vs_all", ms[learner] / ms[everything], unit="ratio")
+    # The static frontier of each seed (fixed configurations run on that seed), at the learner's cost,
+    # in candidates and in arm milliseconds (each seed's own timings).
+    for name, cost in (("learner_minus_static_frontier", c), ("learner_minus_static_frontier_ms", ms)):
+        gaps = []
+        for seed in s.index:
+            pts = pd.DataFrame({"cost": cost.loc[seed, fixed], "success": s.loc[seed, fixed]})
+            front = upper_frontier(pts, x="cost")
+            gaps.append(s.loc[seed, learner] - frontier_at(front, cost.loc[seed, learner], x="cost"))
+        paired(name, pd.Series(gaps, index=s.index))
     # Cheapest fixed configuration reaching the learner's success (means over seeds).
     m_s, m_c = s.mean(), c.mean()
     reaching = [lab for lab in fixed if m_s[lab] >= m_s[learner]]
@@ -275,6 +281,8 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
                      "full_coverage": float((tuning.oracle_types.share * tuning.oracle_types.coverage).sum()),
                      "full_coverage_cost": float((tuning.oracle_types.share * tuning.oracle_types.cost).sum())}
     out["drift"] = drift_recovery(records, settings, learner)
+    out["new_demand"] = new_demand(records, settings, [learner, "coverage, context-free", everything,
+                                                       *[lab for lab in fixed if lab.startswith("tuned")]])
     return out
 
 
@@ -296,6 +304,31 @@ def drift_recovery(records: pd.DataFrame, settings: StudySettings, label: str, b
     return {"per_seed": out, "window": window, "tolerance": tolerance}
 
 
+def new_demand(records: pd.DataFrame, settings: StudySettings, labels: Sequence[str],
+               query_type: str = "new_releases", first: int = 300) -> dict | None:
+    """Success on the kind of query the drift created (asking what just came out), per label:
+    over the ``first`` searches after the drift and over the study's last ``window`` steps
+    (means over seeds), and how many such searches each part held per seed."""
+    if settings.drift_step is None:
+        return None
+    asks = records[(records["query_type"] == query_type) & (records["step"] >= settings.drift_step)]
+    if asks.empty:
+        return None
+    early = asks[asks["step"] < settings.drift_step + first]
+    late = asks[asks["step"] > records["step"].max() - settings.window]
+    out = {"query_type": query_type, "first": first, "labels": {}}
+    for lab in labels:
+        e, lt = early[early["label"] == lab], late[late["label"] == lab]
+        out["labels"][lab] = {
+            "first": float(e.groupby("seed")["success"].mean().mean()) if len(e) else None,
+            "last": float(lt.groupby("seed")["success"].mean().mean()) if len(lt) else None}
+    # The same stream for every label: count one label's searches.
+    n_seeds, one = max(records["seed"].nunique(), 1), labels[0]
+    out["per_seed_searches"] = {"first": int((early["label"] == one).sum()) / n_seeds,
+                                "last": int((late["label"] == one).sum()) / n_seeds}
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 
 def plot_frontier(records: pd.DataFrame, tuning: Tuning, settings: StudySettings, path: Path) -> Path:
@@ -303,55 +336,94 @@ def plot_frontier(records: pd.DataFrame, tuning: Tuning, settings: StudySettings
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker  # noqa: F401  (formatters below)
 
-    seeds = per_seed(records, settings.window)
-    means = seeds.groupby("label")[["success", "covered", "candidates", "retrieved"]].mean()
-    fixed = fixed_labels(list(means.index))
+    means = per_seed(records, settings.window).groupby("label")[["success", "covered", "candidates",
+                                                                   "retrieved"]].mean()
     fig, axes = plt.subplots(1, 2, figsize=(12.8, 5.2), dpi=100)
-    panels = ((axes[0], "success", "success@10", "candidates", "candidates per search (pool size)"),
-              (axes[1], "covered", "wanted item retrieved", "retrieved", "candidates the arms returned per search"))
-    for ax, metric, title, xcol, xlabel in panels:
-        pts = means.loc[fixed].reset_index()
-        xy = pts[[xcol, metric]].rename(columns={xcol: "candidates", metric: "q"})
-        front = upper_frontier(xy, y="q")
-        ax.scatter(pts[xcol], 100 * pts[metric], s=18, color="#888888", label="fixed configurations")
-        ax.plot(front["candidates"], 100 * front["q"], color="#444444", lw=1.2, label="static frontier")
-        for lab in pts["label"]:
-            if lab.startswith(("all@", "tuned")):
-                row = means.loc[lab]
-                ax.annotate(lab, (row[xcol], 100 * row[metric]), fontsize=7, xytext=(3, -8),
-                            textcoords="offset points", color="#555555")
-        for lab, color in (("coverage (default)", "#d62728"), ("coverage, context-free", "#1f77b4")):
-            if lab not in means.index:
-                continue
-            path_pts = _learning_path(records, lab, metric, "n_candidates" if xcol == "candidates" else "n_retrieved")
-            ax.plot(path_pts["candidates"], 100 * path_pts["q"], color=color, lw=0.8, alpha=0.6)
-            ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=60, color=color,
-                       label=f"{lab} (path over time: line)", zorder=5)
-        for lab in means.index:
-            if lab.startswith("coverage cost="):
-                ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=30, marker="^",
-                           color="#ff7f0e", zorder=4)
-                ax.annotate(lab.replace("coverage ", ""), (means.loc[lab, xcol], 100 * means.loc[lab, metric]),
-                            fontsize=7, xytext=(3, 3), textcoords="offset points", color="#ff7f0e")
+    panels = ((axes[0], "success", "success@10", "candidates", "n_candidates", "candidates per search (pool size)"),
+              (axes[1], "covered", "wanted item retrieved", "retrieved", "n_retrieved",
+               "candidates the arms returned per search"))
+    for ax, metric, title, xcol, cost, xlabel in panels:
+        _frontier_panel(ax, records, means, metric, xcol, cost, annotate=("all@", "tuned"))
         if metric == "covered":
             of = tuning.oracle_frontier.sort_values("cost")
             ax.plot(of["cost"], 100 * of["coverage"], ls="--", color="#2ca02c",
                     label="per-type oracle (tuning stream, candidates returned)")
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set_xlabel(f"{xlabel} (log scale)")
-        ax.set_ylabel(f"{title}, last {settings.window} steps (%)")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+        _cost_axis(ax, xlabel, f"{title}, last {settings.window} steps (%)", title)
     fig.suptitle(f"Cost and quality: {len(set(records.seed))} seeds x {settings.steps} steps", fontsize=11)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_ms_frontier(records: pd.DataFrame, settings: StudySettings, path: Path) -> Path:
+    """Success@10 against arm milliseconds per search (the records' ``arm_ms``): fixed points, frontier, learners."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    means = per_seed(records, settings.window).groupby("label")[["success", "arm_ms"]].mean()
+    fig, ax = plt.subplots(figsize=(12.8, 7.2), dpi=100)
+    # Every fixed point is named here: in milliseconds the single arms spread out (their costs differ).
+    _frontier_panel(ax, records, means, "success", "arm_ms", "arm_ms", annotate=("",))
+    _cost_axis(ax, "arm milliseconds per search (each arm that ran, at its measured time on that query)",
+               f"success@10, last {settings.window} steps (%)",
+               "success@10 against the arms' run time per search (ranking excluded)")
+    fig.suptitle(f"Cost in milliseconds: {len(set(records.seed))} seeds x {settings.steps} steps", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _frontier_panel(ax, records: pd.DataFrame, means: pd.DataFrame, metric: str, xcol: str, cost: str,
+                    annotate: tuple[str, ...]) -> None:
+    """Fixed configurations and their static frontier, the learners' points (and the two main ones' paths).
+
+    ``xcol`` is the cost column of ``means`` (per-label means), ``cost`` the same cost in the records
+    (for the learning paths); fixed labels starting with one of ``annotate`` are named on the plot.
+    """
+    pts = means.loc[fixed_labels(list(means.index))].reset_index()
+    front = upper_frontier(pts[[xcol, metric]], x=xcol, y=metric)
+    ax.scatter(pts[xcol], 100 * pts[metric], s=18, color="#888888", label="fixed configurations")
+    ax.plot(front[xcol], 100 * front[metric], color="#444444", lw=1.2, label="static frontier")
+    for lab in pts["label"]:
+        if lab.startswith(annotate):
+            row = means.loc[lab]
+            ax.annotate(lab, (row[xcol], 100 * row[metric]), fontsize=7, xytext=(3, -8),
+                        textcoords="offset points", color="#555555")
+    main = (("coverage (default)", "#d62728"), ("coverage, context-free", "#1f77b4"))
+    for lab, color in main:
+        if lab not in means.index:
+            continue
+        path_pts = _learning_path(records, lab, metric, cost)
+        ax.plot(path_pts["candidates"], 100 * path_pts["q"], color=color, lw=0.8, alpha=0.6)
+        ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=60, color=color,
+                   label=f"{lab} (path over time: line)", zorder=5)
+    for lab in means.index:
+        # The other learners (cost weights, variants): a point each.
+        if lab.startswith("coverage") and lab not in dict(main):
+            ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=30, marker="^",
+                       color="#ff7f0e", zorder=4)
+            ax.annotate(lab.replace("coverage ", ""), (means.loc[lab, xcol], 100 * means.loc[lab, metric]),
+                        fontsize=7, xytext=(3, 3), textcoords="offset points", color="#ff7f0e")
+
+
+def _cost_axis(ax, xlabel: str, ylabel: str, title: str) -> None:
+    """Log cost axis with plain numbers, labels, grid and legend."""
+    import matplotlib.ticker
+
+    ax.set_xscale("log")
+    # Ticks at 1, 2 and 5 per decade: the costs often span less than a decade or two.
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel(f"{xlabel} (log scale)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
 
 
 def _learning_path(records: pd.DataFrame, label: str, metric: str, cost: str, window: int = 200) -> pd.DataFrame:
@@ -371,8 +443,9 @@ def _fmt(entry: dict | None) -> str:
 
 def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, settings: StudySettings,
                        policies: dict[str, str], out: Path) -> Path:
-    """report.md, summary.json, the frontier figure and the tables, in ``out``."""
+    """report.md, summary.json, the frontier figures (candidates, milliseconds) and the tables, in ``out``."""
     figure = plot_frontier(records, tuning, settings, out / "frontier.png")
+    ms_figure = plot_ms_frontier(records, settings, out / "frontier_ms.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     table = pd.DataFrame(summary["table"])
     table["policy"] = table["label"].map(policies)
@@ -380,15 +453,22 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
              f"({settings.tune_steps} steps); drift at step {settings.drift_step}; heuristic ranker.", "",
-             "| policy | spec | success@10 | retrieved | candidates | arms |", "| --- | --- | --- | --- | --- | --- |"]
+             "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in table.itertuples(index=False):
         lines.append(f"| {row.label} | `{row.policy}` | {100 * row.success:.1f}% | {100 * row.covered:.1f}% | "
-                     f"{row.candidates:.1f} | {row.arms:.2f} |")
+                     f"{row.candidates:.1f} | {row.arms:.2f} | {row.arm_ms:.2f} |")
+    lines += ["", "Arm ms / search: the sum of the run times of the arms that ran, each arm timed once per query "
+              "when its list was first computed (at the cached depth) and charged alike to every policy that "
+              "ran it; ranking is not included, and the arms of a search run concurrently, so it is a cost, "
+              "not a latency. The numbers depend on the machine and its load."]
     lines += ["", "## Paired comparisons (mean over seeds, 95% t-interval)", "",
               f"- default learner minus {summary['all_label']}, success@10: {_fmt(summary['learner_minus_all'])}; "
-              f"candidates {_fmt(summary['candidates_ratio_vs_all'])}",
+              f"candidates {_fmt(summary['candidates_ratio_vs_all'])}; arm ms {_fmt(summary['arm_ms_ratio_vs_all'])}",
               f"- default learner minus the static frontier at its own candidates: "
               f"{_fmt(summary['learner_minus_static_frontier'])}",
+              f"- default learner minus the static frontier at its own arm ms: "
+              f"{_fmt(summary['learner_minus_static_frontier_ms'])}",
               f"- context-aware minus context-free (same cost weight): {_fmt(summary['context_minus_context_free'])}; "
               f"candidates {_fmt(summary['candidates_ratio_context_vs_free'])}"]
     cheapest = summary.get("cheapest_fixed_reaching_learner")
@@ -407,9 +487,17 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
         d = summary["drift"]["per_seed"]
         lines.append("- drift: steps after the drift until rolling-100 success is within 2 points of the "
                      "300 steps before: " + ", ".join(str(x["steps_to_recover"]) for x in d))
+    nd = summary.get("new_demand")
+    if nd:
+        pct = lambda v: "-" if v is None else f"{100 * v:.0f}%"   # noqa: E731
+        lines.append(f"- new demand (searches asking what just came out, a kind of query the drift created; "
+                     f"about {nd['per_seed_searches']['first']:.0f} per seed in the first {nd['first']} steps "
+                     f"after it, {nd['per_seed_searches']['last']:.0f} in the last {settings.window}), "
+                     "success@10 first -> last: " +
+                     "; ".join(f"{lab} {pct(v['first'])} -> {pct(v['last'])}" for lab, v in nd["labels"].items()))
     lines += ["", "## Tuned fixed configurations (tuning stream, offline)", "",
               markdown_table(tuning.fixed_offline),
-              "", f"![frontier]({figure.name})", ""]
+              "", f"![frontier]({figure.name})", "", f"![frontier in milliseconds]({ms_figure.name})", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     tuning.fixed_offline.to_csv(out / "tuned_fixed.csv", index=False)

@@ -36,6 +36,9 @@ mood_activity      ``tunes to unwind to``             tracks of that mood (catal
 playlist           ``sad trap playlist``              that playlist
 podcast_topic      ``music history podcast``          podcasts and episodes on the topic
 ambiguous          ``love``                           well-known titles with the word
+new_releases       ``just dropped``                   a new release: the drift's newest
+                                                      tracks, or an album out as recently
+                                                      (only after the drift event)
 ================== ================================== =====================================
 
 A type is generated only when the catalog can satisfy it
@@ -65,7 +68,10 @@ read-only, so drift is in the demand: from step
 ``drift_step`` on, a share ``drift_share`` of searches asks for the trending
 set, the catalog's ``drift_new_releases`` newest tracks (by release date) and
 one mid-popularity artist (and their tracks), typed with the user's usual
-title and artist query types (:data:`DRIFT_TYPES`). ``Interaction.phase`` is
+title and artist query types (:data:`DRIFT_TYPES`); a share ``drift_release_share``
+of those searches names nothing and asks what just came out (``new_releases``,
+phrased from :data:`~ltrr.simulate.vocab.RELEASE_ASKS`), a kind of query that
+did not exist before the event. ``Interaction.phase`` is
 ``"before"`` or ``"after"`` the event and ``Interaction.trending`` marks the
 searches for the trending set; :func:`plan_drift` says what trends.
 
@@ -532,6 +538,7 @@ class QueryGenerator:
             "artist_title": self._artist_title, "artist_only": self._artist_only,
             "genre_era": self._genre_era, "mood_activity": self._mood_activity,
             "playlist": self._playlist, "podcast_topic": self._podcast_topic, "ambiguous": self._ambiguous,
+            "new_releases": self._new_releases,
         }
         self._pools: dict[tuple[str, str | None], tuple[np.ndarray, np.ndarray]] = {}
         self._mood_options = _mood_activity_options(view)
@@ -582,6 +589,11 @@ class QueryGenerator:
             keep = np.array([t in DRIFT_TYPES for t in types])
             if self.drift is None or not keep.any():
                 return None
+            # Part of the same trending demand, so it needs the title and artist types too.
+            if rng.random() < self.drift.release_share:
+                draft = self._new_releases(user, rng, hour)
+                if draft is not None:
+                    return "new_releases", draft
             weights = np.where(keep, weights, 0.0)
             weights = weights / weights.sum()
         self._trending = trending
@@ -721,6 +733,15 @@ class QueryGenerator:
         name = query_title(self.view.titles[row])
         text = f"{name} playlist" if rng.random() < 0.4 and "playlist" not in fold(name) else name
         return self._target(self._typed(text, rng), row)
+
+    def _new_releases(self, user, rng, hour):
+        # Only the drift event makes this ask: before it nothing is "just out".
+        if self.drift is None or not len(self.drift.new_rows):
+            return None
+        text = vocab.RELEASE_ASKS[int(rng.integers(len(vocab.RELEASE_ASKS)))]
+        rows = self.drift.release_rows(self.view)
+        since = int(self.view.release_days[self.drift.new_rows].min())
+        return _Draft(self._typed(text, rng), Intent("broad", f"a release from day {since} on"), rows)
 
     def _genre_era(self, user, rng, hour):
         if not self._eras:
@@ -893,7 +914,7 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
                     query_types: Sequence[str] | None = None, *,
                     repeat_share: float = 0.3, zipf_exponent: float = 1.0, query_pool: int = 500,
                     drift_step: int | None = None, drift_share: float = 0.5,
-                    drift_new_releases: int = 50) -> list[Interaction]:
+                    drift_new_releases: int = 50, drift_release_share: float = 0.4) -> list[Interaction]:
     """`steps` interactions, reproducible from `seed` (the same catalog, seed and settings give
     the same stream). See the module docstring for repetition and drift.
 
@@ -901,7 +922,8 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
     off); ``zipf_exponent``: the popularity exponent over the ``query_pool`` instances;
     ``drift_step``: the first step of the drift event (None: no drift); ``drift_share``:
     the share of searches after it that ask for the trending set; ``drift_new_releases``:
-    how many of the newest tracks trend.
+    how many of the newest tracks trend; ``drift_release_share``: the share of trending
+    searches that ask what just came out.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
@@ -914,9 +936,11 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
         drift_step = _check_int("drift_step", drift_step, 1)
     drift_share = _check_share("drift_share", drift_share)
     drift_new_releases = _check_int("drift_new_releases", drift_new_releases, 1)
+    drift_release_share = _check_share("drift_release_share", drift_release_share)
     rng = np.random.default_rng([int(seed), 0x5EED])
     population = UserPopulation.generate(view, n_users, rng, query_types)
-    drift = None if drift_step is None else plan_drift(view, drift_step, drift_share, drift_new_releases, seed)
+    drift = None if drift_step is None else plan_drift(view, drift_step, drift_share, drift_new_releases, seed,
+                                                       drift_release_share)
     generator = QueryGenerator(view, population, drift)
     if repeat_share > 0:
         # Its own generator: the pool's size never changes which users the stream draws.

@@ -13,7 +13,8 @@ point, it shows what each arm really does on text it was not written for.
 
 Two kinds of lists live here:
 
-* **Asks** (:data:`MOOD_ASKS`, :data:`ACTIVITY_ASKS`, :data:`ERA_ASKS`) are
+* **Asks** (:data:`MOOD_ASKS`, :data:`ACTIVITY_ASKS`, :data:`ERA_ASKS`,
+  :data:`RELEASE_ASKS`) are
   query templates: what a user types. ``{g}`` is a genre phrasing from
   :data:`GENRE_PHRASES`, ``{era}`` a decade phrasing from :func:`era_phrases`.
 * **Markers** (:data:`MOOD_MARKERS`, :data:`ACTIVITY_MARKERS`) are the words a
@@ -79,6 +80,14 @@ ACTIVITY_ASKS: dict[str, tuple[str, ...]] = {
     "driving": ("{g} for the highway", "songs for a long car ride", "cruising {g}", "music for the commute"),
     "cooking": ("{g} while i cook", "kitchen tunes", "songs for making a meal", "{g} for a weekend brunch"),
 }
+
+# Asking what has just come out, with no title or artist in mind (the drift event's
+# new releases). People rarely say "newest" or "latest": they say when.
+RELEASE_ASKS: tuple[str, ...] = (
+    "just dropped", "out this week", "songs that just came out", "this week's releases",
+    "hot off the press", "what came out today", "music released this month", "tracks out since friday",
+    "new music friday", "anything good out lately",
+)
 
 # Genre + decade. {g} a genre phrasing, {era} a decade phrasing. Never the bare
 # "{era} {g}": that exact form is what a catalog-derived seed would predict.
@@ -163,7 +172,8 @@ STOPWORDS: frozenset[str] = frozenset({
 
 def ask_carrier_words() -> set[str]:
     """The words of every ask template without its slots and stop words: the simulator's phrasing."""
-    templates = [t for asks in (*MOOD_ASKS.values(), *ACTIVITY_ASKS.values()) for t in asks] + list(ERA_ASKS)
+    templates = [t for asks in (*MOOD_ASKS.values(), *ACTIVITY_ASKS.values()) for t in asks]
+    templates += [*ERA_ASKS, *RELEASE_ASKS]
     out: set[str] = set()
     for template in templates:
         out.update(w for w in words(template.replace("{g}", " ").replace("{era}", " ")) if w not in STOPWORDS)

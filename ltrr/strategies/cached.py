@@ -4,18 +4,46 @@ The simulator runs the same query stream through many engines (one per
 policy); a stateless arm (``Strategy.stateless``) gives every engine the same
 list for the same query, so its deepest list is computed once and sliced.
 The memory arm learns from each engine's own clicks and is never cached.
+
+Each entry keeps the milliseconds its list took to compute (:class:`Entry`),
+so that every engine that reads it can be charged what the arm really cost on
+that query (:func:`computed_ms`), not the near-zero time of a cache hit.
 """
 from __future__ import annotations
 
 import copy
 import threading
-from typing import MutableMapping
+import time
+from typing import Mapping, MutableMapping, NamedTuple
 
 import numpy as np
 
 from ltrr.query import Query
 from ltrr.reward import MAX_RANK
 from ltrr.strategies.base import Candidate, Strategy
+
+
+class Entry(NamedTuple):
+    """One cached list: the depth asked of the arm, its candidates, and the wall time (ms) computing them took."""
+
+    depth: int
+    candidates: list[Candidate]
+    ms: float
+
+
+def cache_key(arm: str, raw_query: str) -> tuple[str, str]:
+    """The key of ``arm``'s list for a query (its ``Query.raw``) in a shared cache."""
+    return (arm, raw_query)
+
+
+def computed_ms(cache: Mapping, arm: str, raw_query: str) -> float | None:
+    """Milliseconds ``arm`` took to compute its cached list for ``raw_query``; None when nothing is cached.
+
+    Measured once, when the list was computed (again only if a deeper list
+    was needed); reading the entry later does not change it.
+    """
+    entry = cache.get(cache_key(arm, raw_query))
+    return None if entry is None else float(entry.ms)
 
 
 class CachedStrategy(Strategy):
@@ -35,16 +63,19 @@ class CachedStrategy(Strategy):
 
     def retrieve(self, query: Query, budget: int) -> list[Candidate]:
         """The inner arm's list, computed once per query at depth ``max(budget, depth)``."""
-        key = (self.inner.name, query.raw)
+        key = cache_key(self.inner.name, query.raw)
         with self._lock:
             hit = self._cache.get(key)
-        if hit is None or (len(hit[1]) < budget and hit[0] < budget):
+        if hit is None or (len(hit.candidates) < budget and hit.depth < budget):
             depth = max(int(budget), self._depth)
-            hit = (depth, self.inner.retrieve(query, depth))
+            # Timed here, in the thread that computes it: the one honest measurement of this list.
+            start = time.perf_counter()
+            candidates = self.inner.retrieve(query, depth)
+            hit = Entry(depth, candidates, (time.perf_counter() - start) * 1000)
             with self._lock:
                 self._cache[key] = hit
         # Copies: callers may set fields on candidates (features, ranks of the pool).
-        return [copy.copy(c) for c in hit[1][: max(0, int(budget))]]
+        return [copy.copy(c) for c in hit.candidates[: max(0, int(budget))]]
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
         return self.inner.score(query, rows)

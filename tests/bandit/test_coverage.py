@@ -245,3 +245,58 @@ def test_a_slow_arm_is_started_only_when_its_milliseconds_are_worth_it(monkeypat
     learner.observe_latency({"a": 10.0, "b": -1.0, "c": float("nan")})
     learner.observe_latency({"a": 30.0})
     assert learner.arm_milliseconds() == {"a": pytest.approx(10.0 * 0.95 + 30.0 * 0.05)}
+
+
+def drifting_run(learner: CoverageLearner, steps: int, change: int, seed: int = 0) -> tuple[list, list]:
+    """One kind of query; a finds 85% of wants, the rest nobody finds. From step ``change`` on,
+    40% of the searches want something only c finds (rank 1): new demand, as after a release."""
+    rng = np.random.default_rng(seed)
+    mask = np.ones(len(ARMS), dtype=bool)
+    alarms, has_c = [], []
+    for step in range(steps):
+        u = rng.random()
+        if step >= change and u < 0.4:
+            ranks = {"a": None, "b": None, "c": 1}
+        elif rng.random() < 0.85:
+            ranks = {"a": 1, "b": None, "c": None}
+        else:
+            ranks = {"a": None, "b": None, "c": None}
+        x = ctx("one")
+        d = learner.select(x, mask)
+        budgets = dict(zip(ARMS, map(int, d["budgets"])))
+        hit = any(r is not None and r <= budgets[a] for a, r in ranks.items())
+        learner.observe(x, dict(zip(ARMS, map(int, d["greedy"]))), ARMS, ranks if hit else None,
+                        counts={a: 50 for a in ARMS}, p_wide=d["p_wide"], deepen=dict(zip(ARMS, d["deepen"])),
+                        deepen_top=dict(zip(ARMS, d["deepen_top"].tolist())), explored=d["explored"])
+        alarms.append(d["alarm"])
+        has_c.append(d["greedy"][2] > 0)
+    return alarms, has_c
+
+
+def test_a_fall_in_coverage_raises_an_alarm_that_brings_wide_exploration_back(monkeypatch):
+    change, steps = 1000, 1400
+
+    def served(has_c: list) -> int:
+        # Searches after the change until c has run on 50 searches in a row.
+        return next((i for i in range(change, steps) if all(has_c[i:i + 50])), steps) - change
+
+    found, found_quiet = [], []
+    for seed in range(3):
+        learner = CoverageLearner(ARMS, seed=seed, cost_per_candidate=0.004)
+        alarms, has_c = drifting_run(learner, steps, change, seed=seed)
+        # A known cell whose misses nobody can fix rarely alarms (only when the world itself
+        # has a run of misses three standard errors long), and never runs c...
+        assert np.mean(np.array(alarms[300:change]) > 0) <= 0.05
+        assert not any(has_c[300:change])
+        # ...new demand (40% of searches now lost) alarms within a few dozen searches,
+        first = next(i for i in range(change, steps) if alarms[i] > 0) - change
+        assert first <= 60
+        # wide exploration finds c, and once c runs the alarm goes quiet.
+        found.append(served(has_c))
+        assert found[-1] <= 100 and max(alarms[-100:]) == 0.0
+    # Without the alarm, exploration faded by the known cell takes far longer to find c.
+    monkeypatch.setattr("ltrr.bandit.coverage.ALARM_Z", float("inf"))
+    for seed in range(3):
+        quiet = CoverageLearner(ARMS, seed=seed, cost_per_candidate=0.004)
+        found_quiet.append(served(drifting_run(quiet, steps, change, seed=seed)[1]))
+    assert sum(found_quiet) >= 2 * sum(found), (found, found_quiet)

@@ -90,3 +90,19 @@ def test_a_catalog_without_artists_still_has_new_releases():
     plan = plan_drift(CatalogView(frame), 1, 0.5, 4, seed=0)
     assert plan.artist_row is None and len(plan.new_rows) == 4 and len(plan.artist_track_rows) == 0
     assert isinstance(plan, DriftPlan)
+
+
+def test_asking_what_just_came_out_accepts_new_tracks_and_albums_out_as_recently():
+    frame = _artists_frame(2)
+    dates = {"track:0-0": "2024-03-01", "track:0-1": "2024-02-01", "track:1-0": "2023-01-01"}
+    frame["release_date"] = [pd.Timestamp(dates.get(e, "2019-01-01")) for e in frame["entity_id"]]
+    albums = pd.DataFrame({"entity_id": ["album:new", "album:old"], "entity_type": "album",
+                           "title": ["Fresh Album", "Old Album"], "subtitle": "Artist 0", "genre": "pop",
+                           "popularity": 10.0, "artist_id": "artist:0",
+                           "release_date": [pd.Timestamp("2024-02-15"), pd.Timestamp("2023-06-01")]})
+    view = CatalogView(pd.concat([frame, albums], ignore_index=True))
+    plan = plan_drift(view, 1, 0.5, 2, seed=0, release_share=0.3)
+    assert view.ids[plan.new_rows].tolist() == ["track:0-0", "track:0-1"]
+    # The album out after the older of the two new tracks is news too; the 2023 album is not.
+    assert sorted(view.ids[plan.release_rows(view)]) == ["album:new", "track:0-0", "track:0-1"]
+    assert plan.entity_ids(view)["release_share"] == 0.3

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from ltrr.simulate import RECORD_COLUMNS, run_simulation
-from ltrr.simulate.runner import split_policies
+from ltrr.simulate.runner import arm_milliseconds, split_policies
 from ltrr.state import policy_folder
+from ltrr.strategies.cached import Entry, cache_key
 
 ARMS = ["lexical", "fuzzy", "popular"]
 
@@ -84,11 +86,36 @@ def test_same_seed_same_run_and_fresh_state(tiny_catalog_path, tiny_simulation, 
     """Re-running into the same state folders starts afresh and reproduces the records."""
     first, _, root = tiny_simulation
     again = run_simulation(tiny_catalog_path, sim_settings.policies, 15, seed=0, state_root=root, arms=ARMS)
-    drop = ["latency_ms", "regret"]   # regret depends on the whole run's oracle
+    drop = ["arm_ms", "latency_ms", "regret"]   # times vary; regret depends on the whole run's oracle
     head = first.records[first.records["step"] <= 15].drop(columns=drop).reset_index(drop=True)
     assert again.records.drop(columns=drop).reset_index(drop=True).equals(head)
     log = root / "linucb" / "log" / "events.jsonl"
     assert sum('"kind":"search"' in line for line in log.read_text().splitlines()) == 15
+
+
+def test_arm_ms_charges_the_cached_time_else_the_engines():
+    """A cache hit is charged what the list cost when computed; an uncached arm, this search's own time."""
+    choice = lambda arm, selected: SimpleNamespace(arm=arm, selected=selected)   # noqa: E731
+    response = SimpleNamespace(
+        query="love", selection=[choice("lexical", True), choice("memory", True), choice("fuzzy", False),
+                                 choice("popular", True)],
+        # Engine times: a near-zero cache hit for lexical; fuzzy ran only to explain (not selected);
+        # popular was selected but has no time (it did not run).
+        timings={"arm:lexical": 0.01, "arm:memory": 2.5, "arm:fuzzy": 9.0, "total": 30.0})
+    cache = {cache_key("lexical", "love"): Entry(50, [], 7.0), cache_key("popular", "love"): Entry(50, [], 4.0),
+             cache_key("lexical", "other"): Entry(50, [], 100.0)}
+    assert arm_milliseconds(response, cache) == {"lexical": 7.0, "memory": 2.5}
+
+
+def test_arm_ms_is_the_sum_of_the_arms_that_ran(tiny_catalog_path, tmp_path):
+    """Each static policy computes its arm's lists first; ``all`` then reads all three from the cache."""
+    policies = ["static:lexical", "static:fuzzy", "static:popular", "all"]
+    records = run_simulation(tiny_catalog_path, policies, 8, seed=3, state_root=tmp_path, arms=ARMS).records
+    wide = records.pivot(index="step", columns="policy", values="arm_ms")
+    assert (wide > 0).all().all()
+    # The engine measured ``all``'s arms as cache hits (copies only); its charge is what they cost when computed.
+    singles = wide["static:lexical"] + wide["static:fuzzy"] + wide["static:popular"]
+    assert np.allclose(wide["all"], singles, atol=0.002)
 
 
 def test_should_stop_ends_early(tiny_catalog_path, tmp_path):

@@ -349,11 +349,24 @@ def test_drift_sends_demand_to_the_newest_releases_and_a_trending_artist(view):
     assert not any(it.trending for it in before)
     share = np.mean([it.trending for it in after])
     assert abs(share - 0.6) <= 4 * np.sqrt(0.24 / len(after))
+    new_ids = set(view.ids[plan.new_rows])
+    asks = [it for it in after if it.query_type == "new_releases"]
     for it in after:
-        if it.trending:
+        if it.trending and it.query_type != "new_releases":
             assert it.query_type in DRIFT_TYPES and it.intent.target in trending
-    demand = lambda part: np.mean([it.intent.target in trending for it in part])   # noqa: E731
+    # The default share (0.4) of trending searches ask what just came out: any new release will do.
+    assert abs(len(asks) / sum(it.trending for it in after) - 0.4) <= 0.1
+    accepted = set(view.ids[plan.release_rows(view)])
+    assert new_ids <= accepted and all(view.types[view.row_of[i]] in ("track", "album") for i in accepted)
+    assert all(it.trending and it.relevant == frozenset(accepted) and it.intent.target is None for it in asks)
+    assert {it.query.lower() for it in asks} <= set(vocab.RELEASE_ASKS)
+    assert not any(it.query_type == "new_releases" for it in before)
+    demand = lambda part: np.mean([it.intent.target in trending or it.query_type == "new_releases"  # noqa: E731
+                                   for it in part])
     assert demand(after) >= demand(before) + 0.3
+    off = generate_stream(view, 800, seed=0, drift_step=200, drift_share=0.6, drift_new_releases=2,
+                          drift_release_share=0.0)
+    assert not any(it.query_type == "new_releases" for it in off)
 
 
 def test_no_drift_without_a_step_and_no_trending_without_title_types(view):

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from ltrr.simulate.study import StudySettings, run_study
+from ltrr.simulate.study import StudySettings, Tuning, compare, new_demand, run_study, write_study_report
 
 ARMS = ("lexical", "fuzzy", "popular")
 
@@ -25,12 +25,17 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
             "coverage, context-free"} <= labels
     assert any(label.startswith("tuned<=") for label in labels)
     assert summary["all_label"] == "all@5"
-    for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free"):
+    for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free",
+                "learner_minus_static_frontier_ms", "arm_ms_ratio_vs_all"):
         assert len(summary[key]["per_seed"]) == 2
+    assert all(row["arm_ms"] > 0 for row in summary["table"])
     assert len(summary["drift"]["per_seed"]) == 2
     out = tmp_path / "study"
     assert (out / "frontier.png").stat().st_size > 10_000
-    assert "Paired comparisons" in (out / "report.md").read_text()
+    assert (out / "frontier_ms.png").stat().st_size > 10_000
+    report = (out / "report.md").read_text()
+    assert "Paired comparisons" in report and "static frontier at its own arm ms" in report
+    assert "![frontier in milliseconds](frontier_ms.png)" in report
     assert json.loads((out / "summary.json").read_text())["seeds"] == [0, 1]
 
 
@@ -39,8 +44,76 @@ def test_a_ray_study_gives_the_local_numbers(tiny_catalog_path, tmp_path):
     pytest.importorskip("ray")
     local = run_study(settings(tiny_catalog_path), tmp_path / "local")
     remote = run_study(settings(tiny_catalog_path), tmp_path / "ray", address="local")
-    drop = ["latency_ms"]
+    drop = ["arm_ms", "latency_ms"]     # measured times differ between runs
     a = pd.read_csv(tmp_path / "local" / "study_records.csv.gz").drop(columns=drop)
     b = pd.read_csv(tmp_path / "ray" / "study_records.csv.gz").drop(columns=drop)
     pd.testing.assert_frame_equal(a, b)
-    assert local["table"] == remote["table"]
+    untimed = lambda table: [{k: v for k, v in row.items() if k != "arm_ms"} for row in table]  # noqa: E731
+    assert untimed(local["table"]) == untimed(remote["table"])
+
+
+# label -> (success, candidates, arm ms) on seed 0; seed 1 is the same on a machine twice as slow.
+HAND_MADE = {"coverage (default)": (0.8, 30, 2.0), "coverage, context-free": (0.7, 40, 3.0),
+             "all@20": (0.9, 60, 4.0), "lexical@20": (0.5, 20, 1.0), "popular@20": (0.3, 20, 0.2)}
+
+
+def hand_made_records() -> pd.DataFrame:
+    rows = []
+    for seed in (0, 1):
+        for label, (success, candidates, ms) in HAND_MADE.items():
+            for step in range(1, 5):
+                rows.append({"seed": seed, "label": label, "step": step, "success": success, "covered": success,
+                             "n_candidates": candidates, "n_retrieved": candidates, "n_arms": 1,
+                             "arm_ms": ms * (1 + seed)})
+    return pd.DataFrame(rows)
+
+
+def hand_made_tuning() -> Tuning:
+    return Tuning(fixed={}, fixed_offline=pd.DataFrame({"cap": [3.0], "spec": ["static:lexical=3"]}),
+                  oracle_types=pd.DataFrame({"share": [1.0], "coverage": [0.9], "cost": [30.0]}),
+                  oracle_frontier=pd.DataFrame({"lam": [0.1, 0.01], "coverage": [0.5, 0.9], "cost": [10.0, 30.0]}))
+
+
+def test_the_learner_is_compared_in_milliseconds_as_in_candidates(tmp_path):
+    settings = StudySettings(catalog="tiny.duckdb", seeds=(0, 1), steps=4, window=4, all_budgets=(20,),
+                             drift_step=None)
+    records = hand_made_records()
+    summary = compare(records, hand_made_tuning(), settings)
+    # Candidates: frontier (20, 50%) -> (60, 90%), at 30 candidates 60%: +20 points.
+    assert summary["learner_minus_static_frontier"]["per_seed"] == [0.2, 0.2]
+    # Milliseconds: frontier (0.2, 30%) -> (1, 50%) -> (4, 90%), at 2 ms 63.3%: +16.7 points, on each
+    # seed with its own timings.
+    assert summary["learner_minus_static_frontier_ms"]["per_seed"] == [0.1667, 0.1667]
+    assert summary["learner_minus_static_frontier_ms"]["mean"] == pytest.approx(100 * (0.8 - 0.5 - 0.4 / 3))
+    assert summary["arm_ms_ratio_vs_all"]["per_seed"] == [0.5, 0.5]
+    assert summary["arm_ms_ratio_vs_all"]["unit"] == "ratio"
+    table = {row["label"]: row for row in summary["table"]}
+    assert table["lexical@20"]["arm_ms"] == pytest.approx(1.5)
+
+    policies = {label: f"spec-of-{label}" for label in HAND_MADE}
+    report = write_study_report(summary, records, hand_made_tuning(), settings, policies, tmp_path).read_text()
+    assert "| arm ms / search |" in report
+    assert "| lexical@20 | `spec-of-lexical@20` | 50.0% | 50.0% | 20.0 | 1.00 | 1.50 |" in report
+    assert "at its own arm ms: +16.67 points" in report
+    assert "arm ms 0.50x" in report
+    assert (tmp_path / "frontier_ms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "summary.json").read_text())["arm_ms_ratio_vs_all"]["mean"] == 0.5
+
+
+def test_new_demand_is_success_on_the_drifts_new_kind_of_query_early_and_late():
+    settings = StudySettings(catalog="tiny.duckdb", seeds=(0, 1), steps=20, window=5, drift_step=10)
+    rows = []
+    for seed in (0, 1):
+        for step in range(1, 21):
+            kind = "new_releases" if step >= 10 and step % 2 == 0 else "exact_title"
+            for label, late_success in (("learner", 1.0), ("fixed", 0.0)):
+                # The learner fails the new asks at first (steps 10-14) and serves them later.
+                success = float(kind == "exact_title" or (step >= 15 and late_success))
+                rows.append({"seed": seed, "label": label, "step": step, "query_type": kind, "success": success})
+    records = pd.DataFrame(rows)
+    out = new_demand(records, settings, ["learner", "fixed"], first=5)
+    assert out["labels"]["learner"] == {"first": 0.0, "last": 1.0}
+    assert out["labels"]["fixed"] == {"first": 0.0, "last": 0.0}
+    # Steps 10, 12, 14 in the first five after the drift; 16, 18, 20 in the last five.
+    assert out["per_seed_searches"] == {"first": 3.0, "last": 3.0}
+    assert new_demand(records[records.query_type != "new_releases"], settings, ["learner"]) is None

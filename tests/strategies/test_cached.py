@@ -1,0 +1,77 @@
+"""The shared retrieval cache: one computation per arm and query, and the time it took, kept with the list."""
+from __future__ import annotations
+
+import time
+
+from ltrr.query import Query
+from ltrr.strategies.base import Candidate, Strategy, ranked
+from ltrr.strategies.cached import CachedStrategy, computed_ms
+
+
+class SlowArm(Strategy):
+    """An arm that takes ``delay`` seconds per call and counts its calls."""
+
+    name = "slow"
+
+    def __init__(self, delay: float) -> None:
+        self.catalog = None
+        self.delay = delay
+        self.calls: list[int] = []
+
+    @classmethod
+    def open(cls, resources):  # pragma: no cover - built directly
+        raise NotImplementedError
+
+    def retrieve(self, query: Query, budget: int) -> list[Candidate]:
+        self.calls.append(budget)
+        time.sleep(self.delay)
+        return ranked([Candidate(f"e{i}", float(100 - i)) for i in range(budget)], budget)
+
+
+def test_a_computed_list_records_its_time():
+    cache: dict = {}
+    arm = CachedStrategy(SlowArm(0.02), cache, depth=10)
+    q = Query.make("love song")
+    assert computed_ms(cache, "slow", q.raw) is None
+    out = arm.retrieve(q, 5)
+    assert [c.entity_id for c in out] == ["e0", "e1", "e2", "e3", "e4"]
+    assert arm.inner.calls == [10]                     # computed at the cached depth, not the budget
+    ms = computed_ms(cache, "slow", q.raw)
+    assert ms is not None and 20.0 <= ms < 2000.0      # the sleep, measured (slack for a busy machine)
+
+
+def test_a_hit_neither_recomputes_nor_changes_the_time():
+    cache: dict = {}
+    inner = SlowArm(0.02)
+    first = CachedStrategy(inner, cache, depth=10)
+    q = Query.make("love song")
+    first.retrieve(q, 10)
+    recorded = computed_ms(cache, "slow", q.raw)
+    inner.delay = 0.0                                  # a recomputation now would record a far smaller time
+    other_engine = CachedStrategy(inner, cache, depth=10)
+    assert len(other_engine.retrieve(q, 3)) == 3
+    assert len(first.retrieve(q, 10)) == 10
+    assert inner.calls == [10]
+    assert computed_ms(cache, "slow", q.raw) == recorded
+
+
+def test_a_deeper_budget_recomputes_and_records_the_new_time():
+    cache: dict = {}
+    inner = SlowArm(0.0)
+    arm = CachedStrategy(inner, cache, depth=5)
+    q = Query.make("love song")
+    arm.retrieve(q, 5)
+    quick = computed_ms(cache, "slow", q.raw)
+    inner.delay = 0.03
+    assert len(arm.retrieve(q, 8)) == 8
+    assert inner.calls == [5, 8]
+    assert computed_ms(cache, "slow", q.raw) >= 30.0 > quick
+
+
+def test_times_are_per_arm_and_query():
+    cache: dict = {}
+    arm = CachedStrategy(SlowArm(0.0), cache)
+    arm.retrieve(Query.make("one"), 3)
+    assert computed_ms(cache, "slow", "two") is None
+    assert computed_ms(cache, "other", "one") is None
+    assert computed_ms(cache, "slow", "one") > 0.0
