@@ -53,7 +53,7 @@ from ltrr.rank.features import FEATURE_NAMES, FeatureBuilder
 from ltrr.rank.features import scale_by_max
 from ltrr.rank.position import PositionBias, estimate_position_bias, searches_from_log
 from ltrr.rank.ranker import Ranker
-from ltrr.rank.stage import RankStage
+from ltrr.rank.stage import RankStage, explored_rows
 from ltrr.sanitize import sanitize_context
 from ltrr.state import StateDir, safe_name
 from ltrr.strategies.base import ArmResources, Candidate, Strategy
@@ -371,7 +371,14 @@ class Engine:
         pool = pool_candidates(selected_lists, self._entities)
         t = lap("union", t)
         X = self.features.build(q, pool)
-        ranked = self.rank_stage.rank(self.ranker, q.text, [p.entity_id for p in pool], X, k)
+        pool_ids = [p.entity_id for p in pool]
+        decision = selection.decision or {}
+        explored = None
+        if decision.get("explored") and isinstance(decision.get("greedy"), Mapping):
+            # What exploration alone brought gets a chance to be seen (see ltrr.rank.stage).
+            explored = explored_rows(decision["greedy"],
+                                     {a: [c.entity_id for c in lst] for a, lst in selected_lists.items()}, pool_ids)
+        ranked = self.rank_stage.rank(self.ranker, q.text, pool_ids, X, k, explored=explored)
         scores, order = ranked.scores, ranked.order
         t = lap("rank", t)
 

@@ -146,14 +146,16 @@ def searches_from_log(searches: Iterable[Mapping], clicked: Iterable[tuple[str, 
     """``ShownSearch`` rows from logged search events and ``(search id, clicked entity)`` pairs.
 
     Interleaved searches are left out: their lists come from two rankers and
-    are not the control the swaps are compared with.
+    are not the control the swaps are compared with; so are searches that
+    showed an explored candidate higher (``expose``): they never get a swap, and
+    their moved item would make the control's positions unlike the swapped ones.
     """
     by_search: dict[str, set[str]] = {}
     for sid, entity in clicked:
         by_search.setdefault(sid, set()).add(entity)
     out = []
     for ev in searches:
-        if ev.get("interleave"):
+        if ev.get("interleave") or ev.get("expose"):
             continue
         results = list(ev.get("results") or [])
         raw = ev.get("swap")

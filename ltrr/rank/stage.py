@@ -14,12 +14,23 @@ In this order:
    otherwise with probability ``swap_share`` two adjacent results in the top
    ``k`` trade places (:mod:`ltrr.rank.position`). Both are logged in the
    search event (``interleave`` / ``swap``), the swap with its probability.
+4. **Exposure of what exploration found.** When the bandit explored (ran an
+   arm deeper than its greedy budget, :func:`explored_rows`), one explored arm
+   is drawn uniformly and its best candidate that only the exploration brought
+   is shown at position :data:`EXPOSE_AT` if the ranker put it lower; it takes
+   the place of the swap. An exploration is paid for in candidates to learn
+   whether the arm finds what users want, and only a click answers that: a
+   candidate left at rank 8 of a wide pool is rarely examined, so the
+   exploration would teach nothing (measured: the fresh arm's best candidate
+   at ranks 6-9 in five wide explorations of a cell asking for new releases,
+   no click). Logged as ``expose`` (arm, entity, its chance, from and to);
+   interleaved searches are never changed.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
@@ -31,6 +42,7 @@ if TYPE_CHECKING:
     from ltrr.rank.ranker import Ranker
 
 DEFAULT_INTERLEAVE_SHARE = 0.10
+EXPOSE_AT = 3          # below the two best results, high enough to be examined often
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class RankedList:
     pinned: str | None = None         # the entity the memory rule put first
     swap: Swap | None = None
     interleave: dict | None = None    # {"a": name, "b": name, "teams": [...aligned with order]}
+    expose: dict | None = None        # {"arm", "entity_id", "p", "from", "to"} (1-based positions)
 
     def log_fields(self) -> dict:
         """Extra fields of the search event."""
@@ -52,6 +65,8 @@ class RankedList:
             out["interleave"] = self.interleave
         if self.pinned is not None:
             out["pinned"] = self.pinned
+        if self.expose is not None:
+            out["expose"] = self.expose
         return out
 
 
@@ -75,8 +90,12 @@ class RankStage:
             setattr(self, name, float(value))
 
     def rank(self, ranker: "Ranker", query_norm: str, entity_ids: Sequence[str], X: np.ndarray,
-             k: int) -> RankedList:
-        """The shown order of a pool by `ranker` (the engine's current one; see the module docstring)."""
+             k: int, explored: Mapping[str, Sequence[int]] | None = None) -> RankedList:
+        """The shown order of a pool by `ranker` (the engine's current one; see the module docstring).
+
+        ``explored``: per arm the bandit explored, the pool rows only that exploration brought,
+        in the arm's order (:func:`explored_rows`).
+        """
         n = len(entity_ids)
         if n == 0:
             return RankedList(np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -84,6 +103,7 @@ class RankStage:
         with self._lock:          # one draw sequence per engine, whatever the threads
             u_interleave, u_coin_seed = self._rng.random(), int(self._rng.integers(2 ** 31))
             swap = draw_swap(self._rng, self.swap_share, max(2, k))
+            u_expose = self._rng.random()
         pinned = self.memory.pinned(query_norm) if query_norm else None
         index = {e: i for i, e in enumerate(entity_ids)}
         pin_row = index.get(pinned) if pinned is not None else None
@@ -95,6 +115,16 @@ class RankStage:
             heuristic = _with_pin(_order(ranker.heuristic_score(X)), pin_row)
             return self._interleaved(entity_ids, scores, heuristic, order, pin_row, k, model_label, u_coin_seed,
                                      pinned)
+        arms = sorted(a for a, rows in (explored or {}).items() if len(rows))
+        if arms and k >= EXPOSE_AT:
+            arm = arms[min(int(u_expose * len(arms)), len(arms) - 1)]
+            row = int(explored[arm][0])
+            at = int(np.flatnonzero(order == row)[0])
+            to = min(at, EXPOSE_AT - 1)
+            order = np.insert(order[order != row], to, row).astype(np.int64)
+            expose = {"arm": arm, "entity_id": str(entity_ids[row]), "p": round(1.0 / len(arms), 6),
+                      "from": at + 1, "to": to + 1}
+            return RankedList(order[:k], scores, pinned, None, None, expose)
         shown = order[:k]
         if swap is not None and swap.pos < len(shown):
             shown = np.asarray(apply_swap(list(shown), swap), dtype=np.int64)
@@ -114,6 +144,23 @@ class RankStage:
         # The pinned item belongs to neither team: a click on it credits nobody.
         info = {"a": "heuristic", "b": model_label, "teams": [""] * len(head) + teams}
         return RankedList(order, scores, pinned, None, info)
+
+
+def explored_rows(greedy: Mapping[str, int], lists: Mapping[str, Sequence[str]],
+                  pool_ids: Sequence[str]) -> dict[str, list[int]]:
+    """Per arm that ran deeper than its ``greedy`` budget: the pool rows only that extra depth
+    brought (no arm's list holds them within its greedy budget), in the arm's order.
+
+    ``lists``: each arm's returned entity ids, best first; ``pool_ids``: the pool's entity ids.
+    """
+    index = {e: i for i, e in enumerate(pool_ids)}
+    plain = {e for a, ids in lists.items() for e in ids[:max(0, int(greedy.get(a, 0)))]}
+    out: dict[str, list[int]] = {}
+    for arm, ids in lists.items():
+        rows = [index[e] for e in ids[max(0, int(greedy.get(arm, 0))):] if e not in plain and e in index]
+        if rows:
+            out[arm] = rows
+    return out
 
 
 def _order(scores: np.ndarray) -> np.ndarray:

@@ -1,0 +1,109 @@
+"""The rank stage on its own: what exploration alone brought, and showing it where it can be seen."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from ltrr import Engine
+from ltrr.rank.position import searches_from_log
+from ltrr.rank.stage import EXPOSE_AT, RankStage, explored_rows
+
+
+class FixedRanker:
+    """Scores given up front; never trained (so no interleaving)."""
+
+    is_trained = False
+    label = "fixed"
+
+    def __init__(self, scores):
+        self.scores = np.asarray(scores, dtype=np.float64)
+
+    def score(self, X):
+        return self.scores
+
+    heuristic_score = score
+
+
+class NoMemory:
+    def pinned(self, query):
+        return None
+
+
+IDS = [f"e{i}" for i in range(12)]
+# The ranker's order is e0, e1, ..., e11 (scores fall with the index).
+SCORES = np.linspace(1.0, 0.0, len(IDS))
+
+
+def test_explored_rows_are_what_only_the_extra_depth_brought_in_the_arms_order():
+    lists = {"a": ["e0", "e1", "e2", "e3"], "b": ["e4", "e1", "e5"], "c": ["e6"]}
+    # Greedy would run a at 1 and b at 3; c not at all. a's e1 is also b's within its budget.
+    rows = explored_rows({"a": 1, "b": 3}, lists, IDS)
+    assert rows == {"a": [2, 3], "c": [6]}
+    assert explored_rows({"a": 4, "b": 3, "c": 1}, lists, IDS) == {}
+
+
+def test_an_explored_candidate_ranked_low_is_shown_at_the_exposure_slot_and_logged():
+    stage = RankStage(NoMemory(), seed=1, swap_share=1.0)
+    ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={"c": [8, 9]})
+    shown = [IDS[i] for i in ranked.order]
+    assert shown[EXPOSE_AT - 1] == "e8" and len(shown) == 10
+    # Everything else keeps the ranker's order; the swap gives way to the exposure.
+    assert [e for e in shown if e != "e8"] == IDS[:8] + ["e9"]
+    assert ranked.swap is None
+    assert ranked.log_fields()["expose"] == {"arm": "c", "entity_id": "e8", "p": 1.0, "from": 9, "to": EXPOSE_AT}
+
+
+def test_an_explored_candidate_already_high_stays_where_the_ranker_put_it():
+    stage = RankStage(NoMemory(), seed=1)
+    ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={"c": [1]})
+    assert [IDS[i] for i in ranked.order] == IDS[:10]
+    assert ranked.expose["from"] == ranked.expose["to"] == 2
+
+
+def test_the_exposed_arm_is_drawn_uniformly_with_its_logged_chance():
+    stage = RankStage(NoMemory(), seed=3)
+    explored = {"a": [5], "b": [7], "c": [11]}
+    drawn = Counter()
+    for _ in range(3000):
+        ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored=explored)
+        drawn[ranked.expose["arm"]] += 1
+        assert ranked.expose["p"] == pytest.approx(1 / 3, abs=1e-6)
+        assert IDS[ranked.order[EXPOSE_AT - 1]] == IDS[explored[ranked.expose["arm"]][0]]
+    # Binomial(3000, 1/3): standard deviation about 26.
+    assert all(abs(n - 1000) < 130 for n in drawn.values()), drawn
+
+
+def test_without_exploration_nothing_moves_and_the_swap_still_runs():
+    stage = RankStage(NoMemory(), seed=1, swap_share=1.0)
+    ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={})
+    assert ranked.expose is None and ranked.swap is not None
+
+
+def test_the_engine_exposes_what_its_selection_explored_and_position_bias_leaves_it_out(
+        tiny_catalog_path, tmp_path, monkeypatch):
+    engine = Engine.open(catalog=tiny_catalog_path, state=tmp_path / "state", seed=0, policy="all",
+                         arms=["lexical", "fuzzy", "popular", "fresh"], ranker_training="off")
+    try:
+        real = engine.selector.select
+
+        def explored_select(x, available):
+            # As if the greedy configuration were lexical at 1 and everything else were exploration.
+            return replace(real(x, available), decision={"explored": "wide", "greedy": {"lexical": 1}})
+        monkeypatch.setattr(engine.selector, "select", explored_select)
+        resp = engine.search("love", context={"user_id": "u"})
+        event = [e for e in engine.log_events() if e["kind"] == "search"][-1]
+        expose = event["expose"]
+        shown = [r.entity_id for r in resp.results]
+        assert expose["arm"] in {"fuzzy", "popular", "fresh", "lexical"}
+        assert shown[expose["to"] - 1] == expose["entity_id"] and expose["to"] <= EXPOSE_AT
+        # It is the arm's best candidate that lexical at 1 would not have brought.
+        arm_list = [e for e, _ in event["by_arm"][expose["arm"]]]
+        plain = {e for e, _ in event["by_arm"]["lexical"][:1]}
+        assert expose["entity_id"] == next(e for e in arm_list[1 if expose["arm"] == "lexical" else 0:]
+                                           if e not in plain)
+        assert searches_from_log([event], []) == []
+    finally:
+        engine.close()
