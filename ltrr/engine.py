@@ -946,10 +946,14 @@ class Engine:
             clicked = list(self._clicked)
         return estimate_position_bias(searches_from_log(searches, clicked))
 
-    def set_ranking_experiments(self, swap_share: float | None = None, interleave_share: float | None = None) -> None:
+    def set_ranking_experiments(self, swap_share: float | None = None, interleave_share: float | None = None,
+                                expose: bool | None = None) -> None:
         """Share of searches given a random adjacent swap (position-bias estimation) and share
-        interleaving the heuristic with the adopted model (``ltrr.rank.stage``); 0 turns one off."""
+        interleaving the heuristic with the adopted model (``ltrr.rank.stage``); 0 turns one off.
+        ``expose``: show what the bandit's exploration alone brought at position 3 (default on)."""
         self.rank_stage.set_shares(swap_share, interleave_share)
+        if expose is not None:
+            self.rank_stage.set_exposure(expose)
 
     def interleaving_report(self) -> list[dict]:
         """Per pair of interleaved rankers: wins, losses, ties, the sign test's p-value, the

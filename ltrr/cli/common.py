@@ -120,6 +120,17 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def share(text: str) -> float:
+    """argparse type: a number between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {value:g}")
+    return value
+
+
 def counts_line(counts: dict[str, int]) -> str:
     """``track 5,000, artist 417, ...`` for a catalog's counts per entity type."""
     return ", ".join(f"{kind} {n:,}" for kind, n in counts.items())

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, add_catalog_argument, catalog_path, close_progress, command, names,
-                             non_negative_int, positive_int, progress_for)
+                             non_negative_int, positive_int, progress_for, share)
 
 
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,8 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arms", default=None, metavar="A,B", help="restrict the engine's arms (default: all)")
     parser.add_argument("--drift", type=non_negative_int, default=1000, metavar="STEP",
                         help="step of the drift event, 0 for none (default 1000)")
+    parser.add_argument("--release-share", type=share, default=0.4, metavar="P",
+                        help="share of the drift's trending searches that ask what just came out (default 0.4)")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="run the seeds as Ray tasks: a local cluster, or ADDRESS (e.g. auto, HOST:PORT)")
     parser.add_argument("--out", type=Path, default=Path("reports/study"), metavar="DIR",
@@ -37,7 +39,7 @@ def cmd_study(args: argparse.Namespace) -> int:
                              window=min(args.window, args.steps), tune_seed=args.tune_seed,
                              tune_steps=args.tune_steps,
                              arms=tuple(names(args.arms)) if args.arms else None,
-                             drift_step=args.drift or None)
+                             drift_step=args.drift or None, release_share=args.release_share)
     progress = progress_for(args)
     try:
         summary = run_study(settings, args.out, address=args.ray, progress=progress)

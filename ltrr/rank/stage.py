@@ -74,9 +74,10 @@ class RankStage:
     """Scores, the memory rule and the experiments; one per engine (thread-safe)."""
 
     def __init__(self, memory: "QueryMemory", seed: int = 0, swap_share: float = DEFAULT_SHARE,
-                 interleave_share: float = DEFAULT_INTERLEAVE_SHARE) -> None:
+                 interleave_share: float = DEFAULT_INTERLEAVE_SHARE, expose: bool = True) -> None:
         self.memory = memory
         self.set_shares(swap_share, interleave_share)
+        self.set_exposure(expose)
         self._rng = np.random.default_rng([int(seed), 0x5A4])
         self._lock = threading.Lock()
 
@@ -88,6 +89,12 @@ class RankStage:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a share between 0 and 1, got {value!r}")
             setattr(self, name, float(value))
+
+    def set_exposure(self, on: bool) -> None:
+        """Show what exploration alone brought (step 4 of the module docstring), or not."""
+        if not isinstance(on, bool):
+            raise ValueError(f"expose must be True or False, got {on!r}")
+        self.expose = on
 
     def rank(self, ranker: "Ranker", query_norm: str, entity_ids: Sequence[str], X: np.ndarray,
              k: int, explored: Mapping[str, Sequence[int]] | None = None) -> RankedList:
@@ -115,7 +122,7 @@ class RankStage:
             heuristic = _with_pin(_order(ranker.heuristic_score(X)), pin_row)
             return self._interleaved(entity_ids, scores, heuristic, order, pin_row, k, model_label, u_coin_seed,
                                      pinned)
-        arms = sorted(a for a, rows in (explored or {}).items() if len(rows))
+        arms = sorted(a for a, rows in (explored or {}).items() if len(rows)) if self.expose else []
         if arms and k >= EXPOSE_AT:
             arm = arms[min(int(u_expose * len(arms)), len(arms) - 1)]
             row = int(explored[arm][0])

@@ -151,6 +151,7 @@ def run_simulation(
     arm_budget: int = 20,
     ranker_training: str = "sync",
     stream_options: dict | None = None,
+    ranking: dict | None = None,
 ) -> SimulationResult:
     """Run `steps` simulated interactions through each policy; see the module docstring.
 
@@ -160,8 +161,9 @@ def run_simulation(
     restricts the engine's arms (default: every registered arm).
     ``ranker_training`` is passed to every engine ("off" keeps the heuristic
     ranker, so that policies differ by retrieval alone); ``stream_options``
-    to :func:`~ltrr.simulate.users.generate_stream` (repetition, drift).
-    Engines share one retrieval cache: a stateless arm computes each query's
+    to :func:`~ltrr.simulate.users.generate_stream` (repetition, drift);
+    ``ranking`` to every engine's ``set_ranking_experiments`` (e.g.
+    ``{"expose": False}``). Engines share one retrieval cache: a stateless arm computes each query's
     list once for all policies (the memory arm, which learns, never shares).
     """
     from ltrr.engine import Engine   # the engine pulls in every arm; import when running
@@ -190,6 +192,8 @@ def run_simulation(
                                  background=False, ranker_training=ranker_training, arm_budget=arm_budget,
                                  retrieval_cache=cache)
             engines[policy] = engine
+            if ranking:
+                engine.set_ranking_experiments(**ranking)
             state_dirs[policy] = folder
             if engine.status()["searches"]:
                 engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
@@ -209,6 +213,7 @@ def run_simulation(
     settings = {"catalog": str(catalog_path), "arms": list(arms) if arms is not None else "all registered",
                 "n_users": n_users, "k": k, "arm_budget": arm_budget, "click_model": repr(clicks),
                 "ranker_training": ranker_training, "stream_options": dict(stream_options or {}),
+                "ranking": dict(ranking or {}),
                 "query_types": list(query_types) if query_types else "all supported"}
     return SimulationResult(frame, policies, completed, int(seed), oracle, oracle_policy,
                             stream_frame(stream[:completed]), state_dirs, stopped, settings)

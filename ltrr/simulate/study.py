@@ -60,10 +60,13 @@ class StudySettings:
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     drift_step: int | None = 1000
+    release_share: float = 0.4      # share of the drift's searches asking what just came out
     n_users: int = 100
 
     def stream_options(self) -> dict:
-        return {} if self.drift_step is None else {"drift_step": int(self.drift_step)}
+        if self.drift_step is None:
+            return {}
+        return {"drift_step": int(self.drift_step), "drift_release_share": float(self.release_share)}
 
 
 @dataclass
@@ -452,7 +455,8 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     lines = [f"# Learning that pays: {len(summary['seeds'])} seeds x {settings.steps} steps, "
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
-             f"({settings.tune_steps} steps); drift at step {settings.drift_step}; heuristic ranker.", "",
+             f"({settings.tune_steps} steps); drift at step {settings.drift_step} (share of its searches asking what "
+             f"just came out: {settings.release_share:g}); heuristic ranker.", "",
              "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in table.itertuples(index=False):

@@ -107,3 +107,13 @@ def test_the_engine_exposes_what_its_selection_explored_and_position_bias_leaves
         assert searches_from_log([event], []) == []
     finally:
         engine.close()
+
+
+def test_exposure_can_be_turned_off():
+    stage = RankStage(NoMemory(), seed=1, swap_share=0.0, expose=False)
+    ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={"c": [8]})
+    assert ranked.expose is None and [IDS[i] for i in ranked.order] == IDS[:10]
+    stage.set_shares(swap_share=1.0)
+    assert stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={"c": [8]}).swap is not None
+    with pytest.raises(ValueError, match="expose"):
+        stage.set_exposure("yes")

@@ -32,3 +32,12 @@ def test_simulate_bad_input_is_one_line(tiny_catalog_path, tmp_path, capsys):
         assert main(["simulate", "--out", str(tmp_path / "r"), *args]) == code
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_study_rejects_a_release_share_outside_0_1_in_one_line(tiny_catalog_path, tmp_path, capsys):
+    for value, message in (("1.5", "must lie between 0 and 1"), ("lots", "expected a number between 0 and 1")):
+        code = main(["study", "--catalog", str(tiny_catalog_path), "--release-share", value, "--out", str(tmp_path)])
+        assert code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
+    assert not any(tmp_path.iterdir())

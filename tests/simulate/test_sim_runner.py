@@ -156,3 +156,16 @@ def test_split_policies_keeps_commas_inside_specs():
         ["static:lexical,fuzzy", "linucb:alpha=0.5,l2_lambda=2"]
     assert split_policies(" , ") == []
     assert policy_folder("static:lexical,fuzzy") == "static-lexical-fuzzy"
+
+
+def test_ranking_settings_reach_every_engine(tiny_catalog_path, tmp_path):
+    def exposed(ranking):
+        result = run_simulation(tiny_catalog_path, ["coverage"], 60, seed=2, state_root=tmp_path / str(ranking),
+                                arms=ARMS, ranker_training="off", ranking=ranking)
+        log = result.state_dirs["coverage"] / "log" / "events.jsonl"
+        events = [json.loads(line) for line in log.read_text().splitlines()]
+        return result, sum("expose" in e for e in events if e["kind"] == "search")
+    on, n_on = exposed(None)
+    off, n_off = exposed({"expose": False})
+    assert n_on > 0 and n_off == 0
+    assert off.settings["ranking"] == {"expose": False}
