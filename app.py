@@ -195,6 +195,10 @@ with bandit_col:
         st.markdown("**Arms used** (budget = candidates asked for): " + cards.arm_chips(used))
     else:
         st.caption("No arm ran for this search.")
+    note = bandit_view.exploration_note(resp.decision, getattr(resp, "exposed", None),
+                                        {c.arm: c.budget for c in resp.selection if c.selected})
+    if note:
+        st.caption(note)
     feedback = state["ltrr_feedback"]
     then = {c.arm: bandit_view.clip01(c.expectation) for c in resp.selection}
     if feedback and (feedback["before"] or feedback["after"]):

@@ -108,6 +108,9 @@ class SearchResponse:
     decision: dict | None = None
     # The bandit's context vector for this search (see ltrr.bandit.context.CONTEXT_FEATURES).
     context_features: list[float] = field(default_factory=list)
+    # What exploration alone found and the rank stage showed higher (ltrr.rank.stage): arm,
+    # entity_id, its chance, from and to (1-based positions); None when nothing was explored.
+    exposed: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -396,6 +399,7 @@ class Engine:
             message=self._message(q, results),
             decision=selection.decision,
             context_features=[float(v) for v in x],
+            exposed=ranked.expose,
         )
         event = {
             "kind": "search", "id": response.id, "ts": _now(), "user_id": user_id,

@@ -42,6 +42,28 @@ def chips(selection: Iterable[Any]) -> list[tuple[str, int]]:
     return sorted(ran, key=lambda ab: (-ab[1], ab[0]))
 
 
+def exploration_note(decision: Mapping[str, Any] | None, exposed: Mapping[str, Any] | None,
+                     budgets: Mapping[str, int]) -> str | None:
+    """One plain sentence on how this search explored, or None when it did not (``budgets``:
+    what each selected arm was asked for; exploring changed nothing when none exceeds its
+    greedy budget, as before anything is learned, when every arm already runs)."""
+    decision = decision or {}
+    explored = decision.get("explored")
+    greedy = decision.get("greedy") or {}
+    if not explored or not any(int(b) > int(greedy.get(a, 0)) for a, b in budgets.items()):
+        return None
+    how = {"wide": "every arm ran with at least 5 candidates",
+           "deepen": "one arm was asked for more candidates than usual"}.get(explored, "it tried more than usual")
+    text = f"This search explored ({how}) to learn what the usual choice misses."
+    alarm = decision.get("alarm")
+    if isinstance(alarm, (int, float)) and alarm > 0:
+        text += " Searches like this one have recently found less than before, so it explores more often."
+    if exposed and exposed.get("from") != exposed.get("to"):
+        text += (f" Result #{exposed['to']} is the {exposed['arm']} arm's best new find, moved up from "
+                 f"#{exposed['from']} so that a click on it can teach.")
+    return text
+
+
 def before_after(before: Mapping[str, float | None], after: Mapping[str, float | None],
                  found_arms: Iterable[str], ran: Iterable[str]) -> pd.DataFrame:
     """Long frame for the before/after bars of one click: arm, when, value, found, ran.

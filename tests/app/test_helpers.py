@@ -191,3 +191,22 @@ def test_error_text_never_shows_file_paths():
         "cannot open broken.duckdb: bad; see 'linucb'"
     assert without_paths("ratio 1/3, either/or") == "ratio 1/3, either/or"
     assert error_text(FileNotFoundError("/home/me/data/catalog.duckdb")) == "catalog.duckdb"
+
+
+def test_the_exploration_note_says_how_a_search_explored_in_plain_words():
+    ran = {"lexical": 5, "fresh": 5}
+    assert bandit_view.exploration_note(None, None, ran) is None
+    assert bandit_view.exploration_note({"explored": "", "alarm": 0.3, "greedy": {"lexical": 1}}, None, ran) is None
+    # Explored, but every arm already ran that deep: nothing changed, nothing to say.
+    assert bandit_view.exploration_note({"explored": "wide", "greedy": {"lexical": 10, "fresh": 10}}, None,
+                                        {"lexical": 10, "fresh": 10}) is None
+    wide = bandit_view.exploration_note({"explored": "wide", "alarm": 0.0, "greedy": {"lexical": 1}}, None, ran)
+    assert "every arm ran with at least 5 candidates" in wide and "recently" not in wide
+    moved = bandit_view.exploration_note({"explored": "deepen", "alarm": 0.2, "greedy": {"lexical": 5}},
+                                         {"arm": "fresh", "entity_id": "t1", "p": 0.5, "from": 9, "to": 3}, ran)
+    assert "asked for more candidates" in moved and "recently found less" in moved
+    assert "Result #3 is the fresh arm's best new find, moved up from #9" in moved
+    # Left where the ranker put it: nothing to explain about positions.
+    stayed = bandit_view.exploration_note({"explored": "wide", "greedy": {}}, {"arm": "fresh", "from": 2, "to": 2},
+                                          ran)
+    assert "moved up" not in stayed

@@ -96,6 +96,7 @@ def test_the_engine_exposes_what_its_selection_explored_and_position_bias_leaves
         resp = engine.search("love", context={"user_id": "u"})
         event = [e for e in engine.log_events() if e["kind"] == "search"][-1]
         expose = event["expose"]
+        assert resp.exposed == expose
         shown = [r.entity_id for r in resp.results]
         assert expose["arm"] in {"fuzzy", "popular", "fresh", "lexical"}
         assert shown[expose["to"] - 1] == expose["entity_id"] and expose["to"] <= EXPOSE_AT
