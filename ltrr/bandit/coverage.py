@@ -69,6 +69,12 @@ every arm are known, so shallower budgets are learned for free.
   (:data:`DEEPEN_FLOOR`): a near miss of an arm that finds this kind of query
   (a typo at rank 3 of the fuzzy arm run at 1) is only seen when that arm is
   deepened, so the draws go where discoveries are.
+* *Drift alarm* (:meth:`CoverageLearner.drift_alarm`): fading judges past
+  demand. When a cell's coverage over its last :data:`RECENT` searches falls
+  more than :data:`ALARM_Z` standard errors below its coverage over the whole
+  window, the fall is added, unfaded, to the chance of wide exploration
+  (logged as ``alarm``), until the new searches are served or the window has
+  absorbed the change.
 
 Every configuration has a known probability, the logged propensities are
 exact (per arm: the chance it runs, and the chance of the very budget it
