@@ -62,7 +62,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -73,7 +73,6 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks
 from ltrr.simulate.users import CatalogView, Interaction, generate_stream, stream_frame
 from ltrr.state import policy_folder
-from ltrr.strategies.cached import computed_ms
 
 RECORD_COLUMNS = [
     "policy", "step", "user_id", "query_type", "query", "intent", "success", "reciprocal_rank", "reward",
@@ -197,8 +196,7 @@ def run_simulation(
             state_dirs[policy] = folder
             if engine.status()["searches"]:
                 engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
-        records, completed, stopped = _run(engines, cache, stream, int(seed), clicks, k, progress, should_stop,
-                                           on_step)
+        records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step)
     finally:
         for engine in engines.values():
             engine.close()
@@ -244,7 +242,7 @@ def _check_policies(policies: object, arms: Sequence[str] | None) -> list[str]:
     return labels
 
 
-def _run(engines: dict[str, Any], cache: Mapping, stream: list[Interaction], seed: int, clicks, k: int,
+def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, k: int,
          progress: ProgressFn, should_stop, on_step) -> tuple[list[dict], int, bool]:
     records: list[dict] = []
     total = len(stream) * len(engines)
@@ -257,7 +255,7 @@ def _run(engines: dict[str, Any], cache: Mapping, stream: list[Interaction], see
             return records, completed, True
         step_records = []
         for policy, engine in engines.items():
-            record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k, cache)
+            record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k)
             acc = sums.setdefault((policy, it.query_type), [0.0, 0.0])
             acc[0] += record["success"]
             acc[1] += 1
@@ -290,25 +288,18 @@ def answer(engine, response, it: Interaction, clicks, rng: np.random.Generator):
     return outcome
 
 
-def arm_milliseconds(response, cache: Mapping) -> dict[str, float]:
-    """Each arm that ran on ``response``'s search -> its measured milliseconds (see ``arm_ms`` above).
-
-    A cached arm is charged the time its list took when first computed for
-    this query; any other arm (memory, or one whose list is not cached) the
-    engine's own measurement on this search (``response.timings``).
-    """
+def arm_milliseconds(response) -> dict[str, float]:
+    """Each arm that ran on ``response``'s search -> its milliseconds (see ``arm_ms`` above):
+    the engine's timing, which for a cached arm is what its list took when computed."""
     out = {}
     for choice in response.selection:
         measured = response.timings.get(f"arm:{choice.arm}")
-        if not choice.selected or measured is None:   # not selected, or nothing ran (empty query)
-            continue
-        cached = computed_ms(cache, choice.arm, response.query)
-        out[choice.arm] = float(measured if cached is None else cached)
+        if choice.selected and measured is not None:   # not selected, or nothing ran (empty query)
+            out[choice.arm] = float(measured)
     return out
 
 
-def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int,
-                cache: Mapping) -> dict:
+def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int) -> dict:
     started = time.perf_counter()
     response = engine.search(it.query, it.context, k=k)
     latency = (time.perf_counter() - started) * 1000
@@ -328,7 +319,7 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
         "n_retrieved": int(sum(len(v) for a, v in response.by_arm.items() if a in {c.arm for c in selected})),
         "budget": int(sum(c.budget for c in selected)),
         "n_arms": len(selected), "arms": ",".join(c.arm for c in selected), "hit_arms": ",".join(sorted(hit_arms)),
-        "arm_ms": round(sum(arm_milliseconds(response, cache).values()), 3),
+        "arm_ms": round(sum(arm_milliseconds(response).values()), 3),
         "latency_ms": round(latency, 3), "ranker": response.ranker,
         "phase": getattr(it, "phase", "before"), "explored": str(response.decision.get("explored") or "")
         if getattr(response, "decision", None) else 0,

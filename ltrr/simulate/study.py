@@ -20,7 +20,8 @@ One study (``python -m ltrr study``):
    on that query, the same for every policy; see :mod:`ltrr.simulate.runner`).
 
 Seeds are independent jobs: ``address`` runs them as Ray tasks
-(:func:`ltrr.scale.sweep.run_jobs`), with the same numbers as a local run.
+(:func:`ltrr.scale.sweep.run_jobs`), with the same numbers as a local run (except the learner
+priced in milliseconds, whose choices follow measured run times).
 """
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ from ltrr.simulate.tuning import RankTable, best_fixed, collect_ranks, config_sp
 
 LEARNER = "coverage"
 CONTEXT_FREE = "coverage:context=0"
+# The learner that also prices the arms' milliseconds: 1 ms of arm time costs what one
+# candidate does (the default cost per candidate), fixed before any study was run with it.
+MS_LEARNER = "coverage:ms=0.004"
 DEFAULT_COST = PARAM_DEFAULTS["coverage"]["cost"]
 
 
@@ -56,7 +60,7 @@ class StudySettings:
     arms: tuple[str, ...] | None = None
     caps: tuple[float, ...] = (3, 5, 10, 20, 40)
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
-    variants: tuple[str, ...] = ("coverage:prior=8",)   # other learner settings measured beside it
+    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER)   # other learner settings measured beside it
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     drift_step: int | None = 1000
@@ -254,13 +258,18 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     paired("arm_ms_ratio_vs_all", ms[learner] / ms[everything], unit="ratio")
     # The static frontier of each seed (fixed configurations run on that seed), at the learner's cost,
     # in candidates and in arm milliseconds (each seed's own timings).
-    for name, cost in (("learner_minus_static_frontier", c), ("learner_minus_static_frontier_ms", ms)):
+    def frontier_gaps(label: str, cost: pd.DataFrame) -> pd.Series:
         gaps = []
         for seed in s.index:
             pts = pd.DataFrame({"cost": cost.loc[seed, fixed], "success": s.loc[seed, fixed]})
             front = upper_frontier(pts, x="cost")
-            gaps.append(s.loc[seed, learner] - frontier_at(front, cost.loc[seed, learner], x="cost"))
-        paired(name, pd.Series(gaps, index=s.index))
+            gaps.append(s.loc[seed, label] - frontier_at(front, cost.loc[seed, label], x="cost"))
+        return pd.Series(gaps, index=s.index)
+    paired("learner_minus_static_frontier", frontier_gaps(learner, c))
+    paired("learner_minus_static_frontier_ms", frontier_gaps(learner, ms))
+    ms_label = MS_LEARNER.replace(":", " ", 1)
+    if ms_label in s.columns:
+        paired("ms_learner_minus_static_frontier_ms", frontier_gaps(ms_label, ms))
     # Cheapest fixed configuration reaching the learner's success (means over seeds).
     m_s, m_c = s.mean(), c.mean()
     reaching = [lab for lab in fixed if m_s[lab] >= m_s[learner]]
@@ -473,6 +482,8 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
               f"{_fmt(summary['learner_minus_static_frontier'])}",
               f"- default learner minus the static frontier at its own arm ms: "
               f"{_fmt(summary['learner_minus_static_frontier_ms'])}",
+              f"- the learner that also prices milliseconds (`{MS_LEARNER}`) minus the static frontier at its "
+              f"own arm ms: {_fmt(summary.get('ms_learner_minus_static_frontier_ms'))}",
               f"- context-aware minus context-free (same cost weight): {_fmt(summary['context_minus_context_free'])}; "
               f"candidates {_fmt(summary['candidates_ratio_context_vs_free'])}"]
     cheapest = summary.get("cheapest_fixed_reaching_learner")

@@ -6,8 +6,9 @@ list for the same query, so its deepest list is computed once and sliced.
 The memory arm learns from each engine's own clicks and is never cached.
 
 Each entry keeps the milliseconds its list took to compute (:class:`Entry`),
-so that every engine that reads it can be charged what the arm really cost on
-that query (:func:`computed_ms`), not the near-zero time of a cache hit.
+so that every engine that reads it is charged what the arm really cost on
+that query (:meth:`CachedStrategy.cost_ms`; the engine logs it as the arm's
+time), not the near-zero time of a cache hit.
 """
 from __future__ import annotations
 
@@ -76,6 +77,12 @@ class CachedStrategy(Strategy):
                 self._cache[key] = hit
         # Copies: callers may set fields on candidates (features, ranks of the pool).
         return [copy.copy(c) for c in hit.candidates[: max(0, int(budget))]]
+
+    def cost_ms(self, query: Query) -> float | None:
+        """What this query's list took to compute, whoever computed it (None before anyone did):
+        the arm's cost on the query, where a cache hit's own time is near zero."""
+        with self._lock:
+            return computed_ms(self._cache, self.inner.name, query.raw)
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
         return self.inner.score(query, rows)

@@ -75,3 +75,16 @@ def test_times_are_per_arm_and_query():
     assert computed_ms(cache, "slow", "two") is None
     assert computed_ms(cache, "other", "one") is None
     assert computed_ms(cache, "slow", "one") > 0.0
+
+
+def test_each_engine_is_told_what_the_list_cost_not_the_hits_time():
+    cache: dict = {}
+    inner = SlowArm(0.02)
+    first, second = CachedStrategy(inner, cache, depth=10), CachedStrategy(inner, cache, depth=10)
+    q = Query.make("love song")
+    assert first.cost_ms(q) is None
+    first.retrieve(q, 10)
+    started = time.perf_counter()
+    second.retrieve(q, 3)
+    hit_ms = (time.perf_counter() - started) * 1000
+    assert second.cost_ms(q) == first.cost_ms(q) == computed_ms(cache, "slow", q.raw) >= 20.0 > hit_ms
