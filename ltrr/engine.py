@@ -369,8 +369,7 @@ class Engine:
                 by_arm_cands[arm] = outcome.value
                 # A shared retrieval cache (simulations) answers in microseconds; the arm's cost
                 # on this query is what computing its list took, and that is what gets logged.
-                cost = getattr(self._arms[arm], "cost_ms", None)
-                computed = cost(q) if callable(cost) else None
+                computed = self._arms[arm].cost_ms(q)
                 timings[f"arm:{arm}"] = outcome.ms if computed is None else computed
             timings["arms"] = (time.perf_counter() - start) * 1000
         t = time.perf_counter()

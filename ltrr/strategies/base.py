@@ -91,3 +91,8 @@ class Strategy(ABC):
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
         """This arm's score for arbitrary catalog rows (for ranker features), or None if it cannot."""
         return None
+
+    def cost_ms(self, query: Query) -> float | None:
+        """What this query's list cost to compute when that differs from the call's own time
+        (a cached list: :mod:`ltrr.strategies.cached`); None: the call's measured time is the cost."""
+        return None
