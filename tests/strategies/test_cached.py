@@ -28,10 +28,15 @@ class SlowArm(Strategy):
         return ranked([Candidate(f"e{i}", float(100 - i)) for i in range(budget)], budget)
 
 
-def test_a_computed_list_records_its_time():
+def cached_arm(delay: float, depth: int) -> tuple[dict, SlowArm, CachedStrategy, Query]:
+    """An empty shared cache, a slow arm, the arm wrapped in the cache, and a query."""
     cache: dict = {}
-    arm = CachedStrategy(SlowArm(0.02), cache, depth=10)
-    q = Query.make("love song")
+    inner = SlowArm(delay)
+    return cache, inner, CachedStrategy(inner, cache, depth=depth), Query.make("love song")
+
+
+def test_a_computed_list_records_its_time():
+    cache, _, arm, q = cached_arm(0.02, depth=10)
     assert computed_ms(cache, "slow", q.raw) is None
     out = arm.retrieve(q, 5)
     assert [c.entity_id for c in out] == ["e0", "e1", "e2", "e3", "e4"]
@@ -41,10 +46,7 @@ def test_a_computed_list_records_its_time():
 
 
 def test_a_hit_neither_recomputes_nor_changes_the_time():
-    cache: dict = {}
-    inner = SlowArm(0.02)
-    first = CachedStrategy(inner, cache, depth=10)
-    q = Query.make("love song")
+    cache, inner, first, q = cached_arm(0.02, depth=10)
     first.retrieve(q, 10)
     recorded = computed_ms(cache, "slow", q.raw)
     inner.delay = 0.0                                  # a recomputation now would record a far smaller time
@@ -56,10 +58,7 @@ def test_a_hit_neither_recomputes_nor_changes_the_time():
 
 
 def test_a_deeper_budget_recomputes_and_records_the_new_time():
-    cache: dict = {}
-    inner = SlowArm(0.0)
-    arm = CachedStrategy(inner, cache, depth=5)
-    q = Query.make("love song")
+    cache, inner, arm, q = cached_arm(0.0, depth=5)
     arm.retrieve(q, 5)
     quick = computed_ms(cache, "slow", q.raw)
     inner.delay = 0.03
@@ -78,10 +77,9 @@ def test_times_are_per_arm_and_query():
 
 
 def test_each_engine_is_told_what_the_list_cost_not_the_hits_time():
-    cache: dict = {}
-    inner = SlowArm(0.02)
-    first, second = CachedStrategy(inner, cache, depth=10), CachedStrategy(inner, cache, depth=10)
-    q = Query.make("love song")
+    cache, inner, first, q = cached_arm(0.02, depth=10)
+    second = CachedStrategy(inner, cache, depth=10)
+    assert inner.cost_ms(q) is None                    # an uncached arm: its call's own time is its cost
     assert first.cost_ms(q) is None
     first.retrieve(q, 10)
     started = time.perf_counter()
