@@ -110,7 +110,7 @@ class SearchResponse:
     context_features: list[float] = field(default_factory=list)
     # What exploration alone found and the rank stage showed higher (ltrr.rank.stage): arm,
     # entity_id, its chance, from and to (1-based positions); None when nothing was explored.
-    exposed: dict | None = None
+    exposed: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -954,13 +954,14 @@ class Engine:
         return estimate_position_bias(searches_from_log(searches, clicked))
 
     def set_ranking_experiments(self, swap_share: float | None = None, interleave_share: float | None = None,
-                                expose: bool | None = None) -> None:
+                                expose: bool | None = None, expose_slots: int | None = None) -> None:
         """Share of searches given a random adjacent swap (position-bias estimation) and share
         interleaving the heuristic with the adopted model (``ltrr.rank.stage``); 0 turns one off.
-        ``expose``: show what the bandit's exploration alone brought at position 3 (default on)."""
+        ``expose``: show what the bandit's exploration alone brought from position 3 on (default
+        on); ``expose_slots``: for how many explored arms at most (default 3)."""
         self.rank_stage.set_shares(swap_share, interleave_share)
-        if expose is not None:
-            self.rank_stage.set_exposure(expose)
+        if expose is not None or expose_slots is not None:
+            self.rank_stage.set_exposure(self.rank_stage.expose if expose is None else expose, expose_slots)
 
     def interleaving_report(self) -> list[dict]:
         """Per pair of interleaved rankers: wins, losses, ties, the sign test's p-value, the

@@ -7,7 +7,7 @@ the one reward rule. No Streamlit here.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -42,11 +42,12 @@ def chips(selection: Iterable[Any]) -> list[tuple[str, int]]:
     return sorted(ran, key=lambda ab: (-ab[1], ab[0]))
 
 
-def exploration_note(decision: Mapping[str, Any] | None, exposed: Mapping[str, Any] | None,
+def exploration_note(decision: Mapping[str, Any] | None, exposed: Sequence[Mapping[str, Any]] | None,
                      budgets: Mapping[str, int]) -> str | None:
-    """One plain sentence on how this search explored, or None when it did not (``budgets``:
+    """A few plain sentences on how this search explored, or None when it did not (``budgets``:
     what each selected arm was asked for; exploring changed nothing when none exceeds its
-    greedy budget, as before anything is learned, when every arm already runs)."""
+    greedy budget, as before anything is learned, when every arm already runs; ``exposed``:
+    the search's exposed finds, as logged)."""
     decision = decision or {}
     explored = decision.get("explored")
     greedy = decision.get("greedy") or {}
@@ -58,10 +59,21 @@ def exploration_note(decision: Mapping[str, Any] | None, exposed: Mapping[str, A
     alarm = decision.get("alarm")
     if isinstance(alarm, (int, float)) and alarm > 0:
         text += " Searches like this one have recently found less than before, so it explores more often."
-    if exposed and exposed.get("from") != exposed.get("to"):
-        text += (f" Result #{exposed['to']} is the {exposed['arm']} arm's best new find, moved up from "
-                 f"#{exposed['from']} so that a click on it can teach.")
+    moved = [x for x in exposed or [] if x.get("from") != x.get("to")]
+    if len(moved) == 1:
+        x = moved[0]
+        text += (f" Result #{x['to']} is the {x['arm']} arm's best new find, moved up from "
+                 f"#{x['from']} so that a click on it can teach.")
+    elif moved:
+        places = _and([f"#{x['to']}" for x in moved])
+        arms = _and([x["arm"] for x in moved])
+        text += (f" Results {places} are the best new finds of the {arms} arms, moved up "
+                 f"so that a click on them can teach.")
     return text
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def before_after(before: Mapping[str, float | None], after: Mapping[str, float | None],

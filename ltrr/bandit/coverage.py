@@ -32,7 +32,14 @@ its shape, then all queries, taught. The default, 50, is strong on purpose:
 with a weak prior a fine cell drops an arm its kind needs on the strength of
 a few searches; the price is that a cell also borrows its parent's gain for
 arms only its siblings need, until its own data outweighs the prior.
-``context=0`` keeps only the root: the
+What an arm adds at a depth is seen only on searches that ran it that deep,
+so each step of an arm's ladder is shrunk with the cell's *reach* there (the
+decayed count of its searches whose logging policy ran the arm at least that
+deep, in expectation) rather than with all its searches: an arm a cell never
+runs takes its parent's gain instead of a confident zero, so a gain found in
+sibling cells (a new kind of query that several cells now receive) reaches
+the cells that have not explored it, and the cell's own evidence takes over as
+fast as it runs the arm. ``context=0`` keeps only the root: the
 context-free baseline. Counts decay with a half-life (in resolved searches)
 so the learner follows drift, and buffers are bounded: the state's size does
 not grow with the length of the history.
@@ -123,6 +130,7 @@ class _Level(NamedTuple):
     n_wide: float = 0.0      # decayed count of wide explorations among the cell's searches
     age: np.ndarray | None = None   # (m,) cell searches since each buffered click
     span: int = 0            # resolved searches the buffer window covers (undecayed)
+    reach: np.ndarray | float = 0.0   # (arms, levels) decayed searches that ran each arm that deep
 
 
 @dataclass
@@ -137,6 +145,7 @@ class _Cell:
     born: deque = field(default_factory=deque)      # per click: the cell clock when it happened
     n_wide: float = 0.0                 # decayed count of wide explorations, as of clock wide_t
     wide_t: int = 0
+    reach: np.ndarray | None = None     # (arms, levels) decayed P(arm ran at least that deep), as of wide_t
 
 
 class CoverageLearner:
@@ -198,16 +207,18 @@ class CoverageLearner:
             return None
         # Decayed count of the resolved searches the buffer window covers (clicks and skips).
         n = (1.0 - self.decay ** (cell.t - cell.start + 1)) / (1.0 - self.decay)
+        # A state saved before reach was kept counts every arm as run at every depth: the old rule.
+        reach = n if cell.reach is None else np.minimum(cell.reach * self.decay ** (cell.t - cell.wide_t), n)
         if not cell.ranks:
             n_arms = len(self.arms)
             return _Level(n, np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
                           np.zeros((0, n_arms, len(LADDER)), dtype=bool), self._n_wide(cell), np.zeros(0),
-                          cell.t - cell.start + 1)
+                          cell.t - cell.start + 1, reach)
         age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
         weights = np.asarray(cell.inv_w, dtype=np.float64) * self.decay ** age
         ranks = np.stack(cell.ranks)
         return _Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :],
-                      self._n_wide(cell), age, cell.t - cell.start + 1)
+                      self._n_wide(cell), age, cell.t - cell.start + 1, reach)
 
     def _n_wide(self, cell: _Cell) -> float:
         return cell.n_wide * self.decay ** (cell.t - cell.wide_t)
@@ -222,7 +233,7 @@ class CoverageLearner:
         gain = np.zeros((n_arms, n_lev))
         cover = 0.0
         # Root first: each finer level is shrunk towards the coarser one.
-        for lv in reversed(levels):
+        for depth, lv in enumerate(reversed(levels)):
             n, ranks, w, hit = lv.n, lv.ranks, lv.w, lv.hit
             if len(w):
                 covered = (ranks <= budgets[None, :]).any(axis=1)
@@ -231,7 +242,19 @@ class CoverageLearner:
                 c = float(w @ covered)
             else:
                 g, c = np.zeros((n_arms, n_lev)), 0.0
-            gain = (g + self.prior * gain) / (n + self.prior)
+            # What an arm adds at a depth is only seen on searches that ran it that deep: below
+            # the root, its cell mean g / n weighs as many searches as did (the cell's reach)
+            # and the rest is the parent's, so an arm a cell never runs takes its parent's gain
+            # instead of a confident zero and a gain found in sibling cells reaches it. The
+            # root has no parent to defer to: its own mean, shrunk towards nothing as before.
+            # Per step of the ladder (a step's increment is seen on searches that ran the arm
+            # that deep; the steps below it on more of them), then summed back up.
+            if depth == 0:
+                gain = (g + self.prior * gain) / (n + self.prior)
+            else:
+                step = (lv.reach * np.diff(g / n, axis=1, prepend=0.0)
+                        + self.prior * np.diff(gain, axis=1, prepend=0.0)) / (lv.reach + self.prior)
+                gain = np.cumsum(step, axis=1)
             cover = (c + self.prior * cover) / (n + self.prior)
         return gain, cover
 
@@ -534,6 +557,22 @@ class CoverageLearner:
             p_run[a] = p_greedy * (g > 0) + p_deepen * deep_run + p_wide * (wide[a] > 0)
         return p_run, p_budget
 
+    def reach_probability(self, greedy: np.ndarray, mask: np.ndarray, p_wide: float | None = None,
+                          deepen: np.ndarray | Mapping[str, float] | None = None,
+                          top: np.ndarray | Mapping[str, int] | None = None) -> np.ndarray:
+        """Per arm and ladder level: P(the logging policy ran the arm at least that deep)."""
+        top = self._tops(top)
+        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide,
+                                                    deepen, top)
+        at_greedy = (greedy[:, None] >= LADDER[None, :]).astype(np.float64)
+        wide = (self._widened(greedy, mask)[:, None] >= LADDER[None, :]).astype(np.float64)
+        deep = at_greedy.copy()
+        for a in np.flatnonzero(q > 0):
+            higher = _deeper(int(greedy[a]), int(top[a]))
+            reached = np.maximum(at_greedy[a], (higher[None, :] >= LADDER[:, None]).mean(axis=1))
+            deep[a] = (1 - q[a]) * at_greedy[a] + q[a] * reached
+        return p_greedy * at_greedy + p_deepen * deep + p_wide * wide
+
     def cover_probability(self, greedy: np.ndarray, mask: np.ndarray, ranks: np.ndarray,
                           p_wide: float | None = None, deepen: np.ndarray | Mapping[str, float] | None = None,
                           top: np.ndarray | Mapping[str, int] | None = None) -> float:
@@ -567,17 +606,20 @@ class CoverageLearner:
         with self._lock:
             self.n_events += 1
             keys = self.cell_keys(np.asarray(x, dtype=np.float64))
+            g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
+            mask = np.array([a in set(available) for a in self.arms], dtype=bool)
+            reached = self.reach_probability(g, mask, p_wide, deepen, deepen_top)
             for key in keys:
                 cell = self._cells.setdefault(key, _Cell())
                 cell.t += 1
-                if explored == "wide":
-                    cell.n_wide = self._n_wide(cell) + 1.0
-                    cell.wide_t = cell.t
+                # n_wide and reach share one clock stamp: both are brought to the present here.
+                cell.n_wide = self._n_wide(cell) + float(explored == "wide")
+                old = np.zeros_like(reached) if cell.reach is None else cell.reach
+                cell.reach = old * self.decay ** (cell.t - cell.wide_t) + reached
+                cell.wide_t = cell.t
             if ranks is None:
                 return
             r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
-            g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
-            mask = np.array([a in set(available) for a in self.arms], dtype=bool)
             w = self.cover_probability(g, mask, r, p_wide, deepen, deepen_top)
             if w <= 0:
                 return      # a click no configuration of this policy could produce (e.g. a foreign log)
@@ -635,7 +677,8 @@ class CoverageLearner:
             return {
                 "config": self._config(), "n_events": self.n_events, "n_clicks": self.n_clicks,
                 "arm_ms": [None if not np.isfinite(v) else float(v) for v in self._ms],
-                "cells": [{"key": list(key), "t": c.t, "start": c.start, "n_wide": c.n_wide, "wide_t": c.wide_t}
+                "cells": [{"key": list(key), "t": c.t, "start": c.start, "n_wide": c.n_wide, "wide_t": c.wide_t,
+                           "reach": None if c.reach is None else c.reach.tolist()}
                           for key, c in cells],
                 "sizes": np.array(sizes, dtype=np.int64),
                 "ranks": stacked("ranks", np.int16), "counts": stacked("counts", np.int16),
@@ -670,6 +713,7 @@ class CoverageLearner:
             cells[tuple(info["key"])] = _Cell(
                 t=int(info["t"]), start=int(info["start"]),
                 n_wide=float(info.get("n_wide", 0.0)), wide_t=int(info.get("wide_t", 0)),
+                reach=_reach(info.get("reach"), len(self.arms)),
                 ranks=deque(ranks[rows].astype(np.int16)), counts=deque(counts[rows].astype(np.int16)),
                 inv_w=deque(inv_w[rows].tolist()), born=deque(born[rows].tolist()))
         with self._lock:
@@ -677,6 +721,16 @@ class CoverageLearner:
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
             self._ms = arm_ms
+
+
+def _reach(value, n_arms: int) -> np.ndarray | None:
+    """A saved cell's reach, checked (None: saved before reach was kept)."""
+    if value is None:
+        return None
+    reach = np.asarray(value, dtype=np.float64)
+    if reach.shape != (n_arms, len(LADDER)) or not np.isfinite(reach).all() or (reach < 0).any():
+        raise ValueError("malformed coverage state: a cell's reach has the wrong shape or values")
+    return reach
 
 
 def _alone_at(alone: np.ndarray | None, budgets: np.ndarray) -> np.ndarray:

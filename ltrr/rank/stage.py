@@ -15,16 +15,21 @@ In this order:
    ``k`` trade places (:mod:`ltrr.rank.position`). Both are logged in the
    search event (``interleave`` / ``swap``), the swap with its probability.
 4. **Exposure of what exploration found.** When the bandit explored (ran an
-   arm deeper than its greedy budget, :func:`explored_rows`), one explored arm
-   is drawn uniformly and its best candidate that only the exploration brought
-   is shown at position :data:`EXPOSE_AT` if the ranker put it lower; it takes
-   the place of the swap. An exploration is paid for in candidates to learn
-   whether the arm finds what users want, and only a click answers that: a
-   candidate left at rank 8 of a wide pool is rarely examined, so the
-   exploration would teach nothing (measured: the fresh arm's best candidate
-   at ranks 6-9 in five wide explorations of a cell asking for new releases,
-   no click). Logged as ``expose`` (arm, entity, its chance, from and to);
-   interleaved searches are never changed.
+   arm deeper than its greedy budget, :func:`explored_rows`), up to
+   :data:`EXPOSE_SLOTS` explored arms are drawn uniformly without replacement
+   and the best candidate that only each one's exploration brought is shown
+   from position :data:`EXPOSE_AT` on, in the drawn order, where the ranker
+   put it lower; it takes the place of the swap. An exploration is paid for in
+   candidates to learn whether the arm finds what users want, and only a click
+   answers that: a candidate left at rank 8 of a wide pool is rarely examined,
+   so the exploration would teach nothing (measured: the fresh arm's best
+   candidate at ranks 6-9 in five wide explorations of a cell asking for new
+   releases, no click). A wide exploration raises six or seven arms; with one
+   slot the arm a new kind of query needs was shown in one of seven, so a cell
+   needed dozens of wide explorations to learn it (see
+   ``benchmarks/exposure_ab.py`` for the measured choice of slots). Logged as
+   ``expose``: per exposed arm its entity, its chance of being drawn, from and
+   to; interleaved searches are never changed.
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
 
 DEFAULT_INTERLEAVE_SHARE = 0.10
 EXPOSE_AT = 3          # below the two best results, high enough to be examined often
+EXPOSE_SLOTS = 3       # explored arms shown per exploring search, at EXPOSE_AT and below
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class RankedList:
     pinned: str | None = None         # the entity the memory rule put first
     swap: Swap | None = None
     interleave: dict | None = None    # {"a": name, "b": name, "teams": [...aligned with order]}
-    expose: dict | None = None        # {"arm", "entity_id", "p", "from", "to"} (1-based positions)
+    expose: list[dict] | None = None  # per exposed arm {"arm", "entity_id", "p", "from", "to"} (1-based)
 
     def log_fields(self) -> dict:
         """Extra fields of the search event."""
@@ -74,10 +80,11 @@ class RankStage:
     """Scores, the memory rule and the experiments; one per engine (thread-safe)."""
 
     def __init__(self, memory: "QueryMemory", seed: int = 0, swap_share: float = DEFAULT_SHARE,
-                 interleave_share: float = DEFAULT_INTERLEAVE_SHARE, expose: bool = True) -> None:
+                 interleave_share: float = DEFAULT_INTERLEAVE_SHARE, expose: bool = True,
+                 expose_slots: int = EXPOSE_SLOTS) -> None:
         self.memory = memory
         self.set_shares(swap_share, interleave_share)
-        self.set_exposure(expose)
+        self.set_exposure(expose, expose_slots)
         self._rng = np.random.default_rng([int(seed), 0x5A4])
         self._lock = threading.Lock()
 
@@ -90,10 +97,15 @@ class RankStage:
                 raise ValueError(f"{name} must be a share between 0 and 1, got {value!r}")
             setattr(self, name, float(value))
 
-    def set_exposure(self, on: bool) -> None:
-        """Show what exploration alone brought (step 4 of the module docstring), or not."""
+    def set_exposure(self, on: bool, slots: int | None = None) -> None:
+        """Show what exploration alone brought (step 4 of the module docstring), or not;
+        ``slots``: how many explored arms at most (None keeps the current number)."""
         if not isinstance(on, bool):
             raise ValueError(f"expose must be True or False, got {on!r}")
+        if slots is not None:
+            if isinstance(slots, bool) or not isinstance(slots, (int, np.integer)) or not 1 <= slots <= 10:
+                raise ValueError(f"expose_slots must be a whole number from 1 to 10, got {slots!r}")
+            self.expose_slots = int(slots)
         self.expose = on
 
     def rank(self, ranker: "Ranker", query_norm: str, entity_ids: Sequence[str], X: np.ndarray,
@@ -110,7 +122,7 @@ class RankStage:
         with self._lock:          # one draw sequence per engine, whatever the threads
             u_interleave, u_coin_seed = self._rng.random(), int(self._rng.integers(2 ** 31))
             swap = draw_swap(self._rng, self.swap_share, max(2, k))
-            u_expose = self._rng.random()
+            expose_seed = int(self._rng.integers(2 ** 31))
         pinned = self.memory.pinned(query_norm) if query_norm else None
         index = {e: i for i, e in enumerate(entity_ids)}
         pin_row = index.get(pinned) if pinned is not None else None
@@ -124,20 +136,33 @@ class RankStage:
                                      pinned)
         arms = sorted(a for a, rows in (explored or {}).items() if len(rows)) if self.expose else []
         if arms and k >= EXPOSE_AT:
-            arm = arms[min(int(u_expose * len(arms)), len(arms) - 1)]
-            row = int(explored[arm][0])
-            at = int(np.flatnonzero(order == row)[0])
-            to = min(at, EXPOSE_AT - 1)
-            order = np.insert(order[order != row], to, row).astype(np.int64)
-            expose = {"arm": arm, "entity_id": str(entity_ids[row]), "p": round(1.0 / len(arms), 6),
-                      "from": at + 1, "to": to + 1}
-            return RankedList(order[:k], scores, pinned, None, None, expose)
+            return self._exposed(order, scores, pinned, entity_ids, explored, arms, k, expose_seed)
         shown = order[:k]
         if swap is not None and swap.pos < len(shown):
             shown = np.asarray(apply_swap(list(shown), swap), dtype=np.int64)
         else:
             swap = None
         return RankedList(shown, scores, pinned, swap, None)
+
+    def _exposed(self, order: np.ndarray, scores: np.ndarray, pinned: str | None, entity_ids: Sequence[str],
+                 explored: Mapping[str, Sequence[int]], arms: list[str], k: int, seed: int) -> RankedList:
+        """Step 4: the drawn arms' best exploration-only rows from position EXPOSE_AT on."""
+        drawn = [arms[i] for i in np.random.default_rng(seed).permutation(len(arms))[:self.expose_slots]]
+        p = round(min(1.0, self.expose_slots / len(arms)), 6)
+        ranker_at = {int(row): at for at, row in enumerate(order)}
+        taken: set[int] = set()
+        log = []
+        for arm in drawn:
+            row = next((int(r) for r in explored[arm] if int(r) not in taken), None)
+            if row is None:
+                continue        # its finds were all another drawn arm's too
+            taken.add(row)
+            at = int(np.flatnonzero(order == row)[0])
+            to = min(at, EXPOSE_AT - 1 + len(log))
+            order = np.insert(order[order != row], to, row).astype(np.int64)
+            log.append({"arm": arm, "entity_id": str(entity_ids[row]), "p": p,
+                        "from": ranker_at[row] + 1, "to": to + 1})
+        return RankedList(order[:k], scores, pinned, None, None, log)
 
     def _interleaved(self, entity_ids, scores, heuristic, model, pin_row, k, model_label, coin_seed,
                      pinned) -> RankedList:

@@ -203,10 +203,15 @@ def test_the_exploration_note_says_how_a_search_explored_in_plain_words():
     wide = bandit_view.exploration_note({"explored": "wide", "alarm": 0.0, "greedy": {"lexical": 1}}, None, ran)
     assert "every arm ran with at least 5 candidates" in wide and "recently" not in wide
     moved = bandit_view.exploration_note({"explored": "deepen", "alarm": 0.2, "greedy": {"lexical": 5}},
-                                         {"arm": "fresh", "entity_id": "t1", "p": 0.5, "from": 9, "to": 3}, ran)
+                                         [{"arm": "fresh", "entity_id": "t1", "p": 0.5, "from": 9, "to": 3}], ran)
     assert "asked for more candidates" in moved and "recently found less" in moved
     assert "Result #3 is the fresh arm's best new find, moved up from #9" in moved
     # Left where the ranker put it: nothing to explain about positions.
-    stayed = bandit_view.exploration_note({"explored": "wide", "greedy": {}}, {"arm": "fresh", "from": 2, "to": 2},
+    stayed = bandit_view.exploration_note({"explored": "wide", "greedy": {}}, [{"arm": "fresh", "from": 2, "to": 2}],
                                           ran)
     assert "moved up" not in stayed
+    several = bandit_view.exploration_note(
+        {"explored": "wide", "greedy": {"lexical": 1}},
+        [{"arm": "fresh", "from": 9, "to": 3}, {"arm": "fuzzy", "from": 2, "to": 2},
+         {"arm": "related", "from": 12, "to": 4}], ran)
+    assert "Results #3 and #4 are the best new finds of the fresh and related arms, moved up" in several

@@ -300,3 +300,66 @@ def test_a_fall_in_coverage_raises_an_alarm_that_brings_wide_exploration_back(mo
         quiet = CoverageLearner(ARMS, seed=seed, cost_per_candidate=0.004)
         found_quiet.append(served(drifting_run(quiet, steps, change, seed=seed)[1]))
     assert sum(found_quiet) >= 2 * sum(found), (found, found_quiet)
+
+
+def test_reach_probability_is_the_chance_each_arm_ran_at_least_that_deep():
+    learner = CoverageLearner(ARMS, seed=9, epsilon=0.3, wide=0.2)
+    run(learner, 300)
+    mask = np.ones(3, dtype=bool)
+    greedy = np.array([1, 0, 3])
+    x = ctx("two")
+    learner._greedy = lambda levels, m: (greedy.copy(), None, 0.0, None)    # greedy pinned
+    draws = [learner.select(x, mask) for _ in range(20000)]
+    d0 = draws[0]
+    reach = learner.reach_probability(greedy, mask, d0["p_wide"], d0["deepen"], d0["deepen_top"])
+    budgets = np.array([d["budgets"] for d in draws])
+    freq = (budgets[:, :, None] >= LADDER[None, None, :]).mean(axis=0)
+    assert np.allclose(freq, reach, atol=0.012)
+    assert (reach[:, 0] == 1).all() and reach[0, 1] == 1 and reach[2, 2] == 1    # the greedy depth always runs
+
+
+def test_an_arm_a_cell_never_ran_takes_its_parents_gain_one_it_ran_and_found_useless_does_not():
+    # Kind "two" is served only by c; kind "one" by a. Greedy policies are fed in by hand.
+    mask = np.ones(3, dtype=bool)
+
+    def learner_where_one_ran(c_budget_in_one: int) -> CoverageLearner:
+        learner = CoverageLearner(ARMS, seed=10, epsilon=0.0, wide=0.0, wide_min=0.0, prior=50)
+        for i in range(400):
+            learner.observe(ctx("two"), {"c": 5}, ARMS, {"c": 3}, p_wide=0.0)
+            # Kind "one" misses a fifth of its searches (skips); c either never ran there, or
+            # ran at 5 on every search and found none of its clicks.
+            ranks = {"a": 1} if i % 5 else None
+            learner.observe(ctx("one"), {"a": 1, "c": c_budget_in_one}, ARMS, ranks, p_wide=0.0)
+        return learner
+
+    never, useless = learner_where_one_ran(0), learner_where_one_ran(5)
+    budgets = np.array([1, 0, 0])
+    c_at_5 = int(np.searchsorted(LADDER, 5))
+    gain_never = never._gains(never._levels(ctx("one")), budgets)[0][2, c_at_5]
+    gain_useless = useless._gains(useless._levels(ctx("one")), budgets)[0][2, c_at_5]
+    # The parent (every query) sees c find half its searches that a at 1 misses.
+    parent = never._gains(never._levels(ctx("one"))[1:], budgets)[0][2, c_at_5]
+    assert parent > 0.3
+    assert gain_never > 0.5 * parent          # no evidence in the cell: mostly the parent's
+    assert gain_useless < 0.15 * parent       # its own evidence, hundreds of searches, wins
+    # Below its greedy depth an arm's evidence is the cell's own in both cases.
+    assert never._gains(never._levels(ctx("one")), np.zeros(3, dtype=np.int64))[0][0, 1] > 0.7
+
+
+def test_reach_survives_a_checkpoint_and_a_state_without_it_keeps_the_old_rule():
+    learner = CoverageLearner(ARMS, seed=11)
+    run(learner, 200)
+    state = learner.state_dict()
+    again = CoverageLearner(ARMS, seed=11)
+    again.load_state_dict(state)
+    mask = np.ones(3, dtype=bool)
+    for kind in ("one", "two"):
+        assert np.array_equal(learner.greedy(ctx(kind), mask)[0], again.greedy(ctx(kind), mask)[0])
+        a, b = learner._levels(ctx(kind)), again._levels(ctx(kind))
+        assert all(np.allclose(x.reach, y.reach) for x, y in zip(a, b))
+    old = dict(state, cells=[{k: v for k, v in c.items() if k != "reach"} for c in state["cells"]])
+    again.load_state_dict(old)
+    assert all(np.all(lv.reach == lv.n) for lv in again._levels(ctx("one")))
+    bad = dict(state, cells=[dict(c, reach=[[1.0]]) for c in state["cells"]])
+    with pytest.raises(ValueError, match="reach"):
+        again.load_state_dict(bad)

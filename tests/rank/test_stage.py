@@ -53,26 +53,65 @@ def test_an_explored_candidate_ranked_low_is_shown_at_the_exposure_slot_and_logg
     # Everything else keeps the ranker's order; the swap gives way to the exposure.
     assert [e for e in shown if e != "e8"] == IDS[:8] + ["e9"]
     assert ranked.swap is None
-    assert ranked.log_fields()["expose"] == {"arm": "c", "entity_id": "e8", "p": 1.0, "from": 9, "to": EXPOSE_AT}
+    assert ranked.log_fields()["expose"] == [{"arm": "c", "entity_id": "e8", "p": 1.0, "from": 9, "to": EXPOSE_AT}]
 
 
 def test_an_explored_candidate_already_high_stays_where_the_ranker_put_it():
     stage = RankStage(NoMemory(), seed=1)
     ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={"c": [1]})
     assert [IDS[i] for i in ranked.order] == IDS[:10]
-    assert ranked.expose["from"] == ranked.expose["to"] == 2
+    assert ranked.expose[0]["from"] == ranked.expose[0]["to"] == 2
 
 
-def test_the_exposed_arm_is_drawn_uniformly_with_its_logged_chance():
-    stage = RankStage(NoMemory(), seed=3)
-    explored = {"a": [5], "b": [7], "c": [11]}
+def test_several_explored_arms_take_consecutive_slots_and_the_ranker_keeps_the_rest_in_order():
+    stage = RankStage(NoMemory(), seed=2, expose_slots=3)
+    explored = {"a": [6, 7], "b": [9], "c": [11], "d": [10]}
+    ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored=explored)
+    shown = [IDS[i] for i in ranked.order]
+    log = ranked.expose
+    assert len(log) == 3 and len({x["arm"] for x in log}) == 3
+    assert [x["to"] for x in log] == [EXPOSE_AT, EXPOSE_AT + 1, EXPOSE_AT + 2]
+    assert shown[EXPOSE_AT - 1:EXPOSE_AT + 2] == [x["entity_id"] for x in log]
+    for x in log:
+        assert x["entity_id"] == IDS[explored[x["arm"]][0]] and x["p"] == pytest.approx(3 / 4)
+        assert x["from"] == IDS.index(x["entity_id"]) + 1
+    moved = {x["entity_id"] for x in log}
+    assert [e for e in shown if e not in moved] == [e for e in IDS if e not in moved][:7]
+
+
+def test_two_drawn_arms_that_found_the_same_row_expose_their_next_finds():
+    stage = RankStage(NoMemory(), seed=0, expose_slots=2)
+    ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10,
+                        explored={"a": [8, 10], "b": [8, 11]})
+    entities = [x["entity_id"] for x in ranked.expose]
+    assert len(entities) == 2 and len(set(entities)) == 2 and "e8" in entities
+
+
+def test_each_explored_arm_is_exposed_with_its_logged_chance():
+    stage = RankStage(NoMemory(), seed=3, expose_slots=2)
+    explored = {"a": [5], "b": [7], "c": [11], "d": [9]}
     drawn = Counter()
+    first = Counter()
     for _ in range(3000):
         ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored=explored)
-        drawn[ranked.expose["arm"]] += 1
-        assert ranked.expose["p"] == pytest.approx(1 / 3, abs=1e-6)
-        assert IDS[ranked.order[EXPOSE_AT - 1]] == IDS[explored[ranked.expose["arm"]][0]]
-    # Binomial(3000, 1/3): standard deviation about 26.
+        first[ranked.expose[0]["arm"]] += 1
+        for x in ranked.expose:
+            drawn[x["arm"]] += 1
+            assert x["p"] == pytest.approx(2 / 4, abs=1e-6)
+        assert IDS[ranked.order[EXPOSE_AT - 1]] == IDS[explored[ranked.expose[0]["arm"]][0]]
+    # Each arm shown on half the searches (binomial sd about 27), first on a quarter (sd about 24).
+    assert all(abs(n - 1500) < 140 for n in drawn.values()), drawn
+    assert all(abs(n - 750) < 120 for n in first.values()), first
+
+
+def test_one_slot_exposes_a_single_uniformly_drawn_arm():
+    stage = RankStage(NoMemory(), seed=3, expose_slots=1)
+    drawn = Counter()
+    for _ in range(3000):
+        ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10,
+                            explored={"a": [5], "b": [7], "c": [11]})
+        assert len(ranked.expose) == 1 and ranked.expose[0]["p"] == pytest.approx(1 / 3, abs=1e-6)
+        drawn[ranked.expose[0]["arm"]] += 1
     assert all(abs(n - 1000) < 130 for n in drawn.values()), drawn
 
 
@@ -95,16 +134,18 @@ def test_the_engine_exposes_what_its_selection_explored_and_position_bias_leaves
         monkeypatch.setattr(engine.selector, "select", explored_select)
         resp = engine.search("love", context={"user_id": "u"})
         event = [e for e in engine.log_events() if e["kind"] == "search"][-1]
-        expose = event["expose"]
-        assert resp.exposed == expose
+        assert resp.exposed == event["expose"] and event["expose"]
         shown = [r.entity_id for r in resp.results]
-        assert expose["arm"] in {"fuzzy", "popular", "fresh", "lexical"}
-        assert shown[expose["to"] - 1] == expose["entity_id"] and expose["to"] <= EXPOSE_AT
-        # It is the arm's best candidate that lexical at 1 would not have brought.
-        arm_list = [e for e, _ in event["by_arm"][expose["arm"]]]
         plain = {e for e, _ in event["by_arm"]["lexical"][:1]}
-        assert expose["entity_id"] == next(e for e in arm_list[1 if expose["arm"] == "lexical" else 0:]
-                                           if e not in plain)
+        for j, expose in enumerate(event["expose"]):
+            assert expose["arm"] in {"fuzzy", "popular", "fresh", "lexical"}
+            assert shown[expose["to"] - 1] == expose["entity_id"] and expose["to"] <= EXPOSE_AT + j
+            # It is the arm's best candidate that lexical at 1 would not have brought (and no
+            # earlier exposed arm showed).
+            arm_list = [e for e, _ in event["by_arm"][expose["arm"]]]
+            before = {x["entity_id"] for x in event["expose"][:j]}
+            assert expose["entity_id"] == next(e for e in arm_list[1 if expose["arm"] == "lexical" else 0:]
+                                               if e not in plain and e not in before)
         assert searches_from_log([event], []) == []
     finally:
         engine.close()
@@ -118,3 +159,5 @@ def test_exposure_can_be_turned_off():
     assert stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={"c": [8]}).swap is not None
     with pytest.raises(ValueError, match="expose"):
         stage.set_exposure("yes")
+    with pytest.raises(ValueError, match="expose_slots"):
+        stage.set_exposure(True, 0)
