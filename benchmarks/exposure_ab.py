@@ -4,9 +4,10 @@ For each seed, the default coverage learner runs the same 2,000-step stream
 (drift at step 1,000) twice with the heuristic ranker: with exposure at
 ``--slots`` explored arms (default 3, the engine's default: up to three explored
 arms' best new candidates shown from position 3 on) and with exposure at
-``--against`` slots (0, the default, turns exposure off). Prints, per seed and as a paired mean with a 95% t-interval, success@10
-and candidates over the last ``--window`` steps, and success on the searches
-the drift created (asking what just came out) in the 300 steps after it.
+``--against`` slots (0, the default, turns exposure off). Prints, per seed
+and as a paired mean with a 95% t-interval, success@10 and candidates over
+the last ``--window`` steps, and success on the searches the drift created
+(asking what just came out) in the 300 steps after it.
 Use tuning seeds (not the study's test seeds 0-4) when choosing anything.
 
     python benchmarks/exposure_ab.py --catalog spotify.duckdb --seeds 11 12 13 14 15 --slots 3 --against 1

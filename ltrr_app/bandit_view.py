@@ -53,7 +53,7 @@ def exploration_note(decision: Mapping[str, Any] | None, exposed: Sequence[Mappi
     greedy = decision.get("greedy") or {}
     if not explored or not any(int(b) > int(greedy.get(a, 0)) for a, b in budgets.items()):
         return None
-    how = {"wide": "every arm ran with at least 5 candidates",
+    how = {"wide": f"every arm ran with at least {min(int(b) for b in budgets.values())} candidates",
            "deepen": "one arm was asked for more candidates than usual"}.get(explored, "it tried more than usual")
     text = f"This search explored ({how}) to learn what the usual choice misses."
     alarm = decision.get("alarm")

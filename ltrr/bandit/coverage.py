@@ -156,7 +156,7 @@ class CoverageLearner:
 
     def __init__(self, arms: Sequence[str], seed: int = 0, cost_per_candidate: float = 0.004,
                  epsilon: float = 0.05, contextual: bool = True, prior: float = 50.0,
-                 wide: float = 0.3, wide_budget: int = 5, wide_min: float = 0.01,
+                 wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
                  cost_per_ms: float = 0.0) -> None:
         self.arms = tuple(arms)

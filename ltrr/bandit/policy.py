@@ -54,7 +54,13 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # disagrees (85.0% at 5.3). Seeds 11/12: 81.0%/81.4% at 3.5/3.1 with 8, 84.6%/82.6% at
     # 4.3/4.3 with 50.
     # ms: objective cost of one millisecond of an arm's measured run time, paid when it is started.
-    "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 5.0, "context": 1.0, "prior": 50.0,
+    # wide_at 3 (was 5), on tuning seeds 11-20 (2,000 steps, drift at 1,000, last 500, paired):
+    # +1.3 points (-2.2 to +4.8) at -0.4 candidates against 5; new asks in the 300 steps after
+    # the drift +23 points. A wide pool of seven arms at 5 buried an explored arm's best find
+    # below the ranker's 30-odd candidates; at 3 it is cheaper and more often seen. wide_at 1:
+    # -1.4 points (-2.6 to -0.3) at -1.0 candidates against 3 (misses ranks 2-3 of every arm);
+    # wide 0.5 at 3: -0.5 points (-1.7 to +0.6) at +0.2 candidates against 0.3.
+    "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},

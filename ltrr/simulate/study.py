@@ -389,6 +389,10 @@ def plot_ms_frontier(records: pd.DataFrame, settings: StudySettings, path: Path)
     return path
 
 
+_VARIANT_MARKERS = ("^", "s", "D", "v", "P", "X")
+_VARIANT_COLORS = ("#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
 def _frontier_panel(ax, records: pd.DataFrame, means: pd.DataFrame, metric: str, xcol: str, cost: str,
                     annotate: tuple[str, ...]) -> None:
     """Fixed configurations and their static frontier, the learners' points (and the two main ones' paths).
@@ -413,13 +417,13 @@ def _frontier_panel(ax, records: pd.DataFrame, means: pd.DataFrame, metric: str,
         ax.plot(path_pts["candidates"], 100 * path_pts["q"], color=color, lw=0.8, alpha=0.6)
         ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=60, color=color,
                    label=f"{lab} (path over time: line)", zorder=5)
-    for lab in means.index:
-        # The other learners (cost weights, variants): a point each.
-        if lab.startswith("coverage") and lab not in dict(main):
-            ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=30, marker="^",
-                       color="#ff7f0e", zorder=4)
-            ax.annotate(lab.replace("coverage ", ""), (means.loc[lab, xcol], 100 * means.loc[lab, metric]),
-                        fontsize=7, xytext=(3, 3), textcoords="offset points", color="#ff7f0e")
+    # The other learners (cost weights, variants): a point each, named in the legend, since
+    # they sit close together and labels written beside them overlap.
+    others = [lab for lab in means.index if lab.startswith("coverage") and lab not in dict(main)]
+    for i, lab in enumerate(others):
+        ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=32, zorder=4,
+                   marker=_VARIANT_MARKERS[i % len(_VARIANT_MARKERS)],
+                   color=_VARIANT_COLORS[i % len(_VARIANT_COLORS)], label=lab)
 
 
 def _cost_axis(ax, xlabel: str, ylabel: str, title: str) -> None:

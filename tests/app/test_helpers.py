@@ -202,6 +202,9 @@ def test_the_exploration_note_says_how_a_search_explored_in_plain_words():
                                         {"lexical": 10, "fresh": 10}) is None
     wide = bandit_view.exploration_note({"explored": "wide", "alarm": 0.0, "greedy": {"lexical": 1}}, None, ran)
     assert "every arm ran with at least 5 candidates" in wide and "recently" not in wide
+    at_three = bandit_view.exploration_note({"explored": "wide", "greedy": {"lexical": 1}}, None,
+                                            {"lexical": 3, "fresh": 3, "fuzzy": 10})
+    assert "every arm ran with at least 3 candidates" in at_three
     moved = bandit_view.exploration_note({"explored": "deepen", "alarm": 0.2, "greedy": {"lexical": 5}},
                                          [{"arm": "fresh", "entity_id": "t1", "p": 0.5, "from": 9, "to": 3}], ran)
     assert "asked for more candidates" in moved and "recently found less" in moved
