@@ -1052,8 +1052,11 @@ class Engine:
         """Forget everything learned (the old log and models move to a snapshot, returned)."""
         with self._lock:
             self._log.close()
-            snap = self.state.clear()
-            self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
+            try:
+                snap = self.state.clear()
+            finally:
+                # Reopened whatever happened: a failed clear leaves the old log where it was.
+                self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
             remove_checkpoint(self._checkpoint_dir)
             self._index.truncate(0)
             self.ranker.reset()
@@ -1089,7 +1092,11 @@ class Engine:
             self._train_thread.join(timeout=60)   # a training run must not write into the swapped folder
         with self._lock:
             self._log.close()
-            kept = self.state.clear()
+            try:
+                kept = self.state.clear()
+            except BaseException:
+                self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
+                raise
             for sub in ("log", "ranker"):
                 shutil.rmtree(self.state.path / sub, ignore_errors=True)
                 if (source / sub).is_dir():

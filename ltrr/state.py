@@ -157,11 +157,19 @@ class StateDir:
         if dest.exists():
             raise StateError(f"snapshot {name!r} already exists")
         dest.mkdir(parents=True)
-        for sub in ("log", "ranker"):
-            src = self.path / sub
-            if src.exists():
-                shutil.copytree(src, dest / sub)
-        shutil.copy2(self.path / "state.json", dest / "state.json")
+        try:
+            for sub in ("log", "ranker"):
+                src = self.path / sub
+                if src.exists():
+                    # The ranker's trainer writes in the background (temp file, then rename):
+                    # its temp files are never part of a state, and a file renamed or removed
+                    # between listing and copying is simply not in the snapshot.
+                    shutil.copytree(src, dest / sub, ignore=shutil.ignore_patterns("*.tmp"),
+                                    copy_function=_copy_if_present)
+            shutil.copy2(self.path / "state.json", dest / "state.json")
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)     # no half snapshot left behind
+            raise
         return dest
 
     def clear(self) -> Path:
@@ -177,6 +185,15 @@ class StateDir:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+def _copy_if_present(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """``shutil.copy2``, except that a source gone since it was listed is skipped."""
+    try:
+        shutil.copy2(src, dst)
+    except FileNotFoundError:
+        if os.path.exists(src):
+            raise
 
 
 def _now() -> str:

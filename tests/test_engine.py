@@ -201,6 +201,24 @@ def test_reset_forgets_and_old_ids_are_unknown(engine):
         engine.feedback(resp.id, resp.results[0].entity_id)
 
 
+def test_a_reset_or_restore_whose_snapshot_fails_keeps_the_engine_logging(engine, monkeypatch):
+    resp = engine.search("halo")
+    engine.feedback(resp.id, resp.results[0].entity_id)
+    engine.snapshot("kept")
+
+    def full_disk():
+        raise OSError("No space left on device")
+    monkeypatch.setattr(engine.state, "clear", full_disk)
+    for call in (engine.reset, lambda: engine.restore("kept")):
+        with pytest.raises(OSError, match="No space"):
+            call()
+        # Nothing was forgotten, and the engine still writes its log.
+        after = engine.search("halo")
+        engine.feedback(after.id, after.results[0].entity_id)
+    kinds = [e["kind"] for e in engine.log_events()]
+    assert kinds.count("search") == 3 and kinds.count("feedback") == 3
+
+
 def test_export_and_replay_rebuild_the_state(tiny_catalog_path, tmp_path):
     eng = open_engine(tiny_catalog_path, tmp_path / "s")
     rng = np.random.default_rng(1)

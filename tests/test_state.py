@@ -70,3 +70,41 @@ def test_snapshot_and_clear(tmp_path):
     assert not state.log_path.exists() or state.log_path.read_text() == ""
     assert (moved / "log" / "events.jsonl").exists()
     state.close()
+
+
+def test_a_snapshot_skips_temp_files_and_files_gone_while_it_copies(tmp_path, monkeypatch):
+    import shutil as real_shutil
+
+    import ltrr.state as state_module
+    state = StateDir.open(tmp_path / "s")
+    state.log_path.write_text('{"kind": "search"}\n')
+    (state.ranker_dir / "ranker.json").write_text("{}")
+    (state.ranker_dir / "ranker.json.tmp").write_text("{half")      # a write in progress
+    (state.ranker_dir / "model-0001.txt").write_text("model")
+    real_copy = real_shutil.copy2
+
+    def racing_copy(src, dst, **kw):
+        # The trainer prunes this model between the listing and its copy.
+        if str(src).endswith("model-0001.txt"):
+            (state.ranker_dir / "model-0001.txt").unlink()
+        return real_copy(src, dst, **kw)
+    monkeypatch.setattr(state_module.shutil, "copy2", racing_copy)
+    snap = state.snapshot("busy")
+    assert sorted(p.name for p in (snap / "ranker").iterdir()) == ["ranker.json"]
+    assert (snap / "log" / "events.jsonl").read_text() == '{"kind": "search"}\n'
+    state.close()
+
+
+def test_a_snapshot_that_fails_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import ltrr.state as state_module
+    state = StateDir.open(tmp_path / "s")
+    state.log_path.write_text('{"kind": "search"}\n')
+
+    def broken_copy(src, dst, **kw):
+        raise PermissionError(f"cannot read {src}")
+    monkeypatch.setattr(state_module.shutil, "copy2", broken_copy)
+    with pytest.raises(Exception, match="cannot read"):
+        state.snapshot("broken")
+    assert not (state.path / "snapshots" / "broken").exists()
+    assert state.log_path.read_text() == '{"kind": "search"}\n'
+    state.close()
