@@ -614,8 +614,14 @@ class CoverageLearner:
                 cell.t += 1
                 # n_wide and reach share one clock stamp: both are brought to the present here.
                 cell.n_wide = self._n_wide(cell) + float(explored == "wide")
-                old = np.zeros_like(reached) if cell.reach is None else cell.reach
-                cell.reach = old * self.decay ** (cell.t - cell.wide_t) + reached
+                if cell.reach is None:
+                    # New, or from a state saved before reach was kept: every arm counts as run
+                    # at every depth on the searches before this one (the old rule, continued).
+                    before = (1.0 - self.decay ** max(cell.t - cell.start, 0)) / (1.0 - self.decay)
+                    old = np.full_like(reached, before * self.decay)
+                else:
+                    old = cell.reach * self.decay ** (cell.t - cell.wide_t)
+                cell.reach = old + reached
                 cell.wide_t = cell.t
             if ranks is None:
                 return

@@ -360,6 +360,10 @@ def test_reach_survives_a_checkpoint_and_a_state_without_it_keeps_the_old_rule()
     old = dict(state, cells=[{k: v for k, v in c.items() if k != "reach"} for c in state["cells"]])
     again.load_state_dict(old)
     assert all(np.all(lv.reach == lv.n) for lv in again._levels(ctx("one")))
+    # ... and goes on from there: one more search does not drop the cell's reach to nothing.
+    again.observe(ctx("one"), {"a": 1}, ARMS, None, p_wide=0.0)
+    cell = again._levels(ctx("one"))[0]
+    assert np.all(cell.reach >= 0.9 * cell.n)
     bad = dict(state, cells=[dict(c, reach=[[1.0]]) for c in state["cells"]])
     with pytest.raises(ValueError, match="reach"):
         again.load_state_dict(bad)
