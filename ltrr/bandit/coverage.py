@@ -375,8 +375,8 @@ class CoverageLearner:
         arms' expected candidates at these levels, when already known.
         """
         top = np.full(len(self.arms), int(LADDER[-1]), dtype=np.int64)
-        if not levels or not np.isfinite(cover) or self.cost_per_candidate <= 0:
-            return top
+        if not levels or not np.isfinite(cover) or (self.cost_per_candidate <= 0 and self.cost_per_ms <= 0):
+            return top          # nothing has a price: every level could pay
         miss = 1.0 - float(np.clip(cover, 0.0, 1.0))
         counts = self._expected_counts(levels) if counts is None else counts
         start_ms = self._start_costs()

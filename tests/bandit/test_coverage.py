@@ -367,3 +367,20 @@ def test_reach_survives_a_checkpoint_and_a_state_without_it_keeps_the_old_rule()
     bad = dict(state, cells=[dict(c, reach=[[1.0]]) for c in state["cells"]])
     with pytest.raises(ValueError, match="reach"):
         again.load_state_dict(bad)
+
+
+def test_with_only_milliseconds_priced_an_arm_too_slow_to_pay_is_not_explored():
+    # Candidates are free, time is not: starting b (40 ms at 0.05 per ms = 2.0) costs more
+    # than anything a search can gain (at most 1), starting a (1 ms) does not.
+    learner = CoverageLearner(ARMS, seed=12, cost_per_candidate=0.0, cost_per_ms=0.05)
+    learner.observe_latency({"a": 1.0, "b": 40.0, "c": 1.0})
+    run(learner, 200)
+    mask = np.ones(3, dtype=bool)
+    levels = learner._levels(ctx("two"))
+    greedy = np.zeros(3, dtype=np.int64)
+    top = learner.deepen_top(greedy, mask, 0.5, levels)
+    assert top[1] == 0 and top[0] == LADDER[-1] and top[2] == LADDER[-1]
+    # With nothing priced, every level of every arm may be explored.
+    free = CoverageLearner(ARMS, seed=12, cost_per_candidate=0.0)
+    run(free, 50)
+    assert (free.deepen_top(greedy, mask, 0.5, free._levels(ctx("two"))) == LADDER[-1]).all()
