@@ -108,8 +108,8 @@ class SearchResponse:
     decision: dict | None = None
     # The bandit's context vector for this search (see ltrr.bandit.context.CONTEXT_FEATURES).
     context_features: list[float] = field(default_factory=list)
-    # What exploration alone found and the rank stage showed higher (ltrr.rank.stage): arm,
-    # entity_id, its chance, from and to (1-based positions); None when nothing was explored.
+    # What exploration alone found and the rank stage showed higher (ltrr.rank.stage): per exposed
+    # arm, its entity_id, its chance, from and to (1-based positions); None when nothing was explored.
     exposed: list[dict] | None = None
 
 
@@ -1051,12 +1051,8 @@ class Engine:
     def reset(self) -> Path:
         """Forget everything learned (the old log and models move to a snapshot, returned)."""
         with self._lock:
-            self._log.close()
-            try:
-                snap = self.state.clear()
-            finally:
-                # Reopened whatever happened: a failed clear leaves the old log where it was.
-                self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
+            snap = self._clear_state()
+            self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
             remove_checkpoint(self._checkpoint_dir)
             self._index.truncate(0)
             self.ranker.reset()
@@ -1065,6 +1061,17 @@ class Engine:
             self.selector.reset()
             self._reset_derived()
         return snap
+
+    def _clear_state(self) -> Path:
+        """Close the log and move log and ranker into a ``reset-...`` snapshot (returned); the
+        caller reopens the log. If that fails, the log is reopened where it was, nothing lost,
+        and the error raised: the engine goes on writing."""
+        self._log.close()
+        try:
+            return self.state.clear()
+        except BaseException:
+            self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
+            raise
 
     def snapshot(self, name: str) -> Path:
         """Copy the learning state to snapshots/NAME (a plain name, never a path)."""
@@ -1091,12 +1098,7 @@ class Engine:
         if self._train_thread is not None:
             self._train_thread.join(timeout=60)   # a training run must not write into the swapped folder
         with self._lock:
-            self._log.close()
-            try:
-                kept = self.state.clear()
-            except BaseException:
-                self._log = InteractionLog(self.state.log_path, fsync=self._log.fsync)
-                raise
+            kept = self._clear_state()
             for sub in ("log", "ranker"):
                 shutil.rmtree(self.state.path / sub, ignore_errors=True)
                 if (source / sub).is_dir():

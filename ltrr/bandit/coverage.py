@@ -206,7 +206,7 @@ class CoverageLearner:
         if cell is None or cell.t <= 0:
             return None
         # Decayed count of the resolved searches the buffer window covers (clicks and skips).
-        n = (1.0 - self.decay ** (cell.t - cell.start + 1)) / (1.0 - self.decay)
+        n = self._decayed_count(cell.t - cell.start + 1)
         # A state saved before reach was kept counts every arm as run at every depth: the old rule.
         reach = n if cell.reach is None else np.minimum(cell.reach * self.decay ** (cell.t - cell.wide_t), n)
         if not cell.ranks:
@@ -219,6 +219,10 @@ class CoverageLearner:
         ranks = np.stack(cell.ranks)
         return _Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :],
                       self._n_wide(cell), age, cell.t - cell.start + 1, reach)
+
+    def _decayed_count(self, searches: int) -> float:
+        """Decayed count of the last ``searches`` resolved searches (the newest weighs 1)."""
+        return (1.0 - self.decay ** max(searches, 0)) / (1.0 - self.decay)
 
     def _n_wide(self, cell: _Cell) -> float:
         return cell.n_wide * self.decay ** (cell.t - cell.wide_t)
@@ -617,8 +621,7 @@ class CoverageLearner:
                 if cell.reach is None:
                     # New, or from a state saved before reach was kept: every arm counts as run
                     # at every depth on the searches before this one (the old rule, continued).
-                    before = (1.0 - self.decay ** max(cell.t - cell.start, 0)) / (1.0 - self.decay)
-                    old = np.full_like(reached, before * self.decay)
+                    old = np.full_like(reached, self._decayed_count(cell.t - cell.start) * self.decay)
                 else:
                     old = cell.reach * self.decay ** (cell.t - cell.wide_t)
                 cell.reach = old + reached

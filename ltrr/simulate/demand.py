@@ -78,8 +78,12 @@ class DriftPlan:
         if not len(self.new_rows):
             return self.new_rows
         albums = view.rows_of("album")
-        albums = albums[view.release_days[albums] >= view.release_days[self.new_rows].min()]
+        albums = albums[view.release_days[albums] >= self.release_since(view)]
         return np.union1d(self.new_rows, albums).astype(np.int64)
+
+    def release_since(self, view: "CatalogView") -> int:
+        """The release day of the oldest new release: what counts as just out starts there."""
+        return int(view.release_days[self.new_rows].min())
 
     def entity_ids(self, view: "CatalogView") -> dict[str, Any]:
         """What trends, as ids: ``{"step", "share", "release_share", "new_releases", "artist",

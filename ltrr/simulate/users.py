@@ -740,7 +740,7 @@ class QueryGenerator:
             return None
         text = vocab.RELEASE_ASKS[int(rng.integers(len(vocab.RELEASE_ASKS)))]
         rows = self.drift.release_rows(self.view)
-        since = int(self.view.release_days[self.drift.new_rows].min())
+        since = self.drift.release_since(self.view)
         return _Draft(self._typed(text, rng), Intent("broad", f"a release from day {since} on"), rows)
 
     def _genre_era(self, user, rng, hour):
