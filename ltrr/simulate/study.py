@@ -58,7 +58,10 @@ class StudySettings:
     tune_seed: int = 10_000
     tune_steps: int = 2000
     arms: tuple[str, ...] | None = None
-    caps: tuple[float, ...] = (3, 5, 10, 20, 40)
+    # Dense where the learner spends (3-10 candidates): the static frontier between two
+    # tuned points is their straight line, and a sparse set of caps flatters any policy
+    # that falls between them.
+    caps: tuple[float, ...] = (3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 40)
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
     variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER)   # other learner settings measured beside it
     all_budgets: tuple[int, ...] = (5, 10, 20)
@@ -404,11 +407,11 @@ def _frontier_panel(ax, records: pd.DataFrame, means: pd.DataFrame, metric: str,
     front = upper_frontier(pts[[xcol, metric]], x=xcol, y=metric)
     ax.scatter(pts[xcol], 100 * pts[metric], s=18, color="#888888", label="fixed configurations")
     ax.plot(front[xcol], 100 * front[metric], color="#444444", lw=1.2, label="static frontier")
-    for lab in pts["label"]:
-        if lab.startswith(annotate):
-            row = means.loc[lab]
-            ax.annotate(lab, (row[xcol], 100 * row[metric]), fontsize=7, xytext=(3, -8),
-                        textcoords="offset points", color="#555555")
+    named = pts[pts["label"].str.startswith(annotate)]
+    for lab in _spaced(named["label"], named[xcol], 100 * named[metric]):
+        row = means.loc[lab]
+        ax.annotate(lab, (row[xcol], 100 * row[metric]), fontsize=7, xytext=(3, -8),
+                    textcoords="offset points", color="#555555")
     main = (("coverage (default)", "#d62728"), ("coverage, context-free", "#1f77b4"))
     for lab, color in main:
         if lab not in means.index:
@@ -424,6 +427,26 @@ def _frontier_panel(ax, records: pd.DataFrame, means: pd.DataFrame, metric: str,
         ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=32, zorder=4,
                    marker=_VARIANT_MARKERS[i % len(_VARIANT_MARKERS)],
                    color=_VARIANT_COLORS[i % len(_VARIANT_COLORS)], label=lab)
+
+
+def _spaced(labels: Sequence[str], x: Sequence[float], y: Sequence[float],
+            min_decades: float = 0.08, min_points: float = 4.0) -> list[str]:
+    """The labels that can be written beside their points without overlapping one already written.
+
+    Points are taken from the cheapest; one is named only when it lies at least ``min_decades``
+    along the log cost axis or ``min_points`` percentage points away from every point already
+    named (the rest stay as unnamed dots; the report's table names every configuration).
+    """
+    placed: list[tuple[float, float]] = []
+    keep = []
+    for lab, xi, yi in sorted(zip(labels, x, y), key=lambda t: t[1]):
+        if not (np.isfinite(xi) and xi > 0 and np.isfinite(yi)):
+            continue
+        lx = math.log10(xi)
+        if all(abs(lx - px) >= min_decades or abs(yi - py) >= min_points for px, py in placed):
+            placed.append((lx, yi))
+            keep.append(lab)
+    return keep
 
 
 def _cost_axis(ax, xlabel: str, ylabel: str, title: str) -> None:

@@ -122,3 +122,15 @@ def test_new_demand_is_success_on_the_drifts_new_kind_of_query_early_and_late():
     # Steps 10, 12, 14 in the first five after the drift; 16, 18, 20 in the last five.
     assert out["per_seed_searches"] == {"first": 3.0, "last": 3.0}
     assert new_demand(records[records.query_type != "new_releases"], settings, ["learner"]) is None
+
+
+def test_frontier_labels_that_would_overlap_are_left_unnamed():
+    from ltrr.simulate.study import _spaced
+
+    labels = ["tuned<=6", "tuned<=7", "tuned<=8", "tuned<=20", "all@20", "bad"]
+    x = [4.4, 4.6, 5.9, 13.4, 81.2, float("nan")]
+    y = [84.2, 84.3, 87.3, 89.8, 89.1, 50.0]
+    # 4.6 is 0.02 decades and 0.1 points from 4.4: unnamed. 5.9 is 0.13 decades away: named.
+    assert _spaced(labels, x, y) == ["tuned<=6", "tuned<=8", "tuned<=20", "all@20"]
+    # Close along the cost axis but far apart in success: both named.
+    assert _spaced(["a", "b"], [5.0, 5.1], [60.0, 85.0]) == ["a", "b"]
