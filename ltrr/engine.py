@@ -64,7 +64,7 @@ from ltrr.understanding import QueryUnderstander, Understanding
 
 log = logging.getLogger(__name__)
 
-FEEDBACK_ACTIONS = ("click", "skip")
+FEEDBACK_ACTIONS = ("click", "skip", "found_later")
 MAX_K = 100
 EXPLAIN_BUDGET = 10
 _PENDING_LIMIT = 2_000
@@ -461,7 +461,13 @@ class Engine:
 
     # ------------------------------------------------------------------ feedback
     def feedback(self, response_id: str, entity_id: str | None = None, action: str = "click") -> FeedbackResult:
-        """Reward a search: ``click`` on an entity it showed, or ``skip`` (nothing was good).
+        """Reward a search: ``click`` on an entity it showed, ``skip`` (nothing was good), or
+        ``found_later``: the user left this search without what they wanted and found
+        ``entity_id`` afterwards (typically by the next, reworded search). A find after a miss
+        is what tells the learner which arm, at which depth, would have served the query:
+        the entity's rank in every arm's list for *this* query is learned as after a click
+        (Radlinski and Joachims 2005, query chains), and the memory learns the pair;
+        it is not a click on this search (no credit, no ranker example).
 
         The bandit is updated once per search, at its first click or skip:
         every selected arm gets 1 if it retrieved the clicked entity within its
@@ -481,19 +487,23 @@ class Engine:
             if action == "click":
                 if not isinstance(entity_id, str) or entity_id not in _shown(search):
                     raise FeedbackError(f"entity {str(entity_id)[:64]!r} was not shown in response {response_id}")
+            elif action == "found_later":
+                if not isinstance(entity_id, str) or entity_id not in self._entities.row_of:
+                    raise FeedbackError(f"entity {str(entity_id)[:64]!r} is not in the catalog")
             else:
                 entity_id = None
             # Only the coverage policy learns from every arm's rank; the others are credited
             # from the lists the search logged (ltrr.reward), which costs no retrieval.
-            learns = action == "click" and response_id not in self._resolved \
-                and (response_id, entity_id) not in self._clicked and self.spec.name == "coverage"
+            learns = self.spec.name == "coverage" and (response_id, entity_id) not in self._clicked and (
+                action == "found_later" or action == "click" and response_id not in self._resolved)
         # Full-information feedback: rerun every arm for this query, outside the lock.
         ranks, counts = self._full_ranks(search, entity_id) if learns else (None, None)
         with self._lock:
             if self._known_search(response_id) is None:
                 # The state was reset while the arms reran: nothing is written.
                 raise FeedbackError(f"unknown response id {response_id[:64]!r}: the state was reset since")
-            if learns and (response_id in self._resolved or (response_id, entity_id) in self._clicked):
+            if learns and ((response_id, entity_id) in self._clicked
+                           or action == "click" and response_id in self._resolved):
                 ranks = counts = None   # another feedback resolved this search meanwhile
             event = self._feedback_event(search, entity_id, action, ranks, counts)
             self._apply_feedback(event, self._log.append(event))
@@ -512,15 +522,15 @@ class Engine:
                         counts: Mapping[str, int] | None = None) -> dict:
         """The feedback record; ``ranks``/``counts`` are the full-information ranks of a first click."""
         sid = search["id"]
-        duplicate = action == "click" and (sid, entity_id) in self._clicked
-        first = sid not in self._resolved and not duplicate
+        duplicate = action in ("click", "found_later") and (sid, entity_id) in self._clicked
+        first = action != "found_later" and sid not in self._resolved and not duplicate
         rewards = reward_rule.search_credit(search, entity_id) if first else {}
         results = search["results"]
         position = results.index(entity_id) + 1 if entity_id in results else None
         event = {"kind": "feedback", "ts": _now(), "search_id": sid, "entity_id": entity_id,
                  "action": action, "position": position, "rewards": rewards,
                  "bandit_update": first, "duplicate": duplicate}
-        if first and action == "click":
+        if (first and action == "click") or (action == "found_later" and not duplicate):
             if ranks is None:   # an old log: only the selected arms' logged lists are known
                 ranks = reward_rule.arm_ranks(reward_rule.logged_lists(search.get("by_arm") or {}), entity_id)
             event["arm_ranks"] = dict(ranks)
@@ -626,6 +636,15 @@ class Engine:
         self._index.add(search["id"], offset)
         self._n_feedbacks += 1
         entity_id = event.get("entity_id")
+        if event["action"] == "found_later" and entity_id and not event["duplicate"]:
+            self._clicked.add((search["id"], entity_id))
+            self._clicks_of.setdefault(search["id"], []).append(entity_id)
+            self.memory.record_click(search["query_norm"], entity_id)
+            x = np.asarray(search["x"], dtype=float)
+            ranks = event.get("arm_ranks")
+            if ranks is not None and x.shape == (len(CONTEXT_FEATURES),):
+                self.selector.observe_found_later(x, {a: r for a, r in ranks.items() if a in self._arm_index},
+                                                  event.get("arm_counts"))
         if event["action"] == "click" and entity_id:
             self._n_clicks += 1
             if not event["duplicate"]:

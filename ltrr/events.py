@@ -7,9 +7,11 @@ truth every learner is derived from:
   understanding, the bandit's context vector, the selection (per arm: budget
   and exact propensities), the coverage policy's ``decision``, each selected
   arm's list and the shown results.
-* :class:`FeedbackEvent` — one per ``Engine.feedback``: a click or a skip, the
-  credit (:mod:`ltrr.reward`), and for the first click of a search the
-  clicked entity's rank in every arm's list (``arm_ranks``).
+* :class:`FeedbackEvent` — one per ``Engine.feedback``: a click, a skip or a
+  ``found_later`` (what the user found after leaving the search), the credit
+  (:mod:`ltrr.reward`), and for the first click of a search, and for a later
+  find, that entity's rank in every arm's list for the search's query
+  (``arm_ranks``).
 
 :func:`event_error` names the first missing or mistyped field (``None`` when
 the event is valid); :func:`parse_event` turns a dict into its dataclass or
@@ -50,7 +52,7 @@ class SearchEvent:
 
 @dataclass(frozen=True)
 class FeedbackEvent:
-    """One click or skip as logged."""
+    """One click, skip or later find as logged."""
 
     search_id: str
     action: str

@@ -285,3 +285,42 @@ def test_arm_run_times_are_logged_and_priced_the_same_after_replay(tiny_catalog_
             assert eng.selector.arm_milliseconds() == pytest.approx(timed, rel=1e-12)
         finally:
             eng.close()
+
+
+def test_a_later_find_teaches_memory_and_learner_without_counting_as_a_click(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage")
+    try:
+        resp = eng.search("sng of the year", context={"user_id": "u1"})
+        eng.feedback(resp.id, action="skip")
+        learner = eng.selector._coverage
+        before = learner.n_clicks
+        with pytest.raises(FeedbackError, match="not in the catalog"):
+            eng.feedback(resp.id, "track:does-not-exist", action="found_later")
+        fb = eng.feedback(resp.id, "track:lovestory", action="found_later")
+        assert not fb.bandit_updated and not fb.duplicate and fb.rewards == {}
+        assert fb.ranker_examples == 0
+        assert fb.memory["query"] == "sng of the year" and fb.memory["clicks"] == 1
+        logged = [e for e in eng.log_events() if e["kind"] == "feedback"][-1]
+        assert logged["action"] == "found_later"
+        # Where every ready arm ranks the find for *this* query: the learner buffers it.
+        assert set(logged["arm_ranks"]) == set(FAST_ARMS)
+        assert learner.n_clicks == before + 1
+        again = eng.feedback(resp.id, "track:lovestory", action="found_later")
+        assert again.duplicate and learner.n_clicks == before + 1
+        assert eng.status()["clicks"] == 0
+        assert eng.log_frame()["n_clicks"].sum() == 0
+        memory = eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True)
+        path = eng.export(tmp_path / "out", "jsonl")
+    finally:
+        eng.close()
+    from ltrr.log import load_exported
+    for state in ("s", "rebuilt"):
+        eng = open_engine(tiny_catalog_path, tmp_path / state, policy="coverage")
+        try:
+            if state == "rebuilt":
+                assert eng.replay(load_exported(path))["feedbacks"] == 3
+            # From the checkpoint, and from the exported log: the same memory and buffered find.
+            assert eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True).equals(memory)
+            assert eng.selector._coverage.n_clicks == before + 1
+        finally:
+            eng.close()

@@ -632,24 +632,42 @@ class CoverageLearner:
             w = self.cover_probability(g, mask, r, p_wide, deepen, deepen_top)
             if w <= 0:
                 return      # a click no configuration of this policy could produce (e.g. a foreign log)
-            c = np.array([min(int((counts or {}).get(a, MAX_RANK)), MAX_RANK) for a in self.arms],
-                         dtype=np.int16)
-            self.n_clicks += 1
             # Inverse propensity, capped at the weight of a plain discovery (by wide
             # exploration, else by deepening one arm). A lower cap would bias the gain of arms the policy
             # rarely runs downwards, and an underestimated arm is never run again to correct it;
             # an overestimate is corrected as soon as the arm runs.
-            inv_w = min(1.0 / w, self.weight_cap)
-            for key in keys:
-                cell = self._cells[key]
-                cell.ranks.append(r)
-                cell.counts.append(c)
-                cell.inv_w.append(inv_w)
-                cell.born.append(cell.t)
-                while len(cell.ranks) > self.buffer:
-                    for q in (cell.ranks, cell.counts, cell.inv_w, cell.born):
-                        q.popleft()
-                    cell.start = cell.born[0]
+            self._append(keys, ranks, counts, min(1.0 / w, self.weight_cap))
+
+    def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
+                            counts: Mapping[str, int] | None = None) -> None:
+        """Learn from a target the user found after this search failed them (``found_later``).
+
+        The search was already counted when it was resolved (its skip, or its click on
+        something else); only the target's ranks are added, with weight 1. A miss is seen
+        this way whatever the logging policy ran, so there is no propensity to correct
+        by; only the share of misses users follow up is unknown, which makes
+        the gain of what would have fixed them an underestimate, never an overestimate.
+        """
+        with self._lock:
+            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
+            self._append(keys, ranks, counts, 1.0)
+
+    def _append(self, keys: list[tuple], ranks: Mapping[str, int | None],
+                counts: Mapping[str, int] | None, inv_w: float) -> None:
+        """Buffer one target's rank vector in every cell of ``keys`` (the oldest leaves a full buffer)."""
+        r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
+        c = np.array([min(int((counts or {}).get(a, MAX_RANK)), MAX_RANK) for a in self.arms], dtype=np.int16)
+        self.n_clicks += 1
+        for key in keys:
+            cell = self._cells.setdefault(key, _Cell())
+            cell.ranks.append(r)
+            cell.counts.append(c)
+            cell.inv_w.append(inv_w)
+            cell.born.append(cell.t)
+            while len(cell.ranks) > self.buffer:
+                for q in (cell.ranks, cell.counts, cell.inv_w, cell.born):
+                    q.popleft()
+                cell.start = cell.born[0]
 
     # -- reports --------------------------------------------------------------------------
 

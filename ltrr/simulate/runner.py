@@ -51,6 +51,15 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
     concurrently), and it leaves out query understanding, the union and
     ranking. Timings vary with the machine's load, so it is for comparing
     policies within one run, not a benchmark.
+``retried``, ``found_later``
+    ``retried`` is 1 when the search failed the user (no satisfying click) and
+    they searched again with the target's name (``Interaction.retry``, drawn
+    with probability ``retry_share`` from the step's own random numbers, the
+    same for every policy); ``found_later`` is 1 when that second search gave
+    them a satisfying click, which the engine is told as ``found_later`` on the
+    first search (``Engine.feedback``). The second search is the user's, not
+    the step's: its candidates and time are not in this record, and it learns
+    like any search.
 ``latency_ms``
     wall time of ``Engine.search``. Policies share process-wide caches (the
     query encoder caches embeddings by text, the retrieval cache above), so
@@ -77,7 +86,7 @@ from ltrr.state import policy_folder
 RECORD_COLUMNS = [
     "policy", "step", "user_id", "query_type", "query", "intent", "success", "reciprocal_rank", "reward",
     "clicked", "regret", "clicked_rank", "covered", "n_candidates", "n_retrieved", "budget", "n_arms", "arms",
-    "hit_arms", "arm_ms", "latency_ms", "ranker", "phase", "explored",
+    "hit_arms", "arm_ms", "latency_ms", "ranker", "phase", "explored", "retried", "found_later",
 ]
 
 OnStep = Callable[[str, int, dict], None]
@@ -151,6 +160,7 @@ def run_simulation(
     ranker_training: str = "sync",
     stream_options: dict | None = None,
     ranking: dict | None = None,
+    retry_share: float = 0.0,
 ) -> SimulationResult:
     """Run `steps` simulated interactions through each policy; see the module docstring.
 
@@ -162,7 +172,8 @@ def run_simulation(
     ranker, so that policies differ by retrieval alone); ``stream_options``
     to :func:`~ltrr.simulate.users.generate_stream` (repetition, drift);
     ``ranking`` to every engine's ``set_ranking_experiments`` (e.g.
-    ``{"expose": False}``). Engines share one retrieval cache: a stateless arm computes each query's
+    ``{"expose": False}``); ``retry_share`` is the chance that a user a search failed
+    searches again for their target by name (see ``retried`` above). Engines share one retrieval cache: a stateless arm computes each query's
     list once for all policies (the memory arm, which learns, never shares).
     """
     from ltrr.engine import Engine   # the engine pulls in every arm; import when running
@@ -173,6 +184,8 @@ def run_simulation(
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
         raise ValueError(f"k must be an integer between 1 and 100, got {k!r}")
+    if isinstance(retry_share, bool) or not isinstance(retry_share, (int, float)) or not 0 <= retry_share <= 1:
+        raise ValueError(f"retry_share must be a probability between 0 and 1, got {retry_share!r}")
     clicks = click_model or PositionBasedClicks()
     state_root = Path(state_root)
     catalog = Catalog.open(catalog_path)
@@ -196,7 +209,8 @@ def run_simulation(
             state_dirs[policy] = folder
             if engine.status()["searches"]:
                 engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
-        records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step)
+        records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step,
+                                           float(retry_share))
     finally:
         for engine in engines.values():
             engine.close()
@@ -211,7 +225,7 @@ def run_simulation(
     settings = {"catalog": str(catalog_path), "arms": list(arms) if arms is not None else "all registered",
                 "n_users": n_users, "k": k, "arm_budget": arm_budget, "click_model": repr(clicks),
                 "ranker_training": ranker_training, "stream_options": dict(stream_options or {}),
-                "ranking": dict(ranking or {}),
+                "ranking": dict(ranking or {}), "retry_share": float(retry_share),
                 "query_types": list(query_types) if query_types else "all supported"}
     return SimulationResult(frame, policies, completed, int(seed), oracle, oracle_policy,
                             stream_frame(stream[:completed]), state_dirs, stopped, settings)
@@ -243,7 +257,7 @@ def _check_policies(policies: object, arms: Sequence[str] | None) -> list[str]:
 
 
 def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, k: int,
-         progress: ProgressFn, should_stop, on_step) -> tuple[list[dict], int, bool]:
+         progress: ProgressFn, should_stop, on_step, retry_share: float = 0.0) -> tuple[list[dict], int, bool]:
     records: list[dict] = []
     total = len(stream) * len(engines)
     fixed = [p for p in engines if is_fixed(p)] or list(engines)
@@ -255,7 +269,8 @@ def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, 
             return records, completed, True
         step_records = []
         for policy, engine in engines.items():
-            record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k)
+            record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k,
+                                 retry_share, retry_rng(seed, it.step))
             acc = sums.setdefault((policy, it.query_type), [0.0, 0.0])
             acc[0] += record["success"]
             acc[1] += 1
@@ -275,6 +290,11 @@ def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, 
 def click_rng(seed: int, step: int) -> np.random.Generator:
     """The click model's random numbers for one step: the same for every policy (common random numbers)."""
     return np.random.default_rng([seed, step, 0xC11C])
+
+
+def retry_rng(seed: int, step: int) -> np.random.Generator:
+    """A step's random numbers for the user's second search: whether they retry, and their clicks on it."""
+    return np.random.default_rng([seed, step, 0x2E7])
 
 
 def answer(engine, response, it: Interaction, clicks, rng: np.random.Generator):
@@ -299,7 +319,8 @@ def arm_milliseconds(response) -> dict[str, float]:
     return out
 
 
-def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int) -> dict:
+def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int,
+                retry_share: float = 0.0, again: np.random.Generator | None = None) -> dict:
     started = time.perf_counter()
     response = engine.search(it.query, it.context, k=k)
     latency = (time.perf_counter() - started) * 1000
@@ -309,6 +330,17 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
     selected = [c for c in response.selection if c.selected]
     hit_arms = [a for a, results in response.by_arm.items() if any(r.entity_id in it.relevant for r in results)]
     covered = any(p.entity_id in it.relevant for p in response.pool)
+    retried = found_later = 0
+    # Drawn before looking at the outcome, so every policy's user draws the same numbers.
+    wants_retry = again is not None and bool(again.random() < retry_share)
+    if wants_retry and not outcome.satisfied and it.retry:
+        retried = 1
+        second = engine.search(it.retry, it.context, k=k)
+        follow = answer(engine, second, it, clicks, again)
+        found = next((e for _, e in follow.clicks if e in it.relevant), None)
+        if follow.satisfied and found is not None:
+            engine.feedback(response.id, found, "found_later")
+            found_later = 1
     return {
         "policy": policy, "step": it.step, "user_id": it.user_id, "query_type": it.query_type,
         "query": it.query, "intent": it.intent.description,
@@ -323,6 +355,7 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
         "latency_ms": round(latency, 3), "ranker": response.ranker,
         "phase": getattr(it, "phase", "before"), "explored": str(response.decision.get("explored") or "")
         if getattr(response, "decision", None) else 0,
+        "retried": retried, "found_later": found_later,
     }
 
 

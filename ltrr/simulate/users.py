@@ -75,6 +75,13 @@ did not exist before the event. ``Interaction.phase`` is
 ``"before"`` or ``"after"`` the event and ``Interaction.trending`` marks the
 searches for the trending set; :func:`plan_drift` says what trends.
 
+**Retries.** A user whose search fails them may search again (the runner
+decides how often: ``retry_share`` in :func:`~ltrr.simulate.runner.run_simulation`).
+A user who wanted one entity then types its name the way the catalog spells
+it, a track's title with its artist (``Interaction.retry``): they found the
+name elsewhere (a friend, a chart, the radio). A broad intent has no such
+name and is not retried.
+
 Everything random comes from numpy generators seeded by the caller:
 the same catalog and arguments give the same stream.
 """
@@ -186,7 +193,9 @@ class Interaction:
     ``phase`` is ``"before"`` or ``"after"`` the drift event (always ``"before"``
     without one); ``trending`` is True when the search asks for the trending set;
     ``instance`` is the Zipf rank of a repeated query instance (1 = the most
-    popular), ``None`` for a fresh query.
+    popular), ``None`` for a fresh query. ``retry`` is what the user types next when
+    this search fails them (see *Retries* in the module docstring), ``None`` for a
+    broad intent.
     """
 
     step: int
@@ -199,6 +208,7 @@ class Interaction:
     phase: str = "before"
     trending: bool = False
     instance: int | None = None
+    retry: str | None = None
 
     def is_relevant(self, entity_id: str) -> bool:
         """True when this entity satisfies the user."""
@@ -293,6 +303,16 @@ class CatalogView:
     def copies(self, row: int) -> list[int]:
         """The row and its identical copies."""
         return self._copies.get(row, [row])
+
+    def spelled_out(self, entity_id: str) -> str | None:
+        """The entity's name as the catalog spells it, lower case; a track's with its artist
+        (``"blinding lights the weeknd"``); None for an unknown id."""
+        row = self.row_of.get(entity_id)
+        if row is None:
+            return None
+        if self.types[row] == "track":
+            return f"{self.query_titles[row]} {self.subtitles[row]}".strip().lower()
+        return str(self.titles[row]).strip().lower() or None
 
     def describe(self, row: int) -> str:
         """``"track:abc (Blinding Lights - The Weeknd)"``."""
@@ -571,8 +591,10 @@ class QueryGenerator:
             drafted = ("exact_title", self._makers["exact_title"](user, rng, hour))
         qtype, draft = drafted
         intent, rows = draft.for_user(user, hour)
+        # Drawn from nothing random, so the stream is the same with or without retries.
+        retry = self.view.spelled_out(intent.target) if intent.kind == "target" and intent.target else None
         return Interaction(step, user.user_id, qtype, draft.text, intent, context, self.view.ids_of(rows),
-                           phase=phase, trending=trending, instance=instance)
+                           phase=phase, trending=trending, instance=instance, retry=retry)
 
     def draw_fresh(self, rng: np.random.Generator) -> tuple[str, _Draft] | None:
         """A fresh query of a user drawn from the population, at an hour of theirs (the pool's entries)."""

@@ -384,3 +384,20 @@ def test_with_only_milliseconds_priced_an_arm_too_slow_to_pay_is_not_explored():
     free = CoverageLearner(ARMS, seed=12, cost_per_candidate=0.0)
     run(free, 50)
     assert (free.deepen_top(greedy, mask, 0.5, free._levels(ctx("two"))) == LADDER[-1]).all()
+
+
+def test_finds_after_a_miss_teach_the_arm_that_would_have_served_the_query():
+    # Kind "two" is found only by c at rank 3, and the logging policy only ever ran a at 1:
+    # every search misses and no click can tell. Users who found the item later say where.
+    mask = np.ones(3, dtype=bool)
+    learners = {later: CoverageLearner(ARMS, seed=3, epsilon=0.0, wide=0.0, wide_min=0.0) for later in (0, 1)}
+    for later, learner in learners.items():
+        for i in range(300):
+            learner.observe(ctx("two"), {"a": 1}, ARMS, None, p_wide=0.0)
+            if later and i % 2 == 0:
+                learner.observe_found_later(ctx("two"), {"a": None, "b": None, "c": 3}, {a: 50 for a in ARMS})
+    assert learners[0].greedy(ctx("two"), mask)[0].tolist() == [0, 0, 0]
+    budgets, _, cover = learners[1].greedy(ctx("two"), mask)
+    assert budgets.tolist() == [0, 0, 3]
+    # Half the misses were followed up: the estimate is the followed-up share, not more.
+    assert 0.35 < cover < 0.55

@@ -164,3 +164,28 @@ def test_ranking_settings_reach_every_engine(tiny_catalog_path, tmp_path):
     off, n_off = exposed({"expose": False})
     assert n_on > 0 and n_off == 0
     assert off.settings["ranking"] == {"expose": False}
+
+
+def test_a_failed_user_retries_by_name_and_the_engine_hears_what_they_found(tiny_catalog_path, tmp_path):
+    policies = ["coverage", "static:popular"]
+    result = run_simulation(tiny_catalog_path, policies, 60, seed=4, state_root=tmp_path, arms=ARMS,
+                            retry_share=1.0)
+    records = result.records
+    failed = (records["reward"] == 0) & records["intent"].str.startswith(("track:", "artist:", "album:",
+                                                                           "playlist:"))
+    # With retry_share 1 every failed search for a named target is retried, and only those.
+    assert (records["retried"] == failed.astype(int)).all() and records["retried"].sum() > 0
+    assert (records["found_later"] <= records["retried"]).all() and records["found_later"].sum() > 0
+    for policy in policies:
+        events = [json.loads(line) for line in
+                  (tmp_path / policy_folder(policy) / "log" / "events.jsonl").read_text().splitlines()]
+        own = records[records["policy"] == policy]
+        # The second search is logged like any search; the find goes back to the first one.
+        assert sum(e["kind"] == "search" for e in events) == len(own) + own["retried"].sum()
+        assert sum(e.get("action") == "found_later" for e in events) == own["found_later"].sum()
+    without = run_simulation(tiny_catalog_path, policies, 60, seed=4, state_root=tmp_path / "off", arms=ARMS)
+    assert without.records["retried"].sum() == 0
+    # The same users and queries either way: retries change what happens after a search, not the stream.
+    assert without.stream.equals(result.stream)
+    with pytest.raises(ValueError, match="retry_share"):
+        run_simulation(tiny_catalog_path, policies, 5, seed=4, state_root=tmp_path / "bad", retry_share=1.5)

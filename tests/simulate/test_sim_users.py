@@ -397,3 +397,17 @@ def test_stream_with_drift_and_repetition_is_reproducible(view):
 def test_bad_stream_settings_are_rejected(view, kwargs, message):
     with pytest.raises(ValueError, match=message):
         generate_stream(view, 10, seed=0, **kwargs)
+
+
+def test_a_retry_names_the_target_as_the_catalog_spells_it(view):
+    stream = generate_stream(view, 300, seed=5)
+    for it in stream:
+        if it.intent.kind != "target":
+            assert it.retry is None
+            continue
+        row = view.row_of[it.intent.target]
+        assert fold(view.titles[row]).split()[0] in fold(it.retry)
+        if view.types[row] == "track":
+            assert it.retry.endswith(view.subtitles[row].lower())
+    assert any(it.retry and it.retry != it.query for it in stream)
+    assert any(it.retry is None for it in stream)
