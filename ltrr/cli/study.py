@@ -24,6 +24,8 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
                         help="step of the drift event, 0 for none (default 1000)")
     parser.add_argument("--release-share", type=share, default=0.4, metavar="P",
                         help="share of the drift's trending searches that ask what just came out (default 0.4)")
+    parser.add_argument("--retry-share", type=share, default=0.5, metavar="P",
+                        help="chance that a user a search failed searches again by the target's name (default 0.5)")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="run the seeds as Ray tasks: a local cluster, or ADDRESS (e.g. auto, HOST:PORT)")
     parser.add_argument("--out", type=Path, default=Path("reports/study"), metavar="DIR",
@@ -39,7 +41,8 @@ def cmd_study(args: argparse.Namespace) -> int:
                              window=min(args.window, args.steps), tune_seed=args.tune_seed,
                              tune_steps=args.tune_steps,
                              arms=tuple(names(args.arms)) if args.arms else None,
-                             drift_step=args.drift or None, release_share=args.release_share)
+                             drift_step=args.drift or None, release_share=args.release_share,
+                             retry_share=args.retry_share)
     progress = progress_for(args)
     try:
         summary = run_study(settings, args.out, address=args.ray, progress=progress)

@@ -308,6 +308,26 @@ def answer(engine, response, it: Interaction, clicks, rng: np.random.Generator):
     return outcome
 
 
+def retry(engine, response, outcome, it: Interaction, clicks, k: int, share: float,
+          rng: np.random.Generator | None) -> tuple[int, int]:
+    """The user a search failed may search again by the target's name (``it.retry``), with
+    chance ``share``; a satisfying click there is told to the engine as ``found_later`` on the
+    first search. Returns (retried, found_later) as 0/1. ``rng`` is :func:`retry_rng`'s."""
+    if rng is None or share <= 0:
+        return 0, 0
+    # Drawn before looking at the outcome, so every policy's user draws the same numbers.
+    wants = bool(rng.random() < share)
+    if not wants or outcome.satisfied or not it.retry:
+        return 0, 0
+    second = engine.search(it.retry, it.context, k=k)
+    follow = answer(engine, second, it, clicks, rng)
+    found = next((e for _, e in follow.clicks if e in it.relevant), None)
+    if not follow.satisfied or found is None:
+        return 1, 0
+    engine.feedback(response.id, found, "found_later")
+    return 1, 1
+
+
 def arm_milliseconds(response) -> dict[str, float]:
     """Each arm that ran on ``response``'s search -> its milliseconds (see ``arm_ms`` above):
     the engine's timing, which for a cached arm is what its list took when computed."""
@@ -330,17 +350,7 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
     selected = [c for c in response.selection if c.selected]
     hit_arms = [a for a, results in response.by_arm.items() if any(r.entity_id in it.relevant for r in results)]
     covered = any(p.entity_id in it.relevant for p in response.pool)
-    retried = found_later = 0
-    # Drawn before looking at the outcome, so every policy's user draws the same numbers.
-    wants_retry = again is not None and bool(again.random() < retry_share)
-    if wants_retry and not outcome.satisfied and it.retry:
-        retried = 1
-        second = engine.search(it.retry, it.context, k=k)
-        follow = answer(engine, second, it, clicks, again)
-        found = next((e for _, e in follow.clicks if e in it.relevant), None)
-        if follow.satisfied and found is not None:
-            engine.feedback(response.id, found, "found_later")
-            found_later = 1
+    retried, found_later = retry(engine, response, outcome, it, clicks, k, retry_share, again)
     return {
         "policy": policy, "step": it.step, "user_id": it.user_id, "query_type": it.query_type,
         "query": it.query, "intent": it.intent.description,

@@ -68,6 +68,9 @@ class StudySettings:
     single_budget: int = 20
     drift_step: int | None = 1000
     release_share: float = 0.4      # share of the drift's searches asking what just came out
+    # Chance that a user a search failed searches again by the target's name (a setting, not a
+    # measurement: see run_simulation). 0 is the study before users retried.
+    retry_share: float = 0.5
     n_users: int = 100
 
     def stream_options(self) -> dict:
@@ -98,7 +101,7 @@ def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent
     finally:
         catalog.close()
     table = collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms, seed=settings.tune_seed,
-                          progress=progress)
+                          progress=progress, retry_share=settings.retry_share)
     fixed, rows = {}, []
     for cap in settings.caps:
         config = best_fixed(table, cap)
@@ -159,7 +162,8 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
     settings = StudySettings(**settings_dict)
     result = run_simulation(settings.catalog, list(policies.values()), settings.steps, seed,
                             Path(state_root) / f"seed-{seed}", arms=settings.arms, n_users=settings.n_users,
-                            ranker_training="off", stream_options=settings.stream_options())
+                            ranker_training="off", stream_options=settings.stream_options(),
+                            retry_share=settings.retry_share)
     frame = result.records
     labels = {spec: label for label, spec in policies.items()}
     frame.insert(0, "label", frame["policy"].map(labels))
@@ -492,7 +496,9 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
              f"({settings.tune_steps} steps); drift at step {settings.drift_step} (share of its searches asking what "
-             f"just came out: {settings.release_share:g}); heuristic ranker.", "",
+             f"just came out: {settings.release_share:g}); a user a search failed searches again by the "
+             f"target's name with chance {settings.retry_share:g}, and the engine hears what they found there; "
+             f"heuristic ranker.", "",
              "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in table.itertuples(index=False):

@@ -61,16 +61,17 @@ class RankTable:
 
 
 def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Sequence[str] | None = None,
-                  click_model=None, seed: int = 0, progress=None) -> RankTable:
+                  click_model=None, seed: int = 0, progress=None, retry_share: float = 0.0) -> RankTable:
     """Run ``stream`` through every arm at the deepest budget and record the ranks (see module doc).
 
     The engine uses the ``all`` policy at :data:`MAX_RANK` per arm with the
-    heuristic ranker; simulated users click through ``click_model`` so the
-    memory arm learns as it would live.
+    heuristic ranker; simulated users click through ``click_model`` (and retry
+    with ``retry_share``, as in :func:`~ltrr.simulate.runner.run_simulation`) so
+    the memory arm learns as it would live.
     """
     from ltrr.engine import Engine
     from ltrr.simulate.clicks import PositionBasedClicks
-    from ltrr.simulate.runner import answer, click_rng
+    from ltrr.simulate.runner import answer, click_rng, retry, retry_rng
 
     clicks = click_model or PositionBasedClicks()
     engine = Engine.open(catalog_path, state_dir, policy=f"all:budget={MAX_RANK}", seed=seed, arms=arms,
@@ -92,7 +93,8 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
             ranks.append(row_r)
             counts.append(row_c)
             xs.append(response.context_features)
-            answer(engine, response, it, clicks, click_rng(seed, it.step))
+            outcome = answer(engine, response, it, clicks, click_rng(seed, it.step))
+            retry(engine, response, outcome, it, clicks, 10, retry_share, retry_rng(seed, it.step))
             if progress is not None and i % 50 == 0:
                 progress(i, len(stream), "tuning stream")
     finally:

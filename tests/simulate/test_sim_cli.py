@@ -1,6 +1,8 @@
 """`python -m ltrr simulate`: writes the report, prints the summary, fails in one line on bad input."""
 from __future__ import annotations
 
+import pytest
+
 from ltrr.cli import main
 from ltrr.state import policy_folder
 
@@ -34,9 +36,10 @@ def test_simulate_bad_input_is_one_line(tiny_catalog_path, tmp_path, capsys):
         assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_study_rejects_a_release_share_outside_0_1_in_one_line(tiny_catalog_path, tmp_path, capsys):
+@pytest.mark.parametrize("option", ["--release-share", "--retry-share"])
+def test_study_rejects_a_share_outside_0_1_in_one_line(tiny_catalog_path, tmp_path, capsys, option):
     for value, message in (("1.5", "must lie between 0 and 1"), ("lots", "expected a number between 0 and 1")):
-        code = main(["study", "--catalog", str(tiny_catalog_path), "--release-share", value, "--out", str(tmp_path)])
+        code = main(["study", "--catalog", str(tiny_catalog_path), option, value, "--out", str(tmp_path)])
         assert code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]

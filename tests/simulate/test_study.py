@@ -39,6 +39,10 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert "Paired comparisons" in report and "static frontier at its own arm ms" in report
     assert "![frontier in milliseconds](frontier_ms.png)" in report
     assert json.loads((out / "summary.json").read_text())["seeds"] == [0, 1]
+    # Users a search failed retried (the default share, 0.5), and the report says so.
+    records = pd.read_csv(out / "study_records.csv.gz")
+    assert records["retried"].sum() > 0 and (records["found_later"] <= records["retried"]).all()
+    assert "searches again by the target's name with chance 0.5" in report
 
 
 @pytest.mark.slow
