@@ -21,6 +21,7 @@ state.setdefault("ltrr_user_pick", state["ltrr_user"])
 state.setdefault("ltrr_hour_pick", int(state["ltrr_hour"]))
 state.setdefault("ltrr_k_pick", state["ltrr_k"])
 state.setdefault("ltrr_played", [])        # entity ids played from the response on screen
+state.setdefault("ltrr_left", None)         # (id, query) of this user's previous search, left without a play
 
 engine = shared.current_engine()
 facts = demo.catalog_facts(engine, shared.catalog_path())
@@ -53,6 +54,17 @@ def play(resp_id: str, entity_id: str, title: str, context: dict, rank: int, que
         shared.flash("error", f"**Feedback failed.** {shared.error_text(exc)}")
         return
     state["ltrr_clicks"] += 1
+    left = state["ltrr_left"]
+    if left is not None:
+        state["ltrr_left"] = None
+        try:
+            # The search before this one was left without a play: what was found now tells it which arm,
+            # how deep, would have served its query.
+            engine.feedback(left[0], entity_id, action="found_later")
+            st.toast(f"…and your previous search “{cards.md_escape(left[1])}” learns it was looking for this",
+                     icon=":material/school:")
+        except Exception:  # noqa: BLE001 - the click itself is recorded; this extra lesson is optional
+            log.exception("found_later feedback failed")
     state["ltrr_played"] = [*state["ltrr_played"], entity_id]
     state["ltrr_feedback"] = {"title": title, "entity_id": entity_id, "fb": fb,
                               "before": before, "after": estimates(context)}
@@ -100,6 +112,10 @@ if not request["query"]:
 elif search_again or request != state["ltrr_request"]:
     with guarded("Search"):
         resp_new = engine.search(request["query"], context=context, k=k, explain=True)
+        before, asked = state["ltrr_response"], state["ltrr_request"]
+        # A search the same user left without a play may be rescued by what they play next.
+        left = before is not None and not state["ltrr_played"] and asked and asked["user_id"] == context["user_id"]
+        state["ltrr_left"] = (before.id, before.query) if left else None
         state["ltrr_response"] = resp_new
         state["ltrr_request"] = request
         state["ltrr_played"] = []

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ltrr.simulate import DEFAULT_RETRY_SHARE
 from ltrr_app import charts, demo, shared
 from ltrr_app.shared import guarded
 from ltrr_app.simjob import SimulationJob
@@ -20,7 +21,9 @@ shared.sidebar_status(engine)
 
 st.title("Simulator: does learning pay?")
 st.caption("Simulated users with hidden intents type queries (exact and misspelt titles, artists, genre and era, "
-           "moods, playlists) and click what satisfies them, with position bias. Every policy meets the same users "
+           "moods, playlists) and click what satisfies them, with position bias; "
+           f"{DEFAULT_RETRY_SHARE:.0%} of those a search fails search again by the name they wanted, and what they "
+           "find there teaches the engine. Every policy meets the same users "
            "with the same random numbers, each in a fresh state of its own, so the comparison is fair. The run "
            "goes on in the background if you leave this page.")
 demo.story_panel(engine, facts, page="simulator")
@@ -71,7 +74,7 @@ if run and not running:
     else:
         job = SimulationJob(catalog_path=shared.catalog_path(), policies=list(policies), steps=int(steps),
                             seed=int(seed), state_root=simulation_root(), arms=list(arms) or None,
-                            n_users=int(users)).start()
+                            n_users=int(users), retry_share=DEFAULT_RETRY_SHARE).start()
         state["ltrr_sim_job"] = job
         running = True
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, CliError, add_catalog_argument, catalog_path, close_progress, command, names,
-                             non_negative_int, positive_int, progress_for)
+                             non_negative_int, positive_int, progress_for, share)
+from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
 
 
 def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +15,7 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, default=2000, metavar="N",
                         help="simulated interactions per policy (default 2000)")
     parser.add_argument("--policy", default="coverage", metavar="SPEC",
-                        help="the policy under test (default linucb)")
+                        help="the policy under test (default coverage)")
     parser.add_argument("--compare", action="append", default=[], metavar="SPECS",
                         help="policies to compare with, comma separated, e.g. static:lexical,static:semantic,all "
                              "(repeatable)")
@@ -25,6 +26,9 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arms", default=None, metavar="A,B", help="restrict the engine's arms (default: all)")
     parser.add_argument("--types", default=None, metavar="T,U", help="restrict the query types (default: all the "
                                                                      "catalog supports)")
+    parser.add_argument("--retry-share", type=share, default=DEFAULT_RETRY_SHARE, metavar="P",
+                        help="chance that a user a search failed searches again by the target's name "
+                             f"(default {DEFAULT_RETRY_SHARE:g})")
     parser.add_argument("--click-model", choices=("pbm", "cascade"), default="pbm",
                         help="position-based (default) or cascade click model")
     parser.add_argument("--window", type=positive_int, default=500, metavar="N",
@@ -43,7 +47,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     try:
         result = run_simulation(catalog, policies, args.steps, args.seed, args.out / "states", progress=progress,
                                 arms=names(args.arms), n_users=args.users, query_types=names(args.types),
-                                click_model=make_click_model(args.click_model))
+                                click_model=make_click_model(args.click_model), retry_share=args.retry_share)
     finally:
         close_progress(progress)
     report = write_report(result, args.out, window=args.window)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, add_catalog_argument, catalog_path, close_progress, command, names,
                              non_negative_int, positive_int, progress_for, share)
+from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
 
 
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +25,9 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
                         help="step of the drift event, 0 for none (default 1000)")
     parser.add_argument("--release-share", type=share, default=0.4, metavar="P",
                         help="share of the drift's trending searches that ask what just came out (default 0.4)")
-    parser.add_argument("--retry-share", type=share, default=0.5, metavar="P",
-                        help="chance that a user a search failed searches again by the target's name (default 0.5)")
+    parser.add_argument("--retry-share", type=share, default=DEFAULT_RETRY_SHARE, metavar="P",
+                        help="chance that a user a search failed searches again by the target's name "
+                             f"(default {DEFAULT_RETRY_SHARE:g})")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="run the seeds as Ray tasks: a local cluster, or ADDRESS (e.g. auto, HOST:PORT)")
     parser.add_argument("--out", type=Path, default=Path("reports/study"), metavar="DIR",

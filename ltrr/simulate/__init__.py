@@ -10,12 +10,12 @@ The public API::
 from ltrr.simulate.clicks import CascadeClicks, ClickOutcome, PositionBasedClicks, make_click_model
 from ltrr.simulate.report import (arm_share_table, per_type_table, summary_table, target_checks,
                                   write_report)
-from ltrr.simulate.runner import RECORD_COLUMNS, SimulationResult, run_simulation
+from ltrr.simulate.runner import DEFAULT_RETRY_SHARE, RECORD_COLUMNS, SimulationResult, run_simulation
 from ltrr.simulate.users import (QUERY_TYPES, CatalogView, Intent, Interaction, available_query_types,
                                  generate_stream, misspell)
 
 __all__ = [
-    "CascadeClicks", "CatalogView", "ClickOutcome", "Intent", "Interaction", "PositionBasedClicks",
+    "CascadeClicks", "CatalogView", "DEFAULT_RETRY_SHARE", "ClickOutcome", "Intent", "Interaction", "PositionBasedClicks",
     "QUERY_TYPES", "RECORD_COLUMNS", "SimulationResult", "arm_share_table", "available_query_types",
     "generate_stream", "make_click_model", "misspell", "per_type_table", "run_simulation", "summary_table",
     "target_checks", "write_report",

@@ -90,6 +90,9 @@ RECORD_COLUMNS = [
 ]
 
 OnStep = Callable[[str, int, dict], None]
+# The share of failed users who search again by name in the study, the CLI and the app (a setting,
+# not a measurement); run_simulation itself defaults to no retries.
+DEFAULT_RETRY_SHARE = 0.5
 
 
 @dataclass

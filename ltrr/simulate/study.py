@@ -37,6 +37,7 @@ import pandas as pd
 from ltrr.bandit.policy import PARAM_DEFAULTS
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.report import markdown_table
+from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
 from ltrr.simulate.tuning import RankTable, best_fixed, collect_ranks, config_spec, per_type_oracle
 
 LEARNER = "coverage"
@@ -68,9 +69,9 @@ class StudySettings:
     single_budget: int = 20
     drift_step: int | None = 1000
     release_share: float = 0.4      # share of the drift's searches asking what just came out
-    # Chance that a user a search failed searches again by the target's name (a setting, not a
-    # measurement: see run_simulation). 0 is the study before users retried.
-    retry_share: float = 0.5
+    # Chance that a user a search failed searches again by the target's name (see run_simulation).
+    # 0 is the study before users retried.
+    retry_share: float = DEFAULT_RETRY_SHARE
     n_users: int = 100
 
     def stream_options(self) -> dict:

@@ -441,8 +441,10 @@ def test_simulator_runs_in_the_background_shows_cost_vs_quality_and_applies_to_l
     at.selectbox(key="ltrr_sim_apply_policy").select("linucb")
     at.button(key="ltrr_sim_apply").click().run(timeout=300)
     assert_clean(at)
-    assert any("Replayed 30 searches" in s.value for s in at.success)
-    assert current_engine().status()["searches"] == 30
+    # Every simulated search, users' second searches after a failure included.
+    logged = 30 + int(job.result.records.query("policy == 'linucb'")["retried"].sum())
+    assert any(f"Replayed {logged} searches" in s.value for s in at.success)
+    assert current_engine().status()["searches"] == logged
 
 
 def test_simulator_run_survives_leaving_the_page(fresh_state):
@@ -593,3 +595,23 @@ def test_filter_log_is_literal_and_combines_filters():
     assert reports.filter_log(log, text="(").index.tolist() == [0]
     assert reports.filter_log(log, users=["u1"], clicked_only=True).index.tolist() == [0, 2]
     assert reports.filter_log(log, intents=["any"]).index.tolist() == [1]
+
+
+def test_a_play_after_a_search_left_without_one_teaches_that_search(fresh_state):
+    at = search(open_app(), "blnk spce tayler")
+    left = at.session_state["ltrr_response"]
+    at = search(at, "blank space")
+    assert at.session_state["ltrr_left"][0] == left.id
+    target = next(b for b in play_buttons(at))
+    target.click().run()
+    assert_clean(at)
+    assert at.session_state["ltrr_left"] is None
+    engine = current_engine()
+    later = [e for e in engine.log_events() if e.get("action") == "found_later"]
+    assert [e["search_id"] for e in later] == [left.id]
+    assert any("previous search" in t.value for t in at.toast)
+    # Only the search just left: a later play teaches nothing more, and the click counters count clicks.
+    at = search(at, "shake it off")
+    assert at.session_state["ltrr_left"] is None
+    assert sum(e.get("action") == "found_later" for e in engine.log_events()) == 1
+    assert metric(at, "Clicks this session") == "1"
