@@ -133,6 +133,17 @@ class _Level(NamedTuple):
     reach: np.ndarray | float = 0.0   # (arms, levels) decayed searches that ran each arm that deep
 
 
+class _Rule(NamedTuple):
+    """A logged exploration rule, resolved: per arm the deepest level, the chances of the three
+    modes, and per arm the chance deepening picks it."""
+
+    top: np.ndarray
+    p_greedy: float
+    p_deepen: float
+    p_wide: float
+    q: np.ndarray
+
+
 @dataclass
 class _Cell:
     """One context cell: decayed count of resolved searches and a bounded buffer of clicks."""
@@ -515,6 +526,14 @@ class CoverageLearner:
             return np.array([int(top.get(a, LADDER[-1])) for a in self.arms], dtype=np.int64)
         return np.asarray(top, dtype=np.int64)
 
+    def _rule(self, greedy: np.ndarray, mask: np.ndarray, p_wide: float | None,
+              deepen: np.ndarray | Mapping[str, float] | None,
+              top: np.ndarray | Mapping[str, int] | None) -> _Rule:
+        """The exploration rule as logged (``p_wide`` None: the policy's ``wide``)."""
+        tops = self._tops(top)
+        modes = self._modes(greedy, mask, self.wide if p_wide is None else p_wide, deepen, tops)
+        return _Rule(tops, *modes)
+
     def _modes(self, greedy: np.ndarray, mask: np.ndarray, p_wide: float,
                deepen: np.ndarray | Mapping[str, float] | None,
                top: np.ndarray) -> tuple[float, float, float, np.ndarray]:
@@ -542,9 +561,7 @@ class CoverageLearner:
         picks each arm (:meth:`deepen_weights`; None: uniform); ``top``: the deepest
         level it may reach per arm (:meth:`deepen_top`; None: the top of the ladder).
         """
-        top = self._tops(top)
-        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide,
-                                                    deepen, top)
+        top, p_greedy, p_deepen, p_wide, q = self._rule(greedy, mask, p_wide, deepen, top)
         wide = self._widened(greedy, mask)
         p_run = np.zeros(len(self.arms))
         p_budget = np.zeros(len(self.arms))
@@ -565,9 +582,10 @@ class CoverageLearner:
                           deepen: np.ndarray | Mapping[str, float] | None = None,
                           top: np.ndarray | Mapping[str, int] | None = None) -> np.ndarray:
         """Per arm and ladder level: P(the logging policy ran the arm at least that deep)."""
-        top = self._tops(top)
-        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide,
-                                                    deepen, top)
+        return self._reach(greedy, mask, self._rule(greedy, mask, p_wide, deepen, top))
+
+    def _reach(self, greedy: np.ndarray, mask: np.ndarray, rule: _Rule) -> np.ndarray:
+        top, p_greedy, p_deepen, p_wide, q = rule
         at_greedy = (greedy[:, None] >= LADDER[None, :]).astype(np.float64)
         wide = (self._widened(greedy, mask)[:, None] >= LADDER[None, :]).astype(np.float64)
         deep = at_greedy.copy()
@@ -581,9 +599,10 @@ class CoverageLearner:
                           p_wide: float | None = None, deepen: np.ndarray | Mapping[str, float] | None = None,
                           top: np.ndarray | Mapping[str, int] | None = None) -> float:
         """P(the logging policy's configuration covers a target with these ranks) = ``w_i``."""
-        top = self._tops(top)
-        p_greedy, p_deepen, p_wide, q = self._modes(greedy, mask, self.wide if p_wide is None else p_wide,
-                                                    deepen, top)
+        return self._cover(greedy, mask, ranks, self._rule(greedy, mask, p_wide, deepen, top))
+
+    def _cover(self, greedy: np.ndarray, mask: np.ndarray, ranks: np.ndarray, rule: _Rule) -> float:
+        top, _, p_deepen, p_wide, q = rule
         if bool((ranks <= greedy).any()):
             return 1.0          # every exploration only deepens the greedy configuration
         deep = 0.0
@@ -612,7 +631,9 @@ class CoverageLearner:
             keys = self.cell_keys(np.asarray(x, dtype=np.float64))
             g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
-            reached = self.reach_probability(g, mask, p_wide, deepen, deepen_top)
+            # The logged rule, resolved once for both the reach and the cover probability.
+            rule = self._rule(g, mask, p_wide, deepen, deepen_top)
+            reached = self._reach(g, mask, rule)
             for key in keys:
                 cell = self._cells.setdefault(key, _Cell())
                 cell.t += 1
@@ -629,7 +650,7 @@ class CoverageLearner:
             if ranks is None:
                 return
             r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
-            w = self.cover_probability(g, mask, r, p_wide, deepen, deepen_top)
+            w = self._cover(g, mask, r, rule)
             if w <= 0:
                 return      # a click no configuration of this policy could produce (e.g. a foreign log)
             # Inverse propensity, capped at the weight of a plain discovery (by wide
