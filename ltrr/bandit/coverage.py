@@ -22,7 +22,12 @@ known for every arm). Only covered targets can be clicked, so without the
 ``1 / w_i`` weights the arms the policy already runs would look perfect and an
 arm it rarely runs useless; with them the estimate is unbiased for every
 configuration the exploration reaches. A skip adds to ``N`` only: it is
-censored evidence, not a zero for the arms that happened to run.
+censored evidence, not a zero for the arms that happened to run. A target the
+user found *after* the search failed them (:meth:`CoverageLearner.observe_found_later`,
+the engine's ``found_later``) joins the buffer with weight 1: misses are seen
+that way whatever the policy ran, so what would have fixed them is learned
+without exploring for it (underestimated, since only some misses are
+followed up).
 
 **Context.** Cells form a hierarchy: the query's kind (shape, script,
 typo-likeness, what query understanding found) -> its shape -> everything.

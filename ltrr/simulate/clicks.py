@@ -70,9 +70,12 @@ class ClickOutcome:
         return self.clicks[0] if self.clicks else None
 
 
-def _check_probability(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a probability between 0 and 1, got {value!r}")
+def check_probability(name: str, value: object) -> float:
+    """``value`` as a float when it is a number in [0, 1]; else a ValueError naming ``name``
+    (the simulator's one check for its probabilities and shares)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
+            not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
     return float(value)
 
 
@@ -116,10 +119,10 @@ class PositionBasedClicks:
         if isinstance(self.eta, bool) or not isinstance(self.eta, (int, float)) or not math.isfinite(self.eta) \
                 or self.eta < 0:
             raise ValueError(f"eta must be a finite number >= 0, got {self.eta!r}")
-        _check_probability("p_relevant", self.p_relevant)
-        _check_probability("p_irrelevant", self.p_irrelevant)
+        check_probability("p_relevant", self.p_relevant)
+        check_probability("p_irrelevant", self.p_irrelevant)
         _check_max_clicks(self.max_clicks)
-        _check_probability("p_stray", self.p_stray)
+        check_probability("p_stray", self.p_stray)
 
     def examination(self, n: int) -> np.ndarray:
         """P(examine) for ranks 1..n."""
@@ -161,12 +164,12 @@ class CascadeClicks:
     p_stray: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_probability("p_relevant", self.p_relevant)
-        _check_probability("p_irrelevant", self.p_irrelevant)
-        _check_probability("p_continue", self.p_continue)
-        _check_probability("p_continue_satisfied", self.p_continue_satisfied)
+        check_probability("p_relevant", self.p_relevant)
+        check_probability("p_irrelevant", self.p_irrelevant)
+        check_probability("p_continue", self.p_continue)
+        check_probability("p_continue_satisfied", self.p_continue_satisfied)
         _check_max_clicks(self.max_clicks)
-        _check_probability("p_stray", self.p_stray)
+        check_probability("p_stray", self.p_stray)
 
     def clicks(self, results: Sequence[str], relevant: AbstractSet[str],
                rng: np.random.Generator) -> ClickOutcome:

@@ -79,7 +79,7 @@ import pandas as pd
 from ltrr.bandit.policy import PolicySpec
 from ltrr.catalog.store import Catalog
 from ltrr.progress import ProgressFn, silent
-from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks
+from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks, check_probability
 from ltrr.simulate.users import CatalogView, Interaction, generate_stream, stream_frame
 from ltrr.state import policy_folder
 
@@ -176,8 +176,9 @@ def run_simulation(
     to :func:`~ltrr.simulate.users.generate_stream` (repetition, drift);
     ``ranking`` to every engine's ``set_ranking_experiments`` (e.g.
     ``{"expose": False}``); ``retry_share`` is the chance that a user a search failed
-    searches again for their target by name (see ``retried`` above). Engines share one retrieval cache: a stateless arm computes each query's
-    list once for all policies (the memory arm, which learns, never shares).
+    searches again for their target by name (see ``retried`` above). Engines share one
+    retrieval cache: a stateless arm computes each query's list once for all policies (the
+    memory arm, which learns, never shares).
     """
     from ltrr.engine import Engine   # the engine pulls in every arm; import when running
 
@@ -187,8 +188,7 @@ def run_simulation(
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
         raise ValueError(f"k must be an integer between 1 and 100, got {k!r}")
-    if isinstance(retry_share, bool) or not isinstance(retry_share, (int, float)) or not 0 <= retry_share <= 1:
-        raise ValueError(f"retry_share must be a probability between 0 and 1, got {retry_share!r}")
+    retry_share = check_probability("retry_share", retry_share)
     clicks = click_model or PositionBasedClicks()
     state_root = Path(state_root)
     catalog = Catalog.open(catalog_path)
@@ -213,7 +213,7 @@ def run_simulation(
             if engine.status()["searches"]:
                 engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
         records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step,
-                                           float(retry_share))
+                                           retry_share)
     finally:
         for engine in engines.values():
             engine.close()
@@ -228,7 +228,7 @@ def run_simulation(
     settings = {"catalog": str(catalog_path), "arms": list(arms) if arms is not None else "all registered",
                 "n_users": n_users, "k": k, "arm_budget": arm_budget, "click_model": repr(clicks),
                 "ranker_training": ranker_training, "stream_options": dict(stream_options or {}),
-                "ranking": dict(ranking or {}), "retry_share": float(retry_share),
+                "ranking": dict(ranking or {}), "retry_share": retry_share,
                 "query_types": list(query_types) if query_types else "all supported"}
     return SimulationResult(frame, policies, completed, int(seed), oracle, oracle_policy,
                             stream_frame(stream[:completed]), state_dirs, stopped, settings)

@@ -98,6 +98,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr.simulate import vocab
+from ltrr.simulate.clicks import check_probability
 from ltrr.simulate.demand import DriftPlan, QueryPool, plan_drift
 from ltrr.simulate.vocab import fold, words
 
@@ -925,12 +926,6 @@ def _check_int(name: str, value: object, least: int) -> int:
     return int(value)
 
 
-def _check_share(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
-            not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
-    return float(value)
-
 
 def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100,
                     query_types: Sequence[str] | None = None, *,
@@ -949,16 +944,16 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    repeat_share = _check_share("repeat_share", repeat_share)
+    repeat_share = check_probability("repeat_share", repeat_share)
     if isinstance(zipf_exponent, bool) or not isinstance(zipf_exponent, (int, float, np.floating)) or \
             not math.isfinite(zipf_exponent) or zipf_exponent < 0:
         raise ValueError(f"zipf_exponent must be a finite number >= 0, got {zipf_exponent!r}")
     query_pool = _check_int("query_pool", query_pool, 1)
     if drift_step is not None:
         drift_step = _check_int("drift_step", drift_step, 1)
-    drift_share = _check_share("drift_share", drift_share)
+    drift_share = check_probability("drift_share", drift_share)
     drift_new_releases = _check_int("drift_new_releases", drift_new_releases, 1)
-    drift_release_share = _check_share("drift_release_share", drift_release_share)
+    drift_release_share = check_probability("drift_release_share", drift_release_share)
     rng = np.random.default_rng([int(seed), 0x5EED])
     population = UserPopulation.generate(view, n_users, rng, query_types)
     drift = None if drift_step is None else plan_drift(view, drift_step, drift_share, drift_new_releases, seed,

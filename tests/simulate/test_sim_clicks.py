@@ -181,12 +181,12 @@ def test_empty_list_gives_no_click():
 @pytest.mark.parametrize("cls, kwargs, message", [
     (PositionBasedClicks, {"eta": -1}, "eta must be"),
     (PositionBasedClicks, {"eta": float("inf")}, "eta must be"),
-    (PositionBasedClicks, {"p_relevant": 1.5}, "p_relevant must be a probability"),
-    (PositionBasedClicks, {"p_irrelevant": -0.1}, "p_irrelevant must be a probability"),
+    (PositionBasedClicks, {"p_relevant": 1.5}, "p_relevant must be a number between 0 and 1"),
+    (PositionBasedClicks, {"p_irrelevant": -0.1}, "p_irrelevant must be a number between 0 and 1"),
     (PositionBasedClicks, {"max_clicks": 0}, "max_clicks must be"),
-    (PositionBasedClicks, {"p_stray": 2}, "p_stray must be a probability"),
-    (CascadeClicks, {"p_continue": True}, "p_continue must be a probability"),
-    (CascadeClicks, {"p_continue_satisfied": -1}, "p_continue_satisfied must be a probability"),
+    (PositionBasedClicks, {"p_stray": 2}, "p_stray must be a number between 0 and 1"),
+    (CascadeClicks, {"p_continue": True}, "p_continue must be a number between 0 and 1"),
+    (CascadeClicks, {"p_continue_satisfied": -1}, "p_continue_satisfied must be a number between 0 and 1"),
     (CascadeClicks, {"max_clicks": 1.5}, "max_clicks must be"),
 ])
 def test_models_validate(cls, kwargs, message):
