@@ -113,8 +113,14 @@ def test_ubi_export_has_the_ubi_shape(tmp_path):
             assert all(isinstance(v, (str, dict)) for k, v in attrs.items() if k.startswith("ltrr_"))
 
 
+def _found_later(i: int, entity: str = "track:z") -> dict:
+    return {"kind": "feedback", "ts": "t", "search_id": f"s{i}", "entity_id": entity, "action": "found_later",
+            "position": None, "rewards": {}, "bandit_update": False, "duplicate": False,
+            "arm_ranks": {"lexical": None, "fuzzy": 3}, "arm_counts": {"lexical": 2, "fuzzy": 50}}
+
+
 def test_ubi_round_trip_gives_back_the_same_searches_and_clicks(tmp_path):
-    events = [_search(1), _click(1), _click(1, "track:a"), _search(2), _skip(2), _search(3)]
+    events = [_search(1), _click(1), _click(1, "track:a"), _search(2), _skip(2), _found_later(2), _search(3)]
     back = load_exported(export_events(events, tmp_path, "ubi"))
     originals = read_events(export_events(events, tmp_path, "jsonl"))   # what the log itself stores
     strip = lambda ev: {k: v for k, v in ev.items() if k != "v"}       # noqa: E731
