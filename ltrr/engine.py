@@ -637,33 +637,22 @@ class Engine:
         self._n_feedbacks += 1
         entity_id = event.get("entity_id")
         if event["action"] == "found_later" and entity_id and not event["duplicate"]:
-            self._clicked.add((search["id"], entity_id))
-            self._clicks_of.setdefault(search["id"], []).append(entity_id)
-            self.memory.record_click(search["query_norm"], entity_id)
-            x = np.asarray(search["x"], dtype=float)
-            ranks = event.get("arm_ranks")
-            if ranks is not None and x.shape == (len(CONTEXT_FEATURES),):
-                self.selector.observe_found_later(x, {a: r for a, r in ranks.items() if a in self._arm_index},
-                                                  event.get("arm_counts"))
+            self._record_find(search, entity_id)
+            x, ranks = self._learnable(search, event.get("arm_ranks"))
+            if x is not None and ranks is not None:
+                self.selector.observe_found_later(x, ranks, event.get("arm_counts"))
         if event["action"] == "click" and entity_id:
             self._n_clicks += 1
             if not event["duplicate"]:
-                self._clicked.add((search["id"], entity_id))
-                self._clicks_of.setdefault(search["id"], []).append(entity_id)
-                self.memory.record_click(search["query_norm"], entity_id)
+                self._record_find(search, entity_id)
                 row = self._entities.row_of.get(entity_id)
                 genre = self._entities.genres[row] if row is not None else ""
                 self.history.record_click(search["user_id"], genre)
         if event["bandit_update"]:
             self._resolved.add(search["id"])
             self._n_resolved += 1
-            x = np.asarray(search["x"], dtype=float)
-            # A log written with other arms (or an older context layout) still replays:
-            # unknown arms are ignored and a context of another width teaches nothing.
-            if x.shape == (len(CONTEXT_FEATURES),):
-                ranks = event.get("arm_ranks") if event["action"] == "click" else None
-                if ranks is not None:
-                    ranks = {a: r for a, r in ranks.items() if a in self._arm_index}
+            x, ranks = self._learnable(search, event.get("arm_ranks") if event["action"] == "click" else None)
+            if x is not None:
                 self.selector.observe(x, search["selection"], search.get("decision"), ranks,
                                       event.get("arm_counts"))
             step = self._n_resolved
@@ -677,6 +666,23 @@ class Engine:
             self._resolved.add(search["id"])
         if not self._replaying and self.checkpoint_every > 0 and self._n_feedbacks % self.checkpoint_every == 0:
             self._save_checkpoint()
+
+    def _record_find(self, search: dict, entity_id: str) -> None:
+        """A click, or a later find, on ``search``: kept with the search and counted by the memory."""
+        self._clicked.add((search["id"], entity_id))
+        self._clicks_of.setdefault(search["id"], []).append(entity_id)
+        self.memory.record_click(search["query_norm"], entity_id)
+
+    def _learnable(self, search: dict, ranks: Mapping[str, int | None] | None) -> tuple[np.ndarray | None, dict | None]:
+        """The search's context vector and ``ranks`` restricted to this engine's arms.
+
+        A log written with other arms (or an older context layout) still replays: unknown
+        arms are ignored, and a context of another width teaches nothing (x is None).
+        """
+        x = np.asarray(search["x"], dtype=float)
+        if x.shape != (len(CONTEXT_FEATURES),):
+            return None, None
+        return x, None if ranks is None else {a: r for a, r in ranks.items() if a in self._arm_index}
 
     def _remember(self, event: dict, offset: int) -> None:
         """Keep a search among the recent ones; the oldest leaves (``_known_search`` brings it back)."""

@@ -654,7 +654,7 @@ class CoverageLearner:
                 cell.wide_t = cell.t
             if ranks is None:
                 return
-            r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
+            r = self._codes(ranks)
             w = self._cover(g, mask, r, rule)
             if w <= 0:
                 return      # a click no configuration of this policy could produce (e.g. a foreign log)
@@ -662,7 +662,7 @@ class CoverageLearner:
             # exploration, else by deepening one arm). A lower cap would bias the gain of arms the policy
             # rarely runs downwards, and an underestimated arm is never run again to correct it;
             # an overestimate is corrected as soon as the arm runs.
-            self._append(keys, ranks, counts, min(1.0 / w, self.weight_cap))
+            self._append(keys, r, counts, min(1.0 / w, self.weight_cap))
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None) -> None:
@@ -676,12 +676,14 @@ class CoverageLearner:
         """
         with self._lock:
             keys = self.cell_keys(np.asarray(x, dtype=np.float64))
-            self._append(keys, ranks, counts, 1.0)
+            self._append(keys, self._codes(ranks), counts, 1.0)
 
-    def _append(self, keys: list[tuple], ranks: Mapping[str, int | None],
-                counts: Mapping[str, int] | None, inv_w: float) -> None:
-        """Buffer one target's rank vector in every cell of ``keys`` (the oldest leaves a full buffer)."""
-        r = np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
+    def _codes(self, ranks: Mapping[str, int | None]) -> np.ndarray:
+        """A target's ranks by arm name as rank codes in arm order."""
+        return np.array([_code(ranks.get(a)) for a in self.arms], dtype=np.int16)
+
+    def _append(self, keys: list[tuple], r: np.ndarray, counts: Mapping[str, int] | None, inv_w: float) -> None:
+        """Buffer one target's rank codes ``r`` in every cell of ``keys`` (the oldest leaves a full buffer)."""
         c = np.array([min(int((counts or {}).get(a, MAX_RANK)), MAX_RANK) for a in self.arms], dtype=np.int16)
         self.n_clicks += 1
         for key in keys:

@@ -15,8 +15,8 @@ from ltrr.simulate.users import (QUERY_TYPES, CatalogView, Intent, Interaction, 
                                  generate_stream, misspell)
 
 __all__ = [
-    "CascadeClicks", "CatalogView", "DEFAULT_RETRY_SHARE", "ClickOutcome", "Intent", "Interaction", "PositionBasedClicks",
-    "QUERY_TYPES", "RECORD_COLUMNS", "SimulationResult", "arm_share_table", "available_query_types",
-    "generate_stream", "make_click_model", "misspell", "per_type_table", "run_simulation", "summary_table",
-    "target_checks", "write_report",
+    "CascadeClicks", "CatalogView", "ClickOutcome", "DEFAULT_RETRY_SHARE", "Intent", "Interaction",
+    "PositionBasedClicks", "QUERY_TYPES", "RECORD_COLUMNS", "SimulationResult", "arm_share_table",
+    "available_query_types", "generate_stream", "make_click_model", "misspell", "per_type_table",
+    "run_simulation", "summary_table", "target_checks", "write_report",
 ]
