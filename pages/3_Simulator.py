@@ -21,9 +21,9 @@ shared.sidebar_status(engine)
 
 st.title("Simulator: does learning pay?")
 st.caption("Simulated users with hidden intents type queries (exact and misspelt titles, artists, genre and era, "
-           "moods, playlists) and click what satisfies them, with position bias; "
-           f"{DEFAULT_RETRY_SHARE:.0%} of those a search fails search again by the name they wanted, and what they "
-           "find there teaches the engine. Every policy meets the same users "
+           "moods, playlists) and click what satisfies them, with position bias. When a search fails them, "
+           f"{DEFAULT_RETRY_SHARE:.0%} of them search again by the name they wanted, and what they find there "
+           "teaches the engine. Every policy meets the same users "
            "with the same random numbers, each in a fresh state of its own, so the comparison is fair. The run "
            "goes on in the background if you leave this page.")
 demo.story_panel(engine, facts, page="simulator")
