@@ -5,7 +5,9 @@ One study (``python -m ltrr study``):
 1. **Tuning.** A separate stream (``tune_seed``, never scored) runs through
    every arm at the deepest budget (:func:`ltrr.simulate.tuning.collect_ranks`).
    From it: the best fixed configuration at each candidate cap
-   (:func:`~ltrr.simulate.tuning.best_fixed`), and the per-type oracle frontier
+   (:func:`~ltrr.simulate.tuning.best_fixed`) and at each cap on the arms' run
+   time (:func:`~ltrr.simulate.tuning.best_fixed_by_ms`, caps as shares of the
+   time every arm together takes), and the per-type oracle frontier
    (for each cost weight, the best fixed configuration *per query type*: what a
    learner that knew each query's type could reach).
 2. **Test.** For each seed, one stream goes through every policy with common
@@ -38,7 +40,7 @@ from ltrr.bandit.policy import PARAM_DEFAULTS
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.report import markdown_table
 from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
-from ltrr.simulate.tuning import RankTable, best_fixed, collect_ranks, config_spec, per_type_oracle
+from ltrr.simulate.tuning import RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_type_oracle
 
 LEARNER = "coverage"
 CONTEXT_FREE = "coverage:context=0"
@@ -63,6 +65,14 @@ class StudySettings:
     # tuned points is their straight line, and a sparse set of caps flatters any policy
     # that falls between them.
     caps: tuple[float, ...] = (3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 40)
+    # Fixed configurations tuned for the arms' run time instead (tuning.best_fixed_by_ms), so that
+    # a learner priced in milliseconds meets the strongest fixed baselines in that unit too. A
+    # cap is a share of the time every arm together takes on the tuning stream: run times
+    # depend on the machine and its load, shares much less. Deepening an arm costs no time, so
+    # each also keeps to ms_candidates candidates: a deeper pool buys coverage that the top 10
+    # rarely shows, and costs the ranker.
+    ms_shares: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
+    ms_candidates: float = 12.0
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
     variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER)   # other learner settings measured beside it
     all_budgets: tuple[int, ...] = (5, 10, 20)
@@ -85,7 +95,7 @@ class Tuning:
     """What the tuning stream chose: fixed configurations per cap and the oracle frontier."""
 
     fixed: dict[str, str]                 # label -> static spec
-    fixed_offline: pd.DataFrame           # cap, spec, coverage, cost (on the tuning stream)
+    fixed_offline: pd.DataFrame           # cap, spec, coverage, cost, arm time (share of all arms'; tuning stream)
     oracle_types: pd.DataFrame            # per type at full coverage
     oracle_frontier: pd.DataFrame         # lam, coverage, cost
 
@@ -103,15 +113,19 @@ def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent
         catalog.close()
     table = collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms, seed=settings.tune_seed,
                           progress=progress, retry_share=settings.retry_share)
+    every_ms = float(table.ms.sum(axis=1).mean())
+    chosen = [(f"{cap:g}", f"tuned<={cap:g}", best_fixed(table, cap)) for cap in settings.caps]
+    by_ms = best_fixed_by_ms(table, [share * every_ms for share in settings.ms_shares], settings.ms_candidates)
+    chosen += [(f"{share:.0%} of the arm time", f"tuned<={share:.0%}ms", config)
+                for share, config in zip(settings.ms_shares, by_ms) if config]
     fixed, rows = {}, []
-    for cap in settings.caps:
-        config = best_fixed(table, cap)
+    for cap, label, config in chosen:
         b = table.vector(config)
         spec = config_spec(config)
         rows.append({"cap": cap, "spec": spec, "coverage": float(table.covered(b).mean()),
-                     "cost": float(table.cost(b).mean())})
+                     "cost": float(table.cost(b).mean()), "arm time": float(table.ms_cost(b).mean()) / every_ms})
         if spec not in fixed.values():
-            fixed[f"tuned<={cap:g}"] = spec
+            fixed[label] = spec
     return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table)), table
 
 
@@ -149,9 +163,11 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
     out["coverage, context-free"] = CONTEXT_FREE
     for b in settings.all_budgets:
         out[f"all@{b}"] = f"all:budget={b}"
-    out.update(tuning.fixed)
-    for arm in arms:
-        out[f"{arm}@{settings.single_budget}"] = f"static:{arm}={settings.single_budget}"
+    singles = {f"{arm}@{settings.single_budget}": f"static:{arm}={settings.single_budget}" for arm in arms}
+    # A tuned configuration may be one of the single arms (or `all`): it runs once, by that name.
+    out.update({label: spec for label, spec in tuning.fixed.items()
+                if spec not in out.values() and spec not in singles.values()})
+    out.update(singles)
     return out
 
 
@@ -545,6 +561,10 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      "success@10 first -> last: " +
                      "; ".join(f"{lab} {pct(v['first'])} -> {pct(v['last'])}" for lab, v in nd["labels"].items()))
     lines += ["", "## Tuned fixed configurations (tuning stream, offline)", "",
+              "Cap: candidates per search, or the arms' run time per search as a share of the time every arm "
+              "together takes (the tuned<=N%ms configurations; at most "
+              f"{settings.ms_candidates:g} candidates each). Coverage and cost (candidates) on the tuning "
+              "stream; arm time as that share.", "",
               markdown_table(tuning.fixed_offline),
               "", f"![frontier]({figure.name})", "", f"![frontier in milliseconds]({ms_figure.name})", ""]
     path = out / "report.md"

@@ -10,6 +10,11 @@ the candidates its arms return (:mod:`ltrr.reward`). From that table:
 * :func:`best_fixed` finds, per candidate cap, the fixed configuration with the
   highest coverage (greedy by coverage gain per candidate, then one-arm
   changes until none helps);
+* :func:`best_fixed_by_ms` finds, per cap on the arms' run time, the fixed
+  configuration with the highest coverage: an arm costs the same time whatever
+  its budget (as the study charges it), so every set of arms is tried, each with
+  :func:`best_fixed`'s budgets under a candidate cap, and the best set that fits
+  the time is kept. A learner priced in milliseconds meets these;
 * :func:`per_type_oracle` finds, per query type, the cheapest configuration
   reaching that type's best coverage: the limit a learner that knew each
   query's type could reach.
@@ -19,6 +24,7 @@ learners (:mod:`ltrr.simulate.study`); the tuning stream never scores them.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -41,6 +47,7 @@ class RankTable:
     ranks: np.ndarray             # (n, arms) int, NOT_FOUND when not within MAX_RANK
     counts: np.ndarray            # (n, arms) int, list length at MAX_RANK
     x: np.ndarray                 # (n, features) the bandit context of each search
+    ms: np.ndarray | None = None  # (n, arms) each arm's run time on the search (ms), when measured
 
     def __len__(self) -> int:
         return len(self.query_types)
@@ -59,6 +66,13 @@ class RankTable:
         c = self.counts if rows is None else self.counts[rows]
         return np.minimum(c, budgets[None, :]).sum(axis=1)
 
+    def ms_cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per search: the run time (ms) of the arms the configuration runs, whatever their budgets."""
+        if self.ms is None:
+            raise ValueError("this rank table has no run times: collect it with collect_ranks")
+        m = self.ms if rows is None else self.ms[rows]
+        return (m * (budgets[None, :] > 0)).sum(axis=1)
+
 
 def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Sequence[str] | None = None,
                   click_model=None, seed: int = 0, progress=None, retry_share: float = 0.0) -> RankTable:
@@ -71,7 +85,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
     """
     from ltrr.engine import Engine
     from ltrr.simulate.clicks import PositionBasedClicks
-    from ltrr.simulate.runner import answer, click_rng, retry, retry_rng
+    from ltrr.simulate.runner import answer, arm_milliseconds, click_rng, retry, retry_rng
 
     clicks = click_model or PositionBasedClicks()
     engine = Engine.open(catalog_path, state_dir, policy=f"all:budget={MAX_RANK}", seed=seed, arms=arms,
@@ -80,9 +94,11 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
         if engine.status()["searches"]:
             engine.reset()
         names = tuple(engine.arm_names)
-        types, ranks, counts, xs = [], [], [], []
+        types, ranks, counts, xs, ms = [], [], [], [], []
         for i, it in enumerate(stream):
             response = engine.search(it.query, it.context, k=10)
+            timed = arm_milliseconds(response)
+            ms.append([timed.get(arm, 0.0) for arm in names])
             row_r, row_c = [], []
             for arm in names:
                 ids = [r.entity_id for r in response.by_arm.get(arm, [])]
@@ -100,11 +116,13 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
     finally:
         engine.close()
     return RankTable(names, np.array(types, dtype=object), np.array(ranks, dtype=np.int64),
-                     np.array(counts, dtype=np.int64), np.array(xs, dtype=np.float64))
+                     np.array(counts, dtype=np.int64), np.array(xs, dtype=np.float64),
+                     np.array(ms, dtype=np.float64))
 
 
-def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray | None) -> np.ndarray:
-    """One-arm changes while one raises coverage within the cap (ties: cheaper)."""
+def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray | None,
+             allowed: np.ndarray) -> np.ndarray:
+    """One-arm changes of the ``allowed`` arms while one raises coverage within the cap (ties: cheaper)."""
     def score(b: np.ndarray) -> tuple[float, float]:
         return float(table.covered(b, rows).mean()), -float(table.cost(b, rows).mean())
 
@@ -112,7 +130,7 @@ def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray
     improved = True
     while improved:
         improved = False
-        for a in range(len(table.arms)):
+        for a in np.flatnonzero(allowed):
             for level in LADDER:
                 if level == best[a]:
                     continue
@@ -126,14 +144,17 @@ def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray
     return best
 
 
-def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None) -> dict[str, int]:
-    """The fixed configuration with the highest coverage at most ``cap`` candidates per search."""
+def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None,
+               arms: Sequence[str] | None = None) -> dict[str, int]:
+    """The fixed configuration with the highest coverage at most ``cap`` candidates per search
+    (``arms``: only these may run; default all)."""
+    allowed = np.array([arms is None or a in arms for a in table.arms], dtype=bool)
     budgets = np.zeros(len(table.arms), dtype=np.int64)
     base_cov = table.covered(budgets, rows)
     while True:
         cur_cost = table.cost(budgets, rows).mean()
         best, best_ratio = None, 0.0
-        for a in range(len(table.arms)):
+        for a in np.flatnonzero(allowed):
             for level in LADDER[LADDER > budgets[a]]:
                 trial = budgets.copy()
                 trial[a] = level
@@ -148,8 +169,29 @@ def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None) -> 
             break
         budgets = best
         base_cov = table.covered(budgets, rows)
-    budgets = _improve(table, budgets, cap, rows)
+    budgets = _improve(table, budgets, cap, rows, allowed)
     return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
+
+
+def best_fixed_by_ms(table: RankTable, caps: Sequence[float], candidates: float,
+                     rows: np.ndarray | None = None) -> list[dict[str, int]]:
+    """Per cap on the arms' mean run time per search (ms): the fixed configuration with the highest
+    coverage that also returns at most ``candidates`` per search (ties: less time, then fewer
+    candidates); an empty configuration where no arm fits. See the module docstring."""
+    options = []
+    for subset in itertools.product((False, True), repeat=len(table.arms)):
+        names = [a for a, on in zip(table.arms, subset) if on]
+        if not names:
+            continue
+        config = best_fixed(table, candidates, rows, arms=names)
+        b = table.vector(config)
+        options.append((float(table.ms_cost(b, rows).mean()), float(table.covered(b, rows).mean()),
+                        float(table.cost(b, rows).mean()), config))
+    out = []
+    for cap in caps:
+        fits = [o for o in options if o[0] <= cap + 1e-9]
+        out.append(max(fits, key=lambda o: (o[1], -o[0], -o[2]))[3] if fits else {})
+    return out
 
 
 def per_type_oracle(table: RankTable, slack: float = 0.0) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ltrr.simulate.study import frontier_at, t_interval, upper_frontier
-from ltrr.simulate.tuning import NOT_FOUND, RankTable, best_fixed, per_type_oracle
+from ltrr.simulate.tuning import NOT_FOUND, RankTable, best_fixed, best_fixed_by_ms, per_type_oracle
 
 ARMS = ("a", "b", "c")
 
@@ -26,6 +26,44 @@ def test_best_fixed_respects_the_cap_and_buys_the_best_coverage():
     assert best_fixed(t, 11) == {"a": 1, "c": 10}             # 100% for 11
     cheap = t.vector(best_fixed(t, 5))
     assert t.cost(cheap).mean() <= 5 and t.covered(cheap).mean() == pytest.approx(0.6)
+
+
+def timed_table() -> RankTable:
+    # Arm a finds type x at rank 1 but is slow (4 ms); arm b finds the same at rank 3 in 1 ms;
+    # arm c finds type y at rank 8 in 2 ms.
+    n_x, n_y = 60, 40
+    ranks = np.array([[1, 3, NOT_FOUND]] * n_x + [[NOT_FOUND, NOT_FOUND, 8]] * n_y)
+    ms = np.tile([4.0, 1.0, 2.0], (n_x + n_y, 1))
+    return RankTable(ARMS, np.array(["x"] * n_x + ["y"] * n_y, dtype=object), ranks,
+                     np.full((n_x + n_y, 3), 50), np.zeros((n_x + n_y, 4)), ms)
+
+
+def test_best_fixed_keeps_to_the_arms_it_is_given():
+    t = timed_table()
+    assert best_fixed(t, 1) == {"a": 1}
+    assert best_fixed(t, 1, arms=["b", "c"]) == {}           # b needs 3 candidates
+    assert best_fixed(t, 3, arms=["b", "c"]) == {"b": 3}
+
+
+def test_best_fixed_by_ms_buys_the_most_coverage_the_time_allows():
+    t = timed_table()
+    # An arm costs its time whatever its budget: the slow arm that finds at rank 1 loses to
+    # the fast one that needs 3 candidates, and the time left buys arm c.
+    one, three, ample, none = best_fixed_by_ms(t, [1.0, 3.0, 10.0, 0.5], candidates=13)
+    assert one == {"b": 3}
+    assert three == {"b": 3, "c": 10}
+    assert t.ms_cost(t.vector(three)).mean() == pytest.approx(3.0)
+    # Ties in coverage go to the configuration that takes less time.
+    assert ample == {"b": 3, "c": 10}
+    assert none == {}
+    # The candidate cap binds too: with 5, arm c (10 candidates) cannot be bought, and of
+    # the two that cover type x the faster wins.
+    assert best_fixed_by_ms(t, [10.0], candidates=5) == [{"b": 3}]
+
+
+def test_a_rank_table_without_run_times_cannot_price_them():
+    with pytest.raises(ValueError, match="run times"):
+        table().ms_cost(np.array([1, 0, 0]))
 
 
 def test_per_type_oracle_runs_the_cheapest_arm_per_type():
