@@ -350,7 +350,7 @@ class Engine:
         x = context_vector(q.raw, understanding, ctx, self.history, self._vocabulary)
         available = [a for a in self.arm_names if self._arm_status[a]["ready"]]
         with self._lock:
-            selection = self.selector.select(x, available)
+            selection = self.selector.select(x, available, q.text)
         choices = [replace(selection[a], ready=a in available) for a in self.arm_names]
         t = lap("bandit", t)
 
@@ -640,7 +640,7 @@ class Engine:
             self._record_find(search, entity_id)
             x, ranks = self._learnable(search, event.get("arm_ranks"))
             if x is not None and ranks is not None:
-                self.selector.observe_found_later(x, ranks, event.get("arm_counts"))
+                self.selector.observe_found_later(x, ranks, event.get("arm_counts"), search["query_norm"])
         if event["action"] == "click" and entity_id:
             self._n_clicks += 1
             if not event["duplicate"]:
@@ -654,7 +654,7 @@ class Engine:
             x, ranks = self._learnable(search, event.get("arm_ranks") if event["action"] == "click" else None)
             if x is not None:
                 self.selector.observe(x, search["selection"], search.get("decision"), ranks,
-                                      event.get("arm_counts"))
+                                      event.get("arm_counts"), search["query_norm"])
             step = self._n_resolved
             for sel in search["selection"]:
                 self._arm_history.append({

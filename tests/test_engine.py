@@ -324,3 +324,29 @@ def test_a_later_find_teaches_memory_and_learner_without_counting_as_a_click(tin
             assert eng.selector._coverage.n_clicks == before + 1
         finally:
             eng.close()
+
+
+def test_the_learner_counts_each_query_it_resolves_and_a_replay_counts_the_same(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage")
+    try:
+        # The first search runs every arm (nothing is learned yet), so it has results to click.
+        resp = eng.search("love story", context={"user_id": "u2"})
+        eng.feedback(resp.id, resp.results[0].entity_id)
+        for _ in range(3):
+            resp = eng.search("Sng  of the YEAR", context={"user_id": "u1"})
+            eng.feedback(resp.id, action="skip")
+        counts = {q: list(v) for q, v in eng.selector._coverage._queries.items()}
+        path = eng.export(tmp_path / "out", "jsonl")
+    finally:
+        eng.close()
+    # By normalized text: three searches without a click, one with.
+    assert list(counts) == ["love story", "sng of the year"]
+    assert counts["sng of the year"][1] == 0 and counts["love story"][1] == 1
+    assert counts["sng of the year"][0] > 2.9
+    from ltrr.log import load_exported
+    eng = open_engine(tiny_catalog_path, tmp_path / "rebuilt", policy="coverage")
+    try:
+        eng.replay(load_exported(path))
+        assert {q: list(v) for q, v in eng.selector._coverage._queries.items()} == counts
+    finally:
+        eng.close()

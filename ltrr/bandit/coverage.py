@@ -81,6 +81,14 @@ every arm are known, so shallower budgets are learned for free.
   (:data:`DEEPEN_FLOOR`): a near miss of an arm that finds this kind of query
   (a typo at rank 3 of the fuzzy arm run at 1) is only seen when that arm is
   deepened, so the draws go where discoveries are.
+* *A query that keeps failing* (:meth:`CoverageLearner.query_push`, with
+  ``queries`` > 0): a cell's miss rate averages over all its queries, so new
+  demand that is a minority of its cell (a few new phrasings asking what just
+  came out, typed again and again) hardly moves it. Per recent query text the
+  learner counts searches, clicked searches and wide explorations that got no
+  click; the excess of the query's own miss rate over its cell's is added to
+  the chance of wide exploration, fading as wide explorations of that query
+  go unclicked. The counts are bounded: the ``queries`` most recently searched.
 * *Drift alarm* (:meth:`CoverageLearner.drift_alarm`): fading judges past
   demand. When a cell's coverage over its last :data:`RECENT` searches falls
   more than :data:`ALARM_Z` standard errors below its coverage over the whole
@@ -98,7 +106,7 @@ exploration rule.
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Mapping, NamedTuple, Sequence
 
@@ -115,6 +123,8 @@ DEEPEN_FLOOR = 0.05                      # weight every arm keeps in the deepeni
 WIDE_PRIOR = 5.0                         # wide explorations after which their measured gain counts half
 RECENT = 50                              # a cell's last searches the drift alarm compares with its window
 ALARM_Z = 3.0                            # standard errors a recent fall in coverage must exceed
+QUERY_PRIOR = 5.0                        # pseudo searches shrinking a query's own miss rate towards its cell's
+QUERY_HALFLIFE = 30.0                    # a query's own searches after which its counts weigh half
 _IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
 
 # Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
@@ -174,7 +184,7 @@ class CoverageLearner:
                  epsilon: float = 0.05, contextual: bool = True, prior: float = 50.0,
                  wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
-                 cost_per_ms: float = 0.0) -> None:
+                 cost_per_ms: float = 0.0, queries: int = 0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -189,6 +199,11 @@ class CoverageLearner:
         self.prior = float(prior)
         self.decay = 0.5 ** (1.0 / float(halflife))
         self.buffer = int(buffer)
+        if int(queries) < 0:
+            raise ValueError("queries must be 0 or more")
+        # A query's own counts are context: the context-free learner keeps none.
+        self.queries = int(queries) if self.contextual else 0
+        self._query_decay = 0.5 ** (1.0 / QUERY_HALFLIFE)
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self._lock = threading.RLock()
@@ -198,6 +213,9 @@ class CoverageLearner:
         """Forget everything learned and restart the random stream from the seed."""
         with self._lock:
             self._cells: dict[tuple, _Cell] = {}
+            # Per recent query text: decayed searches, clicked searches, wide explorations
+            # without a click; least recently searched first.
+            self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
             self._rng = np.random.default_rng(self.seed)
             self.n_events = 0
             self.n_clicks = 0
@@ -338,14 +356,14 @@ class CoverageLearner:
 
     # -- deciding -------------------------------------------------------------------------
 
-    def select(self, x: np.ndarray, mask: np.ndarray) -> dict:
+    def select(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> dict:
         """Budgets, exact propensities and estimates for context ``x`` over the available ``mask``.
 
         Returns ``{"budgets", "greedy", "p_run", "p_budget", "expectation", "coverage", "explored"}``
         where ``explored`` is "", "deepen" or "wide".
         """
         with self._lock:
-            greedy, alone, cover, p_wide, deepen, top, alarm = self._plan(x, mask)
+            greedy, alone, cover, p_wide, deepen, top, alarm = self._plan(x, mask, query)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = self._upgradable(greedy, mask, top)
@@ -364,7 +382,7 @@ class CoverageLearner:
                     "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
                     "deepen": deepen, "deepen_top": top, "alarm": alarm}
 
-    def _plan(self, x: np.ndarray, mask: np.ndarray) -> tuple:
+    def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> tuple:
         """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
         levels = self._levels(x)
         greedy, alone, cover, counts = self._greedy(levels, mask)
@@ -373,15 +391,17 @@ class CoverageLearner:
         alarm = self.drift_alarm(greedy, levels[0]) if levels else 0.0
         p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0, *self._wide_gain(
             greedy, mask, cover, levels), alarm=alarm)
+        p_wide = min(1.0 - self.epsilon, p_wide + self.query_push(query, cover))
         top = self.deepen_top(greedy, mask, cover, levels, counts)
         deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
         return greedy, _alone_at(alone, greedy), cover, p_wide, deepen, top, alarm
 
-    def run_probabilities(self, x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run_probabilities(self, x: np.ndarray, mask: np.ndarray,
+                          query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
         it runs under the exploration rule (what :meth:`select` would draw from)."""
         with self._lock:
-            greedy, alone, _, p_wide, deepen, top, _ = self._plan(x, mask)
+            greedy, alone, _, p_wide, deepen, top, _ = self._plan(x, mask, query)
             p_run, _ = self.propensities(greedy, mask, greedy, p_wide, deepen, top)
             return alone, p_run
 
@@ -514,6 +534,34 @@ class CoverageLearner:
         return float(min(1.0 - self.epsilon, base + max(0.0, float(alarm))))
 
 
+    def query_push(self, query: str | None, cover: float) -> float:
+        """Extra chance of wide exploration for a query that keeps failing more than its cell.
+
+        A cell's miss rate averages over every query of its kind, so new demand that is a
+        minority of its cell (a handful of new phrasings asking what just came out) barely
+        moves it. A query typed again and again without a click is direct evidence: the
+        excess of its own miss rate (shrunk towards the cell's with :data:`QUERY_PRIOR`)
+        over the cell's is added, times ``wide``, fading as wide explorations of that very
+        query end without a click (a query no arm serves stops paying for them).
+        """
+        stat = self._queries.get(query) if query else None
+        if stat is None or not np.isfinite(cover):
+            return 0.0
+        n, clicks, wide_misses = stat
+        cell_miss = 1.0 - float(np.clip(cover, 0.0, 1.0))
+        miss = (max(n - clicks, 0.0) + QUERY_PRIOR * cell_miss) / (n + QUERY_PRIOR)
+        return self.wide * max(0.0, miss - cell_miss) * WIDE_PRIOR / (WIDE_PRIOR + wide_misses)
+
+    def _observe_query(self, query: str, clicked: bool, wide: bool) -> None:
+        """Fold one resolved search into its query's counts (the least recent leave beyond ``queries``)."""
+        stat = self._queries.pop(query, None)
+        if stat is None:
+            stat = np.zeros(3)
+        stat = stat * self._query_decay + np.array([1.0, float(clicked), float(wide and not clicked)])
+        self._queries[query] = stat
+        while len(self._queries) > self.queries:
+            self._queries.popitem(last=False)
+
     def _widened(self, greedy: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The wide exploration: every available arm at least at ``wide_budget``."""
         return np.where(mask, np.maximum(greedy, self.wide_budget), greedy)
@@ -622,7 +670,8 @@ class CoverageLearner:
     def observe(self, x: np.ndarray, greedy: Mapping[str, int], available: Sequence[str],
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
                 p_wide: float | None = None, deepen: Mapping[str, float] | None = None,
-                deepen_top: Mapping[str, int] | None = None, explored: str = "") -> None:
+                deepen_top: Mapping[str, int] | None = None, explored: str = "",
+                query: str | None = None) -> None:
         """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
 
         ``greedy`` is the logged greedy configuration, ``available`` the arms
@@ -633,6 +682,8 @@ class CoverageLearner:
         """
         with self._lock:
             self.n_events += 1
+            if query and self.queries > 0:
+                self._observe_query(str(query), ranks is not None, explored == "wide")
             keys = self.cell_keys(np.asarray(x, dtype=np.float64))
             g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
@@ -665,7 +716,7 @@ class CoverageLearner:
             self._append(keys, r, counts, min(1.0 / w, self.weight_cap))
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None) -> None:
+                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
         """Learn from a target the user found after this search failed them (``found_later``).
 
         The search was already counted when it was resolved (its skip, or its click on
@@ -712,7 +763,9 @@ class CoverageLearner:
                 "wide": self.wide, "wide_min": self.wide_min, "wide_budget": self.wide_budget,
                 "contextual": self.contextual, "prior": self.prior, "decay": self.decay,
                 "buffer": self.buffer, "weight_cap": self.weight_cap, "ladder": LADDER.tolist(),
-                "max_rank": MAX_RANK}
+                "max_rank": MAX_RANK,
+                # Only when kept, so that a state saved before query counts existed still loads.
+                **({"queries": self.queries} if self.queries else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
@@ -738,6 +791,8 @@ class CoverageLearner:
                 "sizes": np.array(sizes, dtype=np.int64),
                 "ranks": stacked("ranks", np.int16), "counts": stacked("counts", np.int16),
                 "inv_w": stacked("inv_w", np.float64), "born": stacked("born", np.int64),
+                # Least recently searched first, as kept.
+                "query_counts": [[q, *map(float, v)] for q, v in self._queries.items()],
             }
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -753,8 +808,13 @@ class CoverageLearner:
             n_events, n_clicks = int(state["n_events"]), int(state["n_clicks"])
             arm_ms = np.array([np.nan if v is None else float(v)
                                for v in state.get("arm_ms") or [None] * len(self.arms)], dtype=np.float64)
-        except (KeyError, TypeError, ValueError) as exc:
+            queries = OrderedDict((str(row[0]), np.array([float(v) for v in row[1:]], dtype=np.float64))
+                                  for row in state.get("query_counts") or [])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ValueError(f"malformed coverage state: {exc}") from None
+        if any(v.shape != (3,) or not np.isfinite(v).all() or (v < 0).any() for v in queries.values()) \
+                or len(queries) > self.queries:
+            raise ValueError("malformed coverage state: query counts")
         total = int(sizes.sum()) if sizes.size else 0
         shape = (total, len(self.arms))
         if len(meta) != sizes.size or (sizes < 0).any() or ranks.shape != shape or counts.shape != shape \
@@ -773,6 +833,7 @@ class CoverageLearner:
                 inv_w=deque(inv_w[rows].tolist()), born=deque(born[rows].tolist()))
         with self._lock:
             self._cells = cells
+            self._queries = queries
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
             self._ms = arm_ms

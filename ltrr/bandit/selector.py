@@ -186,7 +186,7 @@ class ArmSelector:
                                                  epsilon=params["epsilon"], wide=params["wide"],
                                                  wide_budget=int(params["wide_at"]),
                                                  contextual=params["context"] > 0, prior=params["prior"],
-                                                 cost_per_ms=params["ms"])
+                                                 cost_per_ms=params["ms"], queries=int(params["queries"]))
             elif self.spec.is_learning:
                 from mabwiser.mab import MAB
 
@@ -264,13 +264,14 @@ class ArmSelector:
 
     # -- deciding ---------------------------------------------------------------------
 
-    def select(self, x: np.ndarray, available: Sequence[str] | None = None) -> Selection:
-        """Pick arms and budgets for context `x`; `available` (default: all) excludes arms not ready."""
+    def select(self, x: np.ndarray, available: Sequence[str] | None = None, query: str | None = None) -> Selection:
+        """Pick arms and budgets for context `x`; `available` (default: all) excludes arms not ready;
+        `query`: the normalized query text (the coverage policy keeps a cell per repeated query)."""
         with self._lock:
             x = self._check_x(x, self._n_features)
             mask = self._available_mask(available)
             if self._coverage is not None:
-                return self._select_coverage(x, mask)
+                return self._select_coverage(x, mask, query)
             if not self.spec.is_learning:
                 chosen = mask & self._fixed_mask
                 budgets = np.where(chosen, self._fixed_budgets, 0)
@@ -284,10 +285,10 @@ class ArmSelector:
             budgets = self._split(chosen, np.clip(expectations, 0.0, None))
             return self._selection(chosen, budgets, propensities, expectations)
 
-    def _select_coverage(self, x: np.ndarray, mask: np.ndarray) -> Selection:
+    def _select_coverage(self, x: np.ndarray, mask: np.ndarray, query: str | None) -> Selection:
         if self._n_features is None:
             self._n_features = len(x)
-        d = self._coverage.select(x, mask)
+        d = self._coverage.select(x, mask, query)
         budgets = d["budgets"]
         choices = tuple(
             ArmChoice(arm, bool(budgets[i] > 0), int(budgets[i]), float(d["p_run"][i]),
@@ -309,12 +310,13 @@ class ArmSelector:
     # -- learning ---------------------------------------------------------------------
 
     def observe(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping | None,
-                ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None) -> dict[str, float]:
+                ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
+                query: str | None = None) -> dict[str, float]:
         """Learn from one resolved search; returns each selected arm's credit (:mod:`ltrr.reward`).
 
         ``selection`` and ``decision`` are the search's logged records, ``ranks``
         the clicked entity's rank in every arm's list (None for a skip) and
-        ``counts`` each arm's list length. The coverage policy learns from the
+        ``counts`` each arm's list length, ``query`` the search's normalized text. The coverage policy learns from the
         ranks; the mabwiser policies from each selected arm's credit (0 on a skip).
         """
         from ltrr.reward import marginal_credit, selected_budgets
@@ -330,7 +332,7 @@ class ArmSelector:
                 greedy = d.get("greedy") or budgets
                 available = [a for a in (d.get("available") or budgets) if a in self._arm_index]
                 self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"),
-                                       d.get("deepen_top"), d.get("explored") or "")
+                                       d.get("deepen_top"), d.get("explored") or "", query)
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -340,12 +342,12 @@ class ArmSelector:
         return credit
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None) -> None:
+                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
         """Learn where every arm ranks what the user found after leaving this search (see
         ``Engine.feedback``'s ``found_later``); only the coverage policy learns from it."""
         with self._lock:
             if self._coverage is not None:
-                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts)
+                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts, query)
 
     def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
         """One search's measured run time per arm (ms), as logged; the coverage policy prices

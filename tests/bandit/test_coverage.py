@@ -401,3 +401,66 @@ def test_finds_after_a_miss_teach_the_arm_that_would_have_served_the_query():
     assert budgets.tolist() == [0, 0, 3]
     # Half the misses were followed up: the estimate is the followed-up share, not more.
     assert 0.35 < cover < 0.55
+
+
+def queried_run(learner: CoverageLearner, steps: int, failing: str, seed: int = 0) -> None:
+    """Kind "one" only: most searches are queries arm a finds at rank 1; one query in five,
+    ``failing``, wants something only arm c finds at rank 3 (a minority of its cell)."""
+    rng = np.random.default_rng(seed)
+    mask = np.ones(len(ARMS), dtype=bool)
+    for i in range(steps):
+        query = failing if rng.random() < 0.2 else f"served {i % 7}"
+        ranks = {"a": None, "b": None, "c": 3} if query == failing else {"a": 1, "b": None, "c": None}
+        d = learner.select(ctx("one"), mask, query)
+        budgets = dict(zip(ARMS, map(int, d["budgets"])))
+        hit = any(r is not None and r <= budgets[a] for a, r in ranks.items())
+        learner.observe(ctx("one"), dict(zip(ARMS, map(int, d["greedy"]))), ARMS, ranks if hit else None,
+                        counts={a: 50 for a in ARMS}, p_wide=d["p_wide"], deepen=dict(zip(ARMS, d["deepen"])),
+                        deepen_top=dict(zip(ARMS, d["deepen_top"].tolist())), explored=d["explored"],
+                        query=query)
+
+
+def test_a_query_that_keeps_failing_is_explored_wide_more_than_its_cell():
+    learner = CoverageLearner(ARMS, seed=3, queries=100, cost_per_candidate=0.05)
+    queried_run(learner, 150, failing="just out")
+    mask = np.ones(3, dtype=bool)
+    failing = learner.select(ctx("one"), mask, "just out")
+    served = learner.select(ctx("one"), mask, "served 1")
+    unknown = learner.select(ctx("one"), mask, "never typed")
+    assert failing["greedy"][2] == 0          # the cell does not run arm c: it pays for too few
+    assert learner.query_push("just out", failing["coverage"]) > 0.05
+    assert failing["p_wide"] > served["p_wide"] + 0.05
+    # A query served as well as its cell, or never seen, gets the cell's chance.
+    assert served["p_wide"] == pytest.approx(unknown["p_wide"])
+    # Without query counts the failing query gets its cell's chance too.
+    plain = CoverageLearner(ARMS, seed=3, queries=0, cost_per_candidate=0.05)
+    queried_run(plain, 150, failing="just out")
+    assert plain.query_push("just out", 0.5) == 0.0
+
+
+def test_the_push_fades_as_wide_explorations_of_that_query_go_unclicked():
+    learner = CoverageLearner(ARMS, seed=3, queries=100)
+    for _ in range(10):
+        learner.observe(ctx("one"), {"a": 1}, ARMS, None, p_wide=0.1, query="mood")
+    before = learner.query_push("mood", 0.9)
+    for _ in range(10):
+        learner.observe(ctx("one"), {"a": 1}, ARMS, None, p_wide=0.1, explored="wide", query="mood")
+    assert before > 0.1 and learner.query_push("mood", 0.9) < before / 2
+
+
+def test_query_counts_are_bounded_survive_a_checkpoint_and_are_not_context():
+    learner = CoverageLearner(ARMS, seed=4, queries=3)
+    for q in ("q1", "q2", "q3", "q4", "q2"):
+        learner.observe(ctx("one"), {"a": 1}, ARMS, None, p_wide=0.1, query=q)
+    state = learner.state_dict()
+    # The three most recently searched, least recent first.
+    assert [row[0] for row in state["query_counts"]] == ["q3", "q4", "q2"]
+    again = CoverageLearner(ARMS, seed=4, queries=3)
+    again.load_state_dict(state)
+    assert again.query_push("q2", 0.9) == learner.query_push("q2", 0.9) > 0
+    with pytest.raises(ValueError, match="query counts"):
+        again.load_state_dict(dict(state, query_counts=[["q1", 1.0, -2.0, 0.0]]))
+    # The context-free learner keeps no query counts: they would be context.
+    free = CoverageLearner(ARMS, seed=4, queries=3, contextual=False)
+    free.observe(ctx("one"), {"a": 1}, ARMS, None, p_wide=0.1, query="q1")
+    assert free.state_dict()["query_counts"] == [] and free.query_push("q1", 0.9) == 0.0

@@ -134,6 +134,8 @@ VALID_POLICIES = "valid policies: coverage, linucb, lints, thompson, epsilon, al
     ("coverage:context=2", "context must be 0 \\(context-free\\) or 1"),
     ("coverage:prior=-1", "coverage option prior must be 0 or more, got -1.0"),
     ("coverage:ms=-0.5", "coverage option ms must be 0 or more, got -0.5"),
+    ("coverage:queries=-1", "coverage option queries must be a whole number, 0 or more, got -1.0"),
+    ("coverage:queries=2.5", "coverage option queries must be a whole number, 0 or more, got 2.5"),
 ])
 def test_invalid_policy_strings_raise_value_error_naming_the_problem(text, message):
     with pytest.raises(ValueError, match=message):
