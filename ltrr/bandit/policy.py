@@ -58,8 +58,10 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # queries: how many recent query texts keep their own counts, by which a query that keeps
     # failing more than its cell is explored wide more often (0: none). On tuning seeds 11-40
     # (2,000 steps, drift at 1,000, users retrying with chance 0.5, last 500, paired) 1000
-    # against 0: +0.9 points (-0.5 to +2.4) at +0.15 candidates; the worst seed 70.2% -> 81.8%
-    # (seed 25, where the learner never learnt the broad asks for new releases: 4% -> 100% of them).
+    # against 0: +0.9 points (-0.5 to +2.4) at +0.15 candidates. The worst of the 30 seeds went
+    # from 70.2% (seed 25, where the learner never learnt the broad asks for new releases: 4% of
+    # them served; with 1000, 89.0% and 100%) to 81.8%; seeds serving under 90% of those asks
+    # in the last 500 steps: 4 of 30 -> 1 of 30.
     # wide_at 3 (was 5), on tuning seeds 11-20 (2,000 steps, drift at 1,000, last 500, paired):
     # +1.3 points (-2.2 to +4.8) at -0.4 candidates against 5; new asks in the 300 steps after
     # the drift +23 points. A wide pool of seven arms at 5 buried an explored arm's best find
