@@ -640,7 +640,7 @@ class Engine:
             self._record_find(search, entity_id)
             x, ranks = self._learnable(search, event.get("arm_ranks"))
             if x is not None and ranks is not None:
-                self.selector.observe_found_later(x, ranks, event.get("arm_counts"), search["query_norm"])
+                self.selector.observe_found_later(x, ranks, event.get("arm_counts"))
         if event["action"] == "click" and entity_id:
             self._n_clicks += 1
             if not event["duplicate"]:

@@ -357,7 +357,8 @@ class CoverageLearner:
     # -- deciding -------------------------------------------------------------------------
 
     def select(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> dict:
-        """Budgets, exact propensities and estimates for context ``x`` over the available ``mask``.
+        """Budgets, exact propensities and estimates for context ``x`` over the available ``mask``
+        (``query``: the normalized query text, whose own counts may raise wide exploration).
 
         Returns ``{"budgets", "greedy", "p_run", "p_budget", "expectation", "coverage", "explored"}``
         where ``explored`` is "", "deepen" or "wide".
@@ -716,7 +717,7 @@ class CoverageLearner:
             self._append(keys, r, counts, min(1.0 / w, self.weight_cap))
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
+                            counts: Mapping[str, int] | None = None) -> None:
         """Learn from a target the user found after this search failed them (``found_later``).
 
         The search was already counted when it was resolved (its skip, or its click on

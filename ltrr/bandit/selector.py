@@ -266,7 +266,7 @@ class ArmSelector:
 
     def select(self, x: np.ndarray, available: Sequence[str] | None = None, query: str | None = None) -> Selection:
         """Pick arms and budgets for context `x`; `available` (default: all) excludes arms not ready;
-        `query`: the normalized query text (the coverage policy keeps a cell per repeated query)."""
+        `query`: the normalized query text (the coverage policy explores a query that keeps failing more)."""
         with self._lock:
             x = self._check_x(x, self._n_features)
             mask = self._available_mask(available)
@@ -342,12 +342,12 @@ class ArmSelector:
         return credit
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
+                            counts: Mapping[str, int] | None = None) -> None:
         """Learn where every arm ranks what the user found after leaving this search (see
         ``Engine.feedback``'s ``found_later``); only the coverage policy learns from it."""
         with self._lock:
             if self._coverage is not None:
-                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts, query)
+                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts)
 
     def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
         """One search's measured run time per arm (ms), as logged; the coverage policy prices
