@@ -350,7 +350,7 @@ class Engine:
         x = context_vector(q.raw, understanding, ctx, self.history, self._vocabulary)
         available = [a for a in self.arm_names if self._arm_status[a]["ready"]]
         with self._lock:
-            selection = self.selector.select(x, available, q.text)
+            selection = self.selector.select(x, available, query=q.text)
         choices = [replace(selection[a], ready=a in available) for a in self.arm_names]
         t = lap("bandit", t)
 

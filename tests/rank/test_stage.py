@@ -128,9 +128,9 @@ def test_the_engine_exposes_what_its_selection_explored_and_position_bias_leaves
     try:
         real = engine.selector.select
 
-        def explored_select(x, available):
+        def explored_select(x, available, query=None):
             # As if the greedy configuration were lexical at 1 and everything else were exploration.
-            return replace(real(x, available), decision={"explored": "wide", "greedy": {"lexical": 1}})
+            return replace(real(x, available, query=query), decision={"explored": "wide", "greedy": {"lexical": 1}})
         monkeypatch.setattr(engine.selector, "select", explored_select)
         resp = engine.search("love", context={"user_id": "u"})
         event = [e for e in engine.log_events() if e["kind"] == "search"][-1]
