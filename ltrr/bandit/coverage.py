@@ -391,8 +391,7 @@ class CoverageLearner:
         # often wide exploration has already been tried there and whether it recently got worse.
         alarm = self.drift_alarm(greedy, levels[0]) if levels else 0.0
         p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0, *self._wide_gain(
-            greedy, mask, cover, levels), alarm=alarm)
-        p_wide = min(1.0 - self.epsilon, p_wide + self.query_push(query, cover))
+            greedy, mask, cover, levels), alarm=alarm, push=self.query_push(query, cover))
         top = self.deepen_top(greedy, mask, cover, levels, counts)
         deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
         return greedy, _alone_at(alone, greedy), cover, p_wide, deepen, top, alarm
@@ -509,9 +508,9 @@ class CoverageLearner:
         return round(fall, 6) if fall > ALARM_Z * se else 0.0
 
     def wide_probability(self, cover: float, seen: float = 0.0, gain: float | None = None,
-                         tried: float = 0.0, alarm: float = 0.0) -> float:
+                         tried: float = 0.0, alarm: float = 0.0, push: float = 0.0) -> float:
         """Chance of wide exploration: ``wide`` x what it may find x ``sqrt(k / (k + seen))``,
-        plus ``alarm`` (see :meth:`drift_alarm`).
+        plus ``alarm`` (see :meth:`drift_alarm`) and ``push`` (see :meth:`query_push`).
 
         Exploring wide pays where the greedy configuration misses (a miss some
         arm could fix is found only that way) and is wasted where it already
@@ -524,7 +523,8 @@ class CoverageLearner:
         stops paying for it. Never below ``wide_min``; before anything is
         known, ``wide``. A drift ``alarm`` (the share of the cell's searches
         recently lost) is added unfaded: newly lost searches are explored about
-        as often as they occur until what serves them is found.
+        as often as they occur until what serves them is found. The ``push`` of a
+        query that keeps failing more than its cell is added the same way.
         """
         miss = 1.0 if not np.isfinite(cover) else 1.0 - float(np.clip(cover, 0.0, 1.0))
         find = miss
@@ -532,8 +532,7 @@ class CoverageLearner:
             find = (tried * float(np.clip(gain, 0.0, miss)) + WIDE_PRIOR * miss) / (tried + WIDE_PRIOR)
         fade = float(np.sqrt(EXPLORE_HALF / (EXPLORE_HALF + max(0.0, seen))))
         base = min(self.wide, max(self.wide_min, self.wide * find * fade))
-        return float(min(1.0 - self.epsilon, base + max(0.0, float(alarm))))
-
+        return float(min(1.0 - self.epsilon, base + max(0.0, float(alarm)) + push))
 
     def query_push(self, query: str | None, cover: float) -> float:
         """Extra chance of wide exploration for a query that keeps failing more than its cell.

@@ -316,8 +316,9 @@ class ArmSelector:
 
         ``selection`` and ``decision`` are the search's logged records, ``ranks``
         the clicked entity's rank in every arm's list (None for a skip) and
-        ``counts`` each arm's list length, ``query`` the search's normalized text. The coverage policy learns from the
-        ranks; the mabwiser policies from each selected arm's credit (0 on a skip).
+        ``counts`` each arm's list length, ``query`` the search's normalized text.
+        The coverage policy learns from the ranks (and counts the query); the mabwiser
+        policies from each selected arm's credit (0 on a skip).
         """
         from ltrr.reward import marginal_credit, selected_budgets
 

@@ -926,7 +926,6 @@ def _check_int(name: str, value: object, least: int) -> int:
     return int(value)
 
 
-
 def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100,
                     query_types: Sequence[str] | None = None, *,
                     repeat_share: float = 0.3, zipf_exponent: float = 1.0, query_pool: int = 500,
