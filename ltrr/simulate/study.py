@@ -253,6 +253,36 @@ def frontier_at(frontier: pd.DataFrame, cost: float, x: str = "candidates", y: s
     return float(np.interp(cost, xs, np.maximum.accumulate(ys)))
 
 
+def nearest_tuned(means: pd.DataFrame, label: str) -> str | None:
+    """The fixed configuration tuned by candidates (``tuned<=N``) whose mean candidates per search
+    are nearest ``label``'s (``means``: indexed by label, with a ``candidates`` column); None if none ran."""
+    tuned = [lab for lab in means.index if lab.startswith("tuned<=") and not lab.endswith("ms")]
+    if not tuned or label not in means.index:
+        return None
+    return min(tuned, key=lambda lab: abs(float(means.loc[lab, "candidates"]) - float(means.loc[label, "candidates"])))
+
+
+def by_type(records: pd.DataFrame, window: int, label: str, reference: str) -> pd.DataFrame:
+    """Per query type over the last ``window`` steps (seeds pooled): ``label`` beside ``reference``.
+
+    Columns: query_type, share (of ``label``'s searches), success, retrieved and candidates of
+    each (``ref_`` prefixed for the reference), and ``points``: the type's share times the
+    difference in success, in points, so that they add up to the overall difference. Worst first.
+    """
+    last = records[records["step"] > records["step"].max() - window]
+
+    def stats(lab: str) -> pd.DataFrame:
+        return (last[last["label"] == lab].groupby("query_type")
+                .agg(searches=("step", "size"), success=("success", "mean"), retrieved=("covered", "mean"),
+                     candidates=("n_candidates", "mean")))
+    mine, ref = stats(label), stats(reference).add_prefix("ref_")
+    table = mine.join(ref, how="left")
+    table.insert(0, "share", table.pop("searches") / max(1, int(mine["searches"].sum())))
+    table = table.drop(columns="ref_searches")
+    table["points"] = 100 * table["share"] * (table["success"] - table["ref_success"])
+    return table.reset_index().sort_values(["points", "query_type"]).reset_index(drop=True)
+
+
 def fixed_labels(labels: Sequence[str]) -> list[str]:
     """The labels of fixed configurations (everything but the learners)."""
     return [lab for lab in labels if not lab.startswith("coverage")]
@@ -316,6 +346,10 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
                      oracle_cost, "ratio": ret_l / oracle_cost if oracle_cost > 0 else float("nan"),
                      "full_coverage": float((tuning.oracle_types.share * tuning.oracle_types.coverage).sum()),
                      "full_coverage_cost": float((tuning.oracle_types.share * tuning.oracle_types.cost).sum())}
+    reference = nearest_tuned(means, learner) if "query_type" in records.columns else None
+    out["by_type"] = None if reference is None else {
+        "reference": reference,
+        "rows": by_type(records, settings.window, learner, reference).to_dict(orient="records")}
     out["drift"] = drift_recovery(records, settings, learner)
     out["new_demand"] = new_demand(records, settings, [learner, "coverage, context-free", everything,
                                                        *[lab for lab in fixed if lab.startswith("tuned")]])
@@ -560,6 +594,25 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      f"after it, {nd['per_seed_searches']['last']:.0f} in the last {settings.window}), "
                      "success@10 first -> last: " +
                      "; ".join(f"{lab} {pct(v['first'])} -> {pct(v['last'])}" for lab, v in nd["labels"].items()))
+    bt = summary.get("by_type")
+    if bt:
+        ref = bt["reference"]
+        rows = pd.DataFrame(bt["rows"])
+        lines += ["", f"## By query type: the learner beside {ref}, the tuned configuration nearest its candidates",
+                  "", f"Last {settings.window} steps, seeds pooled. Points: the type's share of searches times the "
+                  f"difference in success@10, so they add up to the whole difference "
+                  f"({rows['points'].sum():+.1f}). Where the learner retrieves the wanted item more often "
+                  "but shows it less often, what is lost is lost in the ranking of a larger pool, "
+                  "not in retrieval.", "",
+                  f"| query type | share | learner success@10 | retrieved | candidates | {ref} success@10 "
+                  "| retrieved | candidates | points |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        pct = lambda v: "-" if pd.isna(v) else f"{100 * v:.1f}%"       # noqa: E731
+        num = lambda v: "-" if pd.isna(v) else f"{v:.1f}"               # noqa: E731
+        for r in rows.itertuples(index=False):
+            lines.append(f"| {r.query_type} | {100 * r.share:.1f}% | {pct(r.success)} | {pct(r.retrieved)} | "
+                         f"{num(r.candidates)} | {pct(r.ref_success)} | {pct(r.ref_retrieved)} | "
+                         f"{num(r.ref_candidates)} | {'-' if pd.isna(r.points) else f'{r.points:+.2f}'} |")
     lines += ["", "## Tuned fixed configurations (tuning stream, offline)", "",
               "Cap: candidates per search, or the arms' run time per search as a share of the time every arm "
               "together takes (the tuned<=N%ms configurations; at most "

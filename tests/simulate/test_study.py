@@ -7,7 +7,8 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from ltrr.simulate.study import StudySettings, Tuning, compare, new_demand, run_study, write_study_report
+from ltrr.simulate.study import (StudySettings, Tuning, by_type, compare, nearest_tuned, new_demand, run_study,
+                                 write_study_report)
 
 ARMS = ("lexical", "fuzzy", "popular")
 
@@ -107,6 +108,64 @@ def test_the_learner_is_compared_in_milliseconds_as_in_candidates(tmp_path):
     assert "arm ms 0.50x" in report
     assert (tmp_path / "frontier_ms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "summary.json").read_text())["arm_ms_ratio_vs_all"]["mean"] == 0.5
+
+
+def typed_records() -> pd.DataFrame:
+    """Per step two searches: a title (share 3/4) and a mood (1/4). Learner at 7 candidates: titles
+    90% shown of 95% retrieved, moods 20%; tuned<=8 at 6: titles 100%, moods 0%; tuned<=40 at 30."""
+    rows = []
+    plan = {"coverage (default)": {"title": (0.9, 0.95, 8), "mood": (0.2, 0.2, 4)},
+            "tuned<=8": {"title": (1.0, 1.0, 6), "mood": (0.0, 0.0, 6)},
+            "tuned<=40": {"title": (1.0, 1.0, 30), "mood": (0.4, 0.4, 30)},
+            "tuned<=25%ms": {"title": (1.0, 1.0, 7), "mood": (0.0, 0.0, 7)}}
+    for label, types in plan.items():
+        for step in range(1, 101):
+            for qtype, n in (("title", 3), ("mood", 1)):
+                success, retrieved, candidates = types[qtype]
+                for i in range(n):
+                    # Exact rates over every 20 steps: success and retrieval as 0/1 per search.
+                    k = (step * n + i) % 20
+                    rows.append({"seed": 0, "label": label, "step": step, "query_type": qtype,
+                                 "success": float(k < 20 * success), "covered": float(k < 20 * retrieved),
+                                 "n_candidates": candidates})
+    return pd.DataFrame(rows)
+
+
+def test_by_type_splits_the_difference_from_the_nearest_tuned_configuration():
+    records = typed_records()
+    means = records.groupby("label").agg(candidates=("n_candidates", "mean"))
+    # The learner returns 7 a search: tuned<=8 (6) is nearest; the one tuned for time does not count.
+    assert nearest_tuned(means, "coverage (default)") == "tuned<=8"
+    assert nearest_tuned(means.drop(index=["tuned<=8", "tuned<=40"]), "coverage (default)") is None
+    table = by_type(records, 100, "coverage (default)", "tuned<=8")
+    assert table["query_type"].tolist() == ["title", "mood"]          # worst first
+    title, mood = table.iloc[0], table.iloc[1]
+    assert title["share"] == 0.75 and mood["share"] == 0.25
+    assert title["points"] == pytest.approx(75 * (0.9 - 1.0)) and mood["points"] == pytest.approx(25 * 0.2)
+    # Titles: retrieved more often than shown, the mark of a loss in the ranking.
+    assert title["retrieved"] == pytest.approx(0.95) and title["ref_candidates"] == 6
+    learner = records[records.label == "coverage (default)"]["success"].mean()
+    reference = records[records.label == "tuned<=8"]["success"].mean()
+    assert table["points"].sum() == pytest.approx(100 * (learner - reference))
+
+
+def test_the_report_shows_the_learner_by_query_type(tmp_path):
+    records = typed_records()
+    records["n_retrieved"], records["n_arms"], records["arm_ms"] = records["n_candidates"], 1, 1.0
+    for label in ("all@20", "coverage, context-free"):
+        extra = records[records.label == "tuned<=40"].assign(label=label)
+        records = pd.concat([records, extra], ignore_index=True)
+    records = pd.concat([records, records.assign(seed=1)], ignore_index=True)
+    settings = StudySettings(catalog="tiny.duckdb", seeds=(0, 1), steps=100, window=100, all_budgets=(20,),
+                             drift_step=None)
+    summary = compare(records, hand_made_tuning(), settings)
+    assert summary["by_type"]["reference"] == "tuned<=8"
+    report = write_study_report(summary, records, hand_made_tuning(), settings,
+                                {lab: lab for lab in records.label.unique()}, tmp_path).read_text()
+    assert "## By query type: the learner beside tuned<=8" in report
+    assert "| title | 75.0% | 90.0% | 95.0% | 8.0 | 100.0% | 100.0% | 6.0 | -7.50 |" in report
+    assert "| mood | 25.0% | 20.0% | 20.0% | 4.0 | 0.0% | 0.0% | 6.0 | +5.00 |" in report
+    assert "(-2.5)" in report
 
 
 def test_new_demand_is_success_on_the_drifts_new_kind_of_query_early_and_late():
