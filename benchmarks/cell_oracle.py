@@ -1,0 +1,124 @@
+"""What the coverage learner's own context cells could buy, offline: a ceiling for learning.
+
+On the study's tuning stream (seed 10000, 2,000 steps, the same drift, users and retries)
+every arm's rank of the wanted item is known for every search
+(:func:`ltrr.simulate.tuning.collect_ranks`). The searches are split in two by parity. On
+one half are chosen
+
+* the static frontier: :func:`ltrr.simulate.tuning.best_fixed` at each candidate cap, and
+* per context cell of the learner (:meth:`ltrr.bandit.coverage.CoverageLearner.cell_keys`: the
+  finest cell with at least ``--min`` searches in that half, else its shape's, else all of
+  them), the configuration a greedy over coverage gain per candidate picks while a step's gain
+  exceeds ``lam`` per candidate (the learner's own rule, with ground truth for estimates);
+
+both are scored on the other half, then the halves swap. Per ``lam`` it prints the cells'
+coverage and candidates returned per search, the static frontier's coverage at that cost and
+the difference. There is no exploration and no click noise: this is what the cells could give
+at best, not what a learner gets; the gap between the two is what estimating from clicks costs.
+
+    python benchmarks/cell_oracle.py --catalog data/spotify.duckdb
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ltrr.bandit.coverage import CoverageLearner  # noqa: E402
+from ltrr.simulate.tuning import LADDER, RankTable, best_fixed, collect_ranks  # noqa: E402
+
+CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20)
+LAMS = (0.004, 0.006, 0.008, 0.012, 0.016, 0.024)
+
+
+def greedy(table: RankTable, rows: np.ndarray, lam: float) -> np.ndarray:
+    """Budgets raised one ladder step at a time by the best coverage gain per candidate, while it
+    exceeds ``lam`` per candidate (ratio over at least half a candidate, as the learner does)."""
+    budgets = np.zeros(len(table.arms), dtype=np.int64)
+    while True:
+        cover, cost = table.covered(budgets, rows).mean(), table.cost(budgets, rows).mean()
+        best, best_ratio = None, 0.0
+        for a in range(len(table.arms)):
+            for level in LADDER[LADDER > budgets[a]]:
+                trial = budgets.copy()
+                trial[a] = level
+                gain = table.covered(trial, rows).mean() - cover
+                extra = table.cost(trial, rows).mean() - cost
+                if gain - lam * extra > 1e-9 and gain / max(extra, 0.5) > best_ratio:
+                    best, best_ratio = trial, gain / max(extra, 0.5)
+        if best is None:
+            return budgets
+        budgets = best
+
+
+def cell_configs(table: RankTable, keys: list[list[tuple]], fit: np.ndarray, lam: float,
+                 least: int) -> dict[int, np.ndarray]:
+    """Per search of the other half: the configuration of its finest cell with ``least`` fit searches."""
+    chosen: dict[tuple, np.ndarray | None] = {}
+    out = {}
+    fitted = set(fit.tolist())
+    for i in range(len(table)):
+        if i in fitted:
+            continue
+        for level in range(len(keys[i])):
+            key = (level, keys[i][level])
+            if key not in chosen:
+                rows = np.array([j for j in fit if keys[j][level] == keys[i][level]], dtype=np.int64)
+                chosen[key] = greedy(table, rows, lam) if len(rows) >= least or level == len(keys[i]) - 1 else None
+            if chosen[key] is not None:
+                out[i] = chosen[key]
+                break
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--catalog", required=True)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=10_000)
+    parser.add_argument("--min", type=int, default=20, help="searches a cell needs to get its own configuration")
+    args = parser.parse_args(argv)
+
+    from ltrr.catalog.store import Catalog
+    from ltrr.simulate.study import StudySettings
+    from ltrr.simulate.users import CatalogView, generate_stream
+
+    settings = StudySettings(catalog=args.catalog, tune_steps=args.steps, tune_seed=args.seed)
+    catalog = Catalog.open(args.catalog)
+    try:
+        stream = generate_stream(CatalogView.from_catalog(catalog), settings.tune_steps, settings.tune_seed,
+                                 n_users=settings.n_users, **settings.stream_options())
+    finally:
+        catalog.close()
+    print(f"collecting every arm's ranks on {len(stream)} searches (a few minutes)...", flush=True)
+    with tempfile.TemporaryDirectory() as state:
+        table = collect_ranks(args.catalog, stream, Path(state), seed=settings.tune_seed,
+                              retry_share=settings.retry_share)
+    learner = CoverageLearner(table.arms)
+    keys = [learner.cell_keys(x) for x in table.x]
+    index = np.arange(len(table))
+    print(f"{len(set(k[0] for k in keys))} finest cells; a cell needs {args.min} searches of a half")
+    print("half  lam    cells: coverage @ candidates   static frontier there   cells minus static")
+    for half in (0, 1):
+        fit, score = index[index % 2 == half], index[index % 2 != half]
+        frontier = sorted((float(table.cost(b, score).mean()), float(table.covered(b, score).mean()))
+                          for b in (table.vector(best_fixed(table, cap, fit)) for cap in CAPS))
+        xs = np.array([p[0] for p in frontier])
+        ys = np.maximum.accumulate(np.array([p[1] for p in frontier]))
+        for lam in LAMS:
+            configs = cell_configs(table, keys, fit, lam, args.min)
+            covered = np.array([bool((table.ranks[i] <= configs[i]).any()) for i in score])
+            cost = np.array([float(np.minimum(table.counts[i], configs[i]).sum()) for i in score])
+            static = float(np.interp(cost.mean(), xs, ys))
+            print(f"{half:4d}  {lam:.3f}  {100 * covered.mean():5.1f}% @ {cost.mean():5.2f}"
+                  f"             {100 * static:5.1f}%               {100 * (covered.mean() - static):+5.1f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
