@@ -9,7 +9,8 @@ one half are chosen
 * per context cell of the learner (:meth:`ltrr.bandit.coverage.CoverageLearner.cell_keys`: the
   finest cell with at least ``--min`` searches in that half, else its shape's, else all of
   them), the configuration a greedy over coverage gain per candidate picks while a step's gain
-  exceeds ``lam`` per candidate (the learner's own rule, with ground truth for estimates);
+  exceeds ``lam`` per candidate (:func:`ltrr.simulate.tuning.best_at_cost`: the learner's own
+  rule, with ground truth for estimates);
 
 both are scored on the other half, then the halves swap. Per ``lam`` it prints the cells'
 coverage and candidates returned per search, the static frontier's coverage at that cost and
@@ -30,30 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ltrr.bandit.coverage import CoverageLearner  # noqa: E402
-from ltrr.simulate.tuning import LADDER, RankTable, best_fixed, collect_ranks  # noqa: E402
+from ltrr.simulate.tuning import RankTable, best_at_cost, best_fixed, collect_ranks  # noqa: E402
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20)
 LAMS = (0.004, 0.006, 0.008, 0.012, 0.016, 0.024)
-
-
-def greedy(table: RankTable, rows: np.ndarray, lam: float) -> np.ndarray:
-    """Budgets raised one ladder step at a time by the best coverage gain per candidate, while it
-    exceeds ``lam`` per candidate (ratio over at least half a candidate, as the learner does)."""
-    budgets = np.zeros(len(table.arms), dtype=np.int64)
-    while True:
-        cover, cost = table.covered(budgets, rows).mean(), table.cost(budgets, rows).mean()
-        best, best_ratio = None, 0.0
-        for a in range(len(table.arms)):
-            for level in LADDER[LADDER > budgets[a]]:
-                trial = budgets.copy()
-                trial[a] = level
-                gain = table.covered(trial, rows).mean() - cover
-                extra = table.cost(trial, rows).mean() - cost
-                if gain - lam * extra > 1e-9 and gain / max(extra, 0.5) > best_ratio:
-                    best, best_ratio = trial, gain / max(extra, 0.5)
-        if best is None:
-            return budgets
-        budgets = best
 
 
 def cell_configs(table: RankTable, keys: list[list[tuple]], fit: np.ndarray, lam: float,
@@ -69,7 +50,8 @@ def cell_configs(table: RankTable, keys: list[list[tuple]], fit: np.ndarray, lam
             key = (level, keys[i][level])
             if key not in chosen:
                 rows = np.array([j for j in fit if keys[j][level] == keys[i][level]], dtype=np.int64)
-                chosen[key] = greedy(table, rows, lam) if len(rows) >= least or level == len(keys[i]) - 1 else None
+                chosen[key] = (table.vector(best_at_cost(table, lam, rows))
+                               if len(rows) >= least or level == len(keys[i]) - 1 else None)
             if chosen[key] is not None:
                 out[i] = chosen[key]
                 break

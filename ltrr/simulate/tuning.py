@@ -15,6 +15,9 @@ the candidates its arms return (:mod:`ltrr.reward`). From that table:
   its budget (as the study charges it), so every set of arms is tried, each with
   :func:`best_fixed`'s budgets under a candidate cap, and the best set that fits
   the time is kept. A learner priced in milliseconds meets these;
+* :func:`best_at_cost` picks a configuration as the coverage learner's greedy
+  rule would with every search's ranks known (``benchmarks/cell_oracle.py``
+  applies it per context cell);
 * :func:`per_type_oracle` finds, per query type, the cheapest configuration
   reaching that type's best coverage: the limit a learner that knew each
   query's type could reach.
@@ -171,6 +174,27 @@ def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None,
         base_cov = table.covered(budgets, rows)
     budgets = _improve(table, budgets, cap, rows, allowed)
     return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
+
+
+def best_at_cost(table: RankTable, lam: float, rows: np.ndarray | None = None) -> dict[str, int]:
+    """The configuration the coverage learner's greedy rule picks when it knows every search's ranks:
+    raise one arm a ladder step at a time by the best coverage gain per candidate (over at least
+    half a candidate, as the learner counts), while the step's gain exceeds ``lam`` per candidate."""
+    budgets = np.zeros(len(table.arms), dtype=np.int64)
+    while True:
+        cover, cost = table.covered(budgets, rows).mean(), table.cost(budgets, rows).mean()
+        best, best_ratio = None, 0.0
+        for a in range(len(table.arms)):
+            for level in LADDER[LADDER > budgets[a]]:
+                trial = budgets.copy()
+                trial[a] = level
+                gain = table.covered(trial, rows).mean() - cover
+                extra = table.cost(trial, rows).mean() - cost
+                if gain - lam * extra > 1e-9 and gain / max(extra, 0.5) > best_ratio:
+                    best, best_ratio = trial, gain / max(extra, 0.5)
+        if best is None:
+            return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
+        budgets = best
 
 
 def best_fixed_by_ms(table: RankTable, caps: Sequence[float], candidates: float,

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ltrr.simulate.study import frontier_at, t_interval, upper_frontier
-from ltrr.simulate.tuning import NOT_FOUND, RankTable, best_fixed, best_fixed_by_ms, per_type_oracle
+from ltrr.simulate.tuning import NOT_FOUND, RankTable, best_at_cost, best_fixed, best_fixed_by_ms, per_type_oracle
 
 ARMS = ("a", "b", "c")
 
@@ -26,6 +26,15 @@ def test_best_fixed_respects_the_cap_and_buys_the_best_coverage():
     assert best_fixed(t, 11) == {"a": 1, "c": 10}             # 100% for 11
     cheap = t.vector(best_fixed(t, 5))
     assert t.cost(cheap).mean() <= 5 and t.covered(cheap).mean() == pytest.approx(0.6)
+
+
+def test_best_at_cost_buys_a_step_while_its_gain_beats_the_price():
+    t = table()
+    # Arm a at 1 serves 60% for one candidate; arm c at 10 serves the other 40% for ten more.
+    assert best_at_cost(t, 0.01) == {"a": 1, "c": 10}        # 0.4 > 10 x 0.01
+    assert best_at_cost(t, 0.05) == {"a": 1}                 # 0.4 < 10 x 0.05
+    assert best_at_cost(t, 1.0) == {}                        # even 0.6 for one is too dear
+    assert best_at_cost(t, 0.01, rows=np.arange(60, 100)) == {"c": 10}    # type y alone
 
 
 def timed_table() -> RankTable:
