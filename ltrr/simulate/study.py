@@ -601,18 +601,18 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
         lines += ["", f"## By query type: the learner beside {ref}, the tuned configuration nearest its candidates",
                   "", f"Last {settings.window} steps, seeds pooled. Points: the type's share of searches times the "
                   f"difference in success@10, so they add up to the whole difference "
-                  f"({rows['points'].sum():+.1f}). Where the learner retrieves the wanted item more often "
-                  "but shows it less often, what is lost is lost in the ranking of a larger pool, "
+                  f"({rows['points'].sum():+.1f}). Where retrieved is well above success@10, the wanted item "
+                  "was retrieved and ranked off the first page: lost in the ranking of a large pool, "
                   "not in retrieval.", "",
                   f"| query type | share | learner success@10 | retrieved | candidates | {ref} success@10 "
                   "| retrieved | candidates | points |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        pct = lambda v: "-" if pd.isna(v) else f"{100 * v:.1f}%"       # noqa: E731
-        num = lambda v: "-" if pd.isna(v) else f"{v:.1f}"               # noqa: E731
+        percent = lambda v: "-" if pd.isna(v) else f"{100 * v:.1f}%"       # noqa: E731
+        number = lambda v: "-" if pd.isna(v) else f"{v:.1f}"                # noqa: E731
         for r in rows.itertuples(index=False):
-            lines.append(f"| {r.query_type} | {100 * r.share:.1f}% | {pct(r.success)} | {pct(r.retrieved)} | "
-                         f"{num(r.candidates)} | {pct(r.ref_success)} | {pct(r.ref_retrieved)} | "
-                         f"{num(r.ref_candidates)} | {'-' if pd.isna(r.points) else f'{r.points:+.2f}'} |")
+            lines.append(f"| {r.query_type} | {100 * r.share:.1f}% | {percent(r.success)} | {percent(r.retrieved)} | "
+                         f"{number(r.candidates)} | {percent(r.ref_success)} | {percent(r.ref_retrieved)} | "
+                         f"{number(r.ref_candidates)} | {'-' if pd.isna(r.points) else f'{r.points:+.2f}'} |")
     lines += ["", "## Tuned fixed configurations (tuning stream, offline)", "",
               "Cap: candidates per search, or the arms' run time per search as a share of the time every arm "
               "together takes (the tuned<=N%ms configurations; at most "
