@@ -2,7 +2,7 @@
 
 On the study's tuning stream (seed 10000, 2,000 steps, the same drift, users and retries)
 every arm's rank of the wanted item is known for every search
-(:func:`ltrr.simulate.tuning.collect_ranks`). The searches are split in two by parity. On
+(:func:`ltrr.simulate.study.tuning_table`). The searches are split in two by parity. On
 one half are chosen
 
 * the static frontier: :func:`ltrr.simulate.tuning.best_fixed` at each candidate cap, and
@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ltrr.bandit.coverage import CoverageLearner  # noqa: E402
-from ltrr.simulate.tuning import RankTable, best_at_cost, best_fixed, collect_ranks  # noqa: E402
+from ltrr.simulate.tuning import RankTable, best_at_cost, best_fixed  # noqa: E402
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20)
 LAMS = (0.004, 0.006, 0.008, 0.012, 0.016, 0.024)
@@ -66,21 +66,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min", type=int, default=20, help="searches a cell needs to get its own configuration")
     args = parser.parse_args(argv)
 
-    from ltrr.catalog.store import Catalog
-    from ltrr.simulate.study import StudySettings
-    from ltrr.simulate.users import CatalogView, generate_stream
+    from ltrr.simulate.study import StudySettings, tuning_table
 
     settings = StudySettings(catalog=args.catalog, tune_steps=args.steps, tune_seed=args.seed)
-    catalog = Catalog.open(args.catalog)
-    try:
-        stream = generate_stream(CatalogView.from_catalog(catalog), settings.tune_steps, settings.tune_seed,
-                                 n_users=settings.n_users, **settings.stream_options())
-    finally:
-        catalog.close()
-    print(f"collecting every arm's ranks on {len(stream)} searches (a few minutes)...", flush=True)
+    print(f"collecting every arm's ranks on the {args.steps}-search tuning stream (a few minutes)...", flush=True)
     with tempfile.TemporaryDirectory() as state:
-        table = collect_ranks(args.catalog, stream, Path(state), seed=settings.tune_seed,
-                              retry_share=settings.retry_share)
+        table = tuning_table(settings, Path(state))
     learner = CoverageLearner(table.arms)
     keys = [learner.cell_keys(x) for x in table.x]
     index = np.arange(len(table))

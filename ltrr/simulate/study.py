@@ -100,8 +100,9 @@ class Tuning:
     oracle_frontier: pd.DataFrame         # lam, coverage, cost
 
 
-def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> tuple[Tuning, RankTable]:
-    """Collect the tuning stream's rank table and choose the fixed baselines from it alone."""
+def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> RankTable:
+    """The tuning stream (``tune_seed``, ``tune_steps``, the study's drift and users) run through
+    every arm: its rank table (:func:`~ltrr.simulate.tuning.collect_ranks`)."""
     from ltrr.catalog.store import Catalog
     from ltrr.simulate.users import CatalogView, generate_stream
 
@@ -111,8 +112,13 @@ def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent
                                  n_users=settings.n_users, **settings.stream_options())
     finally:
         catalog.close()
-    table = collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms, seed=settings.tune_seed,
-                          progress=progress, retry_share=settings.retry_share)
+    return collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms, seed=settings.tune_seed,
+                         progress=progress, retry_share=settings.retry_share)
+
+
+def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> tuple[Tuning, RankTable]:
+    """Collect the tuning stream's rank table and choose the fixed baselines from it alone."""
+    table = tuning_table(settings, state_dir, progress)
     every_ms = float(table.ms.sum(axis=1).mean())
     chosen = [(f"{cap:g}", f"tuned<={cap:g}", best_fixed(table, cap)) for cap in settings.caps]
     by_ms = best_fixed_by_ms(table, [share * every_ms for share in settings.ms_shares], settings.ms_candidates)

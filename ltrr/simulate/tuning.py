@@ -147,31 +147,36 @@ def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray
     return best
 
 
-def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None,
-               arms: Sequence[str] | None = None) -> dict[str, int]:
-    """The fixed configuration with the highest coverage at most ``cap`` candidates per search
-    (``arms``: only these may run; default all)."""
-    allowed = np.array([arms is None or a in arms for a in table.arms], dtype=bool)
+def _grow(table: RankTable, rows: np.ndarray | None, allowed: np.ndarray, fits, pays) -> np.ndarray:
+    """Budgets raised one ladder step of an ``allowed`` arm at a time, by the best coverage gain per
+    candidate (over at least half a candidate), among the steps whose mean cost ``fits`` and whose
+    (gain, extra candidates) ``pays``; until no step does."""
     budgets = np.zeros(len(table.arms), dtype=np.int64)
-    base_cov = table.covered(budgets, rows)
     while True:
-        cur_cost = table.cost(budgets, rows).mean()
+        cover, cost = table.covered(budgets, rows).mean(), table.cost(budgets, rows).mean()
         best, best_ratio = None, 0.0
         for a in np.flatnonzero(allowed):
             for level in LADDER[LADDER > budgets[a]]:
                 trial = budgets.copy()
                 trial[a] = level
-                extra = table.cost(trial, rows).mean() - cur_cost
-                if cur_cost + extra > cap + 1e-9:
+                extra = table.cost(trial, rows).mean() - cost
+                if not fits(cost + extra):
                     continue
-                gain = table.covered(trial, rows).mean() - base_cov.mean()
+                gain = table.covered(trial, rows).mean() - cover
                 ratio = gain / max(extra, 0.5)
-                if gain > 0 and ratio > best_ratio:
+                if pays(gain, extra) and ratio > best_ratio:
                     best, best_ratio = trial, ratio
         if best is None:
-            break
+            return budgets
         budgets = best
-        base_cov = table.covered(budgets, rows)
+
+
+def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None,
+               arms: Sequence[str] | None = None) -> dict[str, int]:
+    """The fixed configuration with the highest coverage at most ``cap`` candidates per search
+    (``arms``: only these may run; default all)."""
+    allowed = np.array([arms is None or a in arms for a in table.arms], dtype=bool)
+    budgets = _grow(table, rows, allowed, lambda cost: cost <= cap + 1e-9, lambda gain, extra: gain > 0)
     budgets = _improve(table, budgets, cap, rows, allowed)
     return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
 
@@ -180,21 +185,9 @@ def best_at_cost(table: RankTable, lam: float, rows: np.ndarray | None = None) -
     """The configuration the coverage learner's greedy rule picks when it knows every search's ranks:
     raise one arm a ladder step at a time by the best coverage gain per candidate (over at least
     half a candidate, as the learner counts), while the step's gain exceeds ``lam`` per candidate."""
-    budgets = np.zeros(len(table.arms), dtype=np.int64)
-    while True:
-        cover, cost = table.covered(budgets, rows).mean(), table.cost(budgets, rows).mean()
-        best, best_ratio = None, 0.0
-        for a in range(len(table.arms)):
-            for level in LADDER[LADDER > budgets[a]]:
-                trial = budgets.copy()
-                trial[a] = level
-                gain = table.covered(trial, rows).mean() - cover
-                extra = table.cost(trial, rows).mean() - cost
-                if gain - lam * extra > 1e-9 and gain / max(extra, 0.5) > best_ratio:
-                    best, best_ratio = trial, gain / max(extra, 0.5)
-        if best is None:
-            return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
-        budgets = best
+    budgets = _grow(table, rows, np.ones(len(table.arms), dtype=bool), lambda cost: True,
+                    lambda gain, extra: gain - lam * extra > 1e-9)
+    return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
 
 
 def best_fixed_by_ms(table: RankTable, caps: Sequence[float], candidates: float,
