@@ -209,6 +209,14 @@ class CoverageLearner:
         self._lock = threading.RLock()
         self.reset()
 
+    @classmethod
+    def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
+        """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
+        wide, wide_at, context, prior, ms, queries)."""
+        return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
+                   wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
+                   prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]))
+
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
         with self._lock:

@@ -181,12 +181,7 @@ class ArmSelector:
             if self.spec.name == "coverage":
                 from ltrr.bandit.coverage import CoverageLearner
 
-                params = dict(self.spec.params)
-                self._coverage = CoverageLearner(self.arms, seed=self.seed, cost_per_candidate=params["cost"],
-                                                 epsilon=params["epsilon"], wide=params["wide"],
-                                                 wide_budget=int(params["wide_at"]),
-                                                 contextual=params["context"] > 0, prior=params["prior"],
-                                                 cost_per_ms=params["ms"], queries=int(params["queries"]))
+                self._coverage = CoverageLearner.from_params(self.arms, dict(self.spec.params), self.seed)
             elif self.spec.is_learning:
                 from mabwiser.mab import MAB
 

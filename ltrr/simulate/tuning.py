@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr.reward import BUDGET_LADDER, MAX_RANK
+from ltrr.text import clean, normalize_query
 
 LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
 NOT_FOUND = MAX_RANK + 1
@@ -51,6 +52,7 @@ class RankTable:
     counts: np.ndarray            # (n, arms) int, list length at MAX_RANK
     x: np.ndarray                 # (n, features) the bandit context of each search
     ms: np.ndarray | None = None  # (n, arms) each arm's run time on the search (ms), when measured
+    queries: np.ndarray | None = None   # (n,) str: each search's normalized query, when collected
 
     def __len__(self) -> int:
         return len(self.query_types)
@@ -97,7 +99,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
         if engine.status()["searches"]:
             engine.reset()
         names = tuple(engine.arm_names)
-        types, ranks, counts, xs, ms = [], [], [], [], []
+        types, ranks, counts, xs, ms, queries = [], [], [], [], [], []
         for i, it in enumerate(stream):
             response = engine.search(it.query, it.context, k=10)
             timed = arm_milliseconds(response)
@@ -112,6 +114,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
             ranks.append(row_r)
             counts.append(row_c)
             xs.append(response.context_features)
+            queries.append(normalize_query(clean(it.query)))   # as the engine logs query_norm
             outcome = answer(engine, response, it, clicks, click_rng(seed, it.step))
             retry(engine, response, outcome, it, clicks, 10, retry_share, retry_rng(seed, it.step))
             if progress is not None and i % 50 == 0:
@@ -120,7 +123,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
         engine.close()
     return RankTable(names, np.array(types, dtype=object), np.array(ranks, dtype=np.int64),
                      np.array(counts, dtype=np.int64), np.array(xs, dtype=np.float64),
-                     np.array(ms, dtype=np.float64))
+                     np.array(ms, dtype=np.float64), np.array(queries, dtype=object))
 
 
 def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray | None,

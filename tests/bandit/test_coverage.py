@@ -464,3 +464,14 @@ def test_query_counts_are_bounded_survive_a_checkpoint_and_are_not_context():
     free = CoverageLearner(ARMS, seed=4, queries=3, contextual=False)
     free.observe(ctx("one"), {"a": 1}, ARMS, None, p_wide=0.1, query="q1")
     assert free.state_dict()["query_counts"] == [] and free.query_push("q1", 0.9) == 0.0
+
+
+def test_from_params_builds_the_learner_a_policy_spec_describes():
+    from ltrr.bandit.policy import PolicySpec
+    from ltrr.bandit.selector import ArmSelector
+
+    spec = PolicySpec.parse("coverage:cost=0.01,context=0,wide_at=5")
+    learner = CoverageLearner.from_params(ARMS, dict(spec.params), seed=4)
+    assert learner.cost_per_candidate == 0.01 and not learner.contextual and learner.wide_budget == 5
+    # The selector builds its learner the same way.
+    assert ArmSelector(spec, ARMS, seed=4)._coverage._config() == learner._config()

@@ -1,0 +1,48 @@
+"""The coverage learner replayed over a rank table: told what was wanted, or only what it retrieved."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltrr.bandit.context import CONTEXT_FEATURES
+from ltrr.simulate.replay import replay
+from ltrr.simulate.tuning import NOT_FOUND, RankTable
+
+ARMS = ("a", "b")
+
+
+def deep_table(n: int, rank: int) -> RankTable:
+    """Every search wants an item that arm b ranks at ``rank`` and arm a never returns."""
+    x = np.zeros((n, len(CONTEXT_FEATURES)))
+    x[:, CONTEXT_FEATURES.index("bias")] = 1
+    ranks = np.tile([NOT_FOUND, rank], (n, 1))
+    return RankTable(ARMS, np.array(["t"] * n, dtype=object), ranks, np.full((n, 2), 50), x,
+                     queries=np.array(["q"] * n, dtype=object))
+
+
+def test_told_learns_at_once_what_clicks_without_exploration_never_see():
+    # The first configuration (every arm at 10) misses rank 20; without exploration nothing is
+    # retrieved, so a learner that hears only what it retrieved learns nothing.
+    table = deep_table(60, 20)
+    silent = "coverage:epsilon=0,wide=0"
+    told, told_cost = replay(table, "told", silent)
+    clicks, _ = replay(table, "clicks", silent)
+    assert not clicks.any()
+    # Told, it buys arm b at 20 (and leaves arm a off) as soon as the root's prior lets the
+    # evidence outweigh 20 candidates' cost: a handful of searches.
+    assert not told[0] and told[10:].all()
+    assert told_cost[10:] == pytest.approx(20.0)
+
+
+def test_clicks_learn_through_exploration_and_its_propensities():
+    # Deepening now and then reaches rank 20; each find, weighted by its small propensity,
+    # shows arm b's depth is worth buying.
+    table = deep_table(400, 20)
+    covered, _ = replay(table, "clicks", "coverage", seed=3)
+    assert covered[:10].mean() == 0
+    assert covered[-100:].mean() > 0.9
+
+
+def test_an_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        replay(deep_table(2, 1), "guessed")
