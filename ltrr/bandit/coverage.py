@@ -679,7 +679,7 @@ class CoverageLearner:
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
                 p_wide: float | None = None, deepen: Mapping[str, float] | None = None,
                 deepen_top: Mapping[str, int] | None = None, explored: str = "",
-                query: str | None = None) -> None:
+                query: str | None = None, judged: bool = False, judged_share: float = 0.0) -> None:
         """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
 
         ``greedy`` is the logged greedy configuration, ``available`` the arms
@@ -687,13 +687,29 @@ class CoverageLearner:
         (``explored``: which exploration this search was, "" for none):
         together they give the exact chance ``w`` that the logging policy would
         have covered the click.
+
+        **Judged searches.** Where a random share ``judged_share`` of searches is judged (someone
+        says what was wanted, whether or not anything was retrieved), a judged search passes
+        ``judged=True`` and the wanted item's ``ranks`` (None when no arm has it). A search's
+        ranks then reach the buffer when it is judged, or else clicked, with chance
+        ``s + (1 - s) w`` (``s`` the judged share), and every row is weighted by its inverse:
+        a miss the policy could not have covered, unseen by clicks, is learned at ``1 / s``,
+        and an exploration find weighs far less than ``1 / w``. With ``s = 0`` this is the
+        click-only rule; with ``s = 1`` every search is told, at weight 1.
         """
+        if not 0.0 <= judged_share <= 1.0:
+            raise ValueError(f"judged_share must lie in [0, 1], got {judged_share!r}")
+        if judged and judged_share <= 0.0:
+            raise ValueError("a judged search needs the share of searches judged (judged_share > 0)")
         with self._lock:
             self.n_events += 1
-            if query and self.queries > 0:
-                self._observe_query(str(query), ranks is not None, explored == "wide")
-            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
             g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
+            if query and self.queries > 0:
+                # A query's searches are served when clicked, or, judged, when the greedy
+                # configuration retrieved what was wanted.
+                served = ranks is not None and (not judged or bool((self._codes(ranks) <= g).any()))
+                self._observe_query(str(query), served, explored == "wide")
+            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
             # The logged rule, resolved once for both the reach and the cover probability.
             rule = self._rule(g, mask, p_wide, deepen, deepen_top)
@@ -709,14 +725,18 @@ class CoverageLearner:
                     old = np.full_like(reached, self._decayed_count(cell.t - cell.start) * self.decay)
                 else:
                     old = cell.reach * self.decay ** (cell.t - cell.wide_t)
-                cell.reach = old + reached
+                # A judged search shows every arm's every depth, whatever ran.
+                cell.reach = old + judged_share + (1.0 - judged_share) * reached
                 cell.wide_t = cell.t
             if ranks is None:
                 return
             r = self._codes(ranks)
+            if judged and not (r <= MAX_RANK).any():
+                return      # no arm has it: a miss of every configuration, counted above
             w = self._cover(g, mask, r, rule)
-            if w <= 0:
+            if w <= 0 and not judged:
                 return      # a click no configuration of this policy could produce (e.g. a foreign log)
+            w = judged_share + (1.0 - judged_share) * w
             # Inverse propensity, capped at the weight of a plain discovery (by wide
             # exploration, else by deepening one arm). A lower cap would bias the gain of arms the policy
             # rarely runs downwards, and an underestimated arm is never run again to correct it;

@@ -475,3 +475,46 @@ def test_from_params_builds_the_learner_a_policy_spec_describes():
     assert learner.cost_per_candidate == 0.01 and not learner.contextual and learner.wide_budget == 5
     # The selector builds its learner the same way.
     assert ArmSelector(spec, ARMS, seed=4)._coverage._config() == learner._config()
+
+
+def judged_learner() -> CoverageLearner:
+    # No exploration at all: a rank-20 find is beyond anything this policy could retrieve.
+    return CoverageLearner(ARMS, epsilon=0.0, wide=0.0, wide_min=0.0)
+
+
+def test_a_judged_miss_is_learned_at_the_inverse_of_the_judged_share():
+    learner = judged_learner()
+    x = ctx("one")
+    learner.observe(x, {"a": 1}, ARMS, {"b": 20}, judged=True, judged_share=0.25)
+    state = learner.state_dict()
+    # Covered by no configuration this policy could run (w = 0): only the judgment shows it.
+    assert state["inv_w"].tolist() == [pytest.approx(4.0)] * len(learner.cell_keys(x))
+    # A click the greedy configuration covered weighs 1 whatever the share.
+    learner.observe(x, {"a": 1}, ARMS, {"a": 1}, judged_share=0.25)
+    assert learner.state_dict()["inv_w"][-1] == pytest.approx(1.0)
+
+
+def test_judged_searches_teach_what_clicks_cannot():
+    # Arm b finds everything at 20, arm a nothing; the policy runs a at 1 and never explores.
+    told, clicks = judged_learner(), judged_learner()
+    x, mask = ctx("one"), np.ones(len(ARMS), dtype=bool)
+    for learner, judged in ((told, True), (clicks, False)):
+        for _ in range(40):
+            learner.observe(x, {"a": 1}, ARMS, {"b": 20} if judged else None, judged=judged,
+                            judged_share=0.5 if judged else 0.0)
+    assert told.greedy(x, mask)[0].tolist() == [0, 20, 0]
+    assert clicks.greedy(x, mask)[0][1] == 0
+
+
+def test_a_judged_search_no_arm_serves_counts_as_a_miss_without_a_row():
+    learner = judged_learner()
+    learner.observe(ctx("one"), {"a": 1}, ARMS, {"a": None, "b": None}, judged=True, judged_share=0.5)
+    assert learner.n_events == 1 and learner.state_dict()["inv_w"].size == 0
+
+
+def test_a_judged_search_needs_a_judged_share_in_zero_to_one():
+    learner = judged_learner()
+    with pytest.raises(ValueError, match="judged_share"):
+        learner.observe(ctx("one"), {"a": 1}, ARMS, {"b": 2}, judged=True)
+    with pytest.raises(ValueError, match="judged_share"):
+        learner.observe(ctx("one"), {"a": 1}, ARMS, {"b": 2}, judged_share=1.5)

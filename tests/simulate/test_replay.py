@@ -1,4 +1,4 @@
-"""The coverage learner replayed over a rank table: told what was wanted, or only what it retrieved."""
+"""The coverage learner replayed over a rank table: told what was wanted, judged now and then, or only what it retrieved."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +25,8 @@ def test_told_learns_at_once_what_clicks_without_exploration_never_see():
     # retrieved, so a learner that hears only what it retrieved learns nothing.
     table = deep_table(60, 20)
     silent = "coverage:epsilon=0,wide=0"
-    told, told_cost = replay(table, "told", silent)
-    clicks, _ = replay(table, "clicks", silent)
+    told, told_cost = replay(table, 1.0, silent)
+    clicks, _ = replay(table, 0.0, silent)
     assert not clicks.any()
     # Told, it buys arm b at 20 (and leaves arm a off) as soon as the root's prior lets the
     # evidence outweigh 20 candidates' cost: a handful of searches.
@@ -38,11 +38,18 @@ def test_clicks_learn_through_exploration_and_its_propensities():
     # Deepening now and then reaches rank 20; each find, weighted by its small propensity,
     # shows arm b's depth is worth buying.
     table = deep_table(400, 20)
-    covered, _ = replay(table, "clicks", "coverage", seed=3)
+    covered, _ = replay(table, 0.0, "coverage", seed=3)
     assert covered[:10].mean() == 0
     assert covered[-100:].mean() > 0.9
 
 
-def test_an_unknown_mode_is_refused():
-    with pytest.raises(ValueError, match="mode must be one of"):
-        replay(deep_table(2, 1), "guessed")
+def test_a_judged_share_teaches_what_clicks_never_retrieved():
+    # No exploration: only the judged searches (a fifth) show arm b's rank 20.
+    table = deep_table(300, 20)
+    covered, _ = replay(table, 0.2, "coverage:epsilon=0,wide=0", seed=1)
+    assert not covered[0] and covered[-100:].all()
+
+
+def test_a_judged_share_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match="judged_share"):
+        replay(deep_table(2, 1), 1.5)
