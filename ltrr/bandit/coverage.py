@@ -28,6 +28,10 @@ the engine's ``found_later``) joins the buffer with weight 1: misses are seen
 that way whatever the policy ran, so what would have fixed them is learned
 without exploring for it (underestimated, since only some misses are
 followed up).
+A *judged* search (someone says what was wanted, retrieved or not; a random share ``s`` of
+searches) is heard whatever ran: with judgments, a row reaches the buffer with chance
+``s + (1 - s) w`` and is weighted by its inverse (:meth:`CoverageLearner.observe`), so
+misses no configuration of the policy could retrieve are learned without exploring for them.
 
 **Context.** Cells form a hierarchy: the query's kind (shape, script,
 typo-likeness, what query understanding found) -> its shape -> everything.
