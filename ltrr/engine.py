@@ -111,6 +111,8 @@ class SearchResponse:
     # What exploration alone found and the rank stage showed higher (ltrr.rank.stage): per exposed
     # arm, its entity_id, its chance, from and to (1-based positions); None when nothing was explored.
     exposed: list[dict] | None = None
+    # Drawn for judgment (a coverage policy with ``judged`` > 0): call Engine.judge with what was wanted.
+    judge: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ class Engine:
         self._searches: OrderedDict[str, dict] = OrderedDict()
         self._offsets: dict[str, int] = {}
         self._resolved: set[str] = set()
+        self._judged: set[str] = set()     # recent searches already judged
         self._clicked: set[tuple[str, str]] = set()
         self._clicks_of: dict[str, list[str]] = {}
         self._n_searches = 0
@@ -403,6 +406,7 @@ class Engine:
             decision=selection.decision,
             context_features=[float(v) for v in x],
             exposed=ranked.expose,
+            judge=bool((selection.decision or {}).get("judge")),
         )
         event = {
             "kind": "search", "id": response.id, "ts": _now(), "user_id": user_id,
@@ -517,6 +521,51 @@ class Engine:
             memory=memory, ranker_examples=n_examples,
         )
 
+    def judge(self, response_id: str, wanted: Iterable[str]) -> dict[str, int | None]:
+        """Say what a search drawn for judgment wanted (``SearchResponse.judge``), retrieved or not.
+
+        A coverage policy with ``judged`` > 0 draws that share of searches at random; an
+        assessor (or the user, asked once) names the entities that would have satisfied it.
+        Every arm is rerun for the query and the learner hears the first rank of any of them
+        in every arm's list, whatever ran: a miss no configuration of the policy could have
+        retrieved is learned without exploring for it (see ``ltrr.bandit.coverage``). The
+        judgment teaches the learner in place of the search's click or skip; memory and
+        ranker still learn from clicks only. Returns each arm's rank (None: not within
+        ``MAX_RANK``). A search not drawn, judged twice, or an unknown entity is refused
+        (:class:`FeedbackError`).
+        """
+        if not isinstance(response_id, str):
+            raise FeedbackError("response id must be a string")
+        if isinstance(wanted, str) or not isinstance(wanted, Iterable):
+            raise FeedbackError("wanted must be a list of entity ids")
+        targets = list(dict.fromkeys(wanted))
+        with self._lock:
+            search = self._known_search(response_id)
+            if search is None:
+                raise FeedbackError(f"unknown response id {response_id[:64]!r}: it was never returned by this engine "
+                                    "(or the state was reset since)")
+            if not (search.get("decision") or {}).get("judge"):
+                raise FeedbackError(f"response {response_id} was not drawn for judgment")
+            if response_id in self._judged:
+                raise FeedbackError(f"response {response_id} was judged already")
+            unknown = [str(e)[:64] for e in targets if not isinstance(e, str) or e not in self._entities.row_of]
+            if not targets or unknown:
+                raise FeedbackError("wanted must name catalog entities"
+                                    + (f"; not in the catalog: {', '.join(unknown[:3])}" if unknown else ""))
+        # Full information: every arm reruns for this query, outside the lock.
+        ranks, counts = self._full_ranks(search, set(targets))
+        with self._lock:
+            if self._known_search(response_id) is None:
+                raise FeedbackError(f"unknown response id {response_id[:64]!r}: the state was reset since")
+            if response_id in self._judged:
+                raise FeedbackError(f"response {response_id} was judged already")
+            event = {"kind": "feedback", "ts": _now(), "search_id": response_id, "entity_id": None,
+                     "action": "judged", "position": None, "rewards": {}, "bandit_update": False,
+                     "duplicate": False, "arm_ranks": dict(ranks), "arm_counts": dict(counts),
+                     "n_wanted": len(targets)}
+            self._apply_feedback(event, self._log.append(event))
+        return dict(ranks)
+
     def _feedback_event(self, search: dict, entity_id: str | None, action: str,
                         ranks: Mapping[str, int | None] | None = None,
                         counts: Mapping[str, int] | None = None) -> dict:
@@ -538,8 +587,9 @@ class Engine:
                 event["arm_counts"] = dict(counts)
         return event
 
-    def _full_ranks(self, search: dict, entity_id: str | None) -> tuple[dict, dict]:
-        """The clicked entity's rank in every ready arm's list up to MAX_RANK, and the lists' lengths."""
+    def _full_ranks(self, search: dict, entity_id: str | set[str] | None) -> tuple[dict, dict]:
+        """The clicked entity's rank (of a set: the first of them) in every ready arm's list up to
+        MAX_RANK, and the lists' lengths."""
         pending = self._pending.get(search["id"])
         q = pending.query if pending is not None else self._understood(search["query"], search.get("context") or {})
         ranks: dict[str, int | None] = {}
@@ -635,6 +685,14 @@ class Engine:
             return
         self._index.add(search["id"], offset)
         self._n_feedbacks += 1
+        if event["action"] == "judged":
+            if search["id"] not in self._judged:
+                self._judged.add(search["id"])
+                x, ranks = self._learnable(search, event.get("arm_ranks") or {})
+                if x is not None:
+                    self.selector.observe_judged(x, search["selection"], search.get("decision") or {}, ranks,
+                                                 event.get("arm_counts"), search["query_norm"])
+            return
         entity_id = event.get("entity_id")
         if event["action"] == "found_later" and entity_id and not event["duplicate"]:
             self._record_find(search, entity_id)
@@ -693,6 +751,7 @@ class Engine:
             old, _ = self._searches.popitem(last=False)
             self._offsets.pop(old, None)
             self._resolved.discard(old)
+            self._judged.discard(old)
             for entity_id in self._clicks_of.pop(old, ()):
                 self._clicked.discard((old, entity_id))
 
@@ -719,6 +778,9 @@ class Engine:
         # and any other feedback resolves the search.
         clicked: list[str] = []
         for fb in feedback:
+            if fb["action"] == "judged":
+                self._judged.add(search_id)
+                continue
             entity_id = fb.get("entity_id")
             duplicate = fb["action"] == "click" and entity_id in clicked
             if fb["action"] == "click" and entity_id and not duplicate:
@@ -748,6 +810,9 @@ class Engine:
                     seen.add(event["id"])
                     self._apply_search(event, self._log.append(event))
                     n_search += 1
+                elif event["kind"] == "feedback" and event["search_id"] in seen and event.get("action") == "judged":
+                    self._apply_feedback(dict(event), self._log.append(dict(event)))
+                    n_feedback += 1
                 elif event["kind"] == "feedback" and event["search_id"] in seen:
                     search = self._known_search(event["search_id"])
                     action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
@@ -780,7 +845,10 @@ class Engine:
                     self._apply_search(event, offset)
                     continue
                 search = self._known_search(event["search_id"])
-                if search is not None:
+                if search is not None and event["action"] == "judged":
+                    self._apply_feedback(event, offset)     # a judgment is learned as logged
+                    n_feedback += 1
+                elif search is not None:
                     self._apply_feedback(self._feedback_event(search, event.get("entity_id"), event["action"],
                                                               _mapping(event.get("arm_ranks")),
                                                               _mapping(event.get("arm_counts"))), offset)
@@ -824,6 +892,7 @@ class Engine:
                 "recent": {"ids": list(self._searches),
                            "offsets": np.array([self._offsets[s] for s in self._searches], dtype=np.int64),
                            "resolved": sorted(self._resolved),
+                           "judged": sorted(self._judged),
                            "clicked": [[sid, list(ids)] for sid, ids in self._clicks_of.items()]},
                 "arm_history": [[r["step"], r["arm"], r["selected"], r["selection_probability"],
                                  r["expected_reward"], r["reward"]] for r in self._arm_history],
@@ -854,6 +923,7 @@ class Engine:
                     raise ValueError(f"no search {sid!r} at byte {offset} of the log")
                 self._searches[sid], self._offsets[sid] = event, offset
             self._resolved.update(recent["resolved"])
+            self._judged.update(recent.get("judged") or ())     # absent from checkpoints before judgments
             for sid, ids in recent["clicked"]:
                 self._clicks_of[sid] = list(ids)
                 self._clicked.update((sid, e) for e in ids)

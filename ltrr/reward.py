@@ -33,19 +33,21 @@ redundant finders earns 1/3.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import AbstractSet, Iterable, Mapping, Sequence
 
 # The budget ladder: how many candidates an arm may be asked for. 0 = not run.
 BUDGET_LADDER: tuple[int, ...] = (0, 1, 3, 5, 10, 20, 50)
 MAX_RANK = BUDGET_LADDER[-1]
 
 
-def rank_in(ids: Sequence[str], entity_id: str | None, max_rank: int = MAX_RANK) -> int | None:
-    """1-based rank of ``entity_id`` in ``ids`` (first ``max_rank`` only), else None."""
+def rank_in(ids: Sequence[str], entity_id: str | AbstractSet[str] | None, max_rank: int = MAX_RANK) -> int | None:
+    """1-based rank of ``entity_id`` in ``ids`` (first ``max_rank`` only), else None; given a
+    set of ids, the rank of the first of them (where a configuration finds any of them)."""
     if entity_id is None:
         return None
+    wanted = {entity_id} if isinstance(entity_id, str) else entity_id
     for i, eid in enumerate(ids[:max_rank], start=1):
-        if eid == entity_id:
+        if eid in wanted:
             return i
     return None
 

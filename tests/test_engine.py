@@ -350,3 +350,54 @@ def test_the_learner_counts_each_query_it_resolves_and_a_replay_counts_the_same(
         assert {q: list(v) for q, v in eng.selector._coverage._queries.items()} == counts
     finally:
         eng.close()
+
+
+def test_a_judged_search_teaches_the_learner_once_in_place_of_its_click(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage:judged=1")
+    try:
+        learner = eng.selector._coverage
+        resp = eng.search("love story", context={"user_id": "u1"})
+        assert resp.judge and resp.decision["judged_share"] == 1.0
+        eng.feedback(resp.id, resp.results[0].entity_id)
+        assert learner.n_events == 0          # the click teaches memory and ranker, not the learner
+        with pytest.raises(FeedbackError, match="not in the catalog"):
+            eng.judge(resp.id, ["track:does-not-exist"])
+        with pytest.raises(FeedbackError, match="list of entity ids"):
+            eng.judge(resp.id, "track:lovestory")
+        ranks = eng.judge(resp.id, ["track:lovestory"])
+        assert set(ranks) == set(FAST_ARMS) and ranks["lexical"] == 1
+        assert learner.n_events == 1 and learner.n_clicks == 1
+        with pytest.raises(FeedbackError, match="judged already"):
+            eng.judge(resp.id, ["track:lovestory"])
+        assert eng.status()["clicks"] == 1
+        logged = [e for e in eng.log_events() if e["kind"] == "feedback"][-1]
+        assert logged["action"] == "judged" and logged["arm_ranks"] == ranks
+        state = learner.state_dict()
+        path = eng.export(tmp_path / "out", "jsonl")
+    finally:
+        eng.close()
+    from ltrr.log import load_exported
+    for folder in ("s", "rebuilt"):
+        eng = open_engine(tiny_catalog_path, tmp_path / folder, policy="coverage:judged=1")
+        try:
+            if folder == "rebuilt":
+                eng.replay(load_exported(path))
+            # Reopened (checkpoint or log) and replayed from the export: the same learner.
+            got = eng.selector._coverage.state_dict()
+            assert got["n_events"] == 1 and np.array_equal(got["ranks"], state["ranks"])
+            assert np.array_equal(got["inv_w"], state["inv_w"])
+        finally:
+            eng.close()
+
+
+def test_only_a_search_drawn_for_judgment_can_be_judged(engine, tiny_catalog_path, tmp_path):
+    resp = engine.search("love story")
+    assert not resp.judge
+    with pytest.raises(FeedbackError, match="not drawn for judgment"):
+        engine.judge(resp.id, ["track:lovestory"])
+    eng = open_engine(tiny_catalog_path, tmp_path / "c", policy="coverage")
+    try:
+        resp = eng.search("love story")
+        assert not resp.judge and "judge" not in resp.decision
+    finally:
+        eng.close()

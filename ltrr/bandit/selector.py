@@ -300,7 +300,17 @@ class ArmSelector:
             "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
         }
+        share = self.judged_share
+        if share > 0:
+            # Drawn here, logged with its share: the learner weighs every search by it.
+            decision["judged_share"] = share
+            decision["judge"] = bool(self._rng.random() < share)
         return Selection(str(self.spec), choices, decision)
+
+    @property
+    def judged_share(self) -> float:
+        """The share of searches the coverage policy draws for judgment (0 for other policies)."""
+        return float(dict(self.spec.params).get("judged", 0.0)) if self.spec.name == "coverage" else 0.0
 
     # -- learning ---------------------------------------------------------------------
 
@@ -325,10 +335,12 @@ class ArmSelector:
                 if self._n_features is None:
                     self._n_features = len(x)
                 d = decision or {}
-                greedy = d.get("greedy") or budgets
-                available = [a for a in (d.get("available") or budgets) if a in self._arm_index]
-                self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"),
-                                       d.get("deepen_top"), d.get("explored") or "", query)
+                greedy, available = self._logged_configuration(budgets, d)
+                # A search drawn for judgment is learned once, from its judgment (observe_judged).
+                if not d.get("judge"):
+                    self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"),
+                                           d.get("deepen_top"), d.get("explored") or "", query,
+                                           judged_share=float(d.get("judged_share") or 0.0))
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -336,6 +348,32 @@ class ArmSelector:
             else:
                 self._count(x, credit)
         return credit
+
+    def observe_judged(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping,
+                       ranks: Mapping[str, int | None], counts: Mapping[str, int] | None = None,
+                       query: str | None = None) -> None:
+        """Learn from a search drawn for judgment: ``ranks`` of what was wanted in every arm's list
+        (None where an arm does not have it), whatever ran; only the coverage policy learns."""
+        from ltrr.reward import selected_budgets
+
+        with self._lock:
+            if self._coverage is None or not decision.get("judge"):
+                return
+            x = self._check_x(x, self._n_features)
+            if self._n_features is None:
+                self._n_features = len(x)
+            budgets = {a: b for a, b in selected_budgets(selection).items() if a in self._arm_index}
+            greedy, available = self._logged_configuration(budgets, decision)
+            self._coverage.observe(x, greedy, available, {a: r for a, r in ranks.items() if a in self._arm_index},
+                                   counts, decision.get("wide"), decision.get("deepen"), decision.get("deepen_top"),
+                                   decision.get("explored") or "", query, judged=True,
+                                   judged_share=float(decision["judged_share"]))
+
+    def _logged_configuration(self, budgets: Mapping[str, int], decision: Mapping) -> tuple[Mapping, list[str]]:
+        """A logged search's greedy configuration and available arms (a log without a coverage
+        decision: the selected budgets, and the arms that ran)."""
+        greedy = decision.get("greedy") or budgets
+        return greedy, [a for a in (decision.get("available") or budgets) if a in self._arm_index]
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None) -> None:

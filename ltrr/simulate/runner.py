@@ -301,13 +301,19 @@ def retry_rng(seed: int, step: int) -> np.random.Generator:
 
 
 def answer(engine, response, it: Interaction, clicks, rng: np.random.Generator):
-    """The simulated user's reaction to ``response``: each click fed back, or a skip; returns the outcome."""
+    """The simulated user's reaction to ``response``: each click fed back, or a skip; returns the outcome.
+
+    A search the engine drew for judgment (``response.judge``) is then judged: the simulator,
+    as an assessor, names every entity that would have satisfied it.
+    """
     outcome = clicks.clicks([r.entity_id for r in response.results], it.relevant, rng)
     if outcome.clicks:
         for _, entity in outcome.clicks:
             engine.feedback(response.id, entity, "click")
     else:
         engine.feedback(response.id, action="skip")
+    if getattr(response, "judge", False):
+        engine.judge(response.id, sorted(it.relevant))
     return outcome
 
 

@@ -136,6 +136,7 @@ VALID_POLICIES = "valid policies: coverage, linucb, lints, thompson, epsilon, al
     ("coverage:ms=-0.5", "coverage option ms must be 0 or more, got -0.5"),
     ("coverage:queries=-1", "coverage option queries must be a whole number, 0 or more, got -1.0"),
     ("coverage:queries=2.5", "coverage option queries must be a whole number, 0 or more, got 2.5"),
+    ("coverage:judged=1.5", "coverage option judged must lie between 0 and 1, got 1.5"),
 ])
 def test_invalid_policy_strings_raise_value_error_naming_the_problem(text, message):
     with pytest.raises(ValueError, match=message):

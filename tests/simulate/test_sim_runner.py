@@ -189,3 +189,22 @@ def test_a_failed_user_retries_by_name_and_the_engine_hears_what_they_found(tiny
     assert without.stream.equals(result.stream)
     with pytest.raises(ValueError, match="retry_share"):
         run_simulation(tiny_catalog_path, policies, 5, seed=4, state_root=tmp_path / "bad", retry_share=1.5)
+
+
+def test_the_simulated_assessor_judges_exactly_the_searches_the_engine_drew(tiny_catalog_path, tmp_path):
+    policy = "coverage:judged=0.5"
+    result = run_simulation(tiny_catalog_path, [policy], 40, seed=2, state_root=tmp_path, arms=ARMS)
+    events = [json.loads(line) for line in
+              (tmp_path / policy_folder(policy) / "log" / "events.jsonl").read_text().splitlines()]
+    drawn = {e["id"] for e in events if e["kind"] == "search" and e["decision"].get("judge")}
+    judged = [e["search_id"] for e in events if e.get("action") == "judged"]
+    assert 0 < len(drawn) < len(result.records) and sorted(judged) == sorted(drawn)
+    # Every search teaches the learner once: the drawn ones by their judgment, the others by click or skip.
+    from ltrr import Engine
+
+    eng = Engine.open(catalog=tiny_catalog_path, state=tmp_path / policy_folder(policy), policy=policy, seed=2,
+                      arms=ARMS, ranker_training="off")
+    try:
+        assert eng.selector._coverage.n_events == len(result.records)
+    finally:
+        eng.close()
