@@ -11,7 +11,8 @@ truth every learner is derived from:
   ``found_later`` (what the user found after leaving the search), the credit
   (:mod:`ltrr.reward`), and for the first click of a search, and for a later
   find, that entity's rank in every arm's list for the search's query
-  (``arm_ranks``).
+  (``arm_ranks``); and one per ``Engine.judge`` (action ``judged``: the first
+  rank of any wanted entity in every arm's list, no credit).
 
 :func:`event_error` names the first missing or mistyped field (``None`` when
 the event is valid); :func:`parse_event` turns a dict into its dataclass or
