@@ -559,10 +559,7 @@ class Engine:
                 raise FeedbackError(f"unknown response id {response_id[:64]!r}: the state was reset since")
             if response_id in self._judged:
                 raise FeedbackError(f"response {response_id} was judged already")
-            event = {"kind": "feedback", "ts": _now(), "search_id": response_id, "entity_id": None,
-                     "action": "judged", "position": None, "rewards": {}, "bandit_update": False,
-                     "duplicate": False, "arm_ranks": dict(ranks), "arm_counts": dict(counts),
-                     "n_wanted": len(targets)}
+            event = _judged_event(response_id, ranks, counts, len(targets))
             self._apply_feedback(event, self._log.append(event))
         return dict(ranks)
 
@@ -811,7 +808,9 @@ class Engine:
                     self._apply_search(event, self._log.append(event))
                     n_search += 1
                 elif event["kind"] == "feedback" and event["search_id"] in seen and event.get("action") == "judged":
-                    self._apply_feedback(dict(event), self._log.append(dict(event)))
+                    fb = _judged_event(event["search_id"], _mapping(event.get("arm_ranks")) or {},
+                                       _mapping(event.get("arm_counts")), event.get("n_wanted"), event.get("ts"))
+                    self._apply_feedback(fb, self._log.append(fb))
                     n_feedback += 1
                 elif event["kind"] == "feedback" and event["search_id"] in seen:
                     search = self._known_search(event["search_id"])
@@ -1245,6 +1244,16 @@ def _shown(search: dict) -> set[str]:
     for pairs in (search.get("by_arm") or {}).values():
         shown.update(e for e, _ in pairs)
     return shown
+
+
+def _judged_event(search_id: str, ranks: Mapping[str, int | None], counts: Mapping[str, int] | None,
+                  n_wanted: object, ts: object = None) -> dict:
+    """The feedback record of a judgment (``Engine.judge``): every arm's first rank of what was
+    wanted, no credit; ``ts`` kept when replaying an export."""
+    return {"kind": "feedback", "ts": ts if isinstance(ts, str) else _now(), "search_id": search_id,
+            "entity_id": None, "action": "judged", "position": None, "rewards": {}, "bandit_update": False,
+            "duplicate": False, "arm_ranks": dict(ranks), "arm_counts": dict(counts or {}),
+            "n_wanted": n_wanted if isinstance(n_wanted, int) else None}
 
 
 def _mapping(value: object) -> dict | None:

@@ -340,7 +340,7 @@ class ArmSelector:
                 if not d.get("judge"):
                     self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"),
                                            d.get("deepen_top"), d.get("explored") or "", query,
-                                           judged_share=float(d.get("judged_share") or 0.0))
+                                           judged_share=_logged_share(d))
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -357,7 +357,8 @@ class ArmSelector:
         from ltrr.reward import selected_budgets
 
         with self._lock:
-            if self._coverage is None or not decision.get("judge"):
+            share = _logged_share(decision)
+            if self._coverage is None or not decision.get("judge") or share <= 0:
                 return
             x = self._check_x(x, self._n_features)
             if self._n_features is None:
@@ -367,7 +368,7 @@ class ArmSelector:
             self._coverage.observe(x, greedy, available, {a: r for a, r in ranks.items() if a in self._arm_index},
                                    counts, decision.get("wide"), decision.get("deepen"), decision.get("deepen_top"),
                                    decision.get("explored") or "", query, judged=True,
-                                   judged_share=float(decision["judged_share"]))
+                                   judged_share=share)
 
     def _logged_configuration(self, budgets: Mapping[str, int], decision: Mapping) -> tuple[Mapping, list[str]]:
         """A logged search's greedy configuration and available arms (a log without a coverage
@@ -628,3 +629,11 @@ class ArmSelector:
                 raise ValueError(f"reward for arm {arm!r} must be a number in [0, 1], got {value!r}")
             out.append((self._arm_index[arm], float(value)))
         return sorted(out)
+
+
+def _logged_share(decision: Mapping) -> float:
+    """A logged decision's judged share: a number in [0, 1], else 0 (a foreign or damaged log)."""
+    share = decision.get("judged_share")
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= float(share) <= 1.0:
+        return 0.0
+    return float(share)
