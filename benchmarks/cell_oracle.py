@@ -5,7 +5,8 @@ every arm's rank of the wanted item is known for every search
 (:func:`ltrr.simulate.study.tuning_table`). The searches are split in two by parity. On
 one half are chosen
 
-* the static frontier: :func:`ltrr.simulate.tuning.best_fixed` at each candidate cap, and
+* the static frontier: :func:`ltrr.simulate.tuning.best_fixed` at each candidate cap
+  (:func:`ltrr.simulate.tuning.held_out_frontier`), and
 * per context cell of the learner (:meth:`ltrr.bandit.coverage.CoverageLearner.cell_keys`: the
   finest cell with at least ``--min`` searches in that half, else its shape's, else all of
   them), the configuration a greedy over coverage gain per candidate picks while a step's gain
@@ -31,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ltrr.bandit.coverage import CoverageLearner  # noqa: E402
-from ltrr.simulate.tuning import RankTable, best_at_cost, best_fixed  # noqa: E402
+from ltrr.simulate.tuning import RankTable, best_at_cost, held_out_frontier  # noqa: E402
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20)
 LAMS = (0.004, 0.006, 0.008, 0.012, 0.016, 0.024)
@@ -79,10 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     print("half  lam    cells: coverage @ candidates   static frontier there   cells minus static")
     for half in (0, 1):
         fit, score = index[index % 2 == half], index[index % 2 != half]
-        frontier = sorted((float(table.cost(b, score).mean()), float(table.covered(b, score).mean()))
-                          for b in (table.vector(best_fixed(table, cap, fit)) for cap in CAPS))
-        xs = np.array([p[0] for p in frontier])
-        ys = np.maximum.accumulate(np.array([p[1] for p in frontier]))
+        xs, ys = held_out_frontier(table, CAPS, fit, score)
         for lam in LAMS:
             configs = cell_configs(table, keys, fit, lam, args.min)
             covered = np.array([bool((table.ranks[i] <= configs[i]).any()) for i in score])

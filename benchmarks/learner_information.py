@@ -12,8 +12,9 @@ it learns only by exploring, through the logged propensities, as live. Judged 10
 *told*: every search's ranks, the information the static configurations are tuned with.
 
 Each is scored on the stream's last ``--window`` searches (the share retrieved, and the
-candidates the chosen arms return), beside the static frontier: :func:`ltrr.simulate.tuning.best_fixed`
-at each candidate cap, fit on the searches before the window and scored on it, read at
+candidates the chosen arms return), beside the static frontier
+(:func:`ltrr.simulate.tuning.held_out_frontier`: the best fixed configuration at each
+candidate cap), fit on the searches before the window and scored on it, read at
 the learner's candidates. Per learner seed (its exploration draws, and which searches are
 judged) the difference is paired; the interval is over seeds on one stream, so it measures
 the learner's randomness, not the stream's. Retrieval only: no ranking, no position bias,
@@ -35,18 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ltrr.bandit.policy import PolicySpec  # noqa: E402
 from ltrr.simulate.replay import replay  # noqa: E402
-from ltrr.simulate.tuning import RankTable, best_fixed  # noqa: E402
+from ltrr.simulate.tuning import held_out_frontier  # noqa: E402
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30)
 SHARES = (0.0, 0.05, 0.2, 1.0)
-
-
-def frontier(table: RankTable, fit: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The static frontier fit on ``fit`` and scored on ``score``: candidates and the best share
-    retrieved at or below them, cheapest first."""
-    points = sorted((float(table.cost(b, score).mean()), float(table.covered(b, score).mean()))
-                    for b in (table.vector(best_fixed(table, cap, fit)) for cap in CAPS))
-    return np.array([p[0] for p in points]), np.maximum.accumulate(np.array([p[1] for p in points]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
             args.table.write_bytes(pickle.dumps(table))
     index = np.arange(len(table))
     fit, score = index[: len(table) - args.window], index[len(table) - args.window:]
-    xs, ys = frontier(table, fit, score)
+    xs, ys = held_out_frontier(table, CAPS, fit, score)
     print(f"{args.policy}, last {args.window} of {len(table)} searches; static frontier fit on the first "
           f"{len(fit)}: " + ", ".join(f"{100 * y:.1f}% @ {x:.1f}" for x, y in zip(xs, ys)))
     print("judged   seed  retrieved @ candidates   static frontier there   minus static")

@@ -193,6 +193,16 @@ def best_at_cost(table: RankTable, lam: float, rows: np.ndarray | None = None) -
     return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
 
 
+def held_out_frontier(table: RankTable, caps: Sequence[float], fit: np.ndarray,
+                      score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The static frontier chosen on the searches ``fit`` (:func:`best_fixed` at each cap) and
+    scored on ``score``: candidates returned per search, cheapest first, and the best share
+    retrieved at or below each (read it at any cost with ``np.interp``)."""
+    points = sorted((float(table.cost(b, score).mean()), float(table.covered(b, score).mean()))
+                    for b in (table.vector(best_fixed(table, cap, fit)) for cap in caps))
+    return np.array([p[0] for p in points]), np.maximum.accumulate(np.array([p[1] for p in points]))
+
+
 def best_fixed_by_ms(table: RankTable, caps: Sequence[float], candidates: float,
                      rows: np.ndarray | None = None) -> list[dict[str, int]]:
     """Per cap on the arms' mean run time per search (ms): the fixed configuration with the highest

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from ltrr.simulate.study import frontier_at, t_interval, upper_frontier
-from ltrr.simulate.tuning import NOT_FOUND, RankTable, best_at_cost, best_fixed, best_fixed_by_ms, per_type_oracle
+from ltrr.simulate.tuning import (NOT_FOUND, RankTable, best_at_cost, best_fixed, best_fixed_by_ms,
+                                  held_out_frontier, per_type_oracle)
 
 ARMS = ("a", "b", "c")
 
@@ -95,3 +96,13 @@ def test_t_interval_is_centred_and_widens_with_spread():
     assert mean == 2.0 and lo < 2.0 < hi
     _, lo2, hi2 = t_interval([0.0, 2.0, 4.0])
     assert hi2 - lo2 > hi - lo
+
+
+def test_the_held_out_frontier_is_chosen_on_one_part_and_scored_on_the_other():
+    t = table()
+    # Chosen on type x alone (arm a at 1 serves it all), scored on type y, which it never serves.
+    xs, ys = held_out_frontier(t, (1, 11), np.arange(60), np.arange(60, 100))
+    assert xs.tolist() == [1.0, 1.0] and ys.tolist() == [0.0, 0.0]
+    # Chosen and scored on everything: 60% for one candidate, 100% for eleven.
+    xs, ys = held_out_frontier(t, (11, 1), np.arange(100), np.arange(100))
+    assert xs.tolist() == [1.0, 11.0] and ys.tolist() == pytest.approx([0.6, 1.0])
