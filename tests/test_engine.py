@@ -16,6 +16,19 @@ def open_engine(catalog, state, policy="linucb", **kw):
     return Engine.open(catalog=catalog, state=state, policy=policy, seed=0, **kw)
 
 
+def reopened_and_rebuilt(catalog, tmp_path, policy, export):
+    """The engine of state ``tmp_path / "s"`` reopened, then a fresh one that replayed ``export``
+    (with the replay's counts; None for the reopened one); each closed after its turn."""
+    from ltrr.log import load_exported
+
+    for folder in ("s", "rebuilt"):
+        eng = open_engine(catalog, tmp_path / folder, policy=policy)
+        try:
+            yield eng, eng.replay(load_exported(export)) if folder == "rebuilt" else None
+        finally:
+            eng.close()
+
+
 @pytest.fixture()
 def engine(tiny_catalog_path, tmp_path):
     eng = open_engine(tiny_catalog_path, tmp_path / "state")
@@ -313,17 +326,12 @@ def test_a_later_find_teaches_memory_and_learner_without_counting_as_a_click(tin
         path = eng.export(tmp_path / "out", "jsonl")
     finally:
         eng.close()
-    from ltrr.log import load_exported
-    for state in ("s", "rebuilt"):
-        eng = open_engine(tiny_catalog_path, tmp_path / state, policy="coverage")
-        try:
-            if state == "rebuilt":
-                assert eng.replay(load_exported(path))["feedbacks"] == 3
-            # From the checkpoint, and from the exported log: the same memory and buffered find.
-            assert eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True).equals(memory)
-            assert eng.selector._coverage.n_clicks == before + 1
-        finally:
-            eng.close()
+    for eng, replayed in reopened_and_rebuilt(tiny_catalog_path, tmp_path, "coverage", path):
+        if replayed is not None:
+            assert replayed["feedbacks"] == 3
+        # From the checkpoint, and from the exported log: the same memory and buffered find.
+        assert eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True).equals(memory)
+        assert eng.selector._coverage.n_clicks == before + 1
 
 
 def test_the_learner_counts_each_query_it_resolves_and_a_replay_counts_the_same(tiny_catalog_path, tmp_path):
@@ -376,18 +384,11 @@ def test_a_judged_search_teaches_the_learner_once_in_place_of_its_click(tiny_cat
         path = eng.export(tmp_path / "out", "jsonl")
     finally:
         eng.close()
-    from ltrr.log import load_exported
-    for folder in ("s", "rebuilt"):
-        eng = open_engine(tiny_catalog_path, tmp_path / folder, policy="coverage:judged=1")
-        try:
-            if folder == "rebuilt":
-                eng.replay(load_exported(path))
-            # Reopened (checkpoint or log) and replayed from the export: the same learner.
-            got = eng.selector._coverage.state_dict()
-            assert got["n_events"] == 1 and np.array_equal(got["ranks"], state["ranks"])
-            assert np.array_equal(got["inv_w"], state["inv_w"])
-        finally:
-            eng.close()
+    for eng, _ in reopened_and_rebuilt(tiny_catalog_path, tmp_path, "coverage:judged=1", path):
+        # Reopened (checkpoint or log) and replayed from the export: the same learner.
+        got = eng.selector._coverage.state_dict()
+        assert got["n_events"] == 1 and np.array_equal(got["ranks"], state["ranks"])
+        assert np.array_equal(got["inv_w"], state["inv_w"])
 
 
 def test_only_a_search_drawn_for_judgment_can_be_judged(engine, tiny_catalog_path, tmp_path):

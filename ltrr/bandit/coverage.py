@@ -708,10 +708,11 @@ class CoverageLearner:
         with self._lock:
             self.n_events += 1
             g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
+            r = None if ranks is None else self._codes(ranks)
             if query and self.queries > 0:
                 # A query's searches are served when clicked, or, judged, when the greedy
                 # configuration retrieved what was wanted.
-                served = ranks is not None and (not judged or bool((self._codes(ranks) <= g).any()))
+                served = r is not None and (not judged or bool((r <= g).any()))
                 self._observe_query(str(query), served, explored == "wide")
             keys = self.cell_keys(np.asarray(x, dtype=np.float64))
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
@@ -732,9 +733,8 @@ class CoverageLearner:
                 # A judged search shows every arm's every depth, whatever ran.
                 cell.reach = old + judged_share + (1.0 - judged_share) * reached
                 cell.wide_t = cell.t
-            if ranks is None:
+            if r is None:
                 return
-            r = self._codes(ranks)
             if judged and not (r <= MAX_RANK).any():
                 return      # no arm has it: a miss of every configuration, counted above
             w = self._cover(g, mask, r, rule)

@@ -335,12 +335,9 @@ class ArmSelector:
                 if self._n_features is None:
                     self._n_features = len(x)
                 d = decision or {}
-                greedy, available = self._logged_configuration(budgets, d)
                 # A search drawn for judgment is learned once, from its judgment (observe_judged).
                 if not d.get("judge"):
-                    self._coverage.observe(x, greedy, available, ranks, counts, d.get("wide"), d.get("deepen"),
-                                           d.get("deepen_top"), d.get("explored") or "", query,
-                                           judged_share=_logged_share(d))
+                    self._observe_coverage(x, budgets, d, ranks, counts, query, judged=False)
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -364,17 +361,20 @@ class ArmSelector:
             if self._n_features is None:
                 self._n_features = len(x)
             budgets = {a: b for a, b in selected_budgets(selection).items() if a in self._arm_index}
-            greedy, available = self._logged_configuration(budgets, decision)
-            self._coverage.observe(x, greedy, available, {a: r for a, r in ranks.items() if a in self._arm_index},
-                                   counts, decision.get("wide"), decision.get("deepen"), decision.get("deepen_top"),
-                                   decision.get("explored") or "", query, judged=True,
-                                   judged_share=share)
+            self._observe_coverage(x, budgets, decision, {a: r for a, r in ranks.items() if a in self._arm_index},
+                                   counts, query, judged=True)
 
-    def _logged_configuration(self, budgets: Mapping[str, int], decision: Mapping) -> tuple[Mapping, list[str]]:
-        """A logged search's greedy configuration and available arms (a log without a coverage
-        decision: the selected budgets, and the arms that ran)."""
+    def _observe_coverage(self, x: np.ndarray, budgets: Mapping[str, int], decision: Mapping,
+                          ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None,
+                          query: str | None, judged: bool) -> None:
+        """One search for the coverage learner, with the logged greedy configuration, available arms
+        and exploration rule (a log without a coverage decision: the selected budgets, and the arms
+        that ran) and the logged judged share."""
         greedy = decision.get("greedy") or budgets
-        return greedy, [a for a in (decision.get("available") or budgets) if a in self._arm_index]
+        available = [a for a in (decision.get("available") or budgets) if a in self._arm_index]
+        self._coverage.observe(x, greedy, available, ranks, counts, decision.get("wide"), decision.get("deepen"),
+                               decision.get("deepen_top"), decision.get("explored") or "", query, judged=judged,
+                               judged_share=_logged_share(decision))
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None) -> None:
