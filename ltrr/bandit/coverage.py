@@ -395,6 +395,22 @@ class CoverageLearner:
                     "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
                     "deepen": deepen, "deepen_top": top, "alarm": alarm}
 
+    def decision_record(self, d: Mapping, mask: np.ndarray) -> dict:
+        """What is logged of a :meth:`select` result ``d`` over the available ``mask``: the greedy
+        configuration, the arms available, the exploration drawn and the rule it was drawn from,
+        from which :meth:`observe` recomputes every propensity, and the estimates shown."""
+        coverage = d["coverage"]
+        return {
+            "greedy": {a: int(d["greedy"][i]) for i, a in enumerate(self.arms) if mask[i]},
+            "available": [a for i, a in enumerate(self.arms) if mask[i]],
+            "explored": d["explored"],
+            "wide": round(float(d["p_wide"]), 6),
+            "alarm": round(float(d["alarm"]), 6),
+            "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
+            "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
+            "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
+        }
+
     def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> tuple:
         """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
         levels = self._levels(x)

@@ -289,17 +289,7 @@ class ArmSelector:
             ArmChoice(arm, bool(budgets[i] > 0), int(budgets[i]), float(d["p_run"][i]),
                       float(d["expectation"][i]), float(d["p_budget"][i]))
             for i, arm in enumerate(self.arms))
-        coverage = d["coverage"]
-        decision = {
-            "greedy": {a: int(d["greedy"][i]) for i, a in enumerate(self.arms) if mask[i]},
-            "available": [a for i, a in enumerate(self.arms) if mask[i]],
-            "explored": d["explored"],
-            "wide": round(float(d["p_wide"]), 6),
-            "alarm": round(float(d["alarm"]), 6),
-            "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
-            "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
-            "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
-        }
+        decision = self._coverage.decision_record(d, mask)
         share = self.judged_share
         if share > 0:
             # Drawn here, logged with its share: the learner weighs every search by it.

@@ -48,12 +48,10 @@ def replay(table: RankTable, judged_share: float = 0.0, policy: str = "coverage"
         cost[i] = float(np.minimum(table.counts[i], budgets).sum())
         judged = bool(judges.random() < judged_share)
         ranks = {a: (int(r) if r <= MAX_RANK else None) for a, r in zip(arms, table.ranks[i])}
-        # The decision as the selector logs it (ltrr.bandit.selector): the greedy configuration
-        # and the exploration rule, from which the learner recomputes every propensity.
-        greedy = {a: int(b) for a, b in zip(arms, d["greedy"]) if b > 0}
-        deepen = {a: float(q) for a, q in zip(arms, d["deepen"]) if q > 0}
-        top = {a: int(t) for a, t, q in zip(arms, d["deepen_top"], d["deepen"]) if q > 0}
-        learner.observe(x, greedy, arms, ranks if judged or hit else None,
-                        {a: int(c) for a, c in zip(arms, table.counts[i])}, round(float(d["p_wide"]), 6),
-                        deepen, top, d["explored"], query, judged=judged, judged_share=judged_share)
+        # The decision as the selector logs it, from which the learner recomputes every propensity.
+        logged = learner.decision_record(d, mask)
+        learner.observe(x, logged["greedy"], logged["available"], ranks if judged or hit else None,
+                        {a: int(c) for a, c in zip(arms, table.counts[i])}, logged["wide"],
+                        logged["deepen"], logged["deepen_top"], logged["explored"], query,
+                        judged=judged, judged_share=judged_share)
     return covered, cost
