@@ -54,6 +54,13 @@ JUDGED_LEARNER = "coverage:judged=0.2"
 # The same learner told what every search wanted: not a product setting but the bound on what
 # any information can buy this rule (the rest of the gap to a target is the rule's).
 TOLD_LEARNER = "coverage:judged=1"
+# The learners told more than clicks tell, as the comparisons name them and the report describes them.
+INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
+    ("judged", JUDGED_LEARNER, "told on a random share of searches what was wanted (`{spec}`, "
+                               "more information than clicks give)"),
+    ("told", TOLD_LEARNER, "told what every search wanted (`{spec}`: the bound on what more "
+                           "information can buy this rule)"),
+)
 DEFAULT_COST = PARAM_DEFAULTS["coverage"]["cost"]
 
 
@@ -337,7 +344,7 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     ms_label = MS_LEARNER.replace(":", " ", 1)
     if ms_label in s.columns:
         paired("ms_learner_minus_static_frontier_ms", frontier_gaps(ms_label, ms))
-    for name, spec in (("judged", JUDGED_LEARNER), ("told", TOLD_LEARNER)):
+    for name, spec, _ in INFORMED_LEARNERS:
         label = spec.replace(":", " ", 1)
         if label in s.columns:
             paired(f"{name}_learner_minus_static_frontier", frontier_gaps(label, c))
@@ -588,16 +595,11 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
               f"own arm ms: {_fmt(summary.get('ms_learner_minus_static_frontier_ms'))}",
               f"- context-aware minus context-free (same cost weight): {_fmt(summary['context_minus_context_free'])}; "
               f"candidates {_fmt(summary['candidates_ratio_context_vs_free'])}"]
-    if summary.get("judged_learner_minus_static_frontier"):
-        lines.append(f"- the learner told on a random share of searches what was wanted (`{JUDGED_LEARNER}`, "
-                     f"more information than clicks give) minus the static frontier at its own candidates: "
-                     f"{_fmt(summary['judged_learner_minus_static_frontier'])}; minus the default learner: "
-                     f"{_fmt(summary['judged_learner_minus_learner'])}")
-    if summary.get("told_learner_minus_static_frontier"):
-        lines.append(f"- the learner told what every search wanted (`{TOLD_LEARNER}`: the bound on what more "
-                     f"information can buy this rule) minus the static frontier at its own candidates: "
-                     f"{_fmt(summary['told_learner_minus_static_frontier'])}; minus the default learner: "
-                     f"{_fmt(summary['told_learner_minus_learner'])}")
+    for name, spec, what in INFORMED_LEARNERS:
+        if summary.get(f"{name}_learner_minus_static_frontier"):
+            lines.append(f"- the learner {what.format(spec=spec)} minus the static frontier at its own candidates: "
+                         f"{_fmt(summary[f'{name}_learner_minus_static_frontier'])}; minus the default learner: "
+                         f"{_fmt(summary[f'{name}_learner_minus_learner'])}")
     cheapest = summary.get("cheapest_fixed_reaching_learner")
     if cheapest:
         lines.append(f"- cheapest fixed configuration reaching the learner's success: {cheapest['label']} "
