@@ -25,8 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ltrr.simulate.runner import run_simulation  # noqa: E402
-from ltrr.simulate.study import StudySettings, t_interval  # noqa: E402
+from ltrr.simulate.study import StudySettings, simulate, t_interval  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,10 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     print("seed  " + "  ".join(f"{p[:40]:>40s}" for p in policies), flush=True)
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as state:
-            result = run_simulation(settings.catalog, policies, settings.steps, seed, Path(state),
-                                    n_users=settings.n_users, ranker_training="off",
-                                    stream_options=settings.stream_options(), retry_share=settings.retry_share)
-        last = result.records[result.records["step"] > settings.steps - settings.window]
+            records = simulate(settings, policies, seed, Path(state))
+        last = records[records["step"] > settings.steps - settings.window]
         cells = []
         for p in policies:
             own = last[last["policy"] == p]

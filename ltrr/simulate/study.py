@@ -191,17 +191,21 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
     return out
 
 
-def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
-    """One seed's test run (a module-level function: Ray ships it to workers)."""
+def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path) -> pd.DataFrame:
+    """The records of one seed's run of ``policies`` under the study's settings (stream, drift,
+    users, retries, heuristic ranker), on the same stream and clicks for every policy."""
     from ltrr.simulate.runner import run_simulation
 
+    return run_simulation(settings.catalog, list(policies), settings.steps, seed, Path(state_dir),
+                          arms=settings.arms, n_users=settings.n_users, ranker_training="off",
+                          stream_options=settings.stream_options(), retry_share=settings.retry_share).records
+
+
+def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
+    """One seed's test run (a module-level function: Ray ships it to workers)."""
     settings_dict, policies, seed, state_root = job
-    settings = StudySettings(**settings_dict)
-    result = run_simulation(settings.catalog, list(policies.values()), settings.steps, seed,
-                            Path(state_root) / f"seed-{seed}", arms=settings.arms, n_users=settings.n_users,
-                            ranker_training="off", stream_options=settings.stream_options(),
-                            retry_share=settings.retry_share)
-    frame = result.records
+    frame = simulate(StudySettings(**settings_dict), list(policies.values()), seed,
+                     Path(state_root) / f"seed-{seed}")
     labels = {spec: label for label, spec in policies.items()}
     frame.insert(0, "label", frame["policy"].map(labels))
     frame.insert(0, "seed", seed)
