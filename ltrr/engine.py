@@ -1160,6 +1160,9 @@ class Engine:
         """Close the log and move log and ranker into a ``reset-...`` snapshot (returned); the
         caller reopens the log. If that fails, the log is reopened where it was, nothing lost,
         and the error raised: the engine goes on writing."""
+        # A background training writes its model, meta and decisions into the ranker's folder;
+        # one that landed while that folder was being removed left it in place and failed the reset.
+        self.ranker.void_training()
         self._log.close()
         try:
             return self.state.clear()

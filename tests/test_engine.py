@@ -402,3 +402,44 @@ def test_only_a_search_drawn_for_judgment_can_be_judged(engine, tiny_catalog_pat
         assert not resp.judge and "judge" not in resp.decision
     finally:
         eng.close()
+
+
+def test_a_reset_voids_a_ranker_training_under_way_before_it_moves_the_folders(tiny_catalog_path, tmp_path,
+                                                                             monkeypatch):
+    import threading
+
+    from ltrr.rank.ranker import Ranker
+    from ltrr.state import StateDir
+    from tests.rank.test_ranker import feed
+
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", ranker_training="off")
+    try:
+        feed(eng.ranker, 150)
+        fitting, release = threading.Event(), threading.Event()
+        real_fit, real_clear = Ranker._fit, StateDir.clear
+
+        def held_fit(self, sessions, bias=None):
+            fitting.set()
+            release.wait(60)
+            return real_fit(self, sessions, bias)
+
+        reports: list[dict] = []
+
+        def clear_while_training_ends(self):
+            # The training finishes while the reset moves the folders (the race it used to lose).
+            release.set()
+            trainer.join(60)
+            return real_clear(self)
+
+        monkeypatch.setattr(Ranker, "_fit", held_fit)
+        monkeypatch.setattr(StateDir, "clear", clear_while_training_ends)
+        trainer = threading.Thread(target=lambda: reports.append(eng.ranker.train()))
+        trainer.start()
+        assert fitting.wait(60)
+        snap = eng.reset()
+        assert reports and reports[0].get("reason") == "reset during training"
+        # Nothing it trained was written into the folder the reset moved.
+        assert not list((snap / "ranker").glob("model-*"))
+    finally:
+        release.set()
+        eng.close()

@@ -413,10 +413,17 @@ class Ranker:
                 "reason": reason}
 
     # -- reset --------------------------------------------------------------------------
+    def void_training(self) -> None:
+        """Make a training under way end without adopting or writing anything: its folder is
+        about to be moved or emptied (a training's writes all happen under the lock, after it
+        checks the generation this bumps)."""
+        with self._lock:
+            self._generation += 1
+
     def reset(self) -> None:
         """Forget every example, model and decision (files included); the heuristic ranks again."""
         with self._lock:
-            self._generation += 1
+            self.void_training()
             for path in self.state_dir.iterdir():
                 if (path.name in (EXAMPLES_FILE, META_FILE, DECISIONS_FILE) or MODEL_RE.match(path.name)
                         or path.name.endswith(".tmp")):
