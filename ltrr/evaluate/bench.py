@@ -6,7 +6,7 @@ One run measures, on this machine:
   carries: query understanding, bandit decision, each arm, union, rerank,
   logging; ``total`` is end to end) and of ``Engine.feedback`` (timed around
   the call), as p50 / p95 / p99 over realistic simulated queries
-  (:mod:`ltrr.simulate.users`), after a warm-up, with each stage's share
+  (:mod:`ltrr.simulate.stream`), after a warm-up, with each stage's share
   of the total search time, so the floor (what is left to cut) is visible;
 * **index build time** of each arm, opening it on a fresh copy of the
   catalog (so nothing is cached) -- except arms listed in ``cached_arms``
@@ -142,7 +142,8 @@ def run_bench(catalog_path: str | Path, queries: int = 200, seed: int = 0, arms:
 
 def _bench_queries(catalog, n: int, seed: int):
     """Realistic queries (the simulator's mix of titles, typos, artists, genres, moods)."""
-    from ltrr.simulate.users import CatalogView, generate_stream
+    from ltrr.simulate.catalog_view import CatalogView
+    from ltrr.simulate.stream import generate_stream
 
     # No repeated queries: a repeat would hit the query-embedding cache and flatter latency.
     return generate_stream(CatalogView.from_catalog(catalog), n, seed, repeat_share=0.0)

@@ -11,8 +11,11 @@ from ltrr.simulate.clicks import CascadeClicks, ClickOutcome, PositionBasedClick
 from ltrr.simulate.report import (arm_share_table, per_type_table, summary_table, target_checks,
                                   write_report)
 from ltrr.simulate.runner import DEFAULT_RETRY_SHARE, RECORD_COLUMNS, SimulationResult, run_simulation
-from ltrr.simulate.users import (QUERY_TYPES, CatalogView, Intent, Interaction, available_query_types,
-                                 generate_stream, misspell)
+from ltrr.simulate.catalog_view import CatalogView
+from ltrr.simulate.queries import Intent, Interaction
+from ltrr.simulate.query_types import QUERY_TYPES, available_query_types
+from ltrr.simulate.stream import generate_stream
+from ltrr.simulate.typos import misspell
 
 __all__ = [
     "CascadeClicks", "CatalogView", "ClickOutcome", "DEFAULT_RETRY_SHARE", "Intent", "Interaction",

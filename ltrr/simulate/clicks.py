@@ -28,7 +28,7 @@ The models:
 
 "Satisfies" means the result's entity id is in the interaction's
 ``relevant`` set (its target and identical copies, or every entity matching
-a broad intent given the user's context: see :mod:`ltrr.simulate.users`).
+a broad intent given the user's context: see :mod:`ltrr.simulate.queries`).
 
 Models are immutable and take the ``np.random.Generator`` per call. Each
 call draws the same block of uniforms whatever the list (one row per rank up

@@ -10,20 +10,19 @@
   catalog's newest tracks (by release date) and one mid-popularity artist
   with their tracks. :func:`plan_drift` chooses them from catalog data.
 
-:mod:`ltrr.simulate.users` uses both in ``generate_stream``; this module
+:func:`ltrr.simulate.stream.generate_stream` uses both; this module
 only needs the catalog view's arrays (``ids``, ``types``, ``popularity``,
 ``release_days``, ``artist_ids``, ``rows_of``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from ltrr.simulate.users import CatalogView
+from ltrr.simulate.catalog_view import CatalogView
 
 # The trending artist is drawn among artists with at least this many tracks whose
 # popularity lies between these quantiles of those artists' popularity.
@@ -56,7 +55,7 @@ class DriftPlan:
         """``"before"`` or ``"after"`` the event."""
         return PHASES[int(step >= self.step)]
 
-    def pick(self, entity_type: str, view: "CatalogView", rng: np.random.Generator) -> int | None:
+    def pick(self, entity_type: str, view: CatalogView, rng: np.random.Generator) -> int | None:
         """A trending row of `entity_type`: a new release or the artist's track, or the artist."""
         if entity_type == "artist":
             return self.artist_row
@@ -72,7 +71,7 @@ class DriftPlan:
         # New releases have no popularity yet: each is as likely as the next.
         return int(self.new_rows[int(rng.integers(len(self.new_rows)))])
 
-    def release_rows(self, view: "CatalogView") -> np.ndarray:
+    def release_rows(self, view: CatalogView) -> np.ndarray:
         """What satisfies a search asking what just came out: the new releases, and the albums
         released no earlier than the oldest of them (an album out this week is news too)."""
         if not len(self.new_rows):
@@ -81,11 +80,11 @@ class DriftPlan:
         albums = albums[view.release_days[albums] >= self.release_since(view)]
         return np.union1d(self.new_rows, albums).astype(np.int64)
 
-    def release_since(self, view: "CatalogView") -> int:
+    def release_since(self, view: CatalogView) -> int:
         """The release day of the oldest new release: what counts as just out starts there."""
         return int(view.release_days[self.new_rows].min())
 
-    def entity_ids(self, view: "CatalogView") -> dict[str, Any]:
+    def entity_ids(self, view: CatalogView) -> dict[str, Any]:
         """What trends, as ids: ``{"step", "share", "release_share", "new_releases", "artist",
         "artist_tracks"}``."""
         return {"step": self.step, "share": self.share, "release_share": self.release_share,
@@ -94,7 +93,7 @@ class DriftPlan:
                 "artist_tracks": view.ids[self.artist_track_rows].tolist()}
 
 
-def plan_drift(view: "CatalogView", step: int, share: float, new_releases: int, seed: int,
+def plan_drift(view: CatalogView, step: int, share: float, new_releases: int, seed: int,
                release_share: float = 0.0) -> DriftPlan:
     """The trending set of a stream: the `new_releases` newest tracks, and an artist drawn
     (from `seed`) among those with at least :data:`TRENDING_MIN_TRACKS` tracks and a

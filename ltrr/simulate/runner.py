@@ -80,7 +80,9 @@ from ltrr.bandit.policy import PolicySpec
 from ltrr.catalog.store import Catalog
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks, check_probability
-from ltrr.simulate.users import CatalogView, Interaction, generate_stream, stream_frame
+from ltrr.simulate.catalog_view import CatalogView
+from ltrr.simulate.queries import Interaction
+from ltrr.simulate.stream import generate_stream, stream_frame
 from ltrr.state import policy_folder
 
 RECORD_COLUMNS = [
@@ -173,7 +175,7 @@ def run_simulation(
     restricts the engine's arms (default: every registered arm).
     ``ranker_training`` is passed to every engine ("off" keeps the heuristic
     ranker, so that policies differ by retrieval alone); ``stream_options``
-    to :func:`~ltrr.simulate.users.generate_stream` (repetition, drift);
+    to :func:`~ltrr.simulate.stream.generate_stream` (repetition, drift);
     ``ranking`` to every engine's ``set_ranking_experiments`` (e.g.
     ``{"expose": False}``); ``retry_share`` is the chance that a user a search failed
     searches again for their target by name (see ``retried`` above). Engines share one

@@ -118,7 +118,8 @@ def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn 
     """The tuning stream (``tune_seed``, ``tune_steps``, the study's drift and users) run through
     every arm: its rank table (:func:`~ltrr.simulate.tuning.collect_ranks`)."""
     from ltrr.catalog.store import Catalog
-    from ltrr.simulate.users import CatalogView, generate_stream
+    from ltrr.simulate.catalog_view import CatalogView
+    from ltrr.simulate.stream import generate_stream
 
     catalog = Catalog.open(settings.catalog)
     try:

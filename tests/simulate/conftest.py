@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from ltrr.simulate import run_simulation
-from ltrr.simulate.users import CatalogView
+from ltrr.simulate.catalog_view import CatalogView
+from ltrr.simulate.population import SimUser, UserPopulation
+from ltrr.simulate.queries import QueryGenerator
 
 ARMS = ["lexical", "fuzzy", "popular"]
 POLICIES = ["linucb", "static:lexical", "all"]
@@ -38,3 +41,14 @@ def view(tiny_catalog_path):
         return CatalogView.from_catalog(catalog)
     finally:
         catalog.close()
+
+
+@pytest.fixture()
+def sim_user():
+    """A factory: ``sim_user(view, taste)`` gives a user of that taste (at noon, no typo habit) and a
+    query generator over a small population of `view`."""
+    def make(view: CatalogView, taste: str = "r&b") -> tuple[SimUser, QueryGenerator]:
+        population = UserPopulation.generate(view, 3, np.random.default_rng(0))
+        user = SimUser("u1", taste, population.users[0].type_weights, 0.0, 12)
+        return user, QueryGenerator(view, population)
+    return make

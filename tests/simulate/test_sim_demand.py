@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ltrr.simulate.demand import DriftPlan, QueryPool, plan_drift
-from ltrr.simulate.users import CatalogView
+from ltrr.simulate.catalog_view import CatalogView
 
 
 @pytest.mark.parametrize("exponent", [0.0, 0.8, 1.5])
