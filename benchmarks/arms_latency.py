@@ -18,15 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ltrr.catalog.store import Catalog, CatalogError  # noqa: E402
-from ltrr.progress import TqdmProgress  # noqa: E402
-from ltrr.query import Query  # noqa: E402
-from ltrr.strategies.base import ArmResources  # noqa: E402
-from ltrr.strategies.registry import arm_class, arm_names  # noqa: E402
+import harness  # noqa: F401  (puts ltrr on sys.path)
+from ltrr.catalog.store import Catalog, CatalogError
+from ltrr.progress import TqdmProgress
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources
+from ltrr.strategies.registry import arm_class, arm_names
 
 FREE_TEXT = [
     "songs for a rainy day", "upbeat music for the gym", "chill beats to study to", "sad breakup songs",

@@ -23,16 +23,13 @@ at best, not what a learner gets; the gap between the two is what estimating fro
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ltrr.bandit.coverage import CoverageLearner  # noqa: E402
-from ltrr.simulate.tuning import RankTable, best_at_cost, held_out_frontier  # noqa: E402
+import harness
+from ltrr.bandit.coverage import CoverageLearner
+from ltrr.simulate.tuning import RankTable, best_at_cost, held_out_frontier
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20)
 LAMS = (0.004, 0.006, 0.008, 0.012, 0.016, 0.024)
@@ -71,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = StudySettings(catalog=args.catalog, tune_steps=args.steps, tune_seed=args.seed)
     print(f"collecting every arm's ranks on the {args.steps}-search tuning stream (a few minutes)...", flush=True)
-    with tempfile.TemporaryDirectory() as state:
+    with harness.temporary_state() as state:
         table = tuning_table(settings, Path(state))
     learner = CoverageLearner(table.arms)
     keys = [learner.cell_keys(x) for x in table.x]

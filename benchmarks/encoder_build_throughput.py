@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ltrr.catalog.store import Catalog  # noqa: E402
-from ltrr.embedding import Encoder  # noqa: E402
-from ltrr.strategies.semantic import catalog_passages  # noqa: E402
+import harness  # noqa: F401  (puts ltrr on sys.path)
+from ltrr.catalog.store import Catalog
+from ltrr.embedding import Encoder
+from ltrr.strategies.semantic import catalog_passages
 
 
 def rate(encoder: Encoder, texts: list[str]) -> float:

@@ -14,21 +14,16 @@ cosines and both throughputs. Prints numbers; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ltrr.catalog.store import Catalog  # noqa: E402
-from ltrr.embedding import Encoder  # noqa: E402
-from ltrr.progress import TqdmProgress  # noqa: E402
-from ltrr.simulate.users import CatalogView, generate_stream  # noqa: E402
-from ltrr.strategies.semantic import passage  # noqa: E402
+import harness
+from ltrr.catalog.store import Catalog
+from ltrr.embedding import Encoder
+from ltrr.progress import TqdmProgress
+from ltrr.strategies.semantic import passage
 
 K = 10
 
@@ -52,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     catalog = Catalog.open(args.catalog)
     try:
         frame = catalog.entities.frame
-        stream = generate_stream(CatalogView.from_catalog(catalog), args.queries, args.seed)
+        stream = harness.simulated_stream(catalog, args.queries, args.seed)
     finally:
         catalog.close()
     rows = np.arange(len(frame))

@@ -19,22 +19,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ltrr import fanout  # noqa: E402
-from ltrr.catalog.store import Catalog  # noqa: E402
-from ltrr.embedding import Encoder  # noqa: E402
-from ltrr.engine import Engine  # noqa: E402
-from ltrr.simulate.users import CatalogView, generate_stream  # noqa: E402
+import harness
+from ltrr import fanout
+from ltrr.catalog.store import Catalog
+from ltrr.embedding import Encoder
 
 STAGES = ("total", "arms", "arm:semantic", "rank", "log")
 WARMUP = 20
@@ -48,34 +41,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     catalog = Catalog.open(args.catalog)
-    stream = generate_stream(CatalogView.from_catalog(catalog), args.queries + WARMUP, args.seed)
-    state = tempfile.mkdtemp(prefix="ltrr-ab-")
-    engine = Engine.open(catalog, state, policy="all", seed=args.seed, background=False, ranker_training="off")
-    semantic = engine._arms["semantic"]
-    onnx = semantic._encoder
-    torch_encoder = Encoder(backend="torch")
-    configs = {"torch+sequential": (torch_encoder, math.inf), "onnx+sequential": (onnx, math.inf),
-               "onnx+concurrent": (onnx, fanout.INLINE_BELOW_MS)}
-    names = list(configs)
-    times: dict[str, dict[str, list[float]]] = {n: {s: [] for s in STAGES} for n in names}
-    load_before = os.getloadavg()
-    start = time.perf_counter()
-    try:
-        for i, it in enumerate(stream):
-            for name in names[i % 3:] + names[:i % 3]:           # rotate who goes first
-                encoder, inline_ms = configs[name]
-                semantic._encoder = encoder
-                fanout.INLINE_BELOW_MS = inline_ms
-                with encoder._cache_lock:
-                    encoder._cache.clear()
-                response = engine.search(it.query, it.context)
-                if i >= WARMUP:
-                    for stage in STAGES:
-                        if stage in response.timings:
-                            times[name][stage].append(response.timings[stage])
-    finally:
-        engine.close()
-        catalog.close()
+    stream = harness.simulated_stream(catalog, args.queries + WARMUP, args.seed)
+    with harness.temporary_state("ltrr-ab-") as state:
+        engine = harness.open_engine(catalog, state, policy="all", seed=args.seed, arms=None)
+        semantic = engine._arms["semantic"]
+        onnx = semantic._encoder
+        torch_encoder = Encoder(backend="torch")
+        configs = {"torch+sequential": (torch_encoder, math.inf), "onnx+sequential": (onnx, math.inf),
+                   "onnx+concurrent": (onnx, fanout.INLINE_BELOW_MS)}
+        names = list(configs)
+        times: dict[str, dict[str, list[float]]] = {n: {s: [] for s in STAGES} for n in names}
+        load_before = os.getloadavg()
+        start = time.perf_counter()
+        try:
+            for i, it in enumerate(stream):
+                for name in names[i % 3:] + names[:i % 3]:           # rotate who goes first
+                    encoder, inline_ms = configs[name]
+                    semantic._encoder = encoder
+                    fanout.INLINE_BELOW_MS = inline_ms
+                    with encoder._cache_lock:
+                        encoder._cache.clear()
+                    response = engine.search(it.query, it.context)
+                    if i >= WARMUP:
+                        for stage in STAGES:
+                            if stage in response.timings:
+                                times[name][stage].append(response.timings[stage])
+        finally:
+            engine.close()
+            catalog.close()
     wall = time.perf_counter() - start
     load_after = os.getloadavg()
     print(f"{args.catalog.name}: {args.queries} queries x 3 configurations, policy all (8 arms), "

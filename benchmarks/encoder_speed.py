@@ -11,17 +11,12 @@ variant's query vectors to torch's. Prints numbers; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ltrr.embedding import Encoder  # noqa: E402
+import harness  # noqa: F401  (puts ltrr on sys.path)
+from ltrr.embedding import Encoder
 
 WORDS = ("love night rain summer dance sad happy road baby heart fire city dream blue girl "
          "party chill acoustic remix live version feat radio edit song").split()

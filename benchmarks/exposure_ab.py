@@ -15,17 +15,13 @@ Use tuning seeds (not the study's test seeds 0-4) when choosing anything.
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ltrr.simulate.runner import run_simulation  # noqa: E402
-from ltrr.simulate.study import t_interval  # noqa: E402
+import harness
+from ltrr.simulate.runner import run_simulation
 
 
 def one_run(catalog: str, seed: int, steps: int, drift: int, slots: int, state: Path) -> pd.DataFrame:
@@ -54,7 +50,7 @@ def main() -> None:
     parser.add_argument("--against", type=int, default=0, help="explored arms shown in the second (0: off)")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with harness.temporary_state() as tmp:
         for seed in args.seeds:
             for slots in (args.slots, args.against):
                 started = time.perf_counter()
@@ -68,7 +64,7 @@ def main() -> None:
     on, off = (frame[frame.slots == n].set_index("seed") for n in (args.slots, args.against))
     for name, scale, unit in (("success", 100, "points"), ("candidates", 1, "candidates"),
                               ("new_asks_first_300", 100, "points")):
-        mean, lo, hi = t_interval((on[name] - off[name]) * scale)
+        mean, lo, hi = harness.t_interval((on[name] - off[name]) * scale)
         print(f"{name}: {args.slots} slots {scale * on[name].mean():.2f}, {args.against} slots "
               f"{scale * off[name].mean():.2f}; "
               f"paired difference {mean:+.2f} {unit} (95% CI {lo:+.2f} to {hi:+.2f})")

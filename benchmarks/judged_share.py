@@ -17,15 +17,12 @@ paired difference from the default learner (95% t-interval over seeds). Use tuni
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ltrr.simulate.study import StudySettings, simulate, t_interval  # noqa: E402
+import harness
+from ltrr.simulate.study import StudySettings, simulate
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: dict[str, list[tuple[float, float]]] = {p: [] for p in policies}
     print("seed  " + "  ".join(f"{p[:40]:>40s}" for p in policies), flush=True)
     for seed in args.seeds:
-        with tempfile.TemporaryDirectory() as state:
+        with harness.temporary_state() as state:
             records = simulate(settings, policies, seed, Path(state))
         last = records[records["step"] > settings.steps - settings.window]
         cells = []
@@ -57,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     print("policy                                     success@10  candidates  minus the default (95% CI)")
     for p in policies:
         own = np.array(rows[p])
-        mean, lo, hi = t_interval(own[:, 0] - base[:, 0])
+        mean, lo, hi = harness.t_interval(own[:, 0] - base[:, 0])
         print(f"{p[:42]:42s}  {own[:, 0].mean():8.2f}%  {own[:, 1].mean():10.2f}  "
               f"{mean:+.2f} ({lo:+.2f} to {hi:+.2f}) at {own[:, 1].mean() - base[:, 1].mean():+.2f} candidates",
               flush=True)

@@ -26,17 +26,14 @@ from __future__ import annotations
 
 import argparse
 import pickle
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ltrr.bandit.policy import PolicySpec  # noqa: E402
-from ltrr.simulate.replay import replay  # noqa: E402
-from ltrr.simulate.tuning import held_out_frontier  # noqa: E402
+import harness
+from ltrr.bandit.policy import PolicySpec
+from ltrr.simulate.replay import replay
+from ltrr.simulate.tuning import held_out_frontier
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30)
 SHARES = (0.0, 0.05, 0.2, 1.0)
@@ -61,14 +58,14 @@ def main(argv: list[str] | None = None) -> None:
     if PolicySpec.parse(args.policy).name != "coverage":
         parser.error("--policy must be a coverage policy")
 
-    from ltrr.simulate.study import StudySettings, t_interval, tuning_table
+    from ltrr.simulate.study import StudySettings, tuning_table
 
     if args.table is not None and args.table.exists():
         table = pickle.loads(args.table.read_bytes())
     else:
         settings = StudySettings(catalog=args.catalog, tune_steps=args.steps, tune_seed=args.seed)
         print(f"collecting every arm's ranks on the {args.steps}-search stream (a few minutes)...", flush=True)
-        with tempfile.TemporaryDirectory() as state:
+        with harness.temporary_state() as state:
             table = tuning_table(settings, Path(state))
         if args.table is not None:
             args.table.write_bytes(pickle.dumps(table))
@@ -90,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             costs.append(spent)
             print(f"{mode:>6s} {seed:5d}  {100 * share:6.1f}% @ {spent:5.2f}         {100 * static:6.1f}%"
                   f"               {100 * (share - static):+5.1f}", flush=True)
-        _, lo, hi = t_interval(100 * np.array(gaps))
+        _, lo, hi = harness.t_interval(100 * np.array(gaps))
         print(f"{mode:>6s}  mean  {100 * np.mean(shares):6.1f}% @ {np.mean(costs):5.2f}"
               f"                               {100 * np.mean(gaps):+5.1f} (95% CI {lo:+.1f} to {hi:+.1f})", flush=True)
 

@@ -22,16 +22,13 @@ result then takes the click, the no-interference assumption of
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.stats import binomtest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ltrr.evaluate.ope import evaluate, logged_searches, parse_policy  # noqa: E402
+import harness  # noqa: F401  (puts ltrr on sys.path)
+from ltrr.evaluate.ope import evaluate, logged_searches, parse_policy
 
 ARMS = ("lexical", "fuzzy", "structured", "popular", "semantic")
 TARGETS = ("static:structured", "static:popular", "static:fuzzy,structured",

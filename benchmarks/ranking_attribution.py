@@ -12,23 +12,14 @@ the outcomes account for every failed search.
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ltrr import Engine  # noqa: E402
-from ltrr.attribution import attribution_table  # noqa: E402
-from ltrr.catalog.store import Catalog  # noqa: E402
-from ltrr.simulate.clicks import PositionBasedClicks  # noqa: E402
-from ltrr.simulate.users import CatalogView, generate_stream  # noqa: E402
-
-FAST_ARMS = ["lexical", "fuzzy", "structured", "memory", "popular", "fresh", "related"]
+import harness
+from ltrr.attribution import attribution_table
+from ltrr.catalog.store import Catalog
+from ltrr.simulate.clicks import PositionBasedClicks
 
 
 def main() -> None:
@@ -40,21 +31,13 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     catalog = Catalog.open(args.catalog)
-    stream = generate_stream(CatalogView.from_catalog(catalog), args.searches, args.seed)
+    stream = harness.simulated_stream(catalog, args.searches, args.seed)
     clicks = PositionBasedClicks(eta=1.0)
     rows, examples = [], {}
-    with tempfile.TemporaryDirectory() as state:
-        engine = Engine.open(catalog, Path(state) / "s", policy=args.policy, seed=args.seed, arms=FAST_ARMS,
-                             background=False, ranker_training="off")
+    with harness.temporary_state() as state:
+        engine = harness.open_engine(catalog, state / "s", policy=args.policy, seed=args.seed)
         try:
-            for it in stream:
-                resp = engine.search(it.query, it.context, k=10)
-                outcome = clicks.clicks([r.entity_id for r in resp.results], it.relevant,
-                                        np.random.default_rng([args.seed, it.step]))
-                for _, entity in outcome.clicks:
-                    engine.feedback(resp.id, entity)
-                if not outcome.clicks:
-                    engine.feedback(resp.id, action="skip")
+            for it, resp, _ in harness.simulated_searches(engine, stream, clicks, args.seed):
                 found = engine.attribute(resp.id, sorted(it.relevant))
                 rows.append((it.query_type, found))
                 if found["outcome"] != "success":

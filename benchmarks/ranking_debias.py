@@ -28,51 +28,30 @@ Prints per seed and a paired 95 % t-interval over seeds for debiased minus naive
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import harness
+from harness import Logged, load_logged, save_logged, split_by_query, t_interval
+from ltrr.catalog.store import Catalog
+from ltrr.rank.heuristic import heuristic_scores
+from ltrr.rank.position import ShownSearch, apply_swap, draw_swap, estimate_position_bias
+from ltrr.rank.ranker import Ranker, ndcg_at_k
+from ltrr.simulate.clicks import PositionBasedClicks
 
-from ltrr import Engine  # noqa: E402
-from ltrr.catalog.store import Catalog  # noqa: E402
-from ltrr.rank.heuristic import heuristic_scores  # noqa: E402
-from ltrr.rank.position import ShownSearch, apply_swap, draw_swap, estimate_position_bias  # noqa: E402
-from ltrr.rank.ranker import Ranker, ndcg_at_k  # noqa: E402
-from ltrr.simulate.clicks import PositionBasedClicks  # noqa: E402
-from ltrr.simulate.users import CatalogView, generate_stream  # noqa: E402
-
-FAST_ARMS = ["lexical", "fuzzy", "structured", "memory", "popular", "fresh", "related"]
 MODES = ("none", "ips", "ips_cascade", "lightgbm")
-K = 10
-
-
-@dataclass
-class Logged:
-    """One search as the engine answered it: pool features, hidden relevance, the heuristic's order."""
-
-    X: np.ndarray
-    relevant: np.ndarray          # bool per pooled row
-    ids: list[str]
-    order: np.ndarray             # pool indices, heuristic order
-    query_type: str
-    query: str = ""
+K = harness.K
 
 
 def collect(catalog_path: str, n: int, seed: int) -> list[Logged]:
     """Run the stream through a fresh engine once (no feedback: the logging ranker stays fixed)."""
     catalog = Catalog.open(catalog_path)
-    view = CatalogView.from_catalog(catalog)
-    stream = generate_stream(view, n, seed)
+    stream = harness.simulated_stream(catalog, n, seed)
     out = []
-    with tempfile.TemporaryDirectory() as state:
-        engine = Engine.open(catalog, Path(state) / "s", policy="all", seed=seed, arms=FAST_ARMS,
-                             background=False, ranker_training="off")
+    with harness.temporary_state() as state:
+        engine = harness.open_engine(catalog, state / "s", policy="all", seed=seed)
         engine.set_ranking_experiments(swap_share=0.0, interleave_share=0.0)
         try:
             for it in stream:
@@ -89,36 +68,6 @@ def collect(catalog_path: str, n: int, seed: int) -> list[Logged]:
             engine.close()
     catalog.close()
     return out
-
-
-def save(logged: list[Logged], path: Path) -> None:
-    """The collected searches as plain arrays (no pickle), so seeds can be rerun without the engine."""
-    sizes = np.array([len(e.ids) for e in logged])
-    np.savez_compressed(path, sizes=sizes, X=np.vstack([e.X for e in logged]),
-                        relevant=np.concatenate([e.relevant for e in logged]),
-                        order=np.concatenate([e.order for e in logged]),
-                        ids=np.array([i for e in logged for i in e.ids]),
-                        query_type=np.array([e.query_type for e in logged]),
-                        query=np.array([e.query for e in logged]))
-
-
-def load(path: Path) -> list[Logged]:
-    with np.load(path, allow_pickle=False) as npz:
-        data = {name: npz[name] for name in npz.files}      # each npz[name] decompresses anew: read once
-    bounds = np.concatenate([[0], np.cumsum(data["sizes"])])
-    ids = data["ids"].tolist()
-    queries = data["query"].tolist() if "query" in data else [""] * len(data["sizes"])
-    return [Logged(data["X"][lo:hi], data["relevant"][lo:hi], ids[lo:hi], data["order"][lo:hi], str(qt), q)
-            for lo, hi, qt, q in zip(bounds[:-1], bounds[1:], data["query_type"], queries)]
-
-
-def split_by_query(logged: list[Logged], rng: np.random.Generator, share: float = 0.3) -> np.ndarray:
-    """Test mask: a random ``share`` of the distinct queries, so no test query was trained on
-    (the stream repeats popular query instances)."""
-    queries = sorted({e.query for e in logged})
-    chosen = set(rng.permutation(len(queries))[: int(share * len(queries))].tolist())
-    test_queries = {q for i, q in enumerate(queries) if i in chosen}
-    return np.array([e.query in test_queries for e in logged])
 
 
 def one_seed(logged: list[Logged], seed: int, eta: float, swap_share: float, repeats: int,
@@ -153,7 +102,7 @@ def one_seed(logged: list[Logged], seed: int, eta: float, swap_share: float, rep
     row["heuristic"] = float(np.mean([ndcg_at_k(e.relevant.astype(float), heuristic_scores(e.X))
                                       for e in evaluation]))
     row["mrr_heuristic"] = float(np.mean([reciprocal_rank(e.relevant, heuristic_scores(e.X)) for e in evaluation]))
-    with tempfile.TemporaryDirectory() as folder:
+    with harness.temporary_state() as folder:
         for mode in MODES:
             ranker = Ranker(folder, seed=seed, debias=mode)
             ranker.set_position_bias(bias)
@@ -172,14 +121,6 @@ def reciprocal_rank(relevant: np.ndarray, scores: np.ndarray, k: int = K) -> flo
     return 1.0 / (hits[0] + 1) if len(hits) else 0.0
 
 
-def paired_interval(diffs: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    mean = float(diffs.mean())
-    if len(diffs) < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(diffs) - 1) * diffs.std(ddof=1) / np.sqrt(len(diffs)))
-    return mean, mean - half, mean + half
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--catalog", required=True)
@@ -195,11 +136,11 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     if args.cache is not None and args.cache.is_file():
-        logged = load(args.cache)
+        logged = load_logged(args.cache)
     else:
         logged = collect(args.catalog, args.searches, args.stream_seed)
         if args.cache is not None:
-            save(logged, args.cache)
+            save_logged(logged, args.cache)
     print(f"{len(logged)} searches with a pool ({time.perf_counter() - started:.1f}s); "
           f"{sum(e.relevant.any() for e in logged)} have a relevant entity in the pool; "
           f"eta={args.eta} swap_share={args.swap_share} repeats={args.repeats} max_clicks={args.max_clicks}")
@@ -217,14 +158,14 @@ def main() -> None:
     print(f"eta: true {args.eta}, estimated mean {etas.mean():.3f}, max |error| {np.abs(etas - args.eta).max():.3f}")
     for mode in MODES[1:]:
         diffs = np.array([r[mode] - r["none"] for r in rows])
-        mean, low, high = paired_interval(diffs)
+        mean, low, high = t_interval(diffs)
         print(f"{mode} - naive NDCG@10: {mean:+.4f}, paired 95% t-interval [{low:+.4f}, {high:+.4f}] "
               f"over {len(rows)} seeds")
     diffs = np.array([r["ips"] - r["heuristic"] for r in rows])
-    mean, low, high = paired_interval(diffs)
+    mean, low, high = t_interval(diffs)
     print(f"ips - heuristic NDCG@10: {mean:+.4f} [{low:+.4f}, {high:+.4f}]")
     diffs = np.array([r["mrr_ips"] - r["mrr_heuristic"] for r in rows])
-    mean, low, high = paired_interval(diffs)
+    mean, low, high = t_interval(diffs)
     print(f"MRR@10 of the wanted item on held-out searches: heuristic "
           f"{np.mean([r['mrr_heuristic'] for r in rows]):.4f}, ips {np.mean([r['mrr_ips'] for r in rows]):.4f}, "
           f"naive {np.mean([r['mrr_none'] for r in rows]):.4f}; ips - heuristic {mean:+.4f} [{low:+.4f}, {high:+.4f}]")

@@ -25,25 +25,16 @@ benchmark, seed 0). On held-out searches:
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import norm
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ltrr.interleave import outcome, team_draft  # noqa: E402
-from ltrr.rank.heuristic import heuristic_scores  # noqa: E402
-from ltrr.rank.position import prior_bias  # noqa: E402
-from ltrr.rank.ranker import Ranker  # noqa: E402
-from ltrr.simulate.clicks import PositionBasedClicks  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ranking_debias import K, load, split_by_query  # noqa: E402
-
-P_RELEVANT, P_IRRELEVANT = 0.95, 0.02
+import harness
+from harness import K, load_logged, split_by_query
+from ltrr.rank.heuristic import heuristic_scores
+from ltrr.rank.position import prior_bias
+from ltrr.rank.ranker import Ranker
+from ltrr.simulate.clicks import PositionBasedClicks
 
 
 def train_models(logged, train: np.ndarray, seed: int = 0) -> dict:
@@ -62,7 +53,7 @@ def train_models(logged, train: np.ndarray, seed: int = 0) -> dict:
                 y[[r - 1 for r in ranks]] = 1
                 sessions.append((item.X[shown], y, np.arange(1, len(shown) + 1)))
     models = {}
-    with tempfile.TemporaryDirectory() as folder:
+    with harness.temporary_state() as folder:
         for mode in ("none", "ips"):
             ranker = Ranker(folder, seed=seed, debias=mode)
             ranker.set_position_bias(prior_bias())
@@ -78,58 +69,23 @@ def top_ids(item, scorer) -> list[str]:
     return [item.ids[j] for j in order]
 
 
-def success_probability(ids: list[str], relevant: set[str], eta: float = 1.0) -> float:
-    """P(at least one satisfying click) under the PBM, exactly."""
-    miss = 1.0
-    for r, e in enumerate(ids, start=1):
-        if e in relevant:
-            miss *= 1.0 - P_RELEVANT / r ** eta
-    return 1.0 - miss
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache", type=Path, required=True, help="searches saved by ranking_debias.py --cache")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--searches", type=int, default=300, help="searches per interleaving run")
     args = parser.parse_args()
-    logged = load(args.cache)
+    logged = load_logged(args.cache)
     rng = np.random.default_rng(0)
     test = split_by_query(logged, rng)
     models = train_models(logged, ~test)
     held = [logged[i] for i in np.flatnonzero(test)]
     lists = {name: [top_ids(item, scorer) for item in held] for name, scorer in models.items()}
     relevant = [{item.ids[j] for j in np.flatnonzero(item.relevant)} for item in held]
-    truth = {name: float(np.mean([success_probability(ids, rel) for ids, rel in zip(lists[name], relevant)]))
-             for name in models}
-    print(f"{len(held)} held-out searches; on-policy success rate (exact, PBM eta 1): "
-          + ", ".join(f"{n} {v:.4f}" for n, v in truth.items()))
+    # The held-out searches only: no model was trained on them.
     clicks = PositionBasedClicks(eta=1.0, max_clicks=K)
-    z = norm.ppf(0.975) + norm.ppf(0.8)
-    for a, b in (("heuristic", "ips"), ("none", "ips"), ("heuristic", "none")):
-        winner = a if truth[a] > truth[b] else b
-        agree, outcomes_all = 0, []
-        for run in range(args.runs):
-            run_rng = np.random.default_rng([run, 0x17E])
-            picks = run_rng.integers(0, len(held), size=args.searches)
-            total = 0
-            for i in picks:
-                items, teams = team_draft(lists[a][i], lists[b][i], K, run_rng)
-                got = clicks.clicks(items, relevant[i], run_rng)
-                result = outcome(dict(zip(items, teams)), [e for _, e in got.clicks])
-                total += result
-                outcomes_all.append(result)
-            leader = a if total > 0 else b if total < 0 else None
-            agree += leader == winner
-        o = np.array(outcomes_all, dtype=float)
-        mu, s2 = o.mean(), o.var(ddof=1)
-        n_interleave = z ** 2 * s2 / mu ** 2 if mu else float("inf")
-        p1, p2 = truth[a], truth[b]
-        n_ab = 2 * z ** 2 * (p1 * (1 - p1) + p2 * (1 - p2)) / (p1 - p2) ** 2 if p1 != p2 else float("inf")
-        print(f"{a} vs {b}: truth {p1:.4f} vs {p2:.4f} (winner {winner}); interleaving agrees in "
-              f"{agree}/{args.runs} runs of {args.searches} searches; per-search outcome mean {mu:+.4f} "
-              f"(wins-losses share), searches needed at 95%/80%: interleaving {n_interleave:,.0f}, "
-              f"A/B {n_ab:,.0f} (ratio {n_ab / n_interleave:.1f}x)")
+    harness.interleaving_versus_ab(lists, relevant, (("heuristic", "ips"), ("none", "ips"), ("heuristic", "none")),
+                                   clicks, args.runs, args.searches, tag=0x17E)
 
 
 if __name__ == "__main__":

@@ -38,11 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import harness
 
-FAST_ARMS = ["lexical", "fuzzy", "structured", "memory", "popular", "fresh", "related"]
+
+FAST_ARMS = list(harness.FAST_ARMS)
 FREE_TEXT = ["songs for a rainy day", "upbeat music for the gym", "chill beats to study to", "sad breakup songs",
              "90s hip hop classics", "latin party reggaeton", "relaxing acoustic evening", "summer road trip hits",
              "new releases", "popular right now", "80s rock", "jazz for dinner"]
@@ -153,7 +152,7 @@ def measure_open(catalog: Path, state: Path) -> dict:
 
 def open_in_fresh_process(catalog: Path, state: Path) -> dict:
     out = subprocess.run([sys.executable, __file__, "--measure-open", str(catalog), str(state)],
-                         capture_output=True, text=True, check=False, cwd=ROOT)
+                         capture_output=True, text=True, check=False, cwd=harness.ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"measuring open failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -182,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     catalog, state = work / "catalog.duckdb", work / "state"
     if not catalog.is_file():
         subprocess.run([sys.executable, "-m", "ltrr", "-q", "build", "--tracks", str(args.tracks),
-                        "--seed", str(args.seed), "--catalog", str(catalog)], check=True, cwd=ROOT)
+                        "--seed", str(args.seed), "--catalog", str(catalog)], check=True, cwd=harness.ROOT)
     shutil.rmtree(state, ignore_errors=True)
 
     print(f"soak: {args.tracks:,}-track synthetic catalog, linucb, arms {','.join(FAST_ARMS)}, work dir {work}")
