@@ -128,7 +128,10 @@ def test_info_on_missing_and_non_catalog_files(tmp_path, song_csv, capsys):
     assert cli.main(["info", "--catalog", str(tmp_path / "none.duckdb")]) == 2
     assert "no catalog at" in _one_error_line(capsys)
     assert cli.main(["info", "--catalog", str(song_csv)]) == 2
-    assert "not a readable DuckDB catalog" in _one_error_line(capsys)
+    line = _one_error_line(capsys)
+    # A CSV is a table to import: the line says so and names the command, never DuckDB's internals.
+    assert "is a .csv file, not a catalog" in line and f"python -m ltrr import {song_csv}" in line
+    assert "in-memory" not in line
 
 
 @pytest.mark.parametrize("argv, expected", [

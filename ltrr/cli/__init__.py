@@ -2,11 +2,13 @@
 
 Each command is one function registered in :data:`COMMANDS` with
 :func:`~ltrr.cli.common.command`, in one module per command group
-(:mod:`~ltrr.cli.catalog`, :mod:`~ltrr.cli.engine`, :mod:`~ltrr.cli.simulate`,
-:mod:`~ltrr.cli.bench`); the groups import only :mod:`ltrr.cli.common`, and
+(:mod:`~ltrr.cli.catalog`, :mod:`~ltrr.cli.engine`, :mod:`~ltrr.cli.state`,
+:mod:`~ltrr.cli.simulate`, :mod:`~ltrr.cli.study`, :mod:`~ltrr.cli.bench`); the groups import only :mod:`ltrr.cli.common`, and
 this module imports the groups, so there is no import cycle. Expected
 failures (a missing file, a file that is not a catalog, a bad argument) print
-one line on stderr and return a non-zero exit code, never a traceback.
+one line on stderr, ``ltrr COMMAND: error: ...``, and return a non-zero exit
+code, never a traceback: 2 for bad input (arguments, values, files that are
+not what the command needs), 1 when the command could not do its job.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import sys
 
 from ltrr.catalog.importer import CatalogImportError
 from ltrr.catalog.store import CatalogError
-from ltrr.cli import bench, catalog, engine, simulate, study  # noqa: F401  (each registers its commands)
+from ltrr.cli import bench, catalog, engine, simulate, state, study  # noqa: F401  (each registers its commands)
 from ltrr.cli.common import (COMMANDS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, Command, Parser,
                              add_catalog_argument, command)
 from ltrr.errors import LtrrError
@@ -38,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status (0 on success)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    name = "ltrr"
+    # Named before parsing, so that a bad argument reads "ltrr simulate: error: ..." too.
+    name = f"ltrr {_command_in(argv)}" if _command_in(argv) else "ltrr"
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -52,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(name, str(exc), exc.code)
     except (CatalogImportError, CatalogError, LtrrError) as exc:
         return _fail(name, str(exc), EXIT_USAGE)
-    except (ValueError, OSError) as exc:
+    except BrokenPipeError:
+        return _closed_stdout()
+    except ValueError as exc:
+        # The library raises ValueError for a value it cannot use (a policy spec, a query type, an
+        # arm name), each naming what would be valid: bad input, the same status as argparse's.
+        return _fail(name, _one_line(exc), EXIT_USAGE)
+    except OSError as exc:
         return _fail(name, _one_line(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail(name, "interrupted", 130)
@@ -61,6 +70,26 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return _fail(name, f"internal error: {type(exc).__name__}: {_one_line(exc)} "
                            "(set LTRR_DEBUG=1 for the traceback)", EXIT_FAILED)
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The command named in `argv` (the first word that is one), or None."""
+    for word in argv:
+        if word in COMMANDS:
+            return word
+        if not word.startswith("-"):
+            return None
+    return None
+
+
+def _closed_stdout() -> int:
+    """The reader of stdout went away (``... | head``): stop quietly, as other tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # Python's flush at exit would fail again
+    except (OSError, ValueError, AttributeError):
+        pass
+    return EXIT_FAILED
 
 
 def _one_line(exc: BaseException) -> str:

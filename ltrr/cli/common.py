@@ -67,10 +67,66 @@ def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser],
 # --------------------------------------------------------------------------- shared helpers
 
 
+# What the README writes where the reader puts their own path ("--catalog ...").
+PLACEHOLDERS = frozenset({"...", "\u2026"})
+# Files people pass as a catalog that are tables to import, not catalogs.
+TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".parquet", ".json", ".jsonl", ".xlsx"})
+DUCKDB_MAGIC = b"DUCK"          # bytes 8-11 of every DuckDB database file
+
+
+def catalog_argument(text: str) -> Path:
+    """argparse type of ``--catalog``: a path, never the README's ``...`` placeholder."""
+    if text.strip() in PLACEHOLDERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} stands for your catalog file in the README: give a path such as data/catalog.duckdb, "
+            "or leave --catalog out to use the default ($LTRR_CATALOG or data/catalog.duckdb)")
+    return Path(text)
+
+
+def state_argument(text: str) -> Path:
+    """argparse type of ``--state``: a folder, never the README's ``...`` placeholder."""
+    if text.strip() in PLACEHOLDERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} stands for your state folder in the README: give a folder such as data/state, "
+            "or leave --state out to use the default ($LTRR_STATE or data/state)")
+    return Path(text)
+
+
 def add_catalog_argument(parser: argparse.ArgumentParser) -> None:
     """``--catalog PATH``; when absent the command uses the configured default."""
-    parser.add_argument("--catalog", type=Path, default=None, metavar="PATH",
+    parser.add_argument("--catalog", type=catalog_argument, default=None, metavar="PATH",
                         help="catalog file (default: $LTRR_CATALOG or data/catalog.duckdb)")
+
+
+def import_command(table: Path) -> str:
+    """The command that turns a CSV/Parquet file into a catalog beside it."""
+    return f"`python -m ltrr import {table} --catalog {table.with_suffix('.duckdb')}`"
+
+
+def check_catalog(path: Path) -> Path:
+    """`path` when it is a catalog file; otherwise a :class:`CliError` that says what to run:
+    ``build`` for a synthetic catalog, ``import`` for a CSV or Parquet file."""
+    is_table = path.suffix.lower() in TABLE_SUFFIXES
+    if path.is_dir():
+        raise CliError(f"{path} is a folder, not a catalog file (a catalog is one .duckdb file)")
+    if not path.is_file():
+        if is_table:
+            raise CliError(f"no catalog at {path} (and a {path.suffix} file is a table to import, not a catalog: "
+                           f"import it with {import_command(path)})")
+        raise CliError(f"no catalog at {path}: build a synthetic one with `python -m ltrr build --catalog {path}`, "
+                       f"or import a CSV or Parquet file with `python -m ltrr import FILE --catalog {path}`")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}", EXIT_FAILED) from None
+    if header[8:12] != DUCKDB_MAGIC:
+        if is_table:
+            raise CliError(f"{path} is a {path.suffix} file, not a catalog: import it first with "
+                           f"{import_command(path)} and pass --catalog {path.with_suffix('.duckdb')}")
+        raise CliError(f"{path} is not a catalog (not a DuckDB file): build one with `python -m ltrr build "
+                       f"--catalog FILE.duckdb` or import a CSV or Parquet file with `python -m ltrr import`")
+    return path
 
 
 def progress_for(args: argparse.Namespace) -> ProgressFn:
@@ -89,7 +145,7 @@ def close_progress(progress: ProgressFn) -> None:
 def open_catalog(args: argparse.Namespace) -> Catalog:
     """The catalog named by --catalog, or the default one (generated on first use)."""
     if args.catalog is not None:
-        return Catalog.open(args.catalog)
+        return Catalog.open(check_catalog(args.catalog))
     progress = progress_for(args)
     try:
         path = ensure_catalog(default_catalog_path(), progress)
@@ -139,10 +195,7 @@ def counts_line(counts: dict[str, int]) -> str:
 def catalog_path(args: argparse.Namespace) -> Path:
     """--catalog when given (it must exist), else the default catalog (generated on first use)."""
     if args.catalog is not None:
-        if not args.catalog.is_file():
-            raise CliError(f"no catalog at {args.catalog}: build one with "
-                           f"`python -m ltrr build --catalog {args.catalog}`")
-        return args.catalog
+        return check_catalog(args.catalog)
     progress = progress_for(args)
     try:
         return ensure_catalog(default_catalog_path(), progress)
@@ -157,7 +210,7 @@ def names(text: str | None) -> list[str] | None:
 
 def add_state_argument(parser: argparse.ArgumentParser) -> None:
     """``--state DIR``; when absent the command uses the configured default."""
-    parser.add_argument("--state", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--state", type=state_argument, default=None, metavar="DIR",
                         help="learning-state folder (default: $LTRR_STATE or data/state)")
 
 
@@ -166,7 +219,7 @@ def engine_arguments(parser: argparse.ArgumentParser) -> None:
     add_catalog_argument(parser)
     add_state_argument(parser)
     parser.add_argument("--policy", default="coverage", help="coverage[:cost=L] | linucb | lints | thompson | epsilon | all[:budget=N] | static:ARM[=N],...")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--arms", default=None, help="comma-separated arms to open (default: all)")
 
 
@@ -176,7 +229,8 @@ def open_engine(args: argparse.Namespace, background: bool = False) -> "Engine":
 
     progress = progress_for(args)
     try:
-        catalog = args.catalog if args.catalog is not None else ensure_catalog(default_catalog_path(), progress)
+        catalog = (check_catalog(args.catalog) if args.catalog is not None
+                   else ensure_catalog(default_catalog_path(), progress))
         arms = names(getattr(args, "arms", None))
         return Engine.open(catalog=catalog, state=args.state or default_state_dir(), policy=args.policy,
                            seed=args.seed, progress=progress, arms=arms, background=background)

@@ -6,20 +6,24 @@ import json
 from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, CliError, add_state_argument, command, default_state_dir, engine_arguments,
-                             open_engine, progress_for)
+                             open_engine, positive_int, progress_for)
 from ltrr.log import EXPORT_FORMATS
 
 
 def _search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", help="the search text")
     engine_arguments(parser)
-    parser.add_argument("-k", type=int, default=10, help="results to show")
+    parser.add_argument("-k", type=positive_int, default=10, help="results to show")
     parser.add_argument("--user", default="cli", help="user id for the context")
     parser.add_argument("--json", action="store_true", help="print the response as JSON")
 
 
 @command("search", "run one search and print the ranked results", _search_arguments)
 def cmd_search(args: argparse.Namespace) -> int:
+    """Run one search and print the ranked results (or the response as JSON)."""
+    if not args.query.strip():
+        # Refused before the engine opens: an empty search is not logged, nor learned from.
+        raise CliError('empty query: give the text to search for, e.g. `python -m ltrr search "love story"`')
     engine = open_engine(args)
     try:
         resp = engine.search(args.query, context={"user_id": args.user}, k=args.k)
@@ -66,7 +70,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", type=Path, required=True, metavar="FILE",
-                        help="an exported log: interactions.jsonl, .parquet or .csv")
+                        help="an exported log: interactions.jsonl, .parquet, .csv or .ubi.ndjson")
     engine_arguments(parser)
 
 

@@ -39,6 +39,7 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate users against the policy and the comparison policies; write CSVs, PNGs and report.md."""
     from ltrr.simulate import make_click_model, run_simulation, summary_table, target_checks, write_report
+    from ltrr.simulate.report import check_mark, effective_window, window_note
     from ltrr.simulate.runner import split_policies
 
     policies = split_policies(args.policy) + [p for text in args.compare for p in split_policies(text)]
@@ -51,20 +52,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     finally:
         close_progress(progress)
     report = write_report(result, args.out, window=args.window)
-    summary = summary_table(result.records, args.window)
-    print(f"{result.steps:,} steps x {len(policies)} policies; last {min(args.window, result.steps)} steps:")
+    window = effective_window(result.steps, args.window)
+    note = window_note(result.steps, args.window)
+    if note:
+        print(f"note: {note}")
+    summary = summary_table(result.records, window)
+    print(f"{result.steps:,} steps x {len(policies)} policies; last {window:,} steps:")
     for row in summary.itertuples(index=False):
         print(f"  {row.policy:<28} success@10 {100 * row.success_last:5.1f}%  MRR {row.mrr_last:.3f}  "
               f"candidates {row.candidates_last:5.1f}  arms {row.arms_last:.2f}  cum. regret {row.cum_regret:7.1f}")
-    for check in target_checks(summary):
-        print(f"  [{'ok' if check['passed'] else '--'}] {check['target']}: {check['value']}")
+    checks = target_checks(summary)
+    for check in checks:
+        print(f"  [{check_mark(check)}] {check['target']}: {check['value']}")
+    if checks:
+        print("  ([ok] target met, [--] not met, [n/a] this run cannot measure it; see the report)")
     print(f"report: {report}")
     return EXIT_OK
 
 
 def _ope_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", type=Path, required=True, metavar="FILE",
-                        help="an exported log (.jsonl, .parquet, .csv) or a state folder")
+                        help="an exported log (.jsonl, .parquet, .csv or UBI .ndjson) or a state folder")
     parser.add_argument("--policy", action="append", default=[], metavar="SPEC",
                         help="target arm set: all or static:ARM[,ARM...] (repeatable; default: each arm and all)")
     parser.add_argument("--confidence", type=float, default=0.95, metavar="C", help="interval level (default 0.95)")
@@ -89,7 +97,7 @@ def cmd_ope(args: argparse.Namespace) -> int:
              "| --- | --- | --- | --- | --- | --- |"]
     for r in results:
         for e in r.estimates:
-            lines.append(f"| {r.target} | {e.estimator} | {e.value:.3f} | [{e.ci_low:.3f}, {e.ci_high:.3f}] | "
+            lines.append(f"| {r.target} | {e.estimator} | {e.value_text()} | {e.interval_text()} | "
                          f"{r.matched:,} | {r.ess:,.1f} |")
     notes = [f"{r.target}: {w}" for r in results for w in r.warnings]
     text = "\n".join(lines + ([""] + [f"* {n}" for n in notes] if notes else []))

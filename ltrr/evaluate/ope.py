@@ -87,6 +87,7 @@ import pandas as pd
 ESTIMATORS = ("replay", "ips", "snips", "dr")
 CI_METHODS = ("normal", "bootstrap")
 RIDGE_LAMBDA = 1.0
+MIN_INTERVAL_SEARCHES = 30  # fewer searches with the target's arms: no normal or bootstrap interval is given
 LOW_ESS_SHARE = 0.1        # warn when the effective sample size is under this share of the searches
 MAX_WEIGHT_SHARE = 0.1     # warn when one search carries more than this share of the total weight
 
@@ -138,6 +139,17 @@ class Estimate:
     ess: float = float("nan")          # effective sample size of the weights
     max_weight: float = float("nan")   # the largest weight
     warning: str = ""                  # the support warning, empty when the weights look healthy
+    no_interval: str = ""              # why there is no interval (ci_low/ci_high are NaN then), else ""
+
+    def interval_text(self, digits: int = 3) -> str:
+        """``[low, high]``, or the reason there is none (never "nan")."""
+        if self.no_interval:
+            return self.no_interval
+        return f"[{self.ci_low:.{digits}f}, {self.ci_high:.{digits}f}]"
+
+    def value_text(self, digits: int = 3) -> str:
+        """The point estimate, or "-" when no search could give one."""
+        return f"{self.value:.{digits}f}" if np.isfinite(self.value) else "-"
 
 
 @dataclass
@@ -173,7 +185,8 @@ class OPEResult:
 
 
 def load_log(path: str | Path) -> list[dict]:
-    """Events from an exported log (``.jsonl``, ``.parquet`` or ``.csv``) or a state folder."""
+    """Events from an exported log (``.jsonl``, ``.parquet``, ``.csv`` or the UBI ``.ndjson`` that
+    ``export --format ubi`` writes) or a state folder."""
     from ltrr.log import load_exported
 
     path = Path(path)
@@ -184,8 +197,9 @@ def load_log(path: str | Path) -> list[dict]:
         path = candidates[0]
     if not path.is_file():
         raise OPEError(f"no log file at {path}")
-    if path.suffix not in (".jsonl", ".parquet", ".csv"):
-        raise OPEError(f"{path.name}: expected an exported log (.jsonl, .parquet or .csv)")
+    # The UBI export is ``interactions.ubi.ndjson``: its suffix is .ndjson, and load_exported reads it.
+    if path.suffix not in (".jsonl", ".parquet", ".csv", ".ndjson"):
+        raise OPEError(f"{path.name}: expected an exported log (.jsonl, .parquet, .csv or UBI .ndjson)")
     try:
         return load_exported(path)
     except (ValueError, KeyError, OSError) as exc:
@@ -355,22 +369,26 @@ def evaluate(data: LoggedSearches, target: str, confidence: float = 0.95, ci: st
             low, high = _bootstrap(name, parts, terms, confidence, n_bootstrap, seed)
         else:
             low, high = value - z * se, value + z * se
+        why = _no_interval(k, value, low, high)
+        if why:
+            low = high = float("nan")
         if name == "replay":
             est = Estimate(name, value, float(low), float(high), se, k, k, ess=float(k), max_weight=1.0,
                            warning="no propensity correction: biased whenever the logger's choice of arms "
-                                   "depends on the context (a baseline)")
+                                   "depends on the context (a baseline)", no_interval=why)
         else:
             est = Estimate(name, value, float(low), float(high), se, n, k, ess=ess, max_weight=max_weight,
-                           warning=weight_warning)
+                           warning=weight_warning, no_interval=why)
         estimates.append(est)
     warnings = []
     if not supported.all():
         warnings.append(f"{int((~supported).sum())} of {n} searches could not have run {', '.join(arms)} "
                         "(an arm was not ready or not offered): estimates cover the other searches only in "
                         "expectation and are biased low")
-    if k < 30:
+    if k < MIN_INTERVAL_SEARCHES:
         what = "the whole set" if policy.is_deterministic else "a set of the target"
-        warnings.append(f"only {k} searches ran {what}: intervals are unreliable")
+        warnings.append(f"only {k} {_searches(k)} ran {what}: too few for an interval "
+                        f"(at least {MIN_INTERVAL_SEARCHES} needed)")
     if weight_warning:
         warnings.append(weight_warning)
     clicked = np.array([c is not None for c in data.clicked], dtype=float)
@@ -380,6 +398,22 @@ def evaluate(data: LoggedSearches, target: str, confidence: float = 0.95, ci: st
         logging_value=float(clicked.mean()) if n else 0.0, unresolved=int((~data.resolved).sum()),
         confidence=confidence, ci=ci, warnings=warnings,
     )
+
+
+def _searches(k: int) -> str:
+    return "search" if k == 1 else "searches"
+
+
+def _no_interval(matched: int, value: float, low: float, high: float) -> str:
+    """Why an estimate gets no interval ("" when it gets one): too few searches ran the target's
+    arms for the normal approximation (or the bootstrap) to mean anything, or no estimate at all."""
+    if matched == 0 or not np.isfinite(value):
+        return "no search ran the set: no estimate"
+    if matched < MIN_INTERVAL_SEARCHES:
+        return f"{matched} {_searches(matched)}: too few for an interval"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "no interval could be computed"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -511,6 +545,6 @@ def results_table(results: Sequence[OPEResult]) -> pd.DataFrame:
                                   "warning": "; ".join(r.warnings)}
         for e in r.estimates:
             row[e.estimator] = e.value
-            row[f"{e.estimator}_ci"] = f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"
+            row[f"{e.estimator}_ci"] = e.interval_text()
         rows.append(row)
     return pd.DataFrame(rows)

@@ -317,3 +317,57 @@ def test_coverage_for_a_stochastic_target():
         e = result.get("snips")
         covered += e.ci_low <= truth <= e.ci_high
     assert covered >= 0.8 * seeds, covered
+
+
+# --------------------------------------------------------------------------- what `export` writes, small logs
+
+
+def test_the_ubi_export_gives_the_same_estimates(engine_logs, tmp_path, capsys):
+    """`export --format ubi` writes interactions.ubi.ndjson; ope reads it like the other exports."""
+    from ltrr.cli import main
+
+    log, _ = engine_logs
+    ubi = export_events(read_events(log), tmp_path, "ubi")
+    assert ubi.name == "interactions.ubi.ndjson"
+    jsonl = evaluate_log(log, ["static:fuzzy"])[0]
+    again = evaluate_log(ubi, ["static:fuzzy"])[0]
+    assert [e.value for e in again.estimates] == pytest.approx([e.value for e in jsonl.estimates])
+    assert main(["ope", "--log", str(ubi), "--policy", "static:fuzzy"]) == 0
+    assert "| static:fuzzy | ips |" in capsys.readouterr().out
+
+
+def test_a_small_log_says_why_there_is_no_interval():
+    """Four searches: every estimate keeps its value, and instead of [nan, nan] (or an interval the
+    normal approximation cannot give) the reason: too few searches."""
+    result = evaluate(logged_searches(_hand_log()), "static:b")      # b ran in 3 of the 4 searches
+    for e in result.estimates:
+        assert np.isfinite(e.value)
+        assert np.isnan(e.ci_low) and np.isnan(e.ci_high)
+        assert e.no_interval == "3 searches: too few for an interval" == e.interval_text()
+    assert any("too few for an interval" in w for w in result.warnings)
+    assert "too few" in results_table([result])["ips_ci"].iloc[0]
+
+
+def test_ope_on_a_small_export_prints_no_nan(engine_logs, tmp_path, capsys):
+    """The engine's first 12 searches, exported as parquet: the table says why there is no interval."""
+    import re
+
+    from ltrr.cli import main
+
+    log, _ = engine_logs
+    events = read_events(log)
+    first = [e["id"] for e in events if e["kind"] == "search"][:12]
+    small = [e for e in events if e.get("id") in first or e.get("search_id") in first]
+    path = export_events(small, tmp_path, "parquet")
+    assert main(["ope", "--log", str(path), "--policy", "all"]) == 0
+    printed = capsys.readouterr().out
+    assert "(12 searches," in printed
+    assert re.search(r"\| all \| ips \| \d\.\d{3} \| \d+ searches?: too few for an interval \|", printed), printed
+    assert "nan" not in printed.lower()
+
+
+def test_enough_searches_get_an_interval():
+    events, _ = _synthetic_log(200, np.random.default_rng(3))
+    e = evaluate(logged_searches(events), "static:a").get("ips")
+    assert e.no_interval == "" and e.ci_low <= e.value <= e.ci_high
+    assert e.interval_text() == f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"

@@ -27,8 +27,8 @@ def test_simulate_bad_input_is_one_line(tiny_catalog_path, tmp_path, capsys):
     cases = [
         (["--catalog", str(tmp_path / "missing.duckdb")], 2, "no catalog at"),
         (["--catalog", str(tiny_catalog_path), "--steps", "0"], 2, "must be at least 1"),
-        (["--catalog", str(tiny_catalog_path), "--policy", "greedy"], 1, "unknown policy 'greedy'"),
-        (["--catalog", str(tiny_catalog_path), "--types", "lyrics"], 1, "unknown query type"),
+        (["--catalog", str(tiny_catalog_path), "--policy", "greedy"], 2, "unknown policy 'greedy'"),
+        (["--catalog", str(tiny_catalog_path), "--types", "lyrics"], 2, "unknown query type"),
     ]
     for args, code, message in cases:
         assert main(["simulate", "--out", str(tmp_path / "r"), *args]) == code
