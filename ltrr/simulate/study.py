@@ -38,7 +38,7 @@ import pandas as pd
 
 from ltrr.bandit.policy import PARAM_DEFAULTS
 from ltrr.progress import ProgressFn, silent
-from ltrr.simulate.report import markdown_table
+from ltrr.simulate.report import drift_text, format_interval, markdown_table
 from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
 from ltrr.simulate.tuning import RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_type_oracle
 
@@ -560,9 +560,15 @@ def _learning_path(records: pd.DataFrame, label: str, metric: str, cost: str, wi
 def _fmt(entry: dict | None) -> str:
     if not entry:
         return "n/a"
-    unit = " points" if entry["unit"] == "points" else "x"
-    return f"{entry['mean']:+.2f}{unit} (95% CI {entry['low']:+.2f} to {entry['high']:+.2f})" if entry["unit"] == "points" \
-        else f"{entry['mean']:.2f}x (95% CI {entry['low']:.2f} to {entry['high']:.2f})"
+    return format_interval(entry["mean"], entry["low"], entry["high"], entry["unit"])   # one seed: no interval
+
+
+def _drift_header(settings: StudySettings) -> str:
+    """The report's words for the drift: its step and share, or plainly none in this run."""
+    text = drift_text(settings.drift_step, settings.steps)
+    if settings.drift_step is None or settings.drift_step >= settings.steps:
+        return text
+    return f"{text} (share of its searches asking what just came out: {settings.release_share:g})"
 
 
 def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, settings: StudySettings,
@@ -576,8 +582,7 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     lines = [f"# Learning that pays: {len(summary['seeds'])} seeds x {settings.steps} steps, "
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
-             f"({settings.tune_steps} steps); drift at step {settings.drift_step} (share of its searches asking what "
-             f"just came out: {settings.release_share:g}); a user a search failed searches again by the "
+             f"({settings.tune_steps} steps); {_drift_header(settings)}; a user a search failed searches again by the "
              f"target's name with chance {settings.retry_share:g}, and the engine hears what they found there; "
              f"heuristic ranker.", "",
              "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
@@ -616,11 +621,12 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     lines.append(f"- per-type oracle (offline): to retrieve the wanted item as often as the learner "
                  f"({100 * o['learner_coverage']:.1f}%) it needs {o['oracle_retrieved_at_that_coverage']:.1f} "
                  f"candidates returned per search; the learner uses {o['learner_retrieved']:.1f} "
-                 f"(ratio {o['ratio']:.2f})")
-    if summary.get("drift"):
+                 + (f"(ratio {o['ratio']:.2f})" if np.isfinite(o["ratio"]) else "(no ratio: the oracle needs none)"))
+    if summary.get("drift") and settings.drift_step is not None and settings.drift_step < settings.steps:
         d = summary["drift"]["per_seed"]
         lines.append("- drift: steps after the drift until rolling-100 success is within 2 points of the "
-                     "300 steps before: " + ", ".join(str(x["steps_to_recover"]) for x in d))
+                     "300 steps before: " + ", ".join("not by the last step" if x["steps_to_recover"] is None
+                                                      else str(x["steps_to_recover"]) for x in d))
     nd = summary.get("new_demand")
     if nd:
         pct = lambda v: "-" if v is None else f"{100 * v:.0f}%"   # noqa: E731
