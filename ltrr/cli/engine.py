@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, CliError, add_state_argument, command, default_state_dir, engine_arguments,
@@ -28,13 +29,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         resp = engine.search(args.query, context={"user_id": args.user}, k=args.k)
         if args.json:
-            print(json.dumps({
+            print(json.dumps(_json_safe({
                 "id": resp.id, "query": resp.query, "message": resp.message, "ranker": resp.ranker,
                 "understanding": resp.understanding.to_dict(),
                 "selection": [c.__dict__ for c in resp.selection],
                 "results": [{k: v for k, v in r.__dict__.items() if k != "features"} for r in resp.results],
                 "timings": resp.timings,
-            }, ensure_ascii=False, default=str))
+            }, default=str), ensure_ascii=False, allow_nan=False))
             return EXIT_OK
         if resp.message:
             print(resp.message)
@@ -46,6 +47,22 @@ def cmd_search(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         engine.close()
+
+
+def _json_safe(value: object, default=str) -> object:
+    """`value` with every NaN or infinite float as None (JSON has no NaN: ``NaN`` breaks strict
+    parsers, and "no value yet", e.g. an arm's expectation before any feedback, is null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, default) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v, default) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if hasattr(value, "item"):          # numpy scalars
+        return _json_safe(value.item(), default)
+    return default(value)
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
