@@ -298,6 +298,13 @@ class ArmSelector:
         return Selection(str(self.spec), choices, decision)
 
     @property
+    def learns_every_arm(self) -> bool:
+        """True when the policy learns where every arm ranks what was wanted (coverage): the
+        engine then reruns every arm on a first click or a later find. The other policies are
+        credited from the lists the search logged, which costs no retrieval."""
+        return self._coverage is not None
+
+    @property
     def judged_share(self) -> float:
         """The share of searches the coverage policy draws for judgment (0 for other policies)."""
         return float(dict(self.spec.params).get("judged", 0.0)) if self.spec.name == "coverage" else 0.0

@@ -1,0 +1,150 @@
+"""The arms' lifecycle: which arms an engine has, opening them (slow ones in the background),
+their readiness and build progress, and running every ready arm on one query."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+from typing import Callable, Iterable, MutableMapping
+
+from ltrr.catalog.store import Catalog
+from ltrr.errors import LtrrError
+from ltrr.indexfiles import invalidate
+from ltrr.progress import ProgressFn, silent
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources, Strategy
+from ltrr.strategies.cached import CachedStrategy
+from ltrr.strategies.registry import arm_class, arm_names
+
+log = logging.getLogger("ltrr.engine")
+
+
+class Cancelled(Exception):
+    """Raised inside a background arm build when the engine closes."""
+
+
+class ArmSet:
+    """The arms of one engine, by name. ``arms`` holds the open ones (the same dict the feature
+    builder reads); ``status`` each arm's readiness, progress and message."""
+
+    def __init__(self, catalog: Catalog, names: Iterable[str] | None = None, memory: object = None,
+                 retrieval_cache: MutableMapping | None = None) -> None:
+        self.catalog = catalog
+        self.names = list(names) if names is not None else arm_names()
+        self.index = set(self.names)
+        for name in self.names:
+            arm_class(name)  # unknown names fail here, before any work
+        self.arms: dict[str, Strategy] = {}
+        self.status: dict[str, dict] = {a: {"ready": False, "progress": 0.0, "message": "waiting"}
+                                        for a in self.names}
+        self.closing = False
+        self._retrieval_cache = retrieval_cache
+        self._resources = ArmResources(catalog=catalog, memory=memory, arm=self.related)
+        self._builders: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ opening
+    def open(self, progress: ProgressFn, background: bool) -> list[str]:
+        """Open every arm now, except (with ``background``) those slow to open: returned, for
+        :meth:`start_background` once the engine can serve without them."""
+        slow = []
+        for i, name in enumerate(self.names):
+            if arm_class(name).slow_to_open and background:
+                slow.append(name)
+                continue
+            progress(i, len(self.names), f"Opening arm {name}")
+            self.open_arm(name, progress)
+        return slow
+
+    def open_arm(self, name: str, progress: ProgressFn = silent) -> Strategy:
+        """Open (build or load) one arm, reporting progress into its status; a corrupt index is
+        rebuilt once. Raises :class:`Cancelled` when the engine closes meanwhile."""
+        def arm_progress(done: int, total: int, message: str = "") -> None:
+            if self.closing:
+                raise Cancelled(f"engine closed while opening {name}")
+            status = self.status[name]
+            status["progress"] = (done / total) if total else 0.0
+            status["message"] = message
+            progress(done, total, f"{name}: {message}" if message else name)
+
+        resources = replace(self._resources, progress=arm_progress)
+        self.status[name].update(message="opening")
+        cls = arm_class(name)
+        try:
+            arm = cls.open(resources)
+        except Cancelled:
+            raise
+        except Exception as exc:
+            # Most often a corrupt or half-written index whose manifest still looked
+            # fresh: forget the arm's indexes and build them again, once.
+            log.warning("arm %s failed to open (%s); rebuilding its index", name, exc)
+            for index in cls.indexes():
+                invalidate(self.catalog.index_dir, index)
+            arm = cls.open(resources)
+        if self._retrieval_cache is not None and cls.stateless:
+            arm = CachedStrategy(arm, self._retrieval_cache)
+        self.arms[name] = arm
+        self.status[name].update(ready=True, progress=1.0, message="ready")
+        return arm
+
+    def start_background(self, names: Iterable[str], on_ready: Callable[[], None] = lambda: None) -> None:
+        """Open ``names`` in background threads; ``on_ready`` runs after each one opened."""
+        for name in names:
+            thread = threading.Thread(target=self._build, args=(name, on_ready), name=f"ltrr-open-{name}",
+                                      daemon=True)
+            thread.start()
+            self._builders.append(thread)
+
+    def _build(self, name: str, on_ready: Callable[[], None]) -> None:
+        try:
+            self.open_arm(name, silent)
+            on_ready()
+        except Cancelled:
+            self.status[name].update(ready=False, message="cancelled")
+        except Exception as exc:  # keep serving with the other arms
+            log.exception("arm %s failed to open", name)
+            self.status[name].update(ready=False, message=f"failed: {exc}")
+
+    def related(self, name: str) -> Strategy:
+        """An open arm another arm builds on (the ``related`` arm reads direct matches)."""
+        arm = self.arms.get(name)
+        if arm is None:
+            raise LtrrError(f"arm {name} is not open")
+        return arm
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until background arms have opened; True when all are ready."""
+        for thread in self._builders:
+            thread.join(timeout)
+        return all(s["ready"] for s in self.status.values())
+
+    def close(self) -> None:
+        """Stop background builds at their next progress report and wait for them."""
+        # A thread still inside torch at interpreter exit aborts the process.
+        self.closing = True
+        for thread in self._builders:
+            thread.join(timeout=60)
+
+    # ------------------------------------------------------------------ using
+    def is_ready(self, name: str) -> bool:
+        return bool(self.status[name]["ready"])
+
+    def ready(self) -> list[str]:
+        """The arms that can run now, in the engine's order."""
+        return [a for a in self.names if self.status[a]["ready"]]
+
+    def report(self) -> dict[str, dict]:
+        """A copy of every arm's status (readiness, progress, message)."""
+        return {a: dict(s) for a, s in self.status.items()}
+
+    def lists(self, q: Query, depth: int) -> dict[str, list[str]]:
+        """Every ready arm's list of entity ids for ``q``, up to ``depth`` (arms are deterministic);
+        an arm that fails is logged and left out: it must not fail feedback or a report."""
+        lists: dict[str, list[str]] = {}
+        if not q.text:
+            return lists
+        for arm in self.ready():
+            try:
+                lists[arm] = [c.entity_id for c in self.arms[arm].retrieve(q, depth)]
+            except Exception:
+                log.exception("arm %s failed on %r", arm, q.raw)
+        return lists

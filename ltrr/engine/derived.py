@@ -1,0 +1,279 @@
+"""Derived state and replay: what the engine has learned, rebuilt from the interaction log.
+
+Bandit, memory and user histories are derived from the log. A live search or feedback goes
+through the same two functions as replay (:meth:`DerivedState.apply_search`,
+:meth:`DerivedState.apply_feedback`), so the state after a restart is exactly what replaying
+the log produces. Only the latest ``search_cache`` searches stay in memory; feedback for an
+older one finds it in the log through the search index (:meth:`DerivedState.known_search`).
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict, deque
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+
+import numpy as np
+
+from ltrr import reward as reward_rule
+from ltrr.bandit.context import CONTEXT_FEATURES
+from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, Pending, judged_event, mapping, now
+from ltrr.errors import LtrrError
+from ltrr.log import is_valid_event
+from ltrr.progress import ProgressFn, silent
+
+if TYPE_CHECKING:
+    from ltrr.engine.core import Core
+
+log = logging.getLogger("ltrr.engine")
+
+
+class DerivedState:
+    """The recent searches and what was learned from the log; every update goes through here.
+
+    Call under the engine's lock. ``checkpoint_due`` is called (live, never in replay) every
+    ``core.checkpoint_every`` feedbacks.
+    """
+
+    def __init__(self, core: "Core", checkpoint_due: Callable[[], None] = lambda: None) -> None:
+        self.core = core
+        self.checkpoint_due = checkpoint_due
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the recent searches and the counters (the learners are reset by their owners)."""
+        # The most recent searches (``search_cache``), their log offsets, and which of them were
+        # resolved or clicked; older ones come back through ``known_search``.
+        self.searches: OrderedDict[str, dict] = OrderedDict()
+        self.offsets: dict[str, int] = {}
+        self.resolved: set[str] = set()
+        self.judged: set[str] = set()     # recent searches already judged
+        self.clicked: set[tuple[str, str]] = set()
+        self.clicks_of: dict[str, list[str]] = {}
+        self.n_searches = 0
+        self.replaying = False
+        self.pending: OrderedDict[str, Pending] = OrderedDict()
+        # Bounded: the per-step view of the latest searches only (reports aggregate elsewhere).
+        self.arm_history: deque[dict] = deque(maxlen=ARM_HISTORY_LIMIT)
+        self.n_feedbacks = 0
+        self.n_clicks = 0
+        self.n_resolved = 0
+
+    # ------------------------------------------------------------------ applying events
+    def apply_search(self, event: dict, offset: int) -> None:
+        """Learn from a search event that starts at byte ``offset`` of the log."""
+        core = self.core
+        self.remember(event, offset)
+        core.index.add(event["id"], offset)
+        self.n_searches += 1
+        core.memory.record_impressions(event["query_norm"], event["results"])
+        core.history.record_search(event["user_id"])
+        # From the log, not the clock: a replay prices arms exactly as the live run did.
+        core.selector.observe_latency(event.get("arm_ms"))
+
+    def apply_feedback(self, event: dict, offset: int) -> None:
+        """Learn from a feedback event that starts at byte ``offset`` of the log."""
+        core = self.core
+        search = self.known_search(event["search_id"])
+        if search is None:
+            return
+        core.index.add(search["id"], offset)
+        self.n_feedbacks += 1
+        if event["action"] == "judged":
+            if search["id"] not in self.judged:
+                self.judged.add(search["id"])
+                x, ranks = self.learnable(search, event.get("arm_ranks") or {})
+                if x is not None:
+                    core.selector.observe_judged(x, search["selection"], search.get("decision") or {}, ranks,
+                                                 event.get("arm_counts"), search["query_norm"])
+            return
+        entity_id = event.get("entity_id")
+        if event["action"] == "found_later" and entity_id and not event["duplicate"]:
+            self.record_find(search, entity_id)
+            x, ranks = self.learnable(search, event.get("arm_ranks"))
+            if x is not None and ranks is not None:
+                core.selector.observe_found_later(x, ranks, event.get("arm_counts"))
+        if event["action"] == "click" and entity_id:
+            self.n_clicks += 1
+            if not event["duplicate"]:
+                self.record_find(search, entity_id)
+                row = core.entities.row_of.get(entity_id)
+                genre = core.entities.genres[row] if row is not None else ""
+                core.history.record_click(search["user_id"], genre)
+        if event["bandit_update"]:
+            self.resolved.add(search["id"])
+            self.n_resolved += 1
+            x, ranks = self.learnable(search, event.get("arm_ranks") if event["action"] == "click" else None)
+            if x is not None:
+                core.selector.observe(x, search["selection"], search.get("decision"), ranks,
+                                      event.get("arm_counts"), search["query_norm"])
+            step = self.n_resolved
+            for sel in search["selection"]:
+                self.arm_history.append({
+                    "step": step, "arm": sel["arm"], "selected": sel["selected"],
+                    "selection_probability": sel["propensity"], "expected_reward": sel["expectation"],
+                    "reward": event["rewards"].get(sel["arm"]),
+                })
+        elif event["action"] == "skip":
+            self.resolved.add(search["id"])
+        if not self.replaying and core.checkpoint_every > 0 and self.n_feedbacks % core.checkpoint_every == 0:
+            self.checkpoint_due()
+
+    def feedback_event(self, search: dict, entity_id: str | None, action: str,
+                       ranks: Mapping[str, int | None] | None = None,
+                       counts: Mapping[str, int] | None = None) -> dict:
+        """The feedback record; ``ranks``/``counts`` are the full-information ranks of a first click.
+
+        The one rule for live feedback and replay: a repeated click (or find) on the same entity is a
+        duplicate; the first click or skip of a search updates the bandit, with credit from its lists."""
+        sid = search["id"]
+        duplicate = action in ("click", "found_later") and (sid, entity_id) in self.clicked
+        first = action != "found_later" and sid not in self.resolved and not duplicate
+        rewards = reward_rule.search_credit(search, entity_id) if first else {}
+        results = search["results"]
+        position = results.index(entity_id) + 1 if entity_id in results else None
+        event = {"kind": "feedback", "ts": now(), "search_id": sid, "entity_id": entity_id,
+                 "action": action, "position": position, "rewards": rewards,
+                 "bandit_update": first, "duplicate": duplicate}
+        if (first and action == "click") or (action == "found_later" and not duplicate):
+            if ranks is None:   # an old log: only the selected arms' logged lists are known
+                ranks = reward_rule.arm_ranks(reward_rule.logged_lists(search.get("by_arm") or {}), entity_id)
+            event["arm_ranks"] = dict(ranks)
+            if counts is not None:
+                event["arm_counts"] = dict(counts)
+        return event
+
+    def record_find(self, search: dict, entity_id: str) -> None:
+        """A click, or a later find, on ``search``: kept with the search and counted by the memory."""
+        self.clicked.add((search["id"], entity_id))
+        self.clicks_of.setdefault(search["id"], []).append(entity_id)
+        self.core.memory.record_click(search["query_norm"], entity_id)
+
+    def learnable(self, search: dict, ranks: Mapping[str, int | None] | None) -> tuple[np.ndarray | None, dict | None]:
+        """The search's context vector and ``ranks`` restricted to this engine's arms.
+
+        A log written with other arms (or an older context layout) still replays: unknown
+        arms are ignored, and a context of another width teaches nothing (x is None).
+        """
+        x = np.asarray(search["x"], dtype=float)
+        if x.shape != (len(CONTEXT_FEATURES),):
+            return None, None
+        known = self.core.arms.index
+        return x, None if ranks is None else {a: r for a, r in ranks.items() if a in known}
+
+    # ------------------------------------------------------------------ recent and old searches
+    def remember(self, event: dict, offset: int) -> None:
+        """Keep a search among the recent ones; the oldest leaves (``known_search`` brings it back)."""
+        sid = event["id"]
+        self.searches[sid] = event
+        self.offsets[sid] = offset
+        while len(self.searches) > max(1, self.core.search_cache):
+            old, _ = self.searches.popitem(last=False)
+            self.offsets.pop(old, None)
+            self.resolved.discard(old)
+            self.judged.discard(old)
+            for entity_id in self.clicks_of.pop(old, ()):
+                self.clicked.discard((old, entity_id))
+
+    def known_search(self, search_id: str) -> dict | None:
+        """The search event of ``search_id``: a recent one from memory, an older one read back from
+        the log through the search index (with whether it was resolved or clicked); None if unknown."""
+        search = self.searches.get(search_id)
+        return search if search is not None else self._recall(search_id)
+
+    def _recall(self, search_id: str) -> dict | None:
+        search, at, feedback = None, 0, []
+        for offset in self.core.index.offsets(search_id):
+            event = self.core.log.read_at(offset)
+            if event is None:
+                continue
+            if event["kind"] == "search" and event["id"] == search_id:
+                search, at, feedback = event, offset, []
+            elif event["kind"] == "feedback" and event["search_id"] == search_id and search is not None:
+                feedback.append(event)
+        if search is None:
+            return None
+        self.remember(search, at)
+        # The same rule as feedback_event + apply_feedback: a repeated click is a duplicate,
+        # and any other feedback resolves the search.
+        clicked: list[str] = []
+        for fb in feedback:
+            if fb["action"] == "judged":
+                self.judged.add(search_id)
+                continue
+            entity_id = fb.get("entity_id")
+            duplicate = fb["action"] == "click" and entity_id in clicked
+            if fb["action"] == "click" and entity_id and not duplicate:
+                clicked.append(entity_id)
+            if not duplicate:
+                self.resolved.add(search_id)
+        for entity_id in clicked:
+            self.clicked.add((search_id, entity_id))
+        if clicked:
+            self.clicks_of[search_id] = clicked
+        return search
+
+    # ------------------------------------------------------------------ replay
+    def replay_log(self, start: int) -> int:
+        """Apply the engine's own log from byte ``start`` (rewards recomputed, not trusted);
+        returns the number of feedbacks applied."""
+        n_feedback = 0
+        self.replaying = True
+        try:
+            for offset, event in self.core.log.events_from(start):
+                if event["kind"] == "search":
+                    self.apply_search(event, offset)
+                    continue
+                search = self.known_search(event["search_id"])
+                if search is not None and event["action"] == "judged":
+                    self.apply_feedback(event, offset)     # a judgment is learned as logged
+                    n_feedback += 1
+                elif search is not None:
+                    self.apply_feedback(self.feedback_event(search, event.get("entity_id"), event["action"],
+                                                            mapping(event.get("arm_ranks")),
+                                                            mapping(event.get("arm_counts"))), offset)
+                    n_feedback += 1
+        finally:
+            self.replaying = False
+        return n_feedback
+
+    def replay(self, events: Iterable[dict], add_example: Callable[[dict, str | None, str, bool], int],
+               progress: ProgressFn = silent) -> dict:
+        """Rebuild this (empty) state from an exported log: searches and feedback are re-applied in
+        order and logged, rewards recomputed from each search's arm lists, and the ranker's examples
+        recomputed by ``add_example(search, entity_id, action, duplicate)``. Returns counts."""
+        core = self.core
+        events = list(events)
+        with core.lock:
+            if self.searches:
+                raise LtrrError("replay needs an empty state folder; this one already holds searches")
+            n_search = n_feedback = n_skipped = 0
+            seen: set[str] = set()
+            for i, event in enumerate(events):
+                if not is_valid_event(event):
+                    n_skipped += 1
+                elif event["kind"] == "search" and event["id"] not in seen:
+                    seen.add(event["id"])
+                    self.apply_search(event, core.log.append(event))
+                    n_search += 1
+                elif event["kind"] == "feedback" and event["search_id"] in seen and event.get("action") == "judged":
+                    fb = judged_event(event["search_id"], mapping(event.get("arm_ranks")) or {},
+                                      mapping(event.get("arm_counts")), event.get("n_wanted"), event.get("ts"))
+                    self.apply_feedback(fb, core.log.append(fb))
+                    n_feedback += 1
+                elif event["kind"] == "feedback" and event["search_id"] in seen:
+                    search = self.known_search(event["search_id"])
+                    action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
+                    fb = self.feedback_event(search, event.get("entity_id"), action,
+                                             mapping(event.get("arm_ranks")), mapping(event.get("arm_counts")))
+                    fb["ts"] = event.get("ts", fb["ts"])
+                    self.apply_feedback(fb, core.log.append(fb))
+                    add_example(search, fb["entity_id"], action, fb["duplicate"])
+                    n_feedback += 1
+                else:
+                    n_skipped += 1
+                if i % 200 == 0:
+                    progress(i, len(events), "Replaying log")
+            progress(len(events), len(events), "Replaying log")
+        if core.ranker_training != "off" and core.ranker.n_sessions >= core.ranker.min_sessions:
+            core.ranker.train()
+        return {"searches": n_search, "feedbacks": n_feedback, "skipped": n_skipped}

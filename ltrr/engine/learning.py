@@ -1,0 +1,208 @@
+"""Feedback and learning: a click, skip, later find or judgment rewards the bandit, the memory,
+the ranker's training data and the log, in one call; the ranker retrains when due."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+
+from ltrr import reward as reward_rule
+from ltrr.engine.records import FEEDBACK_ACTIONS, FeedbackResult, Pending, judged_event, shown
+from ltrr.errors import FeedbackError
+from ltrr.pool import PooledCandidate, pool_candidates
+from ltrr.query import Query
+from ltrr.rank.features import COLUMN as FEATURE_COLUMN
+from ltrr.rank.features import scale_by_max
+from ltrr.rank.position import PositionBias, estimate_position_bias, searches_from_log
+from ltrr.strategies.base import Candidate
+
+if TYPE_CHECKING:
+    from ltrr.engine.core import Core
+
+log = logging.getLogger("ltrr.engine")
+
+
+def _unknown(response_id: str, since: str = "it was never returned by this engine (or the state was reset since)"
+             ) -> FeedbackError:
+    return FeedbackError(f"unknown response id {response_id[:64]!r}: {since}")
+
+
+class Learning:
+    """Applies feedback and judgments, and keeps the ranker's examples and training."""
+
+    def __init__(self, core: "Core") -> None:
+        self.core = core
+
+    def feedback(self, response_id: str, entity_id: str | None = None, action: str = "click") -> FeedbackResult:
+        """Reward a search (see :meth:`ltrr.engine.Engine.feedback` for the rules)."""
+        core = self.core
+        if action not in FEEDBACK_ACTIONS:
+            raise FeedbackError(f"unknown action {action!r}; use one of {', '.join(FEEDBACK_ACTIONS)}")
+        if not isinstance(response_id, str):
+            raise FeedbackError("response id must be a string")
+        with core.lock:
+            derived = core.derived
+            search = derived.known_search(response_id)
+            if search is None:
+                raise _unknown(response_id)
+            if action == "click":
+                if not isinstance(entity_id, str) or entity_id not in shown(search):
+                    raise FeedbackError(f"entity {str(entity_id)[:64]!r} was not shown in response {response_id}")
+            elif action == "found_later":
+                if not isinstance(entity_id, str) or entity_id not in core.entities.row_of:
+                    raise FeedbackError(f"entity {str(entity_id)[:64]!r} is not in the catalog")
+            else:
+                entity_id = None
+            # A policy that learns from every arm's rank has them rerun; the others are credited
+            # from the lists the search logged (ltrr.reward), which costs no retrieval.
+            learns = core.selector.learns_every_arm and (response_id, entity_id) not in derived.clicked and (
+                action == "found_later" or action == "click" and response_id not in derived.resolved)
+        # Full-information feedback: rerun every arm for this query, outside the lock.
+        ranks, counts = self.full_ranks(search, entity_id) if learns else (None, None)
+        with core.lock:
+            derived = core.derived
+            if derived.known_search(response_id) is None:
+                # The state was reset while the arms reran: nothing is written.
+                raise _unknown(response_id, "the state was reset since")
+            if learns and ((response_id, entity_id) in derived.clicked
+                           or action == "click" and response_id in derived.resolved):
+                ranks = counts = None   # another feedback resolved this search meanwhile
+            event = derived.feedback_event(search, entity_id, action, ranks, counts)
+            derived.apply_feedback(event, core.log.append(event))
+            n_examples = self.ranker_example(search, entity_id, action, event["duplicate"])
+            self.maybe_train()
+            entry = core.memory.entry(search["query_norm"], entity_id) if entity_id else None
+            memory = asdict(entry) if entry is not None else {}
+        return FeedbackResult(
+            search_id=response_id, entity_id=entity_id, action=action, position=event["position"],
+            rewards=event["rewards"], bandit_updated=event["bandit_update"], duplicate=event["duplicate"],
+            memory=memory, ranker_examples=n_examples,
+        )
+
+    def judge(self, response_id: str, wanted: Iterable[str]) -> dict[str, int | None]:
+        """Say what a search drawn for judgment wanted (see :meth:`ltrr.engine.Engine.judge`)."""
+        core = self.core
+        if not isinstance(response_id, str):
+            raise FeedbackError("response id must be a string")
+        if isinstance(wanted, str) or not isinstance(wanted, Iterable):
+            raise FeedbackError("wanted must be a list of entity ids")
+        targets = list(dict.fromkeys(wanted))
+        with core.lock:
+            search = core.derived.known_search(response_id)
+            if search is None:
+                raise _unknown(response_id)
+            if not (search.get("decision") or {}).get("judge"):
+                raise FeedbackError(f"response {response_id} was not drawn for judgment")
+            if response_id in core.derived.judged:
+                raise FeedbackError(f"response {response_id} was judged already")
+            unknown = [str(e)[:64] for e in targets if not isinstance(e, str) or e not in core.entities.row_of]
+            if not targets or unknown:
+                raise FeedbackError("wanted must name catalog entities"
+                                    + (f"; not in the catalog: {', '.join(unknown[:3])}" if unknown else ""))
+        # Full information: every arm reruns for this query, outside the lock.
+        ranks, counts = self.full_ranks(search, set(targets))
+        with core.lock:
+            derived = core.derived
+            if derived.known_search(response_id) is None:
+                raise _unknown(response_id, "the state was reset since")
+            if response_id in derived.judged:
+                raise FeedbackError(f"response {response_id} was judged already")
+            event = judged_event(response_id, ranks, counts, len(targets))
+            derived.apply_feedback(event, core.log.append(event))
+        return dict(ranks)
+
+    def full_ranks(self, search: dict, entity_id: str | set[str] | None) -> tuple[dict, dict]:
+        """The clicked entity's rank (of a set: the first of them) in every ready arm's list up to
+        MAX_RANK, and the lists' lengths."""
+        lists = self.core.arms.lists(self.core.query_of(search), reward_rule.MAX_RANK)
+        ranks = {arm: reward_rule.rank_in(ids, entity_id) for arm, ids in lists.items()}
+        return ranks, {arm: len(ids) for arm, ids in lists.items()}
+
+    # ------------------------------------------------------------------ the ranker
+    def ranker_example(self, search: dict, entity_id: str | None, action: str, duplicate: bool) -> int:
+        """Add a clicked search to the ranker's training data; the number of examples held."""
+        ranker = self.core.ranker
+        if action != "click" or duplicate:
+            return ranker.n_examples
+        pending = self.pending_of(search)
+        shown_ = set(search["results"]) | {entity_id}
+        keep = [i for i, p in enumerate(pending.pool) if p.entity_id in shown_]
+        if not keep:
+            return ranker.n_examples
+        labels = np.array([1.0 if pending.pool[i].entity_id == entity_id else 0.0 for i in keep])
+        # Display positions (0: not in the shown list) let training correct for position bias.
+        shown_at = {e: r for r, e in enumerate(search["results"], start=1)}
+        positions = np.array([shown_at.get(pending.pool[i].entity_id, 0) for i in keep])
+        ranker.add_example(search["id"], pending.X[keep], labels, positions)
+        return ranker.n_examples
+
+    def pending_of(self, search: dict) -> Pending:
+        """The search's query, pool and features: as computed live while it is recent, else rebuilt."""
+        return self.core.derived.pending.get(search["id"]) or self.rebuild_pending(search)
+
+    def rebuild_pending(self, search: dict) -> Pending:
+        """Features of a search no longer in memory (after a restart, in replay): recomputed from its
+        log record, with the memory feature as it was when the search ran (see ``_memory_as_of``)."""
+        core = self.core
+        q = core.understood(search["query"], search.get("context") or {})
+        lists = {}
+        for arm, pairs in (search.get("by_arm") or {}).items():
+            lists[arm] = [Candidate(e, float(s), rank=i) for i, (e, s) in enumerate(pairs, start=1)]
+        pool = pool_candidates(lists, core.entities)
+        X = core.features.build(q, pool)
+        self._memory_as_of(search, q, pool, X)
+        return Pending(q, pool, X)
+
+    def _memory_as_of(self, search: dict, q: Query, pool: list[PooledCandidate], X: np.ndarray) -> None:
+        """Put the memory arm's full-pool score back as it was when the search ran.
+
+        Features of a live search are stored before its impressions and clicks
+        reach the memory; rebuilt later, the memory already holds them, and the
+        clicked item's memory feature would contain its own label. Its own
+        impressions and clicks are taken out (later searches' are kept: the
+        pending store holds exact features for the last searches).
+        """
+        core = self.core
+        column = FEATURE_COLUMN.get("full_memory")
+        if column is None or "memory" not in core.arms.arms or not pool or not q.text:
+            return
+        clicked = [e for sid, e in core.derived.clicked if sid == search["id"]]
+        observed = core.memory.observed_as_of(q.text, search["results"], clicked)
+        X[:, column] = scale_by_max(core.memory.pair_scores(q.text, [p.entity_id for p in pool], observed))
+
+    def position_bias(self) -> PositionBias:
+        """The examination probability per rank, estimated from the logged adjacent swaps."""
+        core = self.core
+        with core.lock:
+            searches = list(core.derived.searches.values())
+            clicked = list(core.derived.clicked)
+        return estimate_position_bias(searches_from_log(searches, clicked))
+
+    def maybe_train(self) -> None:
+        """Retrain the ranker when it is due: inside this call ("sync") or in a background thread."""
+        core = self.core
+        if core.ranker_training == "off" or not core.ranker.should_retrain():
+            return
+        core.ranker.set_position_bias(self.position_bias())
+        if core.ranker_training == "sync":
+            core.ranker.train()
+            return
+        if core.train_thread is not None and core.train_thread.is_alive():
+            return
+        core.train_thread = threading.Thread(target=self._train_quietly, name="ltrr-train", daemon=True)
+        core.train_thread.start()
+
+    def _train_quietly(self) -> None:
+        try:
+            self.core.ranker.train()
+        except Exception:
+            log.exception("background ranker training failed")
+
+    def train(self) -> dict:
+        """Train the ranker now (with the current position bias); its report."""
+        self.core.ranker.set_position_bias(self.position_bias())
+        return self.core.ranker.train()
+
