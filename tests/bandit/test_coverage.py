@@ -295,7 +295,7 @@ def test_a_fall_in_coverage_raises_an_alarm_that_brings_wide_exploration_back(mo
         found.append(served(has_c))
         assert found[-1] <= 100 and max(alarms[-100:]) == 0.0
     # Without the alarm, exploration faded by the known cell takes far longer to find c.
-    monkeypatch.setattr("ltrr.bandit.coverage.ALARM_Z", float("inf"))
+    monkeypatch.setattr("ltrr.bandit.coverage.explore.ALARM_Z", float("inf"))
     for seed in range(3):
         quiet = CoverageLearner(ARMS, seed=seed, cost_per_candidate=0.004)
         found_quiet.append(served(drifting_run(quiet, steps, change, seed=seed)[1]))

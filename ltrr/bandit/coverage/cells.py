@@ -1,0 +1,129 @@
+"""Context cells: where the coverage learner keeps what clicks taught it, and how a query finds its cells.
+
+A cell holds a decayed count of its resolved searches, a bounded buffer of the
+rank vectors of the targets clicked (or found later, or judged) in it, and per
+arm and ladder level the decayed number of its searches that ran the arm that
+deep (its *reach*). :func:`level` reads a cell as arrays for the estimates.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Mapping, NamedTuple, Sequence
+
+import numpy as np
+
+from ltrr.bandit.context import CONTEXT_FEATURES
+from ltrr.reward import BUDGET_LADDER, MAX_RANK
+
+LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
+NOT_FOUND = MAX_RANK + 1                 # rank code for "not within MAX_RANK"
+_IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
+
+# Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
+_SHAPE = ("q_one_word", "q_two_words", "q_three_plus_words", "q_has_digits", "q_non_latin")
+_KIND = tuple(n for n in CONTEXT_FEATURES
+              if n.startswith(("type_", "slot_")) or n in ("intent_any", "q_unknown_words"))
+
+
+class Level(NamedTuple):
+    """One context cell as arrays: its window count, and per buffered click its ranks, list
+    lengths, weight and whether each arm found it within each ladder level."""
+
+    n: float
+    ranks: np.ndarray        # (m, arms) rank codes
+    counts: np.ndarray       # (m, arms) list lengths
+    w: np.ndarray            # (m,) decayed inverse-propensity weights
+    hit: np.ndarray          # (m, arms, levels) ranks <= LADDER
+    n_wide: float = 0.0      # decayed count of wide explorations among the cell's searches
+    age: np.ndarray | None = None   # (m,) cell searches since each buffered click
+    span: int = 0            # resolved searches the buffer window covers (undecayed)
+    reach: np.ndarray | float = 0.0   # (arms, levels) decayed searches that ran each arm that deep
+
+
+@dataclass
+class Cell:
+    """One context cell: decayed count of resolved searches and a bounded buffer of clicks."""
+
+    t: int = 0                          # the cell's clock: resolved searches seen
+    start: int = 1                      # clock of the oldest search the buffer still covers
+    ranks: deque = field(default_factory=deque)     # per click: int16 rank code per arm
+    counts: deque = field(default_factory=deque)    # per click: list length (<= MAX_RANK) per arm
+    inv_w: deque = field(default_factory=deque)     # per click: 1 / w_i
+    born: deque = field(default_factory=deque)      # per click: the cell clock when it happened
+    n_wide: float = 0.0                 # decayed count of wide explorations, as of clock wide_t
+    wide_t: int = 0
+    reach: np.ndarray | None = None     # (arms, levels) decayed P(arm ran at least that deep), as of wide_t
+
+    def push(self, r: np.ndarray, c: np.ndarray, inv_w: float, buffer: int) -> None:
+        """Buffer one target's rank codes ``r`` and list lengths ``c``; the oldest leaves a full buffer."""
+        self.ranks.append(r)
+        self.counts.append(c)
+        self.inv_w.append(inv_w)
+        self.born.append(self.t)
+        while len(self.ranks) > buffer:
+            for q in (self.ranks, self.counts, self.inv_w, self.born):
+                q.popleft()
+            self.start = self.born[0]
+
+
+def cell_keys(x: np.ndarray, contextual: bool) -> list[tuple]:
+    """The cells of context ``x``, finest first, ending with the root ``()``.
+
+    The finest cell is the query's kind (shape, script, typo-likeness, what query
+    understanding found), then its shape; the context-free learner keeps the root only.
+    """
+    if not contextual:
+        return [()]
+    shape = tuple(int(x[_IDX[n]] >= 0.5) for n in _SHAPE)
+    free = float(x[_IDX["q_free_text_share"]])
+    shape = shape + (0 if free == 0 else 1 if free < 0.99 else 2,)
+    kind = tuple(int(x[_IDX[n]] >= 0.5) for n in _KIND)
+    return [("k",) + shape + kind, ("s",) + shape, ()]
+
+
+def decayed_count(decay: float, searches: int) -> float:
+    """Decayed count of the last ``searches`` resolved searches (the newest weighs 1)."""
+    return (1.0 - decay ** max(searches, 0)) / (1.0 - decay)
+
+
+def decayed_wide(cell: Cell, decay: float) -> float:
+    """The cell's decayed count of wide explorations, brought to its present."""
+    return cell.n_wide * decay ** (cell.t - cell.wide_t)
+
+
+def level(cell: Cell | None, decay: float, n_arms: int) -> Level | None:
+    """``cell`` read as arrays, weights decayed to its present (None: an empty or unseen cell)."""
+    if cell is None or cell.t <= 0:
+        return None
+    # Decayed count of the resolved searches the buffer window covers (clicks and skips).
+    n = decayed_count(decay, cell.t - cell.start + 1)
+    # A state saved before reach was kept counts every arm as run at every depth: the old rule.
+    reach = n if cell.reach is None else np.minimum(cell.reach * decay ** (cell.t - cell.wide_t), n)
+    span = cell.t - cell.start + 1
+    if not cell.ranks:
+        return Level(n, np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
+                     np.zeros((0, n_arms, len(LADDER)), dtype=bool), decayed_wide(cell, decay), np.zeros(0),
+                     span, reach)
+    age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
+    weights = np.asarray(cell.inv_w, dtype=np.float64) * decay ** age
+    ranks = np.stack(cell.ranks)
+    return Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :],
+                 decayed_wide(cell, decay), age, span, reach)
+
+
+def rank_code(rank: int | None) -> int:
+    """A rank as the learner stores it: 1..MAX_RANK, else :data:`NOT_FOUND`."""
+    if rank is None or not isinstance(rank, (int, np.integer)) or rank < 1 or rank > MAX_RANK:
+        return NOT_FOUND
+    return int(rank)
+
+
+def rank_codes(arms: Sequence[str], ranks: Mapping[str, int | None]) -> np.ndarray:
+    """A target's ranks by arm name as rank codes in ``arms`` order."""
+    return np.array([rank_code(ranks.get(a)) for a in arms], dtype=np.int16)
+
+
+def list_lengths(arms: Sequence[str], counts: Mapping[str, int] | None) -> np.ndarray:
+    """Each arm's list length (unknown: :data:`MAX_RANK`), capped at MAX_RANK, in ``arms`` order."""
+    return np.array([min(int((counts or {}).get(a, MAX_RANK)), MAX_RANK) for a in arms], dtype=np.int16)

@@ -1,0 +1,68 @@
+"""Estimates from a query's cells: what each arm adds at each depth, and what it costs.
+
+Coverage of a configuration ``B`` in a cell is a Horvitz-Thompson mean over the
+cell's buffered targets, ``sum_i [B covers r_i] / w_i / N``; a finer cell is
+shrunk towards its parent with ``prior`` pseudo searches (see the package
+docstring, *Context*).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ltrr.bandit.coverage.cells import LADDER, Level
+
+
+def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
+          n_arms: int) -> tuple[np.ndarray, float]:
+    """Coverage gain of raising each arm to each ladder level over ``budgets``, and the
+    current coverage, from ``levels`` (finest first)."""
+    n_lev = len(LADDER)
+    gain = np.zeros((n_arms, n_lev))
+    cover = 0.0
+    # Root first: each finer level is shrunk towards the coarser one.
+    for depth, lv in enumerate(reversed(levels)):
+        n, ranks, w, hit = lv.n, lv.ranks, lv.w, lv.hit
+        if len(w):
+            covered = (ranks <= budgets[None, :]).any(axis=1)
+            free = ~covered
+            g = np.einsum("m,mal->al", w * free, hit)
+            c = float(w @ covered)
+        else:
+            g, c = np.zeros((n_arms, n_lev)), 0.0
+        # What an arm adds at a depth is only seen on searches that ran it that deep: below
+        # the root, its cell mean g / n weighs as many searches as did (the cell's reach)
+        # and the rest is the parent's, so an arm a cell never runs takes its parent's gain
+        # instead of a confident zero and a gain found in sibling cells reaches it. The
+        # root has no parent to defer to: its own mean, shrunk towards nothing as before.
+        # Per step of the ladder (a step's increment is seen on searches that ran the arm
+        # that deep; the steps below it on more of them), then summed back up.
+        if depth == 0:
+            gain = (g + prior * gain) / (n + prior)
+        else:
+            step = (lv.reach * np.diff(g / n, axis=1, prepend=0.0)
+                    + prior * np.diff(gain, axis=1, prepend=0.0)) / (lv.reach + prior)
+            gain = np.cumsum(step, axis=1)
+        cover = (c + prior * cover) / (n + prior)
+    return gain, cover
+
+
+def expected_counts(levels: Sequence[Level], n_arms: int) -> np.ndarray:
+    """Per arm and ladder level: candidates the arm is expected to return in this context."""
+    est = np.tile(LADDER.astype(np.float64), (n_arms, 1))
+    for lv in reversed(levels):
+        counts, w = lv.counts, lv.w
+        if not len(w):
+            continue
+        ww = w / w.sum()
+        mean = np.einsum("m,mal->al", ww, np.minimum(counts[:, :, None], LADDER[None, None, :]))
+        est = (len(w) * mean + 2.0 * est) / (len(w) + 2.0)
+    return est
+
+
+def alone_at(alone: np.ndarray | None, budgets: np.ndarray) -> np.ndarray:
+    """Each arm's coverage alone at its own budget (NaN before any data)."""
+    if alone is None:
+        return np.full(len(budgets), float("nan"))
+    return np.clip(alone[np.arange(len(budgets)), np.searchsorted(LADDER, budgets)], 0.0, 1.0)

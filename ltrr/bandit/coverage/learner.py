@@ -1,0 +1,391 @@
+"""The coverage learner: one object over the cells, estimates, plan and exploration rule.
+
+See :mod:`ltrr.bandit.coverage` for what is learned and how; this module holds only the
+learner's lifecycle: deciding (:meth:`CoverageLearner.select`), learning
+(:meth:`CoverageLearner.observe`) and its settings. The parts live beside it:
+:mod:`~ltrr.bandit.coverage.cells` (where evidence is kept), :mod:`~ltrr.bandit.coverage.estimate`
+(what it says), :mod:`~ltrr.bandit.coverage.plan` (the greedy configuration),
+:mod:`~ltrr.bandit.coverage.explore` (exploration and exact propensities) and
+:mod:`~ltrr.bandit.coverage.saved` (saved state).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, cell_keys, decayed_count, decayed_wide, level,
+                                        list_lengths, rank_codes)
+from ltrr.bandit.coverage.estimate import alone_at, gains
+from ltrr.bandit.coverage.explore import (Exploration, QueryCounts, deepen_top, deepen_weights, deeper,
+                                          drift_alarm, upgradable)
+from ltrr.bandit.coverage.plan import greedy as plan_greedy
+from ltrr.bandit.coverage.saved import cells_to_state, state_to_parts
+from ltrr.reward import MAX_RANK
+
+LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's mean milliseconds
+
+
+class CoverageLearner:
+    """Contextual coverage bandit over ``(arm, budget)`` actions; see :mod:`ltrr.bandit.coverage`.
+
+    Thread-safe. Deterministic for a given seed and sequence of calls.
+    """
+
+    def __init__(self, arms: Sequence[str], seed: int = 0, cost_per_candidate: float = 0.004,
+                 epsilon: float = 0.05, contextual: bool = True, prior: float = 50.0,
+                 wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
+                 halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
+                 cost_per_ms: float = 0.0, queries: int = 0) -> None:
+        self.arms = tuple(arms)
+        self.seed = int(seed)
+        self.cost_per_candidate = float(cost_per_candidate)
+        self.cost_per_ms = float(cost_per_ms)
+        self.epsilon = float(epsilon)
+        self.wide = float(wide)
+        self.wide_min = float(wide_min)
+        self.wide_budget = int(wide_budget)
+        if not 0 <= self.epsilon + self.wide <= 1:
+            raise ValueError("epsilon + wide must lie between 0 and 1")
+        self.contextual = bool(contextual)
+        self.prior = float(prior)
+        self.decay = 0.5 ** (1.0 / float(halflife))
+        self.buffer = int(buffer)
+        if int(queries) < 0:
+            raise ValueError("queries must be 0 or more")
+        # A query's own counts are context: the context-free learner keeps none.
+        self.queries = int(queries) if self.contextual else 0
+        # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
+        self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
+        self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
+        self._lock = threading.RLock()
+        self.reset()
+
+    @classmethod
+    def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
+        """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
+        wide, wide_at, context, prior, ms, queries)."""
+        return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
+                   wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
+                   prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]))
+
+    def reset(self) -> None:
+        """Forget everything learned and restart the random stream from the seed."""
+        with self._lock:
+            self._cells: dict[tuple, Cell] = {}
+            self._queries = QueryCounts(self.queries)
+            self._rng = np.random.default_rng(self.seed)
+            self.n_events = 0
+            self.n_clicks = 0
+            self._ms = np.full(len(self.arms), np.nan)     # smoothed run time per arm, ms
+
+    # -- cells and estimates -------------------------------------------------------------
+
+    def cell_keys(self, x: np.ndarray) -> list[tuple]:
+        """The cells of context ``x``, finest first, ending with the root ``()``."""
+        return cell_keys(x, self.contextual)
+
+    def _levels(self, x: np.ndarray) -> list[Level]:
+        """The cells of ``x`` that hold anything, finest first, as arrays."""
+        n_arms = len(self.arms)
+        found = (level(self._cells.get(k), self.decay, n_arms) for k in self.cell_keys(x))
+        return [a for a in found if a is not None]
+
+    def _greedy(self, levels: list[Level],
+                mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+        """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior."""
+        return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior)
+
+    def greedy(self, x: np.ndarray, mask: np.ndarray,
+               levels: list[Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+        """The greedy configuration at ``x`` (budgets per arm), per-arm coverage alone, and its coverage.
+
+        ``levels`` are ``x``'s cells as :meth:`_levels` gives them (computed when not given).
+        """
+        with self._lock:
+            levels = self._levels(x) if levels is None else levels
+            budgets, alone, cover, _ = self._greedy(levels, mask)
+            return budgets, alone_at(alone, budgets), cover
+
+    # -- deciding -------------------------------------------------------------------------
+
+    def select(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> dict:
+        """Budgets, exact propensities and estimates for context ``x`` over the available ``mask``
+        (``query``: the normalized query text, whose own counts may raise wide exploration).
+
+        Returns ``{"budgets", "greedy", "p_run", "p_budget", "expectation", "coverage", "explored"}``
+        where ``explored`` is "", "deepen" or "wide".
+        """
+        with self._lock:
+            greedy, alone, cover, p_wide, deepen, top, alarm = self._plan(x, mask, query)
+            budgets = greedy.copy()
+            coin, pick_arm, pick_level = self._rng.random(3)
+            up = upgradable(greedy, mask, top)
+            explored = ""
+            if coin < p_wide:
+                explored = "wide"
+                budgets = self.exploration.widened(greedy, mask)
+            elif up.size and coin < p_wide + self.epsilon:
+                explored = "deepen"
+                cum = np.cumsum(deepen[up])
+                a = int(up[min(int(np.searchsorted(cum, pick_arm * cum[-1], side="right")), up.size - 1)])
+                higher = deeper(int(greedy[a]), int(top[a]))
+                budgets[a] = higher[min(int(pick_level * higher.size), higher.size - 1)]
+            p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide, deepen, top)
+            return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
+                    "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
+                    "deepen": deepen, "deepen_top": top, "alarm": alarm}
+
+    def decision_record(self, d: Mapping, mask: np.ndarray) -> dict:
+        """What is logged of a :meth:`select` result ``d`` over the available ``mask``: the greedy
+        configuration, the arms available, the exploration drawn and the rule it was drawn from,
+        from which :meth:`observe` recomputes every propensity, and the estimates shown."""
+        coverage = d["coverage"]
+        return {
+            "greedy": {a: int(d["greedy"][i]) for i, a in enumerate(self.arms) if mask[i]},
+            "available": [a for i, a in enumerate(self.arms) if mask[i]],
+            "explored": d["explored"],
+            "wide": round(float(d["p_wide"]), 6),
+            "alarm": round(float(d["alarm"]), 6),
+            "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
+            "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
+            "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
+        }
+
+    def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> tuple:
+        """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
+        levels = self._levels(x)
+        greedy, alone, cover, counts = self._greedy(levels, mask)
+        # The finest cell that holds anything says how well this kind of query is known, how
+        # often wide exploration has already been tried there and whether it recently got worse.
+        alarm = drift_alarm(greedy, levels[0], self.decay) if levels else 0.0
+        p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0, *self.exploration.wide_gain(
+            greedy, mask, cover, levels, self.prior), alarm=alarm, push=self.query_push(query, cover))
+        top = self.deepen_top(greedy, mask, cover, levels, counts)
+        deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
+        return greedy, alone_at(alone, greedy), cover, p_wide, deepen, top, alarm
+
+    def run_probabilities(self, x: np.ndarray, mask: np.ndarray,
+                          query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
+        it runs under the exploration rule (what :meth:`select` would draw from)."""
+        with self._lock:
+            greedy, alone, _, p_wide, deepen, top, _ = self._plan(x, mask, query)
+            p_run, _ = self.propensities(greedy, mask, greedy, p_wide, deepen, top)
+            return alone, p_run
+
+    def deepen_top(self, greedy: np.ndarray, mask: np.ndarray, cover: float,
+                   levels: list[Level], counts: np.ndarray | None = None) -> np.ndarray:
+        """Per arm: the deepest budget exploration may deepen it to (see
+        :func:`~ltrr.bandit.coverage.explore.deepen_top`)."""
+        priced = self.cost_per_candidate > 0 or self.cost_per_ms > 0
+        return deepen_top(greedy, mask, cover, levels, self.cost_per_candidate, self._start_costs(), priced, counts)
+
+    def deepen_weights(self, greedy: np.ndarray, mask: np.ndarray, levels: list[Level] | None = None,
+                       x: np.ndarray | None = None, top: np.ndarray | None = None,
+                       alone: np.ndarray | None = None) -> np.ndarray:
+        """Per arm: the chance that deepening picks it (see
+        :func:`~ltrr.bandit.coverage.explore.deepen_weights`); ``levels``, or computed from ``x``."""
+        with self._lock:
+            if levels is None:
+                levels = self._levels(x) if x is not None else []
+            return deepen_weights(greedy, mask, levels, self.prior, top=top, alone=alone)
+
+    def wide_probability(self, cover: float, seen: float = 0.0, gain: float | None = None,
+                         tried: float = 0.0, alarm: float = 0.0, push: float = 0.0) -> float:
+        """Chance of wide exploration (see
+        :meth:`~ltrr.bandit.coverage.explore.Exploration.wide_probability`)."""
+        return self.exploration.wide_probability(cover, seen, gain, tried, alarm, push)
+
+    def query_push(self, query: str | None, cover: float) -> float:
+        """Extra chance of wide exploration for a query that keeps failing more than its cell
+        (see :meth:`~ltrr.bandit.coverage.explore.QueryCounts.push`)."""
+        return self._queries.push(query, cover, self.wide)
+
+    def drift_alarm(self, budgets: np.ndarray, level_: Level) -> float:
+        """See :func:`~ltrr.bandit.coverage.explore.drift_alarm`."""
+        return drift_alarm(budgets, level_, self.decay)
+
+    def propensities(self, greedy: np.ndarray, mask: np.ndarray, budgets: np.ndarray,
+                     p_wide: float | None = None, deepen: np.ndarray | Mapping[str, float] | None = None,
+                     top: np.ndarray | Mapping[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per arm: P(it runs) and P(it gets exactly ``budgets[a]``), under the exploration rule.
+
+        Exploration only ever deepens: a shallower budget teaches nothing new,
+        since a click's ranks are known in full. ``deepen``: the chance deepening
+        picks each arm (:meth:`deepen_weights`; None: uniform); ``top``: the deepest
+        level it may reach per arm (:meth:`deepen_top`; None: the top of the ladder).
+        """
+        rule = self.exploration.rule(greedy, mask, p_wide, deepen, top)
+        return self.exploration.propensities(greedy, mask, budgets, rule)
+
+    def reach_probability(self, greedy: np.ndarray, mask: np.ndarray, p_wide: float | None = None,
+                          deepen: np.ndarray | Mapping[str, float] | None = None,
+                          top: np.ndarray | Mapping[str, int] | None = None) -> np.ndarray:
+        """Per arm and ladder level: P(the logging policy ran the arm at least that deep)."""
+        return self.exploration.reach(greedy, mask, self.exploration.rule(greedy, mask, p_wide, deepen, top))
+
+    def cover_probability(self, greedy: np.ndarray, mask: np.ndarray, ranks: np.ndarray,
+                          p_wide: float | None = None, deepen: np.ndarray | Mapping[str, float] | None = None,
+                          top: np.ndarray | Mapping[str, int] | None = None) -> float:
+        """P(the logging policy's configuration covers a target with these ranks) = ``w_i``."""
+        return self.exploration.cover(greedy, mask, ranks, self.exploration.rule(greedy, mask, p_wide, deepen, top))
+
+    # -- milliseconds ---------------------------------------------------------------------
+
+    def _start_costs(self) -> np.ndarray:
+        """Per arm: what starting it costs in objective units (``cost_per_ms`` x its mean ms;
+        0 for an arm never timed)."""
+        return self.cost_per_ms * np.nan_to_num(self._ms, nan=0.0)
+
+    def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
+        """Fold one search's measured run time per arm (ms) into each arm's smoothed mean."""
+        if not arm_ms:
+            return
+        with self._lock:
+            for a, name in enumerate(self.arms):
+                v = arm_ms.get(name)
+                if isinstance(v, (int, float)) and np.isfinite(v) and v >= 0:
+                    old = self._ms[a]
+                    self._ms[a] = float(v) if np.isnan(old) else (1 - LATENCY_SMOOTHING) * old + LATENCY_SMOOTHING * v
+
+    def arm_milliseconds(self) -> dict[str, float]:
+        """Each timed arm's smoothed run time (ms)."""
+        with self._lock:
+            return {a: float(v) for a, v in zip(self.arms, self._ms) if np.isfinite(v)}
+
+    # -- learning -------------------------------------------------------------------------
+
+    def observe(self, x: np.ndarray, greedy: Mapping[str, int], available: Sequence[str],
+                ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
+                p_wide: float | None = None, deepen: Mapping[str, float] | None = None,
+                deepen_top: Mapping[str, int] | None = None, explored: str = "",
+                query: str | None = None, judged: bool = False, judged_share: float = 0.0) -> None:
+        """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
+
+        ``greedy`` is the logged greedy configuration, ``available`` the arms
+        that could run, ``p_wide``, ``deepen`` and ``deepen_top`` the logged exploration rule
+        (``explored``: which exploration this search was, "" for none):
+        together they give the exact chance ``w`` that the logging policy would
+        have covered the click.
+
+        **Judged searches.** Where a random share ``judged_share`` of searches is judged (someone
+        says what was wanted, whether or not anything was retrieved), a judged search passes
+        ``judged=True`` and the wanted item's ``ranks`` (None when no arm has it). A search's
+        ranks then reach the buffer when it is judged, or else clicked, with chance
+        ``s + (1 - s) w`` (``s`` the judged share), and every row is weighted by its inverse:
+        a miss the policy could not have covered, unseen by clicks, is learned at ``1 / s``,
+        and an exploration find weighs far less than ``1 / w``. With ``s = 0`` this is the
+        click-only rule; with ``s = 1`` every search is told, at weight 1.
+        """
+        if not 0.0 <= judged_share <= 1.0:
+            raise ValueError(f"judged_share must lie in [0, 1], got {judged_share!r}")
+        if judged and judged_share <= 0.0:
+            raise ValueError("a judged search needs the share of searches judged (judged_share > 0)")
+        with self._lock:
+            self.n_events += 1
+            g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
+            r = None if ranks is None else rank_codes(self.arms, ranks)
+            if query and self.queries > 0:
+                # A query's searches are served when clicked, or, judged, when the greedy
+                # configuration retrieved what was wanted.
+                served = r is not None and (not judged or bool((r <= g).any()))
+                self._queries.observe(str(query), served, explored == "wide")
+            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
+            mask = np.array([a in set(available) for a in self.arms], dtype=bool)
+            # The logged rule, resolved once for both the reach and the cover probability.
+            rule = self.exploration.rule(g, mask, p_wide, deepen, deepen_top)
+            reached = self.exploration.reach(g, mask, rule)
+            for key in keys:
+                cell = self._cells.setdefault(key, Cell())
+                cell.t += 1
+                # n_wide and reach share one clock stamp: both are brought to the present here.
+                cell.n_wide = decayed_wide(cell, self.decay) + float(explored == "wide")
+                if cell.reach is None:
+                    # New, or from a state saved before reach was kept: every arm counts as run
+                    # at every depth on the searches before this one (the old rule, continued).
+                    old = np.full_like(reached, decayed_count(self.decay, cell.t - cell.start) * self.decay)
+                else:
+                    old = cell.reach * self.decay ** (cell.t - cell.wide_t)
+                # A judged search shows every arm's every depth, whatever ran.
+                cell.reach = old + judged_share + (1.0 - judged_share) * reached
+                cell.wide_t = cell.t
+            if r is None:
+                return
+            if judged and not (r <= MAX_RANK).any():
+                return      # no arm has it: a miss of every configuration, counted above
+            w = self.exploration.cover(g, mask, r, rule)
+            if w <= 0 and not judged:
+                return      # a click no configuration of this policy could produce (e.g. a foreign log)
+            w = judged_share + (1.0 - judged_share) * w
+            # Inverse propensity, capped at the weight of a plain discovery (by wide
+            # exploration, else by deepening one arm). A lower cap would bias the gain of arms the policy
+            # rarely runs downwards, and an underestimated arm is never run again to correct it;
+            # an overestimate is corrected as soon as the arm runs.
+            self._append(keys, r, counts, min(1.0 / w, self.weight_cap))
+
+    def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
+                            counts: Mapping[str, int] | None = None) -> None:
+        """Learn from a target the user found after this search failed them (``found_later``).
+
+        The search was already counted when it was resolved (its skip, or its click on
+        something else); only the target's ranks are added, with weight 1. A miss is seen
+        this way whatever the logging policy ran, so there is no propensity to correct
+        by; only the share of misses users follow up is unknown, which makes
+        the gain of what would have fixed them an underestimate, never an overestimate.
+        """
+        with self._lock:
+            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
+            self._append(keys, rank_codes(self.arms, ranks), counts, 1.0)
+
+    def _append(self, keys: list[tuple], r: np.ndarray, counts: Mapping[str, int] | None, inv_w: float) -> None:
+        """Buffer one target's rank codes ``r`` in every cell of ``keys``."""
+        c = list_lengths(self.arms, counts)
+        self.n_clicks += 1
+        for key in keys:
+            self._cells.setdefault(key, Cell()).push(r, c, inv_w, self.buffer)
+
+    # -- reports and saved state -----------------------------------------------------------
+
+    def n_cells(self) -> int:
+        """Context cells seen (the root included)."""
+        return len(self._cells)
+
+    def _config(self) -> dict:
+        """The settings a saved state is only valid under (a state learnt under others is refused)."""
+        return {"arms": list(self.arms), "cost_per_candidate": self.cost_per_candidate,
+                "cost_per_ms": self.cost_per_ms, "epsilon": self.epsilon,
+                "wide": self.wide, "wide_min": self.wide_min, "wide_budget": self.wide_budget,
+                "contextual": self.contextual, "prior": self.prior, "decay": self.decay,
+                "buffer": self.buffer, "weight_cap": self.weight_cap, "ladder": LADDER.tolist(),
+                "max_rank": MAX_RANK,
+                # Only when kept, so that a state saved before query counts existed still loads.
+                **({"queries": self.queries} if self.queries else {})}
+
+    def state_dict(self) -> dict:
+        """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
+
+        The random stream is not part of it: after :meth:`load_state_dict` it
+        restarts from the seed, exactly as after replaying the same history.
+        """
+        with self._lock:
+            return {"config": self._config(), "n_events": self.n_events, "n_clicks": self.n_clicks,
+                    "arm_ms": [None if not np.isfinite(v) else float(v) for v in self._ms],
+                    **cells_to_state(self._cells, len(self.arms)),
+                    # Least recently searched first, as kept.
+                    "query_counts": [[q, *map(float, v)] for q, v in self._queries.counts.items()]}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Replace what was learned by :meth:`state_dict`'s output; ValueError (state unchanged)
+        when it was saved under other settings or is malformed. The random stream restarts."""
+        if state.get("config") != self._config():
+            raise ValueError("coverage state was saved under other settings (arms, ladder or parameters)")
+        cells, queries, n_events, n_clicks, arm_ms = state_to_parts(state, len(self.arms), self.queries)
+        with self._lock:
+            self._cells = cells
+            self._queries = QueryCounts(self.queries)
+            self._queries.counts = queries
+            self._rng = np.random.default_rng(self.seed)
+            self.n_events, self.n_clicks = n_events, n_clicks
+            self._ms = arm_ms

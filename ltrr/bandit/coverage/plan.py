@@ -1,0 +1,58 @@
+"""Planning: the configuration a query's estimates buy, built greedily.
+
+Coverage of a union is monotone submodular in the set of ``(arm, budget)``
+increments, so the configuration is built greedily: at each step the increment
+with the best coverage gain per candidate is taken while its gain exceeds
+``cost_per_candidate`` times its candidates (Streeter & Golovin 2008). A
+candidate is counted as what the arm actually returns in this context.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ltrr.bandit.coverage.cells import LADDER, Level
+from ltrr.bandit.coverage.estimate import expected_counts, gains
+
+COLD_BUDGET = 10        # every available arm's budget before anything is learned anywhere
+
+
+def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float, start_ms: np.ndarray,
+           prior: float) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+    """The greedy budgets over the available ``mask``, with what exploration reuses: every
+    arm's coverage alone at every level and its expected candidates (None before any data),
+    and the configuration's coverage (NaN before any data).
+
+    ``start_ms``: per arm, what starting it costs in objective units (0: only candidates cost).
+    """
+    n_arms = len(mask)
+    budgets = np.zeros(n_arms, dtype=np.int64)
+    if not levels:
+        # Nothing learned anywhere yet: run every available arm at a middle budget so
+        # that clicks (and their full-information ranks) start to arrive.
+        budgets[mask] = COLD_BUDGET
+        return budgets, None, float("nan"), None
+    gain, now = gains(levels, budgets, prior, n_arms)
+    alone = gain            # from nothing, each arm's gain is its coverage alone
+    counts = expected_counts(levels, n_arms)
+    lam = cost_per_candidate
+    for _ in range(n_arms * len(LADDER)):
+        # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
+        now = float(np.clip(now, 0.0, 1.0))
+        gain = np.clip(now + gain, 0.0, 1.0) - now
+        cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(n_arms)])
+        extra = counts - cur[:, None]
+        ok = (LADDER[None, :] > budgets[:, None]) & mask[:, None]
+        # Starting an arm also pays its milliseconds (0 without cost_per_ms), counted
+        # for the ratio as the candidates that would cost as much.
+        start = np.where(budgets == 0, start_ms, 0.0)[:, None]
+        net = gain - lam * extra - start
+        per = extra + (start / lam if lam > 0 else 0.0)
+        ratio = np.where(ok & (net > 1e-9), gain / np.maximum(per, 0.5), -np.inf)
+        if not np.isfinite(ratio).any():
+            break
+        a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        budgets[a] = LADDER[lev]
+        gain, now = gains(levels, budgets, prior, n_arms)
+    return budgets, alone, float(np.clip(now, 0, 1)), counts
