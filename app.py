@@ -9,7 +9,8 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from ltrr_app import bandit_view, cards, charts, demo, shared
+from ltrr_app import bandit_view, cards, charts, demo, labels, shared
+from ltrr_app.labels import count
 from ltrr_app.shared import K_CHOICES, guarded
 
 log = logging.getLogger("ltrr.app")
@@ -132,6 +133,7 @@ report_context = {**context, "query": resp.query} if resp is not None else conte
 
 # --- counters: one source (engine.status), drawn after the search ------------------
 
+status: dict = {}
 with guarded("Reading the engine status"):
     status = engine.status()
     m1, m2, m3, m4 = st.columns(4)
@@ -244,21 +246,24 @@ with bandit_col:
             "p(run)": bandit_view.clip01(c.propensity), "estimate": bandit_view.clip01(c.expectation),
             "raw": float(c.expectation) if c.expectation == c.expectation else None,
         } for c in resp.selection])
+        # Pixel widths: five "small" columns (375 px) overflowed the half-page column (358 px) at 1280.
         st.dataframe(detail, hide_index=True, width="stretch", key="ltrr_choice_table", column_config={
-            "arm": st.column_config.TextColumn("arm", width="small"),
-            "budget": st.column_config.NumberColumn("budget", width="small",
+            "arm": st.column_config.TextColumn("arm", width=80),
+            "budget": st.column_config.NumberColumn("budget", width=60,
                                                     help="Candidates asked for (0: not run)"),
-            "p(run)": st.column_config.NumberColumn("p(run)", format="%.2f", width="small",
+            "p(run)": st.column_config.NumberColumn("p(run)", format="%.2f", width=60,
                                                     help="Probability the policy runs this arm here"),
-            "estimate": st.column_config.NumberColumn("estimate", format="%.2f", width="small",
+            "estimate": st.column_config.NumberColumn("estimate", format="%.2f", width=72,
                                                       help="Estimated chance to find the wanted item, 0..1"),
-            "raw": st.column_config.NumberColumn("raw", format="%.2f", width="small",
+            "raw": st.column_config.NumberColumn("raw", format="%.2f", width=55,
                                                  help="As the policy reports it: optimistic policies add an "
                                                       "exploration bonus, which can exceed 1"),
         })
         building = [c.arm for c in resp.selection if not c.ready]
         if building:
-            st.caption(f"Still building, not offered yet: {', '.join(building)}.")
+            arm_status = (status.get("arms", {}) if isinstance(status, dict) else {})
+            st.caption("Still building, not offered yet: "
+                       + "; ".join(labels.readiness(a, arm_status.get(a, {})) for a in building) + ".")
 
     st.subheader("Last feedback")
     if not feedback:
@@ -286,7 +291,7 @@ pool = cards.pool_frame(resp)
 if pool.empty:
     st.caption("The pool is empty: no selected arm returned anything.")
 else:
-    st.caption(f"The union of the arms that ran ({len(pool)} candidates) before ranking, ordered by each "
+    st.caption(f"The union of the arms that ran ({count(len(pool), 'candidate')}) before ranking, ordered by each "
                f"candidate's best rank in any arm, and where the ranker put it (the top {len(resp.results)} "
                "are shown).")
     st.dataframe(pool, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(pool)),

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from ltrr import reward
+from ltrr_app.labels import count
 from ltrr_app.reports import json_cell
 
 
@@ -53,7 +54,7 @@ def exploration_note(decision: Mapping[str, Any] | None, exposed: Sequence[Mappi
     greedy = decision.get("greedy") or {}
     if not explored or not any(int(b) > int(greedy.get(a, 0)) for a, b in budgets.items()):
         return None
-    how = {"wide": f"every arm ran with at least {min(int(b) for b in budgets.values())} candidates",
+    how = {"wide": f"every arm ran with at least {count(min(int(b) for b in budgets.values()), 'candidate')}",
            "deepen": "one arm was asked for more candidates than usual"}.get(explored, "it tried more than usual")
     text = f"This search explored ({how}) to learn what the usual choice misses."
     alarm = decision.get("alarm")

@@ -155,7 +155,8 @@ def feedback_box(feedback: dict, trails: dict, query_norm: str) -> None:
                        "memory and the ranker's data.")
         mem = feedback_memory(fb)
         st.caption(f"Memory of past clicks for “{md_escape(mem.get('query', query_norm))}” → this result: "
-                   f"{float(mem.get('impressions') or 0):.1f} impressions (expected views), {int(mem.get('clicks') or 0)} clicks · "
+                   f"{labels.count(float(mem.get('impressions') or 0), 'impression', '.1f')} (expected views), "
+                   f"{labels.count(int(mem.get('clicks') or 0), 'click')} · "
                    f"ranker training rows: {int(fb.ranker_examples):,}")
         trail = trails.get(bandit_view.trail_key(query_norm, feedback["entity_id"]))
         if trail and trail["ranks"]:

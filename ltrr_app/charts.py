@@ -231,6 +231,34 @@ def rolling_chart(frame: pd.DataFrame, metric: str, title: str, height: int = 25
     )
 
 
+def is_fixed(policy: object) -> bool:
+    """A fixed arm set (``all``, ``static:...``, a tuned fixed configuration), not a learner."""
+    return str(policy).split(":")[0] in ("all", "static", "tuned fixed")
+
+
+def frontier_chart(frontier: pd.DataFrame, points: pd.DataFrame, height: int = 300) -> alt.Chart | None:
+    """The static frontier (``candidates``, ``coverage``: a step line) with policies as points
+    (``policy``, ``candidates``, ``covered``): above the line beats every fixed configuration."""
+    if frontier is None or frontier.empty or points is None or points.empty:
+        return None
+    data = points.dropna(subset=["candidates", "covered"]).copy()
+    data["kind"] = data["policy"].map(lambda p: "fixed arms" if is_fixed(p) else "learning")
+    x = alt.X("candidates:Q", title="candidates per search (cost)", scale=alt.Scale(zero=True))
+    y = alt.Y("coverage:Q", title="share retrieved", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
+    line = (alt.Chart(frontier.assign(what="static frontier")).mark_line(interpolate="linear", color="#8A8A8A",
+                                                                        strokeDash=[4, 3], point=True)
+            .encode(x=x, y=y, tooltip=[alt.Tooltip("candidates:Q", format=".1f"),
+                                       alt.Tooltip("coverage:Q", format=".0%")]))
+    dots = alt.Chart(data).mark_point(size=140, filled=True).encode(
+        x="candidates:Q", y=alt.Y("covered:Q"),
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["learning", "fixed arms"], range=["#2E6FD8", "#555555"]),
+                        title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["policy", alt.Tooltip("candidates:Q", format=".1f"), alt.Tooltip("covered:Q", format=".0%")])
+    names = alt.Chart(data).mark_text(align="left", dx=9, dy=-6, fontSize=12).encode(
+        x="candidates:Q", y="covered:Q", text="policy:N")
+    return (line + dots + names).properties(height=height)
+
+
 def cost_quality_chart(summary: pd.DataFrame, height: int = 300) -> alt.Chart | None:
     """Every policy as a point: candidates per search (cost, x) against success (quality, y).
 
@@ -243,8 +271,7 @@ def cost_quality_chart(summary: pd.DataFrame, height: int = 300) -> alt.Chart | 
     data = summary.dropna(subset=["candidates", "success"]).copy()
     if data.empty:
         return None
-    data["kind"] = data["policy"].map(lambda p: "fixed arms" if str(p).split(":")[0] in ("all", "static")
-                                      else "learning")
+    data["kind"] = data["policy"].map(lambda p: "fixed arms" if is_fixed(p) else "learning")
     base = alt.Chart(data).encode(
         x=alt.X("candidates:Q", title="candidates per search (cost)", scale=alt.Scale(zero=True)),
         y=alt.Y("success:Q", title="success@10 (quality)", scale=alt.Scale(domain=[0, 1]),

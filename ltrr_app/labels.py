@@ -34,6 +34,79 @@ GENERIC_LABELS: dict[str, str] = {
 }
 
 
+# Plurals that the "+s / +es / y -> ies" rule gets wrong; add one here when a new noun needs it.
+_IRREGULAR = {"query": "queries", "entity": "entities", "child": "children", "person": "people"}
+
+
+def plural(word: str, n: float = 2) -> str:
+    """``word`` in the number that agrees with ``n``: ``plural("search", 1)`` -> ``"search"``,
+    ``plural("search", 3)`` -> ``"searches"``. Only exactly 1 is singular (0 and 1.5 are plural)."""
+    if n == 1:
+        return word
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    head, sep, tail = word.partition(" per ")   # "click per search": the noun before "per"
+    if sep:
+        return f"{plural(head, n)} per {tail}"
+    first, space, last = word.rpartition(" ")   # "simulated search": the last word is the noun
+    if space:
+        return f"{first} {plural(last, n)}"
+    if word.endswith(("s", "sh", "ch", "x", "z")):
+        return word + "es"
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def count(n: float, word: str, fmt: str = ",") -> str:
+    """A number and its noun, agreeing: ``count(1, "search")`` -> ``"1 search"``,
+    ``count(2000, "search")`` -> ``"2,000 searches"``; ``fmt`` formats the number (``",.1f"``).
+    The number as shown decides: 0.6 shown as "1" reads "1 candidate", 1.0 shown as "1.0" is plural."""
+    shown = f"{n:{fmt}}"
+    return f"{shown} {plural(word, 1 if shown == '1' else 2)}"
+
+
+def duration(seconds: float | None) -> str:
+    """A wait in words, rounded as people say it: 38 -> "about 40 s", 130 -> "about 2 min",
+    under 5 s -> "a few seconds"; "" when unknown (None, NaN, negative)."""
+    if seconds is None:
+        return ""
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(s) or s < 0:
+        return ""
+    if s < 5:
+        return "a few seconds"
+    if s < 60:
+        return f"about {max(5, int(round(s / 5)) * 5)} s"
+    if s < 3600:
+        return f"about {max(1, round(s / 60))} min"   # an abbreviation: no plural
+    return f"about {count(round(s / 3600, 1), 'hour', 'g')}"
+
+
+def readiness(arm: str, info: Mapping[str, object]) -> str:
+    """What a building arm's status says to people: "semantic search ready in about 40 s" when
+    the engine measured an ETA (``eta_s``), else its progress ("semantic search building: 35%"),
+    plus the engine's own message on what it is doing."""
+    when = duration(info.get("eta_s"))   # .get: engines before eta_s existed still work
+    try:
+        pct = float(info.get("progress") or 0.0)
+    except (TypeError, ValueError):
+        pct = 0.0
+    pct = pct if math.isfinite(pct) else 0.0
+    if when:
+        head = f"{arm} search ready in {when}"
+    elif pct > 0:
+        head = f"{arm} search building: {min(1.0, pct):.0%} done"
+    else:
+        head = f"{arm} search starting to build"
+    message = str(info.get("message") or "").strip()
+    message = message[len(arm) + 2:] if message.startswith(f"{arm}: ") else message
+    return f"{head} ({message})" if message and message.lower() not in {"building", "ready"} else head
+
+
 def arm_label(arm: str) -> str:
     """``"fuzzy"`` -> ``"fuzzy (typo-tolerant)"``: the arm's name plus what it does."""
     what = ARM_LABELS.get(arm)

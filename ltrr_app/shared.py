@@ -20,6 +20,8 @@ import streamlit as st
 
 from ltrr.bandit.policy import DEFAULT_POLICY  # noqa: F401  (one default policy: the engine's)
 from ltrr_app.hub import EngineHub, state_dir_for
+from ltrr_app import labels
+from ltrr_app.labels import count
 
 log = logging.getLogger("ltrr.app")
 
@@ -277,6 +279,21 @@ def catalog_path() -> Path:
     return Path(st.session_state["ltrr_catalog"])
 
 
+def catalog_label(path: str | Path | None = None) -> str:
+    """A catalog as a sentence names it: "the default catalog", or its name in quotes (“mysongs”).
+
+    Never "the catalog catalog": the default catalog's file is called ``catalog.duckdb``.
+    """
+    from ltrr.config import default_catalog_path
+
+    path = Path(path) if path is not None else catalog_path()
+    try:
+        default = path.resolve() == Path(default_catalog_path()).resolve()
+    except OSError:
+        default = False
+    return "the default catalog" if default else f"“{path.stem}”"
+
+
 def state_dir(policy: str | None = None) -> Path:
     """The learning-state folder for this session's catalog and a policy."""
     from ltrr.config import default_catalog_path, default_state_dir
@@ -391,15 +408,20 @@ def _live_status(engine) -> None:
 
 def _status_body(status: dict[str, Any]) -> None:
     catalog = catalog_path()
-    st.markdown(f"**Catalog** {catalog.stem}  \n**Ranker** {status.get('ranker', '?')}")
+    st.markdown(f"**Searching** {catalog_label(catalog)}  \n**Ranker** {status.get('ranker', '?')}")
+    building = []
     for arm, info in status.get("arms", {}).items():
         if info.get("ready"):
             continue
-        pct = float(info.get("progress", 0.0) or 0.0)
-        message = str(info.get("message") or "building")
-        message = message[len(arm) + 2:] if message.startswith(f"{arm}: ") else message
-        label = f"{arm}: {message}" + (f" ({pct:.0%})" if pct > 0 else "")
-        st.progress(min(1.0, max(0.0, pct)), text=label)
+        building.append(arm)
+        try:
+            pct = float(info.get("progress", 0.0) or 0.0)
+        except (TypeError, ValueError):
+            pct = 0.0
+        st.progress(min(1.0, max(0.0, pct)) if pct == pct else 0.0, text=labels.readiness(arm, info))
+    if building:
+        # What is missing until then, in words: searches still run, without these arms.
+        st.caption("Until then searches run without " + ", ".join(labels.arm_label(a) for a in building) + ".")
     ready = [a for a, i in status.get("arms", {}).items() if i.get("ready")]
     st.caption(f"{len(ready)} of {len(status.get('arms', {}))} arms ready · "
-               f"{status.get('searches', 0):,} searches · {status.get('clicks', 0):,} clicks")
+               f"{count(int(status.get('searches', 0) or 0), 'search')} · {count(int(status.get('clicks', 0) or 0), 'click')}")

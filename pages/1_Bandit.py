@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ltrr_app import bandit_view, charts, demo, reports, shared
+from ltrr_app.labels import count
 from ltrr_app.shared import guarded
 
 WINDOW = 20   # searches per rolling mean: short enough to move during a demo
@@ -38,12 +39,12 @@ else:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Searches", f"{len(per_search):,}", border=True,
               help="Searches in this policy's log (the same count as the sidebar)")
-    c2.metric("Arms per search", f"{recent['arms'].mean():.1f}", border=True, help=f"Last {len(recent)} searches")
+    c2.metric("Arms per search", f"{recent['arms'].mean():.1f}", border=True, help=f"Last {count(len(recent), 'search')}")
     c3.metric("Candidates per search", f"{recent['candidates'].mean():.1f}", border=True,
               help=f"Candidates the arms that ran returned (each cut at its budget) and the ranker scored, last "
-                   f"{len(recent)} searches: the cost of retrieval, counted as the Simulator counts it")
+                   f"{count(len(recent), 'search')}: the cost of retrieval, counted as the Simulator counts it")
     c4.metric("Hit rate", f"{hits.mean():.0%}" if len(hits) else "–", border=True,
-              help=f"Of the last {len(recent)} searches with feedback, the share whose clicked item an arm "
+              help=f"Of the last {count(len(recent), 'search')} with feedback, the share whose clicked item an arm "
                    "that ran had found")
     rolled = bandit_view.rolling(per_search, window=WINDOW)
     cols = st.columns(3)
@@ -54,7 +55,7 @@ else:
                 st.altair_chart(chart, width="stretch")
             else:
                 st.caption(f"{label.capitalize()}: no searches with feedback yet.")
-    st.caption(f"Rolling means over {WINDOW} searches. Learning shows as fewer arms and candidates while the hit "
+    st.caption(f"Rolling means over {count(WINDOW, 'search')}. Learning shows as fewer arms and candidates while the hit "
                "rate holds.")
 
 # --- what it would do now, per kind of query -----------------------------------------

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ltrr_app import cards, charts, shared
+from ltrr_app.labels import count
 from ltrr_app.shared import guarded
 
 LIMITS = [100, 500, 2000]
@@ -48,7 +49,7 @@ new_pairs = entries["learned_from_clicks"].fillna(False).astype(bool)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Pairs", f"{len(entries):,}", border=True, help="(query, result) pairs the memory has seen")
 c2.metric("Pairs with clicks", f"{int((clicks > 0).sum()):,}", border=True,
-          help=f"Of which {int(new_pairs.sum()):,} were new: the catalog had not predicted them, a click made them")
+          help=f"Of which {int(new_pairs.sum()):,} {'was' if int(new_pairs.sum()) == 1 else 'were'} new: the catalog had not predicted them, a click made them")
 c3.metric("Impressions", f"{impressions.sum():,.1f}", border=True,
           help="Expected views: a result shown lower in the list counts as less than one impression")
 c4.metric("Clicks", f"{int(clicks.sum()):,}", border=True)
@@ -61,7 +62,7 @@ shown = shown.head(int(limit)).drop(columns=["_clicks", "_imp"]).reset_index(dro
 
 st.subheader("Pairs")
 if len(shown) < len(entries):
-    st.caption(f"Showing {len(shown):,} of {len(entries):,} pairs, most clicked first.")
+    st.caption(f"Showing {len(shown):,} of {count(len(entries), 'pair')}, most clicked first.")
 st.dataframe(
     shown[["query", "title", "impressions", "clicks", "observed", "predicted"]], hide_index=True, width="stretch",
     height=min(360, 38 + 35 * max(1, len(shown))), key="ltrr_mem_table",

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ltrr_app import charts, labels, shared
+from ltrr_app.labels import count
 from ltrr_app.shared import guarded
 
 shared.page_setup("Ranker", ":material/leaderboard:")
@@ -53,17 +54,17 @@ with guarded("Reading the ranker status"):
 sessions, needed = int(status.get("n_sessions", 0) or 0), int(status.get("min_sessions", 0) or 0)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Model", shared.ranker_label(status.get("label")), border=True)
-c2.metric("Clicked searches", f"{sessions:,}", border=True, help=f"Needed before the first training: {needed}")
+c2.metric("Clicked searches", f"{sessions:,}", border=True, help=f"Needed before the first training: {needed:,}")
 c3.metric("Clicks recorded", f"{int(status.get('n_examples', 0) or 0):,}", border=True,
           help="One training example per click (a search clicked twice counts twice); each holds every result "
                "that search showed, so the report's rows are many more")
 c4.metric("Needed to train", f"{needed:,}", border=True, help="Clicked searches before the first model")
 if needed and sessions < needed:
-    st.progress(min(1.0, sessions / needed), text=f"{sessions} of {needed} clicked searches before the first model. "
+    st.progress(min(1.0, sessions / needed), text=f"{sessions:,} of {count(needed, 'clicked search')} before the first model. "
                 "Quickest way there: run the Simulator and apply its log to the live state.")
 elif status.get("report") and not status.get("trained"):
     last = status["report"]
-    st.info(f"A LambdaMART model was trained on {int(last.get('n_sessions') or 0):,} clicked searches but not "
+    st.info(f"A LambdaMART model was trained on {count(int(last.get('n_sessions') or 0), 'clicked search')} but not "
             "adopted: on the held-out searches it ranked clicks worse than the heuristic "
             f"(NDCG@10 {fmt(last.get('ndcg_model'))} vs {fmt(last.get('ndcg_heuristic'))}). It retrains as clicks "
             "arrive.", icon=":material/info:")
@@ -71,7 +72,7 @@ elif status.get("report") and not status.get("trained"):
 too_few = bool(needed) and sessions < needed
 st.button("Retrain now", key="ltrr_rank_train", type="primary", icon=":material/model_training:",
           on_click=train_now, disabled=too_few,
-          help=f"Needs {needed} clicked searches" if too_few else "Train on every clicked search stored so far")
+          help=f"Needs {count(needed, 'clicked search')}" if too_few else "Train on every clicked search stored so far")
 shared.show_flashes()
 
 report = state.get("ltrr_rank_report") or status.get("report") or {}

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ltrr.state import safe_name
 from ltrr_app import cards, importing, shared
+from ltrr_app.labels import count, plural
 from ltrr_app.shared import guarded
 
 MAX_TRACKS = 200_000
@@ -38,7 +39,7 @@ def use_catalog(path: str) -> None:
     if path and path != state["ltrr_catalog"]:
         state["ltrr_catalog"] = path
         state["ltrr_response"], state["ltrr_request"], state["ltrr_feedback"] = None, None, None
-        shared.flash("success", f"Now searching the **{Path(path).stem}** catalog.")
+        shared.flash("success", f"Now searching **{shared.catalog_label(path)}**.")
 
 
 def new_catalog_path(name: str) -> Path:
@@ -50,14 +51,17 @@ def new_catalog_path(name: str) -> Path:
 
 
 st.title("Catalog")
-st.caption(f"Searching the **{shared.catalog_path().stem}** catalog.")
+st.caption(f"Searching **{shared.catalog_label()}**.")
 shared.show_flashes()
 
 with guarded("Counting the catalog"):
     counts = engine.catalog_counts()
-    cols = st.columns(len(counts))
-    for col, (kind, n) in zip(cols, counts.items()):
-        col.metric(f"{kind}s", f"{n:,}", border=True, icon=cards.TYPE_ICONS.get(kind))
+    # At most three cards a row: six in one row at 1280 px cut "50,000" to "50,…".
+    items = list(counts.items())
+    for start in range(0, len(items), 3):
+        cols = st.columns(3)
+        for col, (kind, n) in zip(cols, items[start:start + 3]):
+            col.metric(plural(kind), f"{n:,}", border=True, icon=cards.TYPE_ICONS.get(kind))
 
 # A keyed tab bar remembers the open tab across reruns: an upload must not jump to another tab.
 browse_tab, switch_tab, build_tab, import_tab = st.tabs(
@@ -77,10 +81,19 @@ with browse_tab:
         if frame.empty:
             st.caption("Nothing matches.")
         else:
+            # Fixed widths that add up to less than the frame at 1280 px: left to size themselves, long
+            # titles widened the grid past its frame and hid the last columns behind a sideways scroll.
             st.dataframe(frame, hide_index=True, width="stretch", height=440, key="ltrr_cat_table",
-                         column_config={"popularity": st.column_config.ProgressColumn(
-                             "popularity", min_value=0.0, max_value=100.0, format="%.0f"),
-                             "release_date": st.column_config.DateColumn("release date", format="YYYY-MM-DD")})
+                         column_config={
+                             "entity_id": st.column_config.TextColumn("id", width=110),
+                             "entity_type": st.column_config.TextColumn("type", width=70),
+                             "title": st.column_config.TextColumn("title", width=190),
+                             "subtitle": st.column_config.TextColumn("by / in", width=150),
+                             "genre": st.column_config.TextColumn("genre", width=75),
+                             "popularity": st.column_config.ProgressColumn(
+                                 "popularity", min_value=0.0, max_value=100.0, format="%.0f", width=90),
+                             "release_date": st.column_config.DateColumn("release date", format="YYYY-MM-DD",
+                                                                         width=95)})
 
 # --- switch -------------------------------------------------------------------------
 with switch_tab:
@@ -186,8 +199,8 @@ with import_tab:
                     else:
                         bar.progress(1.0, text="done")
                         state["ltrr_cat_imported"] = str(dest)
-                        st.success(f"Imported {report.rows_imported:,} of {report.rows_read:,} rows of "
-                                   f"“{upload.name}” into the **{dest.stem}** catalog.", icon=":material/check_circle:")
+                        st.success(f"Imported {report.rows_imported:,} of {count(report.rows_read, 'row')} of "
+                                   f"“{upload.name}” into **{shared.catalog_label(dest)}**.", icon=":material/check_circle:")
                         st.button("Search this catalog", key="ltrr_cat_use_imported", on_click=use_catalog,
                                   args=(str(dest),), icon=":material/swap_horiz:")
                     finally:

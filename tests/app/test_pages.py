@@ -83,7 +83,7 @@ def current_engine():
 def sidebar_counts(at: AppTest) -> tuple[int, int]:
     """(searches, clicks) as the sidebar's status line shows them."""
     for caption in at.sidebar.caption:
-        found = re.search(r"([\d,]+) searches · ([\d,]+) clicks", caption.value)
+        found = re.search(r"([\d,]+) search(?:es)? · ([\d,]+) clicks?", caption.value)
         if found:
             return int(found.group(1).replace(",", "")), int(found.group(2).replace(",", ""))
     raise AssertionError("no status line in the sidebar")
