@@ -40,6 +40,7 @@ def fake_encoder(cache_size: int = 4, precision: str = "fp32") -> tuple[Encoder,
     enc.passage_precision = precision
     enc._cache_lock = threading.Lock()
     enc._cache, enc._cache_size = OrderedDict(), cache_size
+    enc._draft, enc._draft_lock = False, threading.Lock()
     return enc, model
 
 
@@ -101,6 +102,16 @@ def test_passages_use_the_passage_precision_and_queries_fp32():
     enc.encode_queries(["c"])
     assert model.precisions == ["int8", "fp32"]
     assert enc.passage_id == "fake/int8"
+
+
+def test_a_passage_call_may_ask_for_another_precision_and_a_bad_one_is_refused():
+    enc, model = fake_encoder()
+    enc.encode_passages(["a"], precision="int8")
+    enc.encode_passages(["b"])
+    assert model.precisions == ["int8", "fp32"]
+    with pytest.raises(ValueError, match="precision must be one of"):
+        enc.encode_passages(["c"], precision="int4")
+    assert enc.draft_precision() is None          # only the onnx backend has a draft precision
 
 
 # --- choosing a backend --------------------------------------------------------
@@ -270,6 +281,17 @@ def test_onnx_int8_passages_are_close_to_fp32(export_cache, torch_vectors):
     assert not np.allclose(passages, torch_vectors, atol=1e-4)          # it really is another model
     # Queries stay fp32 whatever the passage precision.
     assert (enc.encode_queries(SENTENCES) * torch_vectors).sum(axis=1).min() >= 0.999
+
+
+@pytest.mark.slow
+def test_onnx_fp32_passages_have_an_int8_draft_precision(export_cache, torch_vectors):
+    enc = Encoder(backend="onnx", cache=export_cache)
+    assert enc.draft_precision() == "int8"
+    draft = enc.encode_passages(SENTENCES, batch_size=4, precision="int8")
+    cos = (draft * torch_vectors).sum(axis=1)
+    assert cos.mean() >= 0.97 and not np.allclose(draft, torch_vectors, atol=1e-4)
+    assert enc.passage_id.endswith("/fp32")                             # the index stays fp32
+    assert Encoder(backend="onnx", passage_precision="int8", cache=export_cache).draft_precision() is None
 
 
 @pytest.mark.slow

@@ -19,6 +19,20 @@ Measured on this machine (2 cores, 384 dims, top 10): exact costs 0.04 ms at
 0.1-0.6 ms over the same range but takes seconds to build and is
 approximate. They cross at about 10k rows, hence the threshold.
 
+**Serving before the build is complete.** Passages are embedded most popular
+first. When the arm is opened in the background (the engine's opener thread,
+or ``ArmResources.background`` where that exists), ``open`` returns as soon as
+the ``SERVE_ROWS`` most popular entities (and whatever earlier builds left)
+are embedded, or earlier on a busy machine, once ``SERVE_SECONDS`` of
+embedding have passed and at least ``SERVE_MIN_ROWS`` are embedded: the arm
+then serves exact search over the rows embedded so far
+while a background thread embeds the rest, checkpointing as before, builds the
+HNSW graph, writes the files and marks the index fresh, then swaps it in.
+Progress (done, total, message) keeps flowing through the same callback;
+:meth:`SemanticStrategy.completeness` says how much the arm covers. A
+foreground open (the simulator, benchmarks, the CLI's searches) still returns
+only the complete index, so their results do not depend on timing.
+
 Opening is slow the first time (``slow_to_open``): the engine opens this arm
 in a background thread. ``open`` is thread-safe (two threads opening the same
 catalog build once) and reports progress; :meth:`SemanticStrategy.is_built`
@@ -26,11 +40,14 @@ says, without building anything, whether the next open will be quick.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +67,23 @@ _DESCRIPTION_CHARS = 160
 # one chunk (~10-25 s of embedding on two cores).
 CHUNK_ROWS = 8192
 PARTIAL_DIR = "semantic_partial"
+# When a background open serves (exact search over what is embedded) and finishes the rest
+# behind it: once the SERVE_ROWS most popular entities are embedded (~10 s on two quiet
+# cores), or sooner on a busy machine, after SERVE_SECONDS of embedding, if at least
+# SERVE_MIN_ROWS are. What a partial index costs in recall: docs/speed.md.
+SERVE_ROWS = 8192
+SERVE_SECONDS = 20.0
+SERVE_MIN_ROWS = 1024
+# Passages per encoder call before serving: how often the clock above is read.
+SERVE_BLOCK = 512
+# Set to "0" to make background opens wait for the complete index as foreground ones do.
+SERVE_EARLY_ENV = "LTRR_SEMANTIC_SERVE_EARLY"
+# The engine's background opener names its threads so ("ltrr-open-<arm>").
+_BACKGROUND_THREAD_PREFIX = "ltrr-open-"
 # What made the vectors of a manifest written before precisions were recorded.
 DEFAULT_PASSAGES = "all-MiniLM-L6-v2/fp32"
+
+log = logging.getLogger(__name__)
 
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -97,13 +129,15 @@ class SemanticStrategy(Strategy):
     description = "Dense MiniLM embeddings: finds meaning without shared words"
     slow_to_open = True
 
-    def __init__(self, catalog, encoder, vectors: np.ndarray, hnsw, built_now: bool) -> None:
+    def __init__(self, catalog, encoder, vectors: np.ndarray, hnsw, built_now: bool,
+                 live: "_LiveIndex | None" = None) -> None:
         self.catalog = catalog
         self.built_now = built_now          # True when this open (re)built the index
         self._encoder = encoder
         self._vectors16 = vectors           # float16, memory-mapped: for `score`
         self._hnsw = hnsw                   # None: exact search over _vectors32
-        self._vectors32 = None if hnsw is not None else np.asarray(vectors, dtype=np.float32)
+        self._vectors32 = None if hnsw is not None or live is not None else np.asarray(vectors, dtype=np.float32)
+        self._live = live                   # set while (or after) the index completes in the background
         self._ids = catalog.entities.ids
 
     # --- opening -----------------------------------------------------------
@@ -119,16 +153,33 @@ class SemanticStrategy(Strategy):
 
     @classmethod
     def open(cls, resources: ArmResources) -> "SemanticStrategy":
-        """Load the embeddings (building missing or stale ones with progress); thread-safe."""
+        """Load the embeddings (building missing or stale ones with progress); thread-safe.
+
+        Opened in the background (see the module docstring), a build returns once
+        the most popular entities are embedded (see ``SERVE_ROWS``, ``SERVE_SECONDS``)
+        and completes behind the returned arm; otherwise it returns the complete index.
+        """
         from ltrr.embedding import get_encoder
 
         catalog = resources.catalog
         index_dir = resources.index_dir
         encoder = get_encoder()
+        early = serves_early(resources)
         with _dir_lock(index_dir):
+            live = _LIVE.get(index_dir.resolve())
+            if live is not None and not live.finished():
+                if live.fingerprint != catalog.fingerprint():
+                    live.stop(None)          # the catalog changed under it: one build per folder
+                elif early:
+                    return cls(catalog, encoder, live.vectors16, None, built_now=True, live=live)
+                else:
+                    live.wait()      # a foreground open wants the complete index: the files follow
+            _LIVE.pop(index_dir.resolve(), None)     # finished: its files (or checkpoint) are on disk
             built = False
             if not cls.is_built(catalog):
-                cls._build(catalog, encoder, index_dir, resources.progress)
+                live = cls._build(catalog, encoder, index_dir, resources.progress, serve_early=early)
+                if live is not None:
+                    return cls(catalog, encoder, live.vectors16, None, built_now=True, live=live)
                 built = True
             files = _files(index_dir)
             vectors = np.load(files["vectors"], mmap_mode="r")
@@ -140,7 +191,15 @@ class SemanticStrategy(Strategy):
         return cls(catalog, encoder, vectors, hnsw, built_now=built)
 
     @staticmethod
-    def _build(catalog, encoder, index_dir: Path, progress: ProgressFn) -> None:
+    def _build(catalog, encoder, index_dir: Path, progress: ProgressFn,
+               serve_early: bool = False) -> "_LiveIndex | None":
+        """Embed what is missing, most popular first, and write the index.
+
+        With ``serve_early`` and more than ``SERVE_MIN_ROWS`` passages to embed, embed
+        the most popular here until it is time to serve, then return a
+        :class:`_LiveIndex` that finishes in a background thread; otherwise finish
+        here and return None.
+        """
         frame = catalog.entities.frame
         texts = catalog_passages(frame)
         keys = np.fromiter((passage_key(t) for t in texts), dtype=np.int64, count=len(texts))
@@ -162,30 +221,44 @@ class SemanticStrategy(Strategy):
         before = int(todo.sum())
         for chunk_keys, chunk_vectors in checkpoint.chunks():
             _reuse(keys, vectors, todo, chunk_keys, chunk_vectors)
-        resumed = before - int(todo.sum())
-        missing = np.flatnonzero(todo)
-        total = len(texts)
-        done = total - missing.size
-        for start in range(0, missing.size, CHUNK_ROWS):
-            rows = missing[start:start + CHUNK_ROWS]
-            base = done
+        job = _Job(catalog, encoder, index_dir, texts, keys, vectors, todo, checkpoint,
+                   resumed=before - int(todo.sum()))
+        if not serve_early or job.missing.size <= SERVE_MIN_ROWS:
+            job.embed(job.missing, progress)
+            job.finish(progress)
+            return None
+        draft = getattr(encoder, "draft_precision", None)
+        job.draft = draft() if draft is not None else None
+        job.embed_until_serving(progress)
+        if job.final == job.total:     # all of it fitted in the time: nothing to finish behind
+            job.finish(progress)
+            return None
+        live = _LiveIndex(job, progress)
+        _LIVE[index_dir.resolve()] = live
+        live.start()
+        return live
 
-            def chunk_progress(d: int, t: int, message: str = "", base: int = base) -> None:
-                progress(base + d, total, message)
+    # --- state -------------------------------------------------------------
 
-            vectors[rows] = encoder.encode_passages([texts[i] for i in rows], progress=chunk_progress)
-            # Written before the next chunk starts: a build killed from here on resumes after it.
-            checkpoint.add(keys[rows], vectors[rows])
-            done += rows.size
-        progress(total, total, "semantic: embedding")
-        _save_npy(files["vectors"], vectors)
-        _save_npy(files["keys"], keys)
-        if len(texts) > EXACT_MAX_ROWS:
-            _build_hnsw(files["hnsw"], vectors, progress)
-        indexfiles.mark_fresh(index_dir, SemanticStrategy.name, catalog.fingerprint(), VERSION,
-                              entities=len(texts), embedded=int(missing.size), resumed=resumed,
-                              model=encoder.name, passages=made_by)
-        checkpoint.clear()
+    def completeness(self) -> dict:
+        """How much of the catalog this arm searches: ``embedded`` of ``total`` entities have a
+        vector, ``final`` of them at the encoder's passage precision (the others at the
+        ``draft`` precision, e.g. "int8", None when there are none), and ``complete`` once
+        the whole index is built and written (an arm opened from disk always is)."""
+        if self._live is not None:
+            return self._live.completeness()
+        total = len(self._ids)
+        return {"embedded": total, "total": total, "complete": True, "final": total, "draft": None}
+
+    def wait_complete(self, timeout: float | None = None) -> bool:
+        """Block until the index is complete (at once when it was opened complete); True when it is."""
+        return True if self._live is None else self._live.wait(timeout)
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Stop a background build at its next progress report (its finished chunks stay
+        checkpointed, so the next open resumes) and wait for it."""
+        if self._live is not None:
+            self._live.stop(timeout)
 
     # --- querying ----------------------------------------------------------
 
@@ -196,24 +269,296 @@ class SemanticStrategy(Strategy):
         vector = query_vector(self._encoder, query)
         if vector is None:
             return []
-        if self._hnsw is None:
-            sims = self._vectors32 @ vector
-            k = min(budget, sims.size)
-            rows = np.argpartition(-sims, k - 1)[:k]
-            sims = sims[rows]
+        if self._live is not None:
+            rows, sims = self._live.search(vector, budget)
+        elif self._hnsw is None:
+            rows, sims = _exact(self._vectors32, vector, budget)
         else:
-            matches = self._hnsw.search(vector, min(budget, len(self._ids)))
-            rows = np.asarray(matches.keys, dtype=np.int64)
-            sims = 1.0 - np.asarray(matches.distances, dtype=np.float64)   # usearch "cos" is 1 - cosine
+            rows, sims = _approximate(self._hnsw, vector, min(budget, len(self._ids)))
         return similar_candidates(self._ids, rows, sims, budget)
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray:
-        """Cosine similarity of the query to any rows (0 for an empty query)."""
+        """Cosine similarity of the query to any rows (0 for an empty query, and for rows a
+        background build has not embedded yet)."""
         rows = np.asarray(rows, dtype=np.int64)
         vector = query_vector(self._encoder, query)
         if vector is None or rows.size == 0:
             return np.zeros(rows.size, dtype=np.float64)
         return (np.asarray(self._vectors16[rows], dtype=np.float32) @ vector).astype(np.float64)
+
+
+def serves_early(resources: ArmResources) -> bool:
+    """Whether this open may serve before the index is complete: only in the background.
+
+    ``resources.background`` decides where the engine passes it; otherwise an open
+    in the engine's background opener thread serves early and any other waits
+    for the complete index. ``$LTRR_SEMANTIC_SERVE_EARLY=0`` turns it off.
+    """
+    if os.environ.get(SERVE_EARLY_ENV, "1").strip() == "0":
+        return False
+    background = getattr(resources, "background", None)
+    if background is not None:
+        return bool(background)
+    return threading.current_thread().name.startswith(_BACKGROUND_THREAD_PREFIX)
+
+
+def _exact(matrix: np.ndarray, vector: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the `budget` best cosines in a float32 matrix (unordered) and those cosines."""
+    sims = matrix @ vector
+    k = min(budget, sims.size)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    rows = np.argpartition(-sims, k - 1)[:k]
+    return rows, sims[rows]
+
+
+def _approximate(hnsw, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    matches = hnsw.search(vector, k)
+    rows = np.asarray(matches.keys, dtype=np.int64)
+    return rows, 1.0 - np.asarray(matches.distances, dtype=np.float64)   # usearch "cos" is 1 - cosine
+
+
+class _Job:
+    """One build's inputs and bookkeeping: the passages, their vectors (float16, in row order,
+    zero until embedded), what is still to embed (most popular first) and the checkpoint.
+
+    ``done`` counts rows with a vector (what a live index serves), ``final`` rows with a
+    vector at the encoder's passage precision (what the index files hold). They differ
+    only while a draft pass (``draft``: a faster precision, see
+    :meth:`ltrr.embedding.Encoder.draft_precision`) is ahead of the final one.
+    """
+
+    def __init__(self, catalog, encoder, index_dir: Path, texts: list[str], keys: np.ndarray,
+                 vectors: np.ndarray, todo: np.ndarray, checkpoint: "Checkpoint", resumed: int) -> None:
+        self.catalog, self.encoder, self.index_dir = catalog, encoder, index_dir
+        self.texts, self.keys, self.vectors, self.checkpoint = texts, keys, vectors, checkpoint
+        self.resumed = resumed
+        self.fingerprint = catalog.fingerprint()
+        self.total = len(texts)
+        missing = np.flatnonzero(todo)
+        # Most popular first: a build that serves early serves the entities searched most,
+        # and one that is stopped has embedded those.
+        popularity = np.nan_to_num(np.asarray(catalog.entities.frame["popularity"], dtype=np.float64)
+                                   if "popularity" in catalog.entities.frame else np.zeros(self.total))
+        self.missing = missing[np.argsort(-popularity[missing], kind="stable")]
+        self.done = self.final = self.total - self.missing.size
+        self.draft: str | None = None
+        # Embedding order: rows that needed no embedding, then the embedded ones as they finish.
+        self.order = np.concatenate([np.flatnonzero(~todo), self.missing]).astype(np.int64)
+
+    def left(self) -> np.ndarray:
+        """The rows with no vector yet, most popular first."""
+        return self.missing[self.done - (self.total - self.missing.size):]
+
+    def _encode(self, rows: np.ndarray, progress: ProgressFn, base: int, draft: bool) -> None:
+        label = f"semantic: embedding ({self.draft} draft)" if draft else ""
+
+        def rows_progress(d: int, t: int, message: str = "") -> None:
+            progress(base + d, self.total, label or message)
+
+        texts = [self.texts[i] for i in rows]
+        if draft:
+            self.vectors[rows] = self.encoder.encode_passages(texts, progress=rows_progress, precision=self.draft)
+        else:
+            self.vectors[rows] = self.encoder.encode_passages(texts, progress=rows_progress)
+
+    def embed(self, rows: np.ndarray, progress: ProgressFn, published=None) -> None:
+        """Give `rows` (none of which has a vector) their final vectors, in checkpointed chunks
+        of ``CHUNK_ROWS``; ``published(done)`` after each chunk."""
+        for start in range(0, rows.size, CHUNK_ROWS):
+            chunk = rows[start:start + CHUNK_ROWS]
+            self._encode(chunk, progress, self.done, draft=False)
+            # Written before the next chunk starts: a build killed from here on resumes after it.
+            self.checkpoint.add(self.keys[chunk], self.vectors[chunk])
+            self.done += chunk.size
+            self.final += chunk.size
+            if published is not None:
+                published(self.done)
+
+    def embed_draft(self, rows: np.ndarray, progress: ProgressFn, published=None) -> None:
+        """Give `rows` draft vectors in chunks of ``CHUNK_ROWS`` (never checkpointed: the index
+        files hold final vectors only); ``published(done)`` after each chunk."""
+        for start in range(0, rows.size, CHUNK_ROWS):
+            chunk = rows[start:start + CHUNK_ROWS]
+            self._encode(chunk, progress, self.done, draft=True)
+            self.done += chunk.size
+            if published is not None:
+                published(self.done)
+
+    def refine(self, progress: ProgressFn, updated=None) -> None:
+        """Replace every draft vector by its final one, in checkpointed chunks, most popular
+        first; ``updated(rows)`` after each chunk."""
+        rows = self.missing[self.final - (self.total - self.missing.size):]
+        for start in range(0, rows.size, CHUNK_ROWS):
+            chunk = rows[start:start + CHUNK_ROWS]
+            self._encode(chunk, progress, self.final, draft=False)
+            self.checkpoint.add(self.keys[chunk], self.vectors[chunk])
+            self.final += chunk.size
+            if updated is not None:
+                updated(chunk)
+
+    def embed_until_serving(self, progress: ProgressFn) -> None:
+        """Embed the most popular rows (draft vectors when there is a draft precision) in blocks
+        of ``SERVE_BLOCK`` until ``SERVE_ROWS`` are done, or ``SERVE_SECONDS`` have passed with
+        ``SERVE_MIN_ROWS`` done; final vectors are checkpointed as one chunk."""
+        start, first = time.monotonic(), self.done
+        rows = self.missing[:SERVE_ROWS]
+        for offset in range(0, rows.size, SERVE_BLOCK):
+            block = rows[offset:offset + SERVE_BLOCK]
+            self._encode(block, progress, self.done, draft=self.draft is not None)
+            self.done += block.size
+            if self.done - first >= SERVE_MIN_ROWS and time.monotonic() - start >= SERVE_SECONDS:
+                break
+        if self.draft is None:
+            served = self.missing[:self.done - first]
+            self.checkpoint.add(self.keys[served], self.vectors[served])
+            self.final = self.done
+
+    def finish(self, progress: ProgressFn) -> None:
+        """Write the vectors, keys and (above ``EXACT_MAX_ROWS``) the HNSW graph, then the manifest."""
+        files = _files(self.index_dir)
+        progress(self.total, self.total, "semantic: embedding")
+        _save_npy(files["vectors"], self.vectors)
+        _save_npy(files["keys"], self.keys)
+        if self.total > EXACT_MAX_ROWS:
+            _build_hnsw(files["hnsw"], self.vectors, progress)
+        indexfiles.mark_fresh(self.index_dir, SemanticStrategy.name, self.fingerprint, VERSION,
+                              entities=self.total, embedded=int(self.missing.size), resumed=self.resumed,
+                              model=self.encoder.name, passages=encoder_id(self.encoder))
+        self.checkpoint.clear()
+
+
+class _Stopped(Exception):
+    """Raised inside a background build asked to stop."""
+
+
+# Index folder -> the build completing there in the background in this process: every arm
+# opened there meanwhile shares it; the first open after it has finished forgets it.
+_LIVE: dict[Path, "_LiveIndex"] = {}
+
+
+class _LiveIndex:
+    """An index that serves while a background thread completes it.
+
+    Readers search ``matrix[:ready]`` (float32 rows in embedding order) mapped back
+    through ``order``; the builder only writes rows past ``ready`` before moving
+    it, so readers never see a half-written row. A refining pass (final vectors
+    over draft ones) rewrites served rows in place: a reader may then mix the two
+    versions of one row, which differ by about 1% in cosine. Once complete, search
+    goes to the HNSW graph (or stays exact up to ``EXACT_MAX_ROWS``) and the
+    float32 matrix is dropped.
+    """
+
+    def __init__(self, job: _Job, progress: ProgressFn) -> None:
+        self.job = job
+        self.fingerprint = job.fingerprint
+        self.vectors16 = job.vectors
+        self.order = job.order
+        self.position = np.empty(job.total, dtype=np.int64)     # row -> place in `order`
+        self.position[job.order] = np.arange(job.total)
+        self.matrix: np.ndarray | None = np.zeros((job.total, job.vectors.shape[1]), dtype=np.float32)
+        self.ready = 0
+        self._publish(job.done)
+        self.hnsw = None
+        self.exact: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.covered_at: float | None = None     # when every row had a vector (draft or final)
+        self.complete = threading.Event()
+        self._finished = threading.Event()
+        self._stop = threading.Event()
+        self._progress = progress
+        self._thread = threading.Thread(target=self._run, name="ltrr-semantic-complete", daemon=True)
+
+    def start(self) -> None:
+        with _RUNNING_LOCK:
+            _RUNNING.add(self)
+        self._thread.start()
+
+    def _publish(self, done: int) -> None:
+        rows = self.order[self.ready:done]
+        self.matrix[self.ready:done] = self.vectors16[rows]
+        self.ready = done                                # readers see the new rows from here on
+
+    def _update(self, rows: np.ndarray) -> None:
+        self.matrix[self.position[rows]] = self.vectors16[rows]
+
+    def _report(self, done: int, total: int, message: str = "") -> None:
+        if self._stop.is_set():
+            raise _Stopped
+        self._progress(done, total, message)
+
+    def _run(self) -> None:
+        job = self.job
+        try:
+            if job.draft is None:
+                job.embed(job.left(), self._report, published=self._publish)
+            else:
+                job.embed_draft(job.left(), self._report, published=self._publish)
+                self.covered_at = time.monotonic()
+                job.refine(self._report, updated=self._update)
+            job.finish(self._report)
+            if job.total > EXACT_MAX_ROWS:
+                from usearch.index import Index
+
+                self.hnsw = Index.restore(str(_files(job.index_dir)["hnsw"]), view=True)
+            else:
+                self.exact = self.vectors16.astype(np.float32)
+            self.matrix = None
+            self.complete.set()
+        except BaseException as exc:   # the engine closing (its progress raises), a stop, or a failure
+            self.error = exc
+            if not isinstance(exc, _Stopped) and type(exc).__name__ != "Cancelled":
+                log.exception("semantic index build failed in the background; serving %d of %d entities",
+                              self.ready, job.total)
+        finally:
+            self._finished.set()
+            with _RUNNING_LOCK:
+                _RUNNING.discard(self)
+
+    def search(self, vector: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
+        """Best rows (catalog row numbers) and cosines among the rows embedded so far."""
+        hnsw, exact = self.hnsw, self.exact
+        if hnsw is not None:
+            return _approximate(hnsw, vector, min(budget, self.job.total))
+        if exact is not None:
+            return _exact(exact, vector, budget)
+        ready, matrix = self.ready, self.matrix
+        if matrix is None:       # completed between the reads above
+            return self.search(vector, budget)
+        positions, sims = _exact(matrix[:ready], vector, budget)
+        return self.order[positions], sims
+
+    def completeness(self) -> dict:
+        total, complete = self.job.total, self.complete.is_set()
+        return {"embedded": total if complete else int(self.ready), "total": total, "complete": complete,
+                "final": total if complete else int(self.job.final),
+                "draft": None if complete else self.job.draft}
+
+    def finished(self) -> bool:
+        """True once the background thread has ended (complete, stopped or failed)."""
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._finished.wait(timeout)
+        return self.complete.is_set()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+_RUNNING: set[_LiveIndex] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+@atexit.register
+def _stop_running_builds() -> None:
+    # A daemon thread still inside ONNX Runtime when the interpreter tears down can abort
+    # the process; stopped at its next progress report, its finished chunks stay checkpointed.
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for live in running:
+        live.stop(timeout=30)
 
 
 def query_vector(encoder, query: Query) -> np.ndarray | None:

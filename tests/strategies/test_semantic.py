@@ -209,17 +209,20 @@ class FakeEncoder:
         self.encoded: list[str] = []
 
     @staticmethod
-    def vector(text: str) -> np.ndarray:
+    def vector(text: str, precision: str | None = None) -> np.ndarray:
+        """The passage's unit vector; at precision "int8", nudged by a few percent (a draft)."""
         v = np.random.default_rng(semantic.passage_key(text)).standard_normal(8)
+        if precision == "int8":
+            v = v + 0.05 * np.random.default_rng(semantic.passage_key(text) + 1).standard_normal(8)
         return v / np.linalg.norm(v)
 
-    def encode_passages(self, texts, batch_size=64, progress=lambda *a: None):
+    def encode_passages(self, texts, batch_size=64, progress=lambda *a: None, precision=None):
         progress(0, len(texts), "semantic: embedding")
         out = []
         for text in texts:
             time.sleep(self.delay)
             self.encoded.append(text)
-            out.append(self.vector(text))
+            out.append(self.vector(text, precision))
         progress(len(texts), len(texts), "semantic: embedding")
         return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
 
@@ -347,5 +350,245 @@ def test_a_killed_build_process_resumes(private_catalog_path, fake_encoder, monk
         vectors = np.load(catalog.index_dir / "semantic.f16.npy")
         expected = np.stack([FakeEncoder.vector(t) for t in semantic.catalog_passages(catalog.entities.frame)])
         np.testing.assert_allclose(vectors.astype(np.float32), expected, atol=1e-3)
+    finally:
+        catalog.close()
+
+
+# --- serving before the build is complete (a fake encoder: no model, fast) -----
+
+class GatedEncoder(FakeEncoder):
+    """Embeds its first `free_calls` calls at once, then waits for `gate` before every later call."""
+
+    def __init__(self, gate: threading.Event, free_calls: int = 1) -> None:
+        super().__init__()
+        self.gate = gate
+        self.calls = 0
+        self.free_calls = free_calls
+        self.gates_drafts = True           # False: only final-precision calls wait
+
+    def encode_passages(self, texts, batch_size=64, progress=lambda *a: None, precision=None):
+        self.calls += 1
+        if self.calls > self.free_calls and (precision is None or self.gates_drafts):
+            assert self.gate.wait(30), "the test never opened the gate"
+        return super().encode_passages(texts, batch_size, progress, precision)
+
+
+@pytest.fixture()
+def gated(monkeypatch):
+    """A gated fake encoder, 5 rows served first (one encoder call), chunks of 5."""
+    gate = threading.Event()
+    enc = GatedEncoder(gate)
+    monkeypatch.setattr(embedding, "get_encoder", lambda: enc)
+    monkeypatch.setattr(semantic, "SERVE_ROWS", 5)
+    monkeypatch.setattr(semantic, "SERVE_BLOCK", 5)
+    monkeypatch.setattr(semantic, "SERVE_MIN_ROWS", 2)
+    monkeypatch.setattr(semantic, "CHUNK_ROWS", 5)
+    monkeypatch.delenv(semantic.SERVE_EARLY_ENV, raising=False)
+    yield enc
+    gate.set()      # let a build still running finish, so no thread outlives the test
+
+
+def _open_in_background(catalog, progress=lambda *a: None) -> SemanticStrategy:
+    """Open as the engine's background opener does (in a thread named ltrr-open-<arm>)."""
+    opened, failed = [], []
+
+    def run() -> None:
+        try:
+            opened.append(SemanticStrategy.open(ArmResources(catalog, progress=progress)))
+        except Exception as exc:   # re-raised below, in the test's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="ltrr-open-semantic")
+    thread.start()
+    thread.join(30)
+    if failed:
+        raise failed[0]
+    return opened[0]
+
+
+def _passages(catalog) -> list[str]:
+    return semantic.catalog_passages(catalog.entities.frame)
+
+
+def _most_popular(catalog, n: int) -> set[str]:
+    frame = catalog.entities.frame
+    return set(frame.sort_values("popularity", ascending=False, kind="stable")["entity_id"].head(n))
+
+
+def test_a_background_open_serves_the_most_popular_first_and_completes_behind_it(private_catalog_path, gated):
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        n = len(catalog.entities)
+        assert n > 10
+        texts, ids = _passages(catalog), list(catalog.entities.ids)
+        calls = []
+        arm = _open_in_background(catalog, progress=lambda *a: calls.append(a))
+        served_at = len(calls)
+        assert arm.completeness() == {"embedded": 5, "total": n, "complete": False, "final": 5, "draft": None}
+        assert not SemanticStrategy.is_built(catalog)
+        popular = _most_popular(catalog, 5)
+        assert set(gated.encoded) == {texts[ids.index(e)] for e in popular}
+
+        # It searches what it has embedded, and only that: a passage finds its own entity
+        # when that entity is among the served ones, never an entity not embedded yet.
+        served = next(iter(popular))
+        assert arm.retrieve(Query.make(texts[ids.index(served)]), 3)[0].entity_id == served
+        waiting = next(e for e in ids if e not in popular)
+        assert all(c.entity_id in popular for c in arm.retrieve(Query.make(texts[ids.index(waiting)]), n))
+        assert arm.score(Query.make("love"), np.array([ids.index(waiting)]))[0] == 0.0
+
+        gated.gate.set()
+        assert arm.wait_complete(timeout=30)
+        assert arm.completeness() == {"embedded": n, "total": n, "complete": True, "final": n, "draft": None}
+        assert SemanticStrategy.is_built(catalog)
+        assert sorted(gated.encoded) == sorted(texts)                   # each passage once
+        assert arm.retrieve(Query.make(texts[ids.index(waiting)]), 3)[0].entity_id == waiting
+        # The files are those of a build that never served early.
+        expected = np.stack([FakeEncoder.vector(t) for t in texts]).astype(np.float16)
+        np.testing.assert_array_equal(np.load(catalog.index_dir / "semantic.f16.npy"), expected)
+        assert not (catalog.index_dir / semantic.PARTIAL_DIR).exists()
+        # Progress kept coming after the arm served, in order, up to (n, n).
+        done = [c[0] for c in calls]
+        assert len(calls) > served_at and done == sorted(done) and calls[-1][:2] == (n, n)
+        assert all(c[1] == n for c in calls)
+        again = SemanticStrategy.open(ArmResources(catalog))
+        assert not again.built_now and again.completeness()["complete"]
+    finally:
+        catalog.close()
+
+
+def test_foreground_opens_return_only_a_complete_index(private_catalog_path, gated, monkeypatch):
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        gated.gate.set()
+        arm = SemanticStrategy.open(ArmResources(catalog))          # the test's own thread
+        assert arm.completeness()["complete"] and SemanticStrategy.is_built(catalog)
+
+        indexfiles.invalidate(catalog.index_dir, "semantic")
+        for path in catalog.index_dir.glob("semantic.*"):
+            path.unlink()
+        monkeypatch.setenv(semantic.SERVE_EARLY_ENV, "0")
+        arm = _open_in_background(catalog)
+        assert arm.completeness()["complete"] and SemanticStrategy.is_built(catalog)
+    finally:
+        catalog.close()
+
+
+def test_opens_during_a_background_build_share_it(private_catalog_path, gated):
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        first = _open_in_background(catalog)
+        second = _open_in_background(catalog)
+        assert len(gated.encoded) == 5 and second.completeness() == first.completeness()
+
+        # A foreground open waits for the background build, then loads its files.
+        opened = []
+        waiter = threading.Thread(target=lambda: opened.append(SemanticStrategy.open(ArmResources(catalog))))
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive() and not opened
+        gated.gate.set()
+        waiter.join(30)
+        assert opened and not opened[0].built_now and opened[0].completeness()["complete"]
+        assert len(gated.encoded) == len(catalog.entities)
+        assert second.completeness()["complete"]
+    finally:
+        catalog.close()
+
+
+def test_a_background_build_stopped_by_its_engine_resumes_later(private_catalog_path, gated):
+    """The engine's progress callback raises once it closes; the served chunk stays checkpointed."""
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        closing = threading.Event()
+
+        def engine_progress(done, total, message=""):
+            if closing.is_set():
+                raise Stop("engine closed")
+
+        arm = _open_in_background(catalog, progress=engine_progress)
+        closing.set()
+        gated.gate.set()
+        assert not arm.wait_complete(timeout=30)
+        state = arm.completeness()
+        assert not state["complete"] and state["embedded"] == 5
+        assert arm.retrieve(Query.make("love"), 3) is not None        # still serves what it has
+        assert _checkpoint(catalog).rows() == 5 and not SemanticStrategy.is_built(catalog)
+
+        gated.encoded.clear()
+        resumed = SemanticStrategy.open(ArmResources(catalog))
+        assert resumed.completeness()["complete"]
+        assert len(gated.encoded) == len(catalog.entities) - 5
+        assert _manifest(catalog)["resumed"] == 5
+    finally:
+        catalog.close()
+
+
+def test_stop_ends_a_background_build(private_catalog_path, gated):
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        arm = _open_in_background(catalog)
+        stopper = threading.Thread(target=arm.stop)
+        stopper.start()
+        time.sleep(0.1)
+        gated.gate.set()
+        stopper.join(30)
+        assert not stopper.is_alive()
+        assert not arm.wait_complete(timeout=5) and not SemanticStrategy.is_built(catalog)
+        assert _checkpoint(catalog).rows() == 5
+    finally:
+        catalog.close()
+
+
+def test_a_busy_machine_serves_after_serve_seconds_with_fewer_rows(private_catalog_path, gated, monkeypatch):
+    """Out of time (SERVE_SECONDS = 0) after two blocks of 2: it serves those 4, the most popular."""
+    monkeypatch.setattr(semantic, "SERVE_ROWS", 20)
+    monkeypatch.setattr(semantic, "SERVE_BLOCK", 2)
+    monkeypatch.setattr(semantic, "SERVE_MIN_ROWS", 4)
+    monkeypatch.setattr(semantic, "SERVE_SECONDS", 0.0)
+    gated.free_calls = 2
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        arm = _open_in_background(catalog)
+        assert arm.completeness()["embedded"] == 4 and _checkpoint(catalog).rows() == 4
+        texts, ids = _passages(catalog), list(catalog.entities.ids)
+        assert set(gated.encoded) == {texts[ids.index(e)] for e in _most_popular(catalog, 4)}
+        gated.gate.set()
+        assert arm.wait_complete(timeout=30) and SemanticStrategy.is_built(catalog)
+        assert sorted(gated.encoded) == sorted(texts)
+    finally:
+        catalog.close()
+
+
+def test_a_draft_pass_covers_everything_first_then_final_vectors_replace_it(private_catalog_path, gated):
+    """With a draft precision, the arm serves draft (int8) vectors of the most popular rows, then
+    of all rows, then refines them; only final vectors reach the checkpoint and the files."""
+    gated.draft_precision = lambda: "int8"
+    gated.free_calls, gated.gates_drafts = 0, False      # drafts run freely; the final pass waits
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        n = len(catalog.entities)
+        texts, ids = _passages(catalog), list(catalog.entities.ids)
+        calls = []
+        arm = _open_in_background(catalog, progress=lambda *a: calls.append(a))
+        deadline = time.monotonic() + 30
+        while arm.completeness()["embedded"] < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        state = arm.completeness()
+        assert state["embedded"] == n and state["draft"] == "int8" and not state["complete"]
+        assert _checkpoint(catalog).rows() == 0                      # drafts are never checkpointed
+        row = ids.index(next(iter(_most_popular(catalog, 1))))
+        draft_score = arm.score(Query.make(texts[row]), np.array([row]))[0]
+        assert 0.95 < draft_score < 0.9999                           # a draft vector: close, not equal
+        assert any("int8 draft" in c[2] for c in calls)
+
+        gated.gate.set()
+        assert arm.wait_complete(timeout=30)
+        assert arm.completeness() == {"embedded": n, "total": n, "complete": True, "final": n, "draft": None}
+        assert arm.score(Query.make(texts[row]), np.array([row]))[0] == pytest.approx(1.0, abs=1e-3)
+        assert sorted(gated.encoded) == sorted(texts + texts)        # each passage twice: draft, final
+        expected = np.stack([FakeEncoder.vector(t) for t in texts]).astype(np.float16)
+        np.testing.assert_array_equal(np.load(catalog.index_dir / "semantic.f16.npy"), expected)
+        assert _manifest(catalog)["passages"] == "fake/fp32"
     finally:
         catalog.close()
