@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from typing import Callable, Iterable, MutableMapping
 
@@ -23,47 +24,95 @@ class Cancelled(Exception):
     """Raised inside a background arm build when the engine closes."""
 
 
+class Throughput:
+    """The time left of a build, from its measured pace: done/total over the time elapsed since the
+    stage began (a stage is one message and total: the embedding, then the vector index). None until
+    the stage has made progress; work resumed from an earlier build is not counted as pace."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._stage: tuple[str, int] | None = None
+        self._start = 0.0
+        self._first = 0
+        self._done = 0
+
+    def update(self, done: int, total: int, message: str = "") -> float | None:
+        """Record ``done`` of ``total``; the estimated seconds left in this stage (None: not measurable)."""
+        t = self._clock()
+        stage = (message, int(total))
+        if stage != self._stage or done < self._done:
+            self._stage, self._start, self._first, self._done = stage, t, done, done
+            return None
+        self._done = done
+        made, elapsed = done - self._first, t - self._start
+        if total <= 0 or made <= 0 or elapsed <= 0:
+            return None
+        return max(0.0, (total - done) * elapsed / made)
+
+
 class ArmSet:
     """The arms of one engine, by name. ``arms`` holds the open ones (the same dict the feature
-    builder reads); ``status`` each arm's readiness, progress and message."""
+    builder reads); ``status`` each arm's readiness, progress, message and ``eta_s`` (seconds left
+    in the current build stage, from its measured pace; None until measurable, 0 once ready).
+    ``clock`` times the builds (a fake one in tests)."""
 
     def __init__(self, catalog: Catalog, names: Iterable[str] | None = None, memory: object = None,
-                 retrieval_cache: MutableMapping | None = None) -> None:
+                 retrieval_cache: MutableMapping | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.catalog = catalog
         self.names = list(names) if names is not None else arm_names()
         self.index = set(self.names)
         for name in self.names:
             arm_class(name)  # unknown names fail here, before any work
         self.arms: dict[str, Strategy] = {}
-        self.status: dict[str, dict] = {a: {"ready": False, "progress": 0.0, "message": "waiting"}
+        self.status: dict[str, dict] = {a: {"ready": False, "progress": 0.0, "message": "waiting", "eta_s": None}
                                         for a in self.names}
         self.closing = False
+        self._clock = clock
         self._retrieval_cache = retrieval_cache
         self._resources = ArmResources(catalog=catalog, memory=memory, arm=self.related)
         self._builders: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ opening
     def open(self, progress: ProgressFn, background: bool) -> list[str]:
-        """Open every arm now, except (with ``background``) those slow to open: returned, for
-        :meth:`start_background` once the engine can serve without them."""
+        """Open every arm now, except (with ``background``) those slow to open that must build their
+        index: returned, for :meth:`start_background` once the engine can serve without them. An arm
+        whose index is on disk only loads it, here: it is ready when this returns."""
         slow = []
         for i, name in enumerate(self.names):
-            if arm_class(name).slow_to_open and background:
+            if background and self.must_build(name):
                 slow.append(name)
                 continue
             progress(i, len(self.names), f"Opening arm {name}")
             self.open_arm(name, progress)
         return slow
 
+    def must_build(self, name: str) -> bool:
+        """True when the arm is slow to open and its index is not (known to be) fresh on disk: an arm
+        may say so with a classmethod ``is_built(catalog)``; one that cannot tell is built."""
+        cls = arm_class(name)
+        if not cls.slow_to_open:
+            return False
+        is_built = getattr(cls, "is_built", None)
+        if is_built is None:
+            return True
+        try:
+            return not is_built(self.catalog)
+        except Exception as exc:  # cannot tell: build in the background, as before
+            log.warning("arm %s could not tell whether its index is built (%s)", name, exc)
+            return True
+
     def open_arm(self, name: str, progress: ProgressFn = silent) -> Strategy:
         """Open (build or load) one arm, reporting progress into its status; a corrupt index is
         rebuilt once. Raises :class:`Cancelled` when the engine closes meanwhile."""
+        pace = Throughput(self._clock)
+
         def arm_progress(done: int, total: int, message: str = "") -> None:
             if self.closing:
                 raise Cancelled(f"engine closed while opening {name}")
             status = self.status[name]
             status["progress"] = (done / total) if total else 0.0
             status["message"] = message
+            status["eta_s"] = pace.update(done, total, message)
             progress(done, total, f"{name}: {message}" if message else name)
 
         resources = replace(self._resources, progress=arm_progress)
@@ -83,7 +132,7 @@ class ArmSet:
         if self._retrieval_cache is not None and cls.stateless:
             arm = CachedStrategy(arm, self._retrieval_cache)
         self.arms[name] = arm
-        self.status[name].update(ready=True, progress=1.0, message="ready")
+        self.status[name].update(ready=True, progress=1.0, message="ready", eta_s=0.0)
         return arm
 
     def start_background(self, names: Iterable[str], on_ready: Callable[[], None] = lambda: None) -> None:
@@ -99,10 +148,10 @@ class ArmSet:
             self.open_arm(name, silent)
             on_ready()
         except Cancelled:
-            self.status[name].update(ready=False, message="cancelled")
+            self.status[name].update(ready=False, message="cancelled", eta_s=None)
         except Exception as exc:  # keep serving with the other arms
             log.exception("arm %s failed to open", name)
-            self.status[name].update(ready=False, message=f"failed: {exc}")
+            self.status[name].update(ready=False, message=f"failed: {exc}", eta_s=None)
 
     def related(self, name: str) -> Strategy:
         """An open arm another arm builds on (the ``related`` arm reads direct matches)."""
