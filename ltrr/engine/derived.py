@@ -16,7 +16,7 @@ import numpy as np
 
 from ltrr import reward as reward_rule
 from ltrr.bandit.context import CONTEXT_FEATURES
-from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, Pending, judged_event, mapping, now
+from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, PENDING_LIMIT, Pending, judged_event, mapping, now
 from ltrr.errors import LtrrError
 from ltrr.log import is_valid_event
 from ltrr.progress import ProgressFn, silent
@@ -37,6 +37,9 @@ class DerivedState:
     def __init__(self, core: "Core", checkpoint_due: Callable[[], None] = lambda: None) -> None:
         self.core = core
         self.checkpoint_due = checkpoint_due
+        # Ids of the latest empty queries (never logged): feedback on one is refused by name. Not
+        # learned state: a reset keeps them.
+        self.empty_ids: OrderedDict[str, None] = OrderedDict()
         self.clear()
 
     def clear(self) -> None:
@@ -161,6 +164,12 @@ class DerivedState:
         return x, None if ranks is None else {a: r for a, r in ranks.items() if a in known}
 
     # ------------------------------------------------------------------ recent and old searches
+    def remember_empty(self, response_id: str) -> None:
+        """Note the id of an empty query's response (bounded like the pending searches)."""
+        self.empty_ids[response_id] = None
+        while len(self.empty_ids) > PENDING_LIMIT:
+            self.empty_ids.popitem(last=False)
+
     def remember(self, event: dict, offset: int) -> None:
         """Keep a search among the recent ones; the oldest leaves (``known_search`` brings it back)."""
         sid = event["id"]

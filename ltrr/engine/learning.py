@@ -30,6 +30,14 @@ def _unknown(response_id: str, since: str = "it was never returned by this engin
     return FeedbackError(f"unknown response id {response_id[:64]!r}: {since}")
 
 
+def _not_searched(derived, response_id: str) -> FeedbackError:
+    """The error for feedback on a response the log does not hold: an empty query's, or unknown."""
+    if response_id in derived.empty_ids:
+        return FeedbackError(f"response {response_id} answered an empty query: nothing was searched or logged, "
+                             "so there is nothing to give feedback on")
+    return _unknown(response_id)
+
+
 class Learning:
     """Applies feedback and judgments, and keeps the ranker's examples and training."""
 
@@ -47,7 +55,7 @@ class Learning:
             derived = core.derived
             search = derived.known_search(response_id)
             if search is None:
-                raise _unknown(response_id)
+                raise _not_searched(derived, response_id)
             if action == "click":
                 if not isinstance(entity_id, str) or entity_id not in shown(search):
                     raise FeedbackError(f"entity {str(entity_id)[:64]!r} was not shown in response {response_id}")
@@ -93,7 +101,7 @@ class Learning:
         with core.lock:
             search = core.derived.known_search(response_id)
             if search is None:
-                raise _unknown(response_id)
+                raise _not_searched(core.derived, response_id)
             if not (search.get("decision") or {}).get("judge"):
                 raise FeedbackError(f"response {response_id} was not drawn for judgment")
             if response_id in core.derived.judged:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ltrr.bandit.context import context_vector
+from ltrr.bandit.selector import ArmChoice
 from ltrr.engine.records import EXPLAIN_BUDGET, MAX_K, PENDING_LIMIT, Pending, Result, SearchResponse, clamp_int, now
 from ltrr.fanout import fan_out
 from ltrr.pool import PooledCandidate, pool_candidates
@@ -48,6 +49,10 @@ class SearchPipeline:
         q = core.understood(query, ctx)
         understanding = q.understanding
         t = lap("understanding", t)
+        if not q.text:
+            # Nothing to search for: no arm runs, nothing is logged or learned.
+            timings["total"] = (time.perf_counter() - t0) * 1000
+            return self.empty(q, timings)
         user_id = str(ctx.get("user_id", "anonymous"))
         x = context_vector(q.raw, understanding, ctx, core.history, core.vocabulary)
         available = core.arms.ready()
@@ -133,6 +138,20 @@ class SearchPipeline:
         lap("log", t)
         timings["total"] = (time.perf_counter() - t0) * 1000
         response.timings = timings
+        return response
+
+    def empty(self, q: Query, timings: dict[str, float]) -> SearchResponse:
+        """The answer to a query with nothing to search for (empty, blanks or punctuation): no
+        results, no arm selected, a message; not logged, so feedback on it is refused."""
+        core = self.core
+        ready = set(core.arms.ready())
+        choices = [ArmChoice(a, selected=False, budget=0, propensity=0.0, expectation=float("nan"),
+                             budget_propensity=0.0, ready=a in ready) for a in core.arms.names]
+        response = SearchResponse(id=uuid.uuid4().hex, query=q.raw, results=[], selection=choices, by_arm={},
+                                  understanding=q.understanding, ranker=core.ranker_label(),
+                                  message=message(q, []), timings=timings)
+        with core.lock:
+            core.derived.remember_empty(response.id)
         return response
 
     def result(self, item: PooledCandidate, score: float, rank: int, x: np.ndarray | None) -> Result:

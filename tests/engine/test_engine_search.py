@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ltrr.errors import FeedbackError
 from tests.engine.engines import FAST_ARMS, open_engine
 
 
@@ -22,9 +23,19 @@ def test_search_response_is_complete(engine):
     assert [r.rank for r in resp.results] == list(range(1, len(resp.results) + 1))
 
 
-def test_empty_query_gives_message_not_error(engine):
-    resp = engine.search("   ")
-    assert resp.results == [] and "Empty query" in resp.message
+@pytest.mark.parametrize("query", ["", "   ", "\t\n", " ?! "])
+def test_an_empty_query_is_answered_but_not_searched_or_logged(engine, query):
+    """Issue 29: nothing to search for runs no arm, writes nothing to the log and teaches nothing."""
+    before = engine.status()
+    resp = engine.search(query, context={"user_id": "u1"})
+    assert resp.results == [] and resp.by_arm == {} and "Empty query" in resp.message
+    assert {c.arm for c in resp.selection} == set(FAST_ARMS)
+    assert not any(c.selected for c in resp.selection) and all(c.propensity == 0.0 for c in resp.selection)
+    assert "total" in resp.timings
+    assert engine.log_events() == [] and engine.status()["searches"] == before["searches"] == 0
+    with pytest.raises(FeedbackError, match="empty query"):
+        engine.feedback(resp.id, action="skip")
+    assert engine.log_events() == []
 
 
 def test_log_has_one_row_per_search_and_one_record_per_feedback(engine):
@@ -35,7 +46,7 @@ def test_log_has_one_row_per_search_and_one_record_per_feedback(engine):
             engine.feedback(resp.id, resp.results[-1].entity_id)
             n_clicks += 1
     frame = engine.log_frame()
-    assert len(frame) == 6
+    assert len(frame) == 5          # the empty query is not a search
     assert frame["n_clicks"].sum() == n_clicks
     events = engine.log_events()
     assert sum(e["kind"] == "feedback" for e in events) == n_clicks

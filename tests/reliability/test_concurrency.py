@@ -37,6 +37,7 @@ def test_search_feedback_reset_and_snapshot_at_once(tiny_catalog_path, tmp_path)
     searches: list[str] = []                  # every response id handed out
     acked: list[tuple[str, str | None]] = []  # every feedback the engine accepted
     refused_after_reset = [0]
+    empties = [0]                             # empty queries: answered, never logged
     gate = threading.Barrier(THREADS + 1)
     done = threading.Event()
 
@@ -46,6 +47,16 @@ def test_search_feedback_reset_and_snapshot_at_once(tiny_catalog_path, tmp_path)
             gate.wait()
             for _ in range(PAIRS):
                 resp = engine.search(QUERIES[rng.integers(len(QUERIES))], context={"user_id": f"u{i}"})
+                if resp.message.startswith("Empty query"):
+                    # Answered, not searched: nothing is logged and feedback on it is refused by name.
+                    try:
+                        engine.feedback(resp.id, action="skip")
+                    except FeedbackError as exc:
+                        assert "empty query" in str(exc), exc
+                    else:
+                        raise AssertionError("feedback on an empty query was accepted")
+                    empties[0] += 1
+                    continue
                 searches.append(resp.id)
                 entity = resp.results[int(rng.integers(len(resp.results)))].entity_id if resp.results else None
                 try:
@@ -89,7 +100,7 @@ def test_search_feedback_reset_and_snapshot_at_once(tiny_catalog_path, tmp_path)
     seconds = time.perf_counter() - began
     try:
         assert unexpected == []
-        assert len(searches) == THREADS * PAIRS == len(set(searches))
+        assert len(searches) + empties[0] == THREADS * PAIRS and len(searches) == len(set(searches))
         state = tmp_path / "state"
         live = _log_lines_are_whole(state / "log" / "events.jsonl")
         snapshots = sorted(p for p in (state / "snapshots").iterdir() if (p / "log" / "events.jsonl").is_file())
@@ -109,7 +120,7 @@ def test_search_feedback_reset_and_snapshot_at_once(tiny_catalog_path, tmp_path)
                        for e in logs[name] if e["kind"] == "feedback"}
         for sid, entity in acked:
             assert feedback_in.get((sid, entity)) == owner[sid], "an accepted feedback is missing or misplaced"
-        assert len(acked) + refused_after_reset[0] == THREADS * PAIRS
+        assert len(acked) + refused_after_reset[0] + empties[0] == THREADS * PAIRS
         # A snapshot is a consistent copy: its feedback refers to searches it holds.
         for name, events in logs.items():
             ids = {e["id"] for e in events if e["kind"] == "search"}
