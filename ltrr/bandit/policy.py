@@ -9,6 +9,7 @@ and the interaction log all name a policy the same way::
     coverage:ms=0.002           ... starting an arm also costs its measured milliseconds
     coverage:queries=0          ... no counts per query text (a query that keeps failing is not explored more)
     coverage:judged=0.05        ... 5% of searches drawn for judgment (``Engine.judge``: what was wanted)
+    coverage:qprior=0           ... no cell per query text (a recent query's own searches do not steer its arms)
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
@@ -70,7 +71,7 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # -1.4 points (-2.6 to -0.3) at -1.0 candidates against 3 (misses ranks 2-3 of every arm);
     # wide 0.5 at 3: -0.5 points (-1.7 to +0.6) at +0.2 candidates against 0.3.
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
-                 "ms": 0.0, "queries": 1000.0, "judged": 0.0},
+                 "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 0.0},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},
@@ -316,6 +317,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
             raise ValueError(f"coverage option prior must be 0 or more, got {out['prior']!r}")
         if out["queries"] < 0 or out["queries"] != int(out["queries"]):
             raise ValueError(f"coverage option queries must be a whole number, 0 or more, got {out['queries']!r}")
+        if out["qprior"] < 0:
+            raise ValueError(f"coverage option qprior must be 0 or more, got {out['qprior']!r}")
         if not 0.0 <= out["judged"] <= 1.0:
             raise ValueError(f"coverage option judged must lie between 0 and 1, got {out['judged']!r}")
         if out["context"] not in (0.0, 1.0):

@@ -374,12 +374,13 @@ class ArmSelector:
                                judged_share=_logged_share(decision))
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None) -> None:
+                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
         """Learn where every arm ranks what the user found after leaving this search (see
-        ``Engine.feedback``'s ``found_later``); only the coverage policy learns from it."""
+        ``Engine.feedback``'s ``found_later``; ``query``: the search's normalized text); only
+        the coverage policy learns from it."""
         with self._lock:
             if self._coverage is not None:
-                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts)
+                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts, query)
 
     def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
         """One search's measured run time per arm (ms), as logged; the coverage policy prices

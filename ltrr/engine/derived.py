@@ -94,7 +94,7 @@ class DerivedState:
             self.record_find(search, entity_id)
             x, ranks = self.learnable(search, event.get("arm_ranks"))
             if x is not None and ranks is not None:
-                core.selector.observe_found_later(x, ranks, event.get("arm_counts"))
+                core.selector.observe_found_later(x, ranks, event.get("arm_counts"), search["query_norm"])
         if event["action"] == "click" and entity_id:
             self.n_clicks += 1
             if not event["duplicate"]:

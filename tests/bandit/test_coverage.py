@@ -6,9 +6,15 @@ import pytest
 
 from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.bandit.coverage import CoverageLearner, LADDER
+from ltrr.bandit.coverage.estimate import gains
 
 ARMS = ("a", "b", "c")
 IDX = {n: i for i, n in enumerate(CONTEXT_FEATURES)}
+
+
+def _gains(learner: CoverageLearner, levels, budgets):
+    """The learner's coverage gains and coverage at ``levels`` under its prior."""
+    return gains(levels, budgets, learner.prior, len(learner.arms))
 
 
 def ctx(kind: str) -> np.ndarray:
@@ -335,15 +341,15 @@ def test_an_arm_a_cell_never_ran_takes_its_parents_gain_one_it_ran_and_found_use
     never, useless = learner_where_one_ran(0), learner_where_one_ran(5)
     budgets = np.array([1, 0, 0])
     c_at_5 = int(np.searchsorted(LADDER, 5))
-    gain_never = never._gains(never._levels(ctx("one")), budgets)[0][2, c_at_5]
-    gain_useless = useless._gains(useless._levels(ctx("one")), budgets)[0][2, c_at_5]
+    gain_never = _gains(never, never._levels(ctx("one")), budgets)[0][2, c_at_5]
+    gain_useless = _gains(useless, useless._levels(ctx("one")), budgets)[0][2, c_at_5]
     # The parent (every query) sees c find half its searches that a at 1 misses.
-    parent = never._gains(never._levels(ctx("one"))[1:], budgets)[0][2, c_at_5]
+    parent = _gains(never, never._levels(ctx("one"))[1:], budgets)[0][2, c_at_5]
     assert parent > 0.3
     assert gain_never > 0.5 * parent          # no evidence in the cell: mostly the parent's
     assert gain_useless < 0.15 * parent       # its own evidence, hundreds of searches, wins
     # Below its greedy depth an arm's evidence is the cell's own in both cases.
-    assert never._gains(never._levels(ctx("one")), np.zeros(3, dtype=np.int64))[0][0, 1] > 0.7
+    assert _gains(never, never._levels(ctx("one")), np.zeros(3, dtype=np.int64))[0][0, 1] > 0.7
 
 
 def test_reach_survives_a_checkpoint_and_a_state_without_it_keeps_the_old_rule():

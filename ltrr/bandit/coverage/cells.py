@@ -39,6 +39,7 @@ class Level(NamedTuple):
     age: np.ndarray | None = None   # (m,) cell searches since each buffered click
     span: int = 0            # resolved searches the buffer window covers (undecayed)
     reach: np.ndarray | float = 0.0   # (arms, levels) decayed searches that ran each arm that deep
+    prior: float | None = None        # pseudo searches shrinking it towards its parent (None: the learner's)
 
 
 @dataclass
@@ -67,11 +68,22 @@ class Cell:
             self.start = self.born[0]
 
 
-def cell_keys(x: np.ndarray, contextual: bool) -> list[tuple]:
+def query_key(query: str) -> tuple:
+    """The cell of one normalized query text."""
+    return ("q", query)
+
+
+def is_query_key(key: tuple) -> bool:
+    """Whether ``key`` is the cell of one query text (see :func:`query_key`)."""
+    return len(key) == 2 and key[0] == "q"
+
+
+def cell_keys(x: np.ndarray, contextual: bool, query: str | None = None) -> list[tuple]:
     """The cells of context ``x``, finest first, ending with the root ``()``.
 
-    The finest cell is the query's kind (shape, script, typo-likeness, what query
-    understanding found), then its shape; the context-free learner keeps the root only.
+    With ``query`` (its normalized text), the finest cell is the query itself; then
+    the query's kind (shape, script, typo-likeness, what query understanding found),
+    then its shape; the context-free learner keeps the root only.
     """
     if not contextual:
         return [()]
@@ -79,7 +91,8 @@ def cell_keys(x: np.ndarray, contextual: bool) -> list[tuple]:
     free = float(x[_IDX["q_free_text_share"]])
     shape = shape + (0 if free == 0 else 1 if free < 0.99 else 2,)
     kind = tuple(int(x[_IDX[n]] >= 0.5) for n in _KIND)
-    return [("k",) + shape + kind, ("s",) + shape, ()]
+    kinds = [("k",) + shape + kind, ("s",) + shape, ()]
+    return [query_key(query)] + kinds if query else kinds
 
 
 def decayed_count(decay: float, searches: int) -> float:
@@ -92,8 +105,9 @@ def decayed_wide(cell: Cell, decay: float) -> float:
     return cell.n_wide * decay ** (cell.t - cell.wide_t)
 
 
-def level(cell: Cell | None, decay: float, n_arms: int) -> Level | None:
-    """``cell`` read as arrays, weights decayed to its present (None: an empty or unseen cell)."""
+def level(cell: Cell | None, decay: float, n_arms: int, prior: float | None = None) -> Level | None:
+    """``cell`` read as arrays, weights decayed to its present (None: an empty or unseen cell);
+    ``prior``: the pseudo searches that shrink it towards its parent (None: the learner's)."""
     if cell is None or cell.t <= 0:
         return None
     # Decayed count of the resolved searches the buffer window covers (clicks and skips).
@@ -104,12 +118,12 @@ def level(cell: Cell | None, decay: float, n_arms: int) -> Level | None:
     if not cell.ranks:
         return Level(n, np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
                      np.zeros((0, n_arms, len(LADDER)), dtype=bool), decayed_wide(cell, decay), np.zeros(0),
-                     span, reach)
+                     span, reach, prior)
     age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
     weights = np.asarray(cell.inv_w, dtype=np.float64) * decay ** age
     ranks = np.stack(cell.ranks)
     return Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :],
-                 decayed_wide(cell, decay), age, span, reach)
+                 decayed_wide(cell, decay), age, span, reach, prior)
 
 
 def rank_code(rank: int | None) -> int:

@@ -17,13 +17,15 @@ from ltrr.bandit.coverage.cells import LADDER, Level
 def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
           n_arms: int) -> tuple[np.ndarray, float]:
     """Coverage gain of raising each arm to each ladder level over ``budgets``, and the
-    current coverage, from ``levels`` (finest first)."""
+    current coverage, from ``levels`` (finest first); each level is shrunk towards the
+    next coarser one with its own ``prior`` when it has one, else with ``prior``."""
     n_lev = len(LADDER)
     gain = np.zeros((n_arms, n_lev))
     cover = 0.0
     # Root first: each finer level is shrunk towards the coarser one.
     for depth, lv in enumerate(reversed(levels)):
         n, ranks, w, hit = lv.n, lv.ranks, lv.w, lv.hit
+        p = prior if lv.prior is None else lv.prior
         if len(w):
             covered = (ranks <= budgets[None, :]).any(axis=1)
             free = ~covered
@@ -39,12 +41,12 @@ def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
         # Per step of the ladder (a step's increment is seen on searches that ran the arm
         # that deep; the steps below it on more of them), then summed back up.
         if depth == 0:
-            gain = (g + prior * gain) / (n + prior)
+            gain = (g + p * gain) / (n + p)
         else:
             step = (lv.reach * np.diff(g / n, axis=1, prepend=0.0)
-                    + prior * np.diff(gain, axis=1, prepend=0.0)) / (lv.reach + prior)
+                    + p * np.diff(gain, axis=1, prepend=0.0)) / (lv.reach + p)
             gain = np.cumsum(step, axis=1)
-        cover = (c + prior * cover) / (n + prior)
+        cover = (c + p * cover) / (n + p)
     return gain, cover
 
 

@@ -279,12 +279,15 @@ class QueryCounts:
         miss = (max(n - clicks, 0.0) + QUERY_PRIOR * cell_miss) / (n + QUERY_PRIOR)
         return wide * max(0.0, miss - cell_miss) * WIDE_PRIOR / (WIDE_PRIOR + wide_misses)
 
-    def observe(self, query: str, served: bool, wide: bool) -> None:
-        """Fold one resolved search into its query's counts (the least recent leave beyond ``size``)."""
+    def observe(self, query: str, served: bool, wide: bool) -> list[str]:
+        """Fold one resolved search into its query's counts; returns the queries that left (the
+        least recently searched beyond ``size``)."""
         stat = self.counts.pop(query, None)
         if stat is None:
             stat = np.zeros(3)
         stat = stat * self._decay + np.array([1.0, float(served), float(wide and not served)])
         self.counts[query] = stat
+        gone = []
         while len(self.counts) > self.size:
-            self.counts.popitem(last=False)
+            gone.append(self.counts.popitem(last=False)[0])
+        return gone

@@ -15,8 +15,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, cell_keys, decayed_count, decayed_wide, level,
-                                        list_lengths, rank_codes)
+from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, cell_keys, decayed_count, decayed_wide, is_query_key,
+                                        level, list_lengths, query_key, rank_codes)
 from ltrr.bandit.coverage.estimate import alone_at, gains
 from ltrr.bandit.coverage.explore import (Exploration, QueryCounts, deepen_top, deepen_weights, deeper,
                                           drift_alarm, upgradable)
@@ -25,6 +25,7 @@ from ltrr.bandit.coverage.saved import cells_to_state, state_to_parts
 from ltrr.reward import MAX_RANK
 
 LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's mean milliseconds
+QUERY_BUFFER = 50                        # targets a query's own cell keeps (its kind's cells keep ``buffer``)
 
 
 class CoverageLearner:
@@ -37,7 +38,7 @@ class CoverageLearner:
                  epsilon: float = 0.05, contextual: bool = True, prior: float = 50.0,
                  wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
-                 cost_per_ms: float = 0.0, queries: int = 0) -> None:
+                 cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -56,6 +57,11 @@ class CoverageLearner:
             raise ValueError("queries must be 0 or more")
         # A query's own counts are context: the context-free learner keeps none.
         self.queries = int(queries) if self.contextual else 0
+        if float(query_prior) < 0:
+            raise ValueError("query_prior must be 0 or more")
+        # Each of those recent queries is also the finest cell of its own searches, shrunk
+        # towards its kind with query_prior pseudo searches (0: no query cells).
+        self.query_prior = float(query_prior) if self.queries > 0 else 0.0
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
@@ -65,10 +71,11 @@ class CoverageLearner:
     @classmethod
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
-        wide, wide_at, context, prior, ms, queries)."""
+        wide, wide_at, context, prior, ms, queries, qprior)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
-                   prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]))
+                   prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
+                   query_prior=params.get("qprior", 0.0))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
@@ -82,14 +89,16 @@ class CoverageLearner:
 
     # -- cells and estimates -------------------------------------------------------------
 
-    def cell_keys(self, x: np.ndarray) -> list[tuple]:
-        """The cells of context ``x``, finest first, ending with the root ``()``."""
-        return cell_keys(x, self.contextual)
+    def cell_keys(self, x: np.ndarray, query: str | None = None) -> list[tuple]:
+        """The cells of context ``x`` (and of the normalized ``query``, when the learner keeps
+        query cells), finest first, ending with the root ``()``."""
+        return cell_keys(x, self.contextual, query if self.query_prior > 0 else None)
 
-    def _levels(self, x: np.ndarray) -> list[Level]:
-        """The cells of ``x`` that hold anything, finest first, as arrays."""
+    def _levels(self, x: np.ndarray, query: str | None = None) -> list[Level]:
+        """The cells of ``x`` (and ``query``) that hold anything, finest first, as arrays."""
         n_arms = len(self.arms)
-        found = (level(self._cells.get(k), self.decay, n_arms) for k in self.cell_keys(x))
+        found = (level(self._cells.get(k), self.decay, n_arms, self.query_prior if is_query_key(k) else None)
+                 for k in self.cell_keys(x, query))
         return [a for a in found if a is not None]
 
     def _greedy(self, levels: list[Level],
@@ -155,7 +164,7 @@ class CoverageLearner:
 
     def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> tuple:
         """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
-        levels = self._levels(x)
+        levels = self._levels(x, query)
         greedy, alone, cover, counts = self._greedy(levels, mask)
         # The finest cell that holds anything says how well this kind of query is known, how
         # often wide exploration has already been tried there and whether it recently got worse.
@@ -291,8 +300,9 @@ class CoverageLearner:
                 # A query's searches are served when clicked, or, judged, when the greedy
                 # configuration retrieved what was wanted.
                 served = r is not None and (not judged or bool((r <= g).any()))
-                self._queries.observe(str(query), served, explored == "wide")
-            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
+                for gone in self._queries.observe(str(query), served, explored == "wide"):
+                    self._cells.pop(query_key(gone), None)      # a query's cell leaves with its counts
+            keys = self.cell_keys(np.asarray(x, dtype=np.float64), query)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
             # The logged rule, resolved once for both the reach and the cover probability.
             rule = self.exploration.rule(g, mask, p_wide, deepen, deepen_top)
@@ -326,7 +336,7 @@ class CoverageLearner:
             self._append(keys, r, counts, min(1.0 / w, self.weight_cap))
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None) -> None:
+                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
         """Learn from a target the user found after this search failed them (``found_later``).
 
         The search was already counted when it was resolved (its skip, or its click on
@@ -334,9 +344,12 @@ class CoverageLearner:
         this way whatever the logging policy ran, so there is no propensity to correct
         by; only the share of misses users follow up is unknown, which makes
         the gain of what would have fixed them an underestimate, never an overestimate.
+        ``query``: the search's normalized text, whose cell learns it too while it is kept.
         """
         with self._lock:
-            keys = self.cell_keys(np.asarray(x, dtype=np.float64))
+            keys = self.cell_keys(np.asarray(x, dtype=np.float64), query)
+            # A query's cell exists while its counts are kept; a find never brings one back.
+            keys = [k for k in keys if not is_query_key(k) or k in self._cells]
             self._append(keys, rank_codes(self.arms, ranks), counts, 1.0)
 
     def _append(self, keys: list[tuple], r: np.ndarray, counts: Mapping[str, int] | None, inv_w: float) -> None:
@@ -344,7 +357,8 @@ class CoverageLearner:
         c = list_lengths(self.arms, counts)
         self.n_clicks += 1
         for key in keys:
-            self._cells.setdefault(key, Cell()).push(r, c, inv_w, self.buffer)
+            self._cells.setdefault(key, Cell()).push(r, c, inv_w,
+                                                     QUERY_BUFFER if is_query_key(key) else self.buffer)
 
     # -- reports and saved state -----------------------------------------------------------
 
@@ -361,7 +375,8 @@ class CoverageLearner:
                 "buffer": self.buffer, "weight_cap": self.weight_cap, "ladder": LADDER.tolist(),
                 "max_rank": MAX_RANK,
                 # Only when kept, so that a state saved before query counts existed still loads.
-                **({"queries": self.queries} if self.queries else {})}
+                **({"queries": self.queries} if self.queries else {}),
+                **({"query_prior": self.query_prior} if self.query_prior else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
