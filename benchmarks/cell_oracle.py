@@ -29,6 +29,7 @@ import numpy as np
 
 import harness
 from ltrr.bandit.coverage import CoverageLearner
+from ltrr.reward import cost_rows, found_rows
 from ltrr.simulate.tuning import RankTable, best_at_cost, held_out_frontier
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20)
@@ -80,8 +81,9 @@ def main(argv: list[str] | None = None) -> None:
         xs, ys = held_out_frontier(table, CAPS, fit, score)
         for lam in LAMS:
             configs = cell_configs(table, keys, fit, lam, args.min)
-            covered = np.array([bool((table.ranks[i] <= configs[i]).any()) for i in score])
-            cost = np.array([float(np.minimum(table.counts[i], configs[i]).sum()) for i in score])
+            budgets = np.array([configs[i] for i in score])   # one configuration per scored search
+            covered = found_rows(table.ranks[score], budgets)
+            cost = cost_rows(table.counts[score], budgets).astype(float)
             static = float(np.interp(cost.mean(), xs, ys))
             print(f"{half:4d}  {lam:.3f}  {100 * covered.mean():5.1f}% @ {cost.mean():5.2f}"
                   f"             {100 * static:5.1f}%               {100 * (covered.mean() - static):+5.1f}",

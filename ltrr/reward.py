@@ -30,26 +30,58 @@ share (:func:`marginal_credit`): this is the Shapley value of the coverage
 game ``v(S) = 1 if some arm in S found it``, in which every finder is
 interchangeable. An arm that alone found the click earns 1; one of three
 redundant finders earns 1/3.
+
+**Two counts, two names.** *Candidates* are what the arms return: per
+selected arm its budget or its shorter list, summed (:func:`cost`); an entity
+two arms return counts twice, because both arms did the work. The *pool* is
+what is left after the union: the distinct entities the ranker scores. The
+simulator records both (``n_retrieved`` and ``n_pool``); "candidates" never
+means the pool.
+
+**One rule, two forms.** Each rule has a form for one search (mappings keyed
+by arm) and a vectorised form over many searches (numpy arrays with one
+column per arm, ranks coded :data:`NOT_FOUND` where the entity is not within
+``MAX_RANK``): :func:`found` / :func:`found_rows`, :func:`cost` /
+:func:`cost_rows`, :func:`rank_in` / :func:`rank_code`. The tuner, the
+coverage learner's replay and the benchmarks use the vectorised forms.
 """
 from __future__ import annotations
 
-from typing import AbstractSet, Iterable, Mapping, Sequence
+from typing import AbstractSet, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
 
 # The budget ladder: how many candidates an arm may be asked for. 0 = not run.
 BUDGET_LADDER: tuple[int, ...] = (0, 1, 3, 5, 10, 20, 50)
 MAX_RANK = BUDGET_LADDER[-1]
+# Rank code for "not within MAX_RANK" in the vectorised forms: above every budget, so never found.
+NOT_FOUND = MAX_RANK + 1
 
 
-def rank_in(ids: Sequence[str], entity_id: str | AbstractSet[str] | None, max_rank: int = MAX_RANK) -> int | None:
-    """1-based rank of ``entity_id`` in ``ids`` (first ``max_rank`` only), else None; given a
-    set of ids, the rank of the first of them (where a configuration finds any of them)."""
-    if entity_id is None:
-        return None
-    wanted = {entity_id} if isinstance(entity_id, str) else entity_id
-    for i, eid in enumerate(ids[:max_rank], start=1):
-        if eid in wanted:
-            return i
-    return None
+def wanted_ranks(ids: Sequence[str], wanted: str | AbstractSet[str] | None,
+                 max_rank: int | None = MAX_RANK) -> Iterator[int]:
+    """Every 1-based rank in ``ids`` (first ``max_rank`` only; None: the whole list) that holds
+    ``wanted`` (one id, or any of a set of ids), in rank order."""
+    if wanted is None:
+        return
+    targets = {wanted} if isinstance(wanted, str) else wanted
+    for i, eid in enumerate(ids if max_rank is None else ids[:max_rank], start=1):
+        if eid in targets:
+            yield i
+
+
+def rank_in(ids: Sequence[str], entity_id: str | AbstractSet[str] | None,
+            max_rank: int | None = MAX_RANK) -> int | None:
+    """The first wanted rank: 1-based rank of ``entity_id`` in ``ids`` (first ``max_rank`` only;
+    None: the whole list), else None; given a set of ids, the rank of the first of them (where a
+    configuration finds any of them, or where a shown list first satisfies)."""
+    return next(wanted_ranks(ids, entity_id, max_rank), None)
+
+
+def rank_code(ids: Sequence[str], entity_id: str | AbstractSet[str] | None, max_rank: int = MAX_RANK) -> int:
+    """:func:`rank_in` as the vectorised forms code it: :data:`NOT_FOUND` for None."""
+    rank = rank_in(ids, entity_id, max_rank)
+    return NOT_FOUND if rank is None else rank
 
 
 def arm_ranks(lists: Mapping[str, Sequence[str]], entity_id: str | None,
@@ -80,6 +112,19 @@ def cost(budgets: Mapping[str, int], counts: Mapping[str, int] | None = None) ->
     """Candidates returned: per arm its budget, or its list length (``counts``) when shorter."""
     counts = counts or {}
     return int(sum(min(max(0, int(b)), int(counts.get(arm, b))) for arm, b in budgets.items()))
+
+
+def found_rows(ranks: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """:func:`found` over many searches: ``ranks`` (searches, arms) coded with :data:`NOT_FOUND`,
+    ``budgets`` (arms,) for one configuration or (searches, arms) for one per search; per
+    search, True when some arm ranks the item within its budget (budget 0: not run)."""
+    return (np.asarray(ranks) <= np.asarray(budgets)).any(axis=-1)
+
+
+def cost_rows(counts: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """:func:`cost` over many searches: ``counts`` (searches, arms) list lengths, ``budgets`` as
+    in :func:`found_rows`; per search, the candidates the configuration's arms return."""
+    return np.minimum(np.asarray(counts), np.maximum(np.asarray(budgets), 0)).sum(axis=-1)
 
 
 def value(ranks: Mapping[str, int | None], budgets: Mapping[str, int], cost_per_candidate: float,

@@ -1,7 +1,10 @@
 """The one reward rule: ranks, coverage, Shapley credit, cost."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ltrr import reward
 
@@ -42,3 +45,36 @@ def test_search_credit_reads_a_logged_search():
     assert reward.search_credit(search, "b") == {"lexical": 0.5, "fuzzy": 0.5}
     assert reward.search_credit(search, "c") == {"lexical": 0.0, "fuzzy": 1.0}
     assert reward.search_credit(search, None) == {"lexical": 0.0, "fuzzy": 0.0}
+
+
+def test_rank_in_reads_a_whole_list_when_asked_and_finds_the_first_of_a_set():
+    ids = [f"e{i}" for i in range(80)]
+    assert reward.rank_in(ids, "e60") is None
+    assert reward.rank_in(ids, "e60", max_rank=None) == 61
+    assert reward.rank_in(ids, {"e7", "e3", "missing"}) == 4
+    assert list(reward.wanted_ranks(ids, {"e7", "e3"})) == [4, 8]
+    assert reward.rank_code(ids, "missing") == reward.NOT_FOUND > reward.MAX_RANK
+    assert reward.rank_code(ids, "e2") == 3
+
+
+ARMS = ("lexical", "fuzzy", "semantic")
+rank_st = st.one_of(st.none(), st.integers(1, reward.MAX_RANK))
+search_st = st.tuples(st.tuples(*(rank_st for _ in ARMS)), st.tuples(*(st.integers(0, 60) for _ in ARMS)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(searches=st.lists(search_st, min_size=1, max_size=20),
+       budgets=st.tuples(*(st.sampled_from(reward.BUDGET_LADDER) for _ in ARMS)))
+def test_vectorised_forms_agree_with_the_one_search_forms(searches, budgets):
+    ranks = np.array([[reward.NOT_FOUND if r is None else r for r in rs] for rs, _ in searches])
+    counts = np.array([cs for _, cs in searches])
+    b = np.array(budgets)
+    config = dict(zip(ARMS, budgets))
+    expect_found = [reward.found(dict(zip(ARMS, rs)), config) for rs, _ in searches]
+    expect_cost = [reward.cost(config, dict(zip(ARMS, cs))) for _, cs in searches]
+    assert reward.found_rows(ranks, b).tolist() == expect_found
+    assert reward.cost_rows(counts, b).tolist() == expect_cost
+    # One configuration per search gives the same answer as the shared one.
+    per_search = np.tile(b, (len(searches), 1))
+    assert reward.found_rows(ranks, per_search).tolist() == expect_found
+    assert reward.cost_rows(counts, per_search).tolist() == expect_cost

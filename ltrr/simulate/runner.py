@@ -29,13 +29,19 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
     in the run, the best of all policies is used. During the run,
     ``on_step`` receives a provisional regret against the running means.
 ``covered``
-    1 when a satisfying entity is anywhere in the pool (retrieval found it;
-    success also needs the ranker to put it in the top ``k``).
-``n_candidates``
-    candidates in the reranked pool (the union of the selected arms' lists);
-    ``n_retrieved`` the candidates the arms returned before the union (the
-    cost of :mod:`ltrr.reward`), ``budget`` the sum of the selected arms'
-    budgets and ``n_arms`` how many arms ran.
+    1 when a satisfying entity is anywhere in the pool: some selected arm
+    returned it within its budget (:func:`ltrr.reward.found`; success also
+    needs the ranker to put it in the top ``k``). ``hit_arms`` names those arms
+    (:func:`ltrr.reward.hits`).
+``n_retrieved``
+    the candidates: what the selected arms returned, each its budget or its
+    shorter list, summed (:func:`ltrr.reward.cost`, the cost the coverage
+    learner and the tuner count). ``n_pool`` is the pool: the distinct
+    entities left after the union, which the ranker scores (an entity two arms
+    return is two candidates and one pool entry). ``n_candidates`` is the old
+    name of ``n_pool``, kept only until :mod:`ltrr.simulate.study` reads
+    ``n_pool``. ``budget`` is the sum of the selected arms' budgets and
+    ``n_arms`` how many arms ran.
 ``phase``
     "before" or "after" the stream's drift event (see ``generate_stream``);
     ``explored`` is 1 when the coverage learner explored on this search.
@@ -76,7 +82,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr.bandit.policy import PolicySpec
+from ltrr import reward
+from ltrr.bandit.policy import POLICY_NAMES, PolicySpec
 from ltrr.catalog.store import Catalog
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks, check_probability
@@ -87,7 +94,8 @@ from ltrr.state import policy_folder
 
 RECORD_COLUMNS = [
     "policy", "step", "user_id", "query_type", "query", "intent", "success", "reciprocal_rank", "reward",
-    "clicked", "regret", "clicked_rank", "covered", "n_candidates", "n_retrieved", "budget", "n_arms", "arms",
+    "clicked", "regret", "clicked_rank", "covered", "n_pool", "n_candidates", "n_retrieved", "budget", "n_arms",
+    "arms",
     "hit_arms", "arm_ms", "latency_ms", "ranker", "phase", "explored", "retried", "found_later",
 ]
 
@@ -126,8 +134,6 @@ def split_policies(text: str) -> list[str]:
     >>> split_policies("static:lexical,fuzzy,linucb:alpha=0.5,l2_lambda=2,all")
     ['static:lexical,fuzzy', 'linucb:alpha=0.5,l2_lambda=2', 'all']
     """
-    from ltrr.bandit.policy import POLICY_NAMES
-
     specs: list[str] = []
     for piece in (p.strip() for p in str(text).split(",")):
         if not piece:
@@ -140,10 +146,11 @@ def split_policies(text: str) -> list[str]:
     return specs
 
 
-def is_fixed(policy: str) -> bool:
-    """True for policies whose arm choice never learns (``all`` and ``static:...``)."""
-    name = policy.strip().partition(":")[0].strip().lower()
-    return name in ("all", "static")
+def is_fixed(policy: str | PolicySpec) -> bool:
+    """True for policies whose arm choice never learns (``all`` and ``static:...``), as
+    :class:`~ltrr.bandit.policy.PolicySpec` parses them; ValueError when ``policy`` is not one."""
+    spec = policy if isinstance(policy, PolicySpec) else PolicySpec.parse(policy)
+    return not spec.is_learning
 
 
 def run_simulation(
@@ -355,12 +362,14 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
     started = time.perf_counter()
     response = engine.search(it.query, it.context, k=k)
     latency = (time.perf_counter() - started) * 1000
-    shown = [r.entity_id for r in response.results]
-    first = next((i for i, e in enumerate(shown, start=1) if e in it.relevant), None)
+    first = reward.rank_in([r.entity_id for r in response.results], it.relevant, max_rank=None)
     outcome = answer(engine, response, it, clicks, rng)
     selected = [c for c in response.selection if c.selected]
-    hit_arms = [a for a, results in response.by_arm.items() if any(r.entity_id in it.relevant for r in results)]
-    covered = any(p.entity_id in it.relevant for p in response.pool)
+    budgets = {c.arm: int(c.budget) for c in selected}
+    # The selected arms' lists as returned (each cut at its budget; an arm that did not run: []).
+    lists = {a: [r.entity_id for r in response.by_arm.get(a, [])] for a in budgets}
+    ranks = reward.arm_ranks(lists, it.relevant, max_rank=None)
+    hit_arms = [a for a, hit in reward.hits(ranks, budgets).items() if hit]
     retried, found_later = retry(engine, response, outcome, it, clicks, k, retry_share, again)
     return {
         "policy": policy, "step": it.step, "user_id": it.user_id, "query_type": it.query_type,
@@ -368,9 +377,10 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
         "success": int(first is not None), "reciprocal_rank": 1.0 / first if first else 0.0,
         "reward": int(outcome.satisfied), "clicked": int(bool(outcome.clicks)), "regret": np.nan,
         "clicked_rank": outcome.first_click[0] if outcome.first_click else 0,
-        "covered": int(covered), "n_candidates": len(response.pool),
-        "n_retrieved": int(sum(len(v) for a, v in response.by_arm.items() if a in {c.arm for c in selected})),
-        "budget": int(sum(c.budget for c in selected)),
+        "covered": int(reward.found(ranks, budgets)), "n_pool": len(response.pool),
+        "n_candidates": len(response.pool),
+        "n_retrieved": reward.cost(budgets, {a: len(ids) for a, ids in lists.items()}),
+        "budget": int(sum(budgets.values())),
         "n_arms": len(selected), "arms": ",".join(c.arm for c in selected), "hit_arms": ",".join(sorted(hit_arms)),
         "arm_ms": round(sum(arm_milliseconds(response).values()), 3),
         "latency_ms": round(latency, 3), "ranker": response.ranker,

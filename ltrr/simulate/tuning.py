@@ -35,11 +35,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr.reward import BUDGET_LADDER, MAX_RANK
+from ltrr.reward import BUDGET_LADDER, MAX_RANK, NOT_FOUND, cost_rows, found_rows, rank_code
 from ltrr.text import clean, normalize_query
 
 LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
-NOT_FOUND = MAX_RANK + 1
 
 
 @dataclass
@@ -62,14 +61,12 @@ class RankTable:
         return np.array([int(config.get(a, 0)) for a in self.arms], dtype=np.int64)
 
     def covered(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Per search: does the configuration cover it?"""
-        r = self.ranks if rows is None else self.ranks[rows]
-        return (r <= budgets[None, :]).any(axis=1)
+        """Per search: does the configuration cover it? (:func:`ltrr.reward.found_rows`)"""
+        return found_rows(self.ranks if rows is None else self.ranks[rows], budgets)
 
     def cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Per search: candidates the configuration's arms return."""
-        c = self.counts if rows is None else self.counts[rows]
-        return np.minimum(c, budgets[None, :]).sum(axis=1)
+        """Per search: candidates the configuration's arms return (:func:`ltrr.reward.cost_rows`)."""
+        return cost_rows(self.counts if rows is None else self.counts[rows], budgets)
 
     def ms_cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Per search: the run time (ms) of the arms the configuration runs, whatever their budgets."""
@@ -107,8 +104,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
             row_r, row_c = [], []
             for arm in names:
                 ids = [r.entity_id for r in response.by_arm.get(arm, [])]
-                hit = next((j for j, e in enumerate(ids, start=1) if e in it.relevant), NOT_FOUND)
-                row_r.append(hit)
+                row_r.append(rank_code(ids, it.relevant))
                 row_c.append(len(ids))
             types.append(it.query_type)
             ranks.append(row_r)

@@ -44,7 +44,14 @@ def test_records_are_consistent(tiny_simulation, sim_settings):
     assert (fixed_runs["budget"] == 20 * fixed_runs["n_arms"]).all()
     learned = records[~records["policy"].isin(["static:lexical", "all"])]
     assert ((learned["budget"] >= 5 * learned["n_arms"]) & (learned["budget"] <= 20 * learned["n_arms"])).all()
-    assert (records["n_candidates"] <= 60).all()
+    assert (records["n_pool"] <= 60).all()
+    # Candidates (what the arms return) count an entity once per arm; the pool once: never more.
+    assert (records["n_pool"] <= records["n_retrieved"]).all()
+    assert (records["n_retrieved"] <= records["budget"]).all()
+    assert (records["n_pool"] < records["n_retrieved"]).any()       # the arms overlap somewhere
+    # Covered means some selected arm returned a wanted entity: exactly when an arm is named as a hit.
+    assert ((records["covered"] == 1) == (records["hit_arms"] != "")).all()
+    assert (records["success"] <= records["covered"]).all()
 
 
 def test_regret_is_against_the_best_fixed_arm_set_per_type(tiny_simulation):
