@@ -13,7 +13,13 @@ through :meth:`SemanticStrategy.open` exactly as the engine does and prints:
 * ``complete``: seconds until every entity is embedded and the final index is
   in place (the arm may finish in the background after serving);
 * the time each progress message was first seen, and the load average before
-  and after (other jobs on the machine inflate every number: report it).
+  and after (other jobs on the machine inflate every number: report it);
+* with ``--reference CATALOG`` (a copy of the same catalog whose semantic index
+  is complete: what the arm gives once built), the quality of what the arm
+  serves at three moments -- when it starts serving, when every entity has a
+  (draft) vector, and when complete: recall@10 against the reference arm over
+  ``--queries`` simulated queries, and how often a relevant entity is in the
+  top 10 (reference alongside).
 
 Prints numbers; asserts nothing.
 """
@@ -28,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -38,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", required=True, type=Path)
     parser.add_argument("--foreground", action="store_true",
                         help="open as a foreground open does: return only the complete index")
+    parser.add_argument("--reference", type=Path, help="a copy of the catalog with a complete semantic index")
+    parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--fresh-export", action="store_true",
                         help="export (and quantise) the encoder into an empty cache first, as on a fresh machine")
     args = parser.parse_args(argv)
@@ -75,13 +85,25 @@ def main(argv: list[str] | None = None) -> int:
     opener.join()
     ready = time.perf_counter() - start
     arm = opened[0]
-    print(f"ready (serving) after {ready:.1f} s, load average {os.getloadavg()[0]:.2f}", flush=True)
-    first = arm.retrieve(Query.make("rainy day sad songs"), 10)
     partial = arm.completeness() if hasattr(arm, "completeness") else None
+    print(f"ready (serving) after {ready:.1f} s, load average {os.getloadavg()[0]:.2f}", flush=True)
+    quality = []
+    judge = _judge(args.reference, catalog, args.queries) if args.reference else None
+    if judge is not None:
+        quality.append(("serving", ready, arm.completeness(), judge(arm)))
+        print(f"  {quality[-1]}", flush=True)
+        while not arm.completeness()["complete"] and arm.completeness()["embedded"] < len(catalog.entities):
+            time.sleep(0.5)
+        if not arm.completeness()["complete"]:
+            quality.append(("covered", time.perf_counter() - start, arm.completeness(), judge(arm)))
+            print(f"  {quality[-1]}", flush=True)
+    first = arm.retrieve(Query.make("rainy day sad songs"), 10)
     wait = getattr(arm, "wait_complete", None)
     if wait is not None:
         wait()
     complete = time.perf_counter() - start
+    if judge is not None:
+        quality.append(("complete", complete, arm.completeness(), judge(arm)))
     load_after = os.getloadavg()
     print(f"catalog {args.catalog}: {len(catalog.entities):,} entities; cores {os.cpu_count()}")
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
@@ -93,8 +115,39 @@ def main(argv: list[str] | None = None) -> int:
     for message, at in sorted(seen.items(), key=lambda kv: kv[1]):
         done, total = last[message]
         print(f"  {at:7.1f} s  {message}  (last {done:,}/{total:,})")
+    for moment, at, state, (recall, hits, ref_hits) in quality:
+        print(f"{moment:>9} at {at:7.1f} s: {state['embedded']:,} embedded ({state['final']:,} final, "
+              f"draft {state['draft']}); recall@10 vs complete index {recall:.3f}; relevant in top 10 "
+              f"{hits:.3f} (complete index {ref_hits:.3f})")
     catalog.close()
     return 0
+
+
+def _judge(reference: Path, catalog, n_queries: int):
+    """A function arm -> (recall@10 against the reference arm, relevant-hit rate, reference's rate)."""
+    from ltrr.catalog.store import Catalog
+    from ltrr.query import Query
+    from ltrr.simulate.catalog_view import CatalogView
+    from ltrr.simulate.stream import generate_stream
+    from ltrr.strategies.base import ArmResources
+    from ltrr.strategies.semantic import SemanticStrategy
+
+    ref_catalog = Catalog.open(reference)
+    if not SemanticStrategy.is_built(ref_catalog):
+        raise SystemExit(f"no complete semantic index beside {reference}")
+    ref = SemanticStrategy.open(ArmResources(ref_catalog))
+    stream = generate_stream(CatalogView.from_catalog(catalog), n_queries, 0)
+    queries = [Query.make(it.query) for it in stream]
+    expected = [[c.entity_id for c in ref.retrieve(q, 10)] for q in queries]
+    ref_hits = float(np.mean([any(it.is_relevant(e) for e in top) for it, top in zip(stream, expected)]))
+
+    def judge(arm) -> tuple[float, float, float]:
+        got = [[c.entity_id for c in arm.retrieve(q, 10)] for q in queries]
+        recall = np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(got, expected) if b])
+        hits = np.mean([any(it.is_relevant(e) for e in top) for it, top in zip(stream, got)])
+        return float(recall), float(hits), ref_hits
+
+    return judge
 
 
 if __name__ == "__main__":

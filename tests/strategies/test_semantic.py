@@ -592,3 +592,27 @@ def test_a_draft_pass_covers_everything_first_then_final_vectors_replace_it(priv
         assert _manifest(catalog)["passages"] == "fake/fp32"
     finally:
         catalog.close()
+
+
+def test_an_engines_background_opener_gets_a_serving_arm_that_reports_and_stops_with_it(
+        private_catalog_path, gated):
+    """Through the engine's own arm set: the arm is ready while it completes, its status keeps
+    the build's progress, and closing the arm set stops the build (checkpoint kept)."""
+    from ltrr.engine.arms import ArmSet
+    from ltrr.progress import silent
+
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        n = len(catalog.entities)
+        arms = ArmSet(catalog, ["semantic"])
+        arms.start_background(arms.open(silent, background=True))
+        assert arms.wait(30) and arms.is_ready("semantic")
+        arm = arms.arms["semantic"]
+        assert arm.completeness()["embedded"] == 5 and not arm.completeness()["complete"]
+        arms.close()                                 # the engine closes before the build ends
+        gated.gate.set()
+        assert not arm.wait_complete(timeout=30)
+        assert _checkpoint(catalog).rows() == 5 and not SemanticStrategy.is_built(catalog)
+        assert arms.is_ready("semantic") and arm.completeness()["embedded"] < n
+    finally:
+        catalog.close()
