@@ -8,6 +8,7 @@ from pathlib import Path
 from ltrr.cli.common import (EXIT_OK, CliError, add_catalog_argument, catalog_path, close_progress, command, names,
                              non_negative_int, positive_int, progress_for, share)
 from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
+from ltrr.simulate.world import WORLDS, get_world
 
 
 def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,11 +27,15 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arms", default=None, metavar="A,B", help="restrict the engine's arms (default: all)")
     parser.add_argument("--types", default=None, metavar="T,U", help="restrict the query types (default: all the "
                                                                      "catalog supports)")
-    parser.add_argument("--retry-share", type=share, default=DEFAULT_RETRY_SHARE, metavar="P",
+    parser.add_argument("--world", choices=tuple(WORLDS), default="default",
+                        help="the simulated world: its users' intent mix, typing, typos, click model and "
+                             "retries (default: default)")
+    parser.add_argument("--retry-share", type=share, default=None, metavar="P",
                         help="chance that a user a search failed searches again by the target's name "
-                             f"(default {DEFAULT_RETRY_SHARE:g})")
-    parser.add_argument("--click-model", choices=("pbm", "cascade"), default="pbm",
-                        help="position-based (default) or cascade click model")
+                             f"(default: the world's, {DEFAULT_RETRY_SHARE:g} in the default world)")
+    parser.add_argument("--click-model", choices=("pbm", "cascade"), default=None,
+                        help="position-based or cascade click model with its default settings "
+                             "(default: the world's, position-based in the default world)")
     parser.add_argument("--window", type=positive_int, default=500, metavar="N",
                         help="steps in the 'last window' of the summary (default 500)")
 
@@ -44,11 +49,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     policies = split_policies(args.policy) + [p for text in args.compare for p in split_policies(text)]
     catalog = catalog_path(args)
+    world = get_world(args.world)
+    clicks = world.click_model() if args.click_model is None else make_click_model(args.click_model)
+    retry_share = world.retry_share if args.retry_share is None else args.retry_share
     progress = progress_for(args)
     try:
         result = run_simulation(catalog, policies, args.steps, args.seed, args.out / "states", progress=progress,
                                 arms=names(args.arms), n_users=args.users, query_types=names(args.types),
-                                click_model=make_click_model(args.click_model), retry_share=args.retry_share)
+                                click_model=clicks, retry_share=retry_share,
+                                stream_options={"world": world.name})
     finally:
         close_progress(progress)
     report = write_report(result, args.out, window=args.window)

@@ -39,14 +39,14 @@ from ltrr.simulate.catalog_view import CatalogView, query_title
 from ltrr.simulate.demand import DriftPlan, QueryPool
 from ltrr.simulate.population import SimUser, UserPopulation
 from ltrr.simulate.query_types import (DRIFT_TYPES, MIN_RELEVANT, QUERY_TYPES, ambiguous_words, genre_eras,
-                                       mood_activity_mask, mood_activity_options)
+                                       mood_activity_mask, mood_activity_options, playlists_with_tracks)
 from ltrr.simulate.typos import misspell
 from ltrr.simulate.vocab import fold
 
 # Moods that also satisfy a mood query at night (see the module docstring).
 NIGHT_MOODS = ("chill", "sad")
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4})
-TASTE_SHARE = 0.65        # how often a user's target comes from their taste genre
+TASTE_SHARE = 0.65        # the default world's share of targets from the user's taste genre (World.taste_share)
 AMBIGUOUS_TOP = 25        # an ambiguous word means this many best-known matching titles
 
 
@@ -128,6 +128,8 @@ class QueryGenerator:
                  pool: QueryPool | None = None) -> None:
         self.view = view
         self.population = population
+        # The world the users live in (their typing, taste, phrasing): the population's.
+        self.world = population.world
         self.drift = drift
         self.pool = pool
         self._makers: dict[str, _Maker] = {
@@ -136,7 +138,7 @@ class QueryGenerator:
             "artist_title": self._artist_title, "artist_only": self._artist_only,
             "genre_era": self._genre_era, "mood_activity": self._mood_activity,
             "playlist": self._playlist, "podcast_topic": self._podcast_topic, "ambiguous": self._ambiguous,
-            "new_releases": self._new_releases,
+            "new_releases": self._new_releases, "playlist_tracks": self._playlist_tracks,
         }
         self._pools: dict[tuple[str, str | None], tuple[np.ndarray, np.ndarray]] = {}
         self._mood_options = mood_activity_options(view)
@@ -222,11 +224,11 @@ class QueryGenerator:
     # -- helpers ----------------------------------------------------------------------
 
     def _pick(self, entity_type: str, user: SimUser, rng: np.random.Generator) -> int | None:
-        """A popularity-weighted row of a type, from the user's taste genre `TASTE_SHARE` of the
-        time; from the trending set while a trending draft is made."""
+        """A popularity-weighted row of a type, from the user's taste genre the world's
+        ``taste_share`` of the time; from the trending set while a trending draft is made."""
         if self._trending and self.drift is not None:
             return self.drift.pick(entity_type, self.view, rng)
-        if rng.random() < TASTE_SHARE:
+        if rng.random() < self.world.taste_share:
             rows, cdf = self._pool(entity_type, user.taste)
             if len(rows):
                 return int(rows[min(int(np.searchsorted(cdf, rng.random(), side="right")), len(rows) - 1)])
@@ -252,8 +254,8 @@ class QueryGenerator:
         return _Draft(text, Intent("target", self.view.describe(row), self.view.ids[row]), rows)
 
     def _typed(self, text: str, rng: np.random.Generator) -> str:
-        # Half the users type in lower case.
-        return text.lower() if rng.random() < 0.5 else text
+        # Some users type in lower case (half of them in the default world).
+        return text.lower() if rng.random() < self.world.lowercase_share else text
 
     def _track(self, user: SimUser, rng: np.random.Generator, min_letters: int = 1,
                min_words: int = 1) -> int | None:
@@ -279,8 +281,8 @@ class QueryGenerator:
         if row is None:
             return None
         title = self.view.query_titles[row]
-        slips = 1 + int(len(title) > 12 and rng.random() < user.typo_rate)
-        return self._target(self._typed(misspell(title, rng, slips), rng), row)
+        slips = 1 + int(len(title) > self.world.second_slip_title and rng.random() < user.typo_rate)
+        return self._target(self._typed(misspell(title, rng, slips, self.world.slip_weights), rng), row)
 
     def _artist(self, user, rng, min_letters: int = 1) -> int | None:
         for _ in range(10):
@@ -296,8 +298,8 @@ class QueryGenerator:
         if row is None:
             return None
         name = self.view.titles[row]
-        slips = 1 + int(len(name) > 10 and rng.random() < user.typo_rate)
-        return self._target(self._typed(misspell(name, rng, slips), rng), row)
+        slips = 1 + int(len(name) > self.world.second_slip_artist and rng.random() < user.typo_rate)
+        return self._target(self._typed(misspell(name, rng, slips, self.world.slip_weights), rng), row)
 
     def _artist_only(self, user, rng, hour):
         row = self._artist(user, rng)
@@ -322,8 +324,8 @@ class QueryGenerator:
         if row is None or not self.view.subtitles[row]:
             return None
         title, artist = self.view.query_titles[row], self.view.subtitles[row]
-        form = int(rng.integers(3))
-        text = f"{artist} {title}" if form == 0 else f"{title} {artist}" if form == 1 else f"{title} by {artist}"
+        forms = self.world.artist_title_forms
+        text = forms[int(rng.integers(len(forms)))].format(artist=artist, title=title)
         return self._target(self._typed(text, rng), row)
 
     def _playlist(self, user, rng, hour):
@@ -331,8 +333,34 @@ class QueryGenerator:
         if row is None:
             return None
         name = query_title(self.view.titles[row])
-        text = f"{name} playlist" if rng.random() < 0.4 and "playlist" not in fold(name) else name
+        text = f"{name} playlist" if rng.random() < self.world.playlist_suffix_share and \
+            "playlist" not in fold(name) else name
         return self._target(self._typed(text, rng), row)
+
+    def _playlist_tracks(self, user, rng, hour):
+        # A playlist known by name, asked for what is on it: any of its tracks satisfies (the
+        # playlist itself does not: the user wants to play songs, not open a list).
+        candidates = playlists_with_tracks(self.view)
+        asks = self.world.playlist_track_asks
+        if not len(candidates) or not asks:
+            return None
+        rows, cdf = self.view.memo(("playlist_tracks_pool", user.taste), lambda: self._playlist_pool(user.taste))
+        if not len(rows) or rng.random() >= self.world.taste_share:
+            rows, cdf = self.view.memo(("playlist_tracks_pool", None), lambda: self._playlist_pool(None))
+        row = int(rows[min(int(np.searchsorted(cdf, rng.random(), side="right")), len(rows) - 1)])
+        name = query_title(self.view.titles[row])
+        text = asks[int(rng.integers(len(asks)))].format(name=name)
+        members = self.view.playlist_members[row]
+        return _Draft(self._typed(text, rng), Intent("broad", f"the tracks of {self.view.describe(row)}"),
+                      np.asarray(members, dtype=np.int64))
+
+    def _playlist_pool(self, genre: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """Playlists with tracks (of `genre`), with cumulative probabilities by popularity as in :meth:`_pool`."""
+        rows = playlists_with_tracks(self.view)
+        if genre is not None:
+            rows = rows[self.view.genres[rows] == genre]
+        w = (self.view.popularity[rows] + 1.0) ** 1.5
+        return rows, (np.cumsum(w) / w.sum() if len(w) else w)
 
     def _new_releases(self, user, rng, hour):
         # Only the drift event makes this ask: before it nothing is "just out".
@@ -346,7 +374,7 @@ class QueryGenerator:
     def _genre_era(self, user, rng, hour):
         if not self._eras:
             return None
-        options = [e for e in self._eras if e[0] == user.taste] if rng.random() < TASTE_SHARE else []
+        options = [e for e in self._eras if e[0] == user.taste] if rng.random() < self.world.taste_share else []
         genre, decade, rows = (options or self._eras)[int(rng.integers(len(options or self._eras)))]
         spelled = vocab.genre_phrases(genre)
         eras = vocab.era_phrases(decade)

@@ -23,7 +23,14 @@ ambiguous          ``love``                           well-known titles with the
 new_releases       ``just dropped``                   a new release: the drift's newest
                                                       tracks, or an album out as recently
                                                       (only after the drift event)
+playlist_tracks    ``rap workout songs``              the tracks of that playlist (asked
+                                                      in the second world only: see
+                                                      :mod:`ltrr.simulate.world`)
 ================== ================================== =====================================
+
+Which of these a stream asks, and how often, is the world's
+(:class:`~ltrr.simulate.world.World`): the default world never asks
+``playlist_tracks``.
 
 A type is generated only when the catalog can satisfy it
 (:func:`available_query_types`): the real shared catalog has no podcasts, no
@@ -46,7 +53,7 @@ from ltrr.simulate.catalog_view import CatalogView
 
 QUERY_TYPES: tuple[str, ...] = (
     "exact_title", "misspelled_title", "misspelled_artist", "partial_title", "artist_title",
-    "artist_only", "genre_era", "mood_activity", "playlist", "podcast_topic", "ambiguous",
+    "artist_only", "genre_era", "mood_activity", "playlist", "podcast_topic", "ambiguous", "playlist_tracks",
 )
 
 
@@ -56,6 +63,7 @@ DRIFT_TYPES: tuple[str, ...] = (
 )
 
 MIN_RELEVANT = 3          # a broad intent needs at least this many satisfying entities
+PLAYLIST_MIN_TRACKS = 2   # asking for a playlist's tracks needs a playlist of at least this many
 
 
 def available_query_types(view: CatalogView) -> tuple[str, ...]:
@@ -72,8 +80,16 @@ def available_query_types(view: CatalogView) -> tuple[str, ...]:
         "playlist": playlists > 0,
         "podcast_topic": len(view.rows_of("podcast")) > 0,
         "ambiguous": bool(ambiguous_words(view)),
+        "playlist_tracks": len(playlists_with_tracks(view)) > 0,
     }
     return tuple(t for t in QUERY_TYPES if ok[t])
+
+
+def playlists_with_tracks(view: CatalogView) -> np.ndarray:
+    """Playlist rows with at least :data:`PLAYLIST_MIN_TRACKS` member tracks (what a tracks ask wants)."""
+    return view.memo("playlists_with_tracks", lambda: np.array(
+        sorted(p for p, members in view.playlist_members.items() if len(members) >= PLAYLIST_MIN_TRACKS),
+        dtype=np.int64))
 
 
 def genre_eras(view: CatalogView) -> list[tuple[str, int, np.ndarray]]:

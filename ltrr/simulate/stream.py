@@ -24,6 +24,12 @@ did not exist before the event. ``Interaction.phase`` is
 ``"before"`` or ``"after"`` the event and ``Interaction.trending`` marks the
 searches for the trending set; :func:`~ltrr.simulate.demand.plan_drift` says what trends.
 
+**World** (:class:`~ltrr.simulate.world.World`). Who the users are, which
+query types they ask and how often, how they type and misspell, and the
+share of trending searches asking what just came out are the world's
+(``world``: "default" or "second"); the default world is the stream as it
+was before worlds existed.
+
 Everything random comes from numpy generators seeded by the caller:
 the same catalog and arguments give the same stream.
 """
@@ -41,6 +47,7 @@ from ltrr.simulate.clicks import check_probability
 from ltrr.simulate.demand import QueryPool, plan_drift
 from ltrr.simulate.population import UserPopulation
 from ltrr.simulate.queries import Interaction, QueryGenerator
+from ltrr.simulate.world import World, get_world
 
 
 def _check_int(name: str, value: object, least: int) -> int:
@@ -53,7 +60,8 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
                     query_types: Sequence[str] | None = None, *,
                     repeat_share: float = 0.3, zipf_exponent: float = 1.0, query_pool: int = 500,
                     drift_step: int | None = None, drift_share: float = 0.5,
-                    drift_new_releases: int = 50, drift_release_share: float = 0.4) -> list[Interaction]:
+                    drift_new_releases: int = 50, drift_release_share: float | None = None,
+                    world: World | str | None = None) -> list[Interaction]:
     """`steps` interactions, reproducible from `seed` (the same catalog, seed and settings give
     the same stream). See the module docstring for repetition and drift.
 
@@ -62,8 +70,11 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
     ``drift_step``: the first step of the drift event (None: no drift); ``drift_share``:
     the share of searches after it that ask for the trending set; ``drift_new_releases``:
     how many of the newest tracks trend; ``drift_release_share``: the share of trending
-    searches that ask what just came out.
+    searches that ask what just came out (None: the world's, 0.4 in the default world);
+    ``world``: the simulated world, a :class:`~ltrr.simulate.world.World` or its name
+    (None: the default world).
     """
+    world = get_world(world)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     repeat_share = check_probability("repeat_share", repeat_share)
@@ -75,9 +86,10 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
         drift_step = _check_int("drift_step", drift_step, 1)
     drift_share = check_probability("drift_share", drift_share)
     drift_new_releases = _check_int("drift_new_releases", drift_new_releases, 1)
-    drift_release_share = check_probability("drift_release_share", drift_release_share)
+    drift_release_share = check_probability(
+        "drift_release_share", world.release_share if drift_release_share is None else drift_release_share)
     rng = np.random.default_rng([int(seed), 0x5EED])
-    population = UserPopulation.generate(view, n_users, rng, query_types)
+    population = UserPopulation.generate(view, n_users, rng, query_types, world=world)
     drift = None if drift_step is None else plan_drift(view, drift_step, drift_share, drift_new_releases, seed,
                                                        drift_release_share)
     generator = QueryGenerator(view, population, drift)

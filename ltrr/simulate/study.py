@@ -9,17 +9,28 @@ One study (``python -m ltrr study``):
    time (:func:`~ltrr.simulate.tuning.best_fixed_by_ms`, caps as shares of the
    time every arm together takes), and the per-type oracle frontier
    (for each cost weight, the best fixed configuration *per query type*: what a
-   learner that knew each query's type could reach).
+   learner that knew each query's type could reach). Also the configurations a
+   team would have shipped: the best fixed configuration at each of
+   ``pre_drift_caps``, tuned on the tuning stream's searches *before* its drift
+   step only (:func:`pre_drift_configs`, labelled ``pre-drift<=N``), which never saw
+   the demand the drift brings.
 2. **Test.** For each seed, one stream goes through every policy with common
    random numbers (:func:`ltrr.simulate.runner.run_simulation`, heuristic
    ranker, so policies differ by retrieval only): every single arm; ``all`` at
    5, 10 and 20 per arm; the tuned fixed configurations; the context-free
    coverage learner; the coverage learner at several cost weights.
 3. **Comparisons** on the last ``window`` steps, per seed, then the mean and a
-   95% t-interval of the per-seed paired differences (:func:`compare`). Cost
+   95% t-interval of the per-seed paired differences (:func:`compare`); against
+   the pre-drift configuration nearest the learner's cost, on the post-drift
+   part of that window. Cost
    is counted two ways: candidates per search, and arm milliseconds per search
    (the record's ``arm_ms``: each arm that ran charged its measured run time
    on that query, the same for every policy; see :mod:`ltrr.simulate.runner`).
+
+The simulated world (``world``: :mod:`ltrr.simulate.world`) sets the users' intent
+mix, typing, typos and click model, and the defaults of the share of the drift's
+searches asking what just came out and of retries; the same settings run on
+another world test whether the learner's settings transfer.
 
 Seeds are independent jobs: ``address`` runs them as Ray tasks
 (:func:`ltrr.scale.sweep.run_jobs`), with the same numbers as a local run (except the learner
@@ -29,7 +40,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -41,6 +52,7 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
 from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
 from ltrr.simulate.tuning import RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_type_oracle
+from ltrr.simulate.world import World, get_world
 
 LEARNER = "coverage"
 CONTEXT_FREE = "coverage:context=0"
@@ -62,6 +74,8 @@ INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
                            "information can buy this rule)"),
 )
 DEFAULT_COST = PARAM_DEFAULTS["coverage"]["cost"]
+# Labels of the configurations tuned on the searches before the drift only (pre-drift<=N).
+PRE_DRIFT = "pre-drift<="
 
 
 @dataclass
@@ -92,16 +106,36 @@ class StudySettings:
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     drift_step: int | None = 1000
-    release_share: float = 0.4      # share of the drift's searches asking what just came out
-    # Chance that a user a search failed searches again by the target's name (see run_simulation).
-    # 0 is the study before users retried.
-    retry_share: float = DEFAULT_RETRY_SHARE
+    # Share of the drift's searches asking what just came out; None: the world's (0.4 in the default).
+    release_share: float | None = None
+    # Chance that a user a search failed searches again by the target's name (see run_simulation);
+    # None: the world's (DEFAULT_RETRY_SHARE, 0.5, in the default). 0 is the study before users retried.
+    retry_share: float | None = None
     n_users: int = 100
+    # The simulated world (ltrr.simulate.world): "default" or "second".
+    world: str = "default"
+    # Candidate caps of the configurations tuned before the drift (pre-drift<=N); () for none.
+    pre_drift_caps: tuple[float, ...] = (5, 7, 10, 15, 20)
+
+    def __post_init__(self) -> None:
+        # Resolved here, so that the settings a seed's job receives (asdict) say what ran.
+        world = get_world(self.world)
+        self.world = world.name
+        if self.release_share is None:
+            self.release_share = world.release_share
+        if self.retry_share is None:
+            self.retry_share = world.retry_share
+
+    def simulated_world(self) -> World:
+        """The world the streams are drawn from and the users click in."""
+        return get_world(self.world)
 
     def stream_options(self) -> dict:
+        """What :func:`~ltrr.simulate.stream.generate_stream` takes besides the seed: world and drift."""
+        world = {"world": self.world}
         if self.drift_step is None:
-            return {}
-        return {"drift_step": int(self.drift_step), "drift_release_share": float(self.release_share)}
+            return world
+        return {"drift_step": int(self.drift_step), "drift_release_share": float(self.release_share), **world}
 
 
 @dataclass
@@ -112,6 +146,10 @@ class Tuning:
     fixed_offline: pd.DataFrame           # cap, spec, coverage, cost, arm time (share of all arms'; tuning stream)
     oracle_types: pd.DataFrame            # per type at full coverage
     oracle_frontier: pd.DataFrame         # lam, coverage, cost
+    # label (pre-drift<=N) -> static spec, tuned on the tuning stream's searches before its drift only
+    pre_drift: dict[str, str] = field(default_factory=dict)
+    # cap, spec, tuned on (searches), coverage and cost before and after the drift (tuning stream)
+    pre_drift_offline: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> RankTable:
@@ -127,7 +165,8 @@ def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn 
                                  n_users=settings.n_users, **settings.stream_options())
     finally:
         catalog.close()
-    return collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms, seed=settings.tune_seed,
+    return collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms,
+                         click_model=settings.simulated_world().click_model(), seed=settings.tune_seed,
                          progress=progress, retry_share=settings.retry_share)
 
 
@@ -147,7 +186,39 @@ def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent
                      "cost": float(table.cost(b).mean()), "arm time": float(table.ms_cost(b).mean()) / every_ms})
         if spec not in fixed.values():
             fixed[label] = spec
-    return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table)), table
+    pre, pre_rows = pre_drift_configs(table, settings.drift_step, settings.pre_drift_caps), []
+    before = pre_drift_rows(table, settings.drift_step)
+    after = np.setdiff1d(np.arange(len(table)), before)
+    pre_drift: dict[str, str] = {}
+    for label, config in pre.items():
+        b, spec = table.vector(config), config_spec(config)
+        pre_rows.append({"cap": label.removeprefix(PRE_DRIFT), "spec": spec, "tuned on": len(before),
+                         "coverage before": float(table.covered(b, before).mean()),
+                         "cost before": float(table.cost(b, before).mean()),
+                         "coverage after": float(table.covered(b, after).mean()) if len(after) else float("nan"),
+                         "cost after": float(table.cost(b, after).mean()) if len(after) else float("nan")})
+        if spec not in pre_drift.values():
+            pre_drift[label] = spec
+    return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table), pre_drift,
+                  pd.DataFrame(pre_rows)), table
+
+
+def pre_drift_rows(table: RankTable, drift_step: int | None) -> np.ndarray:
+    """The rows of a tuning stream's rank table before its drift (row ``i`` is step ``i + 1``:
+    :func:`~ltrr.simulate.tuning.collect_ranks` keeps the stream's order); every row without a drift."""
+    n = len(table) if drift_step is None else min(len(table), max(0, int(drift_step) - 1))
+    return np.arange(n, dtype=np.int64)
+
+
+def pre_drift_configs(table: RankTable, drift_step: int | None,
+                      caps: Sequence[float]) -> dict[str, dict[str, int]]:
+    """``pre-drift<=N`` -> the best fixed configuration at cap N (:func:`~ltrr.simulate.tuning.best_fixed`),
+    tuned on the searches before ``drift_step`` only: what a team tuning before the drift would ship.
+    Empty without a drift, or when the drift comes at the stream's first step or after its last."""
+    rows = pre_drift_rows(table, drift_step)
+    if drift_step is None or not len(rows) or len(rows) >= len(table):
+        return {}
+    return {f"{PRE_DRIFT}{cap:g}": best_fixed(table, cap, rows) for cap in caps}
 
 
 def oracle_frontier(table: RankTable, lams: Sequence[float] = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032),
@@ -188,17 +259,22 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
     # A tuned configuration may be one of the single arms (or `all`): it runs once, by that name.
     out.update({label: spec for label, spec in tuning.fixed.items()
                 if spec not in out.values() and spec not in singles.values()})
+    # Likewise a configuration tuned before the drift that another label already runs
+    # (compare finds it by its spec).
+    out.update({label: spec for label, spec in tuning.pre_drift.items()
+                if spec not in out.values() and spec not in singles.values()})
     out.update(singles)
     return out
 
 
 def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path) -> pd.DataFrame:
-    """The records of one seed's run of ``policies`` under the study's settings (stream, drift,
-    users, retries, heuristic ranker), on the same stream and clicks for every policy."""
+    """The records of one seed's run of ``policies`` under the study's settings (world, stream,
+    drift, users, clicks, retries, heuristic ranker), on the same stream and clicks for every policy."""
     from ltrr.simulate.runner import run_simulation
 
     return run_simulation(settings.catalog, list(policies), settings.steps, seed, Path(state_dir),
                           arms=settings.arms, n_users=settings.n_users, ranker_training="off",
+                          click_model=settings.simulated_world().click_model(),
                           stream_options=settings.stream_options(), retry_share=settings.retry_share).records
 
 
@@ -309,8 +385,10 @@ def by_type(records: pd.DataFrame, window: int, label: str, reference: str) -> p
 
 
 def fixed_labels(labels: Sequence[str]) -> list[str]:
-    """The labels of fixed configurations (everything but the learners)."""
-    return [lab for lab in labels if not lab.startswith("coverage")]
+    """The labels of the fixed configurations the static frontier is drawn from: everything but
+    the learners and the configurations tuned before the drift (a baseline of their own, compared
+    on the post-drift window; left out so that the frontier is the one earlier studies drew)."""
+    return [lab for lab in labels if not lab.startswith(("coverage", PRE_DRIFT))]
 
 
 def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> dict:
@@ -382,8 +460,52 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
         "rows": by_type(records, settings.window, learner, reference).to_dict(orient="records")}
     out["drift"] = drift_recovery(records, settings, learner)
     out["new_demand"] = new_demand(records, settings, [learner, "coverage, context-free", everything,
-                                                       *[lab for lab in fixed if lab.startswith("tuned")]])
+                                                       *[lab for lab in fixed if lab.startswith("tuned")],
+                                                       *[lab for lab in labels if lab.startswith(PRE_DRIFT)]])
+    pre = pre_drift_comparison(records, tuning, settings, learner)
+    out["pre_drift"] = pre
+    if pre is not None:
+        paired("learner_minus_pre_drift", pd.Series(pre.pop("differences")))
     return out
+
+
+def pre_drift_comparison(records: pd.DataFrame, tuning: Tuning, settings: StudySettings,
+                         learner: str) -> dict | None:
+    """``learner`` beside the configuration tuned before the drift whose candidates per search are
+    nearest its own, on the post-drift window: the last ``window`` steps, from the drift step on.
+
+    A pre-drift configuration that another label already ran (the same spec) is read under that
+    label. Returns None without a drift, pre-drift configurations or steps after the drift; else
+    the reference, the window, each pre-drift configuration's success and candidates there (means
+    over seeds), and ``differences``: the learner's success minus the reference's, per seed.
+    """
+    if settings.drift_step is None or not tuning.pre_drift or learner not in set(records["label"]):
+        return None
+    last = int(records["step"].max())
+    start = max(last - settings.window, int(settings.drift_step) - 1)     # steps after `start`
+    post = records[records["step"] > start]
+    if post.empty:
+        return None
+    ran_labels = set(records["label"])
+    by_spec = dict(zip(records["policy"], records["label"])) if "policy" in records.columns else {}
+    runs_as = {label: label if label in ran_labels else by_spec.get(spec)
+               for label, spec in tuning.pre_drift.items()}
+    runs_as = {label: ran for label, ran in runs_as.items() if ran is not None}
+    if not runs_as:
+        return None
+    per = (post.groupby(["seed", "label"]).agg(success=("success", "mean"), candidates=("n_candidates", "mean"))
+           .reset_index().pivot(index="seed", columns="label"))
+    success, candidates = per["success"], per["candidates"]
+    mean_c = candidates.mean()
+    nearest = min(runs_as, key=lambda lab: (abs(float(mean_c[runs_as[lab]]) - float(mean_c[learner])), lab))
+    ref = runs_as[nearest]
+    return {"reference": nearest, "runs_as": ref, "spec": tuning.pre_drift[nearest],
+            "first_step": start + 1, "last_step": last,
+            "learner": {"success": float(success[learner].mean()), "candidates": float(mean_c[learner])},
+            "configurations": {label: {"runs_as": ran, "spec": tuning.pre_drift[label],
+                                       "success": float(success[ran].mean()), "candidates": float(mean_c[ran])}
+                               for label, ran in runs_as.items()},
+            "differences": success[learner] - success[ref]}
 
 
 def drift_recovery(records: pd.DataFrame, settings: StudySettings, label: str, before: int = 300,
@@ -571,6 +693,17 @@ def _drift_header(settings: StudySettings) -> str:
     return f"{text} (share of its searches asking what just came out: {settings.release_share:g})"
 
 
+def _pre_drift_section(tuning: Tuning, settings: StudySettings) -> list[str]:
+    """The report's table of the configurations tuned before the drift (none: no lines)."""
+    if tuning.pre_drift_offline is None or tuning.pre_drift_offline.empty:
+        return []
+    return ["", f"Tuned before the drift (the {PRE_DRIFT}N configurations): the best fixed configuration at each "
+            f"cap on the tuning stream's searches before step {settings.drift_step:,} only; coverage and "
+            "candidates on those searches and on the searches after the drift, which they never saw. "
+            "They are compared on the post-drift window, and left out of the static frontier.", "",
+            markdown_table(tuning.pre_drift_offline)]
+
+
 def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, settings: StudySettings,
                        policies: dict[str, str], out: Path) -> Path:
     """report.md, summary.json, the frontier figures (candidates, milliseconds) and the tables, in ``out``."""
@@ -584,7 +717,7 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
              f"({settings.tune_steps} steps); {_drift_header(settings)}; a user a search failed searches again by the "
              f"target's name with chance {settings.retry_share:g}, and the engine hears what they found there; "
-             f"heuristic ranker.", "",
+             f"heuristic ranker; simulated {settings.simulated_world().describe()}.", "",
              "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in table.itertuples(index=False):
@@ -627,6 +760,15 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
         lines.append("- drift: steps after the drift until rolling-100 success is within 2 points of the "
                      "300 steps before: " + ", ".join("not by the last step" if x["steps_to_recover"] is None
                                                       else str(x["steps_to_recover"]) for x in d))
+    pre = summary.get("pre_drift")
+    if pre:
+        named = pre["reference"] if pre["runs_as"] == pre["reference"] else \
+            f"{pre['reference']} (the same configuration as {pre['runs_as']})"
+        ref = pre["configurations"][pre["reference"]]
+        lines.append(f"- default learner minus the configuration tuned before the drift nearest its cost, "
+                     f"{named} (`{pre['spec']}`, {ref['candidates']:.1f} candidates against the learner's "
+                     f"{pre['learner']['candidates']:.1f}), on the post-drift window (steps "
+                     f"{pre['first_step']:,}-{pre['last_step']:,}): {_fmt(summary.get('learner_minus_pre_drift'))}")
     nd = summary.get("new_demand")
     if nd:
         pct = lambda v: "-" if v is None else f"{100 * v:.0f}%"   # noqa: E731
@@ -659,11 +801,13 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
               "together takes (the tuned<=N%ms configurations; at most "
               f"{settings.ms_candidates:g} candidates each). Coverage and cost (candidates) on the tuning "
               "stream; arm time as that share.", "",
-              markdown_table(tuning.fixed_offline),
+              markdown_table(tuning.fixed_offline), *_pre_drift_section(tuning, settings),
               "", f"![frontier]({figure.name})", "", f"![frontier in milliseconds]({ms_figure.name})", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     tuning.fixed_offline.to_csv(out / "tuned_fixed.csv", index=False)
+    if tuning.pre_drift_offline is not None and not tuning.pre_drift_offline.empty:
+        tuning.pre_drift_offline.to_csv(out / "tuned_before_drift.csv", index=False)
     tuning.oracle_types.to_csv(out / "oracle_per_type.csv", index=False)
     tuning.oracle_frontier.to_csv(out / "oracle_frontier.csv", index=False)
     return path

@@ -1,10 +1,13 @@
 """How simulated users misspell: realistic slips (a neighbouring QWERTY key, a phonetic
-spelling, a dropped or a doubled letter, missing accents), drawn from the caller's generator.
+spelling, a dropped, a doubled or two swapped letters, missing accents), drawn from the
+caller's generator. How often each slip happens is the world's
+(:attr:`~ltrr.simulate.world.World.slip_weights`).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Sequence
 
 import numpy as np
 
@@ -29,20 +32,34 @@ _PHONETIC: tuple[tuple[str, str], ...] = (
 )
 
 
-def misspell(text: str, rng: np.random.Generator, n: int = 1) -> str:
+def misspell(text: str, rng: np.random.Generator, n: int = 1,
+             weights: Sequence[float] | None = None) -> str:
     """`text` with `n` realistic slips, always different from `text` when it has letters.
 
     Slips: a neighbouring QWERTY key, a phonetic spelling (ph/f, c/k, y/i, ...),
-    a dropped letter, a doubled letter, and missing accents (which counts as the
-    first slip when the text has any).
+    a dropped letter, a doubled letter, two neighbouring letters swapped, and
+    missing accents (which counts as the first slip when the text has any).
+    ``weights`` (over keyboard, phonetic, drop, double, swap: see
+    :data:`~ltrr.simulate.world.SLIPS`) make some slips likelier: each slip tries
+    them in an order drawn by weight. None tries the first four in a uniformly
+    random order and never swaps (the default world).
     """
     out = text
     if _strip_accents(out) != out:
         out = _strip_accents(out)
         n -= 1
-    slips = (_keyboard_slip, _phonetic, _drop_letter, _double_letter)
+    slips = _SLIPS if weights is not None else _SLIPS[:4]
+    p = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        if len(w) != len(_SLIPS) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"slip weights must be {len(_SLIPS)} non-negative numbers, not all 0")
+        p = w / w.sum()
     for _ in range(max(0, n)):
-        for attempt in rng.permutation(len(slips)):
+        # The default world's order is a plain permutation: its streams stay as they were.
+        order = rng.permutation(len(slips)) if p is None else \
+            rng.choice(len(slips), size=int((p > 0).sum()), replace=False, p=p)
+        for attempt in order:
             changed = slips[attempt](out, rng)
             if changed != out:
                 out = changed
@@ -95,9 +112,24 @@ def _drop_letter(text: str, rng: np.random.Generator) -> str:
     return text[:i] + text[i + 1:]
 
 
+def _swap_letters(text: str, rng: np.random.Generator) -> str:
+    """Two neighbouring letters of a word swapped ("lights" -> "lihgts"), its first letter kept."""
+    positions = [i for i in _letter_positions(text, interior=True)
+                 if i + 1 < len(text) and text[i + 1].isascii() and text[i + 1].isalpha()
+                 and text[i].lower() != text[i + 1].lower()]
+    if not positions:
+        return text
+    i = int(rng.choice(positions))
+    return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+
+
 def _double_letter(text: str, rng: np.random.Generator) -> str:
     positions = _letter_positions(text)
     if not positions:
         return text
     i = int(rng.choice(positions))
     return text[:i + 1] + text[i] + text[i + 1:]
+
+
+# In the order :data:`ltrr.simulate.world.SLIPS` names them (keyboard, phonetic, drop, double, swap).
+_SLIPS = (_keyboard_slip, _phonetic, _drop_letter, _double_letter, _swap_letters)

@@ -30,7 +30,7 @@ def _ltrr_imports(path: Path) -> set[str]:
 # The modules simulated users are made of; they may read the catalog (data), each other and the
 # simulator's argument check, nothing else from ltrr.
 USER_MODULES = ("catalog_view", "typos", "query_types", "population", "queries", "stream", "demand", "vocab",
-                "clicks")
+                "clicks", "world")
 ALLOWED = {"ltrr.simulate", "ltrr.catalog.store", *(f"ltrr.simulate.{m}" for m in USER_MODULES)}
 
 
@@ -99,3 +99,15 @@ def test_genre_era_queries_are_not_the_memory_seeds_phrasing(view, sim_user):
     typed = {gen.make("genre_era", user, np.random.default_rng(s))[0] for s in range(300)}
     assert len(typed) > 20
     assert not {normalize_query(q) for q in typed} & seeded
+
+
+def test_the_worlds_phrasings_are_the_simulators_own():
+    """The second world's new phrasings (artist + title forms, playlist-tracks asks) name no phrase
+    query understanding recognises beyond the bare nouns for "song"."""
+    from ltrr.simulate.world import WORLDS
+
+    phrases = _qu_phrases()
+    for world in WORLDS.values():
+        for template in (*world.artist_title_forms, *world.playlist_track_asks):
+            text = f" {' '.join(tokenize(template.replace('{artist}', ' ').replace('{title}', ' ').replace('{name}', ' ')))} "
+            assert not [p for p in phrases if f" {p} " in text], (world.name, template)

@@ -10,6 +10,7 @@ from ltrr.simulate import vocab
 from ltrr.simulate.demand import plan_drift
 from ltrr.simulate.query_types import DRIFT_TYPES, QUERY_TYPES
 from ltrr.simulate.stream import STREAM_COLUMNS, generate_stream, stream_frame
+from ltrr.simulate.world import DEFAULT
 
 
 def test_stream_is_reproducible_and_seed_dependent(view):
@@ -18,7 +19,8 @@ def test_stream_is_reproducible_and_seed_dependent(view):
     c = stream_frame(generate_stream(view, 200, seed=4))
     assert a.equals(b)
     assert not a.equals(c)
-    assert set(a["query_type"]) == set(QUERY_TYPES)
+    # Every type the default world asks (all but the second world's playlist-tracks asks).
+    assert set(a["query_type"]) == set(DEFAULT.weights) == set(QUERY_TYPES) - {"playlist_tracks"}
 
 
 @pytest.mark.parametrize("steps", [-1, 1.5, "10", True])
