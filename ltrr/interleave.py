@@ -28,6 +28,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from scipy.stats import binomtest
 
+from ltrr.events import value
+
 TEAMS = ("a", "b")
 
 
@@ -130,13 +132,13 @@ def tally(searches: Iterable[Mapping], clicked: Iterable[tuple[str, str]],
         by_search.setdefault(sid, set()).add(entity)
     counts: dict[tuple[str, str], list[int]] = {}
     for ev in searches:
-        info = ev.get("interleave")
+        info = value(ev, "interleave")
         if not isinstance(info, Mapping):
             continue
-        sid = str(ev.get("id"))
+        sid = str(value(ev, "id"))
         if resolved is not None and sid not in resolved:
             continue
-        teams = dict(zip(ev.get("results") or [], info.get("teams") or []))
+        teams = dict(zip(value(ev, "results") or [], info.get("teams") or []))
         result = outcome(teams, by_search.get(sid, ()))
         row = counts.setdefault((str(info.get("a")), str(info.get("b"))), [0, 0, 0])
         row[0 if result > 0 else 1 if result < 0 else 2] += 1

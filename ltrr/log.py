@@ -33,7 +33,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from ltrr.events import event_error
+from ltrr.events import check_event, event_error, value
 
 LOG_VERSION = 1
 EXPORT_FORMATS = ("parquet", "csv", "jsonl", "ubi")
@@ -112,6 +112,7 @@ class InteractionLog:
         offset its line starts at (for :meth:`read_at`)."""
         if self._fd is None:
             raise RuntimeError("interaction log opened read-only")
+        check_event(event)          # the contract (ltrr.events): nothing undeclared or mistyped is written
         line = to_json_line({"v": LOG_VERSION, **event})
         with self._lock:
             written = os.write(self._fd, line)
@@ -187,25 +188,25 @@ FRAME_COLUMNS = ["id", "ts", "user_id", "query", "query_norm", "policy", "intent
 
 def _search_row(ev: dict) -> dict:
     """The frame row of one search event, before its clicks are folded in."""
-    selection = ev.get("selection") or []
+    selection = value(ev, "selection") or []
     return {
-        "id": ev["id"],
-        "ts": ev.get("ts"),
-        "user_id": ev.get("user_id"),
-        "query": ev.get("query"),
-        "query_norm": ev.get("query_norm"),
-        "policy": ev.get("policy"),
-        "intent": _intent(ev.get("understanding")),
+        "id": value(ev, "id"),
+        "ts": value(ev, "ts"),
+        "user_id": value(ev, "user_id"),
+        "query": value(ev, "query"),
+        "query_norm": value(ev, "query_norm"),
+        "policy": value(ev, "policy"),
+        "intent": _intent(value(ev, "understanding")),
         "arms_selected": ",".join(s["arm"] for s in selection if s.get("selected")),
-        "n_results": len(ev.get("results") or []),
-        "results": json.dumps(ev.get("results") or []),
+        "n_results": len(value(ev, "results") or []),
+        "results": json.dumps(value(ev, "results") or []),
         "clicks": "[]",
         "n_clicks": 0,
-        "context": json.dumps(ev.get("context") or {}, ensure_ascii=False),
-        "understanding": json.dumps(ev.get("understanding") or {}, ensure_ascii=False),
+        "context": json.dumps(value(ev, "context") or {}, ensure_ascii=False),
+        "understanding": json.dumps(value(ev, "understanding") or {}, ensure_ascii=False),
         "selection": json.dumps(selection),
-        "by_arm": json.dumps(ev.get("by_arm") or {}, ensure_ascii=False),
-        "x": json.dumps(ev.get("x") or []),
+        "by_arm": json.dumps(value(ev, "by_arm") or {}, ensure_ascii=False),
+        "x": json.dumps(value(ev, "x") or []),
     }
 
 
@@ -215,8 +216,8 @@ def _intent(understanding: object) -> object:
 
 
 def _click_entry(ev: dict) -> dict:
-    return {"entity_id": ev.get("entity_id"), "position": ev.get("position"),
-            "action": ev.get("action"), "ts": ev.get("ts")}
+    return {"entity_id": value(ev, "entity_id"), "position": value(ev, "position"),
+            "action": value(ev, "action"), "ts": value(ev, "ts")}
 
 
 class _FrameFold:

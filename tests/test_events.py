@@ -34,3 +34,70 @@ def test_a_missing_field_is_named():
     broken = {k: v for k, v in SEARCH.items() if k != "x"}
     assert event_error(broken) == "search event: missing field 'x'"
     assert "entity_id" in event_error({"kind": "feedback", "search_id": "s", "action": "click", "entity_id": 3})
+
+
+# --------------------------------------------------------------------------- writing through the contract
+from ltrr import events  # noqa: E402
+from ltrr.log import InteractionLog, read_events  # noqa: E402
+
+
+def _built_search(**change):
+    base = dict(id="s1", ts="t", user_id="u", query="Love", query_norm="love", context={}, understanding={},
+                policy="coverage", x=[1.0], selection=[{"arm": "lexical", "selected": True, "budget": 3,
+                                                        "propensity": 1.0}],
+                decision=None, arm_ms={"lexical": 1.5}, by_arm={"lexical": [["a", 1.0]]}, results=["a"])
+    return events.search_event(**{**base, **change})
+
+
+def test_builders_write_every_declared_field_in_order_and_leave_unused_ones_out():
+    record = _built_search(swap={"pos": 1, "p": 0.05})
+    assert list(record) == ["kind", *[n for n in events.FIELDS["search"] if n in record]]
+    assert "interleave" not in record and "pinned" not in record and record["swap"] == {"pos": 1, "p": 0.05}
+    assert isinstance(parse_event(record), SearchEvent)
+    judged = events.judged_event(ts="t", search_id="s1", arm_ranks={"lexical": 2}, arm_counts=None, n_wanted=2)
+    assert judged["n_wanted"] == 2 and parse_event(judged).n_wanted == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"x": ["a"]}, "field 'x' must be a list of numbers"),
+    ({"swap": {"pos": "1", "p": 0.1}}, "field 'swap' must be an object with a whole 'pos'"),
+    ({"interleave": {"a": "h", "teams": []}}, "field 'interleave' must be an object with rankers"),
+    ({"expose": [{"arm": "a"}]}, "field 'expose' must be a list of {arm, entity_id, p, from, to}"),
+    ({"selection": [{"arm": "a", "budget": 2.5}]}, "budgets are whole numbers"),
+    ({"results": None}, "field 'results' may not be null"),
+])
+def test_a_mistyped_field_is_refused_on_write_by_name(change, message):
+    with pytest.raises(EventError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        _built_search(**change)
+
+
+def test_the_log_refuses_an_undeclared_or_mistyped_field_and_writes_nothing(tmp_path):
+    log = InteractionLog(tmp_path / "events.jsonl")
+    with pytest.raises(EventError, match="'shiny' is not declared"):
+        log.append({**_built_search(), "shiny": 1})
+    with pytest.raises(EventError, match="'action' must be one of"):
+        log.append({"kind": "feedback", "search_id": "s1", "action": "like"})
+    log.append(_built_search())
+    log.close()
+    assert [e["id"] for e in read_events(tmp_path / "events.jsonl")] == ["s1"]
+
+
+def test_rank_stage_fields_are_declared_and_checked():
+    assert events.rank_fields(pinned="a") == {"pinned": "a"}
+    with pytest.raises(EventError, match="'pinned' must be a string"):
+        events.rank_fields(pinned=3)
+
+
+def test_value_reads_declared_defaults_and_refuses_undeclared_names():
+    old = {k: v for k, v in SEARCH.items() if k != "decision"}          # an old log's search
+    assert events.value(old, "decision") is None and events.value(old, "context") == {}
+    assert events.value({"kind": "feedback", "search_id": "s", "action": "skip"}, "rewards") == {}
+    with pytest.raises(KeyError, match="no field 'swapp'"):
+        events.value(old, "swapp")
+
+
+def test_declared_drops_what_the_contract_does_not_know_and_blank_cells():
+    imported = {**SEARCH, "policy": float("nan"), "pinned": None, "someone_elses": 1}
+    clean = events.declared(imported)
+    assert "someone_elses" not in clean and "pinned" not in clean and clean["policy"] is None
+    assert events.write_error(clean) is None

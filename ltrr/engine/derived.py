@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import numpy as np
 
+from ltrr import events as contract
 from ltrr import reward as reward_rule
 from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, PENDING_LIMIT, Pending, judged_event, mapping, now
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
     from ltrr.engine.core import Core
 
 log = logging.getLogger("ltrr.engine")
+
+
+def feedback_ok(event: Mapping) -> bool:
+    """Whether an imported feedback's ranks and counts may be written again (ltrr.events)."""
+    fields = contract.FIELDS["feedback"]
+    return all(event.get(name) is None or fields[name].check(event[name]) is None
+               for name in ("arm_ranks", "arm_counts", "n_wanted"))
 
 
 class DerivedState:
@@ -123,7 +131,7 @@ class DerivedState:
 
     def feedback_event(self, search: dict, entity_id: str | None, action: str,
                        ranks: Mapping[str, int | None] | None = None,
-                       counts: Mapping[str, int] | None = None) -> dict:
+                       counts: Mapping[str, int] | None = None, ts: str | None = None) -> dict:
         """The feedback record; ``ranks``/``counts`` are the full-information ranks of a first click.
 
         The one rule for live feedback and replay: a repeated click (or find) on the same entity is a
@@ -134,16 +142,16 @@ class DerivedState:
         rewards = reward_rule.search_credit(search, entity_id) if first else {}
         results = search["results"]
         position = results.index(entity_id) + 1 if entity_id in results else None
-        event = {"kind": "feedback", "ts": now(), "search_id": sid, "entity_id": entity_id,
-                 "action": action, "position": position, "rewards": rewards,
-                 "bandit_update": first, "duplicate": duplicate}
         if (first and action == "click") or (action == "found_later" and not duplicate):
             if ranks is None:   # an old log: only the selected arms' logged lists are known
-                ranks = reward_rule.arm_ranks(reward_rule.logged_lists(search.get("by_arm") or {}), entity_id)
-            event["arm_ranks"] = dict(ranks)
-            if counts is not None:
-                event["arm_counts"] = dict(counts)
-        return event
+                ranks = reward_rule.arm_ranks(reward_rule.logged_lists(search["by_arm"]), entity_id)
+            ranks = dict(ranks)
+            counts = None if counts is None else dict(counts)
+        else:
+            ranks = counts = None
+        return contract.feedback_event(ts=ts if isinstance(ts, str) else now(), search_id=sid, entity_id=entity_id,
+                                       action=action, position=position, rewards=rewards, bandit_update=first,
+                                       duplicate=duplicate, arm_ranks=ranks, arm_counts=counts)
 
     def record_find(self, search: dict, entity_id: str) -> None:
         """A click, or a later find, on ``search``: kept with the search and counted by the memory."""
@@ -258,12 +266,15 @@ class DerivedState:
             n_search = n_feedback = n_skipped = 0
             seen: set[str] = set()
             for i, event in enumerate(events):
-                if not is_valid_event(event):
+                search = contract.declared(event) if is_valid_event(event) and event["kind"] == "search" else None
+                if not is_valid_event(event) or search is not None and contract.write_error(search) is not None:
                     n_skipped += 1
-                elif event["kind"] == "search" and event["id"] not in seen:
-                    seen.add(event["id"])
-                    self.apply_search(event, core.log.append(event))
+                elif search is not None and search["id"] not in seen:
+                    seen.add(search["id"])
+                    self.apply_search(search, core.log.append(search))
                     n_search += 1
+                elif event["kind"] == "feedback" and event["search_id"] in seen and not feedback_ok(event):
+                    n_skipped += 1       # mistyped ranks or counts: the contract would refuse to write it
                 elif event["kind"] == "feedback" and event["search_id"] in seen and event.get("action") == "judged":
                     fb = judged_event(event["search_id"], mapping(event.get("arm_ranks")) or {},
                                       mapping(event.get("arm_counts")), event.get("n_wanted"), event.get("ts"))
@@ -273,8 +284,8 @@ class DerivedState:
                     search = self.known_search(event["search_id"])
                     action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
                     fb = self.feedback_event(search, event.get("entity_id"), action,
-                                             mapping(event.get("arm_ranks")), mapping(event.get("arm_counts")))
-                    fb["ts"] = event.get("ts", fb["ts"])
+                                             mapping(event.get("arm_ranks")), mapping(event.get("arm_counts")),
+                                             event.get("ts"))
                     self.apply_feedback(fb, core.log.append(fb))
                     add_example(search, fb["entity_id"], action, fb["duplicate"])
                     n_feedback += 1

@@ -13,6 +13,7 @@ import numpy as np
 from ltrr.bandit.context import context_vector
 from ltrr.bandit.selector import ArmChoice
 from ltrr.engine.records import EXPLAIN_BUDGET, MAX_K, PENDING_LIMIT, Pending, Result, SearchResponse, clamp_int, now
+from ltrr.events import search_event
 from ltrr.fanout import fan_out
 from ltrr.pool import PooledCandidate, pool_candidates
 from ltrr.query import Query
@@ -111,24 +112,23 @@ class SearchPipeline:
             exposed=ranked.expose,
             judge=bool((selection.decision or {}).get("judge")),
         )
-        event = {
-            "kind": "search", "id": response.id, "ts": now(), "user_id": user_id,
-            "query": q.raw, "query_norm": q.text, "context": ctx,
-            "understanding": understanding.to_dict(), "policy": core.spec.name,
-            "x": [round(float(v), 6) for v in x],
-            "selection": [
+        event = search_event(
+            id=response.id, ts=now(), user_id=user_id, query=q.raw, query_norm=q.text, context=ctx,
+            understanding=understanding.to_dict(), policy=core.spec.name,
+            x=[round(float(v), 6) for v in x],
+            selection=[
                 {"arm": c.arm, "selected": c.selected, "budget": c.budget,
                  "propensity": round(c.propensity, 6), "budget_propensity": round(c.budget_propensity, 6),
                  "expectation": None if not np.isfinite(c.expectation) else round(c.expectation, 6)}
                 for c in choices
             ],
-            "decision": selection.decision,
-            "arm_ms": {a: round(timings[f"arm:{a}"], 3) for a in selected_lists if f"arm:{a}" in timings},
-            "by_arm": {a: [[c.entity_id, round(float(c.score), 6)] for c in cands]
-                       for a, cands in selected_lists.items()},
-            "results": [r.entity_id for r in results],
+            decision=selection.decision,
+            arm_ms={a: round(timings[f"arm:{a}"], 3) for a in selected_lists if f"arm:{a}" in timings},
+            by_arm={a: [[c.entity_id, round(float(c.score), 6)] for c in cands]
+                    for a, cands in selected_lists.items()},
+            results=[r.entity_id for r in results],
             **ranked.log_fields(),
-        }
+        )
         with core.lock:
             derived = core.derived
             derived.apply_search(event, core.log.append(event))

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ltrr import events
 from ltrr.bandit.selector import ArmChoice
 from ltrr.pool import PooledCandidate
 from ltrr.query import Query
@@ -100,10 +101,8 @@ def judged_event(search_id: str, ranks: Mapping[str, int | None], counts: Mappin
                  n_wanted: object, ts: object = None) -> dict:
     """The feedback record of a judgment (``Engine.judge``): every arm's first rank of what was
     wanted, no credit; ``ts`` kept when replaying an export."""
-    return {"kind": "feedback", "ts": ts if isinstance(ts, str) else now(), "search_id": search_id,
-            "entity_id": None, "action": "judged", "position": None, "rewards": {}, "bandit_update": False,
-            "duplicate": False, "arm_ranks": dict(ranks), "arm_counts": dict(counts or {}),
-            "n_wanted": n_wanted if isinstance(n_wanted, int) else None}
+    return events.judged_event(ts=ts if isinstance(ts, str) else now(), search_id=search_id, arm_ranks=ranks,
+                               arm_counts=counts, n_wanted=n_wanted if isinstance(n_wanted, int) else None)
 
 
 def mapping(value: object) -> dict | None:

@@ -84,6 +84,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ltrr.events import value
+
 ESTIMATORS = ("replay", "ips", "snips", "dr")
 CI_METHODS = ("normal", "bootstrap")
 RIDGE_LAMBDA = 1.0
@@ -213,13 +215,13 @@ def logged_searches(events: Iterable[dict]) -> LoggedSearches:
     resolved: set[str] = set()
     for ev in events:
         kind = ev.get("kind")
-        if kind == "search" and ev.get("selection"):
-            searches[str(ev["id"])] = ev
+        if kind == "search" and value(ev, "selection"):
+            searches[str(value(ev, "id"))] = ev
         elif kind == "feedback":
-            sid = str(ev.get("search_id"))
+            sid = str(value(ev, "search_id"))
             resolved.add(sid)
-            if ev.get("action") == "click" and ev.get("entity_id") and sid not in first_click:
-                first_click[sid] = str(ev["entity_id"])
+            if value(ev, "action") == "click" and value(ev, "entity_id") and sid not in first_click:
+                first_click[sid] = str(value(ev, "entity_id"))
     if not searches:
         raise OPEError("the log holds no search with a logged arm selection")
     arms: list[str] = []
@@ -228,15 +230,15 @@ def logged_searches(events: Iterable[dict]) -> LoggedSearches:
             if sel["arm"] not in arms:
                 arms.append(sel["arm"])
     n, m = len(searches), len(arms)
-    width = max(len(ev.get("x") or []) for ev in searches.values())
+    width = max(len(value(ev, "x") or []) for ev in searches.values())
     x = np.zeros((n, width))
     included = np.zeros((n, m), dtype=bool)
     propensity = np.zeros((n, m))
     retrieved, clicked, policies = [], [], []
     for i, (sid, ev) in enumerate(searches.items()):
-        vec = np.asarray(ev.get("x") or [], dtype=float)
+        vec = np.asarray(value(ev, "x") or [], dtype=float)
         x[i, :len(vec)] = np.nan_to_num(vec)
-        lists = ev.get("by_arm") or {}
+        lists = value(ev, "by_arm") or {}
         mine: dict[str, frozenset[str]] = {}
         for sel in ev["selection"]:
             j = arms.index(sel["arm"])
@@ -247,8 +249,9 @@ def logged_searches(events: Iterable[dict]) -> LoggedSearches:
                 mine[sel["arm"]] = frozenset(str(e) for e, _ in (lists.get(sel["arm"]) or [])[:budget])
         retrieved.append(mine)
         clicked.append(first_click.get(sid))
-        if ev.get("policy") and ev["policy"] not in policies:
-            policies.append(str(ev["policy"]))
+        policy = value(ev, "policy")
+        if policy and policy not in policies:
+            policies.append(str(policy))
     bad = included & (propensity <= 0)
     if bad.any():
         raise OPEError(f"{int(bad.sum())} logged inclusions have propensity 0: the log's propensities are wrong")

@@ -44,6 +44,8 @@ from typing import Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
+from ltrr.events import value
+
 T = TypeVar("T")
 
 DEFAULT_SHARE = 0.10
@@ -155,12 +157,12 @@ def searches_from_log(searches: Iterable[Mapping], clicked: Iterable[tuple[str, 
         by_search.setdefault(sid, set()).add(entity)
     out = []
     for ev in searches:
-        if ev.get("interleave") or ev.get("expose"):
+        if value(ev, "interleave") or value(ev, "expose"):
             continue
-        results = list(ev.get("results") or [])
-        raw = ev.get("swap")
+        results = list(value(ev, "results") or [])
+        raw = value(ev, "swap")
         swap = Swap(int(raw["pos"]), float(raw["p"])) if isinstance(raw, Mapping) and "pos" in raw else None
-        ids = by_search.get(str(ev.get("id")), set())
+        ids = by_search.get(str(value(ev, "id")), set())
         ranks = frozenset(i for i, e in enumerate(results, start=1) if e in ids)
         out.append(ShownSearch(len(results), swap, ranks))
     return out

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from ltrr.events import rank_fields
 from ltrr.interleave import team_draft
 from ltrr.rank.position import DEFAULT_SHARE, Swap, apply_swap, draw_swap
 
@@ -63,17 +64,9 @@ class RankedList:
     expose: list[dict] | None = None  # per exposed arm {"arm", "entity_id", "p", "from", "to"} (1-based)
 
     def log_fields(self) -> dict:
-        """Extra fields of the search event."""
-        out: dict = {}
-        if self.swap is not None:
-            out["swap"] = self.swap.to_dict()
-        if self.interleave is not None:
-            out["interleave"] = self.interleave
-        if self.pinned is not None:
-            out["pinned"] = self.pinned
-        if self.expose is not None:
-            out["expose"] = self.expose
-        return out
+        """The search event's fields this stage sets (declared in :mod:`ltrr.events`)."""
+        return rank_fields(swap=None if self.swap is None else self.swap.to_dict(), interleave=self.interleave,
+                           pinned=self.pinned, expose=self.expose)
 
 
 class RankStage:
