@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 import harness
+from ltrr.simulate.report import window_means
 from ltrr.simulate.runner import run_simulation
 
 
@@ -31,11 +32,11 @@ def one_run(catalog: str, seed: int, steps: int, drift: int, slots: int, state: 
     return result.records
 
 
-def summary(records: pd.DataFrame, steps: int, window: int, drift: int) -> dict:
-    last = records[records["step"] > steps - window]
+def summary(records: pd.DataFrame, window: int, drift: int) -> dict:
+    last = window_means(records, window, success="success", candidates="n_retrieved", pool="n_pool").iloc[0]
     asks = records[(records["query_type"] == "new_releases") & (records["step"] >= drift)
                    & (records["step"] < drift + 300)]
-    return {"success": last["success"].mean(), "candidates": last["n_candidates"].mean(),
+    return {"success": last["success"], "candidates": last["candidates"], "pool": last["pool"],
             "new_asks_first_300": asks["success"].mean() if len(asks) else float("nan")}
 
 
@@ -55,14 +56,14 @@ def main() -> None:
             for slots in (args.slots, args.against):
                 started = time.perf_counter()
                 records = one_run(args.catalog, seed, args.steps, args.drift, slots, Path(tmp))
-                row = {"seed": seed, "slots": slots, **summary(records, args.steps, args.window, args.drift)}
+                row = {"seed": seed, "slots": slots, **summary(records, args.window, args.drift)}
                 rows.append(row)
                 print(f"seed {seed} slots={slots}: success {100 * row['success']:.1f}% at "
                       f"{row['candidates']:.2f} candidates; new asks in the 300 steps after the drift "
                       f"{100 * row['new_asks_first_300']:.0f}% ({time.perf_counter() - started:.0f} s)", flush=True)
     frame = pd.DataFrame(rows)
     on, off = (frame[frame.slots == n].set_index("seed") for n in (args.slots, args.against))
-    for name, scale, unit in (("success", 100, "points"), ("candidates", 1, "candidates"),
+    for name, scale, unit in (("success", 100, "points"), ("candidates", 1, "candidates"), ("pool", 1, "entities"),
                               ("new_asks_first_300", 100, "points")):
         mean, lo, hi = harness.t_interval((on[name] - off[name]) * scale)
         print(f"{name}: {args.slots} slots {scale * on[name].mean():.2f}, {args.against} slots "

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import harness
+from ltrr.simulate.report import window_means
 from ltrr.simulate.study import StudySettings, simulate
 
 
@@ -43,19 +44,20 @@ def main(argv: list[str] | None = None) -> None:
     for seed in args.seeds:
         with harness.temporary_state() as state:
             records = simulate(settings, policies, seed, Path(state))
-        last = records[records["step"] > settings.steps - settings.window]
+        means = window_means(records, settings.window, success="success", candidates="n_retrieved",
+                             pool="n_pool").set_index("policy")
         cells = []
         for p in policies:
-            own = last[last["policy"] == p]
-            rows[p].append((100 * float(own["success"].mean()), float(own["n_candidates"].mean())))
+            rows[p].append((100 * float(means.loc[p, "success"]), float(means.loc[p, "candidates"]),
+                            float(means.loc[p, "pool"])))
             cells.append(f"{rows[p][-1][0]:5.1f}% @ {rows[p][-1][1]:5.2f}")
         print(f"{seed:4d}  " + "  ".join(f"{c:>40s}" for c in cells), flush=True)
     base = np.array(rows["coverage"])
-    print("policy                                     success@10  candidates  minus the default (95% CI)")
+    print("policy                                     success@10  candidates  pool  minus the default (95% CI)")
     for p in policies:
         own = np.array(rows[p])
         mean, lo, hi = harness.t_interval(own[:, 0] - base[:, 0])
-        print(f"{p[:42]:42s}  {own[:, 0].mean():8.2f}%  {own[:, 1].mean():10.2f}  "
+        print(f"{p[:42]:42s}  {own[:, 0].mean():8.2f}%  {own[:, 1].mean():10.2f}  {own[:, 2].mean():4.1f}  "
               f"{mean:+.2f} ({lo:+.2f} to {hi:+.2f}) at {own[:, 1].mean() - base[:, 1].mean():+.2f} candidates",
               flush=True)
 

@@ -94,17 +94,18 @@ def before_after(before: Mapping[str, float | None], after: Mapping[str, float |
 
 
 def per_search(log: pd.DataFrame) -> pd.DataFrame:
-    """One row per logged search: step, arms (how many ran), candidates, hit.
+    """One row per logged search: step, arms (how many ran), candidates, pool, hit.
 
-    ``candidates`` is the size of the pool the ranker scored: the union of the
-    selected arms' lists, each cut at its budget (the simulator's
-    ``n_candidates``, so both pages count the same thing).
+    ``candidates`` are what the selected arms returned, each cut at its budget,
+    summed (:func:`ltrr.reward.cost`: the simulator's ``n_retrieved``, so both
+    pages count the same thing); ``pool`` the distinct entities among them,
+    which the ranker scored (the simulator's ``n_pool``).
 
     ``hit`` is 1 when the first click was found by a selected arm within its
     budget (:func:`ltrr.reward.found`), 0 when it was not or the search was
     skipped, and missing for searches without feedback.
     """
-    columns = ["step", "arms", "candidates", "hit"]
+    columns = ["step", "arms", "candidates", "pool", "hit"]
     if log is None or log.empty or "selection" not in log.columns:
         return pd.DataFrame(columns=columns)
     rows = []
@@ -112,7 +113,8 @@ def per_search(log: pd.DataFrame) -> pd.DataFrame:
         selection = json_cell(getattr(row, "selection", None), [])
         budgets = reward.selected_budgets(selection)
         lists = reward.logged_lists(json_cell(getattr(row, "by_arm", None), {}))
-        pool = {e for a, b in budgets.items() for e in lists.get(a, [])[:b]}
+        returned = {a: lists.get(a, [])[:b] for a, b in budgets.items()}
+        pool = {e for ids in returned.values() for e in ids}
         clicks = [c for c in json_cell(getattr(row, "clicks", None), []) if isinstance(c, dict)]
         hit = None
         if clicks:
@@ -122,7 +124,9 @@ def per_search(log: pd.DataFrame) -> pd.DataFrame:
                 hit = float(reward.found(ranks, budgets))
             else:
                 hit = 0.0
-        rows.append({"step": step, "arms": len(budgets), "candidates": len(pool), "hit": hit})
+        rows.append({"step": step, "arms": len(budgets),
+                     "candidates": reward.cost(budgets, {a: len(ids) for a, ids in returned.items()}),
+                     "pool": len(pool), "hit": hit})
     return pd.DataFrame(rows, columns=columns)
 
 

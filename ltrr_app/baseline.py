@@ -25,6 +25,9 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ltrr.bandit.policy import PARAM_DEFAULTS, PolicySpec
+from ltrr.simulate.report import window_means
+
 TUNED = "tuned fixed (near the learner's cost)"   # the placeholder a run replaces with the tuned spec
 TUNE_SEED_OFFSET = 10_000                          # the tuning stream's seed: never a test seed
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30, 40)
@@ -62,18 +65,14 @@ _CACHE_LOCK = threading.Lock()
 
 
 def learner_cost(policy: str) -> float:
-    """The learner's price per candidate: its ``cost=`` option, else the coverage learner's default."""
-    from ltrr.bandit.policy import PARAM_DEFAULTS
-
-    default = float(PARAM_DEFAULTS.get("coverage", {}).get("cost", 0.004))
-    for part in policy.partition(":")[2].split(","):
-        name, _, value = part.partition("=")
-        if name.strip() == "cost":
-            try:
-                return float(value)
-            except ValueError:
-                return default
-    return default
+    """The learner's price per candidate: its ``cost=`` option as :class:`PolicySpec` reads it,
+    else (another policy, or text that is not a policy) the coverage learner's default."""
+    default = float(PARAM_DEFAULTS["coverage"]["cost"])
+    try:
+        spec = PolicySpec.parse(policy)
+    except ValueError:
+        return default
+    return float(dict(spec.params).get("cost", default)) if spec.name == "coverage" else default
 
 
 def tune(catalog_path: str | Path, state_dir: Path, *, steps: int, seed: int, lam: float,
@@ -122,15 +121,11 @@ def verdict_window(steps: int) -> int:
 
 
 def per_seed(records: pd.DataFrame, window: int) -> pd.DataFrame:
-    """Per seed and policy over each seed's last ``window`` steps: success, covered, candidates."""
-    if records.empty:
-        return pd.DataFrame(columns=["seed", "policy", "success", "covered", "candidates"])
+    """Per seed and policy over each seed's last ``window`` steps: success, covered, candidates
+    (what the arms returned, as the tuned configuration's cost and the frontier count them)."""
     frame = records if "seed" in records else records.assign(seed=0)
-    last_step = frame.groupby("seed")["step"].transform("max")
-    last = frame[frame["step"] > last_step - window]
-    return (last.groupby(["seed", "policy"], sort=False)
-            .agg(success=("success", "mean"), covered=("covered", "mean"), candidates=("n_candidates", "mean"))
-            .reset_index())
+    return window_means(frame, window, by=("seed", "policy"), success="success", covered="covered",
+                        candidates="n_retrieved")
 
 
 @dataclass

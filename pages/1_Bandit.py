@@ -41,8 +41,9 @@ else:
               help="Searches in this policy's log (the same count as the sidebar)")
     c2.metric("Arms per search", f"{recent['arms'].mean():.1f}", border=True, help=f"Last {count(len(recent), 'search')}")
     c3.metric("Candidates per search", f"{recent['candidates'].mean():.1f}", border=True,
-              help=f"Candidates the arms that ran returned (each cut at its budget) and the ranker scored, last "
-                   f"{count(len(recent), 'search')}: the cost of retrieval, counted as the Simulator counts it")
+              help=f"Candidates the arms that ran returned (each cut at its budget; one two arms return counts "
+                   f"twice), last {count(len(recent), 'search')}: the cost of retrieval, counted as the learner "
+                   f"and the Simulator count it. The ranker scored {recent['pool'].mean():.1f} distinct ones.")
     c4.metric("Hit rate", f"{hits.mean():.0%}" if len(hits) else "–", border=True,
               help=f"Of the last {count(len(recent), 'search')} with feedback, the share whose clicked item an arm "
                    "that ran had found")

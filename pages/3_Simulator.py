@@ -1,11 +1,11 @@
 """Simulator page: simulated users against several policies; cost against quality; apply to the live state."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from ltrr.simulate import DEFAULT_RETRY_SHARE
+from ltrr.simulate.report import window_means
 from ltrr_app import baseline, charts, demo, shared
 from ltrr_app.baseline import TUNED
 from ltrr_app.labels import count
@@ -115,7 +115,7 @@ def curves(records: pd.DataFrame, window: int) -> tuple[pd.DataFrame, pd.DataFra
     for policy, group in records.groupby("policy", sort=False):
         group = group.sort_values("step")
         base = pd.DataFrame({"policy": policy, "step": group["step"].to_numpy()})
-        cost.append(base.assign(value=group["n_candidates"].astype(float).rolling(window, min_periods=1).mean()
+        cost.append(base.assign(value=group["n_retrieved"].astype(float).rolling(window, min_periods=1).mean()
                                 .to_numpy()))
         quality.append(base.assign(value=group["success"].astype(float).rolling(window, min_periods=1).mean()
                                    .to_numpy()))
@@ -125,14 +125,11 @@ def curves(records: pd.DataFrame, window: int) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def cost_quality(records: pd.DataFrame, window: int) -> pd.DataFrame:
-    """Per policy over its last `window` steps: candidates per search, success@10, arms per search."""
-    rows = []
-    for policy, group in records.groupby("policy", sort=False):
-        last = group.sort_values("step").tail(window)
-        rows.append({"policy": policy, "steps": int(group["step"].max()),
-                     "candidates": float(last["n_candidates"].mean()), "success": float(last["success"].mean()),
-                     "arms": float(last["n_arms"].mean()) if "n_arms" in last else np.nan})
-    return pd.DataFrame(rows)
+    """Per policy over its last `window` steps (each seed's): candidates per search, success@10,
+    arms per search, and the steps done."""
+    means = window_means(records, window, candidates="n_retrieved", success="success", arms="n_arms")
+    steps = records.groupby("policy", sort=False)["step"].max().astype(int)
+    return means.assign(steps=means["policy"].map(steps))
 
 
 def draw(records: pd.DataFrame, total_steps: int, live: bool) -> None:

@@ -13,7 +13,7 @@ display needed) and a ``report.md`` that links everything:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -70,18 +70,45 @@ def drift_text(drift_step: int | None, steps: int) -> str:
     return f"drift at step {drift_step:,}"
 
 
+def last_window(records: pd.DataFrame, window: int, by: Sequence[str] = ("policy",)) -> pd.DataFrame:
+    """Each run's last ``window`` steps: per group of ``by`` (and per ``seed`` when the records
+    carry one), the rows whose step lies within ``window`` of that group's last step."""
+    keys = list(dict.fromkeys([*by, *(["seed"] if "seed" in records.columns else [])]))
+    if records.empty:
+        return records
+    last_step = records.groupby(keys, sort=False)["step"].transform("max")
+    return records[records["step"] > last_step - int(window)]
+
+
+def window_means(records: pd.DataFrame, window: int, by: Sequence[str] = ("policy",),
+                 **columns: str) -> pd.DataFrame:
+    """Per group of ``by``, over each run's last ``window`` steps (:func:`last_window`): the mean of
+    each record column named, as ``name=column``; by default ``success`` (success@10). The one
+    place a windowed success@10 is computed (the report, the Simulator page, the app's verdict)."""
+    columns = columns or {"success": "success"}
+    last = last_window(records, window, by)
+    if last.empty:
+        return pd.DataFrame(columns=[*by, *columns])
+    return (last.groupby(list(by), sort=False).agg(**{name: (col, "mean") for name, col in columns.items()})
+            .reset_index())
+
+
 def summary_table(records: pd.DataFrame, window: int = DEFAULT_WINDOW) -> pd.DataFrame:
     """Per policy: success@10, MRR@10, click reward, regret and cost, overall and over the last `window` steps.
+
+    Cost is counted twice over: ``candidates`` (what the arms returned, :func:`ltrr.reward.cost`)
+    and ``pool`` (the distinct entities the ranker scored).
 
     ``regret_slope_first`` / ``regret_slope_last`` are the mean regret per
     step over the first and last `window` steps (the slope of cumulative
     regret there); ``slope_ratio`` is last / first.
     """
     rows = []
+    lasts = last_window(records, window)
     for policy, group in records.groupby("policy", sort=False):
         group = group.sort_values("step")
         w = min(window, len(group))
-        last, first = group.tail(w), group.head(w)
+        last, first = lasts[lasts["policy"] == policy], group.head(w)
         cum_regret = group["regret"].cumsum().to_numpy()
         slope_first = float(first["regret"].mean()) if w else 0.0
         slope_last = float(last["regret"].mean()) if w else 0.0
@@ -93,7 +120,8 @@ def summary_table(records: pd.DataFrame, window: int = DEFAULT_WINDOW) -> pd.Dat
             "cum_reward": int(group["reward"].sum()), "cum_regret": float(cum_regret[-1]) if len(cum_regret) else 0.0,
             "regret_slope_first": slope_first, "regret_slope_last": slope_last,
             "slope_ratio": slope_last / slope_first if slope_first > 1e-12 else np.nan,
-            "candidates": group["n_candidates"].mean(), "candidates_last": last["n_candidates"].mean(),
+            "candidates": group["n_retrieved"].mean(), "candidates_last": last["n_retrieved"].mean(),
+            "pool": group["n_pool"].mean(), "pool_last": last["n_pool"].mean(),
             "arms_per_search": group["n_arms"].mean(), "arms_last": last["n_arms"].mean(),
             "latency_p50_ms": float(group["latency_ms"].median()),
         })
@@ -101,10 +129,10 @@ def summary_table(records: pd.DataFrame, window: int = DEFAULT_WINDOW) -> pd.Dat
 
 
 def per_type_table(records: pd.DataFrame) -> pd.DataFrame:
-    """Per policy and query type: searches, success@10, MRR@10, reward, candidates, arms per search."""
+    """Per policy and query type: searches, success@10, MRR@10, reward, candidates, pool, arms per search."""
     grouped = records.groupby(["policy", "query_type"], sort=False)
     table = grouped.agg(searches=("step", "size"), success=("success", "mean"), mrr=("reciprocal_rank", "mean"),
-                        reward=("reward", "mean"), candidates=("n_candidates", "mean"),
+                        reward=("reward", "mean"), candidates=("n_retrieved", "mean"), pool=("n_pool", "mean"),
                         arms_per_search=("n_arms", "mean"))
     return table.reset_index()
 
@@ -201,7 +229,7 @@ def plot_curves(records: pd.DataFrame, path: Path, smoothing: int = CURVE_SMOOTH
         ("reciprocal_rank", f"MRR@10 (moving mean, {smoothing} steps)", "smooth"),
         ("reward", "cumulative reward (satisfied clicks)", "cumsum"),
         ("regret", "cumulative regret vs best fixed arm set per type", "cumsum"),
-        ("n_candidates", f"candidates per query (moving mean, {smoothing})", "smooth"),
+        ("n_retrieved", f"candidates per query (moving mean, {smoothing})", "smooth"),
         ("n_arms", f"arms per search (moving mean, {smoothing})", "smooth"),
     ]
     fig, axes = plt.subplots(3, 2, figsize=(12, 11), constrained_layout=True)
@@ -321,9 +349,10 @@ def write_report(result: "SimulationResult", out_dir: str | Path, window: int = 
         "* **reward**: the simulated user clicked a satisfying result (what the engine learns from).",
         "* **regret**: per step, `oracle[query type] - success`, where the oracle is the best success@10 "
         "on that query type among the run's fixed arm sets (`static:...`, `all`) over the whole run.",
-        "* **candidates**: size of the reranked pool (union of the selected arms' lists); fixed arm sets ask "
+        "* **candidates**: what the selected arms returned, each its budget or its shorter list, summed (an "
+        "entity two arms return counts twice: the cost the learner and the tuner count); fixed arm sets ask "
         "every arm for the full per-arm budget, learning policies shrink the budgets of arms they expect "
-        "little from.",
+        "little from. **pool**: the distinct entities left after the union, which the ranker scores.",
         "* **latency_p50_ms**: not comparable across policies (shared caches favour the later policies "
         "of each step); use `python -m ltrr bench`.", "",
     ]

@@ -67,8 +67,10 @@ def test_per_search_uses_the_reward_rule_budgets_and_first_click():
     ])
     frame = bandit_view.per_search(log)
     assert frame["arms"].tolist() == [2, 2, 2, 2]
-    # The pool the ranker scored: a, b, c (lexical, budget 3) and a again (fuzzy, budget 1); not the 4 asked for.
-    assert frame["candidates"].tolist() == [3, 3, 3, 3]
+    # Candidates: a, b, c (lexical, budget 3) and a again (fuzzy, budget 1); the pool the ranker
+    # scored holds a once.
+    assert frame["candidates"].tolist() == [4, 4, 4, 4]
+    assert frame["pool"].tolist() == [3, 3, 3, 3]
     assert frame["hit"].tolist()[:2] == [1.0, 0.0], "only the first click counts, as for the bandit"
     assert pd.isna(frame["hit"].iloc[2]) and frame["hit"].iloc[3] == 0.0
     rolled = bandit_view.rolling(frame, window=2)

@@ -85,10 +85,11 @@ def test_learner_stands_against_the_tuned_config_and_the_frontier_per_seed():
     rows = []
     for seed, (mine, theirs) in enumerate([(0.9, 0.8), (0.8, 0.8), (1.0, 0.8)]):
         for step in range(1, 11):
+            # Candidates (what the arms returned) are the frontier's cost, never the smaller pool.
             rows.append({"seed": seed, "policy": "coverage", "step": step, "success": mine, "covered": mine,
-                         "n_candidates": 6})
+                         "n_retrieved": 6, "n_pool": 4})
             rows.append({"seed": seed, "policy": "tuned", "step": step, "success": theirs, "covered": theirs,
-                         "n_candidates": 5})
+                         "n_retrieved": 5, "n_pool": 5})
     tuned = baseline.TunedBaseline(spec="static:lexical=5", config={"lexical": 5}, cost=5.0, coverage=0.8,
                                    frontier=pd.DataFrame({"candidates": [2.0, 10.0], "coverage": [0.5, 0.9]}),
                                    searches=100, lam=0.004)

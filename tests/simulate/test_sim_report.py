@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from ltrr.simulate import arm_share_table, per_type_table, summary_table, target_checks, write_report
+from ltrr.simulate.report import last_window, window_means
 
 
 def _records(policy: str, success: list[int], regret: list[float], candidates: list[int], arms: list[str],
@@ -14,7 +15,9 @@ def _records(policy: str, success: list[int], regret: list[float], candidates: l
     return pd.DataFrame({
         "policy": policy, "step": np.arange(1, n + 1), "query_type": types or ["exact_title"] * n,
         "success": success, "reciprocal_rank": [s * 0.5 for s in success], "reward": success,
-        "clicked": success, "regret": regret, "n_candidates": candidates, "n_arms": [len(a.split(",")) for a in arms],
+        "clicked": success, "regret": regret, "n_retrieved": candidates,
+        # Two arms that each return an entity put it in the pool once: here every second candidate.
+        "n_pool": [c // 2 for c in candidates], "n_arms": [len(a.split(",")) for a in arms],
         "arms": arms, "latency_ms": 10.0,
     })
 
@@ -30,6 +33,22 @@ def test_summary_windows_and_slopes():
     assert row["regret_slope_first"] == 1.0 and row["regret_slope_last"] == 0.0
     assert row["slope_ratio"] == 0.0
     assert row["candidates_last"] == 20 and row["arms_last"] == 1.0
+    assert row["pool_last"] == 10 and row["candidates"] == pytest.approx(100 / 6)
+
+
+def test_a_window_is_each_runs_last_steps():
+    """success@10 over a window: per policy (and per seed) the steps within the window of its last."""
+    a = _records("a", [0, 0, 1, 1], [0] * 4, [4] * 4, ["x"] * 4)
+    b = _records("b", [1, 1, 1, 0], [0] * 4, [4] * 4, ["x"] * 4)
+    seeds = pd.concat([a.assign(seed=0), a.assign(seed=1, success=[1, 1, 0, 0])])
+    means = window_means(pd.concat([a, b]), 2).set_index("policy")["success"].to_dict()
+    assert means == {"a": 1.0, "b": 0.5}
+    assert window_means(seeds, 2, by=("seed", "policy")).set_index("seed")["success"].to_dict() == {0: 1.0, 1: 0.0}
+    # Seeds pooled: each seed's last two steps, not the last two rows after sorting by step.
+    assert window_means(seeds, 2).loc[0, "success"] == 0.5
+    assert last_window(seeds, 1)["step"].tolist() == [4, 4]
+    cost = window_means(a, 3, candidates="n_retrieved", pool="n_pool").iloc[0]
+    assert (cost["candidates"], cost["pool"]) == (4, 2)
 
 
 def test_per_type_and_arm_share():

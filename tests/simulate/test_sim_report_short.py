@@ -22,7 +22,7 @@ def test_the_window_is_at_most_half_the_run():
 def _records(n: int) -> pd.DataFrame:
     return pd.DataFrame({
         "policy": "linucb", "step": range(1, n + 1), "query_type": "exact_title", "success": 1, "reciprocal_rank": 1.0,
-        "reward": 1, "clicked": 1, "regret": [1.0] * (n // 2) + [0.0] * (n - n // 2), "n_candidates": 10,
+        "reward": 1, "clicked": 1, "regret": [1.0] * (n // 2) + [0.0] * (n - n // 2), "n_retrieved": 10, "n_pool": 8,
         "n_arms": 2, "arms": "a,b", "latency_ms": 1.0})
 
 
