@@ -11,6 +11,8 @@ from typing import Mapping
 import altair as alt
 import pandas as pd
 
+from ltrr.bandit.policy import PolicySpec
+
 # One colour per arm everywhere in the app, so "semantic" is the same purple on every chart.
 ARM_COLORS = {
     "lexical": "#4C78A8", "fuzzy": "#F58518", "structured": "#54A24B", "semantic": "#B279A2",
@@ -232,8 +234,15 @@ def rolling_chart(frame: pd.DataFrame, metric: str, title: str, height: int = 25
 
 
 def is_fixed(policy: object) -> bool:
-    """A fixed arm set (``all``, ``static:...``, a tuned fixed configuration), not a learner."""
-    return str(policy).split(":")[0] in ("all", "static", "tuned fixed")
+    """A fixed arm set (``all``, ``static:...``, as :class:`PolicySpec` reads it, or a tuned fixed
+    configuration's label), not a learner; a label that is no policy is not fixed."""
+    text = str(policy)
+    if text.startswith("tuned fixed"):
+        return True
+    try:
+        return not PolicySpec.parse(text).is_learning
+    except ValueError:
+        return False
 
 
 def frontier_chart(frontier: pd.DataFrame, points: pd.DataFrame, height: int = 300) -> alt.Chart | None:

@@ -62,15 +62,24 @@ def policy_choices(current: str | None = None) -> list[str]:
 
 
 def valid_policy(text: object) -> str | None:
-    """``text`` when it parses as a policy spec, else None (a hand-edited URL must not break the page)."""
+    """The policy ``text`` names, as the sidebar names it: the offered choice whose
+    :class:`PolicySpec` it equals (``LinUCB`` and ``linucb:alpha=0.5`` are the offered ``linucb``,
+    so a link does not open a second state folder for the same policy), else ``text`` as written;
+    None when it is no policy (a hand-edited URL must not break the page)."""
     from ltrr.bandit.policy import PolicySpec
 
     if not isinstance(text, str) or not text.strip() or len(text) > 200:
         return None
     try:
-        PolicySpec.parse(text.strip())
+        spec = PolicySpec.parse(text.strip())
     except (ValueError, TypeError):
         return None
+    for choice in policy_choices():
+        try:
+            if PolicySpec.parse(choice) == spec:
+                return choice
+        except ValueError:   # an offered static arm that is not registered here: not this policy
+            continue
     return text.strip()
 
 

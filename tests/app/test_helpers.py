@@ -220,3 +220,17 @@ def test_the_exploration_note_says_how_a_search_explored_in_plain_words():
         [{"arm": "fresh", "from": 9, "to": 3}, {"arm": "fuzzy", "from": 2, "to": 2},
          {"arm": "related", "from": 12, "to": 4}], ran)
     assert "Results #3 and #4 are the best new finds of the fresh and related arms, moved up" in several
+
+
+def test_policies_are_read_by_policy_spec():
+    from ltrr_app import charts
+    from ltrr_app.shared import valid_policy
+
+    assert charts.is_fixed("all:budget=5") and charts.is_fixed(" Static:lexical=3") and charts.is_fixed("tuned fixed: x")
+    assert not charts.is_fixed("coverage:judged=0.2") and not charts.is_fixed("LinUCB")
+    assert not charts.is_fixed("static:no-such-arm")          # not a policy at all
+    # A URL's spelling of an offered policy is that policy (one state folder), another stays as written.
+    assert valid_policy(" LinUCB:alpha=0.5 ") == "linucb"
+    assert valid_policy("coverage:cost=0.004") == "coverage"
+    assert valid_policy("coverage:cost=0.01") == "coverage:cost=0.01"
+    assert valid_policy("linucb:alpha=oops") is None and valid_policy("") is None
