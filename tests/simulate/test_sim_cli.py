@@ -29,6 +29,9 @@ def test_simulate_bad_input_is_one_line(tiny_catalog_path, tmp_path, capsys):
         (["--catalog", str(tiny_catalog_path), "--steps", "0"], 2, "must be at least 1"),
         (["--catalog", str(tiny_catalog_path), "--policy", "greedy"], 2, "unknown policy 'greedy'"),
         (["--catalog", str(tiny_catalog_path), "--types", "lyrics"], 2, "unknown query type"),
+        (["--catalog", str(tiny_catalog_path), "--world", "third"], 2, "invalid choice: 'third'"),
+        (["--catalog", str(tiny_catalog_path), "--types", "playlist_tracks"], 2,
+         "the default world never asks query type(s) playlist_tracks"),
     ]
     for args, code, message in cases:
         assert main(["simulate", "--out", str(tmp_path / "r"), *args]) == code
@@ -43,4 +46,24 @@ def test_study_rejects_a_share_outside_0_1_in_one_line(tiny_catalog_path, tmp_pa
         assert code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]
+    assert not any(tmp_path.iterdir())
+
+
+def test_simulate_runs_in_the_second_world(tiny_catalog_path, tmp_path, capsys):
+    out = tmp_path / "reports"
+    code = main(["simulate", "--catalog", str(tiny_catalog_path), "--steps", "12", "--policy", "static:lexical",
+                 "--arms", "lexical,fuzzy,popular", "--out", str(out), "--window", "6", "--world", "second",
+                 "--types", "playlist_tracks,artist_title"])
+    assert code == 0
+    report = (out / "report.md").read_text()
+    # The second world's click model and its intent nobody asks in the default world.
+    assert "CascadeClicks(p_relevant=0.88" in report and "'world': 'second'" in report
+    assert "retry_share = 0.3" in report
+    assert "playlist_tracks" in report
+
+
+def test_study_names_its_world_choices(tiny_catalog_path, tmp_path, capsys):
+    assert main(["study", "--catalog", str(tiny_catalog_path), "--world", "third", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid choice: 'third' (choose from 'default', 'second')" in err[0]
     assert not any(tmp_path.iterdir())

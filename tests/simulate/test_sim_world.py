@@ -1,0 +1,120 @@
+"""Simulated worlds: the default world is the simulator as it was; the second changes who asks what,
+how they type and misspell, and how they click; both are chosen by name and checked."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks
+from ltrr.simulate.population import UserPopulation
+from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
+from ltrr.simulate.stream import generate_stream
+from ltrr.simulate.typos import misspell
+from ltrr.simulate.world import DEFAULT, SECOND, SLIPS, WORLDS, World, get_world
+
+
+def _signature(stream) -> list:
+    return [(it.user_id, it.query_type, it.query, it.intent, sorted(it.relevant), it.context, it.phase,
+             it.trending, it.instance, it.retry) for it in stream]
+
+
+def test_the_default_world_is_what_a_stream_without_a_world_gets(view):
+    plain = generate_stream(view, 300, seed=5, drift_step=150)
+    for world in ("default", DEFAULT, None):
+        assert _signature(generate_stream(view, 300, seed=5, drift_step=150, world=world)) == _signature(plain)
+    # The runner's and the study's defaults are the default world's.
+    assert DEFAULT.click_model() == PositionBasedClicks()
+    assert DEFAULT.retry_share == DEFAULT_RETRY_SHARE
+    assert DEFAULT.release_share == 0.4
+
+
+def test_the_second_world_asks_other_things_in_other_words(view):
+    a = generate_stream(view, 1500, seed=2, drift_step=500)
+    b = generate_stream(view, 1500, seed=2, drift_step=500, world="second")
+    share = lambda stream, types: sum(it.query_type in types for it in stream) / len(stream)  # noqa: E731
+    # More typos and artist + title searches, fewer broad asks and fewer asks for new releases.
+    assert share(b, {"misspelled_title", "misspelled_artist", "artist_title"}) > \
+        share(a, {"misspelled_title", "misspelled_artist", "artist_title"}) + 0.05
+    assert share(b, {"genre_era", "mood_activity"}) < share(a, {"genre_era", "mood_activity"})
+    assert share(b, {"new_releases"}) < share(a, {"new_releases"})
+    # A kind of query only the second world makes: a playlist's name, wanting its tracks.
+    assert share(a, {"playlist_tracks"}) == 0 and share(b, {"playlist_tracks"}) > 0.02
+    for it in (it for it in b if it.query_type == "playlist_tracks"):
+        lists = [view.ids[view.playlist_members[p]] for p in view.playlist_members]
+        assert any(it.relevant == set(ids) for ids in lists), it.query
+        assert not any(view.types[view.row_of[e]] == "playlist" for e in it.relevant)
+    # Typed in lower case more often; artist + title in the second world's own forms.
+    lower = lambda stream: np.mean([it.query == it.query.lower() for it in stream  # noqa: E731
+                                    if it.query_type == "exact_title"])
+    assert lower(b) > lower(a) + 0.1
+    assert any(" - " in it.query or "'s " in it.query for it in b if it.query_type == "artist_title")
+    assert not any(" - " in it.query or "'s " in it.query for it in a if it.query_type == "artist_title")
+
+
+def test_the_second_worlds_users_make_more_typos(view):
+    rng = np.random.default_rng(0)
+    default_users = UserPopulation.generate(view, 200, rng).users
+    second_users = UserPopulation.generate(view, 200, np.random.default_rng(0), world=SECOND).users
+    assert max(u.typo_rate for u in default_users) <= 0.5
+    assert min(u.typo_rate for u in second_users) >= 0.2
+    assert np.mean([u.typo_rate for u in second_users]) > np.mean([u.typo_rate for u in default_users]) + 0.2
+
+
+def test_slip_weights_choose_the_slips():
+    rng = np.random.default_rng(1)
+    swaps = {misspell("blinding lights", rng, 1, weights=(0, 0, 0, 0, 1)) for _ in range(50)}
+    for typed in swaps:
+        # Two neighbouring letters of a word swapped: same letters, same length, first letters kept.
+        assert sorted(typed) == sorted("blinding lights") and typed != "blinding lights"
+        assert [w[0] for w in typed.split()] == ["b", "l"]
+    drops = {misspell("blinding lights", rng, 1, weights=(0, 0, 1, 0, 0)) for _ in range(50)}
+    assert all(len(typed) == len("blinding lights") - 1 for typed in drops)
+    # Without weights (the default world) no letters are ever swapped.
+    plain = {misspell("ab", np.random.default_rng(s)) for s in range(100)}
+    assert "ba" not in plain
+    with pytest.raises(ValueError, match="slip weights"):
+        misspell("lights", rng, 1, weights=(1, 1))
+
+
+def test_the_worlds_click_differently():
+    default, second = DEFAULT.click_model(), SECOND.click_model()
+    assert isinstance(second, CascadeClicks) and second != default
+    results = [f"e{i}" for i in range(10)]
+    relevant = {"e3"}
+
+    def clicks(model) -> Counter:
+        out = Counter()
+        for seed in range(2000):
+            outcome = model.clicks(results, relevant, np.random.default_rng(seed))
+            out["satisfied"] += outcome.satisfied
+            out["stray"] += outcome.n_stray
+            out["wrong"] += sum(e not in relevant for _, e in outcome.clicks[:len(outcome.clicks) - outcome.n_stray])
+        return out
+    a, b = clicks(default), clicks(second)
+    assert a["stray"] == 0 and b["stray"] > 30          # mis-taps happen in the second world only
+    assert b["wrong"] > 2 * a["wrong"]                  # and clicks on what does not satisfy are likelier
+
+
+def test_worlds_are_named_and_checked():
+    assert get_world("Second") is SECOND and get_world(None) is DEFAULT and set(WORLDS) == {"default", "second"}
+    with pytest.raises(ValueError, match="unknown world 'third'; choose one of default, second"):
+        get_world("third")
+    with pytest.raises(ValueError, match="positive weight"):
+        replace(DEFAULT, type_weights=(("exact_title", 0.0),))
+    with pytest.raises(ValueError, match="slip_weights"):
+        replace(DEFAULT, slip_weights=(1.0,) * (len(SLIPS) - 1))
+    with pytest.raises(ValueError, match="no phrasing"):
+        replace(SECOND, playlist_track_asks=())
+    with pytest.raises(ValueError, match="p_continue"):
+        replace(SECOND, click_params=(("p_continue", 2.0),))
+    assert isinstance(SECOND, World) and "cascade" not in DEFAULT.describe() and "second" in SECOND.describe()
+
+
+def test_a_type_the_world_never_asks_is_refused_by_name(view):
+    with pytest.raises(ValueError, match="the default world never asks query type.s. playlist_tracks"):
+        generate_stream(view, 5, seed=1, query_types=["playlist_tracks"])
+    stream = generate_stream(view, 20, seed=1, query_types=["playlist_tracks"], world="second")
+    assert {it.query_type for it in stream} == {"playlist_tracks"}
