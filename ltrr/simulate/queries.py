@@ -14,6 +14,10 @@ The users' mood, activity, genre and era phrasings live in
 structured arm and the memory seed; nothing here imports the system's
 vocabularies (a test checks it).
 
+How users type (lower case, artist + title forms, playlist phrasing, typo habits)
+and how often targets come from their taste genre are the world's
+(:class:`~ltrr.simulate.world.World`, the population's ``world``).
+
 Context shifts satisfaction, so the bandit's context features matter: for a
 mood or activity query that names no genre, a user is satisfied only by
 results in their taste genre when the catalog has enough of them; at night
