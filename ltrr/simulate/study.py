@@ -762,12 +762,11 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                                                       else str(x["steps_to_recover"]) for x in d))
     pre = summary.get("pre_drift")
     if pre:
-        named = pre["reference"] if pre["runs_as"] == pre["reference"] else \
-            f"{pre['reference']} (the same configuration as {pre['runs_as']})"
+        ran = "" if pre["runs_as"] == pre["reference"] else f", run as {pre['runs_as']}, the same configuration"
         ref = pre["configurations"][pre["reference"]]
         lines.append(f"- default learner minus the configuration tuned before the drift nearest its cost, "
-                     f"{named} (`{pre['spec']}`, {ref['candidates']:.1f} candidates against the learner's "
-                     f"{pre['learner']['candidates']:.1f}), on the post-drift window (steps "
+                     f"{pre['reference']} (`{pre['spec']}`{ran}; {ref['candidates']:.1f} candidates against the "
+                     f"learner's {pre['learner']['candidates']:.1f}), on the post-drift window (steps "
                      f"{pre['first_step']:,}-{pre['last_step']:,}): {_fmt(summary.get('learner_minus_pre_drift'))}")
     nd = summary.get("new_demand")
     if nd:

@@ -110,8 +110,8 @@ def test_the_learner_meets_the_pre_drift_configuration_nearest_its_cost_after_th
     policies = {label: spec for label, (spec, *_) in PLAN.items()}
     report = write_study_report(summary, records, tuning, settings, policies, tmp_path).read_text()
     assert ("default learner minus the configuration tuned before the drift nearest its cost, pre-drift<=10 "
-            "(the same configuration as tuned<=10) (`static:b=10`, 10.0 candidates against the learner's 9.0), "
-            "on the post-drift window (steps 5-8): +30.00 points") in report
+            "(`static:b=10`, run as tuned<=10, the same configuration; 10.0 candidates against the learner's "
+            "9.0), on the post-drift window (steps 5-8): +30.00 points") in report
     assert "Tuned before the drift" in report and "simulated world `default`" in report
     assert "nan" not in report.lower()
     saved = json.loads((tmp_path / "summary.json").read_text())
