@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -138,16 +137,16 @@ def test_top_match_equals_brute_force_rapidfuzz_on_the_real_catalog(shared_arm, 
         assert best and best[0][1] == pytest.approx(_blend(query, index._texts).max(), abs=1e-3), query
 
 
-def test_a_few_milliseconds_a_query_on_the_real_catalog(shared_arm, shared_catalog):
+def test_a_title_short_of_its_last_letter_is_found_on_the_real_catalog(shared_arm, shared_catalog):
+    """Behaviour only: its milliseconds per query are a benchmark
+    (``python benchmarks/arms_latency.py --catalog PATH --arms fuzzy``), not a test."""
     frame = shared_catalog.entities.frame
-    queries = [Query.make(t[:-1]) for t in frame["title"].sample(100, random_state=0)]
-    shared_arm.retrieve(queries[0], 10)
-    start = time.perf_counter()
-    for q in queries:
-        shared_arm.retrieve(q, 10)
-    per_query_ms = (time.perf_counter() - start) * 1000 / len(queries)
-    # Target ~2 ms; the bound leaves room for a loaded CI machine.
-    assert per_query_ms < 25, per_query_ms
+    titles = frame[frame["title"].str.len() >= 8]["title"].sample(100, random_state=0).tolist()
+    found = 0
+    for title in titles:
+        top = [shared_catalog.entities.get(c.entity_id)["title"] for c in shared_arm.retrieve(Query.make(title[:-1]), 10)]
+        found += title in top
+    assert found >= 90, found
 
 
 def test_an_empty_catalog_matches_nothing(tmp_path):
