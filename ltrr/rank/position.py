@@ -45,6 +45,7 @@ from typing import Iterable, Mapping, Sequence, TypeVar
 import numpy as np
 
 from ltrr.events import value
+from ltrr.reward import wanted_ranks
 
 T = TypeVar("T")
 
@@ -163,7 +164,7 @@ def searches_from_log(searches: Iterable[Mapping], clicked: Iterable[tuple[str, 
         raw = value(ev, "swap")
         swap = Swap(int(raw["pos"]), float(raw["p"])) if isinstance(raw, Mapping) and "pos" in raw else None
         ids = by_search.get(str(value(ev, "id")), set())
-        ranks = frozenset(i for i, e in enumerate(results, start=1) if e in ids)
+        ranks = frozenset(wanted_ranks(results, ids, max_rank=None))
         out.append(ShownSearch(len(results), swap, ranks))
     return out
 
