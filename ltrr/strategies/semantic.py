@@ -175,6 +175,7 @@ class SemanticStrategy(Strategy):
                 if live.fingerprint != catalog.fingerprint():
                     live.stop(None)          # the catalog changed under it: one build per folder
                 elif early:
+                    live.attach(resources.progress)
                     return cls(catalog, encoder, live.vectors16, None, built_now=True, live=live)
                 else:
                     live.wait()      # a foreground open wants the complete index: the files follow
@@ -470,7 +471,8 @@ class _LiveIndex:
         self.complete = threading.Event()
         self._finished = threading.Event()
         self._stop = threading.Event()
-        self._progress = progress
+        self._listeners: list[ProgressFn] = [progress]
+        self._listeners_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="ltrr-semantic-complete", daemon=True)
 
     def start(self) -> None:
@@ -486,10 +488,27 @@ class _LiveIndex:
     def _update(self, rows: np.ndarray) -> None:
         self.matrix[self.position[rows]] = self.vectors16[rows]
 
+    def attach(self, progress: ProgressFn) -> None:
+        """Report this build's progress to another opener too."""
+        with self._listeners_lock:
+            self._listeners.append(progress)
+
     def _report(self, done: int, total: int, message: str = "") -> None:
+        """Tell every opener; one whose callback raises (an engine that closed) is told no more,
+        and the build stops when none is left."""
         if self._stop.is_set():
             raise _Stopped
-        self._progress(done, total, message)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(done, total, message)
+            except Exception:
+                with self._listeners_lock:
+                    self._listeners.remove(listener)
+        with self._listeners_lock:
+            if not self._listeners:
+                raise _Stopped
 
     def _run(self) -> None:
         job = self.job
@@ -511,10 +530,13 @@ class _LiveIndex:
             self.complete.set()
             # The engine marked the arm "ready" when it started serving; the reports since then
             # (drafts, the graph) ran over that message, so say so again now that it is complete.
-            self._progress(job.total, job.total, "ready")
+            try:
+                self._report(job.total, job.total, "ready")
+            except _Stopped:
+                pass
         except BaseException as exc:   # the engine closing (its progress raises), a stop, or a failure
             self.error = exc
-            if not isinstance(exc, _Stopped) and type(exc).__name__ != "Cancelled":
+            if not isinstance(exc, _Stopped):
                 log.exception("semantic index build failed in the background; serving %d of %d entities",
                               self.ready, job.total)
         finally:

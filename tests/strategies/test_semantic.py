@@ -616,3 +616,25 @@ def test_an_engines_background_opener_gets_a_serving_arm_that_reports_and_stops_
         assert arms.is_ready("semantic") and arm.completeness()["embedded"] < n
     finally:
         catalog.close()
+
+
+def test_a_background_build_goes_on_while_one_of_its_openers_is_open(private_catalog_path, gated):
+    """Two engines share one build; the first closing (its progress raises) does not stop it."""
+    catalog = Catalog.open(private_catalog_path)
+    try:
+        n = len(catalog.entities)
+        first_closed = threading.Event()
+        second_calls = []
+
+        def first(done, total, message=""):
+            if first_closed.is_set():
+                raise Stop("engine closed")
+
+        a = _open_in_background(catalog, progress=first)
+        b = _open_in_background(catalog, progress=lambda *c: second_calls.append(c))
+        first_closed.set()
+        gated.gate.set()
+        assert a.wait_complete(timeout=30) and b.completeness()["complete"]
+        assert SemanticStrategy.is_built(catalog) and second_calls[-1][:2] == (n, n)
+    finally:
+        catalog.close()
