@@ -33,7 +33,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from ltrr.events import check_event, event_error, value
+from ltrr.events import FIELDS, OMIT_WHEN_NONE, check_event, event_error, value
 
 LOG_VERSION = 1
 EXPORT_FORMATS = ("parquet", "csv", "jsonl", "ubi")
@@ -181,9 +181,18 @@ def read_events(path: str | Path) -> list[dict]:
     return list(InteractionLog(Path(path), read_only=True).events())
 
 
-FRAME_COLUMNS = ["id", "ts", "user_id", "query", "query_norm", "policy", "intent", "arms_selected",
-                 "n_results", "results", "clicks", "n_clicks", "context", "understanding",
-                 "selection", "by_arm", "x"]
+_SHOWN_COLUMNS = ["id", "ts", "user_id", "query", "query_norm", "policy", "intent", "arms_selected",
+                  "n_results", "results", "clicks", "n_clicks", "context", "understanding",
+                  "selection", "by_arm", "x"]
+# Plain columns (the value itself); every other declared search field is a JSON column.
+_PLAIN = ("id", "ts", "user_id", "query", "query_norm", "policy")
+# The search fields the shown columns leave out (decision, arm_ms, and what the rank stage tried),
+# kept as JSON columns so that replaying a table export rebuilds what the jsonl export does.
+_MORE_SEARCH = [name for name in FIELDS["search"] if name not in _SHOWN_COLUMNS]
+# ``seq``: the event's place in the log (also in each click entry), so that a table export
+# replays in the log's order, not grouped by search.
+FRAME_COLUMNS = _SHOWN_COLUMNS + _MORE_SEARCH + ["seq"]
+_SEARCH_JSON = [name for name in FIELDS["search"] if name not in _PLAIN]
 
 
 def _search_row(ev: dict) -> dict:
@@ -207,6 +216,8 @@ def _search_row(ev: dict) -> dict:
         "selection": json.dumps(selection),
         "by_arm": json.dumps(value(ev, "by_arm") or {}, ensure_ascii=False),
         "x": json.dumps(value(ev, "x") or []),
+        **{name: json.dumps(_finite(ev.get(name)), ensure_ascii=False, default=_json_default)
+           for name in _MORE_SEARCH},
     }
 
 
@@ -216,8 +227,12 @@ def _intent(understanding: object) -> object:
 
 
 def _click_entry(ev: dict) -> dict:
-    return {"entity_id": value(ev, "entity_id"), "position": value(ev, "position"),
-            "action": value(ev, "action"), "ts": value(ev, "ts")}
+    """A feedback as kept in its search's ``clicks``: the shown keys first, then every other
+    declared field the event holds (credit, ranks, counts: what replay reads)."""
+    entry = {"entity_id": value(ev, "entity_id"), "position": value(ev, "position"),
+             "action": value(ev, "action"), "ts": value(ev, "ts")}
+    entry.update({k: ev[k] for k in FIELDS["feedback"] if k in ev and k not in entry and k != "search_id"})
+    return entry
 
 
 class _FrameFold:
@@ -233,15 +248,18 @@ class _FrameFold:
         self.frame = pd.DataFrame(columns=FRAME_COLUMNS)
         self._position: dict[str, int] = {}
         self._orphans: dict[str, list[dict]] = {}
+        self._seq = 0                                   # events folded so far (the next one's place)
 
     def add(self, events: Iterable[dict]) -> None:
         new_rows: list[dict] = []
         new_at: dict[str, int] = {}                     # id -> index in new_rows
         touched: dict[int, list[dict]] = {}             # frame position -> its full click list
         for ev in events:
+            seq, self._seq = self._seq, self._seq + 1
             if ev["kind"] == "search":
                 sid = ev["id"]
                 row = _search_row(ev)
+                row["seq"] = seq
                 pos = self._position.get(sid)
                 if pos is not None:                     # a repeated id keeps its place and clicks
                     clicks = touched.get(pos)
@@ -263,6 +281,7 @@ class _FrameFold:
             else:
                 sid = ev["search_id"]
                 entry = _click_entry(ev)
+                entry["seq"] = seq
                 if sid in new_at:
                     new_rows[new_at[sid]]["clicks"].append(entry)
                 elif sid in self._position:
@@ -437,8 +456,9 @@ def export_events(events: list[dict], out_dir: str | Path, fmt: str = "parquet")
 UBI_FILE = "interactions.ubi.ndjson"
 UBI_QUERIES, UBI_EVENTS = "ubi_queries", "ubi_events"
 UBI_APPLICATION = "ltrr"
-# Search fields UBI has no name for; kept under query_attributes so nothing is lost.
-_SEARCH_EXTRAS = ("query_norm", "policy", "context", "understanding", "selection", "by_arm", "x")
+# Search fields UBI has no name for (every declared one but the query, its id, user, time and
+# hits): kept under query_attributes so nothing replay reads is lost.
+_SEARCH_EXTRAS = tuple(name for name in FIELDS["search"] if name not in ("id", "query", "user_id", "ts", "results"))
 _STANDARD_FEEDBACK = {"v", "kind", "ts", "search_id", "entity_id", "action", "position"}
 
 
@@ -624,16 +644,37 @@ def load_exported(path: str | Path) -> list[dict]:
         return read_events(path)
     if path.name.endswith(".ndjson"):
         return read_ubi(path)
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    events: list[dict] = []
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:   # every cell as written: no number guessed from an id, no blank read as NaN
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    placed: list[tuple[float, int, dict]] = []
     for row in frame.to_dict("records"):
-        events.append({
-            "kind": "search", "id": row["id"], "ts": row["ts"], "user_id": row["user_id"],
-            "query": row["query"], "query_norm": row["query_norm"], "policy": row["policy"],
-            "context": json.loads(row["context"]), "understanding": json.loads(row["understanding"]),
-            "selection": json.loads(row["selection"]), "by_arm": json.loads(row["by_arm"]),
-            "results": json.loads(row["results"]), "x": json.loads(row["x"]),
-        })
+        search = {"kind": "search"}
+        for name in FIELDS["search"]:
+            if name not in row:         # an export written before the column existed
+                continue
+            cell = json.loads(row[name]) if name in _SEARCH_JSON else _plain_cell(row[name])
+            if cell is not None or name not in OMIT_WHEN_NONE:    # a field the search did not use
+                search[name] = cell
+        placed.append((_seq(row.get("seq")), len(placed), search))
         for click in json.loads(row["clicks"]):
-            events.append({"kind": "feedback", "search_id": row["id"], **click})
-    return events
+            seq = click.pop("seq", None)
+            placed.append((_seq(seq), len(placed), {"kind": "feedback", "search_id": search["id"], **click}))
+    # The log's order when the export kept it (``seq``), else the table's: each search, then its feedback.
+    if all(seq == seq for seq, _, _ in placed):
+        placed.sort(key=lambda item: item[0])
+    return [event for _, _, event in placed]
+
+
+def _seq(cell: object) -> float:
+    """An event's place in the log from a table export's cell (NaN when the export has none)."""
+    try:
+        return float(cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _plain_cell(cell: object) -> object:
+    """A plain column's value: None for a missing one (NaN in a table)."""
+    return None if isinstance(cell, float) and cell != cell else cell
