@@ -323,23 +323,29 @@ def parse_policy(text: str, arms: Sequence[str]) -> TargetPolicy:
 
 
 def parse_target(text: str, arms: Sequence[str]) -> tuple[str, ...]:
-    """``"all"``, ``"static:a,b"`` or ``"a,b"`` -> the arm set, validated against the log's arms."""
+    """``"all"``, ``"static:a,b"`` or ``"a,b"`` -> the arm set, validated against the log's arms.
+
+    The policy is read by :class:`~ltrr.bandit.policy.PolicySpec` (bare arm names are a
+    ``static`` set); only fixed arm sets at the logged budgets can be replayed from a log.
+    """
+    from ltrr.bandit.policy import POLICY_NAMES, PolicySpec
+
     if not isinstance(text, str) or not text.strip():
         raise OPEError("a target policy must be 'all' or 'static:ARM[,ARM...]'")
     text = text.strip()
-    if text.lower() == "all":
-        return tuple(arms)
-    body = text.split(":", 1)[1] if text.lower().startswith("static:") else text
-    if ":" in body:
+    bare = ":" not in text and text.lower() not in POLICY_NAMES     # "lexical,fuzzy": a static set
+    try:
+        spec = PolicySpec.parse(f"static:{text}" if bare else text, known_arms=arms)
+    except ValueError as exc:   # the spec's words, with the log's arms as the valid ones
+        raise OPEError(f"cannot evaluate {text!r} on this log: {exc}") from None
+    if spec.is_learning:
         raise OPEError(f"cannot evaluate {text!r}: targets are fixed arm sets, 'all', 'static:ARM[,ARM...]' "
                        "or 'random:ARM=P,...' (learning policies change as they learn, so a log cannot "
                        "replay them)")
-    chosen = tuple(dict.fromkeys(a.strip() for a in body.split(",") if a.strip()))
-    unknown = [a for a in chosen if a not in arms]
-    if not chosen or unknown:
-        raise OPEError(f"unknown arm(s) {', '.join(unknown) or '(none given)'} in {text!r}; "
-                       f"the log's arms: {', '.join(arms)}")
-    return chosen
+    if spec.budgets or spec.fixed_budget is not None:
+        raise OPEError(f"cannot evaluate {text!r}: a target is an arm set at the logged budgets; "
+                       "leave out =N and budget=N")
+    return tuple(arms) if spec.name == "all" else spec.arms
 
 
 # --------------------------------------------------------------------------- estimation

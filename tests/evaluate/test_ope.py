@@ -130,6 +130,16 @@ def test_target_parsing_and_errors():
         parse_target("static:semantic", arms)
     with pytest.raises(OPEError, match="fixed arm sets"):
         parse_target("linucb:alpha=0.5", arms)
+    # Read by PolicySpec: its spellings and its refusals, with the log's arms as the valid ones.
+    assert parse_target("ALL", arms) == arms and parse_target("static:lexical", arms) == ("lexical",)
+    with pytest.raises(OPEError, match="logged budgets"):
+        parse_target("static:lexical=3", arms)
+    with pytest.raises(OPEError, match="logged budgets"):
+        parse_target("all:budget=5", arms)
+    with pytest.raises(OPEError, match="more than once"):
+        parse_target("fuzzy,fuzzy", arms)
+    with pytest.raises(OPEError, match="unknown policy 'foo'"):
+        parse_target("foo:bar", arms)
     with pytest.raises(OPEError, match="no search"):
         logged_searches([])
     bad = _hand_log()
@@ -225,7 +235,7 @@ def test_cli_ope(engine_logs, tmp_path, capsys):
         assert f"| static:fuzzy | {name} |" in printed
     assert out.read_text().strip() == printed.strip()
     assert main(["ope", "--log", str(log), "--policy", "static:semantic"]) == 2
-    assert "unknown arm(s) semantic" in capsys.readouterr().err
+    assert "unknown arm(s) in 'static:semantic': semantic; valid arms: lexical" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- rarely run and stochastic targets
