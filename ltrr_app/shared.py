@@ -391,6 +391,17 @@ def switch_policy() -> None:
         state["ltrr_response"], state["ltrr_request"], state["ltrr_feedback"] = None, None, None
 
 
+def open_page(name: str, icon: str, heading: str, caption: str):
+    """What every page but Search starts with: :func:`page_setup`, this session's engine, the
+    sidebar's engine facts, the page's heading and its one-paragraph caption; returns the engine."""
+    page_setup(name, icon)
+    engine = current_engine()
+    sidebar_status(engine)
+    st.title(heading)
+    st.caption(caption)
+    return engine
+
+
 def sidebar_status(engine) -> None:
     """Engine facts in the sidebar; while an arm is still building it refreshes itself."""
     with st.sidebar:

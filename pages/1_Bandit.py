@@ -11,16 +11,12 @@ from ltrr_app.shared import guarded
 
 WINDOW = 20   # searches per rolling mean: short enough to move during a demo
 
-shared.page_setup("Bandit", ":material/casino:")
+engine = shared.open_page("Bandit", ":material/casino:", "Bandit: which strategies run for a query",
+                          "For every search the policy decides which arms (retrieval strategies) to run and how "
+                          "many candidates each may return. A ▶ Play tells it which arms had found what the user "
+                          "wanted. Switch policy in the sidebar.")
 state = st.session_state
-engine = shared.current_engine()
 facts = demo.catalog_facts(engine, shared.catalog_path())
-shared.sidebar_status(engine)
-
-st.title("Bandit: which strategies run for a query")
-st.caption("For every search the policy decides which arms (retrieval strategies) to run and how many candidates "
-           "each may return. A ▶ Play tells it which arms had found what the user wanted. Switch policy in the "
-           "sidebar.")
 demo.story_panel(engine, facts, page="bandit")
 
 # --- cost and quality over time: one source, the interaction log ------------------

@@ -11,15 +11,12 @@ from ltrr_app.shared import guarded
 LIMITS = [100, 500, 2000]
 ALL_ENTRIES = 10_000_000   # counters are computed over every entry, never over the rows shown
 
-shared.page_setup("Memory", ":material/psychology:")
+engine = shared.open_page("Memory", ":material/psychology:", "Memory: what each query led people to",
+                          "For every (query, result) pair the memory counts impressions and clicks. The observed "
+                          "score is a smoothed click rate; the predicted score is what the catalog suggested before "
+                          "any click. The memory arm retrieves from here, so a clicked result comes back for the "
+                          "same query.")
 state = st.session_state
-engine = shared.current_engine()
-shared.sidebar_status(engine)
-
-st.title("Memory: what each query led people to")
-st.caption("For every (query, result) pair the memory counts impressions and clicks. The observed score is a "
-           "smoothed click rate; the predicted score is what the catalog suggested before any click. The memory "
-           "arm retrieves from here, so a clicked result comes back for the same query.")
 
 with st.container(border=True):
     q_col, limit_col, only_col = st.columns([4, 1, 1.4], vertical_alignment="bottom")

@@ -15,20 +15,16 @@ from ltrr_app.simjob import SimulationJob
 MAX_STEPS = 20_000
 MAX_SEEDS = 10
 
-shared.page_setup("Simulator", ":material/groups:")
+engine = shared.open_page("Simulator", ":material/groups:", "Simulator: does learning pay?",
+                          "Simulated users with hidden intents type queries (exact and misspelt titles, artists, "
+                          "genre and era, moods, playlists) and click what satisfies them, with position bias. "
+                          f"When a search fails them, {DEFAULT_RETRY_SHARE:.0%} of them search again by the name "
+                          "they wanted, and what they find there teaches the engine. Every policy meets the same "
+                          "users with the same random numbers, each in a fresh state of its own, so the "
+                          "comparison is fair. The run goes on in the background if you leave this page.")
 state = st.session_state
 state.setdefault("ltrr_sim_job", None)       # the running or last SimulationJob (survives page switches)
-engine = shared.current_engine()
 facts = demo.catalog_facts(engine, shared.catalog_path())
-shared.sidebar_status(engine)
-
-st.title("Simulator: does learning pay?")
-st.caption("Simulated users with hidden intents type queries (exact and misspelt titles, artists, genre and era, "
-           "moods, playlists) and click what satisfies them, with position bias. When a search fails them, "
-           f"{DEFAULT_RETRY_SHARE:.0%} of them search again by the name they wanted, and what they find there "
-           "teaches the engine. Every policy meets the same users "
-           "with the same random numbers, each in a fresh state of its own, so the comparison is fair. The run "
-           "goes on in the background if you leave this page.")
 demo.story_panel(engine, facts, page="simulator")
 
 

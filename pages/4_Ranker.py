@@ -8,15 +8,11 @@ from ltrr_app import charts, labels, shared
 from ltrr_app.labels import count
 from ltrr_app.shared import guarded
 
-shared.page_setup("Ranker", ":material/leaderboard:")
+engine = shared.open_page("Ranker", ":material/leaderboard:", "Ranker: ordering the blended candidates",
+                          "Until enough searches have a click, a hand-written heuristic orders the union of the "
+                          "arms' candidates. After that a LightGBM LambdaMART model learns from the clicked "
+                          "sessions, and it retrains in the background as clicks arrive.")
 state = st.session_state
-engine = shared.current_engine()
-shared.sidebar_status(engine)
-
-st.title("Ranker: ordering the blended candidates")
-st.caption("Until enough searches have a click, a hand-written heuristic orders the union of the arms' "
-           "candidates. After that a LightGBM LambdaMART model learns from the clicked sessions, and it "
-           "retrains in the background as clicks arrive.")
 
 
 def train_now() -> None:

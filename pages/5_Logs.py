@@ -16,14 +16,10 @@ DEMO_SNAPSHOT = "demo"
 # Few enough columns to fit 1280 px; the downloads hold every column.
 TABLE_COLUMNS = ["ts", "user_id", "query", "intent", "arms_selected", "n_clicks"]
 
-shared.page_setup("Logs", ":material/receipt_long:")
+engine = shared.open_page("Logs", ":material/receipt_long:", "Interaction log",
+                          "Every search and every click, append-only. The learning state is rebuilt from this log "
+                          "when the engine starts, so it is the source of truth.")
 state = st.session_state
-engine = shared.current_engine()
-shared.sidebar_status(engine)
-
-st.title("Interaction log")
-st.caption("Every search and every click, append-only. The learning state is rebuilt from this log when the "
-           "engine starts, so it is the source of truth.")
 
 
 def export_bytes(fmt: str) -> bytes:

@@ -84,6 +84,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ltrr.bandit.policy import POLICY_NAMES, PolicySpec
 from ltrr.events import value
 
 ESTIMATORS = ("replay", "ips", "snips", "dr")
@@ -328,8 +329,6 @@ def parse_target(text: str, arms: Sequence[str]) -> tuple[str, ...]:
     The policy is read by :class:`~ltrr.bandit.policy.PolicySpec` (bare arm names are a
     ``static`` set); only fixed arm sets at the logged budgets can be replayed from a log.
     """
-    from ltrr.bandit.policy import POLICY_NAMES, PolicySpec
-
     if not isinstance(text, str) or not text.strip():
         raise OPEError("a target policy must be 'all' or 'static:ARM[,ARM...]'")
     text = text.strip()
