@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+from ltrr.reward import wanted_ranks  # noqa: E402
 from ltrr.simulate.study import t_interval  # noqa: E402  (the benchmarks' interval, re-exported)
 
 __all__ = ["FAST_ARMS", "K", "Logged", "interleaving_versus_ab", "load_logged", "open_engine", "save_logged",
@@ -130,9 +131,8 @@ def success_probability(ids: Sequence[str], relevant: set[str] | frozenset[str],
     """P(at least one satisfying click) on `ids` under the position-based model `clicks`
     (:class:`ltrr.simulate.clicks.PositionBasedClicks`), exactly."""
     miss = 1.0
-    for r, e in enumerate(ids, start=1):
-        if e in relevant:
-            miss *= 1.0 - clicks.p_relevant / r ** clicks.eta
+    for r in wanted_ranks(ids, relevant, max_rank=None):
+        miss *= 1.0 - clicks.p_relevant / r ** clicks.eta
     return 1.0 - miss
 
 

@@ -39,6 +39,7 @@ from ltrr.catalog.store import Catalog
 from ltrr.rank.heuristic import heuristic_scores
 from ltrr.rank.position import ShownSearch, apply_swap, draw_swap, estimate_position_bias
 from ltrr.rank.ranker import Ranker, ndcg_at_k
+from ltrr.reward import rank_in
 from ltrr.simulate.clicks import PositionBasedClicks
 
 MODES = ("none", "ips", "ips_cascade", "lightgbm")
@@ -117,8 +118,8 @@ def one_seed(logged: list[Logged], seed: int, eta: float, swap_share: float, rep
 def reciprocal_rank(relevant: np.ndarray, scores: np.ndarray, k: int = K) -> float:
     """1 / rank of the first relevant row in the top k (ties broken pessimistically), else 0."""
     order = np.lexsort((relevant, -np.asarray(scores, dtype=float)))[:k]
-    hits = np.flatnonzero(relevant[order])
-    return 1.0 / (hits[0] + 1) if len(hits) else 0.0
+    rank = rank_in(order.tolist(), set(np.flatnonzero(relevant).tolist()), max_rank=None)
+    return 1.0 / rank if rank else 0.0
 
 
 def main() -> None:
