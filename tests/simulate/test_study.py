@@ -35,6 +35,11 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
         assert len(summary[key]["per_seed"]) == 2
     assert all(row["arm_ms"] > 0 for row in summary["table"])
     assert len(summary["drift"]["per_seed"]) == 2
+    # The configurations tuned before the drift ran (under their own label or, the same spec, another)
+    # and meet the learner after the drift.
+    assert summary["pre_drift"]["reference"].startswith("pre-drift<=")
+    assert summary["pre_drift"]["runs_as"] in labels
+    assert len(summary["learner_minus_pre_drift"]["per_seed"]) == 2
     out = tmp_path / "study"
     assert (out / "frontier.png").stat().st_size > 10_000
     assert (out / "frontier_ms.png").stat().st_size > 10_000
