@@ -86,6 +86,6 @@ def test_cli_bench(tiny_catalog_path, tmp_path, capsys):
     assert "Not measured (`--no-builds`)." in printed
     assert main(["bench", "--catalog", str(tmp_path / "missing.duckdb")]) == 2
     assert "no catalog at" in capsys.readouterr().err
-    assert main(["bench", "--catalog", str(tiny_catalog_path), "--arms", "nope"]) == 1
+    assert main(["bench", "--catalog", str(tiny_catalog_path), "--arms", "nope"]) == 2   # bad input exits 2, as every command
     err = capsys.readouterr().err
     assert "unknown arm(s) nope; known arms: lexical" in err and "internal error" not in err
