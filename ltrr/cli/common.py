@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from ltrr.catalog.store import Catalog
 from ltrr.config import default_catalog_path, default_state_dir, ensure_catalog
 from ltrr.progress import ProgressFn, TqdmProgress, silent
+from ltrr.simulate.world import DEFAULT as DEFAULT_WORLD, WORLDS
 
 if TYPE_CHECKING:
     from ltrr.engine import Engine
@@ -74,22 +75,20 @@ TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".parquet", ".json", ".jsonl
 DUCKDB_MAGIC = b"DUCK"          # bytes 8-11 of every DuckDB database file
 
 
-def catalog_argument(text: str) -> Path:
-    """argparse type of ``--catalog``: a path, never the README's ``...`` placeholder."""
-    if text.strip() in PLACEHOLDERS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} stands for your catalog file in the README: give a path such as data/catalog.duckdb, "
-            "or leave --catalog out to use the default ($LTRR_CATALOG or data/catalog.duckdb)")
-    return Path(text)
+def _path_argument(option: str, what: str, example: str, default: str):
+    """An argparse type for a path option that refuses the README's ``...`` placeholder."""
+    def parse(text: str) -> Path:
+        if text.strip() in PLACEHOLDERS:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} stands for your {what} in the README: give a path such as {example}, "
+                f"or leave {option} out to use the default ({default})")
+        return Path(text)
+    return parse
 
 
-def state_argument(text: str) -> Path:
-    """argparse type of ``--state``: a folder, never the README's ``...`` placeholder."""
-    if text.strip() in PLACEHOLDERS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} stands for your state folder in the README: give a folder such as data/state, "
-            "or leave --state out to use the default ($LTRR_STATE or data/state)")
-    return Path(text)
+# argparse types of ``--catalog`` (a file) and ``--state`` (a folder).
+catalog_argument = _path_argument("--catalog", "catalog file", "data/catalog.duckdb", "$LTRR_CATALOG or data/catalog.duckdb")
+state_argument = _path_argument("--state", "state folder", "data/state", "$LTRR_STATE or data/state")
 
 
 def add_catalog_argument(parser: argparse.ArgumentParser) -> None:
@@ -236,3 +235,13 @@ def open_engine(args: argparse.Namespace, background: bool = False) -> "Engine":
                            seed=args.seed, progress=progress, arms=arms, background=background)
     finally:
         close_progress(progress)
+
+
+def add_world_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--world`` and ``--retry-share``, as ``simulate`` and ``study`` both take them."""
+    parser.add_argument("--world", choices=tuple(WORLDS), default="default",
+                        help="the simulated world: its users' intent mix, typing, typos, click model and "
+                             "retries (default: default)")
+    parser.add_argument("--retry-share", type=share, default=None, metavar="P",
+                        help="chance that a user a search failed searches again by the target's name "
+                             f"(default: the world's, {DEFAULT_WORLD.retry_share:g} in the default world)")

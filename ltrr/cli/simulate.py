@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ltrr.cli.common import (EXIT_OK, CliError, add_catalog_argument, catalog_path, close_progress, command, names,
-                             non_negative_int, positive_int, progress_for, share)
-from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
-from ltrr.simulate.world import WORLDS, get_world
+from ltrr.cli.common import (EXIT_OK, CliError, add_catalog_argument, add_world_arguments, catalog_path,
+                             close_progress, command, names, non_negative_int, positive_int, progress_for)
+from ltrr.simulate.world import get_world
 
 
 def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,12 +26,7 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arms", default=None, metavar="A,B", help="restrict the engine's arms (default: all)")
     parser.add_argument("--types", default=None, metavar="T,U", help="restrict the query types (default: all the "
                                                                      "catalog supports)")
-    parser.add_argument("--world", choices=tuple(WORLDS), default="default",
-                        help="the simulated world: its users' intent mix, typing, typos, click model and "
-                             "retries (default: default)")
-    parser.add_argument("--retry-share", type=share, default=None, metavar="P",
-                        help="chance that a user a search failed searches again by the target's name "
-                             f"(default: the world's, {DEFAULT_RETRY_SHARE:g} in the default world)")
+    add_world_arguments(parser)
     parser.add_argument("--click-model", choices=("pbm", "cascade"), default=None,
                         help="position-based or cascade click model with its default settings "
                              "(default: the world's, position-based in the default world)")

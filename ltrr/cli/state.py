@@ -24,6 +24,17 @@ def _state_folder(args: argparse.Namespace) -> Path:
     return state
 
 
+def _on_engine(args: argparse.Namespace, call):
+    """The state folder ``args`` names, and ``call(engine)``'s result on an engine opened on it
+    (closed afterwards, whatever happens)."""
+    state = _state_folder(args)
+    engine = open_engine(args, background=True)
+    try:
+        return state, call(engine)
+    finally:
+        engine.close()
+
+
 def _name_arguments(what: str):
     def add(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("name", metavar="NAME", help=what)
@@ -35,12 +46,7 @@ def _name_arguments(what: str):
          _name_arguments("snapshot name: letters, digits, '-', '_' or '.'"))
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """Save the learning state as snapshots/NAME inside the state folder."""
-    state = _state_folder(args)
-    engine = open_engine(args, background=True)
-    try:
-        path = engine.snapshot(args.name)
-    finally:
-        engine.close()
+    state, path = _on_engine(args, lambda engine: engine.snapshot(args.name))
     print(f"saved snapshot {path.name} of {state} in {path}")
     return EXIT_OK
 
@@ -48,12 +54,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 @command("snapshots", "list a state folder's snapshots, newest first", engine_arguments)
 def cmd_snapshots(args: argparse.Namespace) -> int:
     """One snapshot name a line, newest first (or a line saying there is none)."""
-    state = _state_folder(args)
-    engine = open_engine(args, background=True)
-    try:
-        found = engine.snapshots()
-    finally:
-        engine.close()
+    state, found = _on_engine(args, lambda engine: engine.snapshots())
     if not found:
         print(f"no snapshots in {state} (save one with `python -m ltrr snapshot NAME --state {state}`)")
     for name in found:
@@ -65,12 +66,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
          _name_arguments("the snapshot to restore (see `python -m ltrr snapshots`)"))
 def cmd_restore(args: argparse.Namespace) -> int:
     """Restore snapshots/NAME; the state it replaces is kept as a reset-... snapshot."""
-    state = _state_folder(args)
-    engine = open_engine(args, background=True)
-    try:
-        kept = engine.restore(args.name)
-    finally:
-        engine.close()
+    state, kept = _on_engine(args, lambda engine: engine.restore(args.name))
     print(f"restored snapshot {args.name} into {state}; the state it replaced is kept as snapshot {kept.name}")
     return EXIT_OK
 
@@ -79,12 +75,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
          engine_arguments)
 def cmd_reset(args: argparse.Namespace) -> int:
     """Start the state empty; the old log and models move to a reset-... snapshot."""
-    state = _state_folder(args)
-    engine = open_engine(args, background=True)
-    try:
-        kept = engine.reset()
-    finally:
-        engine.close()
+    state, kept = _on_engine(args, lambda engine: engine.reset())
     print(f"reset {state}; the previous state is kept as snapshot {kept.name} "
           f"(undo with `python -m ltrr restore {kept.name} --state {state}`)")
     return EXIT_OK

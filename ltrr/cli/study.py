@@ -5,10 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
-from ltrr.cli.common import (EXIT_OK, add_catalog_argument, catalog_path, close_progress, command, names,
+from ltrr.cli.common import (EXIT_OK, add_catalog_argument, add_world_arguments, catalog_path, close_progress, command, names,
                              non_negative_int, positive_int, progress_for, share)
-from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
-from ltrr.simulate.world import DEFAULT, WORLDS
+from ltrr.simulate.world import DEFAULT
 
 
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,15 +23,10 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arms", default=None, metavar="A,B", help="restrict the engine's arms (default: all)")
     parser.add_argument("--drift", type=non_negative_int, default=1000, metavar="STEP",
                         help="step of the drift event, 0 for none (default 1000)")
-    parser.add_argument("--world", choices=tuple(WORLDS), default="default",
-                        help="the simulated world: its users' intent mix, typing, typos and click model "
-                             "(default: default)")
     parser.add_argument("--release-share", type=share, default=None, metavar="P",
                         help="share of the drift's trending searches that ask what just came out "
                              f"(default: the world's, {DEFAULT.release_share:g} in the default world)")
-    parser.add_argument("--retry-share", type=share, default=None, metavar="P",
-                        help="chance that a user a search failed searches again by the target's name "
-                             f"(default: the world's, {DEFAULT_RETRY_SHARE:g} in the default world)")
+    add_world_arguments(parser)
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="run the seeds as Ray tasks: a local cluster, or ADDRESS (e.g. auto, HOST:PORT)")
     parser.add_argument("--out", type=Path, default=Path("reports/study"), metavar="DIR",
