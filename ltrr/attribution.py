@@ -28,6 +28,7 @@ from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from ltrr.events import value
 from ltrr.reward import MAX_RANK, arm_ranks, logged_lists, selected_budgets
 
 DEPTH = MAX_RANK
@@ -88,20 +89,56 @@ def attribute(wanted: Iterable[str], shown: Sequence[str], budgets: Mapping[str,
                        f"no arm retrieves it within the top {DEPTH}")
 
 
-def attribute_search(search: Mapping, wanted: Iterable[str], lists: Mapping[str, Sequence[str]]) -> Attribution:
-    """:func:`attribute` for a logged search event, with ``lists``: every arm's ids up to :data:`DEPTH`.
+def attribute_search(search: Mapping, wanted: Iterable[str], lists: Mapping[str, Sequence[str]],
+                     feedback: Iterable[Mapping] = ()) -> Attribution:
+    """:func:`attribute` for a logged search event, from what was logged with it.
 
-    Within its budget, a selected arm is judged by its logged list (what it
-    returned then: the memory arm changes as clicks come in); beyond it, and
-    for arms that were not run, by ``lists``.
+    Each wanted entity's rank in an arm is, in this order:
+
+    1. within a selected arm's budget, its place in that arm's logged list (what it returned
+       then: the memory arm changes as clicks come in);
+    2. the ``arm_ranks`` logged with the search's ``feedback`` (its first click, a later find
+       or a judgment: every arm's rank when that feedback came, the wanted set's first for a
+       judgment), for the entity that feedback names;
+    3. only for an arm and entity nothing was logged for (an arm that did not run and no
+       feedback ranked it), ``lists``: every arm's ids now, up to :data:`DEPTH`.
     """
-    merged = {arm: list(ids) for arm, ids in lists.items()}
-    for arm, ids in logged_lists(search.get("by_arm") or {}).items():
-        merged[arm] = list(ids) + [e for e in merged.get(arm, []) if e not in set(ids)]
-    budgets = selected_budgets(search.get("selection") or [])
+    logged = logged_lists(value(search, "by_arm") or {})
+    budgets = selected_budgets(value(search, "selection") or [])
     wanted = list(wanted)
-    ranks = {e: arm_ranks(merged, e, DEPTH) for e in wanted}
-    return attribute(wanted, search.get("results") or [], budgets, ranks)
+    # Today's lists behind each ran arm's logged list (the fallback of step 3).
+    now_lists = {arm: list(ids) for arm, ids in lists.items()}
+    for arm, ids in logged.items():
+        now_lists[arm] = list(ids) + [e for e in now_lists.get(arm, []) if e not in set(ids)]
+    logged_ranks = feedback_ranks(feedback, wanted)
+    ranks: dict[str, dict[str, int | None]] = {}
+    for entity in wanted:
+        merged = arm_ranks(now_lists, entity, DEPTH)
+        for arm, rank in logged_ranks.get(entity, {}).items():
+            ids = logged.get(arm)
+            if ids is not None and (entity in ids or rank is not None and rank <= len(ids)):
+                continue   # the arm's own logged list decides within its length
+            merged[arm] = rank
+        ranks[entity] = merged
+    return attribute(wanted, value(search, "results") or [], budgets, ranks)
+
+
+def feedback_ranks(feedback: Iterable[Mapping], wanted: Sequence[str]) -> dict[str, dict[str, int | None]]:
+    """Per wanted entity, the arm ranks logged with a search's feedback (the first that ranks it).
+
+    A click or later find ranks its entity; a judgment ranks the first of its wanted set, so its
+    ranks stand for a wanted entity only when exactly that one entity is wanted."""
+    out: dict[str, dict[str, int | None]] = {}
+    for fb in feedback:
+        ranks = value(fb, "arm_ranks")
+        if not isinstance(ranks, Mapping):
+            continue
+        entity = value(fb, "entity_id")
+        if value(fb, "action") == "judged" and len(wanted) == 1:
+            entity = wanted[0]
+        if entity in wanted and entity not in out:
+            out[entity] = dict(ranks)
+    return out
 
 
 def attribution_table(rows: Iterable[tuple[str, Attribution | Mapping]]) -> pd.DataFrame:

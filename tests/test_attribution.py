@@ -42,6 +42,29 @@ def test_logged_lists_judge_the_selected_arms_within_their_budget():
     assert attribute_search(search, ["z"], lists).outcome == "budget_loss"
 
 
+def test_ranks_logged_with_the_search_feedback_win_over_todays_lists():
+    search = {"results": ["a"], "selection": [{"arm": "memory", "selected": False, "budget": 0},
+                                              {"arm": "fuzzy", "selected": True, "budget": 2}],
+              "by_arm": {"fuzzy": [["a", 1.0], ["b", 0.5]]}}
+    # Today memory has x at rank 1; when the search was found later, memory had it at rank 5.
+    lists = {"memory": ["x"], "fuzzy": ["a", "b", "x"]}
+    found = [{"kind": "feedback", "search_id": "s", "action": "found_later", "entity_id": "x",
+              "arm_ranks": {"memory": 5, "fuzzy": None}}]
+    now = attribute_search(search, ["x"], lists)
+    assert (now.arm, now.arm_rank) == ("memory", 1)            # what today's lists alone say
+    then = attribute_search(search, ["x"], lists, found)
+    assert (then.outcome, then.arm, then.arm_rank) == ("budget_loss", "memory", 5)
+    assert then.message == "found by memory at rank 5, but memory was not run"
+    # The logged list decides within its length: a later rank inside it cannot put x in the pool.
+    moved = [{**found[0], "arm_ranks": {"memory": None, "fuzzy": 1}}]
+    assert attribute_search(search, ["x"], lists, moved).outcome == "budget_loss"
+    # A judgment ranks the one wanted entity; with several wanted, its ranks name none of them.
+    judged = [{"kind": "feedback", "search_id": "s", "action": "judged", "entity_id": None,
+               "arm_ranks": {"memory": 7, "fuzzy": None}}]
+    assert attribute_search(search, ["x"], lists, judged).arm_rank == 7
+    assert attribute_search(search, ["x", "y"], lists, judged).arm_rank == 1
+
+
 def test_table_accounts_for_every_failure_per_query_type():
     rows = [("song", {"outcome": "success"}), ("song", {"outcome": "ranking_loss"}),
             ("song", {"outcome": "budget_loss"}), ("mood", {"outcome": "retrieval_miss"}),

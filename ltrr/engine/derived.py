@@ -28,6 +28,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("ltrr.engine")
 
 
+def feedback_rule(action: str, found: bool, resolved: bool) -> tuple[bool, bool]:
+    """``(duplicate, first)`` of a feedback, the one rule for live feedback, replay and recall.
+
+    ``found``: its entity was clicked or found later on this search already; ``resolved``: the
+    search had its first click or skip. A click or later find of a found entity is a duplicate;
+    the first click or skip of a search (not a duplicate) updates the bandit and resolves it; a
+    later find never does."""
+    duplicate = action in ("click", "found_later") and found
+    first = action != "found_later" and not resolved and not duplicate
+    return duplicate, first
+
+
 def feedback_ok(event: Mapping) -> bool:
     """Whether an imported feedback's ranks and counts may be written again (ltrr.events)."""
     fields = contract.FIELDS["feedback"]
@@ -80,6 +92,8 @@ class DerivedState:
         core.history.record_search(event["user_id"])
         # From the log, not the clock: a replay prices arms exactly as the live run did.
         core.selector.observe_latency(event.get("arm_ms"))
+        if len(event["x"]) == len(CONTEXT_FEATURES):
+            core.selector.observe_selected(event["x"])     # live, select did this
 
     def apply_feedback(self, event: dict, offset: int) -> None:
         """Learn from a feedback event that starts at byte ``offset`` of the log."""
@@ -137,8 +151,7 @@ class DerivedState:
         The one rule for live feedback and replay: a repeated click (or find) on the same entity is a
         duplicate; the first click or skip of a search updates the bandit, with credit from its lists."""
         sid = search["id"]
-        duplicate = action in ("click", "found_later") and (sid, entity_id) in self.clicked
-        first = action != "found_later" and sid not in self.resolved and not duplicate
+        duplicate, first = feedback_rule(action, (sid, entity_id) in self.clicked, sid in self.resolved)
         rewards = reward_rule.search_credit(search, entity_id) if first else {}
         results = search["results"]
         position = results.index(entity_id) + 1 if entity_id in results else None
@@ -197,6 +210,15 @@ class DerivedState:
         search = self.searches.get(search_id)
         return search if search is not None else self._recall(search_id)
 
+    def feedback_of(self, search_id: str) -> list[dict]:
+        """The feedback events logged for ``search_id``, in log order (read back through the index)."""
+        out = []
+        for offset in self.core.index.offsets(search_id):
+            event = self.core.log.read_at(offset)
+            if event is not None and event["kind"] == "feedback" and event["search_id"] == search_id:
+                out.append(event)
+        return out
+
     def _recall(self, search_id: str) -> dict | None:
         search, at, feedback = None, 0, []
         for offset in self.core.index.offsets(search_id):
@@ -210,19 +232,23 @@ class DerivedState:
         if search is None:
             return None
         self.remember(search, at)
-        # The same rule as feedback_event + apply_feedback: a repeated click is a duplicate,
-        # and any other feedback resolves the search.
+        # The live rule (feedback_rule, as feedback_event + apply_feedback apply it), in log order:
+        # a click or later find of an entity already found is a duplicate; a first click or a skip
+        # resolves the search; a later find marks its entity found and resolves nothing.
         clicked: list[str] = []
+        resolved = False
         for fb in feedback:
-            if fb["action"] == "judged":
+            action, entity_id = fb["action"], fb.get("entity_id")
+            if action == "judged":
                 self.judged.add(search_id)
                 continue
-            entity_id = fb.get("entity_id")
-            duplicate = fb["action"] == "click" and entity_id in clicked
-            if fb["action"] == "click" and entity_id and not duplicate:
+            duplicate, first = feedback_rule(action, entity_id in clicked, resolved)
+            if action in ("click", "found_later") and entity_id and not duplicate:
                 clicked.append(entity_id)
-            if not duplicate:
-                self.resolved.add(search_id)
+            if first:
+                resolved = True
+        if resolved:
+            self.resolved.add(search_id)
         for entity_id in clicked:
             self.clicked.add((search_id, entity_id))
         if clicked:

@@ -137,8 +137,8 @@ class Reports:
         return [t.to_dict() for t in interleave_tally(searches, clicked, resolved)]
 
     def attribute(self, response_id: str, targets: Iterable[str] | None = None) -> dict:
-        """Why a search did or did not show what was wanted (``ltrr.attribution``); ``targets``
-        default to the entities clicked on it."""
+        """Why a search did or did not show what was wanted (``ltrr.attribution``), from the lists
+        and ranks logged with it; ``targets`` default to the entities clicked on it."""
         core = self.core
         with core.lock:
             search = core.derived.known_search(response_id)
@@ -146,8 +146,10 @@ class Reports:
                 raise FeedbackError(f"unknown response id {str(response_id)[:64]!r}")
             wanted = list(targets) if targets is not None else \
                 [e for sid, e in core.derived.clicked if sid == response_id]
+            # The ranks logged with the search's feedback: what the arms held then, not now.
+            feedback = core.derived.feedback_of(response_id)
         lists = core.arms.lists(core.query_of(search), ATTRIBUTION_DEPTH)
-        return attribute_search(search, wanted, lists).to_dict()
+        return attribute_search(search, wanted, lists, feedback).to_dict()
 
     def log_events(self) -> list[dict]:
         """The raw interaction log (intact events, in order)."""

@@ -171,3 +171,29 @@ def test_only_a_search_drawn_for_judgment_can_be_judged(engine, tiny_catalog_pat
         assert not resp.judge and "judge" not in resp.decision
     finally:
         eng.close()
+
+
+def test_attribution_of_an_old_search_reads_the_ranks_logged_with_it(tiny_catalog_path, tmp_path):
+    """Memory learns halo for 'love story' after the first search: today its list has halo at
+    rank 1, but the first search is judged by what was logged with it (memory had nothing)."""
+    from ltrr.attribution import attribute_search
+
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage")
+    try:
+        first = eng.search("love story", context={"user_id": "u1"})
+        eng.feedback(first.id, "track:halo", action="found_later")
+        logged = [e for e in eng.log_events() if e["kind"] == "feedback"][-1]
+        assert logged["arm_ranks"]["memory"] is None           # memory had not seen halo for it then
+        for _ in range(3):
+            later = eng.search("love story", context={"user_id": "u1"})
+            eng.feedback(later.id, "track:halo", action="found_later")
+        core = eng._core                                                      # noqa: SLF001
+        search = core.derived.known_search(first.id)
+        today = core.arms.lists(core.query_of(search), 50)
+        assert today["memory"][0] == "track:halo"                               # memory's list changed
+        assert attribute_search(search, ["track:halo"], today).arm == "memory"   # today's lists blame it
+        got = eng.attribute(first.id, ["track:halo"])
+        assert got["arm"] != "memory"
+        assert got == attribute_search(search, ["track:halo"], today, [logged]).to_dict()
+    finally:
+        eng.close()
