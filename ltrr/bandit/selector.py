@@ -388,6 +388,13 @@ class ArmSelector:
         if self._coverage is not None:
             self._coverage.observe_latency(arm_ms)
 
+    def observe_selected(self, x: np.ndarray | Sequence[float]) -> None:
+        """A logged search's context, replayed: what :meth:`select` fixed about the context live
+        (the coverage policy's context width), so a replay holds the state the live run held."""
+        with self._lock:
+            if self._coverage is not None and self._n_features is None:
+                self._n_features = len(x)
+
     def arm_milliseconds(self) -> dict[str, float]:
         """Each timed arm's smoothed run time (ms) as the coverage policy prices it; {} otherwise."""
         return self._coverage.arm_milliseconds() if self._coverage is not None else {}
