@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -338,18 +337,6 @@ def test_empty_rewards_are_a_no_op():
     sel = selector("linucb")
     sel.update(np.ones(D), {})
     assert not sel.is_fitted and sel.n_events == 0
-
-
-def test_select_is_fast():
-    sel = selector("linucb")
-    play(sel, 30, lambda x: "lexical")
-    x = random_context(np.random.default_rng(0))
-    sel.select(x)
-    start = time.perf_counter()
-    for _ in range(200):
-        sel.select(x)
-    per_call = (time.perf_counter() - start) / 200
-    assert per_call < 2e-3      # ~0.15 ms measured; generous for a busy CI machine
 
 
 def test_selection_to_dict_is_json_ready():
