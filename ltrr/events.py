@@ -4,7 +4,8 @@ Two kinds of event make the log (``state/log/events.jsonl``), the source of
 truth every learner is derived from:
 
 * :class:`SearchEvent` — one per ``Engine.search``: the query, its context and
-  understanding, the policy (its canonical spec, ``str(PolicySpec)``), the
+  understanding, the policy (its canonical spec, ``str(PolicySpec)``: see
+  :func:`logged_policy`), the
   bandit's context vector, the selection (per arm: budget and exact
   propensities), the coverage policy's ``decision``, each arm's measured run
   time (``arm_ms``), each selected arm's list and the shown results; and what
@@ -38,6 +39,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from numbers import Integral, Real
 from typing import Any, Callable, Mapping
 
+from ltrr.bandit.policy import PolicySpec
 from ltrr.errors import LtrrError
 
 
@@ -320,6 +322,17 @@ def value(event: Mapping, name: str) -> Any:
         default = defaults[name]
         return dict(default) if isinstance(default, dict) else default
     return found
+
+
+def logged_policy(event: Mapping) -> PolicySpec | None:
+    """The policy a search was logged under: its canonical spec (``str(PolicySpec)``, logged since
+    policies kept their settings) or an old log's bare name (``coverage``: its defaults); None when
+    the search names none or something no policy parses."""
+    text = value(event, "policy")
+    try:
+        return PolicySpec.parse(text) if text else None
+    except ValueError:
+        return None
 
 
 def to_record(event: SearchEvent | FeedbackEvent) -> dict[str, Any]:

@@ -101,3 +101,13 @@ def test_declared_drops_what_the_contract_does_not_know_and_blank_cells():
     clean = events.declared(imported)
     assert "someone_elses" not in clean and "pinned" not in clean and clean["policy"] is None
     assert events.write_error(clean) is None
+
+
+def test_logged_policy_reads_canonical_specs_and_old_bare_names():
+    from ltrr.bandit.policy import PolicySpec
+
+    spec = PolicySpec.parse("coverage:judged=0.2")
+    assert events.logged_policy({**SEARCH, "policy": str(spec)}) == spec
+    assert events.logged_policy({**SEARCH, "policy": "coverage"}) == PolicySpec.parse("coverage")   # an old log
+    assert events.logged_policy(SEARCH) is None                                                   # none logged
+    assert events.logged_policy({**SEARCH, "policy": "no-such-policy"}) is None

@@ -67,6 +67,9 @@ class Core:
             raise ValueError("ranker_training must be 'background', 'sync' or 'off'")
         self = object.__new__(cls)
         self.spec = PolicySpec.parse(policy)
+        # The policy's identity, as logged with every search: canonical, settings included
+        # (``coverage:judged=0.2`` is not ``coverage``); PolicySpec.parse reads it back.
+        self.policy_id = str(self.spec)
         self.seed = int(seed)
         self.search_cache = search_cache
         self.checkpoint_every = checkpoint_every

@@ -114,7 +114,7 @@ class SearchPipeline:
         )
         event = search_event(
             id=response.id, ts=now(), user_id=user_id, query=q.raw, query_norm=q.text, context=ctx,
-            understanding=understanding.to_dict(), policy=core.spec.name,
+            understanding=understanding.to_dict(), policy=core.policy_id,
             x=[round(float(v), 6) for v in x],
             selection=[
                 {"arm": c.arm, "selected": c.selected, "budget": c.budget,

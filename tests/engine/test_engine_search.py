@@ -73,3 +73,17 @@ def test_explain_gives_features_and_contributions(engine):
     assert "lexical" in why["arms"]
     assert set(why["features"]) == set(why["contributions"])
     assert why["features"]["title_exact"] == 1.0
+
+
+def test_a_search_logs_its_policy_with_its_settings(tiny_catalog_path, tmp_path):
+    from ltrr.bandit.policy import PolicySpec
+    from ltrr.events import logged_policy
+
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage:judged=0.2")
+    try:
+        eng.search("love story")
+        logged = [e for e in eng.log_events() if e["kind"] == "search"][-1]
+    finally:
+        eng.close()
+    assert logged["policy"] != "coverage" and "judged=0.2" in logged["policy"]
+    assert logged_policy(logged) == PolicySpec.parse("coverage:judged=0.2") == eng.spec
