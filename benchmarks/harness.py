@@ -8,7 +8,7 @@ repository root on ``sys.path`` once, here, before anything imports ``ltrr``.
 
 The search loop is :mod:`ltrr.simulate.runner`'s (``answer``: clicks or a skip fed back, and
 judgments; ``click_rng``: the step's random numbers), and the interval is the study's
-(:func:`ltrr.simulate.study.t_interval`): benchmarks do not write either out again.
+(:func:`ltrr.simulate.frontier.t_interval`): benchmarks do not write either out again.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from ltrr.reward import wanted_ranks  # noqa: E402
-from ltrr.simulate.study import t_interval  # noqa: E402  (the benchmarks' interval, re-exported)
+from ltrr.simulate.frontier import t_interval  # noqa: E402  (the benchmarks' interval, re-exported)
 
 __all__ = ["FAST_ARMS", "K", "Logged", "interleaving_versus_ab", "load_logged", "open_engine", "save_logged",
            "simulated_searches", "simulated_stream", "split_by_query", "success_probability", "t_interval",

@@ -198,7 +198,7 @@ def test_new_demand_is_success_on_the_drifts_new_kind_of_query_early_and_late():
 
 
 def test_frontier_labels_that_would_overlap_are_left_unnamed():
-    from ltrr.simulate.study import _spaced
+    from ltrr.simulate.study_plots import _spaced
 
     labels = ["tuned<=6", "tuned<=7", "tuned<=8", "tuned<=20", "all@20", "bad"]
     x = [4.4, 4.6, 5.9, 13.4, 81.2, float("nan")]

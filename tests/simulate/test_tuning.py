@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.simulate.study import frontier_at, t_interval, upper_frontier
+from ltrr.simulate.frontier import frontier_at, t_interval, upper_frontier
 from ltrr.simulate.tuning import (NOT_FOUND, RankTable, best_at_cost, best_fixed, best_fixed_by_ms,
                                   held_out_frontier, per_type_oracle)
 
