@@ -62,6 +62,7 @@ from rapidfuzz import fuzz, process
 
 from ltrr.indexfiles import load_or_build
 from ltrr.progress import ProgressFn, silent
+from ltrr.query import Query
 from ltrr.text import normalize_query, tokenize
 
 if TYPE_CHECKING:
@@ -211,6 +212,12 @@ def seed_queries(entity_type: str, title: str, subtitle: str = "", popularity: f
     return list(pairs.items())
 
 
+
+def query_key(query: object) -> str:
+    """The memory's key of a query: a :class:`ltrr.query.Query`'s text as it was normalised once,
+    when the Query was made; any other input normalised here (``normalize_query``)."""
+    return query.text if isinstance(query, Query) else normalize_query(query)
+
 class MemorySeed:
     """Cold-start predictions: sorted (query hash, entity row, predicted) arrays.
 
@@ -289,7 +296,7 @@ class MemorySeed:
 
     def lookup(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(entity rows, predicted scores) for a query, best first; empty arrays when unknown."""
-        key = normalize_query(query)
+        key = query_key(query)
         if not key or self.hashes.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         h = query_hash([key])[0]
@@ -349,7 +356,7 @@ class QueryMemory:
 
     def record_impressions(self, query: object, entity_ids: Iterable[str]) -> None:
         """Count the entities shown for `query`, in display order: rank ``r`` adds ``examination(r)``."""
-        key = normalize_query(query)
+        key = query_key(query)
         ids = [_check_id(e) for e in entity_ids]
         if not key:
             return
@@ -368,7 +375,7 @@ class QueryMemory:
 
     def record_click(self, query: object, entity_id: str) -> None:
         """Count a click; a pair the seed never predicted is created by it (with a low prior)."""
-        key = normalize_query(query)
+        key = query_key(query)
         entity_id = _check_id(entity_id)
         if not key:
             return
@@ -381,7 +388,7 @@ class QueryMemory:
     def resolve(self, query: object) -> str:
         """The key whose counts answer `query`: itself when it has clicks, else the nearest query
         with clicks (rapidfuzz ratio >= ``typo_cutoff``, both at least 4 characters), else itself."""
-        key = normalize_query(query)
+        key = query_key(query)
         if not key:
             return key
         with self._lock:
@@ -393,7 +400,7 @@ class QueryMemory:
 
     def observed(self, query: object, exact: bool = False) -> dict[str, tuple[float, int]]:
         """entity_id -> (expected examinations, clicks) for one query (typo-tolerant unless ``exact``)."""
-        key = normalize_query(query) if exact else self.resolve(query)
+        key = query_key(query) if exact else self.resolve(query)
         with self._lock:
             return {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items()}
 
@@ -405,7 +412,7 @@ class QueryMemory:
         (labels must never leak into features). Only subtracted when the query
         reads its own counts (not a typo neighbour's, which the search never touched).
         """
-        key = normalize_query(query)
+        key = query_key(query)
         counts = self.observed(query)
         if self.resolve(query) != key:
             return counts
@@ -439,7 +446,7 @@ class QueryMemory:
         :meth:`observed_as_of` to rebuild a search's features as they were."""
         ids = list(entity_ids)
         out = np.zeros(len(ids))
-        key = normalize_query(query)
+        key = query_key(query)
         if not key or not ids:
             return out
         counts = self.observed(query) if observed is None else observed
@@ -463,7 +470,7 @@ class QueryMemory:
 
     def entry(self, query: object, entity_id: str) -> MemoryEntry | None:
         """One pair with its prediction and counts; None when never observed."""
-        key = normalize_query(query)
+        key = query_key(query)
         with self._lock:
             counts = self._counts.get(key, {}).get(entity_id)
             counts = None if counts is None else tuple(counts)
@@ -525,7 +532,7 @@ class QueryMemory:
                                  "[query, entity_id, impressions, clicks]") from None
             if clicks < 0 or impressions < 0:
                 raise ValueError(f"negative counts in query-memory pair {item!r}")
-            key = normalize_query(query)
+            key = query_key(query)
             if key:
                 memory._counts.setdefault(key, {})[_check_id(entity_id)] = [max(impressions, float(clicks)), clicks]
                 if clicks:

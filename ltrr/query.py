@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ltrr.text import clean, normalize_query, tokenize
+from ltrr.text import clean, tokenize
 from ltrr.understanding import Understanding
 
 
@@ -27,13 +27,18 @@ class Query:
     @classmethod
     def make(cls, raw: object, understanding: Understanding | None = None,
              context: Mapping[str, Any] | None = None) -> "Query":
-        """Build a Query from any user input; QU defaults to 'nothing understood'."""
+        """Build a Query from any user input; QU defaults to 'nothing understood'.
+
+        The text is cleaned and tokenised here, once: understanding, the bandit's context and the
+        memory take this Query (its ``tokens`` and ``text``) rather than cleaning the string again.
+        """
         cleaned = clean(raw)
-        text = normalize_query(cleaned)
+        tokens = tuple(tokenize(cleaned))
+        text = " ".join(tokens)        # normalize_query(cleaned), without cleaning it twice
         return cls(
             raw=cleaned,
             text=text,
-            tokens=tuple(tokenize(cleaned)),
+            tokens=tokens,
             understanding=understanding or Understanding(query=text),
             context=dict(context or {}),
         )

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -327,7 +327,12 @@ class QueryUnderstander:
 
     def understand(self, text: object) -> Understanding:
         """All readings of `text`, most likely first. Never raises; empty text -> empty Understanding."""
-        tokens = tokenize(clean(text))[:MAX_TOKENS]
+        return self.understand_tokens(tokenize(clean(text)))
+
+    def understand_tokens(self, tokens: Sequence[str]) -> Understanding:
+        """:meth:`understand` of a query already tokenised (``ltrr.query.Query.tokens``: cleaned and
+        folded once, where the Query is made)."""
+        tokens = list(tokens)[:MAX_TOKENS]
         query = " ".join(tokens)
         if not tokens:
             return Understanding(query="")

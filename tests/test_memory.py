@@ -308,3 +308,17 @@ def test_an_item_clicked_again_and_again_reaches_the_top_within_three_clicks(sha
         assert engine._searches[resp.id]["pinned"] == target               # noqa: SLF001  logged why
     finally:
         engine.close()
+
+
+def test_memory_takes_the_query_made_once_as_its_string():
+    """A Query's text is the memory's key as it was normalised once; a string is normalised here."""
+    from ltrr.memory import QueryMemory, query_key
+    from ltrr.query import Query
+
+    q = Query.make("Tayler  Swift!")
+    assert query_key(q) == query_key("tayler swift") == "tayler swift"
+    mem = QueryMemory()
+    mem.record_impressions(q, ["track:a", "track:b"])
+    mem.record_click(q, "track:b")
+    assert mem.observed(q) == mem.observed("TAYLER swift") and mem.observed(q)["track:b"][1] == 1
+    assert mem.entry(q, "track:b") == mem.entry("tayler swift", "track:b")

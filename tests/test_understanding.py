@@ -233,3 +233,20 @@ def test_shared_catalog_readings(shared_catalog):
     assert qu.understand("ed sheran").best.artist_names == ("Ed Sheeran",)
     playlist = qu.understand("rap playlist").best
     assert (playlist.entity_type, playlist.genres) == ("playlist", ("rap",))
+
+
+QUERY_TEXTS = st.one_of(st.sampled_from(list(ODD_QUERIES) + ["Tayler  Swift!", "Beyoncé  HALO", "rap 2020 sad"]),
+                        st.text(max_size=40))
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=QUERY_TEXTS)
+def test_the_query_made_once_is_understood_as_its_string_is(qu_and_ids, text):
+    """Query.make cleans and tokenises once; understanding its tokens equals understanding the string."""
+    from ltrr.query import Query
+    from ltrr.text import normalize_query
+
+    qu, _ = qu_and_ids
+    q = Query.make(text)
+    assert q.text == normalize_query(text)
+    assert qu.understand_tokens(q.tokens) == qu.understand(text)

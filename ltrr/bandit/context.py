@@ -38,6 +38,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ltrr.catalog.schema import ENTITY_TYPES
+from ltrr.query import Query
 from ltrr.text import clean, normalize_query, tokenize
 from ltrr.understanding import Understanding
 
@@ -161,10 +162,13 @@ class UserHistory:
             self._searches, self._clicks, self._genres = loaded._searches, loaded._clicks, loaded._genres
 
 
-def context_vector(query_text: object, understanding: Understanding | None,
+def context_vector(query_text: "Query | object", understanding: Understanding | None,
                    context: Mapping[str, Any] | None = None,
                    history: UserHistory | None = None, vocabulary=None) -> np.ndarray:
     """The bandit context for one search: float64, ``len(CONTEXT_FEATURES)`` long, finite.
+
+    ``query_text``: the :class:`ltrr.query.Query` the search made (its cleaned text and tokens
+    are used as they are), or any input, cleaned and tokenised here.
 
     ``vocabulary`` (a :class:`ltrr.bandit.vocab.CatalogVocabulary`) gives
     ``q_unknown_words``, the share of query words no catalog name contains
@@ -175,9 +179,14 @@ def context_vector(query_text: object, understanding: Understanding | None,
     context = context if isinstance(context, Mapping) else {}
     u = understanding if isinstance(understanding, Understanding) else Understanding(query="")
     x[_INDEX["bias"]] = 1.0
-    _query_features(x, clean(query_text), u)
+    if isinstance(query_text, Query):
+        raw, tokens = query_text.raw, list(query_text.tokens)
+    else:
+        raw = clean(query_text)
+        tokens = tokenize(raw)
+    _query_features(x, raw, tokens, u)
     if vocabulary is not None:
-        x[_INDEX["q_unknown_words"]] = vocabulary.unknown_share(clean(query_text))
+        x[_INDEX["q_unknown_words"]] = vocabulary.unknown_share(tokens)
     _understanding_features(x, u)
     user = _user_key(_get(context, "user_id"))
     _user_features(x, user, history)
@@ -187,8 +196,7 @@ def context_vector(query_text: object, understanding: Understanding | None,
     return np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)
 
 
-def _query_features(x: np.ndarray, raw: str, u: Understanding) -> None:
-    tokens = tokenize(raw)
+def _query_features(x: np.ndarray, raw: str, tokens: list[str], u: Understanding) -> None:
     n = len(tokens)
     if n == 1:
         x[_INDEX["q_one_word"]] = 1.0

@@ -8,6 +8,7 @@ send typos to the fuzzy arm and exact titles to the cheap lexical one.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -31,9 +32,10 @@ class CatalogVocabulary:
     def __len__(self) -> int:
         return len(self._set)
 
-    def unknown_share(self, text: str) -> float:
-        """Share of the query's tokens that are in no catalog title or subtitle (0 for none)."""
-        words = tokenize(text)
+    def unknown_share(self, text: str | Sequence[str]) -> float:
+        """Share of the query's tokens that are in no catalog title or subtitle (0 for none);
+        ``text`` may be the tokens already (``ltrr.query.Query.tokens``)."""
+        words = tokenize(text) if isinstance(text, str) else list(text)
         if not words:
             return 0.0
         return sum(w not in self._set for w in words) / len(words)

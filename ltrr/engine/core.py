@@ -125,7 +125,7 @@ class Core:
         q = Query.make(text, context=ctx)
         if not q.text:
             return q
-        return replace(q, understanding=self.understander.understand(q.raw))
+        return replace(q, understanding=self.understander.understand_tokens(q.tokens))
 
     def query_of(self, search: Mapping) -> Query:
         """A logged search's query: as the search saw it while it is recent, else understood again."""

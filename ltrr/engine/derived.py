@@ -21,6 +21,7 @@ from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, PENDING_LIM
 from ltrr.errors import LtrrError
 from ltrr.log import is_valid_event
 from ltrr.progress import ProgressFn, silent
+from ltrr.query import Query
 
 if TYPE_CHECKING:
     from ltrr.engine.core import Core
@@ -82,13 +83,14 @@ class DerivedState:
         self.n_resolved = 0
 
     # ------------------------------------------------------------------ applying events
-    def apply_search(self, event: dict, offset: int) -> None:
-        """Learn from a search event that starts at byte ``offset`` of the log."""
+    def apply_search(self, event: dict, offset: int, query: Query | None = None) -> None:
+        """Learn from a search event that starts at byte ``offset`` of the log; ``query``: the
+        live search's Query (replay reads the normalised text from the event)."""
         core = self.core
         self.remember(event, offset)
         core.index.add(event["id"], offset)
         self.n_searches += 1
-        core.memory.record_impressions(event["query_norm"], event["results"])
+        core.memory.record_impressions(query if query is not None else event["query_norm"], event["results"])
         core.history.record_search(event["user_id"])
         # From the log, not the clock: a replay prices arms exactly as the live run did.
         core.selector.observe_latency(event.get("arm_ms"))
@@ -170,7 +172,13 @@ class DerivedState:
         """A click, or a later find, on ``search``: kept with the search and counted by the memory."""
         self.clicked.add((search["id"], entity_id))
         self.clicks_of.setdefault(search["id"], []).append(entity_id)
-        self.core.memory.record_click(search["query_norm"], entity_id)
+        self.core.memory.record_click(self.query_key(search), entity_id)
+
+    def query_key(self, search: Mapping) -> "Query | str":
+        """The memory's key of a logged search: its Query while it is pending (normalised once),
+        else its logged normalised text."""
+        pending = self.pending.get(search["id"])
+        return pending.query if pending is not None else search["query_norm"]
 
     def learnable(self, search: dict, ranks: Mapping[str, int | None] | None) -> tuple[np.ndarray | None, dict | None]:
         """The search's context vector and ``ranks`` restricted to this engine's arms.

@@ -82,7 +82,7 @@ class Learning:
             derived.apply_feedback(event, core.log.append(event))
             n_examples = self.ranker_example(search, entity_id, action, event["duplicate"])
             self.maybe_train()
-            entry = core.memory.entry(search["query_norm"], entity_id) if entity_id else None
+            entry = core.memory.entry(derived.query_key(search), entity_id) if entity_id else None
             memory = asdict(entry) if entry is not None else {}
         return FeedbackResult(
             search_id=response_id, entity_id=entity_id, action=action, position=event["position"],
@@ -178,8 +178,8 @@ class Learning:
         if column is None or "memory" not in core.arms.arms or not pool or not q.text:
             return
         clicked = [e for sid, e in core.derived.clicked if sid == search["id"]]
-        observed = core.memory.observed_as_of(q.text, search["results"], clicked)
-        X[:, column] = scale_by_max(core.memory.pair_scores(q.text, [p.entity_id for p in pool], observed))
+        observed = core.memory.observed_as_of(q, search["results"], clicked)
+        X[:, column] = scale_by_max(core.memory.pair_scores(q, [p.entity_id for p in pool], observed))
 
     def position_bias(self) -> PositionBias:
         """The examination probability per rank, estimated from the logged adjacent swaps."""

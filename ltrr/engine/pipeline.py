@@ -55,7 +55,7 @@ class SearchPipeline:
             timings["total"] = (time.perf_counter() - t0) * 1000
             return self.empty(q, timings)
         user_id = str(ctx.get("user_id", "anonymous"))
-        x = context_vector(q.raw, understanding, ctx, core.history, core.vocabulary)
+        x = context_vector(q, understanding, ctx, core.history, core.vocabulary)
         available = core.arms.ready()
         with core.lock:
             selection = core.selector.select(x, available, query=q.text)
@@ -91,7 +91,7 @@ class SearchPipeline:
             # What exploration alone brought gets a chance to be seen (see ltrr.rank.stage).
             explored = explored_rows(decision["greedy"],
                                      {a: [c.entity_id for c in lst] for a, lst in selected_lists.items()}, pool_ids)
-        ranked = core.rank_stage.rank(core.ranker, q.text, pool_ids, X, k, explored=explored)
+        ranked = core.rank_stage.rank(core.ranker, q, pool_ids, X, k, explored=explored)
         scores, order = ranked.scores, ranked.order
         t = lap("rank", t)
 
@@ -131,7 +131,7 @@ class SearchPipeline:
         )
         with core.lock:
             derived = core.derived
-            derived.apply_search(event, core.log.append(event))
+            derived.apply_search(event, core.log.append(event), q)
             derived.pending[response.id] = Pending(q, pool, X)
             while len(derived.pending) > PENDING_LIMIT:
                 derived.pending.popitem(last=False)

@@ -50,7 +50,7 @@ class Reports:
         if context is not None:
             ctx = sanitize_context(context)
             q = core.understood(ctx.get("query", ""), ctx)
-            x = context_vector(q.raw, q.understanding, ctx, core.history, core.vocabulary)
+            x = context_vector(q, q.understanding, ctx, core.history, core.vocabulary)
         with core.lock:
             rows = core.selector.report(x)
         for row in rows:

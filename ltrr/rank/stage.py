@@ -41,6 +41,7 @@ import numpy as np
 
 from ltrr.events import rank_fields
 from ltrr.interleave import team_draft
+from ltrr.query import Query
 from ltrr.rank.position import DEFAULT_SHARE, Swap, apply_swap, draw_swap
 
 if TYPE_CHECKING:
@@ -101,9 +102,11 @@ class RankStage:
             self.expose_slots = int(slots)
         self.expose = on
 
-    def rank(self, ranker: "Ranker", query_norm: str, entity_ids: Sequence[str], X: np.ndarray,
+    def rank(self, ranker: "Ranker", query: "Query | str", entity_ids: Sequence[str], X: np.ndarray,
              k: int, explored: Mapping[str, Sequence[int]] | None = None) -> RankedList:
         """The shown order of a pool by `ranker` (the engine's current one; see the module docstring).
+
+        ``query``: the search's Query (its normalised text is the memory's key), or that text.
 
         ``explored``: per arm the bandit explored, the pool rows only that exploration brought,
         in the arm's order (:func:`explored_rows`).
@@ -116,7 +119,8 @@ class RankStage:
             u_interleave, u_coin_seed = self._rng.random(), int(self._rng.integers(2 ** 31))
             swap = draw_swap(self._rng, self.swap_share, max(2, k))
             expose_seed = int(self._rng.integers(2 ** 31))
-        pinned = self.memory.pinned(query_norm) if query_norm else None
+        text = query.text if isinstance(query, Query) else query
+        pinned = self.memory.pinned(query) if text else None
         index = {e: i for i, e in enumerate(entity_ids)}
         pin_row = index.get(pinned) if pinned is not None else None
         if pin_row is None:

@@ -293,3 +293,17 @@ def test_history_is_thread_safe():
         t.join()
     assert (history.searches("u"), history.clicks("u")) == (4000, 4000)
     assert history.profile("u") == {"pop": 0.5, "rap": 0.5}
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=40) | st.sampled_from(["Tayler  Swift!", "Beyoncé  HALO 2020", "ラップ rap"]))
+def test_a_query_made_once_gives_the_vector_its_string_gives(text):
+    """context_vector takes the Query the search made (no second cleaning) with the same result."""
+    from ltrr.bandit.vocab import CatalogVocabulary
+    from ltrr.query import Query
+
+    vocabulary = CatalogVocabulary.from_names(["Love Story", "Halo", "Taylor Swift"])
+    q = Query.make(text)
+    u = Understanding(query=q.text)
+    np.testing.assert_array_equal(context_vector(q, u, {}, None, vocabulary),
+                                  context_vector(text, u, {}, None, vocabulary))
