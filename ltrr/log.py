@@ -7,19 +7,18 @@ nothing it acknowledged (the kernel already holds the bytes); ``fsync=True``
 also survives a power cut, at the price of a disk flush per event. A torn last
 line (the process died mid-write, before acknowledging) is dropped on read.
 
-Event kinds (every event has ``v``, ``kind``, ``ts``):
-
-* ``search``: ``id, user_id, query, query_norm, context, understanding, policy,
-  x (context vector), selection [{arm, selected, budget, propensity,
-  expectation}], by_arm {arm: [[entity_id, score], ...]}, results [entity_id]``
-* ``feedback``: ``search_id, entity_id, action, position, rewards {arm: r},
-  bandit_update (bool), duplicate (bool)``
+Event kinds (every event has ``v``, ``kind``, ``ts``): ``search`` and
+``feedback``, every field declared, typed and validated in :mod:`ltrr.events`
+(the only place that builds or reads one); :meth:`InteractionLog.append`
+refuses an event that breaks it, reading stays lenient so old logs load.
 
 Reading: :func:`log_frame` folds events into one row per search (the table
 the app shows and Parquet/CSV exports); :func:`cached_log_frame` keeps that
 table per log file and reads only the bytes appended since the last call.
 Export: Parquet, CSV, the raw JSONL, and OpenSearch User Behavior Insights
-(:func:`to_ubi` / :func:`from_ubi`); :func:`load_exported` reads every one back.
+(:func:`to_ubi` / :func:`from_ubi`); :func:`load_exported` reads every one back,
+every declared field included and in log order, so replaying any of them
+rebuilds the same state.
 """
 from __future__ import annotations
 
@@ -306,9 +305,9 @@ class _FrameFold:
                 self._position[row["id"]] = start + i
 
     def _replace_row(self, pos: int, row: dict) -> None:
-        for col, value in row.items():
+        for col, cell in row.items():
             if col not in ("clicks", "n_clicks"):
-                self.frame.iat[pos, FRAME_COLUMNS.index(col)] = value
+                self.frame.iat[pos, FRAME_COLUMNS.index(col)] = cell
 
 
 _CLICKS = FRAME_COLUMNS.index("clicks")

@@ -21,6 +21,7 @@ from ltrr.bandit.vocab import CatalogVocabulary
 from ltrr.catalog.store import Catalog
 from ltrr.checkpoint import INDEX_FILE, SearchIndex
 from ltrr.engine.arms import ArmSet
+from ltrr.events import value
 from ltrr.indexfiles import invalidate
 from ltrr.log import InteractionLog
 from ltrr.memory import QueryMemory
@@ -130,7 +131,9 @@ class Core:
     def query_of(self, search: Mapping) -> Query:
         """A logged search's query: as the search saw it while it is recent, else understood again."""
         pending = self.derived.pending.get(search["id"])
-        return pending.query if pending is not None else self.understood(search["query"], search.get("context") or {})
+        if pending is not None:
+            return pending.query
+        return self.understood(search["query"], value(search, "context") or {})
 
     def ranker_label(self) -> str:
         """What ranks now: "lightgbm vN" once a model was adopted, else "heuristic"."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 import numpy as np
 
 from ltrr import events as contract
+from ltrr.events import value as read
 from ltrr import reward as reward_rule
 from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, PENDING_LIMIT, Pending, judged_event, mapping, now
@@ -93,7 +94,7 @@ class DerivedState:
         core.memory.record_impressions(query if query is not None else event["query_norm"], event["results"])
         core.history.record_search(event["user_id"])
         # From the log, not the clock: a replay prices arms exactly as the live run did.
-        core.selector.observe_latency(event.get("arm_ms"))
+        core.selector.observe_latency(read(event, "arm_ms"))
         if len(event["x"]) == len(CONTEXT_FEATURES):
             core.selector.observe_selected(event["x"])     # live, select did this
 
@@ -108,17 +109,17 @@ class DerivedState:
         if event["action"] == "judged":
             if search["id"] not in self.judged:
                 self.judged.add(search["id"])
-                x, ranks = self.learnable(search, event.get("arm_ranks") or {})
+                x, ranks = self.learnable(search, read(event, "arm_ranks") or {})
                 if x is not None:
-                    core.selector.observe_judged(x, search["selection"], search.get("decision") or {}, ranks,
-                                                 event.get("arm_counts"), search["query_norm"])
+                    core.selector.observe_judged(x, search["selection"], read(search, "decision") or {}, ranks,
+                                                 read(event, "arm_counts"), search["query_norm"])
             return
-        entity_id = event.get("entity_id")
+        entity_id = read(event, "entity_id")
         if event["action"] == "found_later" and entity_id and not event["duplicate"]:
             self.record_find(search, entity_id)
-            x, ranks = self.learnable(search, event.get("arm_ranks"))
+            x, ranks = self.learnable(search, read(event, "arm_ranks"))
             if x is not None and ranks is not None:
-                core.selector.observe_found_later(x, ranks, event.get("arm_counts"), search["query_norm"])
+                core.selector.observe_found_later(x, ranks, read(event, "arm_counts"), search["query_norm"])
         if event["action"] == "click" and entity_id:
             self.n_clicks += 1
             if not event["duplicate"]:
@@ -129,10 +130,10 @@ class DerivedState:
         if event["bandit_update"]:
             self.resolved.add(search["id"])
             self.n_resolved += 1
-            x, ranks = self.learnable(search, event.get("arm_ranks") if event["action"] == "click" else None)
+            x, ranks = self.learnable(search, read(event, "arm_ranks") if event["action"] == "click" else None)
             if x is not None:
-                core.selector.observe(x, search["selection"], search.get("decision"), ranks,
-                                      event.get("arm_counts"), search["query_norm"])
+                core.selector.observe(x, search["selection"], read(search, "decision"), ranks,
+                                      read(event, "arm_counts"), search["query_norm"])
             step = self.n_resolved
             for sel in search["selection"]:
                 self.arm_history.append({
@@ -246,7 +247,7 @@ class DerivedState:
         clicked: list[str] = []
         resolved = False
         for fb in feedback:
-            action, entity_id = fb["action"], fb.get("entity_id")
+            action, entity_id = fb["action"], read(fb, "entity_id")
             if action == "judged":
                 self.judged.add(search_id)
                 continue
@@ -279,9 +280,9 @@ class DerivedState:
                     self.apply_feedback(event, offset)     # a judgment is learned as logged
                     n_feedback += 1
                 elif search is not None:
-                    self.apply_feedback(self.feedback_event(search, event.get("entity_id"), event["action"],
-                                                            mapping(event.get("arm_ranks")),
-                                                            mapping(event.get("arm_counts"))), offset)
+                    self.apply_feedback(self.feedback_event(search, read(event, "entity_id"), event["action"],
+                                                            mapping(read(event, "arm_ranks")),
+                                                            mapping(read(event, "arm_counts"))), offset)
                     n_feedback += 1
         finally:
             self.replaying = False
@@ -309,17 +310,18 @@ class DerivedState:
                     n_search += 1
                 elif event["kind"] == "feedback" and event["search_id"] in seen and not feedback_ok(event):
                     n_skipped += 1       # mistyped ranks or counts: the contract would refuse to write it
-                elif event["kind"] == "feedback" and event["search_id"] in seen and event.get("action") == "judged":
-                    fb = judged_event(event["search_id"], mapping(event.get("arm_ranks")) or {},
-                                      mapping(event.get("arm_counts")), event.get("n_wanted"), event.get("ts"))
+                elif event["kind"] == "feedback" and event["search_id"] in seen and event["action"] == "judged":
+                    fb = judged_event(event["search_id"], mapping(read(event, "arm_ranks")) or {},
+                                      mapping(read(event, "arm_counts")), read(event, "n_wanted"),
+                                      read(event, "ts") or None)
                     self.apply_feedback(fb, core.log.append(fb))
                     n_feedback += 1
                 elif event["kind"] == "feedback" and event["search_id"] in seen:
                     search = self.known_search(event["search_id"])
-                    action = event.get("action") if event.get("action") in FEEDBACK_ACTIONS else "click"
-                    fb = self.feedback_event(search, event.get("entity_id"), action,
-                                             mapping(event.get("arm_ranks")), mapping(event.get("arm_counts")),
-                                             event.get("ts"))
+                    action = event["action"] if event["action"] in FEEDBACK_ACTIONS else "click"
+                    fb = self.feedback_event(search, read(event, "entity_id"), action,
+                                             mapping(read(event, "arm_ranks")), mapping(read(event, "arm_counts")),
+                                             read(event, "ts") or None)
                     self.apply_feedback(fb, core.log.append(fb))
                     add_example(search, fb["entity_id"], action, fb["duplicate"])
                     n_feedback += 1

@@ -11,6 +11,7 @@ import numpy as np
 
 from ltrr import reward as reward_rule
 from ltrr.engine.records import FEEDBACK_ACTIONS, FeedbackResult, Pending, judged_event, shown
+from ltrr.events import value
 from ltrr.errors import FeedbackError
 from ltrr.pool import PooledCandidate, pool_candidates
 from ltrr.query import Query
@@ -102,7 +103,7 @@ class Learning:
             search = core.derived.known_search(response_id)
             if search is None:
                 raise _not_searched(core.derived, response_id)
-            if not (search.get("decision") or {}).get("judge"):
+            if not (value(search, "decision") or {}).get("judge"):
                 raise FeedbackError(f"response {response_id} was not drawn for judgment")
             if response_id in core.derived.judged:
                 raise FeedbackError(f"response {response_id} was judged already")
@@ -155,9 +156,9 @@ class Learning:
         """Features of a search no longer in memory (after a restart, in replay): recomputed from its
         log record, with the memory feature as it was when the search ran (see ``_memory_as_of``)."""
         core = self.core
-        q = core.understood(search["query"], search.get("context") or {})
+        q = core.understood(search["query"], value(search, "context") or {})
         lists = {}
-        for arm, pairs in (search.get("by_arm") or {}).items():
+        for arm, pairs in (value(search, "by_arm") or {}).items():
             lists[arm] = [Candidate(e, float(s), rank=i) for i, (e, s) in enumerate(pairs, start=1)]
         pool = pool_candidates(lists, core.entities)
         X = core.features.build(q, pool)

@@ -92,7 +92,7 @@ class Pending:
 def shown(search: Mapping) -> set[str]:
     """Every entity a logged search showed: its results and the lists of the arms that ran."""
     out = set(search["results"])
-    for pairs in (search.get("by_arm") or {}).values():
+    for pairs in (events.value(search, "by_arm") or {}).values():
         out.update(e for e, _ in pairs)
     return out
 
