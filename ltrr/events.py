@@ -390,8 +390,15 @@ def declared(event: Mapping) -> dict[str, Any]:
     return out
 
 
+class Record(dict):
+    """An event record built, and so validated, by this module's builders (a plain dict otherwise)."""
+
+
 def check_event(event: object) -> None:
-    """Validate a whole event before it is written; :class:`EventError` names the first bad field."""
+    """Validate a whole event before it is written; :class:`EventError` names the first bad field.
+    A :class:`Record` from a builder was validated when built and is not checked again."""
+    if isinstance(event, Record):
+        return
     if not isinstance(event, Mapping) or event.get("kind") not in FIELDS:
         kind = event.get("kind") if isinstance(event, Mapping) else type(event).__name__
         raise EventError(f"unknown event kind {kind!r}; expected one of {', '.join(FIELDS)}")
@@ -407,7 +414,7 @@ def _short(v: object) -> str:
 
 def _record(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """The record of ``kind`` from ``values`` in the declared order, validated."""
-    out: dict[str, Any] = {"kind": kind}
+    out: dict[str, Any] = Record(kind=kind)
     for name in FIELDS[kind]:
         if name not in values:
             continue
