@@ -247,3 +247,18 @@ def test_every_declared_field_survives_each_export_in_log_order(tmp_path, fmt):
     events = [full, plain[0], {**_click(1), "arm_ranks": {"lexical": 2, "fuzzy": None}}, judged, plain[1]]
     back = load_exported(export_events(events, tmp_path, fmt))
     assert back == events
+
+
+def test_a_table_export_from_before_the_new_columns_still_loads(tmp_path):
+    """An older CSV (the shown columns only, no seq): each search, then its feedback, as before."""
+    path = export_events([_search(1), _search(2), _click(1)], tmp_path, "csv")
+    old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    old = old[["id", "ts", "user_id", "query", "query_norm", "policy", "intent", "arms_selected", "n_results",
+               "results", "clicks", "n_clicks", "context", "understanding", "selection", "by_arm", "x"]]
+    old["clicks"] = [json.dumps([{k: c[k] for k in ("entity_id", "position", "action", "ts")}
+                                 for c in json.loads(cell)]) for cell in old["clicks"]]
+    old.to_csv(path, index=False)
+    back = load_exported(path)
+    assert [(e["kind"], e.get("id", e.get("search_id"))) for e in back] == [
+        ("search", "s1"), ("feedback", "s1"), ("search", "s2")]
+    assert "decision" not in back[0] and back[1]["entity_id"] == "track:b"
