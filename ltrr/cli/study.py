@@ -27,6 +27,9 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of the drift's trending searches that ask what just came out "
                              f"(default: the world's, {DEFAULT.release_share:g} in the default world)")
     add_world_arguments(parser)
+    parser.add_argument("--headline", action="store_true",
+                        help="only the policies behind the README's answer (the learners, all@20, the tuned "
+                             "configurations): about half the run time")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="run the seeds as Ray tasks: a local cluster, or ADDRESS (e.g. auto, HOST:PORT)")
     parser.add_argument("--out", type=Path, default=Path("reports/study"), metavar="DIR",
@@ -36,7 +39,7 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
 @command("study", "does learning pay? learners vs the best fixed configurations, over seeds", _study_arguments)
 def cmd_study(args: argparse.Namespace) -> int:
     """Tune fixed baselines on one stream, run every policy on N seeds, print the paired comparisons."""
-    from ltrr.simulate.study import StudySettings, run_study
+    from ltrr.simulate.study import StudySettings, headline, run_study
 
     settings = StudySettings(catalog=str(catalog_path(args)), seeds=tuple(range(args.seeds)), steps=args.steps,
                              window=min(args.window, args.steps), tune_seed=args.tune_seed,
@@ -44,6 +47,8 @@ def cmd_study(args: argparse.Namespace) -> int:
                              arms=tuple(names(args.arms)) if args.arms else None,
                              drift_step=args.drift or None, release_share=args.release_share,
                              retry_share=args.retry_share, world=args.world)
+    if args.headline:
+        settings = headline(settings)
     progress = progress_for(args)
     try:
         summary = run_study(settings, args.out, address=args.ray, progress=progress)

@@ -39,7 +39,7 @@ priced in milliseconds, whose choices follow measured run times).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -104,6 +104,9 @@ class StudySettings:
     variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, JUDGED_LEARNER, TOLD_LEARNER)  # other learners
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
+    # Every single arm at single_budget as a reference; False runs only those that are also a
+    # tuned configuration (the frontier's points), as the headline study does.
+    singles: bool = True
     drift_step: int | None = 1000
     # Share of the drift's searches asking what just came out; None: the world's (0.4 in the default).
     release_share: float | None = None
@@ -262,8 +265,17 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
     # (compare finds it by its spec).
     out.update({label: spec for label, spec in tuning.pre_drift.items()
                 if spec not in out.values() and spec not in singles.values()})
-    out.update(singles)
+    keep = set(tuning.fixed.values()) | set(tuning.pre_drift.values())
+    out.update({label: spec for label, spec in singles.items() if settings.singles or spec in keep})
     return out
+
+
+def headline(settings: StudySettings) -> StudySettings:
+    """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
+    worlds fit a working session: the default, context-free and told learners, ``all`` at 20 and
+    the tuned configurations (by candidates, and before the drift); no configurations tuned for
+    milliseconds, no cost or prior variants, no single-arm references."""
+    return replace(settings, ms_shares=(), costs=(), variants=(TOLD_LEARNER,), all_budgets=(20,), singles=False)
 
 
 def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path) -> pd.DataFrame:

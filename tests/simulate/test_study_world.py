@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.simulate.study import (StudySettings, Tuning, compare, pre_drift_configs, pre_drift_rows,
+from ltrr.simulate.study import (StudySettings, Tuning, compare, headline, pre_drift_configs, pre_drift_rows,
                                  study_policies, write_study_report)
 from ltrr.simulate.tuning import NOT_FOUND, RankTable
 
@@ -134,3 +134,13 @@ def test_pre_drift_configurations_run_once_beside_the_others():
     assert "pre-drift<=10" not in policies and "pre-drift<=20" not in policies
     assert policies["a@20"] == "static:a=20" and policies["tuned<=10"] == "static:b=10"
     assert len(set(policies.values())) == len(policies)
+
+
+def test_the_headline_study_runs_the_learners_all_and_the_tuned_configurations_only():
+    tuning = hand_made_tuning({"pre-drift<=5": "static:a=5", "pre-drift<=20": "static:a=20"})
+    full = study_policies(StudySettings(catalog="c.duckdb"), tuning, ["a", "b", "c"])
+    lean = study_policies(headline(StudySettings(catalog="c.duckdb")), tuning, ["a", "b", "c"])
+    assert set(lean) == {"coverage (default)", "coverage judged=1", "coverage, context-free", "all@20",
+                         "tuned<=10", "pre-drift<=5", "a@20"}       # a@20 is also pre-drift<=20: it stays
+    assert {"b@20", "c@20", "all@5", "coverage cost=0.002", "coverage ms=0.004"} <= set(full) - set(lean)
+    assert all(full[label] == spec for label, spec in lean.items())
