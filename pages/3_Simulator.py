@@ -56,7 +56,9 @@ running = job is not None and job.running
 
 arm_status = engine.status().get("arms", {})
 all_arms = list(arm_status)
-ready_arms = [a for a, info in arm_status.items() if info.get("ready")]
+# A simulation opens its own engines, which wait for a complete index: an arm that serves a
+# partial one while it finishes (semantic on a first start) is left out until it is complete.
+ready_arms = [a for a, info in arm_status.items() if info.get("ready") and info.get("complete", True)]
 policy_options = list(dict.fromkeys([*shared.policy_choices(), TUNED, "all", *(f"static:{a}" for a in all_arms)]))
 
 with st.form("ltrr_sim_form", border=True):

@@ -64,7 +64,8 @@ class ArmSet:
         for name in self.names:
             arm_class(name)  # unknown names fail here, before any work
         self.arms: dict[str, Strategy] = {}
-        self.status: dict[str, dict] = {a: {"ready": False, "progress": 0.0, "message": "waiting", "eta_s": None}
+        self.status: dict[str, dict] = {a: {"ready": False, "complete": False, "progress": 0.0, "message": "waiting",
+                                            "eta_s": None}
                                         for a in self.names}
         self.closing = False
         self._clock = clock
@@ -113,6 +114,9 @@ class ArmSet:
             status["progress"] = (done / total) if total else 0.0
             status["message"] = message
             status["eta_s"] = pace.update(done, total, message)
+            if status["ready"]:
+                # An arm that serves before its index is complete goes on reporting until "ready".
+                status["complete"] = message == "ready"
             progress(done, total, f"{name}: {message}" if message else name)
 
         resources = replace(self._resources, progress=arm_progress)
@@ -129,10 +133,15 @@ class ArmSet:
             for index in cls.indexes():
                 invalidate(self.catalog.index_dir, index)
             arm = cls.open(resources)
+        opened = arm
         if self._retrieval_cache is not None and cls.stateless:
             arm = CachedStrategy(arm, self._retrieval_cache)
         self.arms[name] = arm
         self.status[name].update(ready=True, progress=1.0, message="ready", eta_s=0.0)
+        # Serving is not complete: an arm may serve a partial index while it finishes (semantic).
+        # Read after ready is set, so that a finish reported in between is not lost.
+        self.status[name]["complete"] = (bool(opened.completeness()["complete"])
+                                         if hasattr(opened, "completeness") else True)
         return arm
 
     def start_background(self, names: Iterable[str], on_ready: Callable[[], None] = lambda: None) -> None:

@@ -80,3 +80,27 @@ class FailingArm(_Fake):
 
     def retrieve(self, query: Query, budget: int) -> list[Candidate]:
         raise RuntimeError("index on fire")
+
+
+class PartialArm(_Fake):
+    """Serves as soon as it opens while its index is still incomplete (as the semantic arm does on a
+    first start); ``finish`` reports the rest of the build through the progress it was opened with."""
+
+    name = "partial"
+    slow_to_open = False
+    last = None
+
+    @classmethod
+    def open(cls, resources: ArmResources) -> "_Fake":
+        arm = super().open(resources)
+        arm.progress, arm.done = resources.progress, False
+        cls.last = arm
+        return arm
+
+    def completeness(self) -> dict:
+        return {"complete": self.done}
+
+    def finish(self) -> None:
+        self.progress(5, 10, "embedding")
+        self.done = True
+        self.progress(10, 10, "ready")

@@ -19,7 +19,8 @@ def test_unknown_policy_and_arm_are_clear(tiny_catalog_path, tmp_path):
 
 # --- the lifecycle alone (ltrr.engine.arms), with the fake arms of tests/engine/fake_arms.py -----------
 
-FAKES = {"built_slow": "BuiltSlowArm", "unbuilt_slow": "UnbuiltSlowArm", "paced": "PacedArm", "failing": "FailingArm"}
+FAKES = {"built_slow": "BuiltSlowArm", "unbuilt_slow": "UnbuiltSlowArm", "paced": "PacedArm", "failing": "FailingArm",
+         "partial": "PartialArm"}
 
 
 @pytest.fixture()
@@ -111,3 +112,16 @@ def test_every_ready_arms_list_leaves_out_a_failing_arm_and_an_empty_query(fake_
     lists = arms.lists(Query.make("halo"), 5)
     assert set(lists) == {"lexical"} and lists["lexical"][0] == "track:halo" and len(lists["lexical"]) <= 5
     assert arms.lists(Query.make("  !! "), 5) == {}
+
+
+def test_an_arm_that_serves_a_partial_index_is_ready_but_not_complete_until_it_finishes(fake_arms, tiny_catalog):
+    from ltrr.engine.arms import ArmSet
+
+    arms = ArmSet(tiny_catalog, ["partial", "lexical"])
+    arms.open(silent, background=False)
+    assert arms.status["partial"]["ready"] and not arms.status["partial"]["complete"]
+    assert arms.status["lexical"]["ready"] and arms.status["lexical"]["complete"]
+    fake_arms.PartialArm.last.progress(5, 10, "embedding")
+    assert arms.status["partial"]["ready"] and not arms.status["partial"]["complete"]
+    fake_arms.PartialArm.last.finish()
+    assert arms.status["partial"]["complete"]
