@@ -98,8 +98,7 @@ class Persistence:
                            "resolved": sorted(derived.resolved),
                            "judged": sorted(derived.judged),
                            "clicked": [[sid, list(ids)] for sid, ids in derived.clicks_of.items()]},
-                "arm_history": [[r["step"], r["arm"], r["selected"], r["selection_probability"],
-                                 r["expected_reward"], r["reward"]] for r in derived.arm_history],
+                "arm_history": [list(row) for row in derived.arm_history],
                 "index": {"records": n_records, "digest": core.index.digest(n_records)},
             }
             save_checkpoint(core.checkpoint_dir, self.checkpoint_key(), mark, state, fsync=core.log.fsync)
@@ -132,9 +131,9 @@ class Persistence:
             for sid, ids in recent["clicked"]:
                 derived.clicks_of[sid] = list(ids)
                 derived.clicked.update((sid, e) for e in ids)
+            names: dict[str, str] = {}     # one string per arm name, not one per row as decoded
             derived.arm_history.extend(
-                {"step": step, "arm": arm, "selected": selected, "selection_probability": p,
-                 "expected_reward": expected, "reward": reward}
+                (step, names.setdefault(arm, arm), selected, p, expected, reward)
                 for step, arm, selected, p, expected, reward in state["arm_history"])
             counters = state["counters"]
             derived.n_searches, derived.n_feedbacks = int(counters["searches"]), int(counters["feedbacks"])
