@@ -63,9 +63,11 @@ MS_LEARNER = "coverage:ms=0.004"
 # than clicks give, not a better rule. On tuning seeds 11-40 (paired against the default) 20%
 # gave +2.6 points at +1.8 candidates and 5% +1.7 at +2.7: 20% was better on both counts.
 JUDGED_LEARNER = "coverage:judged=0.2"
-# The same learner told what every search wanted: not a product setting but the bound on what
-# any information can buy this rule (the rest of the gap to a target is the rule's).
-TOLD_LEARNER = "coverage:judged=1"
+# The learner with a cell per recent query (query cells, `qprior`), learning from clicks.
+QUERY_CELLS_LEARNER = "coverage:qprior=1"
+# The learner with query cells told what every search wanted: not a product setting but the
+# bound on what any information can buy this rule (the rest of the gap to a target is the rule's).
+TOLD_LEARNER = "coverage:judged=1,qprior=1"
 # The learners told more than clicks tell, as the comparisons name them and the report describes them.
 INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
     ("judged", JUDGED_LEARNER, "told on a random share of searches what was wanted (`{spec}`, "
@@ -101,7 +103,8 @@ class StudySettings:
     ms_shares: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
     ms_candidates: float = 12.0
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
-    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, JUDGED_LEARNER, TOLD_LEARNER)  # other learners
+    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, QUERY_CELLS_LEARNER, JUDGED_LEARNER,
+                                 TOLD_LEARNER)  # other learners
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     # Every single arm at single_budget as a reference; False runs only those that are also a
@@ -273,9 +276,10 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
     worlds fit a working session: the default, context-free and told learners, ``all`` at 20 and
-    the tuned configurations (by candidates, and before the drift); no configurations tuned for
-    milliseconds, no cost or prior variants, no single-arm references."""
-    return replace(settings, ms_shares=(), costs=(), variants=(TOLD_LEARNER,), all_budgets=(20,), singles=False)
+    the tuned configurations (by candidates, and before the drift), the learner with query cells;
+    no configurations tuned for milliseconds, no cost or prior variants, no single-arm references."""
+    return replace(settings, ms_shares=(), costs=(), variants=(QUERY_CELLS_LEARNER, TOLD_LEARNER), all_budgets=(20,),
+                   singles=False)
 
 
 def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path) -> pd.DataFrame:
