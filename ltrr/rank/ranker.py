@@ -122,6 +122,16 @@ def ips_dcg(sessions: list[Session], scorer: Scorer, bias: PositionBias, k: int 
     return out
 
 
+# A session as the ranker keeps it: compressed features, labels, positions, the features' shape.
+_Kept = tuple[bytes, np.ndarray, np.ndarray, tuple[int, int]]
+
+
+def _unpack(kept: _Kept) -> Session:
+    """A kept session as the (features, labels, positions) that training reads."""
+    data, y, pos, shape = kept
+    return np.frombuffer(zlib.decompress(data), dtype=np.float32).reshape(shape), y, pos
+
+
 def stack_sessions(sessions: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of every session back to back, integer labels and LightGBM group sizes, aligned.
 
@@ -173,7 +183,9 @@ class Ranker:
         self._lock = threading.RLock()
         self._train_lock = threading.Lock()
         self._generation = 0                  # bumped by reset(); a training started before it is discarded
-        self._sessions: dict[str, Session] = {}
+        # Per search: its feature matrix zlib-compressed (the bulk of a session, and kept for up
+        # to max_sessions searches; decompressed only to train), its labels and positions.
+        self._sessions: dict[str, _Kept] = {}
         self._n_records = 0
         self._n_positive = 0                  # sessions with a positive label, kept by _remember
         self._examples_at_train = 0
@@ -321,11 +333,12 @@ class Ranker:
                 generation = self._generation
                 n_records = self._n_records
                 sids = [sid for sid, s in self._sessions.items() if _is_positive(s[1])]
-                sessions = [self._sessions[sid] for sid in sids]
+                kept = [self._sessions[sid] for sid in sids]
                 champion_booster = self._booster
                 champion = self.label
                 through = self._trained_through
                 bias = self.position_bias
+            sessions = [_unpack(k) for k in kept]
             if len(sessions) < self.min_sessions:
                 return self._not_trained(len(sessions), f"{len(sessions)} clicked searches; "
                                                         f"training needs {self.min_sessions}")
@@ -442,15 +455,28 @@ class Ranker:
         old = self._sessions.pop(sid, None)
         if old is not None:
             self._n_positive -= _is_positive(old[1])
-            if old[0].shape == X.shape:
+            if old[3] == X.shape:
                 y = np.maximum(old[1], y)
-        self._sessions[sid] = (X, y, pos)
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        self._sessions[sid] = (zlib.compress(X.tobytes(), 1), y, pos, X.shape)
         self._n_positive += _is_positive(y)
         while len(self._sessions) > self.max_sessions:      # oldest first: dicts keep insertion order
             _, dropped = self._pop_oldest()
             self._n_positive -= _is_positive(dropped[1])
 
-    def _pop_oldest(self) -> tuple[str, Session]:
+    def example(self, search_id: str) -> Session | None:
+        """The training example kept for one search: (features, labels, positions), or None."""
+        with self._lock:
+            kept = self._sessions.get(search_id)
+        return None if kept is None else _unpack(kept)
+
+    def examples(self) -> dict[str, Session]:
+        """Every kept training example by search id, oldest first (for reports and tests)."""
+        with self._lock:
+            kept = list(self._sessions.items())
+        return {sid: _unpack(k) for sid, k in kept}
+
+    def _pop_oldest(self) -> tuple[str, "_Kept"]:
         sid = next(iter(self._sessions))
         return sid, self._sessions.pop(sid)
 

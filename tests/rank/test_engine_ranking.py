@@ -57,7 +57,7 @@ def test_the_heuristic_no_longer_reads_the_bandits_expectations(tiny_catalog_pat
 
 
 def _memory_feature_of(engine, search_id, entity_id):
-    example = engine.ranker._sessions[search_id]                                # noqa: SLF001
+    example = engine.ranker.example(search_id)
     X, y, pos = example
     return float(X[y > 0][0, COLUMN["full_memory"]]) if entity_id else None
 
@@ -91,8 +91,8 @@ def test_replay_builds_the_same_ranker_examples_as_the_live_engine(engine, tmp_p
     replayed = open_engine(tiny_catalog_path, tmp_path / "replayed")
     try:
         replayed.replay(engine.log_events())
-        for sid, (X, y, pos) in engine.ranker._sessions.items():                # noqa: SLF001
-            X2, y2, pos2 = replayed.ranker._sessions[sid]                         # noqa: SLF001
+        for sid, (X, y, pos) in engine.ranker.examples().items():
+            X2, y2, pos2 = replayed.ranker.example(sid)
             np.testing.assert_allclose(X2, X, atol=1e-6)
             assert y2.tolist() == y.tolist() and pos2.tolist() == pos.tolist()
     finally:
@@ -104,7 +104,7 @@ def test_examples_carry_display_positions(engine):
     resp = engine.search("love", context={"user_id": "u"})
     target = resp.results[2]
     engine.feedback(resp.id, target.entity_id)
-    X, y, pos = engine.ranker._sessions[resp.id]                                  # noqa: SLF001
+    X, y, pos = engine.ranker.example(resp.id)
     assert pos[y > 0].tolist() == [3]
     assert sorted(pos.tolist()) == list(range(1, len(resp.results) + 1))
 

@@ -261,7 +261,7 @@ def test_truncated_examples_file_keeps_the_intact_records(tmp_path, caplog):
     reloaded.add_example("after-crash", X, np.array([0, 1, 0, 0], np.float32))
     again = Ranker(tmp_path)
     assert again.n_examples == 12
-    stored_X, stored_y, _ = again._sessions["after-crash"]                  # noqa: SLF001
+    stored_X, stored_y, _ = again.example("after-crash")
     np.testing.assert_array_equal(stored_X, X)
     assert stored_y.tolist() == [0, 1, 0, 0]
 
@@ -297,7 +297,7 @@ def test_examples_written_for_other_features_are_mapped_by_name(tmp_path):
     with open(path, "ab") as fh:
         fh.write(_encode_record("old-search", old_X, np.array([1, 0, 0, 0, 0, 0], np.float32), np.zeros(6)))
     ranker = Ranker(tmp_path)
-    stored, _, _ = ranker._sessions["old-search"]                           # noqa: SLF001
+    stored, _, _ = ranker.example("old-search")
     expected = X.copy()
     expected[:, -1] = 0.0                                 # the feature the old file did not have
     np.testing.assert_array_equal(stored, expected)
@@ -311,7 +311,7 @@ def test_a_second_click_on_the_same_search_merges_labels(tmp_path):
     ranker.add_example("s1", X, np.array([1, 0, 0, 0], np.float32))
     ranker.add_example("s1", X, np.array([0, 0, 1, 0], np.float32))
     for r in (ranker, Ranker(tmp_path)):
-        assert r._sessions["s1"][1].tolist() == [1, 0, 1, 0]                 # noqa: SLF001
+        assert r.example("s1")[1].tolist() == [1, 0, 1, 0]
         assert r.n_sessions == 1 and r.n_examples == 2
 
 
@@ -356,7 +356,7 @@ def test_lightgbm_receives_aligned_groups(tmp_path, monkeypatch):
     ranker = Ranker(tmp_path, min_sessions=10, debias="none")      # one group per clicked session
     feed(ranker, 60)
     report = ranker.train()
-    clicked = {sid: s for sid, s in ranker._sessions.items() if s[1].max() > 0}     # noqa: SLF001
+    clicked = {sid: s for sid, s in ranker.examples().items() if s[1].max() > 0}
     X, y, group = seen["calls"][0]
     assert group.sum() == len(X) == len(y)
     assert len(group) == report["n_train"]
@@ -489,7 +489,7 @@ def test_the_holdout_is_the_newest_sessions(tmp_path, monkeypatch):
     ranker = Ranker(tmp_path, min_sessions=10, holdout=0.2)
     feed(ranker, 80)
     report = ranker.train()
-    order = [s[0].tobytes() for s in ranker._sessions.values() if s[1].max() > 0]    # noqa: SLF001
+    order = [s[0].tobytes() for s in ranker.examples().values() if s[1].max() > 0]
     assert fitted[0] == order[: report["n_train"]]                     # the oldest train the challenger
     assert report["n_holdout"] == len(order) - report["n_train"] > 0
 
@@ -524,7 +524,7 @@ def test_positions_round_trip_and_first_format_files_are_upgraded(tmp_path):
     ranker = Ranker(tmp_path)
     X, _ = make_search(np.random.default_rng(0), n=4)
     ranker.add_example("s1", X, np.array([0, 1, 0, 0], np.float32), np.array([2, 1, 3, 0]))
-    assert Ranker(tmp_path)._sessions["s1"][2].tolist() == [2, 1, 3, 0]            # noqa: SLF001
+    assert Ranker(tmp_path).example("s1")[2].tolist() == [2, 1, 3, 0]
     # A file of the first format (no positions): read with unknown positions, rewritten.
     old = tmp_path / "old"
     old.mkdir()
@@ -538,7 +538,7 @@ def test_positions_round_trip_and_first_format_files_are_upgraded(tmp_path):
     payload = struct.pack("<HII", 2, 4, X.shape[1]) + b"s0" + body
     path.write_bytes(bytes(data) + struct.pack("<II", len(payload), zlib.crc32(payload)) + payload)
     upgraded = Ranker(old)
-    assert upgraded.n_examples == 1 and upgraded._sessions["s0"][2].tolist() == [0, 0, 0, 0]   # noqa: SLF001
+    assert upgraded.n_examples == 1 and upgraded.example("s0")[2].tolist() == [0, 0, 0, 0]
     assert path.read_bytes()[:8] == b"LTRREX02"
 
 
