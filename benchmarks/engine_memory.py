@@ -80,12 +80,7 @@ def feed(catalog: Path, state: Path, start: int, stop: int, queries: list[str], 
         for i in range(start, stop):
             context = {"user_id": f"u{rng.integers(users)}", "hour": int(rng.integers(24))}
             response = engine.search(queries[int(rng.integers(len(queries)))], context=context)
-            if response.results and rng.random() < 0.8:
-                weights = 1.0 / np.arange(1, len(response.results) + 1)     # position bias
-                pick = int(rng.choice(len(response.results), p=weights / weights.sum()))
-                engine.feedback(response.id, response.results[pick].entity_id)
-            else:
-                engine.feedback(response.id, action="skip")
+            harness.click_or_skip(engine, response, rng)
             if (i + 1) % 5000 == 0:
                 print(f"    logged {i + 1:,} searches ({time.perf_counter() - began:.0f} s)", file=sys.stderr,
                       flush=True)
@@ -210,10 +205,6 @@ def main(argv: list[str] | None = None) -> None:
             queries = query_set(catalog, args.queries, args.seed)
             live = work / "state-live"
             shutil.rmtree(live, ignore_errors=True)
-            for n in sizes[len(fed_sizes):]:
-                tile(states[args.fed], states[n], n)
-                in_fresh_process(catalog, states[n], None)      # replays it all, writes the checkpoint
-                print(f"    wrote {n:,} searches by repeating the log of {args.fed:,}", file=sys.stderr, flush=True)
             done = 0
             fed_sizes = [n for n in sizes if args.fed is None or n <= args.fed]
             if args.fed is not None and args.fed not in fed_sizes:

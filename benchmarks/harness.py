@@ -175,3 +175,14 @@ def interleaving_versus_ab(lists: dict[str, list[list[str]]], relevant: Sequence
               f"{agree}/{runs} runs of {searches} searches; per-search outcome mean {mu:+.4f} "
               f"(wins-losses share), searches needed at 95%/80%: interleaving {n_interleave:,.0f}, "
               f"A/B {n_ab:,.0f} (ratio {n_ab / n_interleave:.1f}x)")
+
+
+def click_or_skip(engine, response, rng: np.random.Generator, click_share: float = 0.8) -> None:
+    """A simple user: with chance ``click_share`` clicks one result, the top far more often
+    (weights 1 / rank: position bias), else skips the search."""
+    if response.results and rng.random() < click_share:
+        weights = 1.0 / np.arange(1, len(response.results) + 1)
+        pick = int(rng.choice(len(response.results), p=weights / weights.sum()))
+        engine.feedback(response.id, response.results[pick].entity_id)
+    else:
+        engine.feedback(response.id, action="skip")

@@ -112,13 +112,7 @@ def feed(catalog: Path, state: Path, start: int, stop: int, seed: int) -> float:
         for i, query in enumerate(queries, start=start):
             context = {"user_id": f"u{rng.integers(100)}", "hour": int(rng.integers(24))}
             resp = engine.search(query, context=context)
-            if resp.results and rng.random() < 0.8:
-                # Position bias: the top results are clicked far more often.
-                weights = 1.0 / np.arange(1, len(resp.results) + 1)
-                pick = int(rng.choice(len(resp.results), p=weights / weights.sum()))
-                engine.feedback(resp.id, resp.results[pick].entity_id)
-            else:
-                engine.feedback(resp.id, action="skip")
+            harness.click_or_skip(engine, resp, rng)
             if (i + 1) % 1000 == 0:
                 print(f"    fed {i + 1:,} searches ({time.perf_counter() - began:.0f} s)", file=sys.stderr,
                       flush=True)
