@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
-import resource
 import shutil
 import subprocess
 import sys
@@ -47,15 +45,6 @@ import harness
 
 ARMS = ("lexical", "fuzzy", "popular", "memory")
 POLICY = "coverage"
-
-
-def rss_mb() -> float:
-    """Resident set size of this process now, in MB (Linux /proc; else the peak from getrusage)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
 def query_set(catalog: Path, n: int, seed: int) -> list[str]:
@@ -118,11 +107,11 @@ def measure_open(catalog: Path, state: Path, trace: Path | None) -> dict:
         harness.open_engine(catalog, warm, policy=POLICY, arms=ARMS).close()
     if trace is not None:
         tracemalloc.start(8)
-    base = rss_mb()
+    base = harness.rss_mb()
     began = time.perf_counter()
     engine = harness.open_engine(catalog, state, policy=POLICY, arms=ARMS)
     open_s = time.perf_counter() - began
-    after = rss_mb()
+    after = harness.rss_mb()
     out = {"searches": engine.status()["searches"], "open_s": open_s, "rss_mb": after, "engine_mb": after - base}
     if trace is not None:
         snapshot = tracemalloc.take_snapshot()

@@ -12,6 +12,8 @@ judgments; ``click_rng``: the step's random numbers), and the interval is the st
 """
 from __future__ import annotations
 
+import os
+import resource
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -186,3 +188,12 @@ def click_or_skip(engine, response, rng: np.random.Generator, click_share: float
         engine.feedback(response.id, response.results[pick].entity_id)
     else:
         engine.feedback(response.id, action="skip")
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now, in MB (Linux /proc; else the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3

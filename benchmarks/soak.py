@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -45,15 +43,6 @@ FAST_ARMS = list(harness.FAST_ARMS)
 FREE_TEXT = ["songs for a rainy day", "upbeat music for the gym", "chill beats to study to", "sad breakup songs",
              "90s hip hop classics", "latin party reggaeton", "relaxing acoustic evening", "summer road trip hits",
              "new releases", "popular right now", "80s rock", "jazz for dinner"]
-
-
-def rss_mb() -> float:
-    """Resident set size of this process now, in MB (Linux /proc; else the peak from getrusage)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
 def typo(text: str, rng: np.random.Generator) -> str:
@@ -131,12 +120,12 @@ def measure_open(catalog: Path, state: Path) -> dict:
                     background=False).close()
     finally:
         shutil.rmtree(warm_state, ignore_errors=True)
-    base = rss_mb()
+    base = harness.rss_mb()
     began = time.perf_counter()
     engine = Engine.open(catalog=catalog, state=state, policy="linucb", arms=FAST_ARMS, ranker_training="off",
                          background=False)
     open_s = time.perf_counter() - began
-    after = rss_mb()
+    after = harness.rss_mb()
     try:
         searches = engine.status()["searches"]      # no search here: it would be logged into the state
     finally:
