@@ -30,6 +30,34 @@ A user who wanted one entity then types its name the way the catalog spells
 it, a track's title with its artist (``Interaction.retry``): they found the
 name elsewhere (a friend, a chart, the radio). A broad intent has no such
 name and is not retried.
+
+**Reformulations.** A user a broad ask failed may instead say it again more
+specifically, as people do ("tunes to unwind to" -> "chill rnb" -> a click;
+the runner decides how often: ``reformulate_share``). What they would type is
+worked out with the interaction (``Interaction.follow_up``, ``None`` for a
+query type with no follow-up: see :data:`FOLLOW_UP_TYPES`), from what would
+satisfy *this* user, in the simulator's own words
+(:data:`~ltrr.simulate.vocab.MOOD_FOLLOW_UPS` and its siblings):
+
+* a mood or activity ask names a playlist they would like by the mood or
+  activity word its name uses, often with its genre ("chill playlist",
+  "rnb chill"), or names the artist of a song they would like ("sza",
+  "sza chill");
+* an ambiguous word is pinned to the artist of a title they had in mind
+  ("love taylor swift");
+* a genre and decade ask names an artist of that time ("nas 90s").
+
+The need is unchanged: the follow-up is judged against the same ``relevant``
+set, so two users with the same vague ask (different taste, another hour)
+follow it up differently and are satisfied by different things. The words
+are drawn from a generator of the stream's seed and the step, never the
+stream's own, so the stream is the same with or without them, and every
+policy meets the same follow-up.
+
+**Sessions.** Every interaction's context carries a ``session_id``
+(``"<seed>-<step>"``): the user's first search and whatever they type next in
+that step (a retry by name, a follow-up) share it, as the searches of one
+visit do in an app.
 """
 from __future__ import annotations
 
@@ -50,6 +78,13 @@ from ltrr.simulate.vocab import fold
 # Moods that also satisfy a mood query at night (see the module docstring).
 NIGHT_MOODS = ("chill", "sad")
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4})
+# The broad query types a failed user may follow up (see *Reformulations*); the runner chooses
+# which of them it uses.
+FOLLOW_UP_TYPES = ("mood_activity", "ambiguous", "genre_era")
+# When a mood follow-up could name a playlist or an artist, how often it names the playlist.
+PLAYLIST_FOLLOW_UP_SHARE = 0.6
+# Tells the follow-up's generator apart from the stream's and the runner's (see interaction()).
+_FOLLOW_UP_STREAM = 0xF011
 TASTE_SHARE = 0.65        # the default world's share of targets from the user's taste genre (World.taste_share)
 AMBIGUOUS_TOP = 25        # an ambiguous word means this many best-known matching titles
 
@@ -76,7 +111,9 @@ class Interaction:
     ``instance`` is the Zipf rank of a repeated query instance (1 = the most
     popular), ``None`` for a fresh query. ``retry`` is what the user types next when
     this search fails them (see *Retries* in the module docstring), ``None`` for a
-    broad intent.
+    broad intent; ``follow_up`` is the more specific search a broad ask that failed may
+    be followed by (see *Reformulations*), ``None`` for a named target and for query
+    types with none.
     """
 
     step: int
@@ -90,6 +127,7 @@ class Interaction:
     trending: bool = False
     instance: int | None = None
     retry: str | None = None
+    follow_up: str | None = None
 
     def is_relevant(self, entity_id: str) -> bool:
         """True when this entity satisfies the user."""
@@ -104,12 +142,15 @@ class Interaction:
 @dataclass(frozen=True)
 class _Draft:
     """A query before it meets a context: its text, intent and satisfying rows, and, for
-    personal intents (moods, ambiguous words), how to work them out for another user and hour."""
+    personal intents (moods, ambiguous words), how to work them out for another user and hour.
+    ``facets`` are what a follow-up needs of a broad ask: (name, value) pairs such as
+    ``("kind", "mood"), ("value", "chill")``, ``("word", "love")`` or ``("decade", 1990)``."""
 
     text: str
     intent: Intent
     rows: np.ndarray
     personal: Callable[[SimUser, int], "tuple[Intent, np.ndarray]"] | None = None
+    facets: tuple[tuple[str, object], ...] = ()
 
     def for_user(self, user: SimUser, hour: int) -> tuple[Intent, np.ndarray]:
         """(intent, satisfying rows) for `user` at `hour`."""
@@ -129,8 +170,10 @@ class QueryGenerator:
     """
 
     def __init__(self, view: CatalogView, population: UserPopulation, drift: DriftPlan | None = None,
-                 pool: QueryPool | None = None) -> None:
+                 pool: QueryPool | None = None, seed: int = 0) -> None:
         self.view = view
+        # The stream's seed: names sessions and seeds each step's follow-up (never the stream's draws).
+        self.seed = int(seed)
         self.population = population
         # The world the users live in (their typing, taste, phrasing): the population's.
         self.world = population.world
@@ -156,9 +199,13 @@ class QueryGenerator:
         return {"user_id": user.user_id, "hour": hour, "weekday": int(rng.integers(7))}
 
     def interaction(self, step: int, rng: np.random.Generator) -> Interaction:
-        """Draw a user, a context and one query: trending (after the drift), repeated or fresh."""
+        """Draw a user, a context and one query: trending (after the drift), repeated or fresh.
+
+        The context carries the step's ``session_id``; the follow-up is drawn from a generator of
+        its own (see *Reformulations*), so neither changes what ``rng`` draws."""
         user = self.population.draw(rng)
         context = self.context(user, rng)
+        context["session_id"] = self.session_id(step)
         hour = context["hour"]
         phase = self.drift.phase(step) if self.drift is not None else "before"
         trending, instance, drafted = False, None, None
@@ -177,8 +224,85 @@ class QueryGenerator:
         intent, rows = draft.for_user(user, hour)
         # Drawn from nothing random, so the stream is the same with or without retries.
         retry = self.view.spelled_out(intent.target) if intent.kind == "target" and intent.target else None
+        follow_up = None
+        if qtype in FOLLOW_UP_TYPES and intent.kind == "broad":
+            follow_up = self.follow_up(qtype, draft.facets, user, hour, rows, self.follow_up_rng(step))
         return Interaction(step, user.user_id, qtype, draft.text, intent, context, self.view.ids_of(rows),
-                           phase=phase, trending=trending, instance=instance, retry=retry)
+                           phase=phase, trending=trending, instance=instance, retry=retry, follow_up=follow_up)
+
+    def session_id(self, step: int) -> str:
+        """The session a step's searches belong to: ``"<seed>-<step>"``, unique per stream and step."""
+        return f"{self.seed}-{int(step)}"
+
+    def follow_up_rng(self, step: int) -> np.random.Generator:
+        """The random numbers of one step's follow-up: the stream's seed and the step, nothing else."""
+        return np.random.default_rng([self.seed, int(step), _FOLLOW_UP_STREAM])
+
+    def follow_up(self, query_type: str, facets: tuple[tuple[str, object], ...], user: SimUser, hour: int,
+                  rows: np.ndarray, rng: np.random.Generator) -> str | None:
+        """What `user` types after the broad ask (`query_type`, its `facets`) failed them, at `hour`,
+        wanting `rows`: a more specific search in the simulator's words (see *Reformulations*), or
+        None when nothing they want can be named that way."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return None
+        known = dict(facets)
+        if query_type == "mood_activity" and "kind" in known:
+            text = self._mood_follow_up(str(known["kind"]), str(known["value"]), hour, rows, rng)
+        elif query_type == "ambiguous" and "word" in known:
+            text = self._artist_follow_up(rows, ("track", "album"), rng, vocab.AMBIGUOUS_FOLLOW_UPS,
+                                          word=str(known["word"]))
+        elif query_type == "genre_era" and "decade" in known:
+            eras = vocab.era_phrases(int(known["decade"]))
+            text = self._artist_follow_up(rows, ("track", "album"), rng, vocab.ERA_FOLLOW_UPS,
+                                          era=eras[int(rng.integers(len(eras)))])
+        else:
+            return None
+        return self._typed(text, rng) if text else None
+
+    def _mood_follow_up(self, kind: str, value: str, hour: int, rows: np.ndarray,
+                        rng: np.random.Generator) -> str | None:
+        """A mood or activity ask said again: a playlist they like, by its mood word (and genre),
+        or an artist of a song they like."""
+        table = vocab.MOOD_MARKERS if kind == "mood" else vocab.ACTIVITY_MARKERS
+        markers = list(table.get(value, (value,)))
+        if kind == "mood" and hour in NIGHT_HOURS:
+            # At night chill and sad playlists satisfy too (see _mood_relevance): their words name them.
+            markers += [m for mood in NIGHT_MOODS if mood != value for m in vocab.MOOD_MARKERS.get(mood, ())]
+        playlists = rows[self.view.types[rows] == "playlist"]
+        by_artist = rows[(self.view.types[rows] == "track") & (self.view.subtitles[rows] != "")]
+        if not len(playlists) and not len(by_artist):
+            return None
+        if len(playlists) and (not len(by_artist) or rng.random() < PLAYLIST_FOLLOW_UP_SHARE):
+            row = self._popular(playlists, rng)
+            named = [m for m in markers if self._names(row, m)]
+            marker = named[int(rng.integers(len(named)))] if named else markers[0]
+            genre = self.view.genres[row]
+            templates = [t for t in vocab.MOOD_FOLLOW_UPS if genre or "{g}" not in t]
+            spelled = vocab.genre_phrases(genre) if genre else ("",)
+            template = templates[int(rng.integers(len(templates)))]
+            return template.format(marker=marker, g=spelled[int(rng.integers(len(spelled)))])
+        return self._artist_follow_up(by_artist, ("track",), rng, vocab.MOOD_ARTIST_FOLLOW_UPS, marker=markers[0])
+
+    def _artist_follow_up(self, rows: np.ndarray, types: tuple[str, ...], rng: np.random.Generator,
+                          templates: tuple[str, ...], **slots: str) -> str | None:
+        """One of `templates` with the artist of a wanted row of `types` (best known most often)."""
+        rows = rows[np.isin(self.view.types[rows], types) & (self.view.subtitles[rows] != "")]
+        if not len(rows):
+            return None
+        row = self._popular(rows, rng)
+        template = templates[int(rng.integers(len(templates)))]
+        return template.format(artist=str(self.view.subtitles[row]).strip(), **slots)
+
+    def _popular(self, rows: np.ndarray, rng: np.random.Generator) -> int:
+        """A row of `rows`, the better known more often (the weight of :meth:`_pool`)."""
+        w = (self.view.popularity[rows] + 1.0) ** 1.5
+        return int(rows[int(rng.choice(len(rows), p=w / w.sum()))])
+
+    def _names(self, row: int, phrase: str) -> bool:
+        """True when `phrase` is in the row's title as whole words."""
+        parts, tokens = vocab.words(phrase), self.view.title_tokens[row]
+        return bool(parts) and any(tokens[j:j + len(parts)] == parts for j in range(len(tokens) - len(parts) + 1))
 
     def draw_fresh(self, rng: np.random.Generator) -> tuple[str, _Draft] | None:
         """A fresh query of a user drawn from the population, at an hour of theirs (the pool's entries)."""
@@ -384,7 +508,8 @@ class QueryGenerator:
         eras = vocab.era_phrases(decade)
         template = vocab.ERA_ASKS[int(rng.integers(len(vocab.ERA_ASKS)))]
         text = template.format(g=spelled[int(rng.integers(len(spelled)))], era=eras[int(rng.integers(len(eras)))])
-        return _Draft(text, Intent("broad", f"genre={genre} & {decade}<=year<={decade + 9}"), rows)
+        return _Draft(text, Intent("broad", f"genre={genre} & {decade}<=year<={decade + 9}"), rows,
+                      facets=(("genre", genre), ("decade", int(decade))))
 
     def _mood_activity(self, user, rng, hour):
         if not self._mood_options:
@@ -398,7 +523,7 @@ class QueryGenerator:
         def personal(who: SimUser, at: int) -> tuple[Intent, np.ndarray]:
             return self._mood_relevance(kind, value, genre, who, at)
         intent, rows = personal(user, hour)
-        return _Draft(text, intent, rows, personal)
+        return _Draft(text, intent, rows, personal, facets=(("kind", kind), ("value", value), ("genre", genre)))
 
     def _mood_relevance(self, kind: str, value: str, genre: str, user: SimUser,
                         hour: int) -> tuple[Intent, np.ndarray]:
@@ -437,7 +562,7 @@ class QueryGenerator:
         def personal(who: SimUser, at: int) -> tuple[Intent, np.ndarray]:
             return self._ambiguous_relevance(word, who)
         intent, rows = personal(user, hour)
-        return _Draft(word, intent, rows, personal)
+        return _Draft(word, intent, rows, personal, facets=(("word", word),))
 
     def _ambiguous_relevance(self, word: str, user: SimUser) -> tuple[Intent, np.ndarray]:
         """The best-known titles with `word`, of the user's taste genre when it has enough."""

@@ -129,12 +129,22 @@ def summary_table(records: pd.DataFrame, window: int = DEFAULT_WINDOW) -> pd.Dat
 
 
 def per_type_table(records: pd.DataFrame) -> pd.DataFrame:
-    """Per policy and query type: searches, success@10, MRR@10, reward, candidates, pool, arms per search."""
+    """Per policy and query type: searches, success@10, MRR@10, reward, candidates, pool, arms per search.
+
+    Every query type the records hold has its row (mood and activity asks, ambiguous words
+    included). Records with the runner's reformulation columns add ``reformulated`` and
+    ``reformulation_success``: the shares of the type's searches the user followed up, and
+    followed up with a satisfying click (both of all its searches, so never undefined);
+    success stays the first search's.
+    """
     grouped = records.groupby(["policy", "query_type"], sort=False)
-    table = grouped.agg(searches=("step", "size"), success=("success", "mean"), mrr=("reciprocal_rank", "mean"),
-                        reward=("reward", "mean"), candidates=("n_retrieved", "mean"), pool=("n_pool", "mean"),
-                        arms_per_search=("n_arms", "mean"))
-    return table.reset_index()
+    columns = dict(searches=("step", "size"), success=("success", "mean"), mrr=("reciprocal_rank", "mean"),
+                   reward=("reward", "mean"), candidates=("n_retrieved", "mean"), pool=("n_pool", "mean"),
+                   arms_per_search=("n_arms", "mean"))
+    for name in ("reformulated", "reformulation_success"):
+        if name in records.columns:
+            columns[name] = (name, "mean")
+    return grouped.agg(**columns).reset_index()
 
 
 def arm_share_table(records: pd.DataFrame) -> pd.DataFrame:

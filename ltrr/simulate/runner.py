@@ -66,6 +66,25 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
     first search (``Engine.feedback``). The second search is the user's, not
     the step's: its candidates and time are not in this record, and it learns
     like any search.
+``reformulated``, ``reformulation_success``, ``reformulation``
+    ``reformulated`` is 1 when a broad ask (a query type in ``reformulate_types``:
+    mood and activity asks and ambiguous words unless told otherwise) failed the user
+    and they followed it with a more specific search (``Interaction.follow_up``, see
+    *Reformulations* in :mod:`ltrr.simulate.queries`), drawn with probability
+    ``reformulate_share`` from the step's own random numbers (:func:`reformulate_rng`),
+    the same for every policy; ``reformulation`` is what they typed then ("" when they
+    did not), and ``reformulation_success`` is 1 when it gave them a satisfying click.
+    The follow-up's clicks (or skip) are fed to the engine as ordinary feedback on the
+    follow-up search, with the same ``session_id`` in its context as the first search:
+    the engine is not told of the chain, it may find it. Like a retry it is the user's
+    search, not the step's: ``success``, ``reward`` and the rest are the first search's,
+    and success@10 counts each step once (a follow-up is not another search in it).
+
+    A broad ask has no single name, so it is never retried by name (``Interaction.retry``
+    is None; the retry's draw is still made, so the retry's numbers do not depend on the
+    query type); a named target has no follow-up. So for a step at most one of
+    ``retried`` and ``reformulated`` is 1, and ``retry_share`` and ``reformulate_share``
+    act on different query types, each with its own generator.
 ``latency_ms``
     wall time of ``Engine.search``. Policies share process-wide caches (the
     query encoder caches embeddings by text, the retrieval cache above), so
@@ -88,7 +107,7 @@ from ltrr.catalog.store import Catalog
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.clicks import CascadeClicks, PositionBasedClicks, check_probability
 from ltrr.simulate.catalog_view import CatalogView
-from ltrr.simulate.queries import Interaction
+from ltrr.simulate.queries import FOLLOW_UP_TYPES, Interaction
 from ltrr.simulate.stream import generate_stream, stream_frame
 from ltrr.state import policy_folder
 
@@ -97,12 +116,19 @@ RECORD_COLUMNS = [
     "clicked", "regret", "clicked_rank", "covered", "n_pool", "n_candidates", "n_retrieved", "budget", "n_arms",
     "arms",
     "hit_arms", "arm_ms", "latency_ms", "ranker", "phase", "explored", "retried", "found_later",
+    "reformulated", "reformulation_success", "reformulation",
 ]
 
 OnStep = Callable[[str, int, dict], None]
 # The share of failed users who search again by name in the study, the CLI and the app (a setting,
 # not a measurement); run_simulation itself defaults to no retries.
 DEFAULT_RETRY_SHARE = 0.5
+# The share of users a broad ask failed who follow it with a more specific search, in the study
+# (the default world's; a setting, not a measurement); run_simulation itself defaults to none.
+DEFAULT_REFORMULATE_SHARE = 0.5
+# The broad query types users follow up when the runner is not told which: the issue's vague asks
+# (genre_era has follow-ups too, used only when asked for).
+REFORMULATE_TYPES: tuple[str, ...] = ("mood_activity", "ambiguous")
 
 
 @dataclass
@@ -173,6 +199,8 @@ def run_simulation(
     stream_options: dict | None = None,
     ranking: dict | None = None,
     retry_share: float = 0.0,
+    reformulate_share: float = 0.0,
+    reformulate_types: Sequence[str] | None = None,
 ) -> SimulationResult:
     """Run `steps` simulated interactions through each policy; see the module docstring.
 
@@ -185,7 +213,10 @@ def run_simulation(
     to :func:`~ltrr.simulate.stream.generate_stream` (repetition, drift);
     ``ranking`` to every engine's ``set_ranking_experiments`` (e.g.
     ``{"expose": False}``); ``retry_share`` is the chance that a user a search failed
-    searches again for their target by name (see ``retried`` above). Engines share one
+    searches again for their target by name (see ``retried`` above); ``reformulate_share`` the
+    chance that a user a broad ask of ``reformulate_types`` (None: :data:`REFORMULATE_TYPES`)
+    failed follows it with a more specific search (see ``reformulated`` above; 0, the default,
+    leaves every record as it was before users reformulated). Engines share one
     retrieval cache: a stateless arm computes each query's list once for all policies (the
     memory arm, which learns, never shares).
     """
@@ -198,6 +229,8 @@ def run_simulation(
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
         raise ValueError(f"k must be an integer between 1 and 100, got {k!r}")
     retry_share = check_probability("retry_share", retry_share)
+    reformulate_share = check_probability("reformulate_share", reformulate_share)
+    follow_types = check_reformulate_types(reformulate_types)
     clicks = click_model or PositionBasedClicks()
     state_root = Path(state_root)
     catalog = Catalog.open(catalog_path)
@@ -222,7 +255,7 @@ def run_simulation(
             if engine.status()["searches"]:
                 engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
         records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step,
-                                           retry_share)
+                                           retry_share, Reformulation(reformulate_share, follow_types))
     finally:
         for engine in engines.values():
             engine.close()
@@ -238,6 +271,7 @@ def run_simulation(
                 "n_users": n_users, "k": k, "arm_budget": arm_budget, "click_model": repr(clicks),
                 "ranker_training": ranker_training, "stream_options": dict(stream_options or {}),
                 "ranking": dict(ranking or {}), "retry_share": retry_share,
+                "reformulate_share": reformulate_share, "reformulate_types": list(follow_types),
                 "query_types": list(query_types) if query_types else "all supported"}
     return SimulationResult(frame, policies, completed, int(seed), oracle, oracle_policy,
                             stream_frame(stream[:completed]), state_dirs, stopped, settings)
@@ -268,8 +302,33 @@ def _check_policies(policies: object, arms: Sequence[str] | None) -> list[str]:
     return labels
 
 
+@dataclass(frozen=True)
+class Reformulation:
+    """Whether users follow a failed broad ask with a more specific search: the chance
+    (``share``) and the query types that may be (``types``)."""
+
+    share: float = 0.0
+    types: tuple[str, ...] = REFORMULATE_TYPES
+
+
+def check_reformulate_types(types: Sequence[str] | None) -> tuple[str, ...]:
+    """The query types users may follow up (None: :data:`REFORMULATE_TYPES`); ValueError for a type
+    with no follow-up (:data:`~ltrr.simulate.queries.FOLLOW_UP_TYPES`)."""
+    if types is None:
+        return REFORMULATE_TYPES
+    if isinstance(types, str):
+        types = [types]
+    chosen = tuple(dict.fromkeys(str(t) for t in types))
+    unknown = [t for t in chosen if t not in FOLLOW_UP_TYPES]
+    if unknown:
+        raise ValueError(f"reformulate_types: no follow-up for {', '.join(unknown)}; "
+                         f"choose from {', '.join(FOLLOW_UP_TYPES)}")
+    return chosen
+
+
 def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, k: int,
-         progress: ProgressFn, should_stop, on_step, retry_share: float = 0.0) -> tuple[list[dict], int, bool]:
+         progress: ProgressFn, should_stop, on_step, retry_share: float = 0.0,
+         follow: Reformulation = Reformulation()) -> tuple[list[dict], int, bool]:
     records: list[dict] = []
     total = len(stream) * len(engines)
     fixed = [p for p in engines if is_fixed(p)] or list(engines)
@@ -282,7 +341,7 @@ def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, 
         step_records = []
         for policy, engine in engines.items():
             record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k,
-                                 retry_share, retry_rng(seed, it.step))
+                                 retry_share, retry_rng(seed, it.step), follow, reformulate_rng(seed, it.step))
             acc = sums.setdefault((policy, it.query_type), [0.0, 0.0])
             acc[0] += record["success"]
             acc[1] += 1
@@ -307,6 +366,13 @@ def click_rng(seed: int, step: int) -> np.random.Generator:
 def retry_rng(seed: int, step: int) -> np.random.Generator:
     """A step's random numbers for the user's second search: whether they retry, and their clicks on it."""
     return np.random.default_rng([seed, step, 0x2E7])
+
+
+def reformulate_rng(seed: int, step: int) -> np.random.Generator:
+    """A step's random numbers for the follow-up of a failed broad ask: whether the user makes it,
+    and their clicks on it (the same for every policy; apart from the retry's, so neither setting
+    moves the other's draws)."""
+    return np.random.default_rng([seed, step, 0x4EF0])
 
 
 def answer(engine, response, it: Interaction, clicks, rng: np.random.Generator):
@@ -346,6 +412,24 @@ def retry(engine, response, outcome, it: Interaction, clicks, k: int, share: flo
     return 1, 1
 
 
+def reformulate(engine, outcome, it: Interaction, clicks, k: int, follow: Reformulation,
+                rng: np.random.Generator | None) -> tuple[int, int, str]:
+    """The user a broad ask of ``follow.types`` failed may, with chance ``follow.share``, search
+    again more specifically (``it.follow_up``) in the same session (``it.context``, its
+    ``session_id`` included). Their clicks there are ordinary feedback on that search, judged
+    against the same wants (``it.relevant``). Returns (reformulated, satisfied, text typed).
+    ``rng`` is :func:`reformulate_rng`'s."""
+    if rng is None or follow.share <= 0 or it.query_type not in follow.types:
+        return 0, 0, ""
+    # Drawn before looking at the outcome, so every policy's user draws the same numbers.
+    wants = bool(rng.random() < follow.share)
+    if not wants or outcome.satisfied or not it.follow_up:
+        return 0, 0, ""
+    second = engine.search(it.follow_up, it.context, k=k)
+    reaction = answer(engine, second, it, clicks, rng)
+    return 1, int(reaction.satisfied), it.follow_up
+
+
 def arm_milliseconds(response) -> dict[str, float]:
     """Each arm that ran on ``response``'s search -> its milliseconds (see ``arm_ms`` above):
     the engine's timing, which for a cached arm is what its list took when computed."""
@@ -358,7 +442,8 @@ def arm_milliseconds(response) -> dict[str, float]:
 
 
 def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Generator, k: int,
-                retry_share: float = 0.0, again: np.random.Generator | None = None) -> dict:
+                retry_share: float = 0.0, again: np.random.Generator | None = None,
+                follow: Reformulation = Reformulation(), rephrase: np.random.Generator | None = None) -> dict:
     started = time.perf_counter()
     response = engine.search(it.query, it.context, k=k)
     latency = (time.perf_counter() - started) * 1000
@@ -371,6 +456,7 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
     ranks = reward.arm_ranks(lists, it.relevant, max_rank=None)
     hit_arms = [a for a, hit in reward.hits(ranks, budgets).items() if hit]
     retried, found_later = retry(engine, response, outcome, it, clicks, k, retry_share, again)
+    reformulated, follow_success, follow_text = reformulate(engine, outcome, it, clicks, k, follow, rephrase)
     return {
         "policy": policy, "step": it.step, "user_id": it.user_id, "query_type": it.query_type,
         "query": it.query, "intent": it.intent.description,
@@ -387,6 +473,7 @@ def _one_search(engine, policy: str, it: Interaction, clicks, rng: np.random.Gen
         "phase": getattr(it, "phase", "before"), "explored": str(response.decision.get("explored") or "")
         if getattr(response, "decision", None) else 0,
         "retried": retried, "found_later": found_later,
+        "reformulated": reformulated, "reformulation_success": follow_success, "reformulation": follow_text,
     }
 
 

@@ -30,6 +30,13 @@ share of trending searches asking what just came out are the world's
 (``world``: "default" or "second"); the default world is the stream as it
 was before worlds existed.
 
+**Sessions and follow-ups.** Each interaction's context names its session
+(``session_id``, ``"<seed>-<step>"``), and a broad ask carries the more
+specific search its user would follow it with if it failed them
+(``Interaction.follow_up``; see *Reformulations* in
+:mod:`ltrr.simulate.queries`), drawn from a generator of the seed and step
+alone: the users, queries and intents are the same as without them.
+
 Everything random comes from numpy generators seeded by the caller:
 the same catalog and arguments give the same stream.
 """
@@ -92,7 +99,7 @@ def generate_stream(view: CatalogView, steps: int, seed: int, n_users: int = 100
     population = UserPopulation.generate(view, n_users, rng, query_types, world=world)
     drift = None if drift_step is None else plan_drift(view, drift_step, drift_share, drift_new_releases, seed,
                                                        drift_release_share)
-    generator = QueryGenerator(view, population, drift)
+    generator = QueryGenerator(view, population, drift, seed=int(seed))
     if repeat_share > 0:
         # Its own generator: the pool's size never changes which users the stream draws.
         pool_rng = np.random.default_rng([int(seed), 0x5EED, 0x9001])

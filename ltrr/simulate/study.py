@@ -29,8 +29,12 @@ One study (``python -m ltrr study``):
 
 The simulated world (``world``: :mod:`ltrr.simulate.world`) sets the users' intent
 mix, typing, typos and click model, and the defaults of the share of the drift's
-searches asking what just came out and of retries; the same settings run on
-another world test whether the learner's settings transfer.
+searches asking what just came out, of retries by name and of reformulations
+(``reformulate_share``: how often a user a broad ask failed, a mood or activity
+ask or an ambiguous word, follows it with a more specific search in the same
+session, e.g. "tunes to unwind to" -> "chill rnb"; 0.5 in the default world);
+the same settings run on another world test whether the learner's settings
+transfer.
 
 Seeds are independent jobs: ``address`` runs them as Ray tasks
 (:func:`ltrr.scale.sweep.run_jobs`), with the same numbers as a local run (except the learner
@@ -116,6 +120,10 @@ class StudySettings:
     # Chance that a user a search failed searches again by the target's name (see run_simulation);
     # None: the world's (DEFAULT_RETRY_SHARE, 0.5, in the default). 0 is the study before users retried.
     retry_share: float | None = None
+    # Chance that a user a broad ask (mood or activity, an ambiguous word) failed follows it with a
+    # more specific search in the same session (run_simulation's reformulate_share); None: the
+    # world's (0.5 in the default). 0 is the study before users reformulated.
+    reformulate_share: float | None = None
     n_users: int = 100
     # The simulated world (ltrr.simulate.world): "default" or "second".
     world: str = "default"
@@ -130,6 +138,8 @@ class StudySettings:
             self.release_share = world.release_share
         if self.retry_share is None:
             self.retry_share = world.retry_share
+        if self.reformulate_share is None:
+            self.reformulate_share = world.reformulate_share
 
     def simulated_world(self) -> World:
         """The world the streams are drawn from and the users click in."""
@@ -172,7 +182,8 @@ def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn 
         catalog.close()
     return collect_ranks(settings.catalog, stream, state_dir, arms=settings.arms,
                          click_model=settings.simulated_world().click_model(), seed=settings.tune_seed,
-                         progress=progress, retry_share=settings.retry_share)
+                         progress=progress, retry_share=settings.retry_share,
+                         reformulate_share=settings.reformulate_share)
 
 
 def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> tuple[Tuning, RankTable]:
@@ -290,7 +301,8 @@ def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_
     return run_simulation(settings.catalog, list(policies), settings.steps, seed, Path(state_dir),
                           arms=settings.arms, n_users=settings.n_users, ranker_training="off",
                           click_model=settings.simulated_world().click_model(),
-                          stream_options=settings.stream_options(), retry_share=settings.retry_share).records
+                          stream_options=settings.stream_options(), retry_share=settings.retry_share,
+                          reformulate_share=settings.reformulate_share).records
 
 
 def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
@@ -560,7 +572,9 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
              f"({settings.tune_steps} steps); {_drift_header(settings)}; a user a search failed searches again by the "
              f"target's name with chance {settings.retry_share:g}, and the engine hears what they found there; "
-             f"heuristic ranker; simulated {settings.simulated_world().describe()}.", "",
+             f"a user a broad ask (mood or activity, an ambiguous word) failed follows it with a more specific "
+             f"search in the same session with chance {settings.reformulate_share:g} (the follow-up is not "
+             f"counted as a search of its own: success is the first search's); heuristic ranker; simulated {settings.simulated_world().describe()}.", "",
              "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in table.itertuples(index=False):

@@ -77,19 +77,25 @@ class RankTable:
 
 
 def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Sequence[str] | None = None,
-                  click_model=None, seed: int = 0, progress=None, retry_share: float = 0.0) -> RankTable:
+                  click_model=None, seed: int = 0, progress=None, retry_share: float = 0.0,
+                  reformulate_share: float = 0.0, reformulate_types: Sequence[str] | None = None) -> RankTable:
     """Run ``stream`` through every arm at the deepest budget and record the ranks (see module doc).
 
     The engine uses the ``all`` policy at :data:`MAX_RANK` per arm with the
-    heuristic ranker; simulated users click through ``click_model`` (and retry
-    with ``retry_share``, as in :func:`~ltrr.simulate.runner.run_simulation`) so
-    the memory arm learns as it would live.
+    heuristic ranker; simulated users click through ``click_model`` (retry
+    with ``retry_share`` and follow failed broad asks with ``reformulate_share`` up, as
+    in :func:`~ltrr.simulate.runner.run_simulation`) so the memory arm learns as it
+    would live; the table holds each step's first search only.
     """
     from ltrr.engine import Engine
     from ltrr.simulate.clicks import PositionBasedClicks
-    from ltrr.simulate.runner import answer, arm_milliseconds, click_rng, retry, retry_rng
+    from ltrr.simulate.clicks import check_probability
+    from ltrr.simulate.runner import (Reformulation, answer, arm_milliseconds, check_reformulate_types, click_rng,
+                                      reformulate, reformulate_rng, retry, retry_rng)
 
     clicks = click_model or PositionBasedClicks()
+    follow = Reformulation(check_probability("reformulate_share", reformulate_share),
+                           check_reformulate_types(reformulate_types))
     engine = Engine.open(catalog_path, state_dir, policy=f"all:budget={MAX_RANK}", seed=seed, arms=arms,
                          background=False, ranker_training="off")
     try:
@@ -113,6 +119,7 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
             queries.append(normalize_query(clean(it.query)))   # as the engine logs query_norm
             outcome = answer(engine, response, it, clicks, click_rng(seed, it.step))
             retry(engine, response, outcome, it, clicks, 10, retry_share, retry_rng(seed, it.step))
+            reformulate(engine, outcome, it, clicks, 10, follow, reformulate_rng(seed, it.step))
             if progress is not None and i % 50 == 0:
                 progress(i, len(stream), "tuning stream")
     finally:

@@ -11,7 +11,7 @@ do ("tunes to unwind to", "rap hits from the nineties", "something upbeat for
 the gym"), and some of those phrasings the system will not parse: that is the
 point, it shows what each arm really does on text it was not written for.
 
-Two kinds of lists live here:
+Three kinds of lists live here:
 
 * **Asks** (:data:`MOOD_ASKS`, :data:`ACTIVITY_ASKS`, :data:`ERA_ASKS`,
   :data:`RELEASE_ASKS`) are
@@ -24,6 +24,11 @@ Two kinds of lists live here:
   Rock", "Rap Workout"), as a human judge would, so they agree with those
   names and share the obvious words ("sad", "workout") with any system; the
   independence that matters is in the asks, which the system has to read.
+* **Follow-ups** (:data:`MOOD_FOLLOW_UPS`, :data:`MOOD_ARTIST_FOLLOW_UPS`,
+  :data:`AMBIGUOUS_FOLLOW_UPS`, :data:`ERA_FOLLOW_UPS`) are what a user types
+  after a broad ask failed them: the same need, said more specifically, with a
+  marker word from a playlist they would like, a genre, or an artist's name
+  (see *Reformulations* in :mod:`ltrr.simulate.queries`).
 
 Everything is plain lower-case text; :func:`words` splits text the way the
 simulator reads it (folded, accents stripped, punctuation as separators).
@@ -177,4 +182,33 @@ def ask_carrier_words() -> set[str]:
     out: set[str] = set()
     for template in templates:
         out.update(w for w in words(template.replace("{g}", " ").replace("{era}", " ")) if w not in STOPWORDS)
+    return out
+
+
+# --------------------------------------------------------------------------- follow-ups (what users type next)
+
+# A broad ask that failed is followed by a more specific one, as people do ("tunes to unwind to" ->
+# "chill rnb"). The slots are filled from what the user wanted, read as a person reads it:
+# {marker} is a word from :data:`MOOD_MARKERS` or :data:`ACTIVITY_MARKERS` found in the name of a
+# playlist they would like (the mood word as playlists name it), {g} a phrasing of that playlist's
+# genre (:data:`GENRE_PHRASES`), {artist} the artist of a song they would like, {word} the
+# ambiguous word they first typed, {era} a decade phrasing (:func:`era_phrases`).
+
+# A mood or activity ask, named the way a playlist they like names it.
+MOOD_FOLLOW_UPS: tuple[str, ...] = ("{marker} playlist", "{marker} {g}", "{g} {marker}", "{marker} {g} playlist")
+# ... or by an artist whose songs would do; {marker} here is the ask's own first marker.
+MOOD_ARTIST_FOLLOW_UPS: tuple[str, ...] = ("{artist}", "{artist} {marker}")
+# An ambiguous word pinned to the artist of the title the user had in mind.
+AMBIGUOUS_FOLLOW_UPS: tuple[str, ...] = ("{word} {artist}", "{artist} {word}", "{word} by {artist}")
+# A genre and decade ask narrowed to an artist of that time.
+ERA_FOLLOW_UPS: tuple[str, ...] = ("{artist} {era}", "{artist} {era} songs", "{artist} back in the {era}")
+
+
+def follow_up_words() -> set[str]:
+    """The words the follow-up templates add besides their slots (the simulator's own phrasing)."""
+    out: set[str] = set()
+    for template in (*MOOD_FOLLOW_UPS, *MOOD_ARTIST_FOLLOW_UPS, *AMBIGUOUS_FOLLOW_UPS, *ERA_FOLLOW_UPS):
+        for slot in ("{marker}", "{g}", "{artist}", "{word}", "{era}"):
+            template = template.replace(slot, " ")
+        out.update(words(template))
     return out

@@ -28,6 +28,8 @@ click model        position-based, eta = 1, one click,   cascade: reads on past 
                                                          stray tap on 4% of searches
 new releases       40% of the drift's trending searches  15%
 retries            half the failed users search again    30% do
+reformulations     half the users a broad ask failed     30% do
+                   follow it with a more specific one
 ================== ===================================== =====================================
 
 The default world is the simulator as it was before worlds existed: the same
@@ -67,7 +69,9 @@ class World:
     ``playlist_track_asks``: templates (``{name}``) for asking for a playlist's tracks.
     ``click_model``/``click_params``: the click model (:func:`~ltrr.simulate.clicks.make_click_model`).
     ``release_share``: the share of the drift's trending searches asking what just came out;
-    ``retry_share``: the chance that a user a search failed searches again by name.
+    ``retry_share``: the chance that a user a search failed searches again by name;
+    ``reformulate_share``: the chance that a user a broad ask failed follows it with a more
+    specific search (see *Reformulations* in :mod:`ltrr.simulate.queries`).
     """
 
     name: str
@@ -86,6 +90,7 @@ class World:
     click_params: tuple[tuple[str, float], ...] = ()
     release_share: float = 0.4
     retry_share: float = 0.5
+    reformulate_share: float = 0.5
 
     def __post_init__(self) -> None:
         if not self.type_weights or any(w <= 0 for _, w in self.type_weights):
@@ -148,6 +153,8 @@ SECOND = World(
                   ("p_continue_satisfied", 0.3), ("p_stray", 0.04)),
     release_share=0.15,
     retry_share=0.3,
+    # Phone users give up sooner: as few follow a vague ask up as retry by name.
+    reformulate_share=0.3,
 )
 
 WORLDS: dict[str, World] = {w.name: w for w in (DEFAULT, SECOND)}

@@ -15,4 +15,6 @@ def test_population_is_skewed_and_contextual(view):
     stream = generate_stream(view, 500, seed=0, n_users=50)
     hours = np.array([it.context["hour"] for it in stream])
     assert hours.min() >= 0 and hours.max() <= 23
-    assert all(set(it.context) == {"user_id", "hour", "weekday"} for it in stream)
+    assert all(set(it.context) == {"user_id", "hour", "weekday", "session_id"} for it in stream)
+    # One session per step of this stream (seed 0): a follow-up search shares its step's.
+    assert [it.context["session_id"] for it in stream] == [f"0-{it.step}" for it in stream]
