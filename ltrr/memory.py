@@ -45,12 +45,31 @@ entity with the most clicks is placed first in the final list when
 
 So an item clicked at rank 6 twice, with nothing else clicked, is #1 from
 the third search on: users have told us the answer to that query.
+
+**Reformulations** (:mod:`ltrr.reformulation`). A failed search followed, in
+the same session, by a satisfied one teaches (failed query -> clicked entity)
+apart from clicks: a decayed weight that grows with distinct users. Ranking
+reads it as pseudo-clicks (weight x ``CLICK_EQUIVALENT``, with as many
+impressions) in the same posterior, so a pair three users showed scores
+(0.2 + 3) / (4 + 3) = 0.46 with no metadata prediction, like three clicks. It
+never pins an entity: two users with the same vague ask may want different
+things, and the rise-to-the-top rule would give everybody one answer.
+
+**Bounded.** The learned counts keep at most ``max_queries`` queries (default
+:data:`MAX_QUERIES`) and ``max_entities`` entities per query (default
+:data:`MAX_ENTITIES`). The least recently *written* query leaves first (a
+search's impressions write its query, so: the least recently searched), and
+within a query the entity with the fewest clicks, then the fewest expected
+examinations, then the oldest. Reads never reorder: the order is fixed by the
+log alone, so replaying it, or a checkpoint and its tail, evicts exactly what
+the live run evicted, and state size stays flat however many searches go by.
 """
 from __future__ import annotations
 
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +82,8 @@ from rapidfuzz import fuzz, process
 from ltrr.indexfiles import load_or_build
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
+from ltrr.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
+from ltrr.reformulation import Evidence, ReformulationMemory
 from ltrr.text import normalize_query, tokenize
 
 if TYPE_CHECKING:
@@ -85,6 +106,9 @@ TYPO_MIN_LENGTH = 4
 PIN_MIN_CLICKS = 2
 PIN_MIN_SHARE = 0.5
 PIN_MIN_CTR = 0.3
+# Bounds of the learned counts (see "Bounded" in the module docstring).
+MAX_QUERIES = 50_000
+MAX_ENTITIES = 100
 
 # Titles carry "- Remix", "(feat. X)", "[Live]": the part before is what people type.
 _CORE_TITLE_RE = re.compile(r"\s+-\s+|\s*[\(\[]")
@@ -107,6 +131,21 @@ def posterior(predicted: float, impressions: float, clicks: float, strength: flo
     clicks = max(float(clicks), 0.0)
     impressions = max(float(impressions), clicks)
     return (strength * p + clicks) / (strength + impressions)
+
+
+def pair_score(predicted: float | None, impressions: float, clicks: float, reformulations: float = 0.0,
+               strength: float = PRIOR_STRENGTH) -> float | None:
+    """The memory's score of one pair (rounded to 6 places), or None when there is no pair.
+
+    A pair exists when the seed predicted it (``predicted`` not None), or a click or reformulation
+    created it (then its prior is :data:`NEW_PAIR_PRIOR`). ``reformulations`` are pseudo-clicks
+    (:meth:`QueryMemory.pseudo_clicks`), each with an impression: evidence like a click's, that
+    shown and ignored impressions still wear down."""
+    if predicted is None:
+        if clicks <= 0 and reformulations <= 0:
+            return None
+        predicted = NEW_PAIR_PRIOR
+    return round(posterior(predicted, impressions + reformulations, clicks + reformulations, strength), 6)
 
 
 def examination(rank: int, eta: float = EXAMINATION_ETA) -> float:
@@ -314,6 +353,10 @@ class MemorySeed:
         return float(preds[hit[0]]) if hit.size else None
 
 
+ENTRY_COLUMNS = ["query", "entity_id", "predicted", "impressions", "clicks", "observed", "learned_from_clicks",
+                 "reformulations", "reformulation_users", "learned_from_reformulations"]
+
+
 @dataclass(frozen=True)
 class MemoryEntry:
     """One (query, entity) pair as the memory browser shows it."""
@@ -323,8 +366,11 @@ class MemoryEntry:
     predicted: float
     impressions: float              # expected examinations (rank-weighted showings)
     clicks: int
-    observed: float                 # posterior mean: prediction updated by the counts
+    observed: float                 # posterior mean: prediction updated by the counts (and reformulations)
     learned_from_clicks: bool       # True when no metadata predicted the pair: a click made it
+    reformulations: float = 0.0     # decayed reformulation weight (ltrr.reformulation)
+    reformulation_users: int = 0    # distinct users whose failed search of the query ended on the entity
+    learned_from_reformulations: bool = False   # True when reformulations taught the pair
 
 
 class QueryMemory:
@@ -337,13 +383,21 @@ class QueryMemory:
     """
 
     def __init__(self, seed: MemorySeed | None = None, strength: float = PRIOR_STRENGTH,
-                 examination_eta: float = EXAMINATION_ETA, typo_cutoff: float = TYPO_CUTOFF) -> None:
+                 examination_eta: float = EXAMINATION_ETA, typo_cutoff: float = TYPO_CUTOFF,
+                 max_queries: int = MAX_QUERIES, max_entities: int = MAX_ENTITIES,
+                 reformulation_entities: int = REFORMULATION_ENTITIES) -> None:
+        if int(max_queries) < 1 or int(max_entities) < 1:
+            raise ValueError("max_queries and max_entities must be at least 1")
         self.seed = seed
         self.strength = float(strength)
         self.examination_eta = float(examination_eta)
         self.typo_cutoff = float(typo_cutoff)
-        self._counts: dict[str, dict[str, list[float]]] = {}
+        self.max_queries = int(max_queries)
+        self.max_entities = int(max_entities)
+        # Least recently written query first (the eviction order; see "Bounded").
+        self._counts: OrderedDict[str, dict[str, list[float]]] = OrderedDict()
         self._clicks_per_query: dict[str, int] = {}       # queries with at least one click: typo targets
+        self.reformulations = ReformulationMemory(max_queries=max_queries, max_entities=reformulation_entities)
         self._lock = threading.Lock()
 
     def attach_seed(self, seed: MemorySeed) -> None:
@@ -351,20 +405,57 @@ class QueryMemory:
         self.seed = seed
 
     def __len__(self) -> int:
+        """Learned (query, entity) pairs: counted by clicks and impressions, or by reformulations."""
         with self._lock:
-            return sum(len(v) for v in self._counts.values())
+            extra = sum(1 for q, e, _ in self.reformulations if e not in self._counts.get(q, ()))
+            return sum(len(v) for v in self._counts.values()) + extra
+
+    @property
+    def n_queries(self) -> int:
+        """Queries holding clicks or impressions (at most ``max_queries``)."""
+        with self._lock:
+            return len(self._counts)
+
+    def _pairs_of(self, key: str) -> dict[str, list[float]]:
+        """The counts of ``key`` for writing: made most recently used, created (evicting the least
+        recently used query past ``max_queries``) when new. Call under the lock."""
+        pairs = self._counts.get(key)
+        if pairs is not None:
+            self._counts.move_to_end(key)
+            return pairs
+        pairs = self._counts[key] = {}
+        while len(self._counts) > self.max_queries:
+            old, _ = self._counts.popitem(last=False)
+            self._clicks_per_query.pop(old, None)
+        return pairs
+
+    def _trim(self, key: str, pairs: dict[str, list[float]]) -> None:
+        """Past ``max_entities``, drop the entity with the fewest clicks, then the fewest expected
+        examinations, then the oldest (``min`` keeps the first of equals). Call under the lock."""
+        while len(pairs) > self.max_entities:
+            weakest = min(pairs, key=lambda e: (pairs[e][1], pairs[e][0]))
+            clicks = int(pairs.pop(weakest)[1])
+            if clicks:
+                left = self._clicks_per_query.get(key, 0) - clicks
+                if left > 0:
+                    self._clicks_per_query[key] = left
+                else:
+                    self._clicks_per_query.pop(key, None)
 
     def record_impressions(self, query: object, entity_ids: Iterable[str]) -> None:
-        """Count the entities shown for `query`, in display order: rank ``r`` adds ``examination(r)``."""
+        """Count the entities shown for `query`, in display order: rank ``r`` adds ``examination(r)``.
+        One call is one search: it also ticks the clock reformulation evidence decays by."""
         key = query_key(query)
         ids = [_check_id(e) for e in entity_ids]
         if not key:
             return
         with self._lock:
-            pairs = self._counts.setdefault(key, {})
+            self.reformulations.tick()
+            pairs = self._pairs_of(key)
             for entity_id, weight in self.impression_weights(ids).items():
                 counts = pairs.setdefault(entity_id, [0.0, 0])
                 counts[0] += weight
+            self._trim(key, pairs)
 
     def impression_weights(self, entity_ids: Iterable[str]) -> dict[str, float]:
         """entity -> the impression one showing of this list adds (its first rank's examination)."""
@@ -380,10 +471,36 @@ class QueryMemory:
         if not key:
             return
         with self._lock:
-            counts = self._counts.setdefault(key, {}).setdefault(entity_id, [0.0, 0])
+            pairs = self._pairs_of(key)
+            counts = pairs.setdefault(entity_id, [0.0, 0])
             counts[1] += 1
             counts[0] = max(counts[0], counts[1])
             self._clicks_per_query[key] = self._clicks_per_query.get(key, 0) + 1
+            self._trim(key, pairs)
+
+    def record_reformulation(self, query: object, entity_id: str, user: str) -> Evidence | None:
+        """Count one reformulation: a failed search of `query` by the user hashed ``user``
+        (:func:`ltrr.reformulation.user_key`) was followed by a satisfied one that found `entity_id`.
+        Kept apart from clicks (:mod:`ltrr.reformulation`); the pair's evidence after it."""
+        key = query_key(query)
+        entity_id = _check_id(entity_id)
+        if not key:
+            return None
+        with self._lock:
+            return self.reformulations.record(key, entity_id, str(user))
+
+    def reformulated(self, query: object) -> dict[str, Evidence]:
+        """entity_id -> reformulation evidence for exactly this query (no typo tolerance: a vague
+        ask's meaning is not its neighbour's)."""
+        key = query_key(query)
+        with self._lock:
+            return self.reformulations.evidence(key)
+
+    def pseudo_clicks(self, query: object) -> dict[str, float]:
+        """entity_id -> the clicks its reformulation evidence is worth for this exact query."""
+        key = query_key(query)
+        with self._lock:
+            return self.reformulations.pseudo_clicks(key)
 
     def resolve(self, query: object) -> str:
         """The key whose counts answer `query`: itself when it has clicks, else the nearest query
@@ -441,7 +558,8 @@ class QueryMemory:
     def pair_scores(self, query: object, entity_ids: Iterable[str],
                     observed: dict[str, tuple[float, int]] | None = None) -> np.ndarray:
         """The memory arm's score of each entity for `query`: the posterior mean of its pair, 0 when
-        there is no pair (pairs: the seed's predictions plus pairs a click created), as in
+        there is no pair (pairs: the seed's predictions plus pairs a click or a reformulation
+        created; see :func:`pair_score`), as in
         :class:`ltrr.strategies.memory.MemoryStrategy`. ``observed`` replaces the counts, e.g.
         :meth:`observed_as_of` to rebuild a search's features as they were."""
         ids = list(entity_ids)
@@ -450,6 +568,7 @@ class QueryMemory:
         if not key or not ids:
             return out
         counts = self.observed(query) if observed is None else observed
+        extra = self.pseudo_clicks(key)
         preds: dict[str, float] = {}
         if self.seed is not None:
             rows, values = self.seed.lookup(key)
@@ -457,10 +576,9 @@ class QueryMemory:
             preds = {str(names[r]): float(v) for r, v in zip(rows.tolist(), values.tolist())}
         for i, entity_id in enumerate(ids):
             impressions, clicks = counts.get(entity_id, (0.0, 0))
-            if entity_id in preds:
-                out[i] = round(posterior(preds[entity_id], impressions, clicks, self.strength), 6)
-            elif clicks > 0:
-                out[i] = round(posterior(NEW_PAIR_PRIOR, impressions, clicks, self.strength), 6)
+            score = pair_score(preds.get(entity_id), impressions, clicks, extra.get(entity_id, 0.0), self.strength)
+            if score is not None:
+                out[i] = score
         return out
 
     def predicted(self, query: str, entity_id: str) -> tuple[float, bool]:
@@ -469,21 +587,27 @@ class QueryMemory:
         return (NEW_PAIR_PRIOR, False) if pred is None else (pred, True)
 
     def entry(self, query: object, entity_id: str) -> MemoryEntry | None:
-        """One pair with its prediction and counts; None when never observed."""
+        """One pair with its prediction, counts and reformulation evidence; None when never observed."""
         key = query_key(query)
         with self._lock:
             counts = self._counts.get(key, {}).get(entity_id)
             counts = None if counts is None else tuple(counts)
-        if counts is None:
+            evidence = self.reformulations.pair(key, entity_id)
+        if counts is None and evidence is None:
             return None
-        return self._entry(key, entity_id, *counts)
+        return self._entry(key, entity_id, *(counts or (0.0, 0)), evidence)
 
-    def _entry(self, key: str, entity_id: str, impressions: float, clicks: int) -> MemoryEntry:
+    def _entry(self, key: str, entity_id: str, impressions: float, clicks: int,
+               evidence: Evidence | None = None) -> MemoryEntry:
         pred, in_seed = self.predicted(key, entity_id)
+        weight = evidence.weight if evidence is not None else 0.0
         return MemoryEntry(
             query=key, entity_id=entity_id, predicted=round(pred, 6), impressions=impressions,
-            clicks=int(clicks), observed=posterior(pred, impressions, clicks, self.strength),
+            clicks=int(clicks),
+            observed=posterior(pred, impressions + weight, clicks + weight, self.strength),
             learned_from_clicks=clicks > 0 and not in_seed,
+            reformulations=round(weight, 6), reformulation_users=evidence.users if evidence is not None else 0,
+            learned_from_reformulations=evidence is not None,
         )
 
     def _snapshot(self) -> list[tuple[str, str, float, int]]:
@@ -492,30 +616,41 @@ class QueryMemory:
                     for e, c in pairs.items()]
 
     def __iter__(self) -> Iterator[MemoryEntry]:
-        return (self._entry(*item) for item in self._snapshot())
+        with self._lock:
+            counts = [(q, e, round(float(c[0]), 6), int(c[1])) for q, pairs in self._counts.items()
+                      for e, c in pairs.items()]
+            evidence = {(q, e): ev for q, e, ev in self.reformulations}
+        items = [(q, e, imp, clk, evidence.pop((q, e), None)) for q, e, imp, clk in counts]
+        items += [(q, e, 0.0, 0, ev) for (q, e), ev in evidence.items()]
+        return (self._entry(*item) for item in items)
 
     def entries(self) -> pd.DataFrame:
         """Every observed pair: query, entity_id, predicted, impressions, clicks, observed,
-        learned_from_clicks (sorted by query, then observed score, best first)."""
-        columns = ["query", "entity_id", "predicted", "impressions", "clicks", "observed",
-                   "learned_from_clicks"]
-        frame = pd.DataFrame([e.__dict__ for e in self], columns=columns)
+        learned_from_clicks, reformulations, reformulation_users, learned_from_reformulations
+        (sorted by query, then observed score, best first)."""
+        frame = pd.DataFrame([e.__dict__ for e in self], columns=ENTRY_COLUMNS)
         if frame.empty:
             return frame.astype({"impressions": "int64", "clicks": "int64", "predicted": "float64",
-                                 "observed": "float64", "learned_from_clicks": "bool"})
+                                 "observed": "float64", "learned_from_clicks": "bool",
+                                 "reformulations": "float64", "reformulation_users": "int64",
+                                 "learned_from_reformulations": "bool"})
         return frame.sort_values(["query", "observed", "entity_id"], ascending=[True, False, True],
                                  ignore_index=True)
 
     def clear(self) -> None:
-        """Forget every count (the seed stays)."""
+        """Forget every count and reformulation (the seed stays)."""
         with self._lock:
             self._counts.clear()
             self._clicks_per_query.clear()
+            self.reformulations.clear()
 
     def to_dict(self) -> dict:
-        """JSON-ready snapshot of the counts (the seed is catalog-side and not included)."""
+        """JSON-ready snapshot of the counts and reformulation evidence (the seed is catalog-side and
+        not included). Version 1 still: a snapshot without ``reformulations`` loads as before."""
+        with self._lock:
+            reformulations = self.reformulations.to_dict()
         return {"version": 1, "strength": self.strength,
-                "pairs": [list(item) for item in self._snapshot()]}
+                "pairs": [list(item) for item in self._snapshot()], "reformulations": reformulations}
 
     @classmethod
     def from_dict(cls, data: dict, seed: MemorySeed | None = None) -> "QueryMemory":
@@ -537,14 +672,27 @@ class QueryMemory:
                 memory._counts.setdefault(key, {})[_check_id(entity_id)] = [max(impressions, float(clicks)), clicks]
                 if clicks:
                     memory._clicks_per_query[key] = memory._clicks_per_query.get(key, 0) + clicks
+        if data.get("reformulations") is not None:
+            memory.reformulations.load_state_dict(data["reformulations"])
+        memory._bound()
         return memory
+
+    def _bound(self) -> None:
+        """Apply the bounds to counts loaded from elsewhere (oldest queries first out)."""
+        with self._lock:
+            while len(self._counts) > self.max_queries:
+                old, _ = self._counts.popitem(last=False)
+                self._clicks_per_query.pop(old, None)
+            for key, pairs in self._counts.items():
+                self._trim(key, pairs)
 
     def state_dict(self) -> dict:
         """The learned counts, exact and in insertion order, for engine checkpoints: JSON-ready
         lists of names and one numpy array per column (compact to save, fast to load)."""
         with self._lock:
             pairs = [(e, c) for per_query in self._counts.values() for e, c in per_query.items()]
-            return {"version": 2, "queries": list(self._counts),
+            return {"version": 3, "queries": list(self._counts),
+                    "reformulations": self.reformulations.state_dict(),
                     "sizes": np.array([len(p) for p in self._counts.values()], dtype=np.int64),
                     "entities": [e for e, _ in pairs],
                     "impressions": np.array([c[0] for _, c in pairs], dtype=np.float64),
@@ -554,10 +702,15 @@ class QueryMemory:
 
     def load_state_dict(self, state: dict) -> None:
         """Replace the counts, in place, by :meth:`state_dict`'s output (the seed and settings stay);
-        ValueError, counts unchanged, when it is malformed."""
+        ValueError, counts unchanged, when it is malformed. Version 2 (before reformulations) loads
+        with no reformulation evidence and the clock at 0."""
         try:
-            if state["version"] != 2:
+            if state["version"] not in (2, 3):
                 raise ValueError(f"version {state['version']!r}")
+            reformulations = ReformulationMemory(self.reformulations.max_queries, self.reformulations.max_entities,
+                                                 self.reformulations.half_life)
+            if state["version"] == 3:
+                reformulations.load_state_dict(state["reformulations"])
             queries = [str(q) for q in state["queries"]]
             # One string object per entity, not one per pair: a JSON decoder makes a new one each time.
             same: dict[str, str] = {}
@@ -568,7 +721,7 @@ class QueryMemory:
             if len(sizes) != len(queries) or sum(sizes) != len(entities) \
                     or len(impressions) != len(entities) or len(clicks) != len(entities):
                 raise ValueError("columns of different lengths")
-            counts: dict[str, dict[str, list[float]]] = {}
+            counts: OrderedDict[str, dict[str, list[float]]] = OrderedDict()
             at = 0
             for query, size in zip(queries, sizes):
                 rows = range(at, at + size)
@@ -580,6 +733,8 @@ class QueryMemory:
             raise ValueError(f"malformed query-memory state: {exc}") from None
         with self._lock:
             self._counts, self._clicks_per_query = counts, per_query
+            self.reformulations = reformulations
+        self._bound()
 
 
 def _check_id(entity_id: object) -> str:

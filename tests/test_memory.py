@@ -159,7 +159,8 @@ def test_entries_show_prediction_counts_and_origin(seed):
     memory.record_click("blinding lights", "track:halo")
     frame = memory.entries()
     assert list(frame.columns) == ["query", "entity_id", "predicted", "impressions", "clicks",
-                                   "observed", "learned_from_clicks"]
+                                   "observed", "learned_from_clicks", "reformulations", "reformulation_users",
+                                   "learned_from_reformulations"]
     rows = frame.set_index("entity_id")
     predicted = seed.predicted("blinding lights", "track:blinding")
     assert rows.loc["track:blinding", "predicted"] == pytest.approx(predicted)

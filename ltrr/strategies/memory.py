@@ -1,19 +1,28 @@
 """The memory arm: entities remembered for this exact (normalised) query.
 
 Candidates are the seed's predicted pairs for the query (see
-:class:`ltrr.memory.MemorySeed`) plus every pair clicks created in the
-state-side :class:`ltrr.memory.QueryMemory`. Each scores the posterior mean
-of its Beta prior (seeded by the prediction) after its impressions and
-clicks, so what users do gradually replaces what metadata predicted::
+:class:`ltrr.memory.MemorySeed`) plus every pair clicks or reformulations
+created in the state-side :class:`ltrr.memory.QueryMemory`. Each scores the
+posterior mean of its Beta prior (seeded by the prediction) after its
+impressions and clicks, so what users do gradually replaces what metadata
+predicted::
 
     "love": Love Story predicted 0.22, never clicked   -> 0.22
             Halo not predicted (prior 0.05), 3 clicks  -> (0.2 + 3) / (4 + 3) = 0.46  (now first)
+
+Reformulation evidence (:mod:`ltrr.reformulation`) counts as pseudo-clicks,
+so a vague ask ("tunes to unwind to") after which three different users
+reformulated and clicked Good Days lists Good Days at 0.46, first when
+nothing else is known, and an entity one user reached three times at
+(0.2 + 1.5) / (4 + 1.5) = 0.31: agreement between people counts more than
+one person's persistence. Every entity reached keeps its own pair, so one
+vague ask can list several meanings.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ltrr.memory import NEW_PAIR_PRIOR, MemorySeed, QueryMemory, posterior
+from ltrr.memory import NEW_PAIR_PRIOR, MemorySeed, QueryMemory, pair_score
 from ltrr.query import Query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 
@@ -40,16 +49,27 @@ class MemoryStrategy(Strategy):
     def open(cls, resources: ArmResources) -> "MemoryStrategy":
         return cls(resources.catalog, MemorySeed.open(resources.catalog, resources.progress), resources.memory)
 
-    def _pairs(self, query: Query) -> dict[str, tuple[float, int, int]]:
-        """entity_id -> (predicted, impressions, clicks) for every candidate pair of the query."""
+    def _pairs(self, query: Query) -> dict[str, tuple[float | None, float, int, float]]:
+        """entity_id -> (predicted or None, impressions, clicks, reformulation pseudo-clicks) for every
+        candidate pair of the query."""
         rows, preds = self.seed.lookup(query.text)
-        pairs = {str(self._ids[r]): (float(p), 0, 0) for r, p in zip(rows.tolist(), preds.tolist())}
-        for entity_id, (impressions, clicks) in self.memory.observed(query.text).items():
+        pairs: dict[str, tuple[float | None, float, int, float]] = {
+            str(self._ids[r]): (float(p), 0.0, 0, 0.0) for r, p in zip(rows.tolist(), preds.tolist())}
+        known = self.catalog.entities.row_of
+        observed = self.memory.observed(query.text)
+        for entity_id, (impressions, clicks) in observed.items():
             if entity_id in pairs:
-                pairs[entity_id] = (pairs[entity_id][0], impressions, clicks)
-            elif clicks > 0 and entity_id in self.catalog.entities.row_of:
-                # Only a click creates a pair; being shown without a click does not.
-                pairs[entity_id] = (NEW_PAIR_PRIOR, impressions, clicks)
+                pairs[entity_id] = (pairs[entity_id][0], impressions, clicks, 0.0)
+            elif clicks > 0 and entity_id in known:
+                # Only a click (or, below, a reformulation) creates a pair; being shown does not.
+                pairs[entity_id] = (None, impressions, clicks, 0.0)
+        for entity_id, extra in self.memory.pseudo_clicks(query.text).items():
+            if entity_id in pairs:
+                pairs[entity_id] = (*pairs[entity_id][:3], extra)
+            elif entity_id in known:
+                # Shown for this query and ignored: those impressions still count against it.
+                impressions, clicks = observed.get(entity_id, (0.0, 0))
+                pairs[entity_id] = (None, impressions, clicks, extra)
         return pairs
 
     def retrieve(self, query: Query, budget: int) -> list[Candidate]:
@@ -57,12 +77,16 @@ class MemoryStrategy(Strategy):
             return []
         strength = self.memory.strength
         candidates = []
-        for entity_id, (pred, impressions, clicks) in self._pairs(query).items():
+        for entity_id, (pred, impressions, clicks, extra) in self._pairs(query).items():
+            score = pair_score(pred, impressions, clicks, extra, strength)
+            if score is None:
+                continue
             candidates.append(Candidate(
-                entity_id, round(posterior(pred, impressions, clicks, strength), 6),
-                features={"memory_predicted": pred,
+                entity_id, score,
+                features={"memory_predicted": pred if pred is not None else NEW_PAIR_PRIOR,
                           "memory_observed": clicks / impressions if impressions else 0.0,
-                          "memory_clicks": float(clicks), "memory_impressions": float(impressions)}))
+                          "memory_clicks": float(clicks), "memory_impressions": float(impressions),
+                          "memory_reformulations": float(extra)}))
         return ranked(candidates, budget)
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
@@ -76,5 +100,5 @@ class MemoryStrategy(Strategy):
         for i, row in enumerate(rows.tolist()):
             pair = pairs.get(str(self._ids[row]))
             if pair is not None:
-                out[i] = round(posterior(*pair, strength), 6)
+                out[i] = pair_score(*pair, strength) or 0.0
         return out

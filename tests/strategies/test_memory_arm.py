@@ -42,7 +42,7 @@ def test_a_clicked_item_rises_to_first(strategy):
     after = strategy.retrieve(Query.make(query), 10)
     assert ids(after)[0] == "track:halo"
     assert after[0].features == {"memory_predicted": NEW_PAIR_PRIOR, "memory_observed": 1.0,
-                                 "memory_clicks": 3.0, "memory_impressions": 3.0}
+                                 "memory_clicks": 3.0, "memory_impressions": 3.0, "memory_reformulations": 0.0}
 
 
 def test_a_brand_new_query_learns_a_pair_from_one_click(strategy):
