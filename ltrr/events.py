@@ -1,6 +1,6 @@
 """The event contract: the only place that builds or reads a log event.
 
-Two kinds of event make the log (``state/log/events.jsonl``), the source of
+Three kinds of event make the log (``state/log/events.jsonl``), the source of
 truth every learner is derived from:
 
 * :class:`SearchEvent` — one per ``Engine.search``: the query, its context and
@@ -18,9 +18,19 @@ truth every learner is derived from:
   (``arm_ranks``); and one per ``Engine.judge`` (action ``judged``: the first
   rank of any wanted entity in every arm's list, how many were wanted
   (``n_wanted``), no credit).
+* :class:`ReformulationEvent` — written by the engine, never by a caller: a
+  search that failed (``search_id``: skipped, or left without a click) was
+  followed in the same session by a search (``to_id``) whose click found
+  ``entity_id`` (:mod:`ltrr.engine.sessions`). It carries the failed query as
+  the memory keys it (``query_norm``), the satisfied one (``to_query``: what
+  the vague ask turned into), and the user as a hash (``user_key``,
+  :func:`ltrr.reformulation.user_key`), never the id. Replay applies it as
+  logged: the chain is not detected again, so replay needs no session state
+  beyond what the log says. Named ``search_id`` like feedback's, because it
+  is evidence about that (failed) search, and is indexed with it.
 
 Writing: :func:`search_event`, :func:`feedback_event`, :func:`judged_event` and
-:func:`rank_fields` build the JSON-ready dicts the log stores, every field
+:func:`rank_fields` and :func:`reformulation_event` build the JSON-ready dicts the log stores, every field
 declared in :data:`FIELDS`, typed and validated (:class:`EventError` names the
 first bad field); :func:`check_event` validates a whole event before it is
 appended (``ltrr.log.InteractionLog.append``). Optional fields a search or
@@ -29,7 +39,7 @@ feedback did not use are left out of the record, not written as null.
 Reading: :func:`event_error` names the first missing or mistyped field that
 replay needs (``None`` when the event is readable: old logs without the newer
 optional fields still load); :func:`parse_event` / :func:`as_search` /
-:func:`as_feedback` give the typed view, and :func:`value` reads one declared
+:func:`as_feedback` / :func:`as_reformulation` give the typed view, and :func:`value` reads one declared
 field of a raw event dict with its declared default (an undeclared name is a
 bug, and raises).
 """
@@ -89,6 +99,19 @@ class FeedbackEvent:
     arm_ranks: dict | None = None
     arm_counts: dict | None = None
     n_wanted: int | None = None         # a judgment: how many entities were wanted
+
+
+@dataclass(frozen=True)
+class ReformulationEvent:
+    """A failed search followed, in its session, by a satisfied one (see the module docstring)."""
+
+    search_id: str                      # the failed search
+    to_id: str                          # the search whose click satisfied the user
+    entity_id: str                      # what that click found
+    query_norm: str                     # the failed search's normalised query (the memory's key)
+    user_key: str                       # a hash of the user (ltrr.reformulation.user_key)
+    to_query: str = ""                  # the satisfied search's normalised query
+    ts: str = ""
 
 
 # --------------------------------------------------------------------------- field checks
@@ -234,6 +257,15 @@ FIELDS: dict[str, dict[str, Field]] = {
         "arm_counts": Field(_rank_map, nullable=True),
         "n_wanted": Field(_int, nullable=True),
     },
+    "reformulation": {
+        "ts": Field(_str, nullable=True),
+        "search_id": Field(_str, required=True),
+        "to_id": Field(_str, required=True),
+        "entity_id": Field(_str, required=True),
+        "query_norm": Field(_str, required=True),
+        "to_query": Field(_str, nullable=True),
+        "user_key": Field(_str, required=True),
+    },
 }
 # Left out of a written record when None: the search or feedback did not use them (readers
 # test their presence, e.g. ``"interleave" in search``).
@@ -243,8 +275,10 @@ REQUIRED: dict[str, dict[str, type]] = {
     "search": {"id": str, "query": str, "query_norm": str, "user_id": str, "results": list,
                "selection": list, "by_arm": dict, "x": list},
     "feedback": {"search_id": str, "action": str},
+    "reformulation": {"search_id": str, "to_id": str, "entity_id": str, "query_norm": str, "user_key": str},
 }
-_CLASSES = {"search": SearchEvent, "feedback": FeedbackEvent}
+_CLASSES = {"search": SearchEvent, "feedback": FeedbackEvent, "reformulation": ReformulationEvent}
+_KINDS = {cls: kind for kind, cls in _CLASSES.items()}
 
 
 def _default(f: Any) -> Any:
@@ -283,7 +317,7 @@ def event_error(event: object) -> str | None:
     return None
 
 
-def parse_event(event: object) -> SearchEvent | FeedbackEvent:
+def parse_event(event: object) -> SearchEvent | FeedbackEvent | ReformulationEvent:
     """The typed event; raises :class:`EventError` naming the first bad field."""
     problem = event_error(event)
     if problem is not None:
@@ -305,6 +339,13 @@ def as_search(event: object) -> SearchEvent | None:
 def as_feedback(event: object) -> FeedbackEvent | None:
     """The typed feedback of a raw event; None for a search or an unreadable event."""
     if not isinstance(event, Mapping) or event.get("kind") != "feedback" or event_error(event) is not None:
+        return None
+    return parse_event(event)  # type: ignore[return-value]
+
+
+def as_reformulation(event: object) -> ReformulationEvent | None:
+    """The typed reformulation of a raw event; None for any other kind or an unreadable event."""
+    if not isinstance(event, Mapping) or event.get("kind") != "reformulation" or event_error(event) is not None:
         return None
     return parse_event(event)  # type: ignore[return-value]
 
@@ -335,10 +376,9 @@ def logged_policy(event: Mapping) -> PolicySpec | None:
         return None
 
 
-def to_record(event: SearchEvent | FeedbackEvent) -> dict[str, Any]:
+def to_record(event: SearchEvent | FeedbackEvent | ReformulationEvent) -> dict[str, Any]:
     """The JSON-ready dict of a typed event (``kind`` first; unused optional fields left out)."""
-    kind = "search" if isinstance(event, SearchEvent) else "feedback"
-    return _record(kind, {f.name: getattr(event, f.name) for f in fields(event)})
+    return _record(_KINDS[type(event)], {f.name: getattr(event, f.name) for f in fields(event)})
 
 
 # --------------------------------------------------------------------------- writing
@@ -473,3 +513,10 @@ def judged_event(*, ts: str, search_id: str, arm_ranks: Mapping, arm_counts: Map
         ts=ts, search_id=search_id, entity_id=None, action="judged", position=None, rewards={},
         bandit_update=False, duplicate=False, arm_ranks=dict(arm_ranks), arm_counts=dict(arm_counts or {}),
         n_wanted=n_wanted))
+
+
+def reformulation_event(*, ts: str, search_id: str, to_id: str, entity_id: str, query_norm: str, to_query: str,
+                        user_key: str) -> dict[str, Any]:
+    """A reformulation's record (failed ``search_id`` -> ``to_id`` clicked ``entity_id``), validated."""
+    return _record("reformulation", dict(ts=ts, search_id=search_id, to_id=to_id, entity_id=entity_id,
+                                         query_norm=query_norm, to_query=to_query, user_key=user_key))

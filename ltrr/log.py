@@ -7,8 +7,9 @@ nothing it acknowledged (the kernel already holds the bytes); ``fsync=True``
 also survives a power cut, at the price of a disk flush per event. A torn last
 line (the process died mid-write, before acknowledging) is dropped on read.
 
-Event kinds (every event has ``v``, ``kind``, ``ts``): ``search`` and
-``feedback``, every field declared, typed and validated in :mod:`ltrr.events`
+Event kinds (every event has ``v``, ``kind``, ``ts``): ``search``,
+``feedback`` and ``reformulation`` (the engine's, learned from sessions),
+every field declared, typed and validated in :mod:`ltrr.events`
 (the only place that builds or reads one); :meth:`InteractionLog.append`
 refuses an event that breaks it, reading stays lenient so old logs load.
 
@@ -277,7 +278,7 @@ class _FrameFold:
                 row["n_clicks"] = 0
                 new_at[sid] = len(new_rows)
                 new_rows.append(row)
-            else:
+            elif ev["kind"] == "feedback":              # a reformulation is no row's click
                 sid = ev["search_id"]
                 entry = _click_entry(ev)
                 entry["seq"] = seq

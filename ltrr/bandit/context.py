@@ -23,6 +23,11 @@ timestamp      epoch seconds (read as UTC), datetime or ISO  unused
                string; gives hour/weekday when those keys
                are missing
 session_depth  searches so far in this session (>= 0)        0
+session_id     str: one id per session (a first search and   unused by the
+               the ones that follow it); read by the         vector; without
+               engine's session chains, which learn what a   it, user_id +
+               failed search meant from a later click in     timestamp within
+               the same session (ltrr.engine.sessions)       10 minutes
 ============== ============================================= ===================
 """
 from __future__ import annotations

@@ -19,10 +19,12 @@ from ltrr.events import value as read
 from ltrr import reward as reward_rule
 from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, PENDING_LIMIT, Pending, judged_event, mapping, now
+from ltrr.engine.sessions import SessionChains
 from ltrr.errors import LtrrError
 from ltrr.log import is_valid_event
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
+from ltrr.reformulation import user_key
 
 if TYPE_CHECKING:
     from ltrr.engine.core import Core
@@ -74,6 +76,11 @@ class DerivedState:
         self.judged: set[str] = set()     # recent searches already judged
         self.clicked: set[tuple[str, str]] = set()
         self.clicks_of: dict[str, list[str]] = {}
+        # (failed search, entity) pairs a reformulation taught the memory, for the recent searches
+        # (read back with a search like its clicks): a later find of the same pair must not teach again.
+        self.reformed: set[tuple[str, str]] = set()
+        self.reformed_of: dict[str, list[str]] = {}
+        self.sessions = SessionChains()
         self.n_searches = 0
         self.replaying = False
         self.pending: OrderedDict[str, Pending] = OrderedDict()
@@ -93,6 +100,7 @@ class DerivedState:
         core.index.add(event["id"], offset)
         self.n_searches += 1
         core.memory.record_impressions(query if query is not None else event["query_norm"], event["results"])
+        self.sessions.on_search(event["id"], event["query_norm"], event["user_id"], read(event, "context") or {})
         core.history.record_search(event["user_id"])
         # From the log, not the clock: a replay prices arms exactly as the live run did.
         core.selector.observe_latency(read(event, "arm_ms"))
@@ -118,6 +126,7 @@ class DerivedState:
         entity_id = read(event, "entity_id")
         if event["action"] == "found_later" and entity_id and not event["duplicate"]:
             self.record_find(search, entity_id)
+            self.sessions.note_found(search["id"], entity_id)
             x, ranks = self.learnable(search, read(event, "arm_ranks"))
             if x is not None and ranks is not None:
                 core.selector.observe_found_later(x, ranks, read(event, "arm_counts"), search["query_norm"])
@@ -128,6 +137,7 @@ class DerivedState:
                 row = core.entities.row_of.get(entity_id)
                 genre = core.entities.genres[row] if row is not None else ""
                 core.history.record_click(search["user_id"], genre)
+                self.learn_chains(search, entity_id)
         if event["bandit_update"]:
             self.resolved.add(search["id"])
             self.n_resolved += 1
@@ -169,10 +179,42 @@ class DerivedState:
                                        duplicate=duplicate, arm_ranks=ranks, arm_counts=counts)
 
     def record_find(self, search: dict, entity_id: str) -> None:
-        """A click, or a later find, on ``search``: kept with the search and counted by the memory."""
+        """A click, or a later find, on ``search``: kept with the search and counted by the memory,
+        unless a reformulation taught the memory this very pair already (one lesson, counted once)."""
         self.clicked.add((search["id"], entity_id))
         self.clicks_of.setdefault(search["id"], []).append(entity_id)
-        self.core.memory.record_click(self.query_key(search), entity_id)
+        if (search["id"], entity_id) not in self.reformed:
+            self.core.memory.record_click(self.query_key(search), entity_id)
+
+    # ------------------------------------------------------------------ reformulations
+    def learn_chains(self, search: dict, entity_id: str) -> None:
+        """A first click of ``entity_id`` on ``search``: the session chains it completes
+        (:mod:`ltrr.engine.sessions`) are logged as reformulation events and learned, live only;
+        replay marks the click in its session and applies the logged events as they come."""
+        chains = self.sessions.on_click(search["id"], entity_id)
+        if self.replaying:
+            return
+        for chain in chains:
+            event = contract.reformulation_event(
+                ts=now(), search_id=chain.from_id, to_id=chain.to_id, entity_id=entity_id,
+                query_norm=chain.from_query, to_query=chain.to_query, user_key=user_key(chain.user_id))
+            self.apply_reformulation(event, self.core.log.append(event))
+
+    def apply_reformulation(self, event: dict, offset: int) -> None:
+        """Learn from a reformulation event at byte ``offset`` of the log: the memory counts the pair
+        (failed query -> entity) for the event's user, once per (failed search, entity)."""
+        search = self.known_search(event["search_id"])
+        if search is None:
+            return
+        sid, entity_id = search["id"], event["entity_id"]
+        self.core.index.add(sid, offset)
+        self.sessions.note_found(sid, entity_id)
+        if (sid, entity_id) in self.reformed or (sid, entity_id) in self.clicked:
+            return            # already taught for this search (a find, or the same event twice)
+        self.reformed.add((sid, entity_id))
+        self.reformed_of.setdefault(sid, []).append(entity_id)
+        if entity_id in self.core.entities.row_of:
+            self.core.memory.record_reformulation(event["query_norm"], entity_id, event["user_key"])
 
     def query_key(self, search: Mapping) -> "Query | str":
         """The memory's key of a logged search: its Query while it is pending (normalised once),
@@ -211,6 +253,8 @@ class DerivedState:
             self.judged.discard(old)
             for entity_id in self.clicks_of.pop(old, ()):
                 self.clicked.discard((old, entity_id))
+            for entity_id in self.reformed_of.pop(old, ()):
+                self.reformed.discard((old, entity_id))
 
     def known_search(self, search_id: str) -> dict | None:
         """The search event of ``search_id``: a recent one from memory, an older one read back from
@@ -235,7 +279,8 @@ class DerivedState:
                 continue
             if event["kind"] == "search" and event["id"] == search_id:
                 search, at, feedback = event, offset, []
-            elif event["kind"] == "feedback" and event["search_id"] == search_id and search is not None:
+            elif event["kind"] in ("feedback", "reformulation") and event["search_id"] == search_id \
+                    and search is not None:
                 feedback.append(event)
         if search is None:
             return None
@@ -244,8 +289,14 @@ class DerivedState:
         # a click or later find of an entity already found is a duplicate; a first click or a skip
         # resolves the search; a later find marks its entity found and resolves nothing.
         clicked: list[str] = []
+        reformed: list[str] = []
         resolved = False
         for fb in feedback:
+            if fb["kind"] == "reformulation":
+                # Applied live only when its pair was not found already (apply_reformulation).
+                if fb["entity_id"] not in clicked and fb["entity_id"] not in reformed:
+                    reformed.append(fb["entity_id"])
+                continue
             action, entity_id = fb["action"], read(fb, "entity_id")
             if action == "judged":
                 self.judged.add(search_id)
@@ -261,6 +312,9 @@ class DerivedState:
             self.clicked.add((search_id, entity_id))
         if clicked:
             self.clicks_of[search_id] = clicked
+        if reformed:
+            self.reformed_of[search_id] = reformed
+            self.reformed.update((search_id, e) for e in reformed)
         return search
 
     # ------------------------------------------------------------------ replay
@@ -273,6 +327,9 @@ class DerivedState:
             for offset, event in self.core.log.events_from(start):
                 if event["kind"] == "search":
                     self.apply_search(event, offset)
+                    continue
+                if event["kind"] == "reformulation":
+                    self.apply_reformulation(event, offset)     # learned as logged, not detected again
                     continue
                 search = self.known_search(event["search_id"])
                 if search is not None and event["action"] == "judged":
@@ -301,6 +358,8 @@ class DerivedState:
             seen: set[str] = set()
             for i, event in enumerate(events):
                 search = contract.declared(event) if is_valid_event(event) and event["kind"] == "search" else None
+                if is_valid_event(event) and event["kind"] == "reformulation":
+                    continue        # detected again from the sessions as the feedback is re-applied
                 if not is_valid_event(event) or search is not None and contract.write_error(search) is not None:
                     n_skipped += 1
                 elif search is not None and search["id"] not in seen:

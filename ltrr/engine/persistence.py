@@ -97,7 +97,9 @@ class Persistence:
                            "offsets": np.array([derived.offsets[s] for s in derived.searches], dtype=np.int64),
                            "resolved": sorted(derived.resolved),
                            "judged": sorted(derived.judged),
-                           "clicked": [[sid, list(ids)] for sid, ids in derived.clicks_of.items()]},
+                           "clicked": [[sid, list(ids)] for sid, ids in derived.clicks_of.items()],
+                           "reformed": [[sid, list(ids)] for sid, ids in derived.reformed_of.items()]},
+                "sessions": derived.sessions.state_dict(),
                 "arm_history": [list(row) for row in derived.arm_history],
                 "index": {"records": n_records, "digest": core.index.digest(n_records)},
             }
@@ -131,6 +133,12 @@ class Persistence:
             for sid, ids in recent["clicked"]:
                 derived.clicks_of[sid] = list(ids)
                 derived.clicked.update((sid, e) for e in ids)
+            # Both absent from checkpoints before reformulations: no chain was learned then.
+            for sid, ids in recent.get("reformed") or ():
+                derived.reformed_of[sid] = list(ids)
+                derived.reformed.update((sid, e) for e in ids)
+            if state.get("sessions") is not None:
+                derived.sessions.load_state_dict(state["sessions"])
             names: dict[str, str] = {}     # one string per arm name, not one per row as decoded
             derived.arm_history.extend(
                 (step, names.setdefault(arm, arm), selected, p, expected, reward)
