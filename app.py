@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import logging
 
-import pandas as pd
 import streamlit as st
 
-from ltrr_app import bandit_view, cards, charts, demo, labels, shared
+from ltrr_app import labels, shared
 from ltrr_app.labels import count
 from ltrr_app.shared import K_CHOICES, guarded
 
@@ -24,8 +23,20 @@ state.setdefault("ltrr_k_pick", state["ltrr_k"])
 state.setdefault("ltrr_played", [])        # entity ids played from the response on screen
 state.setdefault("ltrr_left", None)         # (id, query) of this user's previous search, left without a play
 
-engine = shared.current_engine()
-facts = demo.catalog_facts(engine, shared.catalog_path())
+# The search box is drawn before the engine is needed: on a first start the engine takes a while
+# to open (catalog, indexes), and the box must not wait for it (see shared.current_engine).
+engine = shared.current_engine() if shared.engine_is_open() else None
+
+
+def example_hint() -> str:
+    """The search box's placeholder: this catalog's examples once the engine is open, a plain
+    hint before (the catalog's examples are read through the engine)."""
+    if engine is None:
+        return "Search songs, artists, albums, playlists…"
+    from ltrr_app import demo   # pandas and Altair: imported here rather than before the first paint
+
+    found = demo.examples(demo.catalog_facts(engine, shared.catalog_path()))
+    return "Try " + ", ".join(f"“{e}”" for e in found[:3]) + "…"
 
 
 # --- callbacks (run before the next script run, so counters update at once) ----
@@ -92,8 +103,7 @@ story_slot = st.container()   # filled after the search, so the story shows this
 with st.container(border=True):
     q_col, user_col, hour_col, k_col, go_col = st.columns([4.2, 1.3, 1.8, 1, 1.5], vertical_alignment="bottom")
     query = q_col.text_input("Search the catalog", key="ltrr_query", persist_state="session",
-                             placeholder="Try " + ", ".join(f"“{e}”" for e in demo.examples(facts)[:3]) + "…",
-                             icon=":material/search:")
+                             placeholder=example_hint(), icon=":material/search:")
     user = user_col.selectbox("User", shared.USERS, key="ltrr_user_pick", persist_state="session",
                               accept_new_options=True, help="Who is searching (part of the bandit's context)")
     hour = hour_col.slider("Time of day", 0, 23, key="ltrr_hour_pick", persist_state="session", format="%d:00",
@@ -103,6 +113,18 @@ with st.container(border=True):
                                  width="stretch", help="Run the query again (picks up what was just learned)")
     state["ltrr_user"], state["ltrr_hour"], state["ltrr_k"] = user or "guest", hour, k
 shared.sync_url()
+
+if engine is None:
+    shared.current_engine()   # waits with a progress panel, saying when a query typed meanwhile will run
+    st.rerun()                # the page again, now with its engine: the catalog's examples, the query's answer
+
+# Imported once the search box is on screen: pandas and Altair take seconds on a busy machine.
+# (The callbacks above use them too; they run only after a page run has come this far.)
+import pandas as pd  # noqa: E402
+
+from ltrr_app import bandit_view, cards, charts, demo  # noqa: E402
+
+facts = demo.catalog_facts(engine, shared.catalog_path())
 
 context = {"user_id": state["ltrr_user"], "hour": int(hour)}
 request = {"query": (query or "").strip(), **context, "k": k,

@@ -6,6 +6,12 @@ sessions arriving together during the first index build do not build twice.
 Opening happens here, outside the cached function, so the first-start progress
 bar is drawn by the session that triggered it and is never replayed.
 
+Pages open their engine with :meth:`EngineHub.start`, which opens it in a
+background thread and hands back an :class:`Opening` to poll: the page draws
+its search box first and waits without blocking Streamlit, so a query typed
+meanwhile reruns the page (never interrupting the build) and runs once the
+engine is open.
+
 This module does not import Streamlit: it is plain Python and tested alone.
 """
 from __future__ import annotations
@@ -60,6 +66,111 @@ def _default_opener(**kwargs) -> "Engine":
     return Engine.open(**kwargs)
 
 
+def _import_engine_modules() -> None:
+    """Import what opening an engine imports, in the calling (script) thread.
+
+    The opening thread then imports nothing: CPython 3.11.7 can fail with
+    ``SystemError: AST constructor recursion depth mismatch`` when code compiles in one thread
+    while another thread parses (Streamlit parses each page script it runs).
+    """
+    import ltrr.catalog.synthetic  # noqa: F401  (builds the default catalog on a first start)
+    import ltrr.engine  # noqa: F401
+    from ltrr.strategies.registry import arm_class, arm_names
+
+    for name in arm_names():
+        arm_class(name)
+
+
+class Opening:
+    """One engine opening in a background thread: its progress, time left, and then engine or error.
+
+    ``report`` is the ``progress(done, total, message)`` sink handed to the opener. Opening an
+    engine reports ``Opening arm NAME`` with the arm's position among the arms, then the arm's own
+    ``NAME: step`` with that step's done/total; the overall fraction combines the two. The time left
+    comes from the pace measured since the first arm began (None before that: building the
+    catalog and loading it say nothing about how long the arms take).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self.started = clock()
+        self.engine: "Engine | None" = None
+        self.error: BaseException | None = None
+        self._message = "starting"
+        self._step = 0.0          # the current step's own fraction (catalog build, an arm's index)
+        self._arm: tuple[int, int, str] | None = None   # (position, count, name) of the arm opening
+        self._arms_began: float | None = None
+
+    def report(self, done: int, total: int, message: str = "") -> None:
+        """Record one progress report (called from the opening thread)."""
+        with self._lock:
+            if message.startswith("Opening arm ") and total > 0:
+                if self._arms_began is None:
+                    self._arms_began = self._clock()
+                self._arm = (int(done), int(total), message[len("Opening arm "):])
+                self._step = 0.0
+            else:
+                self._step = min(1.0, max(0.0, done / total)) if total > 0 else 0.0
+            if message == "Ready":
+                self._arm = None
+            self._message = message or self._message
+
+    def finish(self, engine: "Engine | None", error: BaseException | None) -> None:
+        """Record the outcome (called once by the opening thread)."""
+        with self._lock:
+            self.engine, self.error = engine, error
+            self._message = "ready" if error is None else "failed"
+        self._finished.set()
+
+    @property
+    def done(self) -> bool:
+        """True once the engine is open or opening failed."""
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block up to ``timeout`` seconds; True when done."""
+        return self._finished.wait(timeout)
+
+    def fraction(self) -> float:
+        """How far the arms have come, 0..1 (0 while the catalog is built and loaded)."""
+        with self._lock:
+            return self._fraction()
+
+    def _fraction(self) -> float:
+        if self.done:
+            return 1.0
+        if self._arm is None:
+            return 1.0 if self._message == "Ready" else 0.0
+        position, count, name = self._arm
+        # The arm's own steps are reported as "NAME: step"; anything else says nothing about it.
+        within = self._step if self._message.startswith(f"{name}: ") else 0.0
+        return min(1.0, (position + within) / count)
+
+    def message(self) -> str:
+        """The latest step, as the opener named it ("Loading catalog", "fuzzy: indexing names")."""
+        with self._lock:
+            return self._message
+
+    def eta_s(self) -> float | None:
+        """Seconds left, from the pace since the first arm began; None while not measurable."""
+        with self._lock:
+            if self.done:
+                return 0.0
+            fraction = self._fraction()
+            if self._arms_began is None or fraction <= 0.0:
+                return None
+            elapsed = self._clock() - self._arms_began
+            if elapsed <= 0.0:
+                return None
+            return max(0.0, elapsed * (1.0 - fraction) / fraction)
+
+    def elapsed_s(self) -> float:
+        """Seconds since the opening started."""
+        return max(0.0, self._clock() - self.started)
+
+
 class EngineHub:
     """Opens engines once and hands the same (thread-safe) engine to every session.
 
@@ -76,12 +187,15 @@ class EngineHub:
 
     def __init__(self, opener: Opener | None = None, prepare: Preparer | None = None, seed: int = 0,
                  max_engines: int = 4, idle_s: float = 30 * 60, busy_s: float = 120,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 preload: Callable[[], None] | None = None) -> None:
         if max_engines < 1:
             raise ValueError(f"max_engines must be at least 1, got {max_engines}")
         if idle_s <= 0 or busy_s < 0:
             raise ValueError(f"idle_s must be positive and busy_s not negative, got {idle_s} and {busy_s}")
         self._opener = opener or _default_opener
+        # What the opener imports, imported by start() in the caller's thread (see _import_engine_modules).
+        self._preload = preload or (_import_engine_modules if opener is None else (lambda: None))
         self._prepare = prepare
         self._seed = seed
         self._max_engines = max_engines
@@ -93,6 +207,7 @@ class EngineHub:
         # Least recently used first; value: (engine, last time it was asked for).
         self._engines: OrderedDict[EngineKey, tuple["Engine", float]] = OrderedDict()
         self._claimed: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._openings: dict[EngineKey, Opening] = {}   # engines opening in the background now
 
     CLAIM_MEMORY = 50_000
 
@@ -142,6 +257,49 @@ class EngineHub:
             evicted = self._pick_evictions(keep=key)
         _close_all(evicted)
         return engine
+
+    def start(self, catalog: Path, state: Path, policy: str) -> Opening:
+        """Open that engine in a background thread, once; returns its :class:`Opening` to poll.
+
+        Sessions asking while it opens share the same :class:`Opening`. An engine already open
+        comes back as a finished one. A failed opening is tried again by the next ``start``
+        (the catalog may have been fixed meanwhile).
+        """
+        key = self._key(catalog, state, policy)
+        engine = self._lookup(key)
+        if engine is not None:
+            done = Opening(self._clock)
+            done.finish(engine, None)
+            return done
+        with self._lock:
+            opening = self._openings.get(key)
+            if opening is not None:
+                return opening
+        self._preload()
+        with self._lock:
+            opening = self._openings.get(key)
+            if opening is not None:        # another session started it while we imported
+                return opening
+            opening = self._openings[key] = Opening(self._clock)
+        threading.Thread(target=self._open_in_background, args=(key, Path(catalog), Path(state), policy, opening),
+                         name="ltrr-open-engine", daemon=True).start()
+        return opening
+
+    def _open_in_background(self, key: EngineKey, catalog: Path, state: Path, policy: str,
+                            opening: Opening) -> None:
+        engine, error = None, None
+        try:
+            engine = self.get(catalog, state, policy, progress=opening.report)
+        except Exception as exc:  # noqa: BLE001 - handed to the page, which shows it as one line
+            log.exception("opening the engine failed")
+            error = exc
+        finally:
+            with self._lock:
+                if self._openings.get(key) is opening:
+                    del self._openings[key]
+            if engine is None and error is None:   # stopped by something that is no Exception
+                error = RuntimeError("opening the engine was interrupted")
+            opening.finish(engine, error)
 
     def _lookup(self, key: EngineKey) -> "Engine | None":
         """The open engine for `key`, marked as just used; None when not open."""

@@ -86,6 +86,25 @@ def duration(seconds: float | None) -> str:
     return f"about {count(round(s / 3600, 1), 'hour', 'g')}"
 
 
+def opening_step(message: str) -> str:
+    """An engine-opening progress message for people: the arm's name said once
+    ("fuzzy: fuzzy: indexing names" -> "fuzzy: indexing names"), "starting" when empty."""
+    text = str(message or "").strip()
+    head, sep, rest = text.partition(": ")
+    while sep and rest.startswith(head + ": "):
+        rest = rest[len(head) + 2:]
+    return f"{head}: {rest}" if sep else (text or "starting")
+
+
+def opening_wait(eta_s: float | None, elapsed_s: float) -> str:
+    """How long the engine still needs to open, in words: "ready in about 10 s" from a measured ETA,
+    else how long it has been at it ("measuring the time left (12 s so far)")."""
+    when = duration(eta_s)
+    if when:
+        return f"ready in {when}"
+    return f"measuring the time left ({max(0, int(elapsed_s))} s so far)"
+
+
 def readiness(arm: str, info: Mapping[str, object]) -> str:
     """What a building arm's status says to people: "semantic search ready in about 40 s" when
     the engine measured an ETA (``eta_s``), else its progress ("semantic search building: 35%"),

@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping
 
 import streamlit as st
 
-from ltrr.bandit.policy import DEFAULT_POLICY  # noqa: F401  (one default policy: the engine's)
+from ltrr.bandit.policy import DEFAULT_POLICY  # the engine's own default policy
 from ltrr_app.hub import EngineHub, state_dir_for
 from ltrr_app import labels
 from ltrr_app.labels import count
@@ -45,12 +45,10 @@ URL_KEYS = ("policy", "user", "hour", "k", "q")   # what a reload or a shared li
 
 
 def default_policy() -> str:
-    """The engine's own default policy (read from ``Engine.open``, never restated here)."""
-    import inspect
-
-    from ltrr import Engine
-
-    return str(inspect.signature(Engine.open).parameters["policy"].default or DEFAULT_POLICY)
+    """The engine's own default policy: ``Engine.open`` defaults to ``ltrr.bandit.policy.DEFAULT_POLICY``,
+    read from there (never restated here). Reading it off ``Engine.open`` would import the engine,
+    LightGBM and scikit-learn before the first page is drawn (seconds on a busy machine)."""
+    return str(DEFAULT_POLICY)
 
 
 def policy_choices(current: str | None = None) -> list[str]:
@@ -311,10 +309,18 @@ def state_dir(policy: str | None = None) -> Path:
                          policy or st.session_state["ltrr_policy"])
 
 
-def current_engine():
-    """This session's engine; on first start builds catalog and indexes with a progress bar.
+def engine_is_open() -> bool:
+    """True when this session's engine is open already (the page can draw everything at once)."""
+    return engine_hub().is_open(catalog_path(), state_dir(), st.session_state["ltrr_policy"])
 
-    Stops the page with a readable error when the engine cannot open.
+
+def current_engine():
+    """This session's engine; the first time, waits for it with a progress panel.
+
+    The engine opens in a background thread (on a first start it builds the catalog and its
+    indexes). This page only polls it, so a query typed meanwhile reruns the page without
+    interrupting the build: the panel then says when the query will run, and the page answers it
+    once the engine is open. Stops the page with a readable error when the engine cannot open.
     """
     hub = engine_hub()
     catalog, state, policy = catalog_path(), state_dir(), st.session_state["ltrr_policy"]
@@ -323,22 +329,35 @@ def current_engine():
     box = st.empty()
     with box.container(border=True):
         st.markdown("#### :material/construction: Getting ready")
-        st.caption(f"Opening `{catalog.name}` with the **{policy}** policy. The first start on a new "
+        st.caption(f"Opening {catalog_label(catalog)} with the **{policy}** policy. The first start on a new "
                    "machine builds the catalog and its search indexes; later starts take seconds. "
                    "The semantic arm keeps building in the background (see the sidebar).")
         bar = st.progress(0.0, text="starting…")
-    progress = StreamlitProgress(bar)
-    try:
-        engine = hub.get(catalog, state, policy, progress=progress)
-    except Exception as exc:  # noqa: BLE001
-        log.exception("opening the engine failed")
+        note = st.empty()
+    opening = hub.start(catalog, state, policy)
+    shown: tuple | None = None
+    while not opening.wait(0.25):
+        wait = labels.opening_wait(opening.eta_s(), opening.elapsed_s())
+        step = labels.opening_step(opening.message())
+        fraction = opening.fraction()
+        query = str(st.session_state.get("ltrr_query") or "").strip()
+        # Draw only what changed: every draw is a message to the browser.
+        now = (round(fraction, 2), step, wait, query)
+        if now != shown:
+            shown = now
+            bar.progress(fraction, text=f"{step} · {wait}")
+            if query:
+                from ltrr_app.cards import md_escape
+
+                note.info(f"**Still opening:** your search “{md_escape(query)}” runs as soon as the engine "
+                          f"is open, {wait}.", icon=":material/hourglass_top:")
+    if opening.error is not None or opening.engine is None:
         box.empty()
-        st.error(f"**Could not open the search engine.** {error_text(exc)}", icon=":material/error:")
+        st.error(f"**Could not open the search engine.** {error_text(opening.error or RuntimeError('no engine'))}",
+                 icon=":material/error:")
         st.stop()
-    finally:
-        progress.detach()
     box.empty()
-    return engine
+    return opening.engine
 
 
 # --- layout ------------------------------------------------------------------

@@ -234,3 +234,19 @@ def test_policies_are_read_by_policy_spec():
     assert valid_policy("coverage:cost=0.004") == "coverage"
     assert valid_policy("coverage:cost=0.01") == "coverage:cost=0.01"
     assert valid_policy("linucb:alpha=oops") is None and valid_policy("") is None
+
+
+@pytest.mark.parametrize("message, said", [
+    ("fuzzy: fuzzy: indexing names", "fuzzy: indexing names"),
+    ("lexical: tokenising", "lexical: tokenising"),
+    ("Loading catalog", "Loading catalog"),
+    ("", "starting"),
+])
+def test_an_opening_step_names_its_arm_once(message, said):
+    assert labels.opening_step(message) == said
+
+
+def test_the_wait_says_the_measured_time_left_or_how_long_it_has_been_measuring():
+    assert labels.opening_wait(38.0, 3.0) == "ready in about 40 s"
+    assert labels.opening_wait(None, 12.7) == "measuring the time left (12 s so far)"
+    assert labels.opening_wait(float("nan"), 2.0) == "measuring the time left (2 s so far)"

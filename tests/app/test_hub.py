@@ -130,3 +130,75 @@ def test_sessions_on_an_open_engine_are_served_while_another_opens(tmp_path, clo
 def test_bad_limits_are_refused(kwargs):
     with pytest.raises(ValueError):
         EngineHub(opener=FakeEngine, **kwargs)
+
+
+# --- opening in the background (the page draws its search box first and polls) ----------------
+
+def _start(hub, tmp_path, policy: str):
+    return hub.start(tmp_path / "c.duckdb", tmp_path / "s" / policy, policy)
+
+
+def test_start_opens_in_the_background_once_and_sessions_share_the_opening(tmp_path, clock):
+    release, calls = threading.Event(), []
+
+    def opener(**kw):
+        calls.append(kw["policy"])
+        assert release.wait(10)
+        return FakeEngine(**kw)
+
+    hub = EngineHub(opener=opener, clock=clock)
+    first = _start(hub, tmp_path, "linucb")
+    assert not first.done                                   # start() did not wait for the opener
+    assert _start(hub, tmp_path, "linucb") is first         # a second session polls the same opening
+    release.set()
+    assert first.wait(10) and first.error is None
+    assert calls == ["linucb"] and isinstance(first.engine, FakeEngine)
+    again = _start(hub, tmp_path, "linucb")                 # already open: a finished opening at once
+    assert again.done and again.engine is first.engine and calls == ["linucb"]
+
+
+def test_a_failed_opening_reports_its_error_and_the_next_start_tries_again(tmp_path, clock):
+    attempts = []
+
+    def opener(**kw):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("not a catalog")
+        return FakeEngine(**kw)
+
+    hub = EngineHub(opener=opener, clock=clock)
+    failed = _start(hub, tmp_path, "linucb")
+    assert failed.wait(10)
+    assert isinstance(failed.error, ValueError) and failed.engine is None
+    assert not hub.is_open(tmp_path / "c.duckdb", tmp_path / "s" / "linucb", "linucb")
+    retried = _start(hub, tmp_path, "linucb")
+    assert retried is not failed and retried.wait(10) and retried.error is None and len(attempts) == 2
+
+
+def test_the_opening_measures_its_pace_over_the_arms_and_says_the_time_left(clock):
+    from ltrr_app.hub import Opening
+
+    opening = Opening(clock)
+    opening.report(0, 0, "Loading catalog")
+    assert opening.fraction() == 0.0 and opening.eta_s() is None    # no arm yet: nothing to measure
+    clock.now = 5.0
+    opening.report(0, 4, "Opening arm lexical")
+    opening.report(5, 10, "lexical: indexing")                      # half of the first of four arms
+    assert opening.fraction() == pytest.approx(0.125)
+    assert opening.eta_s() is None                                  # no time has passed on the arms yet
+    clock.now = 7.0                                                 # 1/8 of the arms took 2 s
+    assert opening.eta_s() == pytest.approx(14.0)
+    assert opening.message() == "lexical: indexing"
+    opening.report(2, 4, "Opening arm memory")                      # a skipped arm counts as done
+    assert opening.fraction() == pytest.approx(0.5)
+    clock.now = 9.0
+    assert opening.eta_s() == pytest.approx(4.0)                   # half in 4 s: 4 s left
+    opening.finish(FakeEngine(), None)
+    assert opening.done and opening.fraction() == 1.0 and opening.eta_s() == 0.0
+
+
+def test_start_imports_the_engine_modules_in_the_calling_thread(tmp_path, clock):
+    seen = []
+    hub = EngineHub(opener=FakeEngine, clock=clock, preload=lambda: seen.append(threading.current_thread()))
+    _start(hub, tmp_path, "a").wait(10)
+    assert seen == [threading.current_thread()]

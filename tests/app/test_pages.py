@@ -210,6 +210,19 @@ def test_an_unreadable_catalog_gives_a_message_not_a_traceback(tmp_path, monkeyp
     assert not at.exception
     assert any("Could not open the search engine" in e.value and "broken.duckdb" in e.value for e in at.error)
     assert not play_buttons(at)
+    assert at.text_input(key="ltrr_query"), "the search box is drawn before the engine opens"
+
+
+def test_a_query_asked_before_the_engine_is_open_is_answered_once_it_opens(fresh_state):
+    # A new session on an engine nobody opened yet: the page draws the box, waits for the engine
+    # (opening in the background) and then runs the query it was given, without a second action.
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["q"] = "blank space"
+    at.run()
+    assert_clean(at)
+    assert at.text_input(key="ltrr_query").value == "blank space"
+    assert at.session_state["ltrr_response"] is not None and play_buttons(at)
+    assert not any("Getting ready" in m.value for m in at.markdown), "the waiting panel is gone"
 
 
 # --- the other pages ---------------------------------------------------------------------
