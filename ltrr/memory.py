@@ -83,7 +83,7 @@ from ltrr.indexfiles import load_or_build
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
 from ltrr.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
-from ltrr.reformulation import Evidence, ReformulationMemory
+from ltrr.reformulation import Evidence, ReformulationMemory, confidence
 from ltrr.text import normalize_query, tokenize
 
 if TYPE_CHECKING:
@@ -495,6 +495,21 @@ class QueryMemory:
         key = query_key(query)
         with self._lock:
             return self.reformulations.evidence(key)
+
+    def reformulation_confidence(self, query: object, entity_ids: Iterable[str]) -> np.ndarray:
+        """Each entity's reformulation confidence for this exact query (0 without evidence):
+        :func:`ltrr.reformulation.confidence` of its decayed weight."""
+        ids = list(entity_ids)
+        out = np.zeros(len(ids))
+        key = query_key(query)
+        with self._lock:
+            evidence = self.reformulations.evidence(key) if key else {}
+        if evidence:
+            for i, entity_id in enumerate(ids):
+                found = evidence.get(entity_id)
+                if found is not None:
+                    out[i] = confidence(found.weight)
+        return out
 
     def pseudo_clicks(self, query: object) -> dict[str, float]:
         """entity_id -> the clicks its reformulation evidence is worth for this exact query."""

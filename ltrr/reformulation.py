@@ -53,6 +53,8 @@ MAX_QUERIES = 50_000
 MAX_ENTITIES = 20
 # One unit of weight counts as this many clicks (with as many impressions) in the memory's posterior.
 CLICK_EQUIVALENT = 1.0
+# The weight at which confidence is one half.
+CONFIDENCE_HALF = 2.0
 # Weights below this (after decay) are forgotten when their query is touched again.
 FORGET_BELOW = 0.01
 
@@ -79,6 +81,15 @@ class _Pair:
     def __init__(self, weight: float = 0.0, at: int = 0, users: list[str] | None = None, n_users: int = 0,
                  chains: int = 0) -> None:
         self.weight, self.at, self.users, self.n_users, self.chains = weight, at, users or [], n_users, chains
+
+
+def confidence(weight: float) -> float:
+    """How sure the memory is of a pair with this (decayed) weight, 0..1: ``w / (w + 2)``.
+
+    One user once: 0.33; one user three times: 0.43; three users: 0.6; ten users: 0.83. The ranker's
+    ``memory_reformulations`` feature (:mod:`ltrr.rank.features`)."""
+    w = max(0.0, float(weight))
+    return w / (w + CONFIDENCE_HALF)
 
 
 def decayed(weight: float, age: int, half_life: float = HALF_LIFE) -> float:

@@ -100,7 +100,7 @@ class Core:
             self.history = UserHistory()
             slow = self.arms.open(progress, background)
             self.selector = ArmSelector(self.spec, self.arms.names, seed=self.seed, arm_budget=arm_budget)
-            self.features = FeatureBuilder(self.catalog, self.arms.arms)
+            self.features = FeatureBuilder(self.catalog, self.arms.arms, memory=self.memory)
             self.ranker = Ranker(self.state.ranker_dir, seed=self.seed)
             self.rank_stage = RankStage(self.memory, seed=self.seed)
             self.log = InteractionLog(self.state.log_path, fsync=fsync)

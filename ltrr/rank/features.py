@@ -30,6 +30,10 @@ Generic (candidate x query):
     artist_match, genre_match,        vs. the best QU interpretation: +1 match, -1 the entity has the
     mood_match, era_match               attribute but it differs, 0 no constraint or nothing to compare
     query_len                         number of query tokens / 10, clipped to 0..1
+    memory_reformulations             confidence (0..1) that users who failed with this exact query
+                                        found the entity next (ltrr.reformulation.confidence): grows
+                                        with distinct users, so a vague ask can rank what others
+                                        reformulated to even where no arm's own score knows it
 
 Every value is finite: NaN and infinities from arms or data become 0.
 """
@@ -52,6 +56,7 @@ from ltrr.text import normalize_query, tokenize
 
 if TYPE_CHECKING:
     from ltrr.catalog.store import Catalog
+    from ltrr.memory import QueryMemory
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,7 @@ GENERIC_FEATURES = (
     "type_agreement", "intent_confidence",
     "artist_match", "genre_match", "mood_match", "era_match",
     "query_len",
+    "memory_reformulations",
 )
 ARMS: tuple[str, ...] = tuple(arm_names())
 FEATURE_NAMES: list[str] = [f"{kind}_{arm}" for arm in ARMS for kind in ARM_FEATURES] + list(GENERIC_FEATURES)
@@ -84,9 +90,10 @@ class FeatureBuilder:
     here, so that ``build`` only indexes them.
     """
 
-    def __init__(self, catalog: "Catalog", arms: ArmSource | None = None) -> None:
+    def __init__(self, catalog: "Catalog", arms: ArmSource | None = None, memory: "QueryMemory | None" = None) -> None:
         self.catalog = catalog
         self._arms: ArmSource = arms if arms is not None else {}
+        self.memory = memory          # the engine's query memory (reformulation evidence); None: feature 0
         self._failed_arms: set[str] = set()     # warn once per arm, not once per search
         frame = catalog.entities.frame
         self._ids = frame["entity_id"].to_numpy(dtype=object)
@@ -128,6 +135,9 @@ class FeatureBuilder:
         self._text_features(X, query, rows)
         self._entity_features(X, rows)
         self._understanding_features(X, query, rows)
+        if self.memory is not None and query.text:
+            X[:, COLUMN["memory_reformulations"]] = self.memory.reformulation_confidence(
+                query, [p.entity_id for p in pool])
         np.nan_to_num(X, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         return X.astype(np.float32)
 

@@ -11,6 +11,8 @@ score is the sum of per-feature contributions ``coefficient x value``.
           + 0.30 * artist_match                     +1 the asked-for artist, -1 another artist
           + 0.10 * (genre_match + mood_match + era_match)     each +1 / 0 / -1
           + 0.10 * popularity                       a small prior, 0..1
+          + 1.00 * memory_reformulations            others who failed with this exact ask found it
+                                                    next, 0..1 (3 users: 0.6; see ltrr.reformulation)
 
     w_a = max(FLOOR, reward_a / max reward)  when arm weights (the bandit's expected
           reward per arm) are given, FLOOR = 0.1; otherwise w_a = 1 for every arm.
@@ -44,6 +46,9 @@ PRIORS: dict[str, float] = {
     "mood_match": 0.1,
     "era_match": 0.1,
     "popularity": 0.1,
+    # As strong as a first rank in one arm: three users agreeing (0.6) lift a vague ask's answer into
+    # the first page, and several meanings (each with its own users) can share it.
+    "memory_reformulations": 1.0,
 }
 
 
