@@ -340,8 +340,10 @@ def _run(engines: dict[str, Any], stream: list[Interaction], seed: int, clicks, 
             return records, completed, True
         step_records = []
         for policy, engine in engines.items():
+            # No follow-ups asked for: no generator either (share 0 is the runner as it was).
+            rephrase = reformulate_rng(seed, it.step) if follow.share > 0 else None
             record = _one_search(engine, policy, it, clicks, click_rng(seed, it.step), k,
-                                 retry_share, retry_rng(seed, it.step), follow, reformulate_rng(seed, it.step))
+                                 retry_share, retry_rng(seed, it.step), follow, rephrase)
             acc = sums.setdefault((policy, it.query_type), [0.0, 0.0])
             acc[0] += record["success"]
             acc[1] += 1

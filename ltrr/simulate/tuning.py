@@ -119,7 +119,8 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
             queries.append(normalize_query(clean(it.query)))   # as the engine logs query_norm
             outcome = answer(engine, response, it, clicks, click_rng(seed, it.step))
             retry(engine, response, outcome, it, clicks, 10, retry_share, retry_rng(seed, it.step))
-            reformulate(engine, outcome, it, clicks, 10, follow, reformulate_rng(seed, it.step))
+            if follow.share > 0:
+                reformulate(engine, outcome, it, clicks, 10, follow, reformulate_rng(seed, it.step))
             if progress is not None and i % 50 == 0:
                 progress(i, len(stream), "tuning stream")
     finally:
