@@ -54,16 +54,22 @@ def main(argv: list[str] | None = None) -> None:
                 typed = time.time()
                 box.fill(args.query)
                 box.press("Enter")
-                note = page.get_by_text("Still opening")
+                note = page.locator("[data-testid='stAlert']", has_text="Still opening")
                 results = page.get_by_text("Results ·")
-                said = ""
+                notes: list[tuple[float, str]] = []    # (seconds since start, text) of each new note
                 while time.time() - typed < args.timeout:
-                    if not said and note.count():
-                        said = note.first.inner_text().strip()
-                        print(f"  meanwhile, after {time.time() - start:.1f} s: {said!r}", flush=True)
+                    if note.count():
+                        try:
+                            text = " ".join(note.first.inner_text().split())
+                        except Exception:   # the note went away between count() and inner_text()
+                            text = ""
+                        if text and (not notes or notes[-1][1] != text):
+                            notes.append((time.time() - start, text))
                     if results.count():
                         break
                     time.sleep(0.25)
+                for when, text in notes[:1] + notes[-1:] if len(notes) > 1 else notes:
+                    print(f"  meanwhile, after {when:.1f} s: {text!r}", flush=True)
                 print(f"first results for {args.query!r} after {time.time() - start:.1f} s "
                       f"({time.time() - typed:.1f} s after typing; load average {os.getloadavg()[0]:.1f})",
                       flush=True)

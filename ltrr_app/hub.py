@@ -69,11 +69,19 @@ def _default_opener(**kwargs) -> "Engine":
 def _import_engine_modules() -> None:
     """Import what opening an engine imports, in the calling (script) thread.
 
-    The opening thread then imports nothing: CPython 3.11.7 can fail with
+    The opening thread then imports (almost) nothing of its own; the semantic arm's model still
+    loads in its own background thread, as before. CPython 3.11.7 can fail with
     ``SystemError: AST constructor recursion depth mismatch`` when code compiles in one thread
     while another thread parses (Streamlit parses each page script it runs).
     """
+    # pandas reads and writes the structured arm's index through these.
+    import pyarrow.dataset  # noqa: F401
+    import pyarrow.pandas_compat  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    import ltrr.bandit.coverage  # noqa: F401  (the default policy's learner, imported when chosen)
     import ltrr.catalog.synthetic  # noqa: F401  (builds the default catalog on a first start)
+    import ltrr.config  # noqa: F401
     import ltrr.engine  # noqa: F401
     from ltrr.strategies.registry import arm_class, arm_names
 
@@ -102,6 +110,7 @@ class Opening:
         self._step = 0.0          # the current step's own fraction (catalog build, an arm's index)
         self._arm: tuple[int, int, str] | None = None   # (position, count, name) of the arm opening
         self._arms_began: float | None = None
+        self._best = 0.0          # the largest fraction reported so far
 
     def report(self, done: int, total: int, message: str = "") -> None:
         """Record one progress report (called from the opening thread)."""
@@ -146,7 +155,9 @@ class Opening:
         position, count, name = self._arm
         # The arm's own steps are reported as "NAME: step"; anything else says nothing about it.
         within = self._step if self._message.startswith(f"{name}: ") else 0.0
-        return min(1.0, (position + within) / count)
+        # Never backwards: an arm's second step (indexing after tokenising) starts again from 0.
+        self._best = max(self._best, min(1.0, (position + within) / count))
+        return self._best
 
     def message(self) -> str:
         """The latest step, as the opener named it ("Loading catalog", "fuzzy: indexing names")."""

@@ -102,7 +102,8 @@ def opening_wait(eta_s: float | None, elapsed_s: float) -> str:
     when = duration(eta_s)
     if when:
         return f"ready in {when}"
-    return f"measuring the time left ({max(0, int(elapsed_s))} s so far)"
+    so_far = int(elapsed_s) if math.isfinite(elapsed_s) else 0
+    return f"measuring the time left ({so_far} s so far)" if so_far >= 1 else "measuring the time left"
 
 
 def readiness(arm: str, info: Mapping[str, object]) -> str:

@@ -250,3 +250,15 @@ def test_the_wait_says_the_measured_time_left_or_how_long_it_has_been_measuring(
     assert labels.opening_wait(38.0, 3.0) == "ready in about 40 s"
     assert labels.opening_wait(None, 12.7) == "measuring the time left (12 s so far)"
     assert labels.opening_wait(float("nan"), 2.0) == "measuring the time left (2 s so far)"
+    assert labels.opening_wait(None, 0.4) == "measuring the time left"
+
+
+def test_the_apps_default_policy_is_the_engines():
+    # shared.default_policy() avoids importing the engine before the first paint; it must still
+    # name what Engine.open opens when no policy is given.
+    import inspect
+
+    from ltrr import Engine
+    from ltrr_app.shared import default_policy
+
+    assert default_policy() == inspect.signature(Engine.open).parameters["policy"].default

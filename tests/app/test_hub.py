@@ -189,6 +189,8 @@ def test_the_opening_measures_its_pace_over_the_arms_and_says_the_time_left(cloc
     clock.now = 7.0                                                 # 1/8 of the arms took 2 s
     assert opening.eta_s() == pytest.approx(14.0)
     assert opening.message() == "lexical: indexing"
+    opening.report(0, 10, "lexical: tokenising")                    # the arm's next step starts at 0
+    assert opening.fraction() == pytest.approx(0.125), "progress never goes backwards"
     opening.report(2, 4, "Opening arm memory")                      # a skipped arm counts as done
     assert opening.fraction() == pytest.approx(0.5)
     clock.now = 9.0
