@@ -2,6 +2,10 @@
 and judgments, the state derived live is the state derived again from the log, from scratch and
 from a checkpoint plus the log after it.
 
+Searches carry a session id, or a user and a timestamp, or neither, so that clicks after failed
+searches complete session chains: the reformulation events they log, and the memory's
+reformulation evidence, must replay exactly too.
+
 The engine keeps only ``search_cache`` searches in memory; feedback on an older one reads it back
 from the log (``DerivedState._recall``). A cache of 2 sends most feedback through that path; the
 reference is the same log replayed by an engine that keeps every search in memory (the live rule
@@ -42,7 +46,10 @@ def derived_state(eng: Engine) -> dict:
     history, counters."""
     status = eng.status()
     memory = eng.memory_entries(limit=10_000).sort_values(["query", "entity_id"]).reset_index(drop=True)
+    derived = eng._core.derived                                                  # noqa: SLF001
     return {"arm_report": eng.arm_report(), "selector": eng.selector.state_dict(), "memory": memory,
+            "reformulation_clock": eng.memory.reformulations.clock,
+            "sessions": derived.sessions.state_dict(),
             "arm_history": eng.arm_history(),
             "counters": {k: status[k] for k in ("searches", "feedbacks", "clicks")},
             "resolved": eng._core.derived.n_resolved}                           # noqa: SLF001
@@ -68,12 +75,23 @@ def assert_same(a, b, where: str = "state") -> None:
         assert a == b, f"{where}: {a!r} != {b!r}"
 
 
+def context(j: int, n: int) -> dict:
+    """The context of the ``n``-th search: a session id, a user with a timestamp (five minutes after
+    the previous search: one session), or a bare user (no session)."""
+    ctx: dict = {"user_id": f"u{j % 2}"}
+    if j % 3 == 0:
+        ctx["session_id"] = f"s{j % 2}"
+    elif j % 3 == 1:
+        ctx["timestamp"] = 1_700_000_000 + 300 * n
+    return ctx
+
+
 def run_live(eng: Engine, steps: list[tuple]) -> None:
     """Apply the steps: each names an action and indexes into the searches made so far."""
     responses, clicked = [], {}
     for action, i, j in steps:
         if action == "search":
-            responses.append(eng.search(QUERIES[i % len(QUERIES)], context={"user_id": f"u{j % 2}"}))
+            responses.append(eng.search(QUERIES[i % len(QUERIES)], context=context(j, len(responses))))
             continue
         if not responses:
             continue
@@ -146,6 +164,23 @@ def test_a_click_after_a_later_find_on_an_old_search_teaches_as_it_did_live(tiny
         assert_same(state, reference, name)
 
 
+# One session: two searches left unclicked, then a click on a third teaches two reformulations; a
+# skip after the fact, searches that push the failed ones out of memory, later finds on one of them
+# (read back from the log) and a click in a user's timestamped session.
+CHAIN_THEN_FIND = [("search", 0, 0), ("search", 3, 0), ("search", 1, 0), ("click", 0, 0), ("skip", 1, 0),
+                   ("search", 2, 1), ("search", 0, 1), ("found_later", 3, 0), ("found_later", 3, 1),
+                   ("click", 0, 1)]
+
+
+def test_session_chains_replay_as_they_were_learned_live(tiny_catalog_path, tmp_path):
+    reference, live, from_log, from_ckpt, used_checkpoint = live_and_replayed(tiny_catalog_path, tmp_path,
+                                                                              CHAIN_THEN_FIND)
+    learned = reference["memory"][reference["memory"]["learned_from_reformulations"]]
+    assert len(learned) >= 2 and used_checkpoint
+    for name, state in (("small cache", live), ("the log", from_log), ("checkpoint + tail", from_ckpt)):
+        assert_same(state, reference, name)
+
+
 STEP = st.tuples(st.sampled_from(["search", "click", "duplicate", "skip", "found_later", "judge"]),
                  st.integers(0, 3), st.integers(0, 7))
 
@@ -154,6 +189,7 @@ STEP = st.tuples(st.sampled_from(["search", "click", "duplicate", "skip", "found
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(STEP, min_size=4, max_size=30))
 @example(steps=LATER_FIND_THEN_CLICK)
+@example(steps=CHAIN_THEN_FIND)
 def test_replay_equals_live_for_any_interleaving(tiny_catalog_path, tmp_path_factory, steps):
     root = tmp_path_factory.mktemp("replay")
     reference, live, from_log, from_ckpt, _ = live_and_replayed(tiny_catalog_path, root, steps)
