@@ -574,7 +574,8 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
              f"target's name with chance {settings.retry_share:g}, and the engine hears what they found there; "
              f"a user a broad ask (mood or activity, an ambiguous word) failed follows it with a more specific "
              f"search in the same session with chance {settings.reformulate_share:g} (the follow-up is not "
-             f"counted as a search of its own: success is the first search's); heuristic ranker; simulated {settings.simulated_world().describe()}.", "",
+             f"counted as a search of its own: success is the first search's); heuristic ranker; "
+             f"simulated {settings.simulated_world().describe()}.", "",
              "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in table.itertuples(index=False):

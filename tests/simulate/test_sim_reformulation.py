@@ -8,7 +8,6 @@ from dataclasses import asdict, replace
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from ltrr.simulate import run_simulation

@@ -113,6 +113,8 @@ def test_the_learner_is_compared_in_milliseconds_as_in_candidates(tmp_path):
     policies = {label: f"spec-of-{label}" for label in HAND_MADE}
     report = write_study_report(summary, records, hand_made_tuning(), settings, policies, tmp_path).read_text()
     assert "| arm ms / search |" in report
+    # The settings the report lists include how often a failed broad ask is followed up.
+    assert f"more specific search in the same session with chance {settings.reformulate_share:g}" in report
     assert "| lexical@20 | `spec-of-lexical@20` | 50.0% | 50.0% | 20.0 | 1.00 | 1.50 |" in report
     assert "at its own arm ms: +16.67 points" in report
     assert "arm ms 0.50x" in report
