@@ -111,3 +111,23 @@ def test_logged_policy_reads_canonical_specs_and_old_bare_names():
     assert events.logged_policy({**SEARCH, "policy": "coverage"}) == PolicySpec.parse("coverage")   # an old log
     assert events.logged_policy(SEARCH) is None                                                   # none logged
     assert events.logged_policy({**SEARCH, "policy": "no-such-policy"}) is None
+
+
+def test_a_reformulation_is_built_validated_read_and_written_back(tmp_path):
+    record = events.reformulation_event(ts="t", search_id="failed", to_id="satisfied", entity_id="track:p",
+                                        query_norm="tunes to unwind to", to_query="chill playlist",
+                                        user_key="0123456789abcdef")
+    assert list(record) == ["kind", *events.FIELDS["reformulation"]]
+    typed = events.as_reformulation(record)
+    assert typed.search_id == "failed" and typed.to_query == "chill playlist"
+    assert events.to_record(typed) == record
+    assert events.as_feedback(record) is None and events.as_reformulation(SEARCH) is None
+    assert event_error({k: v for k, v in record.items() if k != "user_key"}) == \
+        "reformulation event: missing field 'user_key'"
+    with pytest.raises(EventError, match="entity_id"):
+        events.reformulation_event(ts="t", search_id="a", to_id="b", entity_id=None, query_norm="q",
+                                   to_query="r", user_key="k")
+    log = InteractionLog(tmp_path / "events.jsonl")
+    log.append(record)
+    log.close()
+    assert read_events(tmp_path / "events.jsonl") == [{"v": 1, **record}]

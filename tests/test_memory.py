@@ -323,3 +323,64 @@ def test_memory_takes_the_query_made_once_as_its_string():
     mem.record_click(q, "track:b")
     assert mem.observed(q) == mem.observed("TAYLER swift") and mem.observed(q)["track:b"][1] == 1
     assert mem.entry(q, "track:b") == mem.entry("tayler swift", "track:b")
+
+
+def test_memory_size_stays_bounded_under_many_distinct_queries():
+    memory = QueryMemory(max_queries=50, max_entities=5)
+    for i in range(1_000):
+        query = f"query {i}"
+        memory.record_impressions(query, [f"track:{i}-{r}" for r in range(10)])
+        if i % 3 == 0:
+            memory.record_click(query, f"track:{i}-7")
+    assert memory.n_queries == 50 and len(memory) <= 50 * 5
+    state = memory.state_dict()
+    assert len(state["queries"]) == 50 and len(state["clicked_queries"]) <= 50
+    # The most recently searched stay; a click survives the cut of its query's unclicked pairs.
+    assert memory.observed("query 999", exact=True) and not memory.observed("query 0", exact=True)
+    assert memory.observed("query 999", exact=True)["track:999-7"][1] == 1
+    assert set(memory.observed("query 999", exact=True)) == {"track:999-0", "track:999-1", "track:999-2",
+                                                             "track:999-3", "track:999-7"}
+
+
+def test_eviction_follows_writes_only_so_replay_evicts_the_same_queries():
+    a, b = QueryMemory(max_queries=2), QueryMemory(max_queries=2)
+    for memory in (a, b):
+        memory.record_impressions("q1", ["track:a"])
+        memory.record_impressions("q2", ["track:a"])
+    b.observed("q1")                        # a read (a live search's arm) changes nothing
+    b.pair_scores("q1", ["track:a"])
+    for memory in (a, b):
+        memory.record_click("q1", "track:a")   # q1 written again: q2 is now the oldest
+        memory.record_impressions("q3", ["track:a"])
+    assert a.state_dict()["queries"] == b.state_dict()["queries"] == ["q1", "q3"]
+
+
+def test_a_state_of_the_previous_version_still_loads():
+    memory = QueryMemory()
+    memory.record_impressions("love", ["track:halo"])
+    memory.record_click("love", "track:halo")
+    old = memory.state_dict()
+    old = {k: v for k, v in old.items() if k != "reformulations"} | {"version": 2}
+    restored = QueryMemory()
+    restored.load_state_dict(old)
+    assert restored.observed("love") == memory.observed("love") and len(restored.reformulations) == 0
+    snapshot = {k: v for k, v in memory.to_dict().items() if k != "reformulations"}
+    assert QueryMemory.from_dict(snapshot).observed("love") == memory.observed("love")
+
+
+def test_reformulations_score_like_clicks_of_their_own_weight_and_round_trip(seed):
+    memory = QueryMemory(seed=seed)
+    for user in ("a", "b", "c"):
+        memory.record_reformulation("tunes to unwind to", "track:gooddays", user)
+    memory.record_reformulation("tunes to unwind to", "track:theworld", "d")
+    scores = memory.pair_scores("tunes to unwind to", ["track:gooddays", "track:theworld", "track:halo"])
+    assert scores[0] == pytest.approx(posterior(NEW_PAIR_PRIOR, 3, 3), abs=1e-4)
+    assert scores[0] > scores[1] > 0 and scores[2] == 0
+    assert memory.pinned("tunes to unwind to") is None          # never one answer for everybody
+    entry = memory.entry("tunes to unwind to", "track:gooddays")
+    assert (entry.clicks, entry.reformulation_users, entry.learned_from_reformulations) == (0, 3, True)
+    for restored in (QueryMemory.from_dict(json.loads(json.dumps(memory.to_dict())), seed=seed),):
+        assert restored.entries().equals(memory.entries())
+    again = QueryMemory(seed=seed)
+    again.load_state_dict(memory.state_dict())
+    assert again.entries().equals(memory.entries())
