@@ -5,6 +5,13 @@ through the same two functions as replay (:meth:`DerivedState.apply_search`,
 :meth:`DerivedState.apply_feedback`), so the state after a restart is exactly what replaying
 the log produces. Only the latest ``search_cache`` searches stay in memory; feedback for an
 older one finds it in the log through the search index (:meth:`DerivedState.known_search`).
+
+Reformulations are the one kind of event the engine writes by itself: a first click that completes
+session chains (:mod:`ltrr.engine.sessions`) appends one ``reformulation`` event per chain right
+after the click's feedback, and learns it through :meth:`DerivedState.apply_reformulation`. Replay
+marks the click in its session but detects nothing: it applies the logged events where they stand,
+so what was learned never depends on the session rules of the code that replays. A (failed search,
+entity) pair teaches the memory once, whether a reformulation or a later find came first.
 """
 from __future__ import annotations
 

@@ -96,6 +96,14 @@ class Engine:
         (Radlinski and Joachims 2005, query chains), and the memory learns the pair;
         it is not a click on this search (no credit, no ranker example).
 
+        Searches of one session (``context["session_id"]``, else one ``user_id`` within 10 minutes
+        by ``context["timestamp"]``) need no ``found_later``: a first click that follows failed
+        searches of the session (skipped or left unclicked) logs a ``reformulation`` event per
+        failed query and teaches the memory that query -> the clicked entity, with a confidence
+        that grows with distinct users (``ltrr.engine.sessions``, ``ltrr.reformulation``). A
+        ``found_later`` of the same pair on the failed search still teaches the learner, but the
+        memory counts the pair once.
+
         The bandit is updated once per search, at its first click or skip:
         every selected arm gets 1 if it retrieved the clicked entity within its
         budget, else 0 (all 0 on skip). Later clicks on the same search update
