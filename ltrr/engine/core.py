@@ -24,7 +24,7 @@ from ltrr.engine.arms import ArmSet
 from ltrr.events import value
 from ltrr.indexfiles import invalidate
 from ltrr.log import InteractionLog
-from ltrr.memory import QueryMemory
+from ltrr.memory import MAX_QUERIES, QueryMemory
 from ltrr.progress import ProgressFn
 from ltrr.query import Query
 from ltrr.rank.features import FeatureBuilder
@@ -61,7 +61,7 @@ class Core:
     def open(cls, catalog: str | Path | Catalog, state: str | Path, policy: str, seed: int, progress: ProgressFn,
              arms: Iterable[str] | None, background: bool, fsync: bool, ranker_training: str, arm_budget: int,
              retrieval_cache: MutableMapping | None, search_cache: int, checkpoint_every: int,
-             derive: Callable[["Core"], None]) -> "Core":
+             derive: Callable[["Core"], None], memory_queries: int = MAX_QUERIES) -> "Core":
         """Open catalog, state folder, arms and learners, then ``derive(core)`` the state from the log;
         slow arms keep opening in the background. Whatever was opened is closed again if this fails."""
         if ranker_training not in ("background", "sync", "off"):
@@ -82,7 +82,8 @@ class Core:
         self.state = StateDir.open(state)
         self.index = None
         try:
-            self.memory = QueryMemory()
+            # Bounded (ltrr.memory, "Bounded"): the least recently searched queries leave first.
+            self.memory = QueryMemory(max_queries=memory_queries)
             self.arms = ArmSet(self.catalog, arms, memory=self.memory, retrieval_cache=retrieval_cache)
             if self.spec.kind == "static":
                 missing = [a for a in self.spec.arms if a not in self.arms.index]

@@ -31,6 +31,7 @@ from ltrr.engine.records import (ARM_HISTORY_LIMIT, CHECKPOINT_EVERY, EXPLAIN_BU
                                  SEARCH_CACHE, FeedbackResult, Result, SearchResponse)
 from ltrr.engine.reports import Reports
 from ltrr.errors import LtrrError
+from ltrr.memory import MAX_QUERIES as MEMORY_QUERIES
 from ltrr.progress import ProgressFn, silent
 from ltrr.rank.position import PositionBias
 
@@ -44,6 +45,9 @@ class Engine:
     # Settings of the derived state (class attributes: set them on a subclass, or on Engine before open).
     search_cache = SEARCH_CACHE
     checkpoint_every = CHECKPOINT_EVERY
+    # Queries the query-to-entity memory keeps (the least recently searched leave first), and with
+    # them the reformulation evidence: what keeps the learned state flat however long it runs.
+    memory_queries = MEMORY_QUERIES
 
     def __init__(self) -> None:  # use Engine.open
         raise TypeError("use Engine.open(catalog=..., state=...)")
@@ -71,7 +75,7 @@ class Engine:
         self._closed = False
         self._core = Core.open(catalog, state, policy, seed, progress or silent, arms, background, fsync,
                                ranker_training, arm_budget, retrieval_cache, cls.search_cache, cls.checkpoint_every,
-                               derive=Persistence.attach)
+                               derive=Persistence.attach, memory_queries=cls.memory_queries)
         self._pipeline = SearchPipeline(self._core)
         self._learning = Learning(self._core)
         self._reports = Reports(self._core, self._learning.pending_of)

@@ -72,7 +72,7 @@ class Persistence:
         core = self.core
         return {"policy": str(core.spec), "arms": list(core.arms.names), "seed": core.seed,
                 "arm_budget": core.selector.arm_budget, "context": list(CONTEXT_FEATURES),
-                "search_cache": core.search_cache}
+                "search_cache": core.search_cache, "memory_queries": core.memory.max_queries}
 
     def save_checkpoint(self) -> None:
         """Write the derived state with the log prefix it covers (call under the lock). The mabwiser

@@ -3,12 +3,14 @@ search whose click satisfied the user teaches the memory what the vague ask mean
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
+from ltrr import Engine
 from ltrr.log import load_exported
 from ltrr.reformulation import user_key
-from tests.engine.engines import open_engine
+from tests.engine.engines import FAST_ARMS, open_engine
 
 VAGUE = "tunes to unwind to"
 P = "track:gooddays"          # what the reformulating users wanted ("good days", a chill track)
@@ -187,3 +189,35 @@ def test_reformulation_events_are_logged_valid_json(engine):
     assert kinds == ["search", "feedback", "search", "feedback", "reformulation"]
     frame = engine.log_frame()
     assert len(frame) == 2                       # the log's table still has one row per search
+
+
+class SmallMemory(Engine):
+    """A memory of three queries."""
+
+    memory_queries = 3
+
+
+def test_the_engines_memory_stays_bounded_and_replays_the_same_evictions(tiny_catalog_path, tmp_path):
+    queries = ["love story", "halo", "kill bill", "good days", "blank space", "shake it off"]
+    eng = SmallMemory.open(catalog=tiny_catalog_path, state=tmp_path / "s", policy="linucb", arms=FAST_ARMS,
+                           ranker_training="off")
+    try:
+        for i, query in enumerate(queries):
+            response = eng.search(query, {"user_id": f"u{i}"})
+            if response.results:
+                eng.feedback(response.id, response.results[0].entity_id)
+        chain(eng, "u1", "s1")           # two more queries: the vague one and "good days" again
+        live = eng.memory_entries(limit=10_000)
+        assert eng.memory.n_queries == 3
+        assert set(live["query"]) <= {"shake it off", VAGUE, "good days", "blank space"}
+    finally:
+        eng.close()
+    for reopen in ("checkpoint", "log"):
+        if reopen == "log":
+            shutil.rmtree(tmp_path / "s" / "checkpoint")
+        eng = SmallMemory.open(catalog=tiny_catalog_path, state=tmp_path / "s", policy="linucb", arms=FAST_ARMS,
+                           ranker_training="off")
+        try:
+            assert eng.memory_entries(limit=10_000).equals(live), reopen
+        finally:
+            eng.close()
