@@ -18,6 +18,7 @@ ARMS: dict[str, str] = {
     "popular": "ltrr.strategies.popular:PopularStrategy",
     "fresh": "ltrr.strategies.fresh:FreshStrategy",
     "related": "ltrr.strategies.related:RelatedStrategy",
+    "discover": "ltrr.strategies.discover:DiscoverStrategy",
 }
 
 
