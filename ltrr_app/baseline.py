@@ -77,10 +77,12 @@ def learner_cost(policy: str) -> float:
 
 def tune(catalog_path: str | Path, state_dir: Path, *, steps: int, seed: int, lam: float,
          arms: Sequence[str] | None = None, n_users: int = 100, retry_share: float = 0.0,
-         progress: ProgressFn | None = None) -> TunedBaseline:
-    """Tune the baseline on a stream of ``steps`` searches (``seed``), cached per settings in this process."""
+         reformulate_share: float = 0.0, progress: ProgressFn | None = None) -> TunedBaseline:
+    """Tune the baseline on a stream of ``steps`` searches (``seed``), cached per settings in this process.
+    Users retry (``retry_share``) and reword failed broad asks (``reformulate_share``) as in the
+    simulation the baseline is compared in, so the memory arm learns on the tuning stream as it does there."""
     key = (str(catalog_path), int(steps), int(seed), round(float(lam), 9), tuple(arms or ()), int(n_users),
-           round(float(retry_share), 6))
+           round(float(retry_share), 6), round(float(reformulate_share), 6))
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -94,7 +96,7 @@ def tune(catalog_path: str | Path, state_dir: Path, *, steps: int, seed: int, la
     finally:
         catalog.close()
     table = collect_ranks(catalog_path, stream, Path(state_dir), arms=list(arms) if arms else None, seed=int(seed),
-                          progress=progress, retry_share=retry_share)
+                          progress=progress, retry_share=retry_share, reformulate_share=reformulate_share)
     config = best_at_cost(table, float(lam))
     if not config:   # every step too dear at this price: the cheapest useful configuration instead
         from ltrr.simulate.tuning import best_fixed

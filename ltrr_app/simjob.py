@@ -145,6 +145,7 @@ class SimulationJob:
                     settings["catalog_path"], root / "tuning", steps=int(tune["steps"]),
                     seed=self.seeds[0] + TUNE_SEED_OFFSET, lam=float(tune["lam"]), arms=settings.get("arms"),
                     n_users=int(settings.get("n_users", 100)), retry_share=float(settings.get("retry_share", 0.0)),
+                    reformulate_share=float(settings.get("reformulate_share", 0.0)),
                     progress=self._tuning_progress)
                 spec = self.baseline.spec
                 policies = list(dict.fromkeys(spec if p == TUNED else p for p in policies))

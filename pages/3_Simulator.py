@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ltrr.simulate import DEFAULT_RETRY_SHARE
+from ltrr.simulate.world import DEFAULT as WORLD
 from ltrr.simulate.report import window_means
 from ltrr_app import baseline, charts, demo, shared
 from ltrr_app.baseline import TUNED
@@ -19,7 +20,9 @@ engine = shared.open_page("Simulator", ":material/groups:", "Simulator: does lea
                           "Simulated users with hidden intents type queries (exact and misspelt titles, artists, "
                           "genre and era, moods, playlists) and click what satisfies them, with position bias. "
                           f"When a search fails them, {DEFAULT_RETRY_SHARE:.0%} of them search again by the name "
-                          "they wanted, and what they find there teaches the engine. Every policy meets the same "
+                          "they wanted, and what they find there teaches the engine; "
+                          f"{WORLD.reformulate_share:.0%} of those a vague ask failed reword it more specifically. "
+                          "Every policy meets the same "
                           "users with the same random numbers, each in a fresh state of its own, so the "
                           "comparison is fair. The run goes on in the background if you leave this page.")
 state = st.session_state
@@ -102,7 +105,8 @@ if run and not running:
                             seed=int(seed), seeds=[int(seed) + i for i in range(int(n_seeds))],
                             tune={"steps": int(tune_steps), "lam": baseline.learner_cost(learner or "coverage")},
                             state_root=simulation_root(), arms=list(arms) or None,
-                            n_users=int(users), retry_share=DEFAULT_RETRY_SHARE).start()
+                            n_users=int(users), retry_share=DEFAULT_RETRY_SHARE,
+                            reformulate_share=WORLD.reformulate_share).start()
         state["ltrr_sim_job"] = job
         running = True
 

@@ -238,10 +238,15 @@ def open_engine(args: argparse.Namespace, background: bool = False) -> "Engine":
 
 
 def add_world_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--world`` and ``--retry-share``, as ``simulate`` and ``study`` both take them."""
+    """``--world``, ``--retry-share`` and ``--reformulate-share``, as ``simulate`` and ``study`` both take them."""
     parser.add_argument("--world", choices=tuple(WORLDS), default="default",
                         help="the simulated world: its users' intent mix, typing, typos, click model and "
                              "retries (default: default)")
     parser.add_argument("--retry-share", type=share, default=None, metavar="P",
                         help="chance that a user a search failed searches again by the target's name "
                              f"(default: the world's, {DEFAULT_WORLD.retry_share:g} in the default world)")
+    parser.add_argument("--reformulate-share", type=share, default=None, metavar="P",
+                        help="chance that a user a broad ask failed (a mood or activity, an ambiguous word) "
+                             "rewords it more specifically in the same session, which teaches the memory what "
+                             f"the ask meant (default: the world's, {DEFAULT_WORLD.reformulate_share:g} in the "
+                             "default world)")

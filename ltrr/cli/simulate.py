@@ -46,11 +46,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     world = get_world(args.world)
     clicks = world.click_model() if args.click_model is None else make_click_model(args.click_model)
     retry_share = world.retry_share if args.retry_share is None else args.retry_share
+    reformulate_share = world.reformulate_share if args.reformulate_share is None else args.reformulate_share
     progress = progress_for(args)
     try:
         result = run_simulation(catalog, policies, args.steps, args.seed, args.out / "states", progress=progress,
                                 arms=names(args.arms), n_users=args.users, query_types=names(args.types),
-                                click_model=clicks, retry_share=retry_share,
+                                click_model=clicks, retry_share=retry_share, reformulate_share=reformulate_share,
                                 stream_options={"world": world.name})
     finally:
         close_progress(progress)

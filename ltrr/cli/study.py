@@ -46,7 +46,8 @@ def cmd_study(args: argparse.Namespace) -> int:
                              tune_steps=args.tune_steps,
                              arms=tuple(names(args.arms)) if args.arms else None,
                              drift_step=args.drift or None, release_share=args.release_share,
-                             retry_share=args.retry_share, world=args.world)
+                             retry_share=args.retry_share, reformulate_share=args.reformulate_share,
+                             world=args.world)
     if args.headline:
         settings = headline(settings)
     progress = progress_for(args)

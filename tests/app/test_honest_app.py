@@ -111,22 +111,28 @@ def test_the_learners_price_comes_from_its_spec():
 def test_a_job_tunes_first_then_runs_each_seed_with_the_tuned_spec(tmp_path):
     calls = []
 
-    def tuner(catalog, state_dir, *, steps, seed, lam, progress, **_):
+    def tuner(catalog, state_dir, *, steps, seed, lam, progress, **kw):
+        calls.append(("tuner", kw["retry_share"], kw["reformulate_share"]))
         progress(0, steps, "tuning stream")
         return SimpleNamespace(spec="static:lexical=5", label=lambda: "tuned fixed: lexical 5")
 
-    def runner(*, policies, seed, steps, on_step, state_root, **_):
-        calls.append((tuple(policies), seed, state_root))
+    def runner(*, policies, seed, steps, on_step, state_root, **kw):
+        calls.append((tuple(policies), seed, state_root, kw["reformulate_share"]))
         for p in policies:
             for step in range(1, steps + 1):
                 on_step(p, step, {"policy": p, "step": step})
         return SimpleNamespace(state_dirs={}, stopped=False)
 
     job = SimulationJob(runner=runner, tuner=tuner, catalog_path="c", policies=["coverage", TUNED], steps=3,
-                        seed=7, seeds=[7, 8], tune={"steps": 10, "lam": 0.004}, state_root=tmp_path).start()
+                        seed=7, seeds=[7, 8], tune={"steps": 10, "lam": 0.004}, state_root=tmp_path,
+                        retry_share=0.4, reformulate_share=0.3).start()
     assert job.join(5) and job.error is None
-    assert [c[:2] for c in calls] == [(("coverage", "static:lexical=5"), 7), (("coverage", "static:lexical=5"), 8)]
-    assert calls[0][2] != calls[1][2], "each seed learns in its own folder"
+    # The tuning stream's users retry and reword as the compared runs' users do.
+    assert calls[0] == ("tuner", 0.4, 0.3)
+    runs = calls[1:]
+    assert [c[:2] for c in runs] == [(("coverage", "static:lexical=5"), 7), (("coverage", "static:lexical=5"), 8)]
+    assert runs[0][2] != runs[1][2], "each seed learns in its own folder"
+    assert [c[3] for c in runs] == [0.3, 0.3]
     assert sorted(set(job.records()["seed"])) == [7, 8]
     assert job.labels == {"static:lexical=5": "tuned fixed: lexical 5"}
 
@@ -145,6 +151,10 @@ def test_the_simulator_compares_with_a_tuned_fixed_config_by_default(fresh_state
     at.number_input(key="ltrr_sim_tune_steps").set_value(30)
     next(b for b in at.button if b.label == "Run simulation").click().run()
     job = at.session_state["ltrr_sim_job"]
+    from ltrr.simulate.world import DEFAULT as WORLD
+
+    # The world's users reword failed vague asks in the app's runs too (issue 27), as in the study.
+    assert job.settings["reformulate_share"] == WORLD.reformulate_share > 0
     assert job.join(timeout=600) and job.error is None
     at.run()
     assert_clean(at)
