@@ -134,7 +134,9 @@ if not request["query"]:
     state["ltrr_response"], state["ltrr_request"] = None, None
 elif search_again or request != state["ltrr_request"]:
     with guarded("Search"):
-        resp_new = engine.search(request["query"], context=context, k=k, explain=True)
+        # The session id is not part of the request: a new one must not rerun the search by itself.
+        session = {**context, "session_id": shared.search_session(context["user_id"])}
+        resp_new = engine.search(request["query"], context=session, k=k, explain=True)
         before, asked = state["ltrr_response"], state["ltrr_request"]
         # A search the same user left without a play may be rescued by what they play next.
         left = before is not None and not state["ltrr_played"] and asked and asked["user_id"] == context["user_id"]

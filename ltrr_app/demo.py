@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ltrr_app import bandit_view, cards, stories
+from ltrr_app import bandit_view, broad, cards, shared, stories
 from ltrr_app.stories import LOOK_FOR, STORIES, CatalogFacts
 
 PAGE_LINKS = {"search": ("app.py", "Search page"), "simulator": ("pages/3_Simulator.py", "Simulator page")}
@@ -77,6 +77,8 @@ def _run_step(step: stories.Step) -> None:
         state["ltrr_hour"] = state["ltrr_hour_pick"] = int(step.hour)
     if step.user is not None:
         state["ltrr_user"] = state["ltrr_user_pick"] = step.user
+    if step.k is not None and int(state["ltrr_k"]) < step.k:
+        state["ltrr_k"] = state["ltrr_k_pick"] = step.k
 
 
 def story_panel(engine: Any, facts: CatalogFacts, page: str) -> None:
@@ -99,10 +101,13 @@ def story_panel(engine: Any, facts: CatalogFacts, page: str) -> None:
                 if not steps:
                     st.caption("This catalog does not hold what this story needs (for example no recent "
                                "releases); try another story.")
-                for i, step in enumerate(steps):
-                    st.button(step.label, key=f"ltrr_story_{story.key}_{i}", on_click=_run_step, args=(step,),
-                              icon=":material/play_arrow:", width="stretch")
-                _progress(story.key, steps)
+                if story.key == "broad" and steps:
+                    _broad_steps(engine, facts, steps)
+                else:
+                    for i, step in enumerate(steps):
+                        st.button(step.label, key=f"ltrr_story_{story.key}_{i}", on_click=_run_step,
+                                  args=(step,), icon=":material/play_arrow:", width="stretch")
+                _progress(story.key, steps, engine)
             else:
                 st.markdown("Use the form below: the default policies are the ones the story needs.")
         with right:
@@ -110,9 +115,70 @@ def story_panel(engine: Any, facts: CatalogFacts, page: str) -> None:
             st.markdown("\n".join(f"- {line}" for line in LOOK_FOR.get(story.key, [])))
 
 
-def _progress(key: str, steps: list[stories.Step]) -> None:
-    """Story-specific evidence under the steps: rank trails, or the two queries side by side."""
+def _broad_steps(engine: Any, facts: CatalogFacts, steps: list[stories.Step]) -> None:
+    """The broad story's buttons: three simulated listeners (or the person as u1-u3), then the fourth."""
+    told = stories.broad_plan(facts)
+    st.markdown(f"① **Three listeners** ask “{told.vague}”, find nothing they want, reword it to "
+                f"“{told.reworded}” and play a song.")
+    st.button("Let three listeners do it", key="ltrr_broad_teach", on_click=_teach, args=(engine, told),
+              icon=":material/groups:", type="primary", width="stretch")
+    st.caption("Or be them yourself: as u1, u2 and u3 in turn (the User box), run both and ▶ Play the same song.")
+    ask, reword = st.columns(2)
+    for i, (col, step) in enumerate(zip((ask, reword), steps[:2])):
+        col.button(step.label, key=f"ltrr_story_broad_{i}", on_click=_run_step, args=(step,),
+                   icon=":material/play_arrow:", width="stretch")
+    st.button(steps[2].label, key="ltrr_story_broad_2", on_click=_run_step, args=(steps[2],),
+              icon=":material/person_search:", width="stretch")
+
+
+def _teach(engine: Any, told: stories.BroadPlan) -> None:
+    """Callback of "Let three listeners do it": they search, reword and play through the engine's API."""
     state = st.session_state
+    try:
+        state["ltrr_broad_taught"] = broad.teach(engine, told, int(state["ltrr_hour"]))
+    except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+        shared.flash("error", f"**The listeners could not finish.** {shared.error_text(exc)}")
+        return
+    taught = state["ltrr_broad_taught"]
+    st.toast(f"Three listeners reworded “{taught.vague}” and played **{cards.md_escape(taught.title)}**",
+             icon=":material/school:")
+
+
+def _broad_progress(engine: Any) -> None:
+    """What the listeners played, and, once the fourth user asked, where the vague ask's answer came from."""
+    state = st.session_state
+    taught = state.get("ltrr_broad_taught")
+    if taught is not None:
+        before = f"#{taught.rank_before}" if taught.rank_before else "not in its top ten"
+        st.markdown(f"The listeners played **{cards.md_escape(taught.title)}** after “{taught.reworded}” "
+                    f"(for “{taught.vague}” it was {before}).")
+    resp, request = state.get("ltrr_response"), state.get("ltrr_request") or {}
+    if resp is None or request.get("user_id") != stories.FOURTH_USER \
+            or str(request.get("query", "")).strip().lower() != stories.VAGUE_ASK:
+        return
+    learned = broad.origins(engine, stories.VAGUE_ASK)
+    shown = sorted((rank, eid) for eid in learned if (rank := broad.rank_of(resp, eid)) is not None)
+    if shown:
+        rank, eid = shown[0]
+        where = learned[eid]
+        st.success(f"**{cards.md_escape(where.title)}** is #{rank} in {stories.FOURTH_USER}'s top ten: "
+                   f"{where.sentence()}.", icon=":material/lightbulb:")
+        if st.button("Where it came from: the Memory page", key="ltrr_broad_memory", icon=":material/psychology:"):
+            state["ltrr_mem_query"] = stories.VAGUE_ASK
+            st.switch_page("pages/2_Memory.py")
+    elif learned:
+        st.warning("The memory learned an answer from rewording, but it is not in this top ten yet: let more "
+                   "listeners reword (①).", icon=":material/hourglass_top:")
+    else:
+        st.info("Nothing learned for this ask yet: do ① first.", icon=":material/info:")
+
+
+def _progress(key: str, steps: list[stories.Step], engine: Any = None) -> None:
+    """Story-specific evidence under the steps: rank trails, the two queries side by side, or where a
+    vague ask's answer came from."""
+    state = st.session_state
+    if key == "broad" and engine is not None:
+        _broad_progress(engine)
     if key == "clicks":
         trails = [t for k, t in state.get("ltrr_trails", {}).items() if t["ranks"]]
         for trail in trails[-3:]:

@@ -12,6 +12,8 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -153,6 +155,28 @@ def sync_url() -> None:
                 del st.query_params[name]
         elif current.get(name) != value:
             st.query_params[name] = value
+
+
+# Idle seconds after which a user's next search starts a new session: the engine's own gap for
+# searches without a session id (ltrr.engine.sessions.SESSION_GAP; not imported here, the engine
+# loads after the first paint).
+SESSION_GAP_S = 600.0
+
+
+def search_session(user: str, now: float | None = None) -> str:
+    """The session id of ``user``'s next search in this browser tab (its ``context["session_id"]``).
+
+    One session per user of the tab, renewed after :data:`SESSION_GAP_S` idle seconds: the engine
+    chains a search left without a play to a later search of the same session whose result is
+    played, and learns what the first one meant (a reworded vague ask). Users of one tab never share
+    a session, so one person's find is never taught to another's ask."""
+    sessions = st.session_state.setdefault("ltrr_sessions", {})
+    now = time.time() if now is None else float(now)
+    sid, last = sessions.get(user, (None, 0.0))
+    if sid is None or now - last > SESSION_GAP_S:
+        sid = f"app-{uuid.uuid4().hex[:12]}-{user}"
+    sessions[user] = (sid, now)
+    return sid
 
 
 def ranker_label(label: object) -> str:

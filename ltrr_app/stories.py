@@ -21,6 +21,7 @@ class Step:
     query: str
     user: str | None = None
     hour: int | None = None
+    k: int | None = None        # at least this many results (the broad story looks at a top ten)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ STORIES: dict[str, Story] = {s.key: s for s in (
           "arm, and how close does its success stay? The chart answers for this catalog, honestly."),
     Story("drift", "5 · New releases, drift", "search",
           "Ask for what is new: the fresh arm serves it, and the bandit's estimate for it moves with clicks."),
+    Story("broad", "6 · Vague asks: learning from rewording", "search",
+          "Three listeners ask for something vague, find nothing they want, reword it and play what the "
+          "reworded search found. A fourth listener's vague ask then shows that find: the memory learned what "
+          "the vague words meant."),
 )}
 
 
@@ -156,6 +161,30 @@ def examples(facts: CatalogFacts) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# The broad-ask story (ltrr_app.broad runs it): a vague ask no arm understands, and who asks it last.
+VAGUE_ASK = "tunes to unwind to"
+FOURTH_USER = "u4"      # one of the Search page's users, so the person can be the fourth
+
+
+@dataclass(frozen=True)
+class BroadPlan:
+    """What the broad story's listeners type: the vague ask and the more specific search they reword it to."""
+
+    vague: str
+    reworded: str
+
+
+def broad_plan(facts: CatalogFacts) -> BroadPlan | None:
+    """The vague ask and its rewording for this catalog: a mood word as playlists name it ("chill
+    songs") when the catalog knows moods, else its most common genre; None when it knows neither."""
+    if facts.moods:
+        mood = "chill" if "chill" in facts.moods else facts.moods[0]
+        return BroadPlan(VAGUE_ASK, f"{mood} songs")
+    if facts.genres:
+        return BroadPlan(VAGUE_ASK, f"{facts.genres[0]} songs")
+    return None
+
+
 def steps(key: str, facts: CatalogFacts) -> list[Step]:
     """The steps of one story for this catalog (empty when the catalog cannot tell it)."""
     artist = demo_artist(facts.artists)
@@ -177,6 +206,13 @@ def steps(key: str, facts: CatalogFacts) -> list[Step]:
         else:
             second = None
         return [s for s in (first, second) if s is not None]
+    if key == "broad":
+        told = broad_plan(facts)
+        if told is None:
+            return []
+        return [Step(f"Ask “{told.vague}”", told.vague, k=10),
+                Step(f"Reword: “{told.reworded}”, then ▶ Play", told.reworded, k=10),
+                Step(f"② A fourth user ({FOURTH_USER}) asks “{told.vague}”", told.vague, user=FOURTH_USER, k=10)]
     if key == "drift" and facts.has_new:
         return [Step("Ask for “new releases”", "new releases"),
                 Step(f"Then something older: “80s {genre}”" if genre else "Then a classic", f"80s {genre}"
@@ -207,6 +243,12 @@ LOOK_FOR: dict[str, list[str]] = {
               "Play a new release: the bars show how the estimate of each arm that found it moved.",
               "Run the older query: what the bandit learned is tied to the kind of query, so its arms differ.",
               "For drift over many users, run the Simulator: its curves show the estimates settling."],
+    "broad": ["At first the vague ask does not show what the listeners wanted: nothing in its top ten is it.",
+              "Each listener rewords it in their own session and plays a song: that play also tells the memory "
+              "what the vague ask meant. One listener is a hint; three different listeners make it sure.",
+              "The fourth user's vague ask now shows that song in its top ten, and the line under the buttons "
+              "says where it came from (the Memory page too).",
+              "This teaches the learning state you are using, like every story (its searches are logged)."],
 }
 
 

@@ -1,4 +1,4 @@
-"""Memory page: the query-to-entity memory learned from impressions and clicks."""
+"""Memory page: the query-to-entity memory learned from impressions, clicks and reworded searches."""
 from __future__ import annotations
 
 import pandas as pd
@@ -12,7 +12,8 @@ LIMITS = [100, 500, 2000]
 ALL_ENTRIES = 10_000_000   # counters are computed over every entry, never over the rows shown
 
 engine = shared.open_page("Memory", ":material/psychology:", "Memory: what each query led people to",
-                          "For every (query, result) pair the memory counts impressions and clicks. The observed "
+                          "For every (query, result) pair the memory counts impressions and clicks, and the users "
+                          "who found the result by rewording a search of the query that failed. The observed "
                           "score is a smoothed click rate; the predicted score is what the catalog suggested before "
                           "any click. The memory arm retrieves from here, so a clicked result comes back for the "
                           "same query.")
@@ -23,8 +24,8 @@ with st.container(border=True):
     query = q_col.text_input("Query", key="ltrr_mem_query", persist_state="session",
                              placeholder="All queries (type one to focus on it)", icon=":material/search:")
     limit = limit_col.selectbox("Show at most", LIMITS, index=1, key="ltrr_mem_limit", persist_state="session")
-    clicked_only = only_col.toggle("Clicked only", key="ltrr_mem_clicked", persist_state="session",
-                                   help="Only pairs that received at least one click")
+    clicked_only = only_col.toggle("Learned only", key="ltrr_mem_clicked", persist_state="session",
+                                   help="Only pairs that received a click, or that users found by rewording")
 
 entries = pd.DataFrame()
 with guarded("Reading the memory"):
@@ -43,6 +44,10 @@ clicks = pd.to_numeric(entries["clicks"], errors="coerce").fillna(0).astype(int)
 # Impressions are expected examinations (a showing at rank r counts less than one at rank 1): fractional.
 impressions = pd.to_numeric(entries["impressions"], errors="coerce").fillna(0.0)
 new_pairs = entries["learned_from_clicks"].fillna(False).astype(bool)
+# Different users whose failed search of the query ended on the result after they reworded it.
+reworded = (pd.to_numeric(entries["reformulation_users"], errors="coerce").fillna(0).astype(int)
+            if "reformulation_users" in entries else pd.Series(0, index=entries.index, dtype=int))
+entries = entries.assign(reworded=reworded)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Pairs", f"{len(entries):,}", border=True, help="(query, result) pairs the memory has seen")
 c2.metric("Pairs with clicks", f"{int((clicks > 0).sum()):,}", border=True,
@@ -51,17 +56,27 @@ c3.metric("Impressions", f"{impressions.sum():,.1f}", border=True,
           help="Expected views: a result shown lower in the list counts as less than one impression")
 c4.metric("Clicks", f"{int(clicks.sum()):,}", border=True)
 
-# Most clicked first: what clicks taught is what a demo wants to see.
-ordered = entries.assign(_clicks=clicks, _imp=impressions).sort_values(
-    ["_clicks", "_imp", "query"], ascending=[False, False, True], kind="stable")
-shown = ordered[ordered["_clicks"] > 0] if clicked_only else ordered
-shown = shown.head(int(limit)).drop(columns=["_clicks", "_imp"]).reset_index(drop=True)
+# Most learned first (clicks, then users who reworded): what users taught is what a demo wants to see.
+ordered = entries.assign(_clicks=clicks, _imp=impressions, _taught=clicks + reworded).sort_values(
+    ["_taught", "_clicks", "_imp", "query"], ascending=[False, False, False, True], kind="stable")
+shown = ordered[ordered["_taught"] > 0] if clicked_only else ordered
+shown = shown.head(int(limit)).drop(columns=["_clicks", "_imp", "_taught"]).reset_index(drop=True)
+
+# Where a vague ask's answers came from: the pairs users taught by rewording a failed search.
+from_rewording = shown[shown["reworded"] > 0].head(3)
+for _, pair in from_rewording.iterrows():
+    users = int(pair["reworded"])
+    st.success(f"**“{cards.md_escape(str(pair['query']))}” → {cards.md_escape(str(pair['title'] or pair['entity_id']))}**: "
+               f"learned from {count(users, 'user')} who reworded this search"
+               + ("" if int(pair["clicks"]) else " (nobody clicked it for this query itself)") + ".",
+               icon=":material/lightbulb:")
 
 st.subheader("Pairs")
 if len(shown) < len(entries):
     st.caption(f"Showing {len(shown):,} of {count(len(entries), 'pair')}, most clicked first.")
 st.dataframe(
-    shown[["query", "title", "impressions", "clicks", "observed", "predicted"]], hide_index=True, width="stretch",
+    shown[["query", "title", "impressions", "clicks", "reworded", "observed", "predicted"]], hide_index=True,
+    width="stretch",
     height=min(360, 38 + 35 * max(1, len(shown))), key="ltrr_mem_table",
     column_config={
         "query": st.column_config.TextColumn("query", width="medium"),
@@ -69,6 +84,9 @@ st.dataframe(
         "impressions": st.column_config.NumberColumn("impr.", format="%.1f", width="small",
                                                      help="Expected views (rank-weighted showings)"),
         "clicks": st.column_config.NumberColumn("clicks", width="small"),
+        "reworded": st.column_config.NumberColumn("reworded", width="small",
+                                                  help="Users whose search of this query failed and who found "
+                                                       "this result by rewording it"),
         "predicted": st.column_config.ProgressColumn("predicted", min_value=0.0, max_value=1.0, format="%.2f",
                                                      width="small"),
         "observed": st.column_config.ProgressColumn("observed", min_value=0.0, max_value=1.0, format="%.2f",
