@@ -122,7 +122,8 @@ def _broad_steps(engine: Any, facts: CatalogFacts, steps: list[stories.Step]) ->
                 f"“{told.reworded}” and play a song.")
     st.button("Let three listeners do it", key="ltrr_broad_teach", on_click=_teach, args=(engine, told),
               icon=":material/groups:", type="primary", width="stretch")
-    st.caption("Or be them yourself: as u1, u2 and u3 in turn (the User box), run both and ▶ Play the same song.")
+    st.caption(f"Or be them yourself as u1, u2 and u3 in turn (the User box): ask “{told.vague}”, reword it "
+               f"to “{told.reworded}” and ▶ Play the same song.")
     ask, reword = st.columns(2)
     for i, (col, step) in enumerate(zip((ask, reword), steps[:2])):
         col.button(step.label, key=f"ltrr_story_broad_{i}", on_click=_run_step, args=(step,),

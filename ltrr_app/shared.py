@@ -411,7 +411,7 @@ def page_setup(title: str, icon: str) -> None:
         st.selectbox("Guided demo", story_keys, index=story_keys.index(current), key="ltrr_story_pick",
                      on_change=_pick_story,
                      format_func=lambda k: "— pick a story —" if k is None else STORIES[k].title,
-                     help="Five short stories that show what the engine learns; each says what to look for.")
+                     help=f"{len(STORIES)} short stories that show what the engine learns; each says what to look for.")
     sync_url()
     changed = state.pop("ltrr_policy_banner", None)
     if changed:

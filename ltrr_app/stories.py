@@ -48,7 +48,7 @@ STORIES: dict[str, Story] = {s.key: s for s in (
           "arm, and how close does its success stay? The chart answers for this catalog, honestly."),
     Story("drift", "5 · New releases, drift", "search",
           "Ask for what is new: the fresh arm serves it, and the bandit's estimate for it moves with clicks."),
-    Story("broad", "6 · Vague asks: learning from rewording", "search",
+    Story("broad", "6 · Vague asks, reworded", "search",
           "Three listeners ask for something vague, find nothing they want, reword it and play what the "
           "reworded search found. A fourth listener's vague ask then shows that find: the memory learned what "
           "the vague words meant."),
@@ -210,8 +210,9 @@ def steps(key: str, facts: CatalogFacts) -> list[Step]:
         told = broad_plan(facts)
         if told is None:
             return []
-        return [Step(f"Ask “{told.vague}”", told.vague, k=10),
-                Step(f"Reword: “{told.reworded}”, then ▶ Play", told.reworded, k=10),
+        # Short labels: the two sit side by side in half the panel (the caption above names the queries).
+        return [Step("Ask it", told.vague, k=10),
+                Step("Reword it, ▶ Play", told.reworded, k=10),
                 Step(f"② A fourth user ({FOURTH_USER}) asks “{told.vague}”", told.vague, user=FOURTH_USER, k=10)]
     if key == "drift" and facts.has_new:
         return [Step("Ask for “new releases”", "new releases"),
@@ -243,12 +244,11 @@ LOOK_FOR: dict[str, list[str]] = {
               "Play a new release: the bars show how the estimate of each arm that found it moved.",
               "Run the older query: what the bandit learned is tied to the kind of query, so its arms differ.",
               "For drift over many users, run the Simulator: its curves show the estimates settling."],
-    "broad": ["At first the vague ask does not show what the listeners wanted: nothing in its top ten is it.",
-              "Each listener rewords it in their own session and plays a song: that play also tells the memory "
-              "what the vague ask meant. One listener is a hint; three different listeners make it sure.",
-              "The fourth user's vague ask now shows that song in its top ten, and the line under the buttons "
-              "says where it came from (the Memory page too).",
-              "This teaches the learning state you are using, like every story (its searches are logged)."],
+    "broad": ["At first the vague ask misses what the listeners want.",
+              "Each play after rewording tells the memory what the vague ask meant; three different "
+              "listeners make it sure.",
+              "The fourth user's vague ask then shows that song in its top ten, and says where it came from.",
+              "Like every story, this teaches the learning state you are using."],
 }
 
 

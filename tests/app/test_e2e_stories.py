@@ -227,3 +227,66 @@ def test_no_table_or_chart_is_wider_than_1280x720_on_any_page(page):
         main.evaluate("m => { m.scrollTop = 0; }")
         shot(page, f"page-{label.lower()}")
     assert problems == {}
+
+
+# Each result card's text, in ranked order: climb from its keyed ▶ Play button to the card holding it.
+CARDS_JS = """() => {
+  const plays = [...document.querySelectorAll('[class*="st-key-ltrr_res_"][class*="_play"]')];
+  return plays.map(play => {
+    let el = play;
+    while (el.parentElement && el.parentElement.querySelectorAll('[class*="st-key-ltrr_res_"][class*="_play"]').length === 1) {
+      el = el.parentElement;
+    }
+    return el.innerText;
+  });
+}"""
+
+# The story panel's buttons and texts: none wider than its box or the viewport (cut text).
+PANEL_CUT_JS = """() => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  const panel = document.querySelector('.st-key-ltrr_story_panel');
+  if (!panel) return ['no story panel'];
+  for (const el of panel.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0) continue;
+    if (r.right > vw + 1 || r.left < -1) bad.push(`${el.tagName} spans ${Math.round(r.left)}..${Math.round(r.right)}`);
+    // Text cut short: an ellipsis, or content wider than a box that hides what overflows.
+    const style = getComputedStyle(el);
+    const hides = style.textOverflow === 'ellipsis' || ['hidden', 'clip'].includes(style.overflowX);
+    if (hides && el.scrollWidth > el.clientWidth + 2) bad.push(`${el.tagName} "${el.innerText.slice(0, 40)}" cut`);
+  }
+  return bad;
+}"""
+
+
+def test_broad_story_the_fourth_users_vague_ask_shows_what_three_rewording_users_found(page):
+    from playwright.sync_api import expect
+
+    pick_story(page, "6 · Vague asks, reworded")
+    expect(page.get_by_text("What to look for")).to_be_visible()
+    page.get_by_role("button", name="Let three listeners do it").click()
+    played = page.get_by_text(re.compile("^The listeners played"))
+    expect(played).to_be_visible(timeout=120_000)
+    settle(page)
+    found = played.locator("strong").first.inner_text()        # the title they played after rewording
+    assert "not in its top ten" in played.inner_text(), "the vague ask failed them at first"
+    run_step(page, re.compile("^② A fourth user"))
+    told = page.get_by_test_id("stAlert").filter(has_text="learned from 3 users who reworded this search")
+    expect(told).to_be_visible(timeout=60_000)
+    assert found in told.inner_text()
+    cards = page.evaluate(CARDS_JS)
+    ranks = [i + 1 for i, text in enumerate(cards) if found in text]
+    assert ranks and ranks[0] <= 10, f"{found!r} not in the top ten: {cards[:10]}"
+    assert page.evaluate(PANEL_CUT_JS) == []
+    told.evaluate("el => el.scrollIntoView({block: 'start'})")     # the answer's origin, then the results
+    page.wait_for_timeout(400)
+    shot(page, "story-broad")
+    assert page.evaluate(OVERFLOW_JS) == []
+    # Where the answer came from: the Memory page, opened on the vague ask.
+    page.get_by_role("button", name="Where it came from: the Memory page").click()
+    settle(page, 2_500)
+    origin = page.get_by_test_id("stAlert").filter(has_text="learned from 3 users who reworded this search")
+    expect(origin.first).to_be_visible(timeout=60_000)
+    assert found in origin.first.inner_text()
+    shot(page, "story-broad-memory")
+    assert page.evaluate(OVERFLOW_JS) == []
