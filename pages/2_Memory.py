@@ -66,8 +66,8 @@ shown = shown.head(int(limit)).drop(columns=["_clicks", "_imp", "_taught"]).rese
 from_rewording = shown[shown["reworded"] > 0].head(3)
 for _, pair in from_rewording.iterrows():
     users = int(pair["reworded"])
-    st.success(f"**“{cards.md_escape(str(pair['query']))}” → {cards.md_escape(str(pair['title'] or pair['entity_id']))}**: "
-               f"learned from {count(users, 'user')} who reworded this search"
+    asked, answer = cards.md_escape(str(pair["query"])), cards.md_escape(str(pair["title"] or pair["entity_id"]))
+    st.success(f"**“{asked}” → {answer}**: learned from {count(users, 'user')} who reworded this search"
                + ("" if int(pair["clicks"]) else " (nobody clicked it for this query itself)") + ".",
                icon=":material/lightbulb:")
 
