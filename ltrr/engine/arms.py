@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import replace
-from typing import Callable, Iterable, MutableMapping
+from typing import Any, Callable, Iterable, MutableMapping, TypeVar
 
 from ltrr.catalog.store import Catalog
 from ltrr.errors import LtrrError
@@ -18,6 +18,7 @@ from ltrr.strategies.cached import CachedStrategy
 from ltrr.strategies.registry import arm_class, arm_names
 
 log = logging.getLogger("ltrr.engine")
+T = TypeVar("T")
 
 
 class Cancelled(Exception):
@@ -50,14 +51,49 @@ class Throughput:
         return max(0.0, (total - done) * elapsed / made)
 
 
+class SharedArms:
+    """What the engines of one process that search the same Catalog object can share: opened
+    stateless arms (``Strategy.stateless``) and other read-only structures built from the catalog
+    (the feature builder's columns). The simulator opens one engine per policy; each would
+    otherwise load every index again (about 140 MB an engine on the shared catalog). A stateless
+    arm's list depends on the query alone, so one opened arm serves every engine alike; arms that
+    learn (memory) stay each engine's own. An arm that builds on another (``related`` reads the
+    lexical arm) reads it through the engine that opened it first: the same shared arm."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[Catalog, Any]] = {}
+        # Held while something opens: two engines opening at once (background threads) build it once.
+        self.lock = threading.RLock()
+
+    def get(self, catalog: Catalog, name: str) -> Any:
+        """What was kept as ``name`` for ``catalog`` (the same object) by an engine before, or None."""
+        kept = self._kept.get(name)
+        return kept[1] if kept is not None and kept[0] is catalog else None
+
+    def put(self, catalog: Catalog, name: str, value: Any) -> None:
+        """Keep a read-only ``value`` (an opened stateless arm) for the next engine on ``catalog``."""
+        self._kept[name] = (catalog, value)
+
+    def open(self, catalog: Catalog, name: str, opener: Callable[[], T]) -> T:
+        """The value kept as ``name`` for ``catalog``, opened with ``opener()`` the first time."""
+        with self.lock:
+            value = self.get(catalog, name)
+            if value is None:
+                value = opener()
+                self.put(catalog, name, value)
+            return value
+
+
 class ArmSet:
     """The arms of one engine, by name. ``arms`` holds the open ones (the same dict the feature
     builder reads); ``status`` each arm's readiness, progress, message and ``eta_s`` (seconds left
     in the current build stage, from its measured pace; None until measurable, 0 once ready).
+    ``shared``: stateless arms opened once for every engine that passes the same pool.
     ``clock`` times the builds (a fake one in tests)."""
 
     def __init__(self, catalog: Catalog, names: Iterable[str] | None = None, memory: object = None,
-                 retrieval_cache: MutableMapping | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 retrieval_cache: MutableMapping | None = None, clock: Callable[[], float] = time.monotonic,
+                 shared: SharedArms | None = None) -> None:
         self.catalog = catalog
         self.names = list(names) if names is not None else arm_names()
         self.index = set(self.names)
@@ -70,6 +106,7 @@ class ArmSet:
         self.closing = False
         self._clock = clock
         self._retrieval_cache = retrieval_cache
+        self._shared = shared
         self._resources = ArmResources(catalog=catalog, memory=memory, arm=self.related)
         self._builders: list[threading.Thread] = []
 
@@ -122,17 +159,10 @@ class ArmSet:
         resources = replace(self._resources, progress=arm_progress)
         self.status[name].update(message="opening")
         cls = arm_class(name)
-        try:
-            arm = cls.open(resources)
-        except Cancelled:
-            raise
-        except Exception as exc:
-            # Most often a corrupt or half-written index whose manifest still looked
-            # fresh: forget the arm's indexes and build them again, once.
-            log.warning("arm %s failed to open (%s); rebuilding its index", name, exc)
-            for index in cls.indexes():
-                invalidate(self.catalog.index_dir, index)
-            arm = cls.open(resources)
+        if self._shared is not None and cls.stateless:
+            arm = self._shared.open(self.catalog, f"arm:{name}", lambda: self._open_class(cls, name, resources))
+        else:
+            arm = self._open_class(cls, name, resources)
         opened = arm
         if self._retrieval_cache is not None and cls.stateless:
             arm = CachedStrategy(arm, self._retrieval_cache)
@@ -143,6 +173,20 @@ class ArmSet:
         self.status[name]["complete"] = (bool(opened.completeness()["complete"])
                                          if hasattr(opened, "completeness") else True)
         return arm
+
+    def _open_class(self, cls: type[Strategy], name: str, resources: ArmResources) -> Strategy:
+        """``cls.open(resources)``; a corrupt index is forgotten and built again, once."""
+        try:
+            return cls.open(resources)
+        except Cancelled:
+            raise
+        except Exception as exc:
+            # Most often a corrupt or half-written index whose manifest still looked
+            # fresh: forget the arm's indexes and build them again, once.
+            log.warning("arm %s failed to open (%s); rebuilding its index", name, exc)
+            for index in cls.indexes():
+                invalidate(self.catalog.index_dir, index)
+            return cls.open(resources)
 
     def start_background(self, names: Iterable[str], on_ready: Callable[[], None] = lambda: None) -> None:
         """Open ``names`` in background threads; ``on_ready`` runs after each one opened."""

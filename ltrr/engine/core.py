@@ -20,7 +20,8 @@ from ltrr.bandit.selector import ArmSelector
 from ltrr.bandit.vocab import CatalogVocabulary
 from ltrr.catalog.store import Catalog
 from ltrr.checkpoint import INDEX_FILE, SearchIndex
-from ltrr.engine.arms import ArmSet
+from ltrr.engine.arms import ArmSet, SharedArms
+from ltrr.engine.records import PENDING_LIMIT
 from ltrr.events import value
 from ltrr.indexfiles import invalidate
 from ltrr.log import InteractionLog
@@ -61,7 +62,8 @@ class Core:
     def open(cls, catalog: str | Path | Catalog, state: str | Path, policy: str, seed: int, progress: ProgressFn,
              arms: Iterable[str] | None, background: bool, fsync: bool, ranker_training: str, arm_budget: int,
              retrieval_cache: MutableMapping | None, search_cache: int, checkpoint_every: int,
-             derive: Callable[["Core"], None], memory_queries: int = MAX_QUERIES) -> "Core":
+             derive: Callable[["Core"], None], memory_queries: int = MAX_QUERIES,
+             shared_arms: SharedArms | None = None, pending_limit: int = PENDING_LIMIT) -> "Core":
         """Open catalog, state folder, arms and learners, then ``derive(core)`` the state from the log;
         slow arms keep opening in the background. Whatever was opened is closed again if this fails."""
         if ranker_training not in ("background", "sync", "off"):
@@ -73,6 +75,9 @@ class Core:
         self.policy_id = str(self.spec)
         self.seed = int(seed)
         self.search_cache = search_cache
+        # Recent searches whose query, pool and features stay in memory for their feedback
+        # (ltrr.engine.records.Pending); an older one's are rebuilt from its log record.
+        self.pending_limit = max(1, int(pending_limit))
         self.checkpoint_every = checkpoint_every
         self.ranker_training = ranker_training
         self.train_thread: threading.Thread | None = None
@@ -84,7 +89,8 @@ class Core:
         try:
             # Bounded (ltrr.memory, "Bounded"): the least recently searched queries leave first.
             self.memory = QueryMemory(max_queries=memory_queries)
-            self.arms = ArmSet(self.catalog, arms, memory=self.memory, retrieval_cache=retrieval_cache)
+            self.arms = ArmSet(self.catalog, arms, memory=self.memory, retrieval_cache=retrieval_cache,
+                                shared=shared_arms)
             if self.spec.kind == "static":
                 missing = [a for a in self.spec.arms if a not in self.arms.index]
                 if missing:
@@ -101,7 +107,11 @@ class Core:
             self.history = UserHistory()
             slow = self.arms.open(progress, background)
             self.selector = ArmSelector(self.spec, self.arms.names, seed=self.seed, arm_budget=arm_budget)
-            self.features = FeatureBuilder(self.catalog, self.arms.arms, memory=self.memory)
+            if shared_arms is None:
+                self.features = FeatureBuilder(self.catalog, self.arms.arms, memory=self.memory)
+            else:       # the catalog's columns once for every engine of the pool
+                self.features = shared_arms.open(self.catalog, "features", lambda: FeatureBuilder(self.catalog)) \
+                    .sharing(self.arms.arms, self.memory)
             self.ranker = Ranker(self.state.ranker_dir, seed=self.seed)
             self.rank_stage = RankStage(self.memory, seed=self.seed)
             self.log = InteractionLog(self.state.log_path, fsync=fsync)

@@ -23,12 +23,13 @@ import pandas as pd
 
 from ltrr.bandit.policy import DEFAULT_POLICY
 from ltrr.catalog.store import Catalog
+from ltrr.engine.arms import SharedArms
 from ltrr.engine.core import Core
 from ltrr.engine.learning import Learning
 from ltrr.engine.persistence import Persistence
 from ltrr.engine.pipeline import SearchPipeline
 from ltrr.engine.records import (ARM_HISTORY_LIMIT, CHECKPOINT_EVERY, EXPLAIN_BUDGET, FEEDBACK_ACTIONS, MAX_K,
-                                 SEARCH_CACHE, FeedbackResult, Result, SearchResponse)
+                                 PENDING_LIMIT, SEARCH_CACHE, FeedbackResult, Result, SearchResponse)
 from ltrr.engine.reports import Reports
 from ltrr.errors import LtrrError
 from ltrr.memory import MAX_QUERIES as MEMORY_QUERIES
@@ -44,6 +45,7 @@ class Engine:
 
     # Settings of the derived state (class attributes: set them on a subclass, or on Engine before open).
     search_cache = SEARCH_CACHE
+    pending_limit = PENDING_LIMIT
     checkpoint_every = CHECKPOINT_EVERY
     # Queries the query-to-entity memory keeps (the least recently searched leave first), and with
     # them the reformulation evidence: what keeps the learned state flat however long it runs.
@@ -57,7 +59,7 @@ class Engine:
     def open(cls, catalog: str | Path | Catalog, state: str | Path, policy: str = DEFAULT_POLICY, seed: int = 0,
              progress: ProgressFn | None = None, arms: Iterable[str] | None = None, background: bool = True,
              fsync: bool = False, ranker_training: str = "background", arm_budget: int = 20,
-             retrieval_cache: MutableMapping | None = None) -> "Engine":
+             retrieval_cache: MutableMapping | None = None, shared_arms: SharedArms | None = None) -> "Engine":
         """Open an engine on a catalog file and a state folder.
 
         ``policy``: coverage | linucb | lints | thompson | epsilon | all | static:ARM[,ARM...].
@@ -70,12 +72,14 @@ class Engine:
         and the largest the mabwiser policies ask for.
         ``retrieval_cache``: a dict shared by engines that see the same queries
         (the simulator): stateless arms compute each query's list once.
+        ``shared_arms``: a pool shared by engines on the same Catalog object: stateless arms open once.
         """
         self = object.__new__(cls)
         self._closed = False
         self._core = Core.open(catalog, state, policy, seed, progress or silent, arms, background, fsync,
                                ranker_training, arm_budget, retrieval_cache, cls.search_cache, cls.checkpoint_every,
-                               derive=Persistence.attach, memory_queries=cls.memory_queries)
+                               derive=Persistence.attach, memory_queries=cls.memory_queries,
+                               shared_arms=shared_arms, pending_limit=cls.pending_limit)
         self._pipeline = SearchPipeline(self._core)
         self._learning = Learning(self._core)
         self._reports = Reports(self._core, self._learning.pending_of)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ltrr.bandit.context import context_vector
 from ltrr.bandit.selector import ArmChoice
-from ltrr.engine.records import EXPLAIN_BUDGET, MAX_K, PENDING_LIMIT, Pending, Result, SearchResponse, clamp_int, now
+from ltrr.engine.records import EXPLAIN_BUDGET, MAX_K, Pending, Result, SearchResponse, clamp_int, now
 from ltrr.events import search_event
 from ltrr.fanout import fan_out
 from ltrr.pool import PooledCandidate, pool_candidates
@@ -133,7 +133,7 @@ class SearchPipeline:
             derived = core.derived
             derived.apply_search(event, core.log.append(event), q)
             derived.pending[response.id] = Pending(q, pool, X)
-            while len(derived.pending) > PENDING_LIMIT:
+            while len(derived.pending) > core.pending_limit:
                 derived.pending.popitem(last=False)
         lap("log", t)
         timings["total"] = (time.perf_counter() - t0) * 1000

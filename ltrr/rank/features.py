@@ -39,6 +39,7 @@ Every value is finite: NaN and infinities from arms or data become 0.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -113,6 +114,15 @@ class FeatureBuilder:
         self._genres = [frozenset(g for g in pair if g) for pair in zip(genre, subgenre)]
         self._mood = _normalized(frame["mood"])
         self._year, self._age = _years_and_age(frame["release_date"])
+
+    def sharing(self, arms: ArmSource | None = None, memory: "QueryMemory | None" = None) -> "FeatureBuilder":
+        """A builder for another engine on the same catalog: the catalog's columns (read only) are
+        this one's, not copied; the arms and memory are the other engine's."""
+        other = copy.copy(self)
+        other._arms = arms if arms is not None else {}
+        other.memory = memory
+        other._failed_arms = set()
+        return other
 
     def set_arms(self, arms: ArmSource) -> None:
         """Replace the arms used for ``full_*`` features (a mapping or a callable returning one)."""

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
 import re
 import struct
@@ -48,7 +49,7 @@ import time
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import lightgbm as lgb
 import numpy as np
@@ -588,46 +589,82 @@ def _write_header(path: Path, names: list[str] = FEATURE_NAMES) -> None:
 Record = tuple[str, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _read_examples(path: Path) -> list[Record]:
-    """Every intact record; a damaged tail is cut off, a file written for other features or in the
-    first format is rewritten (columns mapped by name, new features 0; positions unknown), an
-    unreadable one is moved aside."""
+def _read_examples(path: Path) -> Iterator[Record]:
+    """Every intact record, one at a time: the file is mapped, not read whole, and each record is
+    decompressed only when its turn comes, so that opening holds one record besides what the
+    ranker keeps (at most ``max_sessions``), however long the file has grown. A damaged tail is
+    cut off, a file written for other features or in the first format is rewritten (columns mapped
+    by name, new features 0; positions unknown), an unreadable one is moved aside."""
     try:
-        data = path.read_bytes()
+        fh = open(path, "rb")
     except FileNotFoundError:
-        return []
-    names, offset, version = _parse_header(data)
-    if names is None:
-        aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
-        log.warning("%s has no valid header; moving it to %s and starting with no examples", path, aside.name)
+        return
+    damaged: list[int] = []          # where a damaged record starts (cut once the file is unmapped)
+    names: list[str] | None = None
+    records: list[Record] | None = None   # a file in another layout: read whole, then rewritten
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        # An empty file cannot be mapped; the header check refuses it anyway.
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         try:
-            os.replace(path, aside)
-        except OSError as exc:
-            log.warning("could not move %s aside: %s", path, exc)
-        return []
-    records: list[Record] = []
+            names, offset, version = _parse_header(data)
+            if names is not None:
+                intact = _records(path, data, offset, names, version, damaged)
+                if names == FEATURE_NAMES and version == 2:
+                    yield from intact
+                else:
+                    records = list(intact)      # rewritten below: the file's records in another layout
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
+    if names is None:
+        _move_aside(path)
+    elif damaged:
+        _truncate(path, damaged[0])
+    if names is not None and records is not None:
+        _rewrite(path, names, records)
+        yield from records
+
+
+def _records(path: Path, data, offset: int, names: list[str], version: int, damaged: list[int]) -> Iterator[Record]:
+    """The records of ``data`` from ``offset``, in file order; a damaged one ends them (its offset
+    is appended to ``damaged``)."""
+    n = 0
     while offset < len(data):
         parsed = _parse_record(data, offset, len(names), with_positions=version == 2)
         if parsed is None:
-            log.warning("%s: damaged record at byte %d; keeping the %d intact records before it",
-                        path, offset, len(records))
-            _truncate(path, offset)
-            break
+            log.warning("%s: damaged record at byte %d; keeping the %d intact records before it", path, offset, n)
+            damaged.append(offset)
+            return
         sid, X, y, pos, offset = parsed
-        records.append((sid, X, y, pos))
-    if names != FEATURE_NAMES or version != 2:
-        records = [(sid, _remap(X, names), y, pos) for sid, X, y, pos in records]
-        log.warning("%s was written for other features or in an older format; its %d records were "
-                    "mapped by feature name", path, len(records))
-        try:
-            tmp = path.with_name(path.name + ".tmp")
-            _write_header(tmp)
-            with open(tmp, "ab") as fh:
-                fh.write(b"".join(_encode_record(*record) for record in records))
-            os.replace(tmp, path)
-        except OSError as exc:
-            log.warning("could not rewrite %s for the current features: %s", path, exc)
-    return records
+        n += 1
+        yield sid, X, y, pos
+
+
+def _move_aside(path: Path) -> None:
+    """An examples file with no valid header: kept aside under another name, not loaded."""
+    aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+    log.warning("%s has no valid header; moving it to %s and starting with no examples", path, aside.name)
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        log.warning("could not move %s aside: %s", path, exc)
+
+
+def _rewrite(path: Path, names: list[str], records: list[Record]) -> None:
+    """Rewrite a file of other features or of the first format for the current features, in place
+    (``records`` are mapped by feature name here)."""
+    records[:] = [(sid, _remap(X, names), y, pos) for sid, X, y, pos in records]
+    log.warning("%s was written for other features or in an older format; its %d records were "
+                "mapped by feature name", path, len(records))
+    try:
+        tmp = path.with_name(path.name + ".tmp")
+        _write_header(tmp)
+        with open(tmp, "ab") as fh:
+            fh.write(b"".join(_encode_record(*record) for record in records))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("could not rewrite %s for the current features: %s", path, exc)
 
 
 def _truncate(path: Path, offset: int) -> None:

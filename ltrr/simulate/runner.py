@@ -120,6 +120,9 @@ RECORD_COLUMNS = [
 ]
 
 OnStep = Callable[[str, int, dict], None]
+# Searches whose pools and features an engine of the run keeps for their feedback (Engine.pending_limit):
+# every click, skip or later find of a step comes before the next step's search.
+RECENT_SEARCHES = 16
 # The share of failed users who search again by name in the study, the CLI and the app (a setting,
 # not a measurement); run_simulation itself defaults to no retries.
 DEFAULT_RETRY_SHARE = 0.5
@@ -221,6 +224,12 @@ def run_simulation(
     memory arm, which learns, never shares).
     """
     from ltrr.engine import Engine   # the engine pulls in every arm; import when running
+    from ltrr.engine.arms import SharedArms
+
+    class RunEngine(Engine):
+        # A simulated user's feedback comes within the step that searched (the search, a retry,
+        # a follow-up): the engine need not keep 2,000 searches' pools and features for it.
+        pending_limit = RECENT_SEARCHES
 
     progress = progress or silent
     policies = _check_policies(policies, arms)
@@ -242,12 +251,15 @@ def run_simulation(
                                  **(stream_options or {}))
         state_dirs = {}
         cache: dict = {}
+        # One catalog, one set of stateless arms and catalog columns for every policy's engine:
+        # only what each policy learns is its own (an engine alone holds ~140 MB on the shared catalog).
+        shared = SharedArms()
         for i, policy in enumerate(policies):
             progress(i, len(policies), f"opening engine for {policy}")
             folder = state_root / policy_folder(policy)
-            engine = Engine.open(catalog, folder, policy=policy, seed=int(seed), arms=arms,
-                                 background=False, ranker_training=ranker_training, arm_budget=arm_budget,
-                                 retrieval_cache=cache)
+            engine = RunEngine.open(catalog, folder, policy=policy, seed=int(seed), arms=arms,
+                                    background=False, ranker_training=ranker_training, arm_budget=arm_budget,
+                                    retrieval_cache=cache, shared_arms=shared)
             engines[policy] = engine
             if ranking:
                 engine.set_ranking_experiments(**ranking)

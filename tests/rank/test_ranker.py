@@ -556,3 +556,42 @@ def test_the_estimated_curve_reaches_training_and_the_report(tmp_path):
     report = ranker.train()
     assert report["eta"] == 0.5 and report["position_bias"] == "prior"
     np.testing.assert_allclose(ranker.position_bias.propensity, pbm_curve(0.5))
+
+
+def test_a_first_format_file_with_no_records_is_upgraded_before_appending(tmp_path):
+    """The upgrade does not depend on there being records: a v1 header followed by v2 records
+    would misread every position."""
+    path = tmp_path / EXAMPLES_FILE
+    _write_header(path)
+    data = bytearray(path.read_bytes())
+    data[:8] = b"LTRREX01"
+    path.write_bytes(bytes(data))
+    ranker = Ranker(tmp_path)
+    assert ranker.n_examples == 0 and path.read_bytes()[:8] == b"LTRREX02"
+    X, _ = make_search(np.random.default_rng(1), n=3)
+    ranker.add_example("s", X, np.array([0, 1, 0], np.float32), np.array([1, 2, 0]))
+    assert Ranker(tmp_path).example("s")[2].tolist() == [1, 2, 0]
+
+
+def test_loading_reads_records_one_at_a_time_and_keeps_the_latest(tmp_path, monkeypatch):
+    """Opening a long examples file never holds it all decoded: each record is parsed when its
+    turn comes to be kept (at most ``max_sessions`` are), and the newest ones are kept."""
+    writer = Ranker(tmp_path)
+    feed(writer, 12)
+    ids = list(writer.examples())
+    parsed, seen_when_kept = [], []
+    parse, remember = ranker_module._parse_record, Ranker._remember
+
+    def counting_parse(*args, **kwargs):
+        parsed.append(1)
+        return parse(*args, **kwargs)
+
+    def watching_remember(self, sid, *rest):
+        seen_when_kept.append(len(parsed))
+        return remember(self, sid, *rest)
+
+    monkeypatch.setattr(ranker_module, "_parse_record", counting_parse)
+    monkeypatch.setattr(Ranker, "_remember", watching_remember)
+    reader = Ranker(tmp_path, max_sessions=4)
+    assert seen_when_kept == list(range(1, 13))        # record i kept right after it was parsed
+    assert reader.n_examples == 12 and list(reader.examples()) == ids[-4:]
