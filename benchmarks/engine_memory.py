@@ -24,6 +24,15 @@ at most its ``max_sessions`` latest anyway).
 
 * traced: Python allocations the open left alive (tracemalloc; only with ``--trace``, which also
   prints the source lines whose live allocations grew most between the two smallest sizes).
+  tracemalloc's own bookkeeping inflates RSS: read RSS and engine MB from a run without ``--trace``
+  (at 20,000 searches: 79 MB engine share without it, 176 MB with it).
+
+What the log exercises: at most ``--queries`` distinct queries (catalog titles drawn with
+replacement, so also at most the catalog's titles) and ``--users`` users, and sizes written by
+``--fed`` repeat them. So the state bounded by queries (the query memory, ``Engine.memory_queries``,
+20,000; the coverage learner's query counts; reformulation evidence) never reaches its bound here:
+at 20,000 distinct queries the query memory alone holds ~30 MB (then flat), which this benchmark
+does not show. Per-user state (``UserHistory``) grows with distinct users, not searches.
 
 Numbers only, no assertions: run it on a quiet machine and say which.
 """
