@@ -29,6 +29,12 @@ session_id     str: one id per session (a first search and   unused by the
                failed search meant from a later click in     timestamp within
                the same session (ltrr.engine.sessions)       10 minutes
 ============== ============================================= ===================
+
+One feature is not read from ``context`` but probed: ``q_remembered``, how many entities
+the query-to-entity memory holds for the query (the memory arm's list length, a dictionary
+lookup costing about a millisecond, timed as the search's ``probe`` stage). It tells a
+name the memory knows (a title, an artist, a query clicked before) from text it has never
+seen (a typo, a new phrasing), which the query's shape and understanding do not.
 """
 from __future__ import annotations
 
@@ -58,11 +64,14 @@ _MAX_CHARS = 64
 _MANY_EVENTS = 1000
 _MAX_SESSION = 50
 _MAX_ID_CHARS = 128
+# The memory probe's count is kept exactly (count / cap), so cells can bucket it again.
+REMEMBERED_CAP = 50
 
 CONTEXT_FEATURES: list[str] = [
     "bias",
     "q_one_word", "q_two_words", "q_three_plus_words",
     "q_chars", "q_has_digits", "q_non_latin", "q_free_text_share", "q_unknown_words",
+    "q_remembered",
     *(f"type_{t}" for t in ENTITY_TYPES),
     "intent_any",
     *(f"slot_{s}" for s in SLOTS),
@@ -169,7 +178,8 @@ class UserHistory:
 
 def context_vector(query_text: "Query | object", understanding: Understanding | None,
                    context: Mapping[str, Any] | None = None,
-                   history: UserHistory | None = None, vocabulary=None) -> np.ndarray:
+                   history: UserHistory | None = None, vocabulary=None,
+                   remembered: int | None = None) -> np.ndarray:
     """The bandit context for one search: float64, ``len(CONTEXT_FEATURES)`` long, finite.
 
     ``query_text``: the :class:`ltrr.query.Query` the search made (its cleaned text and tokens
@@ -177,8 +187,10 @@ def context_vector(query_text: "Query | object", understanding: Understanding | 
 
     ``vocabulary`` (a :class:`ltrr.bandit.vocab.CatalogVocabulary`) gives
     ``q_unknown_words``, the share of query words no catalog name contains
-    (0 without one). Never raises on bad input; see the module docstring for
-    the defaults.
+    (0 without one). ``remembered``: how many entities the query-to-entity memory holds
+    for this query (a probe of the memory arm, capped at :data:`REMEMBERED_CAP`; None: 0), read
+    as ``q_remembered`` = count / cap. Never raises on bad input; see the module docstring
+    for the defaults.
     """
     x = np.zeros(len(CONTEXT_FEATURES), dtype=np.float64)
     context = context if isinstance(context, Mapping) else {}
@@ -192,6 +204,8 @@ def context_vector(query_text: "Query | object", understanding: Understanding | 
     _query_features(x, raw, tokens, u)
     if vocabulary is not None:
         x[_INDEX["q_unknown_words"]] = vocabulary.unknown_share(tokens)
+    if isinstance(remembered, (int, np.integer)) and not isinstance(remembered, bool):
+        x[_INDEX["q_remembered"]] = min(max(int(remembered), 0), REMEMBERED_CAP) / REMEMBERED_CAP
     _understanding_features(x, u)
     user = _user_key(_get(context, "user_id"))
     _user_features(x, user, history)

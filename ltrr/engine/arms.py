@@ -238,6 +238,16 @@ class ArmSet:
         """A copy of every arm's status (readiness, progress, message)."""
         return {a: dict(s) for a, s in self.status.items()}
 
+    def remembered(self, q: Query) -> int | None:
+        """How many entities the memory arm holds for ``q`` (None: no memory arm ready, or it failed)."""
+        if "memory" not in self.names or not self.is_ready("memory") or not q.text:
+            return None
+        try:
+            return int(self.arms["memory"].count(q))
+        except Exception:
+            log.exception("memory probe failed on %r", q.raw)
+            return None
+
     def lists(self, q: Query, depth: int) -> dict[str, list[str]]:
         """Every ready arm's list of entity ids for ``q``, up to ``depth`` (arms are deterministic);
         an arm that fails is logged and left out: it must not fail feedback or a report."""

@@ -55,7 +55,10 @@ class SearchPipeline:
             timings["total"] = (time.perf_counter() - t0) * 1000
             return self.empty(q, timings)
         user_id = str(ctx.get("user_id", "anonymous"))
-        x = context_vector(q, understanding, ctx, core.history, core.vocabulary)
+        # A probe before the bandit decides: what the memory already holds for this query.
+        remembered = core.arms.remembered(q)
+        t = lap("probe", t)
+        x = context_vector(q, understanding, ctx, core.history, core.vocabulary, remembered=remembered)
         available = core.arms.ready()
         with core.lock:
             selection = core.selector.select(x, available, query=q.text)

@@ -15,7 +15,8 @@ score is the sum of per-feature contributions ``coefficient x value``.
                                                     next, 0..1 (3 users: 0.6; see ltrr.reformulation)
 
     w_a = max(FLOOR, reward_a / max reward)  when arm weights (the bandit's expected
-          reward per arm) are given, FLOOR = 0.1; otherwise w_a = 1 for every arm.
+          reward per arm) are given, FLOOR = 0.1; otherwise w_a = 1 for every arm;
+          an arm whose order is a random sample (discover) is capped at 0.25.
 
 Worked example, no arm weights: a candidate ranked 1st by lexical and 1st by
 fuzzy gets 1 + 1 = 2 from fusion; one ranked 5th by lexical alone gets 0.2, so
@@ -34,6 +35,10 @@ import numpy as np
 from ltrr.rank.features import ARMS, COLUMN, FEATURE_NAMES
 
 ARM_WEIGHT_FLOOR = 0.1
+# An arm whose order is a random draw (discover: a diverse sample for vague asks) says little
+# about relevance by its ranks: its first item must not count as much as lexical's first hit,
+# or a search that runs it (``all``, exploration) buries precise answers under the sample.
+ARM_WEIGHT_CAP: dict[str, float] = {"discover": 0.25}
 
 # Coefficients of the non-arm features; every other feature has coefficient 0.
 PRIORS: dict[str, float] = {
@@ -60,12 +65,12 @@ def arm_weight_map(arm_weights: Mapping[str, float] | None = None) -> dict[str, 
     rewards count as 0 and so get the floor.
     """
     if not arm_weights:
-        return {arm: 1.0 for arm in ARMS}
+        return {arm: ARM_WEIGHT_CAP.get(arm, 1.0) for arm in ARMS}
     rewards = {arm: _non_negative(arm_weights.get(arm, 0.0)) for arm in ARMS}
     top = max(rewards.values(), default=0.0)
     if top <= 0:
-        return {arm: 1.0 for arm in ARMS}
-    return {arm: max(ARM_WEIGHT_FLOOR, r / top) for arm, r in rewards.items()}
+        return {arm: ARM_WEIGHT_CAP.get(arm, 1.0) for arm in ARMS}
+    return {arm: min(ARM_WEIGHT_CAP.get(arm, 1.0), max(ARM_WEIGHT_FLOOR, r / top)) for arm, r in rewards.items()}
 
 
 def heuristic_weights(arm_weights: Mapping[str, float] | None = None) -> np.ndarray:

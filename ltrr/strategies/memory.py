@@ -49,6 +49,11 @@ class MemoryStrategy(Strategy):
     def open(cls, resources: ArmResources) -> "MemoryStrategy":
         return cls(resources.catalog, MemorySeed.open(resources.catalog, resources.progress), resources.memory)
 
+    def count(self, query: Query) -> int:
+        """How many entities the memory holds for ``query``: its list length at any depth (a cheap
+        probe, read by the bandit's context before any arm runs)."""
+        return len(self._pairs(query)) if query.text else 0
+
     def _pairs(self, query: Query) -> dict[str, tuple[float | None, float, int, float]]:
         """entity_id -> (predicted or None, impressions, clicks, reformulation pseudo-clicks) for every
         candidate pair of the query."""

@@ -6,7 +6,7 @@ import pytest
 
 from ltrr.rank.features import COLUMN, FEATURE_NAMES
 from ltrr.rank.heuristic import (
-    ARM_WEIGHT_FLOOR, PRIORS, arm_weight_map, heuristic_contributions, heuristic_scores, heuristic_weights,
+    ARM_WEIGHT_CAP, ARM_WEIGHT_FLOOR, PRIORS, arm_weight_map, heuristic_contributions, heuristic_scores, heuristic_weights,
 )
 
 
@@ -45,9 +45,12 @@ def test_arm_weights_are_relative_and_floored():
     assert weights["lexical"] == 1.0
     assert weights["fuzzy"] == weights["semantic"] == weights["memory"] == ARM_WEIGHT_FLOOR
     assert "nonsense" not in weights
-    # No usable reward at all: every arm counts the same.
-    assert set(arm_weight_map({"lexical": 0.0}).values()) == {1.0}
-    assert set(arm_weight_map(None).values()) == {1.0}
+    # No usable reward at all: every arm counts the same, but for an arm whose order is a draw.
+    for weights in (arm_weight_map({"lexical": 0.0}), arm_weight_map(None)):
+        assert weights["discover"] == ARM_WEIGHT_CAP["discover"] < 1.0
+        assert {w for arm, w in weights.items() if arm != "discover"} == {1.0}
+    # Even the best arm by reward, a random sample's ranks stay capped.
+    assert arm_weight_map({"discover": 5.0, "lexical": 1.0})["discover"] == ARM_WEIGHT_CAP["discover"]
 
 
 def test_exact_title_and_type_agreement_lift_an_otherwise_equal_candidate():

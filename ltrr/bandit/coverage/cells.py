@@ -13,7 +13,7 @@ from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from ltrr.bandit.context import CONTEXT_FEATURES
+from ltrr.bandit.context import CONTEXT_FEATURES, REMEMBERED_CAP
 from ltrr.reward import BUDGET_LADDER, MAX_RANK
 
 LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
@@ -22,6 +22,8 @@ _IDX = {name: i for i, name in enumerate(CONTEXT_FEATURES)}
 
 # Context features that define a query's kind: shape, script, typo-likeness, QU's reading.
 _SHAPE = ("q_one_word", "q_two_words", "q_three_plus_words", "q_has_digits", "q_non_latin")
+# Edges of the memory probe's buckets: nothing, a few, many, a full list (see remembered_bucket).
+REMEMBERED_EDGES = (1, 6, REMEMBERED_CAP)
 _KIND = tuple(n for n in CONTEXT_FEATURES
               if n.startswith(("type_", "slot_")) or n in ("intent_any", "q_unknown_words"))
 
@@ -78,12 +80,25 @@ def is_query_key(key: tuple) -> bool:
     return len(key) == 2 and key[0] == "q"
 
 
-def cell_keys(x: np.ndarray, contextual: bool, query: str | None = None) -> list[tuple]:
+def remembered_bucket(x: np.ndarray) -> int:
+    """What the memory probe found for the query (``q_remembered``): 0 nothing, 1 a few
+    entities (1-5), 2 many (6-49), 3 a full list (50 or more)."""
+    count = int(round(float(x[_IDX["q_remembered"]]) * REMEMBERED_CAP))
+    return int(np.searchsorted(REMEMBERED_EDGES, count, side="right"))
+
+
+def is_probe_key(key: tuple) -> bool:
+    """Whether ``key`` is a kind cell split by the memory probe (see :func:`cell_keys`)."""
+    return bool(key) and key[0] == "p"
+
+
+def cell_keys(x: np.ndarray, contextual: bool, query: str | None = None, probe: bool = False) -> list[tuple]:
     """The cells of context ``x``, finest first, ending with the root ``()``.
 
-    With ``query`` (its normalized text), the finest cell is the query itself; then
-    the query's kind (shape, script, typo-likeness, what query understanding found),
-    then its shape; the context-free learner keeps the root only.
+    With ``query`` (its normalized text), the finest cell is the query itself; then, with
+    ``probe``, the query's kind split by what the memory holds for it
+    (:func:`remembered_bucket`); then its kind (shape, script, typo-likeness, what query
+    understanding found), then its shape; the context-free learner keeps the root only.
     """
     if not contextual:
         return [()]
@@ -92,6 +107,8 @@ def cell_keys(x: np.ndarray, contextual: bool, query: str | None = None) -> list
     shape = shape + (0 if free == 0 else 1 if free < 0.99 else 2,)
     kind = tuple(int(x[_IDX[n]] >= 0.5) for n in _KIND)
     kinds = [("k",) + shape + kind, ("s",) + shape, ()]
+    if probe:
+        kinds = [("p", remembered_bucket(x)) + shape + kind] + kinds
     return [query_key(query)] + kinds if query else kinds
 
 

@@ -15,8 +15,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, cell_keys, decayed_count, decayed_wide, is_query_key,
-                                        level, list_lengths, query_key, rank_codes)
+from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, cell_keys, decayed_count, decayed_wide, is_probe_key,
+                                        is_query_key, level, list_lengths, query_key, rank_codes)
 from ltrr.bandit.coverage.estimate import alone_at, gains
 from ltrr.bandit.coverage.explore import (Exploration, QueryCounts, deepen_top, deepen_weights, deeper,
                                           drift_alarm, upgradable)
@@ -38,7 +38,8 @@ class CoverageLearner:
                  epsilon: float = 0.05, contextual: bool = True, prior: float = 50.0,
                  wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
-                 cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0) -> None:
+                 cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
+                 probe_prior: float = 0.0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -62,6 +63,12 @@ class CoverageLearner:
         # Each of those recent queries is also the finest cell of its own searches, shrunk
         # towards its kind with query_prior pseudo searches (0: no query cells).
         self.query_prior = float(query_prior) if self.queries > 0 else 0.0
+        if float(probe_prior) < 0:
+            raise ValueError("probe_prior must be 0 or more")
+        # Each kind of query is also split by what the memory holds for it (the memory probe,
+        # context feature q_remembered), shrunk towards the kind with probe_prior pseudo
+        # searches (0: no split). Context: the context-free learner keeps none.
+        self.probe_prior = float(probe_prior) if self.contextual else 0.0
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
@@ -75,7 +82,7 @@ class CoverageLearner:
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
-                   query_prior=params.get("qprior", 0.0))
+                   query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
@@ -92,14 +99,17 @@ class CoverageLearner:
     def cell_keys(self, x: np.ndarray, query: str | None = None) -> list[tuple]:
         """The cells of context ``x`` (and of the normalized ``query``, when the learner keeps
         query cells), finest first, ending with the root ``()``."""
-        return cell_keys(x, self.contextual, query if self.query_prior > 0 else None)
+        return cell_keys(x, self.contextual, query if self.query_prior > 0 else None, self.probe_prior > 0)
 
     def _levels(self, x: np.ndarray, query: str | None = None) -> list[Level]:
         """The cells of ``x`` (and ``query``) that hold anything, finest first, as arrays."""
         n_arms = len(self.arms)
-        found = (level(self._cells.get(k), self.decay, n_arms, self.query_prior if is_query_key(k) else None)
-                 for k in self.cell_keys(x, query))
+        found = (level(self._cells.get(k), self.decay, n_arms, self._prior_of(k)) for k in self.cell_keys(x, query))
         return [a for a in found if a is not None]
+
+    def _prior_of(self, key: tuple) -> float | None:
+        """Pseudo searches shrinking cell ``key`` towards its parent (None: the learner's prior)."""
+        return self.query_prior if is_query_key(key) else self.probe_prior if is_probe_key(key) else None
 
     def _greedy(self, levels: list[Level],
                 mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
@@ -376,7 +386,8 @@ class CoverageLearner:
                 "max_rank": MAX_RANK,
                 # Only when kept, so that a state saved before query counts existed still loads.
                 **({"queries": self.queries} if self.queries else {}),
-                **({"query_prior": self.query_prior} if self.query_prior else {})}
+                **({"query_prior": self.query_prior} if self.query_prior else {}),
+                **({"probe_prior": self.probe_prior} if self.probe_prior else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).

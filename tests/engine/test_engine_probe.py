@@ -1,0 +1,59 @@
+"""The memory probe on a real engine: before the bandit decides, the search reads how many
+entities the memory holds for the query (context feature ``q_remembered``), logs it with the
+context and times it."""
+from __future__ import annotations
+
+import pytest
+
+from ltrr.bandit.context import CONTEXT_FEATURES, REMEMBERED_CAP
+from ltrr.log import load_exported
+from ltrr.query import Query
+from tests.engine.engines import FAST_ARMS, open_engine
+
+REMEMBERED = CONTEXT_FEATURES.index("q_remembered")
+
+
+def remembered(response) -> int:
+    return round(response.context_features[REMEMBERED] * REMEMBERED_CAP)
+
+
+def memory_list(eng, text: str) -> list[str]:
+    arm = eng._core.arms.arms["memory"]                                         # noqa: SLF001
+    return [c.entity_id for c in arm.retrieve(Query.make(text), REMEMBERED_CAP)]
+
+
+def test_the_probe_reads_the_memory_arms_list_length_and_a_click_adds_to_it(tiny_catalog, tmp_path):
+    eng = open_engine(tiny_catalog, tmp_path / "s", policy="coverage")
+    try:
+        known = eng.search("good days")
+        assert remembered(known) == len(memory_list(eng, "good days")) > 0
+        assert "probe" in known.timings
+        assert remembered(eng.search("zzqx wobble")) == 0
+        # A click on a result the memory did not hold creates a pair: the next search sees one more.
+        new = [r.entity_id for r in known.results if r.entity_id not in memory_list(eng, "good days")]
+        assert new, "the tiny catalog must show something the memory does not predict for 'good days'"
+        eng.feedback(known.id, new[0])
+        assert remembered(eng.search("good days")) == remembered(known) + 1
+    finally:
+        eng.close()
+
+
+def test_without_a_memory_arm_the_probe_reads_nothing(tiny_catalog, tmp_path):
+    eng = open_engine(tiny_catalog, tmp_path / "s", policy="coverage",
+                      arms=[a for a in FAST_ARMS if a != "memory"])
+    try:
+        assert remembered(eng.search("good days")) == 0
+    finally:
+        eng.close()
+
+
+def test_the_logged_context_carries_the_probe(tiny_catalog, tmp_path):
+    eng = open_engine(tiny_catalog, tmp_path / "s", policy="coverage")
+    try:
+        response = eng.search("good days")
+        export = eng.export(tmp_path / "out", fmt="jsonl")
+    finally:
+        eng.close()
+    logged = [e for e in load_exported(export) if e.get("id") == response.id]
+    assert logged and logged[0]["x"][REMEMBERED] == pytest.approx(remembered(response) / REMEMBERED_CAP)
+    assert remembered(response) > 0
