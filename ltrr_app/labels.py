@@ -13,7 +13,7 @@ from typing import Mapping
 ARM_LABELS: dict[str, str] = {
     "lexical": "word match", "fuzzy": "typo-tolerant", "structured": "understood filters",
     "semantic": "meaning (MiniLM)", "memory": "past clicks", "popular": "popular",
-    "fresh": "new releases", "related": "related to the top hits",
+    "fresh": "new releases", "related": "related to the top hits", "discover": "a varied sample for vague asks",
 }
 
 # Per-arm feature kinds, as "<what> <arm label>".

@@ -262,3 +262,12 @@ def test_the_apps_default_policy_is_the_engines():
     from ltrr_app.shared import default_policy
 
     assert default_policy() == inspect.signature(Engine.open).parameters["policy"].default
+
+
+def test_every_registered_arm_has_a_plain_label_and_a_colour():
+    from ltrr.strategies.registry import arm_names
+    from ltrr_app.charts import ARM_COLORS
+    from ltrr_app.labels import ARM_LABELS
+
+    assert set(arm_names()) <= set(ARM_LABELS) and set(arm_names()) <= set(ARM_COLORS)
+    assert len(set(ARM_COLORS.values())) == len(ARM_COLORS)
