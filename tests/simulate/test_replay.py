@@ -53,3 +53,32 @@ def test_a_judged_share_teaches_what_clicks_never_retrieved():
 def test_a_judged_share_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match="judged_share"):
         replay(deep_table(2, 1), 1.5)
+
+
+def test_click_share_one_is_every_click_and_a_seed_draws_the_same_users():
+    table = deep_table(300, 2)
+    learner = "coverage:epsilon=0,wide=0"
+    every, _ = replay(table, 0.0, learner, seed=1)
+    assert replay(table, 0.0, learner, seed=1, click_share=1.0)[0].tolist() == every.tolist()
+    # The same seed draws the same clicks.
+    few, _ = replay(table, 0.0, learner, seed=1, click_share=0.3)
+    again, _ = replay(table, 0.0, learner, seed=1, click_share=0.3)
+    assert few.tolist() == again.tolist()
+    with pytest.raises(ValueError):
+        replay(table, 0.0, learner, click_share=0.0)
+
+
+def test_a_table_without_the_probe_column_gets_it_from_the_memory_arms_list_lengths():
+    from ltrr.bandit.context import REMEMBERED_CAP
+    from ltrr.simulate.replay import probed_contexts
+
+    n = 4
+    x = np.delete(np.ones((n, len(CONTEXT_FEATURES))), CONTEXT_FEATURES.index("q_remembered"), axis=1)
+    counts = np.array([[50, 0], [50, 3], [50, 60], [50, 49]])
+    old = RankTable(("lexical", "memory"), np.array(["t"] * n, dtype=object), np.ones((n, 2), int), counts, x)
+    probed = probed_contexts(old)
+    column = probed[:, CONTEXT_FEATURES.index("q_remembered")] * REMEMBERED_CAP
+    assert column.round().tolist() == [0, 3, 50, 49]
+    assert np.delete(probed, CONTEXT_FEATURES.index("q_remembered"), axis=1).tolist() == x.tolist()
+    # A table with the column keeps it as collected.
+    assert probed_contexts(RankTable(old.arms, old.query_types, old.ranks, counts, probed)) is probed
