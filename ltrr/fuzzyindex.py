@@ -136,7 +136,7 @@ class FuzzyIndex:
             cand, score = cand[top], score[top]
         return cand[np.lexsort((cand, -score))]
 
-    def search(self, text: str, k: int = 10, min_score: float = 60.0) -> list[tuple[int, float]]:
+    def search(self, text: object, k: int = 10, min_score: float = 60.0) -> list[tuple[int, float]]:
         """Up to `k` ``(row, score)`` pairs, score 0..100, best first (ties by row).
 
         Rows whose names fold to the same string share a score and are all
@@ -144,7 +144,7 @@ class FuzzyIndex:
         empty or unmatched query gives []. A query must keep at least one
         3-gram of the name intact ("nas" finds "Nas", "naz" does not).
         """
-        query = normalize_query(text)
+        query = _normalized(text)
         if not query or k <= 0:
             return []
         cand = self._shortlist(query)
@@ -162,10 +162,10 @@ class FuzzyIndex:
                     return out
         return out
 
-    def score(self, text: str, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    def score(self, text: object, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The same 0..100 similarity for arbitrary rows (0 where the name is empty)."""
         rows = np.asarray(rows, dtype=np.int64)
-        query = normalize_query(text)
+        query = _normalized(text)
         out = np.zeros(rows.size, dtype=np.float32)
         if not query or rows.size == 0:
             return out
@@ -212,3 +212,13 @@ class FuzzyIndex:
             for name in ("owner_rows", "owner_ptr", "keys", "post_names", "post_ptr", "idf", "norm"):
                 setattr(self, f"_{name}", data[name])
         return self
+
+
+def _normalized(text: object) -> str:
+    """The query's normalized text: a :class:`~ltrr.query.Query` already carries it (normalized
+    once, when the search made it; recognised by its fields, since query understanding, which
+    ``ltrr.query`` imports, imports this module); any other input is normalized here."""
+    normalized, tokens = getattr(text, "text", None), getattr(text, "tokens", None)
+    if isinstance(normalized, str) and isinstance(tokens, (list, tuple)):
+        return normalized
+    return normalize_query(text)

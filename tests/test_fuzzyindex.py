@@ -140,3 +140,19 @@ def test_any_text_is_safe(text):
     hits = FuzzyIndex(NAMES).search(text, k=3, min_score=0)
     assert len(hits) <= 3
     assert all(0 <= row < len(NAMES) and 0 <= s <= 100 for row, s in hits)
+
+
+def test_a_query_object_is_not_normalized_again(index, monkeypatch):
+    from ltrr import fuzzyindex
+    from ltrr.query import Query
+
+    q = Query.make("Thé Weeknd!")
+    expected = index.search("Thé Weeknd!", k=5)
+    rows = np.array([r for r, _ in expected], dtype=np.int64)
+    expected_scores = index.score("Thé Weeknd!", rows)
+
+    def refuse(text):
+        raise AssertionError(f"normalized again: {text!r}")
+    monkeypatch.setattr(fuzzyindex, "normalize_query", refuse)
+    assert index.search(q, k=5) == expected
+    assert index.score(q, rows).tolist() == expected_scores.tolist()

@@ -104,7 +104,7 @@ class FuzzyStrategy(Strategy):
         if budget <= 0 or not query.text:
             return []
         # Ask for extra names: a title and its combo often both match one entity.
-        hits = self._index.search(query.text, k=3 * budget + 10, min_score=MIN_SCORE)
+        hits = self._index.search(query, k=3 * budget + 10, min_score=MIN_SCORE)
         best: dict[int, tuple[float, bool]] = {}
         for name, similarity in hits:
             row = int(self._name_rows[name])
@@ -125,10 +125,10 @@ class FuzzyStrategy(Strategy):
         rows = np.asarray(rows, dtype=np.int64)
         if not query.text or rows.size == 0:
             return np.zeros(rows.size, dtype=np.float64)
-        title = self._index.score(query.text, rows).astype(np.float64)
+        title = self._index.score(query, rows).astype(np.float64)
         combo_names = self._combo_of_row[rows]
         has_combo = combo_names >= 0
         combo = np.zeros(rows.size, dtype=np.float64)
         if has_combo.any():
-            combo[has_combo] = self._index.score(query.text, combo_names[has_combo])
+            combo[has_combo] = self._index.score(query, combo_names[has_combo])
         return np.maximum(title, combo) / 100.0 + POPULARITY_TIE_BREAK * self._popularity[rows]
