@@ -43,7 +43,7 @@ import hashlib
 import math
 import threading
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import Any, Mapping
 
 import numpy as np
@@ -64,6 +64,8 @@ _MAX_CHARS = 64
 _MANY_EVENTS = 1000
 _MAX_SESSION = 50
 _MAX_ID_CHARS = 128
+# Users whose counts and genre profile are kept (the most recently active).
+MAX_USERS = 50_000
 # The memory probe's count is kept exactly (count / cap), so cells can bucket it again.
 REMEMBERED_CAP = 50
 
@@ -88,14 +90,30 @@ class UserHistory:
     """Per-user search and click counts, and the genres of clicked entities.
 
     Thread-safe; ``to_dict``/``from_dict`` round-trip through JSON. Rebuilt by
-    the engine from the interaction log like the bandit itself.
+    the engine from the interaction log like the bandit itself. Bounded: the
+    ``max_users`` most recently active users are kept (least recently active
+    first out), so the engine's state does not grow with the number of users
+    who ever searched; eviction follows the order of events, so a replay of the
+    log keeps exactly the users the live engine kept.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_users: int = MAX_USERS) -> None:
         self._lock = threading.Lock()
+        self.max_users = int(max_users)
         self._searches: Counter[str] = Counter()
         self._clicks: Counter[str] = Counter()
         self._genres: dict[str, Counter[str]] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()   # least recently active first
+
+    def _touch(self, user: str) -> None:
+        """Mark ``user`` most recently active; forget the least recently active beyond the bound."""
+        self._recent[user] = None
+        self._recent.move_to_end(user)
+        while len(self._recent) > self.max_users:
+            gone, _ = self._recent.popitem(last=False)
+            self._searches.pop(gone, None)
+            self._clicks.pop(gone, None)
+            self._genres.pop(gone, None)
 
     def record_search(self, user_id: object) -> None:
         """Count one search by `user_id` (anonymous users are not tracked)."""
@@ -104,6 +122,7 @@ class UserHistory:
             return
         with self._lock:
             self._searches[user] += 1
+            self._touch(user)
 
     def record_click(self, user_id: object, genre: object = None) -> None:
         """Count one click by `user_id` on an entity of `genre` (None when it has none)."""
@@ -115,6 +134,11 @@ class UserHistory:
             self._clicks[user] += 1
             if key:
                 self._genres.setdefault(user, Counter())[key[:_MAX_ID_CHARS]] += 1
+            self._touch(user)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._recent)
 
     def searches(self, user_id: object) -> int:
         """How many searches `user_id` made."""
@@ -139,10 +163,11 @@ class UserHistory:
     def to_dict(self) -> dict:
         """JSON-ready snapshot."""
         with self._lock:
+            # Users in order of activity, least recent first (what from_dict reads back).
             return {
-                "searches": dict(self._searches),
-                "clicks": dict(self._clicks),
-                "genres": {u: dict(c) for u, c in self._genres.items()},
+                "searches": {u: self._searches[u] for u in self._recent if u in self._searches},
+                "clicks": {u: self._clicks[u] for u in self._recent if u in self._clicks},
+                "genres": {u: dict(self._genres[u]) for u in self._recent if u in self._genres},
             }
 
     @classmethod
@@ -163,6 +188,9 @@ class UserHistory:
                     kept = Counter({str(g): int(n) for g, n in counts.items() if _is_count(n)})
                     if kept:
                         history._genres[str(user)] = kept
+        # Users in the snapshot's order: least recently active first (to_dict writes them so).
+        for user in dict.fromkeys((*history._searches, *history._clicks, *history._genres)):
+            history._touch(user)
         return history
 
     def state_dict(self) -> dict:
@@ -174,6 +202,9 @@ class UserHistory:
         loaded = UserHistory.from_dict(state)
         with self._lock:
             self._searches, self._clicks, self._genres = loaded._searches, loaded._clicks, loaded._genres
+            self._recent = loaded._recent
+            while len(self._recent) > self.max_users:
+                self._touch(next(iter(self._recent)))
 
 
 def context_vector(query_text: "Query | object", understanding: Understanding | None,

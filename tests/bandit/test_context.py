@@ -307,3 +307,19 @@ def test_a_query_made_once_gives_the_vector_its_string_gives(text):
     u = Understanding(query=q.text)
     np.testing.assert_array_equal(context_vector(q, u, {}, None, vocabulary),
                                   context_vector(text, u, {}, None, vocabulary))
+
+
+def test_history_keeps_the_most_recently_active_users_and_round_trips_their_order():
+    history = UserHistory(max_users=3)
+    for user in ("a", "b", "c"):
+        history.record_search(user)
+    history.record_click("a", "pop")          # a is active again: b is now the least recent
+    history.record_search("d")                # ... and leaves
+    assert len(history) == 3
+    assert history.searches("b") == 0 and history.searches("a") == 1
+    assert history.profile("a") == {"pop": 1.0}
+    again = UserHistory(max_users=3)
+    again.load_state_dict(history.state_dict())
+    again.record_search("e")                  # the least recent after the round trip is c
+    assert again.searches("c") == 0
+    assert {u: again.searches(u) for u in "ade"} == {"a": 1, "d": 1, "e": 1}
