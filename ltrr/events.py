@@ -78,7 +78,8 @@ class SearchEvent:
     policy: str = ""
     decision: dict | None = None
     arm_ms: dict | None = None          # measured run time (ms) of each arm that ran
-    swap: dict | None = None            # {"pos", "p"}: results pos and pos+1 traded places with chance p
+    swap: dict | None = None            # {"pos", "p", "share"}: results pos and pos+1 traded places (pos 0:
+                                        # could have, did not) with chance p (ltrr.rank.position)
     interleave: dict | None = None      # {"a", "b", "teams"}: team-draft interleaving of two rankers
     pinned: str | None = None           # the entity the memory rule put first
     expose: list | None = None          # per exposed arm {"arm", "entity_id", "p", "from", "to"}
@@ -188,8 +189,10 @@ def _by_arm(v: object) -> str | None:
 
 
 def _swap(v: object) -> str | None:
-    ok = isinstance(v, Mapping) and _is_int(v.get("pos")) and _is_num(v.get("p"))
-    return None if ok else "an object with a whole 'pos' and a number 'p'"
+    # Logs of the first swap design have no "share"; "pos" 0 is a logged non-swap.
+    ok = isinstance(v, Mapping) and _is_int(v.get("pos")) and v["pos"] >= 0 and _is_num(v.get("p")) \
+        and 0 < v["p"] <= 1 and (v.get("share") is None or (_is_num(v["share"]) and 0 <= v["share"] <= 1))
+    return None if ok else "an object with a whole 'pos' >= 0, a probability 'p' in (0, 1] and an optional 'share'"
 
 
 def _interleave(v: object) -> str | None:

@@ -8,33 +8,93 @@ whatever ranking collected the clicks (Joachims, Swaminathan & Schnabel,
 "Unbiased Learning-to-Rank with Biased Feedback", WSDM 2017).
 
 **The intervention.** A small share of searches (``share``, default 10 %)
-gets one random adjacent swap in the top ``k``: a position ``i`` is drawn
-uniformly from ``1 .. k-1`` and the results at ``i`` and ``i+1`` trade places
-(when the list is shorter than ``i+1`` nothing moves). The search event logs
-``{"pos": i, "p": share / (k-1)}``, the probability of exactly that swap.
+gets one random adjacent swap *within the list shown*: for a list of ``n``
+results (the top ``k`` shown, so ``m = min(k, n)`` of them) a position ``i``
+is drawn uniformly from ``1 .. m-1`` and the results at ``i`` and ``i+1``
+trade places; a list of fewer than two results cannot be swapped. Every swap
+moves two results, however short the list: the coverage learner shows 3-6
+results, and a swap drawn over ``1 .. k-1`` (the first design, see *Logs of
+the first design* below) fell beyond such a list and moved nothing in 50-80 %
+of the swapped searches. The search event logs what was drawn and its exact
+probability given the list's length:
 
-**The estimator** (intervention harvesting with swap interventions, Joachims
-et al. 2017 section 5; Agarwal, Zaitsev, Wang, Li, Najork & Joachims,
-"Estimating Position Bias without Intrusive Interventions", WSDM 2019). The
-swap is decided by a coin, independently of the query and results, so the
-searches swapped at ``i`` and the unswapped ones (the control) hold the same
-items on average. Let ``A`` be the item the ranker put at ``i`` and ``B`` the
-one at ``i+1``. In the control ``A`` is clicked at ``i`` and ``B`` at
-``i+1``; when swapped, ``B`` is clicked at ``i`` and ``A`` at ``i+1``::
+* swapped at ``i``: ``{"pos": i, "p": share / (m-1), "share": share}``;
+* not swapped, though it could have been: ``{"pos": 0, "p": 1 - share, "share": share}``;
+* nothing when no swap was possible (``share`` 0, fewer than two results) or
+  the search ran another experiment (interleaving, exposure).
 
-    CTR_control(i)   = p_i     r_A        CTR_swapped(i)   = p_i     r_B
-    CTR_control(i+1) = p_{i+1} r_B        CTR_swapped(i+1) = p_{i+1} r_A
+**The ratio** (intervention harvesting with swap interventions, Joachims et
+al. 2017 section 5; Agarwal, Zaitsev, Wang, Li, Najork & Joachims,
+"Estimating Position Bias without Intrusive Interventions", WSDM 2019). Take
+the searches long enough to have rank ``i+1`` (the population of pair
+``i``). Let ``A`` be the item the ranker put at ``i`` and ``B`` the one at
+``i+1``. In the control ``A`` is clicked at ``i`` and ``B`` at ``i+1``; when
+swapped, ``B`` is clicked at ``i`` and ``A`` at ``i+1``. Averaged over the
+*same* population of searches::
+
+    CTR_control(i)   = p_i     E[r_A]     CTR_swapped(i)   = p_i     E[r_B]
+    CTR_control(i+1) = p_{i+1} E[r_B]     CTR_swapped(i+1) = p_{i+1} E[r_A]
 
 so ``(CTR_swapped(i+1) + CTR_control(i+1)) / (CTR_control(i) + CTR_swapped(i))
 = p_{i+1} / p_i`` whatever the relevances. Worked example with ``p = 1/rank``:
 ``r_A = 0.6``, ``r_B = 0.2`` at ranks 1 and 2 give control click rates 0.6
 and 0.1, swapped 0.2 and 0.3, and ``(0.3 + 0.1) / (0.6 + 0.2) = 0.5 = p_2 / p_1``.
 
-The ratios are summarised by the PBM exponent ``eta`` (``p_i = i ** -eta``):
-``log(p_{i+1}/p_i) = -eta log((i+1)/i)``, fitted by weighted least squares
-(weights: inverse delta-method variances of the log ratios). The curve used
-for training is ``i ** -eta_hat``; until enough swaps were clicked the prior
-``eta = 1`` is used and :attr:`PositionBias.source` says ``"prior"``.
+**Weighting by the logged propensities.** The four rates must average over
+the same searches, and with swaps drawn within the list they do not: a
+search of ``m`` results is swapped at ``i`` with probability ``share/(m-1)``,
+so short lists are over-represented among the swapped searches, and list
+length goes with the query (an exact title finds three results, a mood
+finds ten). Each rate is therefore a self-normalised inverse-propensity
+(Hajek) mean over the pair's population (searches with at least ``i+1``
+results): a search swapped at ``i`` weighs ``1 / P(swap at i | its list)``,
+a control search ``1 / P(no swap | its list)``, both the logged ``p``::
+
+    CTR_swapped(j) = sum_swapped click_j / p  /  sum_swapped 1 / p      (j = i, i+1)
+    CTR_control(j) = sum_control click_j / p  /  sum_control 1 / p
+
+Each sum over the swapped searches has expectation ``sum over the
+population of P(swap at i) * click_j / P(swap at i)``: every search of the
+population counts once, as if all had been swapped; the same for the
+control. The ratio is consistent (a ratio of consistent means), whatever
+the mix of lengths. Searches swapped elsewhere are in neither group of pair
+``i``. Worked example, ``p = 1/rank``, ``share = 0.2``, two kinds of query
+as frequent as each other: *short* (2 results; ``r_A = 0.9``, ``r_B = 0.1``),
+swapped at 1 with probability ``0.2/1 = 0.2``, and *long* (5 results;
+``r_A = r_B = 0.3``), swapped at 1 with probability ``0.2/4 = 0.05``. Of 2,000
+searches of each: control 1,600 + 1,600 (``p = 0.8``), swapped at 1
+400 short + 100 long. Rates (short, long) at rank 1 and 2: control
+(0.9, 0.3) and (0.05, 0.15), swapped (0.1, 0.3) and (0.45, 0.15).
+
+* Weighted: the control's weights are equal, ``CTR_control = (0.6, 0.1)``;
+  swapped short searches weigh ``1/0.2 = 5``, long ones ``1/0.05 = 20``, so
+  400 x 5 = 100 x 20 and the kinds count equally: ``CTR_swapped = (0.2, 0.3)``,
+  ratio ``(0.3 + 0.1) / (0.6 + 0.2) = 0.5 = p_2 / p_1``.
+* Unweighted: the swapped searches are 80 % short: ``CTR_swapped =
+  (0.8 x 0.1 + 0.2 x 0.3, 0.8 x 0.45 + 0.2 x 0.15) = (0.14, 0.39)``, ratio
+  ``0.49 / 0.74 = 0.66``: an exponent of 0.60 instead of 1.
+* The first design (below) had no such bias (every position below ``k`` had
+  the same ``p``), but here only 1 in 9 of the short searches' swaps (k = 10)
+  landed on pair 1, the only pair they have: nine times fewer usable swaps.
+
+**Logs of the first design** (a swap drawn over ``1 .. k-1`` whatever the list,
+``{"pos": i, "p": share/(k-1)}`` only when it moved something, nothing logged
+otherwise) are read as logged: a swapped search weighs ``1 / p``, its logged
+``p``. Their control searches logged nothing; a list of ``n`` results had
+``n - 1`` positions that could move it, so it stayed unswapped with
+probability ``1 - (n-1) p``, with ``p`` the first design's logged swap
+probability (the median over the log's swaps without a ``share``). A search
+with nothing logged in a log with no such swap weighs 1, which is exact for
+the current design (no swap possible). Only a log that mixes first-design
+swaps with later searches run with ``share`` 0 weighs those slightly wrong.
+
+**The exponent.** The ratios are summarised by the PBM exponent ``eta``
+(``p_i = i ** -eta``): ``log(p_{i+1}/p_i) = -eta log((i+1)/i)``, fitted by
+weighted least squares (weights: inverse delta-method variances of the log
+ratios, each rate's variance from its weights' effective sample size). The
+curve used for training is ``i ** -eta_hat``; until enough swapped searches
+were clicked next to their swap the prior ``eta = 1`` is used and
+:attr:`PositionBias.source` says ``"prior"``.
 """
 from __future__ import annotations
 
@@ -60,33 +120,81 @@ MIN_PROPENSITY = 0.05
 
 @dataclass(frozen=True)
 class Swap:
-    """One logged intervention: the results at ``pos`` and ``pos + 1`` (1-based) traded places."""
+    """One logged draw: the results at ``pos`` and ``pos + 1`` (1-based) traded places, or, with
+    ``pos`` 0, the search could have been swapped and was not.
+
+    ``p``: the probability of exactly this outcome given the list's length. ``share``: the swap
+    share it was drawn with; None for a swap of the first design (drawn over ``1 .. k-1``
+    whatever the list; see the module docstring), which logged no share.
+    """
 
     pos: int
-    p: float          # probability that this search got exactly this swap
+    p: float
+    share: float | None = None
+
+    @property
+    def moved(self) -> bool:
+        """Whether two results traded places (``pos`` 0 is a logged non-swap)."""
+        return self.pos >= 1
 
     def to_dict(self) -> dict:
-        return {"pos": int(self.pos), "p": round(float(self.p), 6)}
+        """The search event's ``swap`` field."""
+        out = {"pos": int(self.pos), "p": round(float(self.p), 6)}
+        if self.share is not None:
+            out["share"] = round(float(self.share), 6)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: object) -> "Swap | None":
+        """The logged ``swap`` field read back; None when absent or unusable (no position, or a
+        probability outside (0, 1]: it could not weigh anything)."""
+        if not isinstance(raw, Mapping) or "pos" not in raw or "p" not in raw:
+            return None
+        try:
+            pos, p = int(raw["pos"]), float(raw["p"])
+            share = None if raw.get("share") is None else float(raw["share"])
+        except (TypeError, ValueError):
+            return None
+        if pos < 0 or not 0.0 < p <= 1.0:
+            return None
+        return cls(pos, p, share)
 
 
-def draw_swap(rng: np.random.Generator, share: float = DEFAULT_SHARE, k: int = DEFAULT_K) -> Swap | None:
-    """With probability ``share`` a swap of ``pos`` and ``pos+1``, ``pos`` uniform in ``1 .. k-1``.
+def draw_swap(rng: np.random.Generator, share: float = DEFAULT_SHARE, k: int = DEFAULT_K,
+              n: int | None = None) -> Swap | None:
+    """With probability ``share`` a swap of ``pos`` and ``pos+1``, ``pos`` uniform in
+    ``1 .. m-1``, ``m = min(k, n)`` the number of results shown; None otherwise.
 
-    The draw ignores the list (two uniforms per search, always), so which
-    searches are swapped cannot depend on what they show.
+    ``n``: how many results the list holds (None: at least ``k``). A list of fewer than two
+    results is never swapped. ``p`` is ``share / (m-1)``, the chance of exactly this swap given
+    the list's length. Two uniforms are drawn per call whatever happens, so the draws of later
+    searches do not depend on earlier lists.
     """
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"swap share must be between 0 and 1, got {share!r}")
     if k < 2:
         raise ValueError(f"k must be at least 2 to swap adjacent results, got {k!r}")
+    if n is not None and n < 0:
+        raise ValueError(f"a list cannot hold {n!r} results")
     u, v = rng.random(2)
-    if u >= share:
+    m = k if n is None else min(k, n)
+    if m < 2 or u >= share:
         return None
-    return Swap(pos=1 + int(v * (k - 1)), p=share / (k - 1))
+    return Swap(pos=1 + int(v * (m - 1)), p=share / (m - 1), share=share)
+
+
+def no_swap(share: float = DEFAULT_SHARE, k: int = DEFAULT_K, n: int | None = None) -> Swap | None:
+    """The logged record of a search that could have been swapped and was not: ``pos`` 0 with
+    probability ``1 - share``; None when no swap was possible (``share`` 0 or under two results)."""
+    m = k if n is None else min(k, n)
+    if m < 2 or share <= 0.0:
+        return None
+    return Swap(pos=0, p=1.0 - share, share=share)
 
 
 def apply_swap(items: Sequence[T], swap: Swap | None) -> list[T]:
-    """``items`` with positions ``pos`` and ``pos+1`` exchanged (unchanged when too short or no swap)."""
+    """``items`` with positions ``pos`` and ``pos+1`` exchanged (unchanged when too short, no swap
+    or a logged non-swap)."""
     out = list(items)
     if swap is not None and 1 <= swap.pos < len(out):
         i = swap.pos - 1
@@ -104,7 +212,7 @@ class PositionBias:
     source: str                      # "swaps" (estimated) or "prior"
     ratios: np.ndarray               # p_{i+1} / p_i per i = 1..k-1 (nan: no data)
     ratio_se: np.ndarray             # standard error of log ratio (nan: no data)
-    n_swapped: np.ndarray            # swapped searches per i
+    n_swapped: np.ndarray            # swapped searches per i, long enough to have rank i+1
     n_control: int                   # unswapped searches
     swap_clicks: int                 # clicks at i or i+1 in searches swapped at i
     notes: list[str] = field(default_factory=list)
@@ -138,7 +246,8 @@ def pbm_curve(eta: float, k: int = DEFAULT_K) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ShownSearch:
-    """What the estimator needs about one search: list length, its swap, and the clicked ranks."""
+    """What the estimator needs about one search: list length, its logged swap draw (None: nothing
+    logged, a control of the first design or a list that could not be swapped) and the clicked ranks."""
 
     n_shown: int
     swap: Swap | None
@@ -151,7 +260,8 @@ def searches_from_log(searches: Iterable[Mapping], clicked: Iterable[tuple[str, 
     Interleaved searches are left out: their lists come from two rankers and
     are not the control the swaps are compared with; so are searches that
     showed an explored candidate higher (``expose``): they never get a swap, and
-    their moved item would make the control's positions unlike the swapped ones.
+    their moved item would make the control's positions unlike the swapped ones;
+    and searches whose logged swap is unreadable (no probability to weigh them by).
     """
     by_search: dict[str, set[str]] = {}
     for sid, entity in clicked:
@@ -162,16 +272,37 @@ def searches_from_log(searches: Iterable[Mapping], clicked: Iterable[tuple[str, 
             continue
         results = list(value(ev, "results") or [])
         raw = value(ev, "swap")
-        swap = Swap(int(raw["pos"]), float(raw["p"])) if isinstance(raw, Mapping) and "pos" in raw else None
+        swap = Swap.from_dict(raw)
+        if raw is not None and swap is None:
+            continue
         ids = by_search.get(str(value(ev, "id")), set())
         ranks = frozenset(wanted_ranks(results, ids, max_rank=None))
         out.append(ShownSearch(len(results), swap, ranks))
     return out
 
 
+def search_weights(searches: Sequence[ShownSearch]) -> tuple[np.ndarray, float | None]:
+    """Each search's inverse-propensity weight (module docstring): ``1 / p`` of its logged draw,
+    swapped or not; a search with nothing logged ``1 / (1 - (n-1) p1)``, ``p1`` the first design's
+    swap probability (median ``p`` of the swaps logged without a share; 0 when there are none).
+
+    Returns the weights and ``p1`` (None when the log holds no first-design swap)."""
+    first = [s.swap.p for s in searches if s.swap is not None and s.swap.moved and s.swap.share is None]
+    p1 = float(np.median(first)) if first else None
+    weights = np.ones(len(searches))
+    for j, s in enumerate(searches):
+        if s.swap is not None:
+            weights[j] = 1.0 / s.swap.p
+        elif p1 is not None and s.n_shown >= 2:
+            # Floored: a malformed first-design p (over 1/(n-1)) must not divide by zero.
+            weights[j] = 1.0 / max(1.0 - (s.n_shown - 1) * p1, MIN_PROPENSITY)
+    return weights, p1
+
+
 def estimate_position_bias(searches: Sequence[ShownSearch], k: int = DEFAULT_K, prior_eta: float = PRIOR_ETA,
                            min_swap_clicks: int = MIN_SWAP_CLICKS, confidence: float = 0.95) -> PositionBias:
-    """The examination curve from swap interventions (see the module docstring).
+    """The examination curve from swap interventions, weighted by their logged propensities
+    (see the module docstring).
 
     Positions whose ratio cannot be formed (no swapped search or no click at
     ``i`` / ``i+1``) are left out of the fit; with fewer than
@@ -181,33 +312,46 @@ def estimate_position_bias(searches: Sequence[ShownSearch], k: int = DEFAULT_K, 
     ratios = np.full(k - 1, np.nan)
     ses = np.full(k - 1, np.nan)
     n_swapped = np.zeros(k - 1, dtype=np.int64)
-    control = [s for s in searches if s.swap is None]
+    weights, p1 = search_weights(searches)
+    n_shown = np.array([s.n_shown for s in searches], dtype=np.int64)
+    # 0: nothing moved (a control); i >= 1: swapped at i.
+    pos = np.array([s.swap.pos if s.swap is not None else 0 for s in searches], dtype=np.int64)
+    clicks = np.zeros((len(searches), k + 2), dtype=bool)       # column r: clicked at rank r (1..k)
+    for j, s in enumerate(searches):
+        for r in s.clicked_ranks:
+            if 1 <= r <= k:
+                clicks[j, r] = True
+    is_control = pos == 0
     swap_clicks = 0
     for i in range(1, k):
-        treated = [s for s in searches if s.swap is not None and s.swap.pos == i and s.n_shown >= i + 1]
-        ctrl = [s for s in control if s.n_shown >= i + 1]
-        n_swapped[i - 1] = len(treated)
-        if not treated or not ctrl:
+        long_enough = n_shown >= i + 1
+        treated = long_enough & (pos == i)
+        ctrl = long_enough & is_control
+        n_swapped[i - 1] = int(treated.sum())
+        if not treated.any() or not ctrl.any():
             continue
-        c_at = np.array([[i in s.clicked_ranks, (i + 1) in s.clicked_ranks] for s in ctrl], dtype=float)
-        t_at = np.array([[i in s.clicked_ranks, (i + 1) in s.clicked_ranks] for s in treated], dtype=float)
-        swap_clicks += int(t_at.sum())
-        num = t_at[:, 1].mean() + c_at[:, 1].mean()
-        den = c_at[:, 0].mean() + t_at[:, 0].mean()
+        swap_clicks += int(clicks[treated, i].sum() + clicks[treated, i + 1].sum())
+        t_i, vt_i = _weighted_rate(clicks[treated, i], weights[treated])
+        t_next, vt_next = _weighted_rate(clicks[treated, i + 1], weights[treated])
+        c_i, vc_i = _weighted_rate(clicks[ctrl, i], weights[ctrl])
+        c_next, vc_next = _weighted_rate(clicks[ctrl, i + 1], weights[ctrl])
+        num = t_next + c_next
+        den = c_i + t_i
         if num <= 0 or den <= 0:
             continue
-        var_num = _var_mean(t_at[:, 1]) + _var_mean(c_at[:, 1])
-        var_den = _var_mean(c_at[:, 0]) + _var_mean(t_at[:, 0])
         ratios[i - 1] = num / den
         # Delta method for log(num / den); a floor keeps one lucky position from taking all the weight.
-        ses[i - 1] = float(np.sqrt(max(var_num / num ** 2 + var_den / den ** 2, 1e-4)))
+        ses[i - 1] = float(np.sqrt(max((vt_next + vc_next) / num ** 2 + (vc_i + vt_i) / den ** 2, 1e-4)))
+    n_control = int(is_control.sum())
     notes: list[str] = []
+    if p1 is not None:
+        notes.append(f"swaps of the first design (drawn over 1..k-1, p = {p1:.4g}) read as logged")
     usable = np.isfinite(ratios)
     if swap_clicks < min_swap_clicks or not usable.any():
-        notes.append(f"{swap_clicks} clicks in swapped searches (need {min_swap_clicks}): "
-                     f"using the prior eta = {prior_eta}")
+        notes.insert(0, f"{swap_clicks} clicks in swapped searches (need {min_swap_clicks}): "
+                        f"using the prior eta = {prior_eta}")
         return PositionBias(pbm_curve(prior_eta, k), float(prior_eta), (float("nan"), float("nan")), "prior",
-                            ratios, ses, n_swapped, len(control), swap_clicks, notes)
+                            ratios, ses, n_swapped, n_control, swap_clicks, notes)
     x = np.log(np.arange(2, k + 1) / np.arange(1, k))[usable]
     y = np.log(ratios[usable])
     w = 1.0 / ses[usable] ** 2
@@ -221,7 +365,7 @@ def estimate_position_bias(searches: Sequence[ShownSearch], k: int = DEFAULT_K, 
     if usable.sum() < k - 1:
         notes.append(f"{int(usable.sum())} of {k - 1} adjacent pairs had clicks on both sides")
     return PositionBias(pbm_curve(eta_used, k), eta_used, (eta - z * se, eta + z * se), "swaps",
-                        ratios, ses, n_swapped, len(control), swap_clicks, notes)
+                        ratios, ses, n_swapped, n_control, swap_clicks, notes)
 
 
 def prior_bias(k: int = DEFAULT_K, eta: float = PRIOR_ETA) -> PositionBias:
@@ -231,8 +375,12 @@ def prior_bias(k: int = DEFAULT_K, eta: float = PRIOR_ETA) -> PositionBias:
                         np.zeros(k - 1, dtype=np.int64), 0, 0, ["no searches yet: the prior curve"])
 
 
-def _var_mean(values: np.ndarray) -> float:
-    """Variance of the mean of 0/1 values (with a half-count floor so 0 clicks is not certainty)."""
-    n = len(values)
-    p = (values.sum() + 0.5) / (n + 1.0)
-    return float(p * (1 - p) / n)
+def _weighted_rate(clicked: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """The self-normalised weighted click rate and its variance: ``p (1 - p) / n_eff``, with Kish's
+    effective sample size ``(sum w)^2 / sum w^2`` and a half-count floor so 0 clicks is not
+    certainty (equal weights: the plain rate and ``p (1 - p) / n``)."""
+    total = float(weights.sum())
+    rate = float((weights * clicked).sum()) / total
+    n_eff = total ** 2 / float((weights ** 2).sum())
+    p = (rate * n_eff + 0.5) / (n_eff + 1.0)
+    return rate, float(p * (1 - p) / n_eff)

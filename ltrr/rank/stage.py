@@ -11,9 +11,13 @@ In this order:
 3. **At most one experiment**, decided by the stage's own seeded generator:
    with probability ``interleave_share`` (only while a model is adopted) the
    heuristic and the model are team-draft interleaved (:mod:`ltrr.interleave`);
-   otherwise with probability ``swap_share`` two adjacent results in the top
-   ``k`` trade places (:mod:`ltrr.rank.position`). Both are logged in the
-   search event (``interleave`` / ``swap``), the swap with its probability.
+   otherwise with probability ``swap_share`` two adjacent results of the
+   list shown trade places, the position uniform over the list's adjacent
+   pairs (:mod:`ltrr.rank.position`). Both are logged in the search event
+   (``interleave`` / ``swap``); the swap with its probability given the
+   list's length, ``swap_share / (shown - 1)``, and a search that could have
+   been swapped and was not with ``{"pos": 0, "p": 1 - swap_share}``: the
+   position-bias estimate weighs every search by its logged probability.
 4. **Exposure of what exploration found.** When the bandit explored (ran an
    arm deeper than its greedy budget, :func:`explored_rows`), up to
    :data:`EXPOSE_SLOTS` explored arms are drawn uniformly without replacement
@@ -42,7 +46,7 @@ import numpy as np
 from ltrr.events import rank_fields
 from ltrr.interleave import team_draft
 from ltrr.query import Query
-from ltrr.rank.position import DEFAULT_SHARE, Swap, apply_swap, draw_swap
+from ltrr.rank.position import DEFAULT_SHARE, Swap, apply_swap, draw_swap, no_swap
 
 if TYPE_CHECKING:
     from ltrr.memory import QueryMemory
@@ -60,7 +64,7 @@ class RankedList:
     order: np.ndarray                 # pool indices, best first, at most k
     scores: np.ndarray                # the ranker's score of every pooled row
     pinned: str | None = None         # the entity the memory rule put first
-    swap: Swap | None = None
+    swap: Swap | None = None          # the logged swap draw (pos 0: could have been swapped, was not)
     interleave: dict | None = None    # {"a": name, "b": name, "teams": [...aligned with order]}
     expose: list[dict] | None = None  # per exposed arm {"arm", "entity_id", "p", "from", "to"} (1-based)
 
@@ -115,9 +119,13 @@ class RankStage:
         if n == 0:
             return RankedList(np.zeros(0, dtype=np.int64), np.zeros(0))
         scores = np.asarray(ranker.score(X), dtype=np.float64)
+        # The swap is drawn within the list shown (the top k of the pool): a short list is swapped
+        # as often as a long one, and its probability given the length is logged.
+        n_shown = min(k, n)
         with self._lock:          # one draw sequence per engine, whatever the threads
             u_interleave, u_coin_seed = self._rng.random(), int(self._rng.integers(2 ** 31))
-            swap = draw_swap(self._rng, self.swap_share, max(2, k))
+            share = self.swap_share       # read once: the logged p of a swap and of no swap agree
+            swap = draw_swap(self._rng, share, max(2, k), n_shown)
             expose_seed = int(self._rng.integers(2 ** 31))
         text = query.text if isinstance(query, Query) else query
         pinned = self.memory.pinned(query) if text else None
@@ -135,10 +143,10 @@ class RankStage:
         if arms and k >= EXPOSE_AT:
             return self._exposed(order, scores, pinned, entity_ids, explored, arms, k, expose_seed)
         shown = order[:k]
-        if swap is not None and swap.pos < len(shown):
-            shown = np.asarray(apply_swap(list(shown), swap), dtype=np.int64)
+        if swap is None:
+            swap = no_swap(share, max(2, k), len(shown))
         else:
-            swap = None
+            shown = np.asarray(apply_swap(list(shown), swap), dtype=np.int64)
         return RankedList(shown, scores, pinned, swap, None)
 
     def _exposed(self, order: np.ndarray, scores: np.ndarray, pinned: str | None, entity_ids: Sequence[str],

@@ -31,7 +31,8 @@ def test_swaps_are_logged_with_their_propensity_and_applied(engine):
     resp = engine.search("love", context={"user_id": "u"})
     event = [e for e in engine.log_events() if e["kind"] == "search"][-1]
     swap = event["swap"]
-    assert 1 <= swap["pos"] < len(resp.results) and swap["p"] == pytest.approx(1.0 / 9)
+    assert 1 <= swap["pos"] < len(resp.results) and swap["p"] == pytest.approx(1.0 / (len(resp.results) - 1))
+    assert swap["share"] == 1.0
     # The two swapped results are the ranker's order with one adjacent pair exchanged.
     scores = {r.entity_id: r.score for r in resp.results}
     shown = [r.entity_id for r in resp.results]
@@ -42,6 +43,21 @@ def test_swaps_are_logged_with_their_propensity_and_applied(engine):
     assert "swap" not in [e for e in engine.log_events() if e["kind"] == "search"][-1]
     with pytest.raises(ValueError, match="share"):
         engine.set_ranking_experiments(swap_share=2)
+
+
+def test_short_lists_are_swapped_within_the_list_and_non_swaps_logged(engine):
+    """Three results shown: the swap is at 1 or 2 with p = share / 2; an unswapped search logs its
+    chance of no swap, 1 - share, so every search of the estimate carries its propensity."""
+    engine.set_ranking_experiments(swap_share=0.5)
+    logged = []
+    for _ in range(40):
+        resp = engine.search("love", context={"user_id": "u"}, k=3)
+        assert len(resp.results) == 3
+        logged.append([e for e in engine.log_events() if e["kind"] == "search"][-1]["swap"])
+    moved = [s for s in logged if s["pos"] >= 1]
+    assert moved and {s["pos"] for s in moved} <= {1, 2} and {s["p"] for s in moved} == {0.25}
+    assert len(moved) < len(logged) and {(s["p"], s["share"]) for s in logged if s["pos"] == 0} == {(0.5, 0.5)}
+    engine.set_ranking_experiments(swap_share=0.0)
 
 
 def test_the_heuristic_no_longer_reads_the_bandits_expectations(tiny_catalog_path, tmp_path):
@@ -169,3 +185,40 @@ def test_the_engine_estimates_position_bias_from_its_own_swaps(engine):
     assert bias.source == "swaps" and bias.swap_clicks >= 20
     assert abs(bias.eta - 1.0) < 0.4, bias.to_dict()
     assert bias.eta_ci[0] < 1.0 < bias.eta_ci[1]
+
+
+def test_the_position_bias_is_the_same_live_reopened_and_replayed(tiny_catalog_path, tmp_path):
+    """Lists of 2-10 results (k drawn per search), half of them swapped, position-based clicks: the
+    estimate the engine derives live is the one it derives from its log when reopened, and when a
+    fresh state replays the exported log."""
+    from ltrr.log import load_exported
+    from ltrr.simulate.clicks import PositionBasedClicks
+
+    users = PositionBasedClicks(eta=1.0, p_relevant=0.9, p_irrelevant=0.3, max_clicks=10)
+    rng = np.random.default_rng(4)
+    eng = open_engine(tiny_catalog_path, tmp_path / "s")
+    try:
+        eng.set_ranking_experiments(swap_share=0.5)
+        for j in range(300):
+            resp = eng.search(("love", "halo", "lights", "rain")[j % 4], context={"user_id": f"u{j % 5}"},
+                              k=int(rng.integers(2, 11)))
+            shown = [r.entity_id for r in resp.results]
+            for _, entity in users.clicks(shown, set(shown[:2]), rng).clicks:
+                eng.feedback(resp.id, entity)
+        live = eng.position_bias().to_dict()
+        lengths = {len(e["results"]) for e in eng.log_events() if e["kind"] == "search"}
+        export = eng.export(tmp_path / "out", "jsonl")
+    finally:
+        eng.close()
+    assert live["source"] == "swaps" and len(lengths) >= 5, (live, lengths)
+    reopened = open_engine(tiny_catalog_path, tmp_path / "s")
+    try:
+        assert reopened.position_bias().to_dict() == live
+    finally:
+        reopened.close()
+    rebuilt = open_engine(tiny_catalog_path, tmp_path / "rebuilt")
+    try:
+        rebuilt.replay(load_exported(export))
+        assert rebuilt.position_bias().to_dict() == live
+    finally:
+        rebuilt.close()

@@ -161,3 +161,24 @@ def test_exposure_can_be_turned_off():
         stage.set_exposure("yes")
     with pytest.raises(ValueError, match="expose_slots"):
         stage.set_exposure(True, 0)
+
+
+def test_the_swap_is_drawn_within_the_list_shown():
+    """A pool of four shown in a top 10: every swap moves two of the four (positions 1-3, each with
+    p = share / 3); an unswapped list logs its chance of no swap; a single result is never swapped."""
+    stage = RankStage(NoMemory(), seed=2, swap_share=0.6, expose=False)
+    drawn = [stage.rank(FixedRanker(SCORES[:4]), "q", IDS[:4], np.zeros((4, 1)), 10) for _ in range(600)]
+    moved = [r for r in drawn if r.swap.moved]
+    counts = Counter(r.swap.pos for r in moved)
+    assert set(counts) == {1, 2, 3} and min(counts.values()) > 80
+    assert 0.5 < len(moved) / len(drawn) < 0.7                  # the share, not share x 3/9
+    for r in moved:
+        i = r.swap.pos - 1
+        shown = [IDS[j] for j in r.order]
+        assert shown[i:i + 2] == [IDS[i + 1], IDS[i]] and r.log_fields()["swap"] == {"pos": r.swap.pos, "p": 0.2,
+                                                                                      "share": 0.6}
+    assert {tuple(r.log_fields()["swap"].items()) for r in drawn if not r.swap.moved} == {
+        (("pos", 0), ("p", 0.4), ("share", 0.6))}
+    assert all([IDS[j] for j in r.order] == IDS[:4] for r in drawn if not r.swap.moved)
+    single = stage.rank(FixedRanker(SCORES[:1]), "q", IDS[:1], np.zeros((1, 1)), 10)
+    assert single.swap is None and "swap" not in single.log_fields()
