@@ -144,7 +144,8 @@ def simulate_mixed(n: int, eta: float, share: float, seed: int, design: str = "s
             drawn = draw_swap(rng, share, k)
             swap = Swap(drawn.pos, drawn.p) if drawn is not None and drawn.pos < m else None
         shown = apply_swap(list(range(m)), swap)
-        clicks = frozenset(r for r, item in enumerate(shown, start=1) if u_click[j, r - 1] < exam[r - 1] * relevance[j, item])
+        clicks = frozenset(r for r, item in enumerate(shown, start=1)
+                           if u_click[j, r - 1] < exam[r - 1] * relevance[j, item])
         out.append(ShownSearch(m, swap, clicks))
     return out
 
@@ -224,7 +225,8 @@ def test_first_design_controls_are_weighted_by_their_chance_of_no_swap():
     1 - (n-1) p."""
     p1 = round(0.1 / 9, 6)
     searches = [ShownSearch(3, Swap(1, p1), frozenset()), ShownSearch(10, Swap(4, p1), frozenset()),
-                ShownSearch(3, None, frozenset()), ShownSearch(10, None, frozenset()), ShownSearch(1, None, frozenset())]
+                ShownSearch(3, None, frozenset()), ShownSearch(10, None, frozenset()),
+                ShownSearch(1, None, frozenset())]
     weights, found = search_weights(searches)
     assert found == p1
     np.testing.assert_allclose(weights, [1 / p1, 1 / p1, 1 / (1 - 2 * p1), 1 / (1 - 9 * p1), 1.0])
