@@ -31,6 +31,7 @@ from ltrr.errors import LtrrError
 from ltrr.log import is_valid_event
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
+from ltrr.rank.position import Swap, SwapTally, searches_from_log
 from ltrr.reformulation import user_key
 
 if TYPE_CHECKING:
@@ -56,6 +57,14 @@ def feedback_ok(event: Mapping) -> bool:
     fields = contract.FIELDS["feedback"]
     return all(event.get(name) is None or fields[name].check(event[name]) is None
                for name in ("arm_ranks", "arm_counts", "n_wanted"))
+
+
+def swap_evidence(search: Mapping) -> tuple[int, Swap | None] | None:
+    """``(results shown, logged swap draw)`` of a search event as the position-bias estimate reads
+    it; None when the estimate leaves the search out (interleaved, exposed, unreadable swap). The
+    estimator's own rule (``searches_from_log``), so the tally and a list of searches agree."""
+    rows = searches_from_log([search], ())
+    return (rows[0].n_shown, rows[0].swap) if rows else None
 
 
 class DerivedState:
@@ -97,6 +106,9 @@ class DerivedState:
         self.n_feedbacks = 0
         self.n_clicks = 0
         self.n_resolved = 0
+        # The position-bias evidence over the whole log (sums, constant memory): the recent searches
+        # alone hold too few clicks next to a swap when lists are short (ltrr.rank.position).
+        self.swaps = SwapTally()
 
     # ------------------------------------------------------------------ applying events
     def apply_search(self, event: dict, offset: int, query: Query | None = None) -> None:
@@ -113,6 +125,9 @@ class DerivedState:
         core.selector.observe_latency(read(event, "arm_ms"))
         if len(event["x"]) == len(CONTEXT_FEATURES):
             core.selector.observe_selected(event["x"])     # live, select did this
+        shown = swap_evidence(event)
+        if shown is not None:
+            self.swaps.add_search(*shown)
 
     def apply_feedback(self, event: dict, offset: int) -> None:
         """Learn from a feedback event that starts at byte ``offset`` of the log."""
@@ -141,6 +156,7 @@ class DerivedState:
             self.n_clicks += 1
             if not event["duplicate"]:
                 self.record_find(search, entity_id)
+                self.tally_click(search, entity_id)
                 row = core.entities.row_of.get(entity_id)
                 genre = core.entities.genres[row] if row is not None else ""
                 core.history.record_click(search["user_id"], genre)
@@ -184,6 +200,16 @@ class DerivedState:
         return contract.feedback_event(ts=ts if isinstance(ts, str) else now(), search_id=sid, entity_id=entity_id,
                                        action=action, position=position, rewards=rewards, bandit_update=first,
                                        duplicate=duplicate, arm_ranks=ranks, arm_counts=counts)
+
+    def tally_click(self, search: Mapping, entity_id: str) -> None:
+        """A non-duplicate click on ``search``: its rank in the list shown goes to the swap tally
+        (nothing when the search is not part of the estimate or the entity was not shown). A later
+        find is no click at a rank the user examined, so it never reaches here."""
+        shown = swap_evidence(search)
+        if shown is None:
+            return
+        for rank in reward_rule.wanted_ranks(search["results"], entity_id, max_rank=None):
+            self.swaps.add_click(*shown, rank)
 
     def record_find(self, search: dict, entity_id: str) -> None:
         """A click, or a later find, on ``search``: kept with the search and counted by the memory,

@@ -17,7 +17,7 @@ from ltrr.pool import PooledCandidate, pool_candidates
 from ltrr.query import Query
 from ltrr.rank.features import COLUMN as FEATURE_COLUMN
 from ltrr.rank.features import scale_by_max
-from ltrr.rank.position import PositionBias, estimate_position_bias, searches_from_log
+from ltrr.rank.position import PositionBias
 from ltrr.strategies.base import Candidate
 
 if TYPE_CHECKING:
@@ -183,12 +183,11 @@ class Learning:
         X[:, column] = scale_by_max(core.memory.pair_scores(q, [p.entity_id for p in pool], observed))
 
     def position_bias(self) -> PositionBias:
-        """The examination probability per rank, estimated from the logged adjacent swaps."""
+        """The examination probability per rank, estimated from the logged adjacent swaps of the
+        whole log (the derived state's tally, kept as searches and clicks are applied)."""
         core = self.core
         with core.lock:
-            searches = list(core.derived.searches.values())
-            clicked = list(core.derived.clicked)
-        return estimate_position_bias(searches_from_log(searches, clicked))
+            return core.derived.swaps.estimate()
 
     def maybe_train(self) -> None:
         """Retrain the ranker when it is due: inside this call ("sync") or in a background thread."""

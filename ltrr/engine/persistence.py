@@ -19,6 +19,7 @@ from ltrr.checkpoint import LogMark, load_checkpoint, remove_checkpoint, save_ch
 from ltrr.engine.derived import DerivedState
 from ltrr.errors import LtrrError
 from ltrr.log import InteractionLog
+from ltrr.rank.position import SwapTally
 from ltrr.rank.ranker import Ranker
 from ltrr.state import safe_name
 
@@ -72,7 +73,10 @@ class Persistence:
         core = self.core
         return {"policy": str(core.spec), "arms": list(core.arms.names), "seed": core.seed,
                 "arm_budget": core.selector.arm_budget, "context": list(CONTEXT_FEATURES),
-                "search_cache": core.search_cache, "memory_queries": core.memory.max_queries}
+                "search_cache": core.search_cache, "memory_queries": core.memory.max_queries,
+                # Checkpoints before the swap tally lack the position-bias evidence of the log they
+                # cover: they are made for another key, and the whole log is replayed once.
+                "swap_tally_k": core.derived.swaps.k}
 
     def save_checkpoint(self) -> None:
         """Write the derived state with the log prefix it covers (call under the lock). The mabwiser
@@ -101,6 +105,7 @@ class Persistence:
                            "reformed": [[sid, list(ids)] for sid, ids in derived.reformed_of.items()]},
                 "sessions": derived.sessions.state_dict(),
                 "arm_history": [list(row) for row in derived.arm_history],
+                "swaps": derived.swaps.state_dict(),
                 "index": {"records": n_records, "digest": core.index.digest(n_records)},
             }
             save_checkpoint(core.checkpoint_dir, self.checkpoint_key(), mark, state, fsync=core.log.fsync)
@@ -146,6 +151,7 @@ class Persistence:
             counters = state["counters"]
             derived.n_searches, derived.n_feedbacks = int(counters["searches"]), int(counters["feedbacks"])
             derived.n_clicks, derived.n_resolved = int(counters["clicks"]), int(counters["resolved"])
+            derived.swaps = SwapTally.from_state(state["swaps"])
             core.selector.load_state_dict(state["selector"])
             core.memory.load_state_dict(state["memory"])
             core.history.load_state_dict(state["history"])

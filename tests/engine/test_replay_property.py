@@ -52,6 +52,7 @@ def derived_state(eng: Engine) -> dict:
             "sessions": derived.sessions.state_dict(),
             "arm_history": eng.arm_history(),
             "counters": {k: status[k] for k in ("searches", "feedbacks", "clicks")},
+            "swap_tally": derived.swaps.state_dict(), "position_bias": eng.position_bias().to_dict(),
             "resolved": eng._core.derived.n_resolved}                           # noqa: SLF001
 
 
@@ -111,13 +112,17 @@ def run_live(eng: Engine, steps: list[tuple]) -> None:
             clicked.setdefault("judged", set()).add(resp.id)
 
 
-def live_and_replayed(catalog: Path, root: Path, steps: list[tuple]) -> tuple[dict, dict, dict, dict, bool]:
+def live_and_replayed(catalog: Path, root: Path, steps: list[tuple],
+                      swap_share: float | None = None) -> tuple[dict, dict, dict, dict, bool]:
     """The derived state of the log replayed with every search in memory (the reference), live
     with the small cache, reopened from the whole log, and reopened from checkpoint + tail; and
-    whether that last one started from a checkpoint."""
+    whether that last one started from a checkpoint. ``swap_share``: the live searches' swap share
+    (None: the engine's default); replay reads the logged swaps."""
     live_dir, log_dir, ckpt_dir = root / "live", root / "log", root / "ckpt"
     eng = _open(catalog, live_dir)
     try:
+        if swap_share is not None:
+            eng.set_ranking_experiments(swap_share=swap_share)
         run_live(eng, steps)
         live = derived_state(eng)
         eng._core.index.flush()                                                    # noqa: SLF001
@@ -195,3 +200,40 @@ def test_replay_equals_live_for_any_interleaving(tiny_catalog_path, tmp_path_fac
     reference, live, from_log, from_ckpt, _ = live_and_replayed(tiny_catalog_path, root, steps)
     for name, state in (("small cache", live), ("the log", from_log), ("checkpoint + tail", from_ckpt)):
         assert_same(state, reference, name)
+
+
+def test_the_position_bias_counts_the_whole_log_live_from_a_checkpoint_and_replayed(tiny_catalog_path, tmp_path):
+    """Every search swapped or logged as a control, clicks on searches long out of the two-search
+    cache: the swap tally (and the estimate read from it) is the same live, from the log, from a
+    checkpoint + tail and in the reference, and it holds clicks next to swaps of searches the cache
+    no longer holds (an estimate over the recent searches alone would miss them)."""
+    from ltrr.rank.position import estimate_position_bias, searches_from_log
+
+    rng = np.random.default_rng(7)
+    steps: list[tuple] = []
+    for n in range(40):
+        steps.append(("search", n, int(rng.integers(0, 8))))
+        # Clicks on the newest search and the ones three back (read back from the log), duplicates,
+        # later finds of shown and unshown tracks, and skips.
+        for action in rng.choice(["click", "click", "duplicate", "found_later", "skip"], size=2):
+            steps.append((str(action), int(rng.integers(0, 4)), int(rng.integers(0, 8))))
+    reference, live, from_log, from_ckpt, used_checkpoint = live_and_replayed(tiny_catalog_path, tmp_path, steps,
+                                                                              swap_share=0.6)
+    assert used_checkpoint
+    for name, state in (("small cache", live), ("the log", from_log), ("checkpoint + tail", from_ckpt)):
+        assert_same(state, reference, name)
+    assert sum(reference["swap_tally"]["swap_clicks"]) == live["position_bias"]["swap_clicks"] > 0
+    eng = _open(tiny_catalog_path, tmp_path / "log")
+    try:
+        events = eng.log_events()
+        searches = [e for e in events if e["kind"] == "search"]
+        clicks = [(e["search_id"], e["entity_id"]) for e in events
+                  if e["kind"] == "feedback" and e["action"] == "click" and not e["duplicate"]]
+        # The tally is the estimator over the whole log's searches and their shown, clicked results...
+        assert estimate_position_bias(searches_from_log(searches, clicks)).to_dict() == live["position_bias"]
+        # ...where the recent searches alone (the estimate before the tally) hold fewer swap clicks.
+        derived = eng._core.derived                                                  # noqa: SLF001
+        recent = estimate_position_bias(searches_from_log(list(derived.searches.values()), derived.clicked))
+        assert recent.swap_clicks < live["position_bias"]["swap_clicks"]
+    finally:
+        eng.close()
