@@ -237,3 +237,36 @@ def test_the_position_bias_counts_the_whole_log_live_from_a_checkpoint_and_repla
         assert recent.swap_clicks < live["position_bias"]["swap_clicks"]
     finally:
         eng.close()
+
+
+def test_a_checkpoint_without_the_swap_tally_is_ignored_and_the_log_replayed(tiny_catalog_path, tmp_path, caplog):
+    """A checkpoint written before the tally (its key without ``swap_tally_k``, its state without
+    ``swaps``) covers searches whose swap evidence it does not hold: it is ignored, and the whole
+    log gives the tally the engine had live."""
+    from ltrr.checkpoint import load_checkpoint, save_checkpoint
+
+    eng = _open(tiny_catalog_path, tmp_path / "s")
+    try:
+        eng.set_ranking_experiments(swap_share=0.6)
+        for n in range(12):
+            resp = eng.search(QUERIES[n % len(QUERIES)], context=context(n, n))
+            if resp.results:
+                eng.feedback(resp.id, resp.results[-1].entity_id)
+        live = eng._core.derived.swaps.state_dict()                                  # noqa: SLF001
+        core = eng._core                                                              # noqa: SLF001
+        key = core.persistence.checkpoint_key()
+        folder, log_path = core.checkpoint_dir, core.state.log_path
+    finally:
+        eng.close()
+    assert sum(row[0] for row in live["treated"]) > 0           # some searches were swapped
+    found = load_checkpoint(folder, key, log_path)
+    assert found is not None and found.state["swaps"] == live
+    old_key = {name: v for name, v in key.items() if name != "swap_tally_k"}
+    save_checkpoint(folder, old_key, found.mark, {name: v for name, v in found.state.items() if name != "swaps"})
+    caplog.clear()
+    eng = _open(tiny_catalog_path, tmp_path / "s")
+    try:
+        assert any("ignoring checkpoint" in r.getMessage() for r in caplog.records)
+        assert eng._core.derived.swaps.state_dict() == live                          # noqa: SLF001
+    finally:
+        eng.close()
