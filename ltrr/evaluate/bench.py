@@ -3,7 +3,7 @@
 One run measures, on this machine:
 
 * **per-stage latency** of ``Engine.search`` (the ``timings`` every response
-  carries: query understanding, bandit decision, each arm, union, rerank,
+  carries: query understanding, the memory probe, bandit decision, each arm, union, rerank,
   logging; ``total`` is end to end) and of ``Engine.feedback`` (timed around
   the call), as p50 / p95 / p99 over realistic simulated queries
   (:mod:`ltrr.simulate.stream`), after a warm-up, with each stage's share
@@ -226,7 +226,7 @@ def _latency(catalog, arm_list: list[str], policy: str, stream, seed: int, ranke
 
 
 # Stages of a search that follow one another (the arms run inside "arms", concurrently).
-SEQUENTIAL = ("understanding", "bandit", "arms", "union", "rank", "log")
+SEQUENTIAL = ("understanding", "probe", "bandit", "arms", "union", "rank", "log")
 
 
 def latency_table(stages: dict[str, list[float]]) -> pd.DataFrame:
@@ -246,7 +246,7 @@ def latency_table(stages: dict[str, list[float]]) -> pd.DataFrame:
         sequential = set(SEQUENTIAL) | ({s for s in stages if s.startswith("arm:")} if "arms" not in stages else set())
         accounted = sum(float(np.sum(stages[s])) for s in stages if s in sequential)
         stages["other"] = [max(0.0, total - accounted) / max(1, len(stages["total"]))]
-    order = ["understanding", "bandit"] + sorted(s for s in stages if s.startswith("arm:")) + \
+    order = ["understanding", "probe", "bandit"] + sorted(s for s in stages if s.startswith("arm:")) + \
         ["arms", "union", "rank", "log", "other", "feedback", "total"]
     order += [s for s in stages if s not in order]
     rows = []

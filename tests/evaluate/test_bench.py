@@ -16,7 +16,7 @@ def bench(tiny_catalog_path):
 
 def test_latency_table_has_every_stage(bench):
     stages = list(bench.latency["stage"])
-    assert stages[:2] == ["understanding", "bandit"]
+    assert stages[:3] == ["understanding", "probe", "bandit"]
     assert stages[-7:] == ["arms", "union", "rank", "log", "other", "feedback", "total"]
     assert {s for s in stages if s.startswith("arm:")} <= {f"arm:{a}" for a in ARMS}
     table = bench.latency.set_index("stage")
@@ -24,7 +24,7 @@ def test_latency_table_has_every_stage(bench):
     assert total["n"] == 15
     assert total["p50_ms"] <= total["p95_ms"] <= total["p99_ms"]
     # The sequential stages and "other" account for the whole search.
-    sequential = ["understanding", "bandit", "arms", "union", "rank", "log", "other"]
+    sequential = ["understanding", "probe", "bandit", "arms", "union", "rank", "log", "other"]
     assert table.loc[sequential, "share_pct"].sum() == pytest.approx(100.0, abs=0.5)
     assert table.loc["total", "share_pct"] == pytest.approx(100.0)
     assert np.isnan(table.loc["feedback", "share_pct"])
