@@ -41,7 +41,7 @@ import numpy as np
 
 import harness
 from ltrr.bandit.coverage import CoverageLearner
-from ltrr.bandit.coverage.cells import LADDER, Level, cell_keys, level, list_lengths, rank_codes
+from ltrr.bandit.coverage.cells import LADDER, Level, list_lengths, rank_codes
 from ltrr.bandit.policy import PolicySpec
 from ltrr.simulate.replay import replay
 from ltrr.simulate.tuning import RankTable, best_at_cost, held_out_frontier
@@ -52,7 +52,7 @@ PRICES = (0.001, 0.002, 0.003, 0.004, 0.006, 0.008, 0.012)
 
 def spec_learner(spec: str):
     params = dict(PolicySpec.parse(spec).params)
-    return lambda arms, seed, **kw: CoverageLearner.from_params(arms, params, seed)
+    return lambda arms, seed: CoverageLearner.from_params(arms, params, seed)
 
 
 class WordCells(CoverageLearner):
@@ -139,10 +139,6 @@ class TypeCells(CoverageLearner):
     def cell_keys(self, x, query=None):
         return [("t", self.types.get(query, "?")), ()]
 
-    def _levels(self, x, query=None):
-        found = (level(self._cells.get(k), self.decay, len(self.arms)) for k in self.cell_keys(x, query))
-        return [lv for lv in found if lv is not None]
-
 
 def subclass_learner(cls, spec: str = "coverage:qprior=0,probe=0"):
     params = dict(PolicySpec.parse(spec).params)
@@ -166,7 +162,7 @@ FAMILIES = {
 }
 
 
-def per_type_oracle(table: RankTable, fit: np.ndarray, score: np.ndarray, xs, ys) -> list[tuple[float, float, float]]:
+def per_type_frontier(table: RankTable, fit: np.ndarray, score: np.ndarray, xs, ys) -> list[tuple[float, float, float]]:
     """(price, candidates, retrieved minus the static frontier there) of the per-type oracle."""
     types = table.query_types
     out = []
@@ -251,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         idx = np.arange(len(table))
         fit, score = idx[: -args.window], idx[-args.window:]
         xs, ys = held_out_frontier(table, CAPS, fit, score)
-        points = per_type_oracle(table, fit, score, xs, ys)
+        points = per_type_frontier(table, fit, score, xs, ys)
         print(f"  {name}: " + ", ".join(f"{c:.1f} cand {g:+.1f}" for _, c, g in points))
 
 

@@ -109,6 +109,10 @@ class UserHistory:
         """Mark ``user`` most recently active; forget the least recently active beyond the bound."""
         self._recent[user] = None
         self._recent.move_to_end(user)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Forget the least recently active users beyond ``max_users``."""
         while len(self._recent) > self.max_users:
             gone, _ = self._recent.popitem(last=False)
             self._searches.pop(gone, None)
@@ -203,8 +207,13 @@ class UserHistory:
         with self._lock:
             self._searches, self._clicks, self._genres = loaded._searches, loaded._clicks, loaded._genres
             self._recent = loaded._recent
-            while len(self._recent) > self.max_users:
-                self._touch(next(iter(self._recent)))
+            self._trim()
+
+
+def remembered_feature(count: int | np.ndarray) -> float | np.ndarray:
+    """``q_remembered`` for the memory probe's count(s): count / :data:`REMEMBERED_CAP`, clipped to
+    [0, 1], so the count is read back exactly below the cap (a number, or an array of them)."""
+    return np.clip(count, 0, REMEMBERED_CAP) / REMEMBERED_CAP
 
 
 def context_vector(query_text: "Query | object", understanding: Understanding | None,
@@ -236,7 +245,7 @@ def context_vector(query_text: "Query | object", understanding: Understanding | 
     if vocabulary is not None:
         x[_INDEX["q_unknown_words"]] = vocabulary.unknown_share(tokens)
     if isinstance(remembered, (int, np.integer)) and not isinstance(remembered, bool):
-        x[_INDEX["q_remembered"]] = min(max(int(remembered), 0), REMEMBERED_CAP) / REMEMBERED_CAP
+        x[_INDEX["q_remembered"]] = remembered_feature(int(remembered))
     _understanding_features(x, u)
     user = _user_key(_get(context, "user_id"))
     _user_features(x, user, history)

@@ -64,13 +64,11 @@ def arm_weight_map(arm_weights: Mapping[str, float] | None = None) -> dict[str, 
     matter; unknown arm names are ignored; missing, negative or non-finite
     rewards count as 0 and so get the floor.
     """
-    if not arm_weights:
-        return {arm: ARM_WEIGHT_CAP.get(arm, 1.0) for arm in ARMS}
-    rewards = {arm: _non_negative(arm_weights.get(arm, 0.0)) for arm in ARMS}
+    rewards = {arm: _non_negative((arm_weights or {}).get(arm, 0.0)) for arm in ARMS}
     top = max(rewards.values(), default=0.0)
-    if top <= 0:
-        return {arm: ARM_WEIGHT_CAP.get(arm, 1.0) for arm in ARMS}
-    return {arm: min(ARM_WEIGHT_CAP.get(arm, 1.0), max(ARM_WEIGHT_FLOOR, r / top)) for arm, r in rewards.items()}
+    # No usable reward at all: every arm counts the same.
+    weights = {arm: max(ARM_WEIGHT_FLOOR, r / top) if top > 0 else 1.0 for arm, r in rewards.items()}
+    return {arm: min(ARM_WEIGHT_CAP.get(arm, 1.0), w) for arm, w in weights.items()}
 
 
 def heuristic_weights(arm_weights: Mapping[str, float] | None = None) -> np.ndarray:

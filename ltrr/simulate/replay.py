@@ -25,7 +25,7 @@ import numpy as np
 
 from typing import Callable, Sequence
 
-from ltrr.bandit.context import CONTEXT_FEATURES, REMEMBERED_CAP
+from ltrr.bandit.context import CONTEXT_FEATURES, remembered_feature
 from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.policy import PolicySpec
 from ltrr.reward import MAX_RANK
@@ -45,8 +45,7 @@ def probed_contexts(table: RankTable) -> np.ndarray:
         raise ValueError(f"the table's contexts have {table.x.shape[1]} features; this version has {width}")
     counts = (table.counts[:, list(table.arms).index("memory")] if "memory" in table.arms
               else np.zeros(len(table)))
-    column = np.minimum(counts, REMEMBERED_CAP) / REMEMBERED_CAP
-    return np.insert(table.x, CONTEXT_FEATURES.index("q_remembered"), column, axis=1)
+    return np.insert(table.x, CONTEXT_FEATURES.index("q_remembered"), remembered_feature(counts), axis=1)
 
 
 def replay(table: RankTable, judged_share: float = 0.0, policy: str = "coverage",

@@ -323,3 +323,13 @@ def test_history_keeps_the_most_recently_active_users_and_round_trips_their_orde
     again.record_search("e")                  # the least recent after the round trip is c
     assert again.searches("c") == 0
     assert {u: again.searches(u) for u in "ade"} == {"a": 1, "d": 1, "e": 1}
+
+
+def test_a_history_loaded_under_a_smaller_bound_keeps_its_most_recent_users():
+    history = UserHistory(max_users=3)
+    for user in ("a", "b", "c"):
+        history.record_search(user)
+    smaller = UserHistory(max_users=2)
+    smaller.load_state_dict(history.state_dict())
+    assert len(smaller) == 2
+    assert {u: smaller.searches(u) for u in "abc"} == {"a": 0, "b": 1, "c": 1}
