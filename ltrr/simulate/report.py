@@ -49,15 +49,18 @@ def window_note(steps: int, window: int) -> str:
 
 
 def format_interval(mean: float, low: float, high: float, unit: str = "points") -> str:
-    """``+1.20 points (95% CI +0.40 to +2.00)`` or ``0.85x (95% CI ...)``; where there is no
-    interval (one seed) it says so instead of printing "nan"."""
+    """``+1.20 points (95% CI +0.40 to +2.00)``, ``0.85x (95% CI ...)`` (unit "ratio") or ``+0.052
+    (95% CI +0.031 to +0.070)`` (unit "difference", e.g. of MRR); where there is no interval (one
+    seed) it says so instead of printing "nan"."""
     if mean is None or not np.isfinite(mean):
         return "n/a (no value)"
-    head = f"{mean:+.2f} points" if unit == "points" else f"{mean:.2f}x"
+    head = {"points": f"{mean:+.2f} points", "difference": f"{mean:+.3f}"}.get(unit, f"{mean:.2f}x")
     if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
         return f"{head} (one seed: no interval)"
     if unit == "points":
         return f"{head} (95% CI {low:+.2f} to {high:+.2f})"
+    if unit == "difference":
+        return f"{head} (95% CI {low:+.3f} to {high:+.3f})"
     return f"{head} (95% CI {low:.2f} to {high:.2f})"
 
 

@@ -80,6 +80,9 @@ INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
     ("told", TOLD_LEARNER, "told what every search wanted (`{spec}`: the bound on what more "
                            "information can buy this rule)"),
 )
+# The default learner again, with the LightGBM ranker trained from its clicks as the product ships it
+# (the other policies run the heuristic ranker, so that they differ by retrieval only).
+TRAINED_LABEL = "coverage (default), trained ranker"
 DEFAULT_COST = PARAM_DEFAULTS["coverage"]["cost"]
 # Labels of the configurations tuned on the searches before the drift only (pre-drift<=N).
 
@@ -130,6 +133,8 @@ class StudySettings:
     world: str = "default"
     # Candidate caps of the configurations tuned before the drift (pre-drift<=N); () for none.
     pre_drift_caps: tuple[float, ...] = (5, 7, 10, 15, 20)
+    # Also run the default learner with the trained ranker (TRAINED_LABEL), on the same stream.
+    trained_ranker: bool = True
 
     def __post_init__(self) -> None:
         # Resolved here, so that the settings a seed's job receives (asdict) say what ran.
@@ -294,13 +299,15 @@ def headline(settings: StudySettings) -> StudySettings:
                    singles=False)
 
 
-def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path) -> pd.DataFrame:
+def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path,
+             ranker_training: str = "off") -> pd.DataFrame:
     """The records of one seed's run of ``policies`` under the study's settings (world, stream,
-    drift, users, clicks, retries, heuristic ranker), on the same stream and clicks for every policy."""
+    drift, users, clicks, retries; the heuristic ranker unless ``ranker_training`` is "sync"), on the
+    same stream and clicks for every policy."""
     from ltrr.simulate.runner import run_simulation
 
     return run_simulation(settings.catalog, list(policies), settings.steps, seed, Path(state_dir),
-                          arms=settings.arms, n_users=settings.n_users, ranker_training="off",
+                          arms=settings.arms, n_users=settings.n_users, ranker_training=ranker_training,
                           click_model=settings.simulated_world().click_model(),
                           stream_options=settings.stream_options(), retry_share=settings.retry_share,
                           reformulate_share=settings.reformulate_share).records
@@ -313,6 +320,14 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
                      Path(state_root) / f"seed-{seed}")
     labels = {spec: label for label, spec in policies.items()}
     frame.insert(0, "label", frame["policy"].map(labels))
+    settings = StudySettings(**settings_dict)
+    if settings.trained_ranker and LEARNER in policies.values():
+        # Its own run (an engine's ranker setting is the run's): the stream and the users' random
+        # numbers are the seed's, so it is paired with the heuristic run of the same learner.
+        trained = simulate(settings, [LEARNER], seed, Path(state_root) / f"seed-{seed}-trained",
+                           ranker_training="sync")
+        trained.insert(0, "label", TRAINED_LABEL)
+        frame = pd.concat([frame, trained], ignore_index=True)
     frame.insert(0, "seed", seed)
     # Each seed's records on disk as soon as it ends: a long study stopped midway keeps them.
     frame.to_csv(Path(state_root) / f"records-seed-{seed}.csv.gz", index=False)
@@ -425,6 +440,13 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
         paired("candidates_ratio_vs_cheapest_reaching", c[learner] / c[best], unit="ratio")
     else:
         out["cheapest_fixed_reaching_learner"] = None
+    if TRAINED_LABEL in s.columns:
+        # The product as shipped: the trained ranker against the heuristic, same learner and stream.
+        paired("trained_minus_heuristic", s[TRAINED_LABEL] - s[learner])
+        last = records[records["step"] > records["step"].max() - settings.window]
+        mrr = last.groupby(["seed", "label"])["reciprocal_rank"].mean().unstack()
+        paired("trained_minus_heuristic_mrr", mrr[TRAINED_LABEL] - mrr[learner], unit="difference")
+        out["mrr"] = {"heuristic": float(mrr[learner].mean()), "trained": float(mrr[TRAINED_LABEL].mean())}
     paired("context_minus_context_free", s[learner] - s["coverage, context-free"])
     paired("candidates_ratio_context_vs_free", c[learner] / c["coverage, context-free"], unit="ratio")
     # The per-type oracle (offline, tuning stream): its cost to reach the learner's coverage.
@@ -602,6 +624,11 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
             lines.append(f"- the learner {what.format(spec=spec)} minus the static frontier at its own candidates: "
                          f"{_fmt(summary[f'{name}_learner_minus_static_frontier'])}; minus the default learner: "
                          f"{_fmt(summary[f'{name}_learner_minus_learner'])}")
+    if summary.get("trained_minus_heuristic"):
+        lines.append(f"- the default learner with the trained ranker (as the product ships) minus with the heuristic "
+                     f"ranker: success@10 {_fmt(summary['trained_minus_heuristic'])}; MRR@10 "
+                     f"{summary['mrr']['heuristic']:.3f} -> {summary['mrr']['trained']:.3f}, "
+                     f"difference {_fmt(summary['trained_minus_heuristic_mrr'])}")
     cheapest = summary.get("cheapest_fixed_reaching_learner")
     if cheapest:
         lines.append(f"- cheapest fixed configuration reaching the learner's success: {cheapest['label']} "

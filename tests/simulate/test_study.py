@@ -27,11 +27,13 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
             "coverage, context-free"} <= labels
     assert any(label.startswith("tuned<=") for label in labels)
     assert summary["all_label"] == "all@5"
-    assert {"coverage ms=0.004", "coverage qprior=0,probe=0", "coverage judged=0.2", "coverage judged=1"} <= labels
+    assert {"coverage ms=0.004", "coverage qprior=0,probe=0", "coverage judged=0.2", "coverage judged=1",
+            "coverage (default), trained ranker"} <= labels
     for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free",
                 "learner_minus_static_frontier_ms", "arm_ms_ratio_vs_all", "ms_learner_minus_static_frontier_ms",
                 "judged_learner_minus_static_frontier", "judged_learner_minus_learner",
-                "told_learner_minus_static_frontier", "told_learner_minus_learner"):
+                "told_learner_minus_static_frontier", "told_learner_minus_learner",
+                "trained_minus_heuristic", "trained_minus_heuristic_mrr"):
         assert len(summary[key]["per_seed"]) == 2
     assert all(row["arm_ms"] > 0 for row in summary["table"])
     assert len(summary["drift"]["per_seed"]) == 2
@@ -47,6 +49,7 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert "Paired comparisons" in report and "static frontier at its own arm ms" in report
     assert "told on a random share of searches what was wanted" in report
     assert "told what every search wanted" in report
+    assert "with the trained ranker (as the product ships)" in report and "MRR@10" in report
     assert "![frontier in milliseconds](frontier_ms.png)" in report
     assert json.loads((out / "summary.json").read_text())["seeds"] == [0, 1]
     # Users a search failed retried (the default share, 0.5), and the report says so.
