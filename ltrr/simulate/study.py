@@ -55,7 +55,8 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.frontier import PRE_DRIFT, fixed_labels, frontier_at, per_seed, t_interval, upper_frontier
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
 from ltrr.simulate.study_plots import plot_frontier, plot_ms_frontier
-from ltrr.simulate.tuning import RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_type_oracle
+from ltrr.simulate.tuning import (RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_query_oracle,
+                                  per_type_oracle)
 from ltrr.simulate.world import World, get_world
 
 LEARNER = "coverage"
@@ -171,6 +172,8 @@ class Tuning:
     pre_drift: dict[str, str] = field(default_factory=dict)
     # cap, spec, tuned on (searches), coverage and cost before and after the drift (tuning stream)
     pre_drift_offline: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The per-query oracle on the tuning stream (tuning.per_query_oracle): coverage, cost, cost_covered
+    per_query: dict = field(default_factory=dict)
 
 
 def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> RankTable:
@@ -222,7 +225,7 @@ def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent
         if spec not in pre_drift.values():
             pre_drift[label] = spec
     return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table), pre_drift,
-                  pd.DataFrame(pre_rows)), table
+                  pd.DataFrame(pre_rows), per_query_oracle(table)), table
 
 
 def pre_drift_rows(table: RankTable, drift_step: int | None) -> np.ndarray:
@@ -458,6 +461,11 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
                      oracle_cost, "ratio": ret_l / oracle_cost if oracle_cost > 0 else float("nan"),
                      "full_coverage": float((tuning.oracle_types.share * tuning.oracle_types.coverage).sum()),
                      "full_coverage_cost": float((tuning.oracle_types.share * tuning.oracle_types.cost).sum())}
+    if tuning.per_query:
+        pq = dict(tuning.per_query)
+        pq["learner_retrieved"] = ret_l
+        pq["ratio"] = ret_l / pq["cost"] if pq["cost"] > 0 else float("nan")
+        out["per_query_oracle"] = pq
     reference = nearest_tuned(means, learner) if "query_type" in records.columns else None
     out["by_type"] = None if reference is None else {
         "reference": reference,
@@ -641,6 +649,13 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                  f"({100 * o['learner_coverage']:.1f}%) it needs {o['oracle_retrieved_at_that_coverage']:.1f} "
                  f"candidates returned per search; the learner uses {o['learner_retrieved']:.1f} "
                  + (f"(ratio {o['ratio']:.2f})" if np.isfinite(o["ratio"]) else "(no ratio: the oracle needs none)"))
+    pq = summary.get("per_query_oracle")
+    if pq:
+        lines.append(f"- per-query oracle (offline, tuning stream; the cheapest configuration covering each search, "
+                     f"known in hindsight: the absolute limit): retrieves the wanted item in {100 * pq['coverage']:.1f}% "
+                     f"of searches for {pq['cost']:.2f} candidates returned per search; the learner returns "
+                     f"{pq['learner_retrieved']:.1f} for {100 * o['learner_coverage']:.1f}% "
+                     + (f"({pq['ratio']:.1f}x)" if np.isfinite(pq["ratio"]) else ""))
     if summary.get("drift") and settings.drift_step is not None and settings.drift_step < settings.steps:
         d = summary["drift"]["per_seed"]
         lines.append("- drift: steps after the drift until rolling-100 success is within 2 points of the "

@@ -20,7 +20,9 @@ the candidates its arms return (:mod:`ltrr.reward`). From that table:
   applies it per context cell);
 * :func:`per_type_oracle` finds, per query type, the cheapest configuration
   reaching that type's best coverage: the limit a learner that knew each
-  query's type could reach.
+  query's type could reach;
+* :func:`per_query_oracle` prices, per search, the cheapest configuration
+  covering it: the absolute limit of any policy that picks arms per search.
 
 Those configurations are then run live, on another stream, beside the
 learners (:mod:`ltrr.simulate.study`); the tuning stream never scores them.
@@ -252,6 +254,28 @@ def per_type_oracle(table: RankTable, slack: float = 0.0) -> pd.DataFrame:
                     "best_coverage": target + slack, "coverage": float(table.covered(b, rows).mean()),
                     "cost": float(table.cost(b, rows).mean()), "config": config_spec(chosen)})
     return pd.DataFrame(out)
+
+
+def per_query_oracle(table: RankTable, rows: np.ndarray | None = None) -> dict[str, float]:
+    """The cheapest configuration covering each search, known in hindsight: the absolute limit.
+
+    A search some arm ranks a satisfying entity for (within ``MAX_RANK``) is covered most cheaply by
+    that one arm alone at the smallest ladder budget reaching the rank, which costs what the arm
+    returns there (``min(budget, list length)``); the cheapest such arm is taken. A search no arm
+    covers costs nothing (no configuration helps it). Returns ``coverage`` (share of searches some
+    arm covers: the most any configuration retrieves), ``cost`` (candidates returned per search,
+    over all searches) and ``cost_covered`` (per covered search).
+    """
+    ranks = table.ranks if rows is None else table.ranks[rows]
+    counts = table.counts if rows is None else table.counts[rows]
+    found = ranks < NOT_FOUND
+    if not ranks.size:
+        return {"coverage": float("nan"), "cost": float("nan"), "cost_covered": float("nan")}
+    budget = LADDER[np.searchsorted(LADDER, np.minimum(ranks, MAX_RANK))]
+    cost = np.where(found, np.minimum(budget, counts), np.inf).min(axis=1)
+    covered = np.isfinite(cost)
+    return {"coverage": float(covered.mean()), "cost": float(np.where(covered, cost, 0.0).mean()),
+            "cost_covered": float(cost[covered].mean()) if covered.any() else 0.0}
 
 
 def config_spec(config: dict[str, int]) -> str:

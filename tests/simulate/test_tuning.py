@@ -7,7 +7,7 @@ import pytest
 
 from ltrr.simulate.frontier import frontier_at, t_interval, upper_frontier
 from ltrr.simulate.tuning import (NOT_FOUND, RankTable, best_at_cost, best_fixed, best_fixed_by_ms,
-                                  held_out_frontier, per_type_oracle)
+                                  held_out_frontier, per_query_oracle, per_type_oracle)
 
 ARMS = ("a", "b", "c")
 
@@ -36,6 +36,26 @@ def test_best_at_cost_buys_a_step_while_its_gain_beats_the_price():
     assert best_at_cost(t, 0.05) == {"a": 1}                 # 0.4 < 10 x 0.05
     assert best_at_cost(t, 1.0) == {}                        # even 0.6 for one is too dear
     assert best_at_cost(t, 0.01, rows=np.arange(60, 100)) == {"c": 10}    # type y alone
+
+
+def test_per_query_oracle_prices_each_search_by_its_cheapest_covering_arm():
+    t = table()
+    # x: a at rank 1 costs 1; y: c at rank 8 needs budget 10, or fewer where c returns fewer.
+    o = per_query_oracle(t)
+    assert o == pytest.approx({"coverage": 1.0, "cost": 0.6 * 1 + 0.4 * 10, "cost_covered": 0.6 * 1 + 0.4 * 10})
+    t.counts[60:, 2] = 8                                    # c returns only 8: they are all it costs
+    assert per_query_oracle(t)["cost"] == pytest.approx(0.6 + 0.4 * 8)
+    # A search no arm covers costs nothing and lowers the coverage; the cheaper of two arms is taken.
+    t.ranks[:10] = NOT_FOUND
+    t.ranks[10:20, 1] = 3
+    t.ranks[10:20, 0] = NOT_FOUND
+    o = per_query_oracle(t)
+    assert o["coverage"] == pytest.approx(0.9)
+    assert o["cost"] == pytest.approx((10 * 3 + 40 * 1 + 40 * 8) / 100)
+    assert o["cost_covered"] == pytest.approx((10 * 3 + 40 * 1 + 40 * 8) / 90)
+    # Never more than any fixed configuration covering the same searches.
+    full = t.vector(best_fixed(t, 40))
+    assert per_query_oracle(t)["cost"] <= t.cost(full).mean()
 
 
 def timed_table() -> RankTable:
