@@ -371,7 +371,7 @@ class ArmSelector:
         available = [a for a in (decision.get("available") or budgets) if a in self._arm_index]
         self._coverage.observe(x, greedy, available, ranks, counts, decision.get("wide"), decision.get("deepen"),
                                decision.get("deepen_top"), decision.get("explored") or "", query, judged=judged,
-                               judged_share=_logged_share(decision))
+                               judged_share=_logged_share(decision), ran=budgets)
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None, query: str | None = None) -> None:

@@ -90,10 +90,13 @@ class SearchPipeline:
         pool_ids = [p.entity_id for p in pool]
         decision = selection.decision or {}
         explored = None
-        if decision.get("explored") and isinstance(decision.get("greedy"), Mapping):
-            # What exploration alone brought gets a chance to be seen (see ltrr.rank.stage).
-            explored = explored_rows(decision["greedy"],
-                                     {a: [c.entity_id for c in lst] for a, lst in selected_lists.items()}, pool_ids)
+        if (decision.get("explored") or decision.get("tried")) and isinstance(decision.get("greedy"), Mapping):
+            # What exploration alone brought gets a chance to be seen (see ltrr.rank.stage); so do
+            # the arms a failing query tries (they are in the greedy configuration only for that).
+            tried = set(decision.get("tried") or ())
+            base = {a: 0 if a in tried else b for a, b in decision["greedy"].items()}
+            explored = explored_rows(base, {a: [c.entity_id for c in lst] for a, lst in selected_lists.items()},
+                                     pool_ids)
         ranked = core.rank_stage.rank(core.ranker, q, pool_ids, X, k, explored=explored)
         scores, order = ranked.scores, ranked.order
         t = lap("rank", t)

@@ -70,7 +70,10 @@ MS_LEARNER = "coverage:ms=0.004"
 JUDGED_LEARNER = "coverage:judged=0.2"
 # The cell learner of earlier rounds: kinds of query only, no cell per recent query and no memory
 # probe (the issue's baseline for the per-query model, which is the default now).
-CELL_LEARNER = "coverage:qprior=0,probe=0"
+CELL_LEARNER = "coverage:qprior=0,probe=0,tries=0"
+# The default learner of the previous round: a query that keeps failing does not try the arms its
+# searches never ran (what this round's rule buys, paired on the same seeds).
+UNTRIED_LEARNER = "coverage:tries=0"
 # The default learner told what every search wanted: not a product setting but the bound on
 # what any information can buy this rule (the rest of the gap to a target is the rule's).
 TOLD_LEARNER = "coverage:judged=1"
@@ -112,7 +115,7 @@ class StudySettings:
     ms_shares: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
     ms_candidates: float = 12.0
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
-    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, CELL_LEARNER, JUDGED_LEARNER,
+    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, CELL_LEARNER, UNTRIED_LEARNER, JUDGED_LEARNER,
                                  TOLD_LEARNER)  # other learners
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
@@ -298,7 +301,8 @@ def headline(settings: StudySettings) -> StudySettings:
     worlds fit a working session: the default, context-free and told learners, ``all`` at 20 and
     the tuned configurations (by candidates, and before the drift), the cell learner of earlier rounds;
     no configurations tuned for milliseconds, no cost or prior variants, no single-arm references."""
-    return replace(settings, ms_shares=(), costs=(), variants=(CELL_LEARNER, TOLD_LEARNER), all_budgets=(20,),
+    return replace(settings, ms_shares=(), costs=(), variants=(CELL_LEARNER, UNTRIED_LEARNER, TOLD_LEARNER),
+                   all_budgets=(20,),
                    singles=False)
 
 

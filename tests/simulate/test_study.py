@@ -27,7 +27,7 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
             "coverage, context-free"} <= labels
     assert any(label.startswith("tuned<=") for label in labels)
     assert summary["all_label"] == "all@5"
-    assert {"coverage ms=0.004", "coverage qprior=0,probe=0", "coverage judged=0.2", "coverage judged=1",
+    assert {"coverage ms=0.004", "coverage qprior=0,probe=0,tries=0", "coverage judged=0.2", "coverage judged=1",
             "coverage (default), trained ranker"} <= labels
     for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free",
                 "learner_minus_static_frontier_ms", "arm_ms_ratio_vs_all", "ms_learner_minus_static_frontier_ms",

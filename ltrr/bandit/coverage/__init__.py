@@ -93,6 +93,17 @@ every arm are known, so shallower budgets are learned for free.
   click; the excess of the query's own miss rate over its cell's is added to
   the chance of wide exploration, fading as wide explorations of that query
   go unclicked. The counts are bounded: the ``queries`` most recently searched.
+* *A query that keeps failing tries what it has not* (``tries``, with ``queries`` > 0):
+  each recent query also remembers which arms its searches ran. Once it has gone
+  ``tries`` searches without a click, every arm its searches have not run lately joins
+  its greedy configuration at the ladder's first step (a handful of candidates, once per
+  :data:`~ltrr.bandit.coverage.explore.QUERY_HALFLIFE` of its searches), and those arms'
+  finds are shown like exploration's (the decision logs them as ``tried``; see
+  :mod:`ltrr.rank.stage`). Wide exploration reaches such a query rarely when it is a
+  minority of a cell its neighbours serve well (asks for what just came out, among
+  titles), and a wide pool can bury the one find; one click of the query then tells its
+  own cell which arm serves it. The greedy configuration is still a function of the
+  learner's state, so propensities stay exact.
 * *Drift alarm* (:meth:`CoverageLearner.drift_alarm`): fading judges past
   demand. When a cell's coverage over its last :data:`RECENT` searches falls
   more than :data:`ALARM_Z` standard errors below its coverage over the whole

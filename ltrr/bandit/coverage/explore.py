@@ -28,6 +28,7 @@ RECENT = 50                              # a cell's last searches the drift alar
 ALARM_Z = 3.0                            # standard errors a recent fall in coverage must exceed
 QUERY_PRIOR = 5.0                        # pseudo searches shrinking a query's own miss rate towards its cell's
 QUERY_HALFLIFE = 30.0                    # a query's own searches after which its counts weigh half
+TRIED_BELOW = 0.5                        # a query's decayed runs of an arm below which it counts as untried
 
 
 class Rule(NamedTuple):
@@ -253,11 +254,13 @@ def drift_alarm(budgets: np.ndarray, level: Level, decay: float) -> float:
 
 
 class QueryCounts:
-    """Per recent query text: decayed searches, served searches, and wide explorations that got
-    no click; bounded to the ``size`` most recently searched (least recent first)."""
+    """Per recent query text: decayed searches, served searches, wide explorations that got no
+    click, and per arm the searches that ran it; bounded to the ``size`` most recently searched
+    (least recent first)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, n_arms: int = 0) -> None:
         self.size = int(size)
+        self.n_arms = int(n_arms)
         self._decay = 0.5 ** (1.0 / QUERY_HALFLIFE)
         self.counts: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -274,18 +277,46 @@ class QueryCounts:
         stat = self.counts.get(query) if query else None
         if stat is None or not np.isfinite(cover):
             return 0.0
-        n, clicks, wide_misses = stat
+        n, clicks, wide_misses = stat[:3]
         cell_miss = 1.0 - float(np.clip(cover, 0.0, 1.0))
         miss = (max(n - clicks, 0.0) + QUERY_PRIOR * cell_miss) / (n + QUERY_PRIOR)
         return wide * max(0.0, miss - cell_miss) * WIDE_PRIOR / (WIDE_PRIOR + wide_misses)
 
-    def observe(self, query: str, served: bool, wide: bool) -> list[str]:
-        """Fold one resolved search into its query's counts; returns the queries that left (the
-        least recently searched beyond ``size``)."""
+    def untried(self, query: str | None, misses: float) -> np.ndarray | None:
+        """Per arm: True where the query has gone at least ``misses`` (decayed) searches without a
+        click and its searches have not run the arm lately (decayed count below
+        :data:`TRIED_BELOW`); None when no arm qualifies (or ``misses`` is 0: the rule is off).
+
+        The chance that a kind of query's cell runs an arm is set by the cell's majority: a
+        few phrasings of new demand (asks for what just came out, in a cell of titles) can go
+        on failing while the one arm that serves them is never drawn, and a wide exploration
+        that finds it may well end on another click. A query that keeps failing gets every arm
+        its own searches have not tried, once, at the first step of the ladder: a handful of
+        candidates, and the next click of that query tells its own cell which arm serves it.
+        """
+        stat = self.counts.get(query) if query and misses > 0 else None
+        if stat is None or len(stat) < 3 + self.n_arms or self.n_arms == 0:
+            return None
+        # Counts decay a little with every search of the query: read them as whole searches.
+        if np.floor(stat[0] - stat[1] + 0.5) < misses:
+            return None
+        out = stat[3:3 + self.n_arms] < TRIED_BELOW
+        return out if out.any() else None
+
+    def observe(self, query: str, served: bool, wide: bool, ran: np.ndarray | None = None) -> list[str]:
+        """Fold one resolved search into its query's counts (``ran``: per arm, whether it ran);
+        returns the queries that left (the least recently searched beyond ``size``)."""
         stat = self.counts.pop(query, None)
-        if stat is None:
-            stat = np.zeros(3)
-        stat = stat * self._decay + np.array([1.0, float(served), float(wide and not served)])
+        if stat is None or len(stat) != 3 + self.n_arms:
+            old = stat
+            stat = np.zeros(3 + self.n_arms)
+            if old is not None:
+                stat[:3] = old[:3]
+        step = np.zeros(3 + self.n_arms)
+        step[:3] = (1.0, float(served), float(wide and not served))
+        if ran is not None and self.n_arms:
+            step[3:] = np.asarray(ran, dtype=bool)[:self.n_arms]
+        stat = stat * self._decay + step
         self.counts[query] = stat
         gone = []
         while len(self.counts) > self.size:

@@ -39,7 +39,7 @@ class CoverageLearner:
                  wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
                  cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
-                 probe_prior: float = 0.0) -> None:
+                 probe_prior: float = 0.0, tries: float = 0.0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -69,6 +69,12 @@ class CoverageLearner:
         # context feature q_remembered), shrunk towards the kind with probe_prior pseudo
         # searches (0: no split). Context: the context-free learner keeps none.
         self.probe_prior = float(probe_prior) if self.contextual else 0.0
+        if float(tries) < 0:
+            raise ValueError("tries must be 0 or more")
+        # A recent query that went this many searches without a click has every arm its own
+        # searches have not run lately added at the ladder's first step (0: never; see
+        # QueryCounts.untried). Needs the query counts.
+        self.tries = float(tries) if self.queries > 0 else 0.0
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
@@ -78,17 +84,18 @@ class CoverageLearner:
     @classmethod
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
-        wide, wide_at, context, prior, ms, queries, qprior)."""
+        wide, wide_at, context, prior, ms, queries, qprior, probe, tries)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
-                   query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0))
+                   query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0),
+                   tries=params.get("tries", 0.0))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
         with self._lock:
             self._cells: dict[tuple, Cell] = {}
-            self._queries = QueryCounts(self.queries)
+            self._queries = QueryCounts(self.queries, len(self.arms))
             self._rng = np.random.default_rng(self.seed)
             self.n_events = 0
             self.n_clicks = 0
@@ -137,7 +144,7 @@ class CoverageLearner:
         where ``explored`` is "", "deepen" or "wide".
         """
         with self._lock:
-            greedy, alone, cover, p_wide, deepen, top, alarm = self._plan(x, mask, query)
+            greedy, alone, cover, p_wide, deepen, top, alarm, tried = self._plan(x, mask, query)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = upgradable(greedy, mask, top)
@@ -154,7 +161,7 @@ class CoverageLearner:
             p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide, deepen, top)
             return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
                     "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
-                    "deepen": deepen, "deepen_top": top, "alarm": alarm}
+                    "deepen": deepen, "deepen_top": top, "alarm": alarm, "tried": tried}
 
     def decision_record(self, d: Mapping, mask: np.ndarray) -> dict:
         """What is logged of a :meth:`select` result ``d`` over the available ``mask``: the greedy
@@ -170,12 +177,23 @@ class CoverageLearner:
             "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
+            # Arms in the greedy configuration only because the query kept failing without them
+            # (QueryCounts.untried): their finds are shown like exploration's (ltrr.rank.stage).
+            **({"tried": [self.arms[i] for i in np.flatnonzero(d["tried"])]}
+               if d.get("tried") is not None and np.any(d["tried"]) else {}),
         }
 
     def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> tuple:
-        """Greedy budgets, per-arm coverage alone, coverage, and the exploration rule at ``x``."""
+        """Greedy budgets, per-arm coverage alone, coverage, the exploration rule at ``x``, and the
+        arms added only because the query kept failing without them (a mask)."""
         levels = self._levels(x, query)
         greedy, alone, cover, counts = self._greedy(levels, mask)
+        untried = self._queries.untried(query, self.tries) if self.tries > 0 else None
+        tried = np.zeros(len(self.arms), dtype=bool)
+        if untried is not None:
+            # A query that keeps failing tries what its searches have not (QueryCounts.untried).
+            tried = untried & mask & (greedy == 0)
+            greedy = np.where(tried, int(LADDER[1]), greedy)
         # The finest cell that holds anything says how well this kind of query is known, how
         # often wide exploration has already been tried there and whether it recently got worse.
         alarm = drift_alarm(greedy, levels[0], self.decay) if levels else 0.0
@@ -183,14 +201,14 @@ class CoverageLearner:
             greedy, mask, cover, levels, self.prior), alarm=alarm, push=self.query_push(query, cover))
         top = self.deepen_top(greedy, mask, cover, levels, counts)
         deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
-        return greedy, alone_at(alone, greedy), cover, p_wide, deepen, top, alarm
+        return greedy, alone_at(alone, greedy), cover, p_wide, deepen, top, alarm, tried
 
     def run_probabilities(self, x: np.ndarray, mask: np.ndarray,
                           query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
         it runs under the exploration rule (what :meth:`select` would draw from)."""
         with self._lock:
-            greedy, alone, _, p_wide, deepen, top, _ = self._plan(x, mask, query)
+            greedy, alone, _, p_wide, deepen, top, _, _ = self._plan(x, mask, query)
             p_run, _ = self.propensities(greedy, mask, greedy, p_wide, deepen, top)
             return alone, p_run
 
@@ -280,8 +298,12 @@ class CoverageLearner:
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
                 p_wide: float | None = None, deepen: Mapping[str, float] | None = None,
                 deepen_top: Mapping[str, int] | None = None, explored: str = "",
-                query: str | None = None, judged: bool = False, judged_share: float = 0.0) -> None:
+                query: str | None = None, judged: bool = False, judged_share: float = 0.0,
+                ran: Mapping[str, int] | None = None) -> None:
         """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
+
+        ``ran``: the budgets the search ran (arms absent or at 0 did not run); what a query's own
+        counts remember of which arms its searches tried (None: the greedy configuration's).
 
         ``greedy`` is the logged greedy configuration, ``available`` the arms
         that could run, ``p_wide``, ``deepen`` and ``deepen_top`` the logged exploration rule
@@ -310,7 +332,8 @@ class CoverageLearner:
                 # A query's searches are served when clicked, or, judged, when the greedy
                 # configuration retrieved what was wanted.
                 served = r is not None and (not judged or bool((r <= g).any()))
-                for gone in self._queries.observe(str(query), served, explored == "wide"):
+                ran_now = g if ran is None else np.array([int(ran.get(a, 0)) for a in self.arms])
+                for gone in self._queries.observe(str(query), served, explored == "wide", ran_now > 0):
                     self._cells.pop(query_key(gone), None)      # a query's cell leaves with its counts
             keys = self.cell_keys(np.asarray(x, dtype=np.float64), query)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
@@ -387,7 +410,8 @@ class CoverageLearner:
                 # Only when kept, so that a state saved before query counts existed still loads.
                 **({"queries": self.queries} if self.queries else {}),
                 **({"query_prior": self.query_prior} if self.query_prior else {}),
-                **({"probe_prior": self.probe_prior} if self.probe_prior else {})}
+                **({"probe_prior": self.probe_prior} if self.probe_prior else {}),
+                **({"tries": self.tries} if self.tries else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
@@ -410,7 +434,7 @@ class CoverageLearner:
         cells, queries, n_events, n_clicks, arm_ms = state_to_parts(state, len(self.arms), self.queries)
         with self._lock:
             self._cells = cells
-            self._queries = QueryCounts(self.queries)
+            self._queries = QueryCounts(self.queries, len(self.arms))
             self._queries.counts = queries
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks

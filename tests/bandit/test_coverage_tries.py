@@ -1,0 +1,114 @@
+"""A query that keeps failing tries every arm its own searches have not run (coverage:tries)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltrr.bandit.context import CONTEXT_FEATURES
+from ltrr.bandit.coverage import CoverageLearner
+from ltrr.bandit.coverage.explore import QueryCounts
+from ltrr.bandit.policy import PolicySpec
+
+ARMS = ("a", "b", "c")
+MASK = np.ones(len(ARMS), dtype=bool)
+X = np.zeros(len(CONTEXT_FEATURES))
+X[CONTEXT_FEATURES.index("bias")] = 1
+X[CONTEXT_FEATURES.index("q_two_words")] = 1
+
+
+def test_untried_needs_misses_and_names_the_arms_not_run():
+    counts = QueryCounts(10, len(ARMS))
+    counts.observe("q", served=False, wide=False, ran=np.array([True, False, False]))
+    assert counts.untried("q", 2) is None                   # one miss is not enough
+    counts.observe("q", served=False, wide=False, ran=np.array([True, False, False]))
+    assert counts.untried("q", 2).tolist() == [False, True, True]
+    assert counts.untried("q", 0) is None                   # the rule off
+    assert counts.untried("other", 2) is None               # never searched
+    counts.observe("q", served=True, wide=False, ran=np.array([True, True, True]))
+    assert counts.untried("q", 1) is None                   # every arm ran lately
+
+
+def test_an_arm_run_long_ago_counts_as_untried_again():
+    counts = QueryCounts(10, len(ARMS))
+    counts.observe("q", served=False, wide=False, ran=np.array([True, True, True]))
+    for _ in range(40):                                     # more than a query's half-life of searches
+        counts.observe("q", served=False, wide=False, ran=np.array([True, False, True]))
+    assert counts.untried("q", 2).tolist() == [False, True, False]
+
+
+def teach_arm_a(learner: CoverageLearner, n: int = 200) -> None:
+    """Many queries of one kind, each served by arm a at rank 1: the kind's cell runs a alone."""
+    for t in range(n):
+        query = f"title {t % 50}"
+        d = learner.select(X, MASK, query)
+        rec = learner.decision_record(d, MASK)
+        hit = d["budgets"][0] >= 1
+        learner.observe(X, rec["greedy"], rec["available"], {"a": 1, "b": None, "c": None} if hit else None,
+                        {a: 50 for a in ARMS}, rec["wide"], rec["deepen"], rec["deepen_top"], rec["explored"],
+                        query, ran=dict(zip(ARMS, map(int, d["budgets"]))))
+
+
+def fail(learner: CoverageLearner, query: str) -> dict:
+    """One search of ``query`` that nothing the learner runs serves (only arm c would, unless it runs)."""
+    d = learner.select(X, MASK, query)
+    rec = learner.decision_record(d, MASK)
+    found = d["budgets"][2] >= 1
+    learner.observe(X, rec["greedy"], rec["available"], {"a": None, "b": None, "c": 1} if found else None,
+                    {a: 50 for a in ARMS}, rec["wide"], rec["deepen"], rec["deepen_top"], rec["explored"],
+                    query, ran=dict(zip(ARMS, map(int, d["budgets"]))))
+    return d
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_query_that_keeps_failing_runs_the_arms_it_never_ran_with_exact_propensities(seed):
+    learner = CoverageLearner(ARMS, seed=seed, queries=100, query_prior=1.0, tries=2, epsilon=0.0, wide=0.0,
+                              wide_min=0.0)
+    teach_arm_a(learner)
+    assert learner.select(X, MASK, "what just came out")["greedy"].tolist() == [1, 0, 0]
+    fail(learner, "what just came out")
+    fail(learner, "what just came out")
+    d = fail(learner, "what just came out")
+    # Two misses: b and c, never run for this query, join the greedy configuration at the first step.
+    assert d["greedy"].tolist() == [1, 1, 1]
+    assert d["p_run"].tolist() == [1.0, 1.0, 1.0]
+    # The log names them, so that their finds are shown like exploration's (ltrr.rank.stage).
+    assert learner.decision_record(d, MASK)["tried"] == ["b", "c"]
+    # c found it (rank 1) and was clicked: the query's own cell keeps c from now on, b leaves.
+    later = learner.select(X, MASK, "what just came out")
+    assert later["greedy"][2] >= 1
+    assert later["greedy"][1] == 0
+
+
+def test_without_tries_the_failing_query_keeps_its_kinds_configuration():
+    learner = CoverageLearner(ARMS, seed=0, queries=100, query_prior=1.0, tries=0, epsilon=0.0, wide=0.0,
+                              wide_min=0.0)
+    teach_arm_a(learner)
+    for _ in range(5):
+        d = fail(learner, "what just came out")
+    assert d["greedy"].tolist() == [1, 0, 0]
+
+
+def test_query_counts_survive_a_state_round_trip_and_an_older_state_loads():
+    learner = CoverageLearner(ARMS, seed=0, queries=100, tries=2)
+    teach_arm_a(learner, 30)
+    fail(learner, "q")
+    fail(learner, "q")
+    state = learner.state_dict()
+    again = CoverageLearner(ARMS, seed=0, queries=100, tries=2)
+    again.load_state_dict(state)
+    assert again.select(X, MASK, "q")["greedy"].tolist() == learner.select(X, MASK, "q")["greedy"].tolist()
+    # A state saved before queries remembered their arms (three counts per query) loads; what its
+    # queries ran is unknown, so nothing is tried on its strength until the query is searched again.
+    old = dict(state, query_counts=[row[:4] for row in state["query_counts"]])
+    again.load_state_dict(old)
+    assert again._queries.untried("q", 2) is None
+    fail(again, "q")
+    assert again._queries.untried("q", 2) is not None
+
+
+def test_tries_is_a_policy_option_and_must_not_be_negative():
+    assert dict(PolicySpec.parse("coverage:tries=3").params)["tries"] == 3.0
+    with pytest.raises(ValueError):
+        PolicySpec.parse("coverage:tries=-1")
+    with pytest.raises(ValueError):
+        CoverageLearner(ARMS, tries=-1)
