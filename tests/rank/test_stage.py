@@ -151,6 +151,33 @@ def test_the_engine_exposes_what_its_selection_explored_and_position_bias_leaves
         engine.close()
 
 
+def test_the_engine_exposes_what_a_failing_query_tried(tiny_catalog_path, tmp_path, monkeypatch):
+    """Arms in the greedy configuration only because the query kept failing (decision "tried")
+    are shown like exploration's finds, though nothing was explored."""
+    engine = Engine.open(catalog=tiny_catalog_path, state=tmp_path / "state", seed=0, policy="all",
+                         arms=["lexical", "fuzzy", "popular", "fresh"], ranker_training="off")
+    try:
+        real = engine.selector.select
+        tried = ["popular", "fresh"]
+
+        def tried_select(x, available, query=None):
+            greedy = {"lexical": 20, "fuzzy": 20, "popular": 1, "fresh": 1}
+            return replace(real(x, available, query=query),
+                           decision={"explored": "", "greedy": greedy, "tried": tried})
+        monkeypatch.setattr(engine.selector, "select", tried_select)
+        engine.search("love", context={"user_id": "u"})
+        event = [e for e in engine.log_events() if e["kind"] == "search"][-1]
+        assert event["expose"] and {x["arm"] for x in event["expose"]} <= set(tried)
+        for expose in event["expose"]:
+            # The tried arm's own best candidate that lexical and fuzzy did not bring.
+            plain = {e for arm in ("lexical", "fuzzy") for e, _ in event["by_arm"].get(arm, [])}
+            assert expose["entity_id"] not in plain
+            assert expose["entity_id"] == event["by_arm"][expose["arm"]][0][0] or \
+                event["by_arm"][expose["arm"]][0][0] in plain
+    finally:
+        engine.close()
+
+
 def test_exposure_can_be_turned_off():
     stage = RankStage(NoMemory(), seed=1, swap_share=0.0, expose=False)
     ranked = stage.rank(FixedRanker(SCORES), "q", IDS, np.zeros((12, 1)), 10, explored={"c": [8]})
