@@ -52,11 +52,21 @@ def exploration_note(decision: Mapping[str, Any] | None, exposed: Sequence[Mappi
     decision = decision or {}
     explored = decision.get("explored")
     greedy = decision.get("greedy") or {}
-    if not explored or not any(int(b) > int(greedy.get(a, 0)) for a, b in budgets.items()):
+    tried = [str(a) for a in decision.get("tried") or [] if int(budgets.get(a, 0)) > 0]
+    if explored and not any(int(b) > int(greedy.get(a, 0)) for a, b in budgets.items()):
+        explored = None
+    if not explored and not tried:
         return None
-    how = {"wide": f"every arm ran with at least {count(min(int(b) for b in budgets.values()), 'candidate')}",
-           "deepen": "one arm was asked for more candidates than usual"}.get(explored, "it tried more than usual")
-    text = f"This search explored ({how}) to learn what the usual choice misses."
+    text = ""
+    if explored:
+        how = {"wide": f"every arm ran with at least {count(min(int(b) for b in budgets.values()), 'candidate')}",
+               "deepen": "one arm was asked for more candidates than usual"}.get(explored, "it tried more than usual")
+        text = f"This search explored ({how}) to learn what the usual choice misses."
+    if tried:
+        arms = _and(tried)
+        text += (" " if text else "") + (
+            f"Earlier searches for these exact words found nothing, so it also tried the {arms} "
+            f"arm{'s' if len(tried) > 1 else ''}, which they had not used.")
     alarm = decision.get("alarm")
     if isinstance(alarm, (int, float)) and alarm > 0:
         text += " Searches like this one have recently found less than before, so it explores more often."

@@ -220,6 +220,11 @@ def test_the_exploration_note_says_how_a_search_explored_in_plain_words():
         [{"arm": "fresh", "from": 9, "to": 3}, {"arm": "fuzzy", "from": 2, "to": 2},
          {"arm": "related", "from": 12, "to": 4}], ran)
     assert "Results #3 and #4 are the best new finds of the fresh and related arms, moved up" in several
+    # A query that kept failing tried arms its searches had not used: said, with what was moved up.
+    tried = bandit_view.exploration_note({"explored": "", "greedy": {"lexical": 5, "fresh": 1}, "tried": ["fresh"]},
+                                         [{"arm": "fresh", "from": 7, "to": 3}], ran)
+    assert "also tried the fresh arm, which they had not used" in tried and "explored" not in tried
+    assert "Result #3 is the fresh arm's best new find" in tried
 
 
 def test_policies_are_read_by_policy_spec():
