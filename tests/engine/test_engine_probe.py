@@ -57,3 +57,24 @@ def test_the_logged_context_carries_the_probe(tiny_catalog, tmp_path):
     logged = [e for e in load_exported(export) if e.get("id") == response.id]
     assert logged and logged[0]["x"][REMEMBERED] == pytest.approx(remembered(response) / REMEMBERED_CAP)
     assert remembered(response) > 0
+
+
+@pytest.mark.parametrize("policy", ["coverage", "all:budget=5"])
+def test_a_memory_that_holds_nothing_for_the_query_is_not_offered(tiny_catalog, tmp_path, policy):
+    """The probe is exact, so a query the memory knows nothing of does not spend the bandit's choice
+    on it; a query it knows still gets it, and the arm stays ready either way."""
+    eng = open_engine(tiny_catalog, tmp_path / "s", policy=policy)
+    try:
+        unknown = eng.search("zzqx wobble")
+        memory = next(c for c in unknown.selection if c.arm == "memory")
+        assert remembered(unknown) == 0 and not memory.selected and memory.ready
+        if policy == "coverage":
+            assert "memory" not in unknown.decision["available"]
+        known = eng.search("good days")
+        assert remembered(known) > 0
+        if policy == "coverage":
+            assert "memory" in known.decision["available"]
+        else:
+            assert next(c for c in known.selection if c.arm == "memory").selected
+    finally:
+        eng.close()
