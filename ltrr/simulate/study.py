@@ -601,7 +601,8 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     ms_figure = plot_ms_frontier(records, settings.window, settings.steps, out / "frontier_ms.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     table = pd.DataFrame(summary["table"])
-    table["policy"] = table["label"].map(policies)
+    # The trained-ranker run is the default learner's spec with the product's ranker (not a policy).
+    table["policy"] = table["label"].map({**policies, TRAINED_LABEL: f"{LEARNER} (trained ranker)"})
     lines = [f"# Learning that pays: {len(summary['seeds'])} seeds x {settings.steps} steps, "
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "

@@ -50,6 +50,7 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert "told on a random share of searches what was wanted" in report
     assert "told what every search wanted" in report
     assert "with the trained ranker (as the product ships)" in report and "MRR@10" in report
+    assert "`coverage (trained ranker)`" in report and "`nan`" not in report
     pq = summary["per_query_oracle"]
     assert 0 <= pq["coverage"] <= 1 and pq["cost"] >= 0 and "per-query oracle" in report
     assert "![frontier in milliseconds](frontier_ms.png)" in report
