@@ -323,11 +323,10 @@ def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_
 def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
     """One seed's test run (a module-level function: Ray ships it to workers)."""
     settings_dict, policies, seed, state_root = job
-    frame = simulate(StudySettings(**settings_dict), list(policies.values()), seed,
-                     Path(state_root) / f"seed-{seed}")
+    settings = StudySettings(**settings_dict)
+    frame = simulate(settings, list(policies.values()), seed, Path(state_root) / f"seed-{seed}")
     labels = {spec: label for label, spec in policies.items()}
     frame.insert(0, "label", frame["policy"].map(labels))
-    settings = StudySettings(**settings_dict)
     if settings.trained_ranker and LEARNER in policies.values():
         # Its own run (an engine's ranker setting is the run's): the stream and the users' random
         # numbers are the seed's, so it is paired with the heuristic run of the same learner.
