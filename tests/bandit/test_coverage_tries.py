@@ -25,7 +25,7 @@ def test_untried_needs_misses_and_names_the_arms_not_run():
     assert counts.untried("q", 0) is None                   # the rule off
     assert counts.untried("other", 2) is None               # never searched
     counts.observe("q", served=True, wide=False, ran=np.array([True, True, True]))
-    assert counts.untried("q", 1) is None                   # every arm ran lately
+    assert counts.untried("q", 1) is None                   # every arm ran lately without the click
 
 
 def test_an_arm_run_long_ago_counts_as_untried_again():
@@ -77,6 +77,29 @@ def test_a_query_that_keeps_failing_runs_the_arms_it_never_ran_with_exact_propen
     later = learner.select(X, MASK, "what just came out")
     assert later["greedy"][2] >= 1
     assert later["greedy"][1] == 0
+
+
+def test_an_arm_that_served_the_query_is_tried_again_once_the_query_fails_without_it():
+    """Wide explorations served "just dropped" through c; a stray click then moved the query to a
+    cell that runs a alone. c ran lately, but it held every click it ran for: it was never tried
+    and failed, so once the query keeps failing, c joins again (the old rule counted any run)."""
+    learner = CoverageLearner(ARMS, seed=0, queries=100, query_prior=1.0, tries=2, epsilon=0.0, wide=0.0,
+                              wide_min=0.0)
+    teach_arm_a(learner)
+    everything = {a: 50 for a in ARMS}
+    for _ in range(3):
+        d = learner.select(X, MASK, "just dropped")
+        rec = learner.decision_record(d, MASK)
+        learner.observe(X, rec["greedy"], rec["available"], {"a": None, "b": None, "c": 1}, everything,
+                        rec["wide"], rec["deepen"], rec["deepen_top"], "wide", "just dropped",
+                        ran={"a": 1, "b": 1, "c": 1})
+    for _ in range(2):
+        d = learner.select(X, MASK, "just dropped")
+        rec = learner.decision_record(d, MASK)
+        learner.observe(X, rec["greedy"], rec["available"], None, everything, rec["wide"], rec["deepen"],
+                        rec["deepen_top"], "", "just dropped", ran={"a": 1})
+    # a and b ran without holding a click; c held every click it ran for.
+    assert learner._queries.untried("just dropped", 2).tolist() == [False, False, True]
 
 
 def test_without_tries_the_failing_query_keeps_its_kinds_configuration():

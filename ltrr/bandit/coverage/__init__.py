@@ -94,8 +94,9 @@ every arm are known, so shallower budgets are learned for free.
   the chance of wide exploration, fading as wide explorations of that query
   go unclicked. The counts are bounded: the ``queries`` most recently searched.
 * *A query that keeps failing tries what it has not* (``tries``, with ``queries`` > 0):
-  each recent query also remembers which arms its searches ran. Once it has gone
-  ``tries`` searches without a click, every arm its searches have not run lately joins
+  each recent query also remembers which arms its searches ran without holding what was
+  clicked. Once it has gone ``tries`` searches without a click, every arm its searches
+  have not so run lately (an arm that held the click served the query before) joins
   its greedy configuration at the ladder's first step (a handful of candidates, once per
   :data:`~ltrr.bandit.coverage.explore.QUERY_HALFLIFE` of its searches), and those arms'
   finds are shown like exploration's (the decision logs them as ``tried``; see

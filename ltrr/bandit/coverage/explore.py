@@ -255,7 +255,8 @@ def drift_alarm(budgets: np.ndarray, level: Level, decay: float) -> float:
 
 class QueryCounts:
     """Per recent query text: decayed searches, served searches, wide explorations that got no
-    click, and per arm the searches that ran it; bounded to the ``size`` most recently searched
+    click, and per arm the searches that ran it without holding what was clicked (an arm that
+    served the query is not "tried and failed"); bounded to the ``size`` most recently searched
     (least recent first)."""
 
     def __init__(self, size: int, n_arms: int = 0) -> None:
@@ -284,8 +285,9 @@ class QueryCounts:
 
     def untried(self, query: str | None, misses: float) -> np.ndarray | None:
         """Per arm: True where the query has gone at least ``misses`` (decayed) searches without a
-        click and its searches have not run the arm lately (decayed count below
-        :data:`TRIED_BELOW`); None when no arm qualifies (or ``misses`` is 0: the rule is off).
+        click and its searches have not lately run the arm without it holding the click (decayed
+        count below :data:`TRIED_BELOW`); None when no arm qualifies (or ``misses`` is 0: the
+        rule is off).
 
         The chance that a kind of query's cell runs an arm is set by the cell's majority: a
         few phrasings of new demand (asks for what just came out, in a cell of titles) can go
@@ -293,6 +295,9 @@ class QueryCounts:
         that finds it may well end on another click. A query that keeps failing gets every arm
         its own searches have not tried, once, at the first step of the ladder: a handful of
         candidates, and the next click of that query tells its own cell which arm serves it.
+        An arm that ran and held the click counts as untried: it served the query before (in a
+        wide exploration, say), so a query that has since lost it gets it back (a stray click
+        can move a query to a cell that never runs it).
         """
         stat = self.counts.get(query) if query and misses > 0 else None
         if stat is None or len(stat) < 3 + self.n_arms or self.n_arms == 0:
@@ -304,8 +309,9 @@ class QueryCounts:
         return out if out.any() else None
 
     def observe(self, query: str, served: bool, wide: bool, ran: np.ndarray | None = None) -> list[str]:
-        """Fold one resolved search into its query's counts (``ran``: per arm, whether it ran);
-        returns the queries that left (the least recently searched beyond ``size``)."""
+        """Fold one resolved search into its query's counts (``ran``: per arm, whether it ran and
+        did not hold what was clicked); returns the queries that left (the least recently
+        searched beyond ``size``)."""
         stat = self.counts.pop(query, None)
         if stat is None or len(stat) != 3 + self.n_arms:
             old = stat

@@ -333,7 +333,9 @@ class CoverageLearner:
                 # configuration retrieved what was wanted.
                 served = r is not None and (not judged or bool((r <= g).any()))
                 ran_now = g if ran is None else np.array([int(ran.get(a, 0)) for a in self.arms])
-                for gone in self._queries.observe(str(query), served, explored == "wide", ran_now > 0):
+                # An arm "tried" a query when it ran and did not hold what was clicked.
+                held = np.zeros(len(self.arms), dtype=bool) if r is None else r <= ran_now
+                for gone in self._queries.observe(str(query), served, explored == "wide", (ran_now > 0) & ~held):
                     self._cells.pop(query_key(gone), None)      # a query's cell leaves with its counts
             keys = self.cell_keys(np.asarray(x, dtype=np.float64), query)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
