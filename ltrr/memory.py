@@ -55,6 +55,13 @@ impressions) in the same posterior, so a pair three users showed scores
 never pins an entity: two users with the same vague ask may want different
 things, and the rise-to-the-top rule would give everybody one answer.
 
+**Rewordings** (:mod:`ltrr.rewrites`). The same chain also teaches a phrase
+substitution ("easygoing rnb" -> "rnb chill playlist" teaches ``easygoing *``
+-> ``* chill playlist``), counted alike in :attr:`QueryMemory.rewrites`, so that
+an ask nobody typed before ("easygoing guitar rock") can be searched again as
+its kind was reworded (:meth:`QueryMemory.reworded`; the memory arm lists what
+that finds: :mod:`ltrr.strategies.reworded`).
+
 **Bounded.** The learned counts keep at most ``max_queries`` queries (default
 :data:`MAX_QUERIES`) and ``max_entities`` entities per query (default
 :data:`MAX_ENTITIES`). The least recently *written* query leaves first (a
@@ -84,6 +91,7 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
 from ltrr.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
 from ltrr.reformulation import Evidence, ReformulationMemory, confidence
+from ltrr.rewrites import fill, patterns, substitution
 from ltrr.text import normalize_query, tokenize
 
 if TYPE_CHECKING:
@@ -112,6 +120,8 @@ PIN_MIN_CTR = 0.3
 # at 50,000 it went on growing to ~75 MB until 50,000 distinct queries).
 MAX_QUERIES = 20_000
 MAX_ENTITIES = 100
+# Replacements kept per substitution pattern (ltrr.rewrites): several meanings, the weakest out first.
+REWRITES_PER_PATTERN = 8
 
 # Titles carry "- Remix", "(feat. X)", "[Live]": the part before is what people type.
 _CORE_TITLE_RE = re.compile(r"\s+-\s+|\s*[\(\[]")
@@ -401,6 +411,9 @@ class QueryMemory:
         self._counts: OrderedDict[str, dict[str, list[float]]] = OrderedDict()
         self._clicks_per_query: dict[str, int] = {}       # queries with at least one click: typo targets
         self.reformulations = ReformulationMemory(max_queries=max_queries, max_entities=reformulation_entities)
+        # Phrase substitutions the same chains teach (ltrr.rewrites), counted alike: keyed by
+        # pattern ("easygoing *") instead of query, by replacement ("* chill") instead of entity.
+        self.rewrites = ReformulationMemory(max_queries=max_queries, max_entities=REWRITES_PER_PATTERN)
         self._lock = threading.Lock()
 
     def attach_seed(self, seed: MemorySeed) -> None:
@@ -454,6 +467,7 @@ class QueryMemory:
             return
         with self._lock:
             self.reformulations.tick()
+            self.rewrites.tick()
             pairs = self._pairs_of(key)
             for entity_id, weight in self.impression_weights(ids).items():
                 counts = pairs.setdefault(entity_id, [0.0, 0])
@@ -481,16 +495,53 @@ class QueryMemory:
             self._clicks_per_query[key] = self._clicks_per_query.get(key, 0) + 1
             self._trim(key, pairs)
 
-    def record_reformulation(self, query: object, entity_id: str, user: str) -> Evidence | None:
+    def record_reformulation(self, query: object, entity_id: str, user: str, to_query: object = None,
+                             asked: str | None = None, answered: str | None = None) -> Evidence | None:
         """Count one reformulation: a failed search of `query` by the user hashed ``user``
-        (:func:`ltrr.reformulation.user_key`) was followed by a satisfied one that found `entity_id`.
-        Kept apart from clicks (:mod:`ltrr.reformulation`); the pair's evidence after it."""
+        (:func:`ltrr.reformulation.user_key`) was followed by a satisfied one, ``to_query``, that
+        found `entity_id`. Kept apart from clicks (:mod:`ltrr.reformulation`); the pair's evidence
+        after it. With ``to_query``, the chain's phrase substitution is counted too
+        (:func:`ltrr.rewrites.substitution`; ``asked``, ``answered``: the genre words of each)."""
         key = query_key(query)
         entity_id = _check_id(entity_id)
         if not key:
             return None
+        learned = substitution(key, query_key(to_query), asked, answered) if to_query is not None else None
         with self._lock:
+            if learned is not None:
+                self.rewrites.record(*learned, str(user))
             return self.reformulations.record(key, entity_id, str(user))
+
+    def rewordings(self) -> pd.DataFrame:
+        """Every learned substitution (:mod:`ltrr.rewrites`): pattern, replacement, users (distinct
+        users who showed it), chains and weight (decayed), the best supported first."""
+        with self._lock:
+            rows = [(p, r, ev.users, ev.chains, round(ev.weight, 6)) for p, r, ev in self.rewrites]
+        frame = pd.DataFrame(rows, columns=["pattern", "replacement", "users", "chains", "weight"])
+        frame = frame.astype({"pattern": "object", "replacement": "object", "users": "int64", "chains": "int64",
+                              "weight": "float64"})
+        return frame.sort_values(["weight", "pattern", "replacement"], ascending=[False, True, True],
+                                 ignore_index=True)
+
+    def reworded(self, query: object, limit: int = 2) -> list[tuple[str, float]]:
+        """What earlier users reworded asks like ``query`` into, as (query text, decayed weight),
+        the best supported first (at most ``limit``; ties in the order of
+        :func:`ltrr.rewrites.patterns`): every learned substitution whose pattern ``query`` matches
+        (:mod:`ltrr.rewrites`)."""
+        key = query_key(query)
+        if not key or limit <= 0:
+            return []
+        found: dict[str, tuple[float, int]] = {}
+        with self._lock:
+            if not self.rewrites.n_queries:
+                return []
+            for order, (pattern, slot) in enumerate(patterns(key)):
+                for replacement, evidence in self.rewrites.evidence(pattern).items():
+                    text = fill(replacement, slot)
+                    if text and text != key and (text not in found or evidence.weight > found[text][0]):
+                        found[text] = (evidence.weight, order)
+        best = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0]))
+        return [(text, weight) for text, (weight, _) in best[:limit]]
 
     def reformulated(self, query: object) -> dict[str, Evidence]:
         """entity_id -> reformulation evidence for exactly this query (no typo tolerance: a vague
@@ -661,14 +712,17 @@ class QueryMemory:
             self._counts.clear()
             self._clicks_per_query.clear()
             self.reformulations.clear()
+            self.rewrites.clear()
 
     def to_dict(self) -> dict:
         """JSON-ready snapshot of the counts and reformulation evidence (the seed is catalog-side and
         not included). Version 1 still: a snapshot without ``reformulations`` loads as before."""
         with self._lock:
             reformulations = self.reformulations.to_dict()
+            rewrites = self.rewrites.to_dict()
         return {"version": 1, "strength": self.strength,
-                "pairs": [list(item) for item in self._snapshot()], "reformulations": reformulations}
+                "pairs": [list(item) for item in self._snapshot()], "reformulations": reformulations,
+                "rewrites": rewrites}
 
     @classmethod
     def from_dict(cls, data: dict, seed: MemorySeed | None = None) -> "QueryMemory":
@@ -692,6 +746,8 @@ class QueryMemory:
                     memory._clicks_per_query[key] = memory._clicks_per_query.get(key, 0) + clicks
         if data.get("reformulations") is not None:
             memory.reformulations.load_state_dict(data["reformulations"])
+        if data.get("rewrites") is not None:
+            memory.rewrites.load_state_dict(data["rewrites"])
         memory._bound()
         return memory
 
@@ -711,6 +767,7 @@ class QueryMemory:
             pairs = [(e, c) for per_query in self._counts.values() for e, c in per_query.items()]
             return {"version": 3, "queries": list(self._counts),
                     "reformulations": self.reformulations.state_dict(),
+                    "rewrites": self.rewrites.state_dict(),
                     "sizes": np.array([len(p) for p in self._counts.values()], dtype=np.int64),
                     "entities": [e for e, _ in pairs],
                     "impressions": np.array([c[0] for _, c in pairs], dtype=np.float64),
@@ -721,14 +778,19 @@ class QueryMemory:
     def load_state_dict(self, state: dict) -> None:
         """Replace the counts, in place, by :meth:`state_dict`'s output (the seed and settings stay);
         ValueError, counts unchanged, when it is malformed. Version 2 (before reformulations) loads
-        with no reformulation evidence and the clock at 0."""
+        with no reformulation evidence and the clock at 0; a state without ``rewrites`` (before
+        substitutions) with none learned."""
         try:
             if state["version"] not in (2, 3):
                 raise ValueError(f"version {state['version']!r}")
             reformulations = ReformulationMemory(self.reformulations.max_queries, self.reformulations.max_entities,
                                                  self.reformulations.half_life)
+            rewrites = ReformulationMemory(self.rewrites.max_queries, self.rewrites.max_entities,
+                                           self.rewrites.half_life)
             if state["version"] == 3:
                 reformulations.load_state_dict(state["reformulations"])
+                if state.get("rewrites") is not None:
+                    rewrites.load_state_dict(state["rewrites"])
             queries = [str(q) for q in state["queries"]]
             # One string object per entity, not one per pair: a JSON decoder makes a new one each time.
             same: dict[str, str] = {}
@@ -752,6 +814,7 @@ class QueryMemory:
         with self._lock:
             self._counts, self._clicks_per_query = counts, per_query
             self.reformulations = reformulations
+            self.rewrites = rewrites
         self._bound()
 
 

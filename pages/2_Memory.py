@@ -31,6 +31,28 @@ entries = pd.DataFrame()
 with guarded("Reading the memory"):
     entries = engine.memory_entries(query.strip() or None, limit=ALL_ENTRIES)
 
+rewordings = pd.DataFrame()
+with guarded("Reading the rewordings"):
+    rewordings = engine.rewordings(query.strip() or None, limit=ALL_ENTRIES)
+if not rewordings.empty:
+    label = (f"How “{query.strip()}” is searched again ({len(rewordings):,})" if query.strip()
+             else f"Rewordings learned ({len(rewordings):,})")
+    with st.expander(label, icon=":material/edit_note:"):
+        st.caption("When a search failed someone who then found what they wanted with other words, the memory "
+                   "learns how such asks are reworded; ∗ stands for the words they kept (a genre, an artist). "
+                   "An ask that matches is searched again that way, and the memory lists what that finds.")
+        columns = ["pattern", "replacement"] + (["reworded"] if "reworded" in rewordings else []) + ["users"]
+        if len(rewordings) > int(limit):
+            st.caption(f"Showing {int(limit):,} of {len(rewordings):,}, the best supported first.")
+        st.dataframe(rewordings[columns].head(int(limit)).replace({"pattern": {r"\*": "∗"}, "replacement": {r"\*": "∗"}},
+                                                 regex=True),
+                     hide_index=True, width="stretch", height=min(240, 38 + 35 * min(len(rewordings), int(limit))),
+                     column_config={"pattern": st.column_config.TextColumn("asked", width="medium"),
+                                    "replacement": st.column_config.TextColumn("reworded as", width="medium"),
+                                    "reworded": st.column_config.TextColumn("searched again as", width="medium"),
+                                    "users": st.column_config.NumberColumn("users", width="small",
+                                                                           help="Different users who showed it")})
+
 if entries.empty:
     if query.strip():
         st.info(f"No memory for “{query.strip()}” yet: search it on the Search page and press ▶ Play.",

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import replace
-from typing import Any, Callable, Iterable, MutableMapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, MutableMapping, TypeVar
 
 from ltrr.catalog.store import Catalog
 from ltrr.errors import LtrrError
@@ -239,14 +239,36 @@ class ArmSet:
         return {a: dict(s) for a, s in self.status.items()}
 
     def remembered(self, q: Query) -> int | None:
-        """How many entities the memory arm holds for ``q`` (None: no memory arm ready, or it failed)."""
+        """How many entities the memory arm holds for ``q`` itself (None: no memory arm ready, or it
+        failed): the probe the bandit's context reads."""
         if "memory" not in self.names or not self.is_ready("memory") or not q.text:
             return None
         try:
-            return int(self.arms["memory"].count(q))
+            return int(self.arms["memory"].held(q))
         except Exception:
             log.exception("memory probe failed on %r", q.raw)
             return None
+
+    def empty(self, q: Query, known: Mapping[str, int | None] | None = None) -> set[str]:
+        """The ready arms whose exact probe (a ``count(query)`` method: the memory's) says their list
+        for ``q`` is empty; ``known``: probes already read (the memory's, which the
+        context also uses). An arm without a probe, or whose probe fails, is never listed."""
+        out: set[str] = set()
+        for name in self.ready():
+            if known is not None and name in known:
+                count = known[name]
+            else:
+                probe = getattr(self.arms[name], "count", None)
+                if probe is None or not q.text:
+                    continue
+                try:
+                    count = int(probe(q))
+                except Exception:
+                    log.exception("%s probe failed on %r", name, q.raw)
+                    continue
+            if count == 0:
+                out.add(name)
+        return out
 
     def lists(self, q: Query, depth: int) -> dict[str, list[str]]:
         """Every ready arm's list of entity ids for ``q``, up to ``depth`` (arms are deterministic);

@@ -190,6 +190,12 @@ class Engine:
         """The query-to-entity memory's observed entries (optionally for one query), with titles."""
         return self._reports.memory_entries(query, limit)
 
+    def rewordings(self, query: str | None = None, limit: int = 500) -> pd.DataFrame:
+        """Phrase substitutions learned from reworded searches ("easygoing *" -> "* chill playlist"):
+        pattern, replacement, users, chains, weight; with ``query``, those it matches and what it is
+        reworded into (``reworded``)."""
+        return self._reports.rewordings(query, limit)
+
     def memory_history(self, query: str, entity_id: str) -> pd.DataFrame:
         """How one memory entry's impressions, clicks and observed score evolved, per search of that query."""
         return self._reports.memory_history(query, entity_id)

@@ -60,9 +60,11 @@ class SearchPipeline:
         t = lap("probe", t)
         x = context_vector(q, understanding, ctx, core.history, core.vocabulary, remembered=remembered)
         available = core.arms.ready()
-        # The probe is exact: a memory that holds nothing for the query returns nothing, so the
-        # bandit is not offered it (spending the choice on it left some typos with no result).
-        offered = [a for a in available if not (a == "memory" and remembered == 0)]
+        # The probes are exact: a memory that holds nothing for the query (no pair, no rewording)
+        # returns nothing, so the bandit is not offered it (spending the choice on it left some
+        # typos with no result).
+        empty = core.arms.empty(q, known={"memory": remembered} if remembered else None)
+        offered = [a for a in available if a not in empty]
         with core.lock:
             selection = core.selector.select(x, offered, query=q.text)
         choices = [replace(selection[a], ready=a in available) for a in core.arms.names]

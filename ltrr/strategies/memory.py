@@ -17,6 +17,11 @@ nothing else is known, and an entity one user reached three times at
 (0.2 + 1.5) / (4 + 1.5) = 0.31: agreement between people counts more than
 one person's persistence. Every entity reached keeps its own pair, so one
 vague ask can list several meanings.
+
+Asks the memory holds nothing for yet, but that match a phrase substitution earlier
+users' reformulations taught ("easygoing *" -> "* chill playlist"), list what the
+rewording finds after that (:mod:`ltrr.strategies.reworded`): "easygoing guitar
+rock", never typed before, lists what "guitar rock chill playlist" finds.
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ import numpy as np
 from ltrr.memory import NEW_PAIR_PRIOR, MemorySeed, QueryMemory, pair_score
 from ltrr.query import Query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.reworded import RewordedSearch
+from ltrr.understanding import QueryUnderstander
 
 
 class MemoryStrategy(Strategy):
@@ -33,10 +40,12 @@ class MemoryStrategy(Strategy):
     stateless = False   # its lists follow this engine's clicks
 
     name = "memory"
-    index_names = ("memory_seed",)
-    description = "Entities remembered for this query: metadata predictions updated by clicks"
+    index_names = ("memory_seed", "qu")
+    description = ("Entities remembered for this query: metadata predictions updated by clicks, and what "
+                   "asks like it were reworded into")
 
-    def __init__(self, catalog, seed: MemorySeed, memory: QueryMemory | None = None) -> None:
+    def __init__(self, catalog, seed: MemorySeed, memory: QueryMemory | None = None,
+                 understander: QueryUnderstander | None = None, arm_opener=None) -> None:
         self.catalog = catalog
         self.seed = seed
         # Standalone (no engine): an empty memory of our own.
@@ -44,15 +53,34 @@ class MemoryStrategy(Strategy):
         if self.memory.seed is None:
             self.memory.attach_seed(seed)
         self._ids = catalog.entities.ids
+        self.reworded = RewordedSearch(self.memory, understander, arm_opener)
 
     @classmethod
     def open(cls, resources: ArmResources) -> "MemoryStrategy":
-        return cls(resources.catalog, MemorySeed.open(resources.catalog, resources.progress), resources.memory)
+        catalog = resources.catalog
+        return cls(catalog, MemorySeed.open(catalog, resources.progress), resources.memory,
+                   QueryUnderstander.open(catalog, resources.progress), resources.arm)
+
+    def held(self, query: Query) -> int:
+        """How many entities the memory holds for ``query`` itself (predicted, clicked, reformulated
+        to): the cheap probe the bandit's context reads before any arm runs. Rewording finds are
+        left out: they say how asks *like* it were reworded, not what this text is (a title, an
+        artist), and counting them moved asks for what just came out, which users retry by name,
+        to kinds of query that never run the fresh arm."""
+        return len(self._pairs(query)) if query.text else 0
 
     def count(self, query: Query) -> int:
-        """How many entities the memory holds for ``query``: its list length at any depth (a cheap
-        probe, read by the bandit's context before any arm runs)."""
-        return len(self._pairs(query)) if query.text else 0
+        """How many entities the memory lists for ``query``: its exact list length at any depth
+        (0: nothing to offer; cheap unless a rewording applies)."""
+        if not query.text:
+            return 0
+        pairs = self._pairs(query)
+        return len(pairs) + sum(1 for e in self._finds(query) if e not in pairs)
+
+    def _finds(self, query: Query) -> dict[str, float]:
+        """What the rewordings of ``query`` find (entity_id -> score), catalog entities only."""
+        known = self.catalog.entities.row_of
+        return {e: s for e, s in self.reworded.finds(query).items() if e in known}
 
     def _pairs(self, query: Query) -> dict[str, tuple[float | None, float, int, float]]:
         """entity_id -> (predicted or None, impressions, clicks, reformulation pseudo-clicks) for every
@@ -82,7 +110,8 @@ class MemoryStrategy(Strategy):
             return []
         strength = self.memory.strength
         candidates = []
-        for entity_id, (pred, impressions, clicks, extra) in self._pairs(query).items():
+        pairs = self._pairs(query)
+        for entity_id, (pred, impressions, clicks, extra) in pairs.items():
             score = pair_score(pred, impressions, clicks, extra, strength)
             if score is None:
                 continue
@@ -92,6 +121,9 @@ class MemoryStrategy(Strategy):
                           "memory_observed": clicks / impressions if impressions else 0.0,
                           "memory_clicks": float(clicks), "memory_impressions": float(impressions),
                           "memory_reformulations": float(extra)}))
+        for entity_id, score in self._finds(query).items():
+            if entity_id not in pairs:
+                candidates.append(Candidate(entity_id, score, features={"memory_reworded": score}))
         return ranked(candidates, budget)
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
@@ -101,9 +133,13 @@ class MemoryStrategy(Strategy):
         if rows.size == 0 or not query.text:
             return out
         pairs = self._pairs(query)
+        finds = self._finds(query)
         strength = self.memory.strength
         for i, row in enumerate(rows.tolist()):
-            pair = pairs.get(str(self._ids[row]))
+            entity_id = str(self._ids[row])
+            pair = pairs.get(entity_id)
             if pair is not None:
                 out[i] = pair_score(*pair, strength) or 0.0
+            elif entity_id in finds:
+                out[i] = finds[entity_id]
         return out

@@ -628,3 +628,22 @@ def test_a_play_after_a_search_left_without_one_teaches_that_search(fresh_state)
     assert at.session_state["ltrr_left"] is None
     assert sum(e.get("action") == "found_later" for e in engine.log_events()) == 1
     assert metric(at, "Clicks this session") == "1"
+
+
+def test_the_memory_page_shows_how_asks_are_reworded(fresh_state):
+    at = open_app()
+    engine = current_engine()
+    ctx = {"user_id": "u1", "session_id": "s1"}
+    failed = engine.search("easygoing sza", ctx)
+    engine.feedback(failed.id, action="skip")
+    found = engine.search("sza chill", ctx)
+    engine.feedback(found.id, "track:gooddays")
+    at.switch_page("pages/2_Memory.py").run()
+    assert_clean(at)
+    assert [e.label for e in at.expander if e.label.startswith("Rewordings learned")] == ["Rewordings learned (1)"]
+    learned = frame_with(at, "replacement")
+    assert learned[["pattern", "replacement", "users"]].values.tolist() == [["easygoing ∗", "∗ chill", 1]]
+    at.text_input(key="ltrr_mem_query").input("easygoing nas").run()
+    assert_clean(at)
+    assert any(e.label == "How “easygoing nas” is searched again (1)" for e in at.expander)
+    assert frame_with(at, "reworded")["reworded"].tolist() == ["nas chill"]

@@ -80,7 +80,9 @@ def test_the_memory_arm_lists_the_find_first_for_the_vague_ask(tiny_catalog_path
         listed = [r.entity_id for r in eng.search(VAGUE, {"user_id": "u4"}).results]
     finally:
         eng.close()
-    assert listed == [P, Q]          # both meanings, the one three users showed first
+    # Both meanings, the one three users showed first (the rewordings share no words with the
+    # vague ask: they teach no substitution, ltrr.rewrites).
+    assert listed == [P, Q]
 
 
 def test_one_user_repeating_the_chain_is_less_sure_than_three_users(tiny_catalog_path, tmp_path):
@@ -219,5 +221,42 @@ def test_the_engines_memory_stays_bounded_and_replays_the_same_evictions(tiny_ca
                            ranker_training="off")
         try:
             assert eng.memory_entries(limit=10_000).equals(live), reopen
+        finally:
+            eng.close()
+
+
+def test_a_reworded_kind_of_ask_is_searched_again_as_users_reworded_it(tiny_catalog_path, tmp_path):
+    """"easygoing sza" failed a user who found Good Days with "sza chill": the memory arm lists, for
+    a later "easygoing nas", what "nas chill" finds, reopened or rebuilt from the log alike."""
+
+    def remembered(eng) -> list[str]:
+        response = eng.search("easygoing nas", {"user_id": "u4", "session_id": "s4"})
+        return [r.entity_id for r in response.by_arm.get("memory", [])]
+
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="all:budget=10")
+    try:
+        before = remembered(eng)
+        chain(eng, "u1", "s1", P, "sza chill")
+        # The chain's failed search was "tunes to unwind to": it shares nothing with "sza chill".
+        assert remembered(eng) == before
+        first = eng.search("easygoing sza", {"user_id": "u2", "session_id": "s2"})
+        eng.feedback(first.id, action="skip")
+        second = eng.search("sza chill", {"user_id": "u2", "session_id": "s2"})
+        eng.feedback(second.id, P)
+        live = remembered(eng)
+        learned = eng.rewordings()
+        assert learned[["pattern", "replacement", "users"]].values.tolist() == [["easygoing *", "* chill", 1]]
+        assert eng.rewordings("easygoing nas")["reworded"].tolist() == ["nas chill"]
+        assert eng.rewordings("blinding lights").empty
+        export = eng.export(tmp_path / "export", fmt="jsonl")
+    finally:
+        eng.close()
+    assert "track:theworld" in live and "track:theworld" not in before     # Nas's chill track
+    for folder, replay in (("s", False), ("rebuilt", True)):
+        eng = open_engine(tiny_catalog_path, tmp_path / folder, policy="all:budget=10")
+        try:
+            if replay:
+                eng.replay(load_exported(export))
+            assert remembered(eng) == live, folder
         finally:
             eng.close()
