@@ -496,17 +496,19 @@ class QueryMemory:
             self._trim(key, pairs)
 
     def record_reformulation(self, query: object, entity_id: str, user: str, to_query: object = None,
-                             asked: str | None = None, answered: str | None = None) -> Evidence | None:
+                             asked: str | None = None, answered: str | None = None,
+                             artist: bool = False) -> Evidence | None:
         """Count one reformulation: a failed search of `query` by the user hashed ``user``
         (:func:`ltrr.reformulation.user_key`) was followed by a satisfied one, ``to_query``, that
         found `entity_id`. Kept apart from clicks (:mod:`ltrr.reformulation`); the pair's evidence
         after it. With ``to_query``, the chain's phrase substitution is counted too
-        (:func:`ltrr.rewrites.substitution`; ``asked``, ``answered``: the genre words of each)."""
+        (:func:`ltrr.rewrites.substitution`; ``asked``, ``answered``: the genre words of each;
+        ``artist``: whether ``to_query`` names an artist)."""
         key = query_key(query)
         entity_id = _check_id(entity_id)
         if not key:
             return None
-        learned = substitution(key, query_key(to_query), asked, answered) if to_query is not None else None
+        learned = substitution(key, query_key(to_query), asked, answered, artist) if to_query is not None else None
         with self._lock:
             if learned is not None:
                 self.rewrites.record(*learned, str(user))

@@ -25,6 +25,10 @@ The rules, and why:
   failed query does not have ("* playlist" -> "*" only drops one), and no changed word may be a
   near spelling of a word it became ("lossing *" -> "losing * fisher": a typo's correction, which
   the fuzzy arm and the pair memory already serve; rapidfuzz ratio >= :data:`SPELLING`).
+* **A rewording that names an artist is one user's taste**, not what the ask means
+  ("cruising pop" -> "def leppard" says what one person likes to drive to): it teaches no
+  substitution (:func:`names_artist`, from the follow-up's logged understanding); its pair
+  (failed query -> entity) is kept as evidence of one meaning among several.
 * **No slot, no substitution.** With neither ("love" -> "love taylor swift", "out this week" ->
   a song's name), the chain teaches no substitution: the pair it shows (failed query -> entity)
   is what the reformulation evidence keeps for that very text, and searching the follow-up again
@@ -70,11 +74,12 @@ def _common_run(a: list[str], b: list[str]) -> tuple[int, int, int]:
 
 
 def substitution(failed: str, follow_up: str, asked: str | None = None,
-                 answered: str | None = None) -> tuple[str, str] | None:
+                 answered: str | None = None, artist: bool = False) -> tuple[str, str] | None:
     """The (pattern, replacement) a chain teaches: ``failed`` (a normalised query that failed) was
     followed by ``follow_up`` (normalised), which satisfied the user; ``asked`` and ``answered``:
-    the words of each read as a genre (:func:`genre_words`; None: none). None when nothing can be
-    learned (an empty side, the same text, a slot token typed literally, no slot).
+    the words of each read as a genre (:func:`genre_words`; None: none); ``artist``: whether the
+    follow-up names an artist (:func:`names_artist`). None when nothing can be learned (an empty
+    side, the same text, a slot token typed literally, no slot, an artist named).
 
     >>> substitution("easygoing rnb", "rnb chill playlist")
     ('easygoing *', '* chill playlist')
@@ -86,7 +91,7 @@ def substitution(failed: str, follow_up: str, asked: str | None = None,
     ('* to wind down', '* lush')
     """
     a, b = str(failed).split(), str(follow_up).split()
-    if not a or not b or a == b or _RESERVED & (set(a) | set(b)):
+    if artist or not a or not b or a == b or _RESERVED & (set(a) | set(b)):
         return None
     learned = _slotted(a, b, asked, answered)
     if learned is None:
@@ -127,6 +132,20 @@ def _find(tokens: list[str], run: list[str]) -> int | None:
     return None
 
 
+def _top_spans(understanding: Mapping | None) -> list[Mapping]:
+    """The spans of the most likely reading in a logged understanding (empty when malformed)."""
+    try:
+        spans = (understanding or {}).get("interpretations", [{}])[0].get("spans", ())
+        return [span for span in spans if isinstance(span, Mapping)]
+    except (AttributeError, IndexError, TypeError):
+        return []
+
+
+def names_artist(understanding: Mapping | None) -> bool:
+    """Whether the most likely reading of a logged understanding names an artist."""
+    return any(span.get("slot") == "artist" for span in _top_spans(understanding))
+
+
 def genre_words(query: str, understanding: Mapping | None) -> str | None:
     """The run of ``query``'s tokens (normalised) its most likely reading takes as the genre asked
     for: from the first to the last word of its genre spans ("rap and hip hop"), None when it names
@@ -134,11 +153,7 @@ def genre_words(query: str, understanding: Mapping | None) -> str | None:
 
     ``understanding`` is :meth:`ltrr.understanding.Understanding.to_dict`'s form, as searches log it.
     """
-    try:
-        spans = [span for span in (understanding or {}).get("interpretations", [{}])[0].get("spans", ())
-                 if span.get("slot") == "genre"]
-    except (AttributeError, IndexError, TypeError):
-        return None
+    spans = [span for span in _top_spans(understanding) if span.get("slot") == "genre"]
     tokens = str(query).split()
     bounds = []
     for span in spans:

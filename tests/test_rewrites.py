@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ltrr.rewrites import MAX_SLOT_TOKENS, SLOT, fill, genre_words, patterns, substitution
+from ltrr.rewrites import MAX_SLOT_TOKENS, SLOT, fill, genre_words, names_artist, patterns, substitution
 
 
 def test_the_shared_words_become_a_slot():
@@ -90,3 +90,12 @@ def test_genre_words_come_from_the_logged_understanding():
     assert genre_words("rock", {"interpretations": [{"spans": [span("pop")]}]}) is None      # words not in the query
     for malformed in (None, {}, {"interpretations": []}, {"interpretations": "x"}, {"interpretations": [{"spans": 3}]}):
         assert genre_words("rock", malformed) is None
+
+
+def test_a_rewording_that_names_an_artist_teaches_no_substitution():
+    assert substitution("cruising pop", "def leppard", asked="pop", artist=True) is None
+    assert substitution("easygoing rnb", "rnb chill", artist=True) is None
+    assert names_artist({"interpretations": [{"spans": [span("def leppard", "artist")]}]})
+    assert not names_artist({"interpretations": [{"spans": [span("rnb"), span("chill", "mood")]}]})
+    for malformed in (None, {}, {"interpretations": []}, {"interpretations": [{"spans": [3]}]}):
+        assert not names_artist(malformed)

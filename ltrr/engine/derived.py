@@ -33,7 +33,7 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
 from ltrr.rank.position import Swap, SwapTally, searches_from_log
 from ltrr.reformulation import user_key
-from ltrr.rewrites import genre_words
+from ltrr.rewrites import genre_words, names_artist
 
 if TYPE_CHECKING:
     from ltrr.engine.core import Core
@@ -251,10 +251,11 @@ class DerivedState:
             # The genre words each search's logged understanding read (a chain's substitution keeps
             # the asked genre: ltrr.rewrites).
             to_search = self.known_search(event["to_id"]) if event.get("to_id") else None
+            understood = (to_search or {}).get("understanding")
             self.core.memory.record_reformulation(
                 event["query_norm"], entity_id, event["user_key"], to_query=event.get("to_query"),
                 asked=genre_words(event["query_norm"], search.get("understanding")),
-                answered=genre_words(event.get("to_query") or "", (to_search or {}).get("understanding")))
+                answered=genre_words(event.get("to_query") or "", understood), artist=names_artist(understood))
 
     def query_key(self, search: Mapping) -> "Query | str":
         """The memory's key of a logged search: its Query while it is pending (normalised once),

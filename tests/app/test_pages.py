@@ -634,16 +634,16 @@ def test_the_memory_page_shows_how_asks_are_reworded(fresh_state):
     at = open_app()
     engine = current_engine()
     ctx = {"user_id": "u1", "session_id": "s1"}
-    failed = engine.search("easygoing sza", ctx)
+    failed = engine.search("easygoing rnb", ctx)
     engine.feedback(failed.id, action="skip")
-    found = engine.search("sza chill", ctx)
+    found = engine.search("rnb chill", ctx)
     engine.feedback(found.id, "track:gooddays")
     at.switch_page("pages/2_Memory.py").run()
     assert_clean(at)
     assert [e.label for e in at.expander if e.label.startswith("Rewordings learned")] == ["Rewordings learned (1)"]
     learned = frame_with(at, "replacement")
     assert learned[["pattern", "replacement", "users"]].values.tolist() == [["easygoing ∗", "∗ chill", 1]]
-    at.text_input(key="ltrr_mem_query").input("easygoing nas").run()
+    at.text_input(key="ltrr_mem_query").input("easygoing rap").run()
     assert_clean(at)
-    assert any(e.label == "How “easygoing nas” is searched again (1)" for e in at.expander)
-    assert frame_with(at, "reworded")["reworded"].tolist() == ["nas chill"]
+    assert any(e.label == "How “easygoing rap” is searched again (1)" for e in at.expander)
+    assert frame_with(at, "reworded")["reworded"].tolist() == ["rap chill"]

@@ -226,27 +226,30 @@ def test_the_engines_memory_stays_bounded_and_replays_the_same_evictions(tiny_ca
 
 
 def test_a_reworded_kind_of_ask_is_searched_again_as_users_reworded_it(tiny_catalog_path, tmp_path):
-    """"easygoing sza" failed a user who found Good Days with "sza chill": the memory arm lists, for
-    a later "easygoing nas", what "nas chill" finds, reopened or rebuilt from the log alike."""
+    """"easygoing rnb" failed a user who found Good Days with "rnb chill": the memory arm lists, for
+    a later "easygoing rap", what "rap chill" finds, reopened or rebuilt from the log alike."""
 
     def remembered(eng) -> list[str]:
-        response = eng.search("easygoing nas", {"user_id": "u4", "session_id": "s4"})
+        response = eng.search("easygoing rap", {"user_id": "u4", "session_id": "s4"})
         return [r.entity_id for r in response.by_arm.get("memory", [])]
 
     eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="all:budget=10")
     try:
         before = remembered(eng)
-        chain(eng, "u1", "s1", P, "sza chill")
-        # The chain's failed search was "tunes to unwind to": it shares nothing with "sza chill".
-        assert remembered(eng) == before
-        first = eng.search("easygoing sza", {"user_id": "u2", "session_id": "s2"})
+        # A rewording that names an artist is one user's taste: it teaches no substitution.
+        first = eng.search("easygoing rnb", {"user_id": "u1", "session_id": "s1"})
         eng.feedback(first.id, action="skip")
-        second = eng.search("sza chill", {"user_id": "u2", "session_id": "s2"})
+        second = eng.search("sza chill", {"user_id": "u1", "session_id": "s1"})
+        eng.feedback(second.id, P)
+        assert remembered(eng) == before and eng.rewordings().empty
+        first = eng.search("easygoing rnb", {"user_id": "u2", "session_id": "s2"})
+        eng.feedback(first.id, action="skip")
+        second = eng.search("rnb chill", {"user_id": "u2", "session_id": "s2"})
         eng.feedback(second.id, P)
         live = remembered(eng)
         learned = eng.rewordings()
         assert learned[["pattern", "replacement", "users"]].values.tolist() == [["easygoing *", "* chill", 1]]
-        assert eng.rewordings("easygoing nas")["reworded"].tolist() == ["nas chill"]
+        assert eng.rewordings("easygoing rap")["reworded"].tolist() == ["rap chill"]
         assert eng.rewordings("blinding lights").empty
         export = eng.export(tmp_path / "export", fmt="jsonl")
     finally:
