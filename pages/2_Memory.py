@@ -39,7 +39,7 @@ if not rewordings.empty:
              else f"Rewordings learned ({len(rewordings):,})")
     with st.expander(label, icon=":material/edit_note:"):
         st.caption("When a search failed someone who then found what they wanted with other words, the memory "
-                   "learns how such asks are reworded; ∗ stands for the words they kept (a genre, an artist). "
+                   "learns how such asks are reworded; ∗ stands for the words they kept (the genre they asked for, say). "
                    "An ask that matches is searched again that way, and the memory lists what that finds.")
         columns = ["pattern", "replacement"] + (["reworded"] if "reworded" in rewordings else []) + ["users"]
         if len(rewordings) > int(limit):
@@ -54,7 +54,10 @@ if not rewordings.empty:
                                                                            help="Different users who showed it")})
 
 if entries.empty:
-    if query.strip():
+    if query.strip() and not rewordings.empty:
+        st.info(f"No pairs for “{query.strip()}” yet: until someone plays a result for it, the memory lists "
+                "what its rewording above finds.", icon=":material/hourglass_empty:")
+    elif query.strip():
         st.info(f"No memory for “{query.strip()}” yet: search it on the Search page and press ▶ Play.",
                 icon=":material/hourglass_empty:")
     else:

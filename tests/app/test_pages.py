@@ -647,3 +647,4 @@ def test_the_memory_page_shows_how_asks_are_reworded(fresh_state):
     assert_clean(at)
     assert any(e.label == "How “easygoing rap” is searched again (1)" for e in at.expander)
     assert frame_with(at, "reworded")["reworded"].tolist() == ["rap chill"]
+    assert any("what its rewording above finds" in i.value for i in at.info)
