@@ -514,16 +514,29 @@ class QueryMemory:
                 self.rewrites.record(*learned, str(user))
             return self.reformulations.record(key, entity_id, str(user))
 
-    def rewordings(self) -> pd.DataFrame:
+    def rewordings(self, query: object = None) -> pd.DataFrame:
         """Every learned substitution (:mod:`ltrr.rewrites`): pattern, replacement, users (distinct
-        users who showed it), chains and weight (decayed), the best supported first."""
+        users who showed it), chains and weight (decayed), the best supported first; with ``query``,
+        only those it matches, with what it is reworded into (``reworded``, third column)."""
+        matching = query is not None
         with self._lock:
-            rows = [(p, r, ev.users, ev.chains, round(ev.weight, 6)) for p, r, ev in self.rewrites]
-        frame = pd.DataFrame(rows, columns=["pattern", "replacement", "users", "chains", "weight"])
-        frame = frame.astype({"pattern": "object", "replacement": "object", "users": "int64", "chains": "int64",
-                              "weight": "float64"})
+            if matching:
+                rows = [(p, r, text, ev.users, ev.chains, round(ev.weight, 6))
+                        for _, p, r, text, ev in self._matches(query_key(query))]
+            else:
+                rows = [(p, r, ev.users, ev.chains, round(ev.weight, 6)) for p, r, ev in self.rewrites]
+        columns = ["pattern", "replacement"] + (["reworded"] if matching else []) + ["users", "chains", "weight"]
+        frame = pd.DataFrame(rows, columns=columns).astype(
+            {"pattern": "object", "replacement": "object", "users": "int64", "chains": "int64", "weight": "float64"})
         return frame.sort_values(["weight", "pattern", "replacement"], ascending=[False, True, True],
                                  ignore_index=True)
+
+    def _matches(self, key: str) -> Iterator[tuple[int, str, str, str, Evidence]]:
+        """(order of the pattern in :func:`ltrr.rewrites.patterns`, pattern, replacement, reworded text,
+        evidence) of every learned substitution the normalised ``key`` matches. Call under the lock."""
+        for order, (pattern, slot) in enumerate(patterns(key)):
+            for replacement, evidence in self.rewrites.evidence(pattern).items():
+                yield order, pattern, replacement, fill(replacement, slot), evidence
 
     def reworded(self, query: object, limit: int = 2) -> list[tuple[str, float]]:
         """What earlier users reworded asks like ``query`` into, as (query text, decayed weight),
@@ -537,11 +550,9 @@ class QueryMemory:
         with self._lock:
             if not self.rewrites.n_queries:
                 return []
-            for order, (pattern, slot) in enumerate(patterns(key)):
-                for replacement, evidence in self.rewrites.evidence(pattern).items():
-                    text = fill(replacement, slot)
-                    if text and text != key and (text not in found or evidence.weight > found[text][0]):
-                        found[text] = (evidence.weight, order)
+            for order, _, _, text, evidence in self._matches(key):
+                if text and text != key and (text not in found or evidence.weight > found[text][0]):
+                    found[text] = (evidence.weight, order)
         best = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0]))
         return [(text, weight) for text, (weight, _) in best[:limit]]
 

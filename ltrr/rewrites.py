@@ -55,8 +55,6 @@ SPELLING = 60.0
 # The longest run of tokens a slot may stand for when a query is matched (a genre or an artist
 # name: "rap and hip hop", "guns n roses").
 MAX_SLOT_TOKENS = 4
-# Words no query is made of: a pattern or replacement holding the slot token literally is refused.
-_RESERVED = frozenset({SLOT})
 
 
 def _common_run(a: list[str], b: list[str]) -> tuple[int, int, int]:
@@ -91,7 +89,8 @@ def substitution(failed: str, follow_up: str, asked: str | None = None,
     ('* to wind down', '* lush')
     """
     a, b = str(failed).split(), str(follow_up).split()
-    if artist or not a or not b or a == b or _RESERVED & (set(a) | set(b)):
+    # A slot token typed literally is refused: no query is made of it.
+    if artist or not a or not b or a == b or SLOT in a or SLOT in b:
         return None
     learned = _slotted(a, b, asked, answered)
     if learned is None:

@@ -17,7 +17,6 @@ from ltrr.interleave import tally as interleave_tally
 from ltrr.log import InteractionLog, cached_log_frame, export_events
 from ltrr.memory import posterior
 from ltrr.rank.features import FEATURE_NAMES
-from ltrr.rewrites import fill, patterns
 from ltrr.sanitize import sanitize_context
 from ltrr.text import normalize_query
 
@@ -75,11 +74,7 @@ class Reports:
     def rewordings(self, query: str | None = None, limit: int = 500) -> pd.DataFrame:
         """The phrase substitutions the memory learned from reworded searches (optionally those
         ``query`` matches, with what it is reworded into), the best supported first."""
-        frame = self.core.memory.rewordings()
-        if query:
-            matched = dict(patterns(normalize_query(query)))
-            frame = frame[frame["pattern"].isin(matched)].copy()
-            frame.insert(2, "reworded", [fill(r, matched[p]) for p, r in zip(frame["pattern"], frame["replacement"])])
+        frame = self.core.memory.rewordings(query or None)
         return frame.head(max(0, int(limit))).reset_index(drop=True)
 
     def memory_history(self, query: str, entity_id: str) -> pd.DataFrame:

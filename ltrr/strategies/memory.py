@@ -75,12 +75,7 @@ class MemoryStrategy(Strategy):
         if not query.text:
             return 0
         pairs = self._pairs(query)
-        return len(pairs) + sum(1 for e in self._finds(query) if e not in pairs)
-
-    def _finds(self, query: Query) -> dict[str, float]:
-        """What the rewordings of ``query`` find (entity_id -> score), catalog entities only."""
-        known = self.catalog.entities.row_of
-        return {e: s for e, s in self.reworded.finds(query).items() if e in known}
+        return len(pairs) + sum(1 for e in self.reworded.finds(query) if e not in pairs)
 
     def _pairs(self, query: Query) -> dict[str, tuple[float | None, float, int, float]]:
         """entity_id -> (predicted or None, impressions, clicks, reformulation pseudo-clicks) for every
@@ -121,7 +116,7 @@ class MemoryStrategy(Strategy):
                           "memory_observed": clicks / impressions if impressions else 0.0,
                           "memory_clicks": float(clicks), "memory_impressions": float(impressions),
                           "memory_reformulations": float(extra)}))
-        for entity_id, score in self._finds(query).items():
+        for entity_id, score in self.reworded.finds(query).items():
             if entity_id not in pairs:
                 candidates.append(Candidate(entity_id, score, features={"memory_reworded": score}))
         return ranked(candidates, budget)
@@ -133,7 +128,7 @@ class MemoryStrategy(Strategy):
         if rows.size == 0 or not query.text:
             return out
         pairs = self._pairs(query)
-        finds = self._finds(query)
+        finds = self.reworded.finds(query)
         strength = self.memory.strength
         for i, row in enumerate(rows.tolist()):
             entity_id = str(self._ids[row])
