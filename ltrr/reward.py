@@ -47,7 +47,7 @@ coverage learner's replay and the benchmarks use the vectorised forms.
 """
 from __future__ import annotations
 
-from typing import AbstractSet, Iterable, Iterator, Mapping, Sequence
+from typing import AbstractSet, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -141,6 +141,20 @@ def selected_budgets(selection: Iterable[Mapping]) -> dict[str, int]:
 def logged_lists(by_arm: Mapping[str, Sequence]) -> dict[str, list[str]]:
     """``{arm: [entity_id, ...]}`` from a logged ``by_arm`` (pairs of id and score)."""
     return {arm: [p[0] if isinstance(p, (list, tuple)) else p for p in pairs] for arm, pairs in by_arm.items()}
+
+
+def seen_shares(search: Mapping, looked: Callable[[int], float]) -> dict[str, float]:
+    """Per selected arm of a logged search: the chance that its best-placed find within its budget
+    was looked at, ``looked(position)`` at its 1-based position among the shown ``results`` (0
+    where none of its finds was shown). A search nobody clicked says that an arm failed it only
+    as far as its finds were seen: one shown ninth, below what people look at, says little."""
+    shown = {e: i + 1 for i, e in enumerate(search.get("results") or [])}
+    lists = logged_lists(search.get("by_arm") or {})
+    out = {}
+    for arm, budget in selected_budgets(search.get("selection") or []).items():
+        at = [shown[e] for e in lists.get(arm, [])[:budget] if e in shown]
+        out[arm] = float(looked(min(at))) if at else 0.0
+    return out
 
 
 def search_credit(search: Mapping, entity_id: str | None) -> dict[str, float]:

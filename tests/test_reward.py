@@ -47,6 +47,24 @@ def test_search_credit_reads_a_logged_search():
     assert reward.search_credit(search, None) == {"lexical": 0.0, "fuzzy": 0.0}
 
 
+def test_seen_shares_weigh_each_arm_by_its_best_shown_find_within_its_budget():
+    search = {"selection": [{"arm": "lexical", "selected": True, "budget": 2},
+                            {"arm": "fresh", "selected": True, "budget": 3},
+                            {"arm": "fuzzy", "selected": True, "budget": 1},
+                            {"arm": "popular", "selected": False, "budget": 5}],
+              "by_arm": {"lexical": [["t2", 1.0], ["t1", 0.5], ["t9", 0.1]],
+                         "fresh": [["n1", 1.0], ["n2", 0.9], ["n3", 0.8]],
+                         "fuzzy": [["x", 1.0], ["t1", 0.9]],
+                         "popular": [["t1", 1.0]]},
+              "results": ["t1", "t2", "a", "b", "c", "d", "n2", "n1", "t9"]}
+    looked = lambda position: 1.0 / position
+    # lexical's best-placed find is t1 (first, found by it within its budget); fresh's is n2,
+    # seventh; fuzzy's only find within its budget was not shown (t1 is its second);
+    # popular did not run.
+    assert reward.seen_shares(search, looked) == {"lexical": 1.0, "fresh": 1 / 7, "fuzzy": 0.0}
+    assert reward.seen_shares({"selection": [], "by_arm": {}, "results": []}, looked) == {}
+
+
 def test_rank_in_reads_a_whole_list_when_asked_and_finds_the_first_of_a_set():
     ids = [f"e{i}" for i in range(80)]
     assert reward.rank_in(ids, "e60") is None

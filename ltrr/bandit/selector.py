@@ -313,12 +313,13 @@ class ArmSelector:
 
     def observe(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping | None,
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
-                query: str | None = None) -> dict[str, float]:
+                query: str | None = None, seen: Mapping[str, float] | None = None) -> dict[str, float]:
         """Learn from one resolved search; returns each selected arm's credit (:mod:`ltrr.reward`).
 
         ``selection`` and ``decision`` are the search's logged records, ``ranks``
         the clicked entity's rank in every arm's list (None for a skip) and
-        ``counts`` each arm's list length, ``query`` the search's normalized text.
+        ``counts`` each arm's list length, ``query`` the search's normalized text,
+        ``seen`` (a skip) per arm the chance its finds were looked at (:func:`ltrr.reward.seen_shares`).
         The coverage policy learns from the ranks (and counts the query); the mabwiser
         policies from each selected arm's credit (0 on a skip).
         """
@@ -334,7 +335,7 @@ class ArmSelector:
                 d = decision or {}
                 # A search drawn for judgment is learned once, from its judgment (observe_judged).
                 if not d.get("judge"):
-                    self._observe_coverage(x, budgets, d, ranks, counts, query, judged=False)
+                    self._observe_coverage(x, budgets, d, ranks, counts, query, judged=False, seen=seen)
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -363,7 +364,7 @@ class ArmSelector:
 
     def _observe_coverage(self, x: np.ndarray, budgets: Mapping[str, int], decision: Mapping,
                           ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None,
-                          query: str | None, judged: bool) -> None:
+                          query: str | None, judged: bool, seen: Mapping[str, float] | None = None) -> None:
         """One search for the coverage learner, with the logged greedy configuration, available arms
         and exploration rule (a log without a coverage decision: the selected budgets, and the arms
         that ran) and the logged judged share."""
@@ -371,7 +372,7 @@ class ArmSelector:
         available = [a for a in (decision.get("available") or budgets) if a in self._arm_index]
         self._coverage.observe(x, greedy, available, ranks, counts, decision.get("wide"), decision.get("deepen"),
                                decision.get("deepen_top"), decision.get("explored") or "", query, judged=judged,
-                               judged_share=_logged_share(decision), ran=budgets)
+                               judged_share=_logged_share(decision), ran=budgets, seen=seen)
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None, query: str | None = None) -> None:

@@ -29,6 +29,7 @@ from ltrr.engine.records import ARM_HISTORY_LIMIT, FEEDBACK_ACTIONS, PENDING_LIM
 from ltrr.engine.sessions import SessionChains
 from ltrr.errors import LtrrError
 from ltrr.log import is_valid_event
+from ltrr.memory import examination
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
 from ltrr.rank.position import Swap, SwapTally, searches_from_log
@@ -165,10 +166,12 @@ class DerivedState:
         if event["bandit_update"]:
             self.resolved.add(search["id"])
             self.n_resolved += 1
-            x, ranks = self.learnable(search, read(event, "arm_ranks") if event["action"] == "click" else None)
+            clicked = event["action"] == "click"
+            x, ranks = self.learnable(search, read(event, "arm_ranks") if clicked else None)
             if x is not None:
                 core.selector.observe(x, search["selection"], read(search, "decision"), ranks,
-                                      read(event, "arm_counts"), search["query_norm"])
+                                      read(event, "arm_counts"), search["query_norm"],
+                                      seen=None if clicked else reward_rule.seen_shares(search, examination))
             step = self.n_resolved
             for sel in search["selection"]:
                 # A tuple in ARM_HISTORY_COLUMNS order (ltrr.engine.reports): a third of a dict's size.

@@ -102,6 +102,32 @@ def test_an_arm_that_served_the_query_is_tried_again_once_the_query_fails_withou
     assert learner._queries.untried("just dropped", 2).tolist() == [False, False, True]
 
 
+def test_an_unclicked_search_tries_an_arm_only_as_far_as_its_finds_were_seen():
+    """Two wide explorations showed c's finds seventh and ninth and nobody clicked: barely seen,
+    so c is still untried once the query keeps failing; a shown first and skipped was tried."""
+    learner = CoverageLearner(ARMS, seed=0, queries=100, query_prior=1.0, tries=2, epsilon=0.0, wide=0.0,
+                              wide_min=0.0)
+    teach_arm_a(learner)
+    everything = {a: 50 for a in ARMS}
+    for c_seen in (1 / 7, 1 / 9):
+        d = learner.select(X, MASK, "just dropped")
+        rec = learner.decision_record(d, MASK)
+        learner.observe(X, rec["greedy"], rec["available"], None, everything, rec["wide"], rec["deepen"],
+                        rec["deepen_top"], "wide", "just dropped", ran={"a": 3, "b": 3, "c": 3},
+                        seen={"a": 1.0, "b": 0.5, "c": c_seen})
+    assert learner._queries.untried("just dropped", 2).tolist() == [False, False, True]
+    # Without what was seen, every arm that ran counts as a whole try: nothing is left to try.
+    blind = CoverageLearner(ARMS, seed=0, queries=100, query_prior=1.0, tries=2, epsilon=0.0, wide=0.0,
+                            wide_min=0.0)
+    teach_arm_a(blind)
+    for _ in range(2):
+        d = blind.select(X, MASK, "just dropped")
+        rec = blind.decision_record(d, MASK)
+        blind.observe(X, rec["greedy"], rec["available"], None, everything, rec["wide"], rec["deepen"],
+                      rec["deepen_top"], "wide", "just dropped", ran={"a": 3, "b": 3, "c": 3})
+    assert blind._queries.untried("just dropped", 2) is None
+
+
 def test_without_tries_the_failing_query_keeps_its_kinds_configuration():
     learner = CoverageLearner(ARMS, seed=0, queries=100, query_prior=1.0, tries=0, epsilon=0.0, wide=0.0,
                               wide_min=0.0)

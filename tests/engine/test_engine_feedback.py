@@ -129,6 +129,28 @@ def test_the_learner_counts_each_query_it_resolves_and_a_replay_counts_the_same(
         eng.close()
 
 
+def test_a_skipped_search_tries_each_arm_as_far_as_its_shown_finds_were_looked_at(tiny_catalog_path, tmp_path):
+    from ltrr.memory import examination
+
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage")
+    try:
+        resp = eng.search("love", context={"user_id": "u1"})       # the first search runs every arm
+        eng.feedback(resp.id, action="skip")
+        arms = eng.selector.learner.arms
+        tries = dict(zip(arms, query_counts(eng)["love"][3:]))
+    finally:
+        eng.close()
+    shown = [r.entity_id for r in resp.results]
+    ran = [c for c in resp.selection if c.selected and c.budget > 0]
+    assert ran and len(shown) > 1
+    for choice in ran:
+        finds = [r.entity_id for r in resp.by_arm.get(choice.arm, [])][:choice.budget]
+        at = [shown.index(e) + 1 for e in finds if e in shown]
+        assert tries[choice.arm] == pytest.approx(examination(min(at)) if at else 0.0), choice.arm
+    assert any(0 < t < 1 for t in tries.values())           # an arm shown below the top is part of a try
+    assert all(tries[a] == 0 for a in arms if a not in {c.arm for c in ran})
+
+
 def test_a_judged_search_teaches_the_learner_once_in_place_of_its_click(tiny_catalog_path, tmp_path):
     eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage:judged=1")
     try:

@@ -95,7 +95,9 @@ every arm are known, so shallower budgets are learned for free.
   go unclicked. The counts are bounded: the ``queries`` most recently searched.
 * *A query that keeps failing tries what it has not* (``tries``, with ``queries`` > 0):
   each recent query also remembers which arms its searches ran without holding what was
-  clicked. Once it has gone ``tries`` searches without a click, every arm its searches
+  clicked (a search nobody clicked counts as a try of an arm only as far as its finds were
+  looked at: a find shown ninth in a wide exploration is little evidence that the arm fails
+  the query; :func:`ltrr.reward.seen_shares`). Once it has gone ``tries`` searches without a click, every arm its searches
   have not so run lately (an arm that held the click served the query before) joins
   its greedy configuration at the ladder's first step (a handful of candidates, once per
   :data:`~ltrr.bandit.coverage.explore.QUERY_HALFLIFE` of its searches), and those arms'

@@ -309,8 +309,9 @@ class QueryCounts:
         return out if out.any() else None
 
     def observe(self, query: str, served: bool, wide: bool, ran: np.ndarray | None = None) -> list[str]:
-        """Fold one resolved search into its query's counts (``ran``: per arm, whether it ran and
-        did not hold what was clicked); returns the queries that left (the least recently
+        """Fold one resolved search into its query's counts (``ran``: per arm, how much of a try the
+        search was: 1 where it ran and did not hold what was clicked, less where nobody clicked
+        and its finds were barely seen); returns the queries that left (the least recently
         searched beyond ``size``)."""
         stat = self.counts.pop(query, None)
         if stat is None or len(stat) != 3 + self.n_arms:
@@ -321,7 +322,7 @@ class QueryCounts:
         step = np.zeros(3 + self.n_arms)
         step[:3] = (1.0, float(served), float(wide and not served))
         if ran is not None and self.n_arms:
-            step[3:] = np.asarray(ran, dtype=bool)[:self.n_arms]
+            step[3:] = np.clip(np.asarray(ran, dtype=float)[:self.n_arms], 0.0, 1.0)
         stat = stat * self._decay + step
         self.counts[query] = stat
         gone = []

@@ -299,11 +299,14 @@ class CoverageLearner:
                 p_wide: float | None = None, deepen: Mapping[str, float] | None = None,
                 deepen_top: Mapping[str, int] | None = None, explored: str = "",
                 query: str | None = None, judged: bool = False, judged_share: float = 0.0,
-                ran: Mapping[str, int] | None = None) -> None:
+                ran: Mapping[str, int] | None = None, seen: Mapping[str, float] | None = None) -> None:
         """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
 
         ``ran``: the budgets the search ran (arms absent or at 0 did not run); what a query's own
         counts remember of which arms its searches tried (None: the greedy configuration's).
+        ``seen``: for a search nobody clicked, per arm the chance that its finds were looked at
+        (:func:`ltrr.reward.seen_shares`); such a search counts as that much of a try of the arm
+        (None: a whole try of every arm that ran).
 
         ``greedy`` is the logged greedy configuration, ``available`` the arms
         that could run, ``p_wide``, ``deepen`` and ``deepen_top`` the logged exploration rule
@@ -333,9 +336,14 @@ class CoverageLearner:
                 # configuration retrieved what was wanted.
                 served = r is not None and (not judged or bool((r <= g).any()))
                 ran_now = g if ran is None else np.array([int(ran.get(a, 0)) for a in self.arms])
-                # An arm "tried" a query when it ran and did not hold what was clicked.
-                held = np.zeros(len(self.arms), dtype=bool) if r is None else r <= ran_now
-                for gone in self._queries.observe(str(query), served, explored == "wide", (ran_now > 0) & ~held):
+                # An arm "tried" a query when it ran and did not hold what was clicked; unclicked,
+                # as far as its finds were looked at.
+                tried = (ran_now > 0).astype(float)
+                if r is not None:
+                    tried[r <= ran_now] = 0.0
+                elif seen is not None:
+                    tried *= np.array([float(seen.get(a, 0.0)) for a in self.arms])
+                for gone in self._queries.observe(str(query), served, explored == "wide", tried):
                     self._cells.pop(query_key(gone), None)      # a query's cell leaves with its counts
             keys = self.cell_keys(np.asarray(x, dtype=np.float64), query)
             mask = np.array([a in set(available) for a in self.arms], dtype=bool)
