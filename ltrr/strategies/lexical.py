@@ -158,6 +158,14 @@ class LexicalStrategy(Strategy):
             out[exact] *= 1.0 + self.exact_title_boost
         return out
 
+    def count(self, query: Query) -> int:
+        """How many entities share a word with the query: the exact length of its list at any
+        depth (0: no word of it is indexed, and the arm has nothing to offer; see
+        ``ArmSet.empty``). The scores are cached, so a retrieval after it costs nothing more."""
+        if not query.tokens or self._bm25 is None or not self._bm25.get_tokens_ids(list(query.tokens)):
+            return 0
+        return int(np.count_nonzero(self.bm25_scores(query.tokens)))
+
     def retrieve(self, query: Query, budget: int) -> list[Candidate]:
         """Entities sharing words with the query, by BM25 (times the prior and title boost)."""
         if budget <= 0 or not query.tokens:

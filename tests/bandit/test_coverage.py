@@ -82,13 +82,16 @@ def test_context_free_learner_must_pay_for_both_kinds():
     assert budgets[0] >= 1 and budgets[2] >= 3
 
 
-def test_a_high_cost_runs_nothing_a_zero_cost_runs_deep():
+def test_a_high_cost_runs_the_least_that_answers_a_zero_cost_runs_deep():
     cheap = CoverageLearner(ARMS, seed=2, cost_per_candidate=0.0, epsilon=0.2)
     dear = CoverageLearner(ARMS, seed=2, cost_per_candidate=2.0, epsilon=0.2)
     run(cheap, 300)
     run(dear, 300)
     mask = np.ones(3, dtype=bool)
-    assert learner_cost(dear, mask) == 0
+    # No candidate is worth 2.0, but an empty list answers nothing: per kind, the step that covers
+    # most per candidate runs (a at 1 serves "one"; c at 3 serves "two").
+    assert dear.greedy(ctx("one"), mask)[0].tolist() == [1, 0, 0]
+    assert dear.greedy(ctx("two"), mask)[0].tolist() == [0, 0, 3]
     assert cheap.greedy(ctx("one"), mask)[2] > 0.9 and cheap.greedy(ctx("two"), mask)[2] > 0.9
 
 
@@ -106,6 +109,20 @@ def test_a_deep_find_is_bought_only_when_it_is_worth_its_candidates(monkeypatch)
 
 def learner_cost(learner: CoverageLearner, mask: np.ndarray) -> int:
     return int(learner.greedy(ctx("one"), mask)[0].sum() + learner.greedy(ctx("two"), mask)[0].sum())
+
+
+def test_before_any_click_the_plan_is_never_empty():
+    learner = CoverageLearner(ARMS, seed=0, epsilon=0.0, wide=0.0, wide_min=0.0)
+    x = ctx("one")
+    mask = np.array([False, True, True])
+    for _ in range(3):                        # searches nobody clicked: every arm reads 0
+        d = learner.select(x, mask)
+        learner.observe(x, dict(zip(ARMS, map(int, d["greedy"]))), [a for a, m in zip(ARMS, mask) if m], None,
+                        {a: 50 for a in ARMS}, d["p_wide"], dict(zip(ARMS, d["deepen"])),
+                        dict(zip(ARMS, d["deepen_top"].tolist())), d["explored"])
+    budgets, _, _ = learner.greedy(x, mask)
+    assert budgets.tolist() == [0, 1, 0]      # the first available arm, at the first step
+    assert learner.greedy(x, np.zeros(3, dtype=bool))[0].sum() == 0     # nothing available: nothing
 
 
 def test_propensities_are_exact_frequencies():
@@ -402,7 +419,8 @@ def test_finds_after_a_miss_teach_the_arm_that_would_have_served_the_query():
             learner.observe(ctx("two"), {"a": 1}, ARMS, None, p_wide=0.0)
             if later and i % 2 == 0:
                 learner.observe_found_later(ctx("two"), {"a": None, "b": None, "c": 3}, {a: 50 for a in ARMS})
-    assert learners[0].greedy(ctx("two"), mask)[0].tolist() == [0, 0, 0]
+    # Without them nothing is known to serve the kind: only the least an answer needs runs.
+    assert learners[0].greedy(ctx("two"), mask)[0].tolist() == [1, 0, 0]
     budgets, _, cover = learners[1].greedy(ctx("two"), mask)
     assert budgets.tolist() == [0, 0, 3]
     # Half the misses were followed up: the estimate is the followed-up share, not more.

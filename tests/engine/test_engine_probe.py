@@ -78,3 +78,18 @@ def test_a_memory_that_holds_nothing_for_the_query_is_not_offered(tiny_catalog, 
             assert next(c for c in known.selection if c.arm == "memory").selected
     finally:
         eng.close()
+
+
+def test_an_arm_whose_probe_says_it_has_nothing_is_not_offered_and_the_search_is_not_empty(tiny_catalog, tmp_path):
+    """No word of a typo is indexed: lexical has nothing for it, so the coverage policy draws
+    from the arms that might (fuzzy), and its first search, before anything is learned, shows them."""
+    eng = open_engine(tiny_catalog, tmp_path / "s", policy="coverage")
+    try:
+        typo = eng.search("blindnig lihgts")
+        assert "lexical" not in typo.decision["available"]
+        assert not next(c for c in typo.selection if c.arm == "lexical").selected
+        assert typo.results
+        words = eng.search("blinding lights")
+        assert "lexical" in words.decision["available"]
+    finally:
+        eng.close()

@@ -56,6 +56,17 @@ def test_no_shared_word_gives_nothing(tiny_arm):
     assert tiny_arm.retrieve(Query.make("zzzz qqqq"), 10) == []
 
 
+@pytest.mark.parametrize("text", ["zzzz qqqq", "love", "sza", "hip hop history", "", "blinding zzzz"])
+def test_count_is_the_exact_length_of_the_list_at_any_depth(tiny_arm, tiny_catalog_path, text):
+    catalog = Catalog.open(tiny_catalog_path)
+    try:
+        everything = len(tiny_arm.retrieve(Query.make(text), len(catalog.entities) + 1)) if text else 0
+    finally:
+        catalog.close()
+    assert tiny_arm.count(Query.make(text)) == everything
+    assert (everything == 0) == (text in ("zzzz qqqq", ""))
+
+
 def test_features_describe_the_match(tiny_arm):
     cand = tiny_arm.retrieve(Query.make("Kill Bill"), 3)[0]
     assert cand.entity_id == "track:kill"

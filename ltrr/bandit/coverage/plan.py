@@ -25,6 +25,7 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
     and the configuration's coverage (NaN before any data).
 
     ``start_ms``: per arm, what starting it costs in objective units (0: only candidates cost).
+    Never empty where an arm is available: at the least, one arm runs at the ladder's first step.
     """
     n_arms = len(mask)
     budgets = np.zeros(n_arms, dtype=np.int64)
@@ -55,4 +56,14 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
         a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
         budgets[a] = LADDER[lev]
         gain, now = gains(levels, budgets, prior, n_arms)
+    if not budgets.any() and mask.any():
+        # An empty list answers nothing, whatever the prices say: the step that covers most per
+        # candidate runs (the greedy's first pick were candidates cheap); where nothing covers
+        # anything (early, before a click), the first available arm at the ladder's first step.
+        ratio = np.where(mask[:, None], alone[:, 1:] / np.maximum(counts[:, 1:], 0.5), -np.inf)
+        a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        if ratio[a, lev] <= 0:
+            a, lev = int(np.argmax(mask)), 0
+        budgets[a] = LADDER[lev + 1]
+        now = float(gains(levels, budgets, prior, n_arms)[1])
     return budgets, alone, float(np.clip(now, 0, 1)), counts
