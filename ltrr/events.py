@@ -7,7 +7,8 @@ truth every learner is derived from:
   understanding, the policy (its canonical spec, ``str(PolicySpec)``: see
   :func:`logged_policy`), the
   bandit's context vector, the selection (per arm: budget and exact
-  propensities), the coverage policy's ``decision``, each arm's measured run
+  propensities; ``empty`` where the arm's exact probe said it had nothing for
+  the query, so it was not offered), the coverage policy's ``decision``, each arm's measured run
   time (``arm_ms``), each selected arm's list and the shown results; and what
   the rank stage tried (:mod:`ltrr.rank.stage`): an adjacent ``swap``, an
   ``interleave``-ing, the ``pinned`` entity, the ``expose``-d explored finds.
@@ -170,6 +171,8 @@ def _selection(v: object) -> str | None:
             return f"a list of objects with an 'arm' name (item {i} is not)"
         if "selected" in sel and not isinstance(sel["selected"], bool):
             return f"a list whose 'selected' flags are true or false (item {i})"
+        if "empty" in sel and not isinstance(sel["empty"], bool):
+            return f"a list whose 'empty' flags are true or false (item {i})"
         if "budget" in sel and not _is_int(sel["budget"]):
             return f"a list whose budgets are whole numbers (item {i})"
         for key in ("propensity", "budget_propensity", "expectation"):

@@ -76,6 +76,9 @@ class ArmChoice:
     expectation: float
     budget_propensity: float = 1.0   # probability of exactly this budget (coverage), else of inclusion
     ready: bool = True               # False while the arm's index is still building (engine)
+    # True where the arm's exact probe said its list for the query is empty, so it was not offered
+    # (engine; ltrr.engine.arms.ArmSet.empty): off-policy evaluation reads it as run with nothing.
+    empty: bool = False
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class SearchPipeline:
         offered = [a for a in available if a not in empty]
         with core.lock:
             selection = core.selector.select(x, offered, query=q.text)
-        choices = [replace(selection[a], ready=a in available) for a in core.arms.names]
+        choices = [replace(selection[a], ready=a in available, empty=a in empty) for a in core.arms.names]
         t = lap("bandit", t)
 
         by_arm_cands: dict[str, list[Candidate]] = {}
@@ -130,7 +130,8 @@ class SearchPipeline:
             selection=[
                 {"arm": c.arm, "selected": c.selected, "budget": c.budget,
                  "propensity": round(c.propensity, 6), "budget_propensity": round(c.budget_propensity, 6),
-                 "expectation": None if not np.isfinite(c.expectation) else round(c.expectation, 6)}
+                 "expectation": None if not np.isfinite(c.expectation) else round(c.expectation, 6),
+                 **({"empty": True} if c.empty else {})}
                 for c in choices
             ],
             decision=selection.decision,

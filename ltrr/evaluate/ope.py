@@ -29,7 +29,11 @@ was included (``S ⊆ A_i``). Inclusions are independent given ``x`` with
 logged probabilities ``p_ia``, so ``P(S ⊆ A_i) = prod_{a in S} p_ia``. The
 selector's probability floor keeps every ``p_ia >= 0.1`` for arms that were
 ready, so this is positive whenever the arms of ``S`` were available
-(``support`` reports the share of searches where it is). Note that exact
+(``support`` reports the share of searches where it is). An arm whose exact
+probe said it had nothing for the query (logged ``empty``) was not offered, and
+is known to add nothing: it counts as included with probability 1 and an empty
+list (left unsupported, such searches, where it has nothing, would drop out and
+bias the estimate high). Note that exact
 action matching (``A_i == S``) would not be identified: the selector always
 includes its best arm, so sets without it have probability 0.
 
@@ -243,6 +247,11 @@ def logged_searches(events: Iterable[dict]) -> LoggedSearches:
         mine: dict[str, frozenset[str]] = {}
         for sel in ev["selection"]:
             j = arms.index(sel["arm"])
+            if sel.get("empty"):
+                # Not offered because its exact probe found nothing: any set with it would have
+                # got nothing more from it, as surely as if it had run (with an empty list).
+                included[i, j], propensity[i, j] = True, 1.0
+                continue
             included[i, j] = bool(sel.get("selected"))
             propensity[i, j] = float(sel.get("propensity") or 0.0)
             if included[i, j]:

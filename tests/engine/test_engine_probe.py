@@ -89,6 +89,9 @@ def test_an_arm_whose_probe_says_it_has_nothing_is_not_offered_and_the_search_is
         assert "lexical" not in typo.decision["available"]
         assert not next(c for c in typo.selection if c.arm == "lexical").selected
         assert typo.results
+        # The log says why lexical did not run (off-policy evaluation counts it as run with nothing).
+        logged = next(e for e in eng.log_events() if e["kind"] == "search" and e["id"] == typo.id)
+        assert {s["arm"] for s in logged["selection"] if s.get("empty")} == {"lexical", "memory"}
         words = eng.search("blinding lights")
         assert "lexical" in words.decision["available"]
     finally:

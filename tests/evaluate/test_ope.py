@@ -57,6 +57,22 @@ def test_hand_computed_values():
     assert both.logging_value == 0.75 and both.unresolved == 0
 
 
+def test_an_arm_not_offered_because_its_probe_found_nothing_counts_as_run_with_nothing():
+    """s2's b was held back by its exact probe (logged ``empty``): b alone gets nothing there, as
+    surely as if it had run, so s2 is a sure miss for b, not a search without support."""
+    events = _hand_log()
+    events[2] = _search("s2", [("a", True, 1.0), ("b", False, 0.0)], {"a": ["z"]})
+    events[2]["selection"][1]["empty"] = True
+    b = evaluate(logged_searches(events), "static:b")
+    # hit(b) = (1, 0, 1, 0); w(b) = (2, 1, 4, 2).
+    assert b.get("ips").value == pytest.approx((2 + 4) / 4)
+    assert b.get("snips").value == pytest.approx(6 / 9)
+    assert b.matched == 4 and b.support == 1.0
+    both = evaluate(logged_searches(events), "all")
+    # a ran at 1 everywhere and b adds nothing in s2: hit(a or b) = (1, 1, 1, 0).
+    assert both.get("ips").value == pytest.approx((2 * 1 + 1 * 1 + 4 * 1) / 4)
+
+
 def _synthetic_log(n: int, rng: np.random.Generator) -> tuple[list[dict], dict[str, float]]:
     """A logging policy with context-dependent independent inclusions and known per-arm recall.
 
