@@ -97,9 +97,10 @@ every arm are known, so shallower budgets are learned for free.
   each recent query also remembers which arms its searches ran without holding what was
   clicked (a search nobody clicked counts as a try of an arm only as far as its finds were
   looked at: a find shown ninth in a wide exploration is little evidence that the arm fails
-  the query; :func:`ltrr.reward.seen_shares`). Once it has gone ``tries`` searches without a click, every arm its searches
-  have not so run lately (an arm that held the click served the query before) joins
-  its greedy configuration at the ladder's first step (a handful of candidates, once per
+  the query; :func:`ltrr.reward.seen_shares`). Once it has gone ``tries`` searches without
+  a click, every arm its searches have not so run lately (an arm that held the click
+  served the query before) joins its greedy configuration at the ladder's first step (a
+  handful of candidates, once per
   :data:`~ltrr.bandit.coverage.explore.QUERY_HALFLIFE` of its searches), and those arms'
   finds are shown like exploration's (the decision logs them as ``tried``; see
   :mod:`ltrr.rank.stage`). Wide exploration reaches such a query rarely when it is a
