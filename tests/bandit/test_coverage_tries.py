@@ -6,7 +6,8 @@ import pytest
 
 from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.bandit.coverage import CoverageLearner
-from ltrr.bandit.coverage.explore import QueryCounts
+from ltrr.bandit.coverage import explore
+from ltrr.bandit.coverage.explore import TRY_AGAIN_AFTER, QueryCounts
 from ltrr.bandit.policy import PolicySpec
 
 ARMS = ("a", "b", "c")
@@ -34,6 +35,35 @@ def test_an_arm_run_long_ago_counts_as_untried_again():
     for _ in range(40):                                     # more than a query's half-life of searches
         counts.observe("q", served=False, wide=False, ran=np.array([True, False, True]))
     assert counts.untried("q", 2).tolist() == [False, True, False]
+
+
+def test_an_arm_tried_once_by_a_click_elsewhere_is_tried_again_after_enough_misses_without_it():
+    """A click on another arm's find (a stray tap, say) tries c as fully as a real answer would;
+    the query then failing TRY_AGAIN_AFTER times without c earns c another try, not sooner."""
+    counts = QueryCounts(10, len(ARMS))
+    counts.observe("q", served=True, wide=True, ran=np.array([0.0, 1.0, 1.0]))   # a held the click
+    misses = 0
+    while misses < TRY_AGAIN_AFTER - 1:
+        counts.observe("q", served=False, wide=False, ran=np.array([1.0, 1.0, 0.0]))
+        misses += 1
+        untried = counts.untried("q", 2)
+        assert untried is None or not untried[2]            # c's one try still stands
+    counts.observe("q", served=False, wide=False, ran=np.array([1.0, 1.0, 0.0]))
+    assert counts.untried("q", 2).tolist() == [False, False, True]
+    counts.observe("q", served=False, wide=False, ran=np.array([1.0, 1.0, 1.0]))  # c tried, seen, skipped
+    assert counts.untried("q", 2) is None
+
+
+def test_a_try_barely_seen_clears_the_misses_only_as_far_as_it_was_seen():
+    counts = QueryCounts(10, len(ARMS))
+    counts.observe("q", served=True, wide=True, ran=np.array([0.0, 1.0, 1.0]))   # c tried in full
+    for _ in range(int(np.ceil(TRY_AGAIN_AFTER))):
+        counts.observe("q", served=False, wide=False, ran=np.array([1.0, 1.0, 0.0]))
+    assert counts.untried("q", 2).tolist() == [False, False, True]
+    counts.observe("q", served=False, wide=False, ran=np.array([1.0, 1.0, 0.1]))  # c's find shown 10th
+    assert counts.untried("q", 2).tolist() == [False, False, True]
+    counts.observe("q", served=False, wide=False, ran=np.array([1.0, 1.0, 1.0]))  # shown first, skipped
+    assert counts.untried("q", 2) is None
 
 
 def teach_arm_a(learner: CoverageLearner, n: int = 200) -> None:
@@ -79,10 +109,12 @@ def test_a_query_that_keeps_failing_runs_the_arms_it_never_ran_with_exact_propen
     assert later["greedy"][1] == 0
 
 
-def test_an_arm_that_served_the_query_is_tried_again_once_the_query_fails_without_it():
+def test_an_arm_that_served_the_query_is_tried_again_once_the_query_fails_without_it(monkeypatch):
     """Wide explorations served "just dropped" through c; a stray click then moved the query to a
     cell that runs a alone. c ran lately, but it held every click it ran for: it was never tried
     and failed, so once the query keeps failing, c joins again (the old rule counted any run)."""
+    # This rule alone: b, not run for two misses, would otherwise be tried again too.
+    monkeypatch.setattr(explore, "TRY_AGAIN_AFTER", 1e9)
     learner = CoverageLearner(ARMS, seed=0, queries=100, query_prior=1.0, tries=2, epsilon=0.0, wide=0.0,
                               wide_min=0.0)
     teach_arm_a(learner)
@@ -161,3 +193,24 @@ def test_tries_is_a_policy_option_and_must_not_be_negative():
         PolicySpec.parse("coverage:tries=-1")
     with pytest.raises(ValueError):
         CoverageLearner(ARMS, tries=-1)
+
+
+def test_misses_since_an_arm_ran_survive_a_checkpoint_and_an_older_state_still_loads():
+    learner = CoverageLearner(ARMS, seed=3, queries=10, tries=2)
+    learner.observe(X, {"a": 1, "b": 1, "c": 1}, ARMS, {"a": 1, "b": None, "c": None}, {a: 50 for a in ARMS},
+                    query="q", ran={"a": 1, "b": 1, "c": 1})
+    for _ in range(int(np.ceil(TRY_AGAIN_AFTER))):
+        learner.observe(X, {"a": 1}, ARMS, None, {a: 50 for a in ARMS}, query="q", ran={"a": 1},
+                        seen={"a": 1.0})
+    state = learner.state_dict()
+    again = CoverageLearner(ARMS, seed=3, queries=10, tries=2)
+    again.load_state_dict(state)
+    assert again._queries.untried("q", 2).tolist() == learner._queries.untried("q", 2).tolist() \
+        == [False, True, True]
+    # Saved before the misses were counted: three counts and one try per arm; b and c ran lately.
+    old = [row[:1 + 3 + len(ARMS)] for row in state["query_counts"]]
+    older = CoverageLearner(ARMS, seed=3, queries=10, tries=2)
+    older.load_state_dict(dict(state, query_counts=old))
+    assert older._queries.untried("q", 2) is None
+    older.observe(X, {"a": 1}, ARMS, None, {a: 50 for a in ARMS}, query="q", ran={"a": 1}, seen={"a": 1.0})
+    assert len(older.state_dict()["query_counts"][0]) == 1 + 3 + 2 * len(ARMS)

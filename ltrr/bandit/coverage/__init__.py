@@ -101,7 +101,10 @@ every arm are known, so shallower budgets are learned for free.
   a click, every arm its searches have not so run lately (an arm that held the click
   served the query before) joins its greedy configuration at the ladder's first step (a
   handful of candidates, once per
-  :data:`~ltrr.bandit.coverage.explore.QUERY_HALFLIFE` of its searches), and those arms'
+  :data:`~ltrr.bandit.coverage.explore.QUERY_HALFLIFE` of its searches, or again once the
+  query has failed :data:`~ltrr.bandit.coverage.explore.TRY_AGAIN_AFTER` times since the arm
+  last ran: one try, by a click on another arm's find that may have been a stray tap, is
+  not a verdict), and those arms'
   finds are shown like exploration's (the decision logs them as ``tried``; see
   :mod:`ltrr.rank.stage`). Wide exploration reaches such a query rarely when it is a
   minority of a cell its neighbours serve well (asks for what just came out, among

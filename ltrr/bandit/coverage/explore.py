@@ -29,6 +29,7 @@ ALARM_Z = 3.0                            # standard errors a recent fall in cove
 QUERY_PRIOR = 5.0                        # pseudo searches shrinking a query's own miss rate towards its cell's
 QUERY_HALFLIFE = 30.0                    # a query's own searches after which its counts weigh half
 TRIED_BELOW = 0.5                        # a query's decayed runs of an arm below which it counts as untried
+TRY_AGAIN_AFTER = 2.0                    # a query's misses since an arm last ran after which it is untried again
 
 
 class Rule(NamedTuple):
@@ -255,9 +256,9 @@ def drift_alarm(budgets: np.ndarray, level: Level, decay: float) -> float:
 
 class QueryCounts:
     """Per recent query text: decayed searches, served searches, wide explorations that got no
-    click, and per arm the searches that ran it without holding what was clicked (an arm that
-    served the query is not "tried and failed"); bounded to the ``size`` most recently searched
-    (least recent first)."""
+    click, per arm the searches that ran it without holding what was clicked (an arm that
+    served the query is not "tried and failed"), and per arm the misses since it last ran;
+    bounded to the ``size`` most recently searched (least recent first)."""
 
     def __init__(self, size: int, n_arms: int = 0) -> None:
         self.size = int(size)
@@ -306,6 +307,12 @@ class QueryCounts:
         if np.floor(stat[0] - stat[1] + 0.5) < misses:
             return None
         out = stat[3:3 + self.n_arms] < TRIED_BELOW
+        if len(stat) == 3 + 2 * self.n_arms:
+            # One try is not a verdict: a click elsewhere (a stray tap, say) tried the arm that
+            # serves the query as fully as a real answer would, and the query may fail without it
+            # for ~30 of its searches before the try fades. Failing TRY_AGAIN_AFTER more times
+            # since the arm last ran earns it another try.
+            out |= stat[3 + self.n_arms:] >= TRY_AGAIN_AFTER - 0.5
         return out if out.any() else None
 
     def observe(self, query: str, served: bool, wide: bool, ran: np.ndarray | None = None) -> list[str]:
@@ -313,17 +320,27 @@ class QueryCounts:
         search was: 1 where it ran and did not hold what was clicked, less where nobody clicked
         and its finds were barely seen); returns the queries that left (the least recently
         searched beyond ``size``)."""
+        width = 3 + 2 * self.n_arms
         stat = self.counts.pop(query, None)
-        if stat is None or len(stat) != 3 + self.n_arms:
+        if stat is None or len(stat) != width:
+            # A query saved before it counted misses per arm starts them at 0; one saved before it
+            # remembered the arms it ran keeps its three counts.
             old = stat
-            stat = np.zeros(3 + self.n_arms)
+            stat = np.zeros(width)
             if old is not None:
-                stat[:3] = old[:3]
-        step = np.zeros(3 + self.n_arms)
+                keep = len(old) if len(old) in (3, 3 + self.n_arms) else 3
+                stat[:keep] = old[:keep]
+        n = self.n_arms
+        tries = np.zeros(n) if ran is None or not n else np.clip(np.asarray(ran, dtype=float)[:n], 0.0, 1.0)
+        step = np.zeros(width)
         step[:3] = (1.0, float(served), float(wide and not served))
-        if ran is not None and self.n_arms:
-            step[3:] = np.clip(np.asarray(ran, dtype=float)[:self.n_arms], 0.0, 1.0)
+        step[3:3 + n] = tries
         stat = stat * self._decay + step
+        # Misses since each arm last ran: a miss adds one, a try clears them as far as it was one.
+        since = stat[3 + n:]
+        if not served:
+            since += 1.0
+        since *= 1.0 - tries
         self.counts[query] = stat
         gone = []
         while len(self.counts) > self.size:

@@ -50,8 +50,9 @@ def state_to_parts(state: Mapping, n_arms: int, max_queries: int
                               for row in state.get("query_counts") or [])
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"malformed coverage state: {exc}") from None
-    # Three counts per query, then (saved since queries remember the arms they ran) one per arm.
-    if any(v.shape not in ((3,), (3 + n_arms,)) or not np.isfinite(v).all() or (v < 0).any()
+    # Three counts per query, then (saved since queries remember the arms they ran) one per arm,
+    # then (since they count misses per arm) one more per arm.
+    if any(v.shape not in ((3,), (3 + n_arms,), (3 + 2 * n_arms,)) or not np.isfinite(v).all() or (v < 0).any()
            for v in queries.values()) \
             or len(queries) > max_queries:
         raise ValueError("malformed coverage state: query counts")
