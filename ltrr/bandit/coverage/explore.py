@@ -287,8 +287,8 @@ class QueryCounts:
     def untried(self, query: str | None, misses: float) -> np.ndarray | None:
         """Per arm: True where the query has gone at least ``misses`` (decayed) searches without a
         click and its searches have not lately run the arm without it holding the click (decayed
-        count below :data:`TRIED_BELOW`); None when no arm qualifies (or ``misses`` is 0: the
-        rule is off).
+        count below :data:`TRIED_BELOW`), or it has failed :data:`TRY_AGAIN_AFTER` times since
+        the arm last ran; None when no arm qualifies (or ``misses`` is 0: the rule is off).
 
         The chance that a kind of query's cell runs an arm is set by the cell's majority: a
         few phrasings of new demand (asks for what just came out, in a cell of titles) can go
