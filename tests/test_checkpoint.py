@@ -44,7 +44,7 @@ def feed(engine, queries, start=0) -> list[str]:
 
 def derived(engine) -> str:
     """Everything open derives from the log, as one comparable string (NaN-safe)."""
-    selector = engine.selector.state_dict() if engine.selector.can_save_state else None
+    selector = engine.selector.state_dict()
     data = {
         "selector": selector,
         "memory": engine.memory.state_dict(),
@@ -220,13 +220,13 @@ def test_a_checkpoint_of_another_policy_is_ignored(tiny_catalog_path, tmp_path, 
         a.close()
 
 
-def test_mabwiser_policies_have_no_checkpoint_and_replay_the_log(tiny_catalog_path, tmp_path):
+def test_mabwiser_policies_reopen_from_their_checkpoint(tiny_catalog_path, tmp_path):
     state = tmp_path / "s"
     eng = open_engine(tiny_catalog_path, state, policy="linucb")
     feed(eng, QUERIES[:6])
     before = eng.arm_report()
     eng.close()
-    assert not (state / "checkpoint" / CHECKPOINT_FILE).exists()
+    assert (state / "checkpoint" / CHECKPOINT_FILE).exists()
     eng = open_engine(tiny_catalog_path, state, policy="linucb")
     try:
         after = eng.arm_report()
@@ -346,9 +346,8 @@ def test_selector_refuses_the_state_of_another_policy():
     with pytest.raises(ValueError, match="not for policy"):
         other.load_state_dict(coverage.state_dict())
     linucb = ArmSelector(PolicySpec.parse("linucb"), ["a", "b"])
-    assert not linucb.can_save_state
-    with pytest.raises(ValueError, match="mabwiser"):
-        linucb.state_dict()
+    with pytest.raises(ValueError, match="not for policy"):
+        linucb.load_state_dict(coverage.state_dict())
 
 
 def test_log_mark_notices_a_cut_or_changed_log(tmp_path):

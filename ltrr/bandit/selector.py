@@ -41,6 +41,8 @@ and epsilon-greedy exactly). Random draws that feed probabilities (the
 posterior samples in step 1) are seeded from ``(seed, number of events, x)``,
 so propensities and expectations are a pure function of the state and ``x``:
 the same after a replay, and the same in ``report(x)`` as in ``select(x)``.
+``state_dict`` saves the state as JSON-ready values and plain arrays, mabwiser's
+models included (:mod:`ltrr.bandit.mab_state`), so a checkpoint spares the replay.
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ltrr.bandit.mab_state import mab_from_state, mab_to_state
 from ltrr.bandit.policy import PolicySpec
 from ltrr.progress import ProgressFn, silent
 
@@ -207,19 +210,10 @@ class ArmSelector:
         """Number of (non-empty) reward events learned from."""
         return self._n_events
 
-    @property
-    def can_save_state(self) -> bool:
-        """True when :meth:`state_dict` can save what was learned: coverage, ``all`` and
-        ``static``; the mabwiser policies keep their models inside mabwiser's objects,
-        which have no public way to save them other than pickle."""
-        return self._mab is None
-
     def state_dict(self) -> dict:
-        """What was learned, as JSON-ready values plus numpy arrays; ValueError for the mabwiser
-        policies (see :attr:`can_save_state`). The random stream is not saved: after
-        :meth:`load_state_dict` it restarts from the seed, as after replaying the history."""
-        if not self.can_save_state:
-            raise ValueError(f"policy {self.spec} keeps its model in mabwiser: its state cannot be saved")
+        """What was learned, as JSON-ready values plus numpy arrays (never pickled objects).
+        The random streams are not saved: after :meth:`load_state_dict` they restart from
+        the seed, as after replaying the history (learning never draws from them)."""
         with self._lock:
             width = self._n_features or 0
             return {
@@ -228,13 +222,12 @@ class ArmSelector:
                 "pulls": self._pulls.copy(), "rewards": self._rewards.copy(),
                 "recent": np.stack(self._recent) if self._recent else np.zeros((0, width)),
                 "coverage": self._coverage.state_dict() if self._coverage is not None else None,
+                "mab": mab_to_state(self._mab, self.spec, self.arms) if self._mab is not None else None,
             }
 
     def load_state_dict(self, state: Mapping) -> None:
         """Replace what was learned by :meth:`state_dict`'s output; ValueError (state unchanged)
         when it belongs to another policy, other arms or is malformed."""
-        if not self.can_save_state:
-            raise ValueError(f"policy {self.spec} keeps its model in mabwiser: its state cannot be loaded")
         if state.get("spec") != str(self.spec) or state.get("arms") != list(self.arms) \
                 or state.get("arm_budget") != self.arm_budget:
             raise ValueError(f"selector state is not for policy {self.spec} over arms {', '.join(self.arms)}")
@@ -250,11 +243,15 @@ class ArmSelector:
         if pulls.shape != (len(self.arms),) or rewards.shape != (len(self.arms),) or recent.ndim != 2 \
                 or len(recent) > RECENT_CONTEXTS or (len(recent) and recent.shape[1] != width):
             raise ValueError("malformed selector state: array shapes disagree with the arms")
+        mab = None if self._mab is None else mab_from_state(state.get("mab"), self.spec, self.arms, self.seed,
+                                                            width, is_fitted)
         with self._lock:
             if self._coverage is not None:
                 if not isinstance(state.get("coverage"), Mapping):
                     raise ValueError("selector state has no coverage learner")
                 self._coverage.load_state_dict(state["coverage"])
+            # A new MAB, its generator at the seed: what a replay leaves (mab_state's docstring).
+            self._mab = mab
             self._n_features, self._n_events, self._is_fitted = width, n_events, is_fitted
             self._pulls, self._rewards = pulls, rewards
             self._recent = deque(list(recent), maxlen=RECENT_CONTEXTS)

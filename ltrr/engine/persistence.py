@@ -79,11 +79,8 @@ class Persistence:
                 "swap_tally_k": core.derived.swaps.k}
 
     def save_checkpoint(self) -> None:
-        """Write the derived state with the log prefix it covers (call under the lock). The mabwiser
-        policies have no checkpoint: their models cannot be saved without pickle (full replay)."""
+        """Write the derived state with the log prefix it covers (call under the lock)."""
         core, derived = self.core, self.core.derived
-        if not core.selector.can_save_state:
-            return
         try:
             size = core.state.log_path.stat().st_size
             if size == self.checkpoint_at:
@@ -116,8 +113,6 @@ class Persistence:
     def load_checkpoint(self) -> int:
         """Load the checkpoint into the (empty) derived state; the log offset to replay from (0: none)."""
         core, derived = self.core, self.core.derived
-        if not core.selector.can_save_state:
-            return 0
         found = load_checkpoint(core.checkpoint_dir, self.checkpoint_key(), core.state.log_path)
         if found is None:
             return 0
