@@ -143,6 +143,22 @@ def logged_lists(by_arm: Mapping[str, Sequence]) -> dict[str, list[str]]:
     return {arm: [p[0] if isinstance(p, (list, tuple)) else p for p in pairs] for arm, pairs in by_arm.items()}
 
 
+def novel_shares(search: Mapping) -> dict[str, float]:
+    """Per selected arm of a logged search that ran two arms or more: the share of its finds within
+    its budget that no other selected arm returned (what it added to the pool the ranker scores;
+    an arm with an empty list is left out). Arms that return the same entities cost the pool
+    once, however many lists they are in."""
+    lists = logged_lists(search.get("by_arm") or {})
+    cut = {arm: lists.get(arm, [])[:budget] for arm, budget in selected_budgets(search.get("selection") or []).items()}
+    if len(cut) < 2:
+        return {}
+    seen_by: dict[str, int] = {}
+    for items in cut.values():
+        for e in set(items):
+            seen_by[e] = seen_by.get(e, 0) + 1
+    return {arm: sum(seen_by[e] == 1 for e in items) / len(items) for arm, items in cut.items() if items}
+
+
 def seen_shares(search: Mapping, looked: Callable[[int], float]) -> dict[str, float]:
     """Per selected arm of a logged search: the chance that its best-placed find within its budget
     was looked at, ``looked(position)`` at its 1-based position among the shown ``results`` (0

@@ -313,13 +313,15 @@ class ArmSelector:
 
     def observe(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping | None,
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
-                query: str | None = None, seen: Mapping[str, float] | None = None) -> dict[str, float]:
+                query: str | None = None, seen: Mapping[str, float] | None = None,
+                novel: Mapping[str, float] | None = None) -> dict[str, float]:
         """Learn from one resolved search; returns each selected arm's credit (:mod:`ltrr.reward`).
 
         ``selection`` and ``decision`` are the search's logged records, ``ranks``
         the clicked entity's rank in every arm's list (None for a skip) and
         ``counts`` each arm's list length, ``query`` the search's normalized text,
-        ``seen`` (a skip) per arm the chance its finds were looked at (:func:`ltrr.reward.seen_shares`).
+        ``seen`` (a skip) per arm the chance its finds were looked at (:func:`ltrr.reward.seen_shares`),
+        ``novel`` per arm the share of its finds no other arm returned (:func:`ltrr.reward.novel_shares`).
         The coverage policy learns from the ranks (and counts the query); the mabwiser
         policies from each selected arm's credit (0 on a skip).
         """
@@ -336,6 +338,7 @@ class ArmSelector:
                 # A search drawn for judgment is learned once, from its judgment (observe_judged).
                 if not d.get("judge"):
                     self._observe_coverage(x, budgets, d, ranks, counts, query, judged=False, seen=seen)
+                self._coverage.observe_novelty(novel)
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:

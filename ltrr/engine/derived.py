@@ -171,7 +171,8 @@ class DerivedState:
             if x is not None:
                 core.selector.observe(x, search["selection"], read(search, "decision"), ranks,
                                       read(event, "arm_counts"), search["query_norm"],
-                                      seen=None if clicked else reward_rule.seen_shares(search, examination))
+                                      seen=None if clicked else reward_rule.seen_shares(search, examination),
+                                      novel=reward_rule.novel_shares(search))
             step = self.n_resolved
             for sel in search["selection"]:
                 # A tuple in ARM_HISTORY_COLUMNS order (ltrr.engine.reports): a third of a dict's size.

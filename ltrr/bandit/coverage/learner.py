@@ -25,6 +25,7 @@ from ltrr.bandit.coverage.saved import cells_to_state, state_to_parts
 from ltrr.reward import MAX_RANK
 
 LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's mean milliseconds
+NOVELTY_SMOOTHING = 0.02                 # weight of a new search in an arm's share of finds no other arm has
 QUERY_BUFFER = 50                        # targets a query's own cell keeps (its kind's cells keep ``buffer``)
 
 
@@ -100,6 +101,8 @@ class CoverageLearner:
             self.n_events = 0
             self.n_clicks = 0
             self._ms = np.full(len(self.arms), np.nan)     # smoothed run time per arm, ms
+            # Per arm, the smoothed share of its finds that no other arm of the search returned.
+            self._novel = np.ones(len(self.arms))
 
     # -- cells and estimates -------------------------------------------------------------
 
@@ -121,7 +124,7 @@ class CoverageLearner:
     def _greedy(self, levels: list[Level],
                 mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
         """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior."""
-        return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior)
+        return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior, self._novel)
 
     def greedy(self, x: np.ndarray, mask: np.ndarray,
                levels: list[Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
@@ -287,6 +290,19 @@ class CoverageLearner:
                     old = self._ms[a]
                     self._ms[a] = float(v) if np.isnan(old) else (1 - LATENCY_SMOOTHING) * old + LATENCY_SMOOTHING * v
 
+    def observe_novelty(self, novel: Mapping[str, float] | None) -> None:
+        """Fold one search's share of each arm's finds that no other arm returned
+        (:func:`ltrr.reward.novel_shares`) into each arm's smoothed share: the candidates it adds
+        to the pool when it joins other arms, by which the greedy configuration prices it."""
+        if not novel:
+            return
+        with self._lock:
+            for a, name in enumerate(self.arms):
+                v = novel.get(name)
+                if isinstance(v, (int, float)) and np.isfinite(v):
+                    share = float(np.clip(v, 0.0, 1.0))
+                    self._novel[a] = (1 - NOVELTY_SMOOTHING) * self._novel[a] + NOVELTY_SMOOTHING * share
+
     def arm_milliseconds(self) -> dict[str, float]:
         """Each timed arm's smoothed run time (ms)."""
         with self._lock:
@@ -432,6 +448,7 @@ class CoverageLearner:
         with self._lock:
             return {"config": self._config(), "n_events": self.n_events, "n_clicks": self.n_clicks,
                     "arm_ms": [None if not np.isfinite(v) else float(v) for v in self._ms],
+                    "novel": [float(v) for v in self._novel],
                     **cells_to_state(self._cells, len(self.arms)),
                     # Least recently searched first, as kept.
                     "query_counts": [[q, *map(float, v)] for q, v in self._queries.counts.items()]}
@@ -442,6 +459,11 @@ class CoverageLearner:
         if state.get("config") != self._config():
             raise ValueError("coverage state was saved under other settings (arms, ladder or parameters)")
         cells, queries, n_events, n_clicks, arm_ms = state_to_parts(state, len(self.arms), self.queries)
+        novel = np.ones(len(self.arms))        # a state saved before novelty was kept: every find counts
+        if state.get("novel") is not None:
+            novel = np.asarray(state["novel"], dtype=np.float64)
+            if novel.shape != (len(self.arms),) or not np.all((novel >= 0) & (novel <= 1)):
+                raise ValueError("malformed coverage state: novel must hold one share in [0, 1] per arm")
         with self._lock:
             self._cells = cells
             self._queries = QueryCounts(self.queries, len(self.arms))
@@ -449,3 +471,4 @@ class CoverageLearner:
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
             self._ms = arm_ms
+            self._novel = novel

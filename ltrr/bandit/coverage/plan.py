@@ -19,12 +19,15 @@ COLD_BUDGET = 10        # every available arm's budget before anything is learne
 
 
 def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float, start_ms: np.ndarray,
-           prior: float) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+           prior: float, novel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float,
+                                                                   np.ndarray | None]:
     """The greedy budgets over the available ``mask``, with what exploration reuses: every
     arm's coverage alone at every level and its expected candidates (None before any data),
     and the configuration's coverage (NaN before any data).
 
     ``start_ms``: per arm, what starting it costs in objective units (0: only candidates cost).
+    ``novel``: per arm, the share of its finds no other arm returns (None: all of them); an arm
+    joining arms already chosen is priced by the candidates it adds to the pool, not by its list.
     Never empty where an arm is available: at the least, one arm runs at the ladder's first step.
     """
     n_arms = len(mask)
@@ -44,6 +47,10 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
         gain = np.clip(now + gain, 0.0, 1.0) - now
         cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(n_arms)])
         extra = counts - cur[:, None]
+        if novel is not None:
+            # Beside other arms, an arm's finds that they also return add nothing to the pool.
+            others = int((budgets > 0).sum()) - (budgets > 0)
+            extra = extra * np.where(others > 0, novel, 1.0)[:, None]
         ok = (LADDER[None, :] > budgets[:, None]) & mask[:, None]
         # Starting an arm also pays its milliseconds (0 without cost_per_ms), counted
         # for the ratio as the candidates that would cost as much.
