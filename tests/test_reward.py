@@ -65,6 +65,23 @@ def test_seen_shares_weigh_each_arm_by_its_best_shown_find_within_its_budget():
     assert reward.seen_shares({"selection": [], "by_arm": {}, "results": []}, looked) == {}
 
 
+def test_novel_shares_count_each_arms_finds_within_its_budget_that_no_other_arm_returned():
+    search = {"selection": [{"arm": "lexical", "selected": True, "budget": 2},
+                            {"arm": "fuzzy", "selected": True, "budget": 3},
+                            {"arm": "fresh", "selected": True, "budget": 5},
+                            {"arm": "popular", "selected": False, "budget": 5}],
+              "by_arm": {"lexical": [["t1", 1.0], ["t2", 0.5], ["t9", 0.1]],
+                         "fuzzy": [["t1", 1.0], ["x", 0.9], ["t9", 0.8], ["y", 0.1]],
+                         "fresh": [],
+                         "popular": [["x", 1.0]]}}
+    # lexical's t1 is fuzzy's too, t2 is its own (t9 lies beyond its budget, so fuzzy's t9 is new);
+    # fresh returned nothing; popular did not run, so fuzzy's x is still its own.
+    assert reward.novel_shares(search) == {"lexical": 0.5, "fuzzy": 2 / 3}
+    # One arm alone adds all it finds: nothing to learn about overlap.
+    alone = {"selection": search["selection"][:1], "by_arm": search["by_arm"]}
+    assert reward.novel_shares(alone) == {}
+
+
 def test_rank_in_reads_a_whole_list_when_asked_and_finds_the_first_of_a_set():
     ids = [f"e{i}" for i in range(80)]
     assert reward.rank_in(ids, "e60") is None

@@ -60,7 +60,12 @@ its gain exceeds ``cost_per_candidate`` times its candidates (Streeter &
 Golovin 2008, online submodular maximisation; Yue & Guestrin 2011, linear
 submodular bandits, for the coverage view of diversified retrieval). A
 candidate is counted as what the arm actually returns in this cell
-(``min(budget, its list length)``), so an arm that returns little costs little.
+(``min(budget, its list length)``), so an arm that returns little costs little;
+and an arm that joins arms already chosen pays only for the share of its finds
+that no other arm returns (its smoothed share over the searches that ran it with
+others, :func:`ltrr.reward.novel_shares`): the ranker scores, and the study
+counts, the pool after the union, where an entity two arms return is one
+candidate.
 Optionally (``cost_per_ms``) starting an arm also costs its measured
 milliseconds: a smoothed mean of the arm's logged run times
 (:meth:`CoverageLearner.observe_latency`), so a slow arm must find more to
