@@ -169,10 +169,14 @@ class DerivedState:
             clicked = event["action"] == "click"
             x, ranks = self.learnable(search, read(event, "arm_ranks") if clicked else None)
             if x is not None:
+                # What was seen and what each arm added to the pool are read by the coverage
+                # learner only: the other policies are not asked to pay for them.
+                coverage = core.selector.learns_every_arm
                 core.selector.observe(x, search["selection"], read(search, "decision"), ranks,
                                       read(event, "arm_counts"), search["query_norm"],
-                                      seen=None if clicked else reward_rule.seen_shares(search, examination),
-                                      novel=reward_rule.novel_shares(search))
+                                      seen=reward_rule.seen_shares(search, examination)
+                                      if coverage and not clicked else None,
+                                      novel=reward_rule.novel_shares(search) if coverage else None)
             step = self.n_resolved
             for sel in search["selection"]:
                 # A tuple in ARM_HISTORY_COLUMNS order (ltrr.engine.reports): a third of a dict's size.
