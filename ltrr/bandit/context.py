@@ -35,6 +35,12 @@ the query-to-entity memory holds for the query (the memory arm's list length, a 
 lookup costing about a millisecond, timed as the search's ``probe`` stage). It tells a
 name the memory knows (a title, an artist, a query clicked before) from text it has never
 seen (a typo, a new phrasing), which the query's shape and understanding do not.
+
+Another is looked up in the catalog's word list: ``q_playlist_name``, the share of the
+query's words in its longest run that is a playlist's whole name (two words or more; see
+:meth:`ltrr.bandit.vocab.CatalogVocabulary.playlist_share`). "rap gangsta songs" reads to
+query understanding as a title asking for tracks; that it names the playlist "RAP Gangsta"
+is what tells the bandit that only the related arm (a playlist's tracks) will serve it.
 """
 from __future__ import annotations
 
@@ -73,7 +79,7 @@ CONTEXT_FEATURES: list[str] = [
     "bias",
     "q_one_word", "q_two_words", "q_three_plus_words",
     "q_chars", "q_has_digits", "q_non_latin", "q_free_text_share", "q_unknown_words",
-    "q_remembered",
+    "q_remembered", "q_playlist_name",
     *(f"type_{t}" for t in ENTITY_TYPES),
     "intent_any",
     *(f"slot_{s}" for s in SLOTS),
@@ -226,8 +232,8 @@ def context_vector(query_text: "Query | object", understanding: Understanding | 
     are used as they are), or any input, cleaned and tokenised here.
 
     ``vocabulary`` (a :class:`ltrr.bandit.vocab.CatalogVocabulary`) gives
-    ``q_unknown_words``, the share of query words no catalog name contains
-    (0 without one). ``remembered``: how many entities the query-to-entity memory holds
+    ``q_unknown_words``, the share of query words no catalog name contains, and
+    ``q_playlist_name`` (both 0 without one). ``remembered``: how many entities the query-to-entity memory holds
     for this query (a probe of the memory arm, capped at :data:`REMEMBERED_CAP`; None: 0), read
     as ``q_remembered`` = count / cap. Never raises on bad input; see the module docstring
     for the defaults.
@@ -244,6 +250,7 @@ def context_vector(query_text: "Query | object", understanding: Understanding | 
     _query_features(x, raw, tokens, u)
     if vocabulary is not None:
         x[_INDEX["q_unknown_words"]] = vocabulary.unknown_share(tokens)
+        x[_INDEX["q_playlist_name"]] = vocabulary.playlist_share(tokens)
     if isinstance(remembered, (int, np.integer)) and not isinstance(remembered, bool):
         x[_INDEX["q_remembered"]] = remembered_feature(int(remembered))
     _understanding_features(x, u)

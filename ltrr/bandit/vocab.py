@@ -4,6 +4,12 @@ A query whose words are all catalog words is most likely an exact lookup; one
 with unknown words is most likely misspelled. That one number
 (``q_unknown_words`` in :mod:`ltrr.bandit.context`) is what lets the bandit
 send typos to the fuzzy arm and exact titles to the cheap lexical one.
+
+It also holds the catalog's playlist names, folded: a query that is mostly a
+playlist's name ("rap gangsta songs", "whats on hip pop") asks for that
+playlist or, with a word like "songs", for its tracks, which only the related
+arm returns. Query shape and understanding read such a query as a track title
+(``q_playlist_name`` in :mod:`ltrr.bandit.context` tells them apart).
 """
 from __future__ import annotations
 
@@ -16,15 +22,23 @@ from ltrr import indexfiles
 from ltrr.text import tokenize
 
 INDEX_NAME = "vocab"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+# A one-word name ("Love", "Chill") is a common word first: only names of two words or more count.
+MIN_NAME_TOKENS = 2
+MAX_NAME_TOKENS = 12
 
 
 class CatalogVocabulary:
-    """A sorted array of every token in the catalog's titles and subtitles."""
+    """A sorted array of every token in the catalog's titles and subtitles, and the folded
+    names of its playlists."""
 
-    def __init__(self, tokens: np.ndarray) -> None:
+    def __init__(self, tokens: np.ndarray, playlist_names: Sequence[str] = ()) -> None:
         self.tokens = np.asarray(tokens, dtype=object)
         self._set = frozenset(self.tokens.tolist())
+        self.playlist_names = sorted({n for n in playlist_names
+                                      if MIN_NAME_TOKENS <= len(n.split()) <= MAX_NAME_TOKENS})
+        self._names = frozenset(self.playlist_names)
+        self._longest = max((len(n.split()) for n in self.playlist_names), default=0)
 
     def __contains__(self, token: str) -> bool:
         return token in self._set
@@ -40,29 +54,46 @@ class CatalogVocabulary:
             return 0.0
         return sum(w not in self._set for w in words) / len(words)
 
+    def playlist_share(self, text: str | Sequence[str]) -> float:
+        """Share of the query's tokens in its longest run of words that is a playlist's whole
+        name (0 when none is): "rap gangsta songs" -> 2/3 in a catalog with "RAP Gangsta";
+        ``text`` may be the tokens already."""
+        words = tokenize(text) if isinstance(text, str) else list(text)
+        if not words or not self._names:
+            return 0.0
+        for n in range(min(self._longest, len(words)), MIN_NAME_TOKENS - 1, -1):
+            for start in range(len(words) - n + 1):
+                if " ".join(words[start:start + n]) in self._names:
+                    return n / len(words)
+        return 0.0
+
     @classmethod
-    def from_names(cls, names) -> "CatalogVocabulary":
-        """Built from an iterable of titles/subtitles."""
+    def from_names(cls, names, playlist_names=()) -> "CatalogVocabulary":
+        """Built from an iterable of titles/subtitles (and one of playlist names)."""
         seen: set[str] = set()
         for name in names:
             if isinstance(name, str) and name:
                 seen.update(tokenize(name))
-        return cls(np.array(sorted(seen), dtype=object))
+        folded = [" ".join(tokenize(n)) for n in playlist_names if isinstance(n, str) and n]
+        return cls(np.array(sorted(seen), dtype=object), folded)
 
     @classmethod
     def open(cls, catalog) -> "CatalogVocabulary":
         """The catalog's vocabulary, built once and persisted beside its other indexes."""
         def load(index_dir: Path) -> "CatalogVocabulary":
             text = (index_dir / "vocab.txt").read_text(encoding="utf-8")
-            return cls(np.array(text.split("\n") if text else [], dtype=object))
+            names = (index_dir / "vocab.playlists.txt").read_text(encoding="utf-8")
+            return cls(np.array(text.split("\n") if text else [], dtype=object), names.split("\n") if names else [])
 
         def build(index_dir: Path) -> "CatalogVocabulary":
             ents = catalog.entities
-            made = cls.from_names(list(ents.titles) + list(ents.subtitles))
-            tmp = index_dir / "vocab.txt.tmp"
-            tmp.write_text("\n".join(made.tokens.tolist()), encoding="utf-8")
-            tmp.replace(index_dir / "vocab.txt")
+            playlists = [t for t, kind in zip(ents.titles, ents.frame["entity_type"].astype(str)) if kind == "playlist"]
+            made = cls.from_names(list(ents.titles) + list(ents.subtitles), playlists)
+            for name, lines in (("vocab.playlists.txt", made.playlist_names), ("vocab.txt", made.tokens.tolist())):
+                tmp = index_dir / f"{name}.tmp"
+                tmp.write_text("\n".join(lines), encoding="utf-8")
+                tmp.replace(index_dir / name)
             return made
 
         return indexfiles.shared(catalog, INDEX_NAME, lambda: indexfiles.load_or_build(
-            catalog, INDEX_NAME, INDEX_VERSION, load, build, describe=lambda v: {"tokens": len(v)}))
+            catalog, INDEX_NAME, INDEX_VERSION, load, build, describe=lambda v: {"tokens": len(v), "playlist_names": len(v.playlist_names)}))

@@ -98,13 +98,18 @@ def cell_keys(x: np.ndarray, contextual: bool, query: str | None = None, probe: 
     With ``query`` (its normalized text), the finest cell is the query itself; then, with
     ``probe``, the query's kind split by what the memory holds for it
     (:func:`remembered_bucket`); then its kind (shape, script, typo-likeness, what query
-    understanding found), then its shape; the context-free learner keeps the root only.
+    understanding found), then its shape (length, digits, script, how much of it QU left as
+    free text, whether it is mostly a playlist's name); the context-free learner keeps the
+    root only.
     """
     if not contextual:
         return [()]
     shape = tuple(int(x[_IDX[n]] >= 0.5) for n in _SHAPE)
     free = float(x[_IDX["q_free_text_share"]])
-    shape = shape + (0 if free == 0 else 1 if free < 0.99 else 2,)
+    # Whether the query is mostly a playlist's name belongs to its shape, not its kind: such
+    # queries are read by QU as anything (a genre, a title, digits), and only a shared parent
+    # pools what they teach ("<playlist> songs" is served by the related arm alone).
+    shape = shape + (0 if free == 0 else 1 if free < 0.99 else 2, int(x[_IDX["q_playlist_name"]] >= 0.5))
     kind = tuple(int(x[_IDX[n]] >= 0.5) for n in _KIND)
     kinds = [("k",) + shape + kind, ("s",) + shape, ()]
     if probe:
