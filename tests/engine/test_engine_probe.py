@@ -1,6 +1,6 @@
-"""The memory probe on a real engine: before the bandit decides, the search reads how many
+"""The probes on a real engine: before the bandit decides, the search reads how many
 entities the memory holds for the query (context feature ``q_remembered``), logs it with the
-context and times it."""
+context and times it; and whether the query is mostly a playlist's name (``q_playlist_name``)."""
 from __future__ import annotations
 
 import pytest
@@ -96,3 +96,20 @@ def test_an_arm_whose_probe_says_it_has_nothing_is_not_offered_and_the_search_is
         assert "lexical" in words.decision["available"]
     finally:
         eng.close()
+
+
+def test_a_query_naming_a_playlist_says_so_in_the_logged_context(tiny_catalog, tmp_path):
+    """``q_playlist_name`` comes from the catalog's own playlist names ("90s Rap Classics" in the
+    tiny catalog) through the engine's word list, and is logged with the search."""
+    i = CONTEXT_FEATURES.index("q_playlist_name")
+    eng = open_engine(tiny_catalog, tmp_path / "s", policy="coverage")
+    try:
+        named = eng.search("90s rap classics songs")
+        other = eng.search("good days")
+        export = eng.export(tmp_path / "out", fmt="jsonl")
+    finally:
+        eng.close()
+    assert named.context_features[i] == pytest.approx(3 / 4)
+    assert other.context_features[i] == 0.0
+    logged = {e["id"]: e for e in load_exported(export) if e.get("id") in (named.id, other.id)}
+    assert logged[named.id]["x"][i] == pytest.approx(3 / 4)
