@@ -87,7 +87,7 @@ class CatalogVocabulary:
 
         def build(index_dir: Path) -> "CatalogVocabulary":
             ents = catalog.entities
-            playlists = [t for t, kind in zip(ents.titles, ents.frame["entity_type"].astype(str)) if kind == "playlist"]
+            playlists = ents.titles[ents.types == "playlist"].tolist()
             made = cls.from_names(list(ents.titles) + list(ents.subtitles), playlists)
             for name, lines in (("vocab.playlists.txt", made.playlist_names), ("vocab.txt", made.tokens.tolist())):
                 tmp = index_dir / f"{name}.tmp"
