@@ -14,6 +14,7 @@ import pytest
 
 from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.bandit.coverage import CoverageLearner
+from tests.bandit.learners import resolve
 
 ARMS = ("a", "b", "c", "d")
 SWITCH = 300
@@ -39,13 +40,7 @@ def run(learner: CoverageLearner, steps: int, seed: int, share_b: float = 0.3) -
     for t in range(steps):
         intent = "B" if rng.random() < share_b else "A"
         query = f"{intent.lower()}{int(rng.integers(20))}"
-        d = learner.select(X, mask, query)
-        ranks = ranks_for(intent, t)
-        hit = any(r is not None and r <= b for r, b in zip((ranks[a] for a in ARMS), d["budgets"]))
-        rec = learner.decision_record(d, mask)
-        learner.observe(X, rec["greedy"], rec["available"], ranks if hit else None, {a: 50 for a in ARMS},
-                        rec["wide"], rec["deepen"], rec["deepen_top"], rec["explored"], query)
-        hits[t] = hit
+        hits[t] = resolve(learner, X, mask, ranks_for(intent, t), query)
     return hits
 
 

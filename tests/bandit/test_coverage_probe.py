@@ -9,6 +9,7 @@ from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.coverage.cells import is_probe_key, remembered_bucket
 from ltrr.bandit.policy import PolicySpec
 from ltrr.query import Query
+from tests.bandit.learners import resolve
 
 ARMS = ("names", "typos", "other")
 MASK = np.ones(len(ARMS), dtype=bool)
@@ -29,13 +30,7 @@ def ranks_for(remembered: int) -> dict:
 
 
 def step(learner: CoverageLearner, remembered: int) -> None:
-    x = x_with(remembered)
-    d = learner.select(x, MASK)
-    ranks = ranks_for(remembered)
-    hit = any(r is not None and r <= b for r, b in zip((ranks[a] for a in ARMS), d["budgets"]))
-    rec = learner.decision_record(d, MASK)
-    learner.observe(x, rec["greedy"], rec["available"], ranks if hit else None, {a: 50 for a in ARMS},
-                    rec["wide"], rec["deepen"], rec["deepen_top"], rec["explored"])
+    resolve(learner, x_with(remembered), MASK, ranks_for(remembered))
 
 
 def greedy_of(learner: CoverageLearner, remembered: int) -> dict[str, int]:

@@ -6,6 +6,7 @@ import numpy as np
 from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.coverage.cells import is_query_key
+from tests.bandit.learners import resolve
 
 ARMS = ("a", "b", "c")
 X = np.zeros(len(CONTEXT_FEATURES))
@@ -18,13 +19,7 @@ WORLD = {"left": {"a": 1, "b": None, "c": None}, "right": {"a": None, "b": 8, "c
 
 
 def step(learner: CoverageLearner, query: str, ranks: dict | None = None) -> bool:
-    d = learner.select(X, MASK, query)
-    ranks = WORLD.get(query, ranks or {})
-    hit = any(r is not None and r <= b for r, b in zip((ranks.get(a) for a in ARMS), d["budgets"]))
-    rec = learner.decision_record(d, MASK)
-    learner.observe(X, rec["greedy"], rec["available"], ranks if hit else None, {a: 50 for a in ARMS},
-                    rec["wide"], rec["deepen"], rec["deepen_top"], rec["explored"], query)
-    return hit
+    return resolve(learner, X, MASK, WORLD.get(query, ranks or {}), query)
 
 
 def greedy_of(learner: CoverageLearner, query: str) -> dict[str, int]:

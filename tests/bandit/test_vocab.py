@@ -8,6 +8,7 @@ from ltrr.bandit.context import CONTEXT_FEATURES, context_vector
 from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.vocab import CatalogVocabulary
 from ltrr.query import Query
+from tests.bandit.learners import resolve
 
 TITLES = ["Love Story", "Halo", "Gangsta's Paradise", "Hip Pop", "RAP Gangsta", "Chill", "Los Cangri"]
 PLAYLISTS = ["RAP Gangsta", "Hip Pop", "Chill", "Los Cangri", "Café 2020 🔥"]
@@ -79,14 +80,9 @@ def run(named_share: float, blind: bool) -> CoverageLearner:
     rng = np.random.default_rng(0)
     for _ in range(800):
         named = rng.random() < named_share
-        x = x_for(named and not blind)
-        d = learner.select(x, MASK)
         ranks = {"lexical": None, "related": 2, "other": None} if named else \
             {"lexical": 1, "related": None, "other": None}
-        hit = any(ranks[a] is not None and ranks[a] <= b for a, b in zip(ARMS, d["budgets"]))
-        rec = learner.decision_record(d, MASK)
-        learner.observe(x, rec["greedy"], rec["available"], ranks if hit else None, {a: 50 for a in ARMS},
-                        rec["wide"], rec["deepen"], rec["deepen_top"], rec["explored"])
+        resolve(learner, x_for(named and not blind), MASK, ranks)
     return learner
 
 
@@ -102,4 +98,3 @@ def test_told_which_queries_name_a_playlist_the_learner_serves_them_and_titles_d
     # that intent is lost.
     blind = run(0.05, blind=True)
     assert greedy(blind, True)["related"] == greedy(blind, False)["related"] == 0
-
