@@ -11,6 +11,7 @@ and the interaction log all name a policy the same way::
     coverage:judged=0.05        ... 5% of searches drawn for judgment (``Engine.judge``: what was wanted)
     coverage:qprior=0,probe=0   ... the cell learner: no cell per query text, kinds not split by what the memory holds
     coverage:tries=0            ... a query that keeps failing does not try the arms its searches never ran
+    coverage:slump=0            ... a cell served less as its plans narrow is not explored wide more
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
@@ -103,9 +104,16 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # Dev seeds 21-26 of both worlds (never the study's seeds 0-4), paired with pricing every
     # list in full: success +0.3 (-0.2 to +0.8) points at +1.3 pool candidates; gap to the
     # static frontier on the six streams with references -0.92 -> -0.56 points.
+    # slump: a cell whose share of served searches falls ALARM_Z standard errors (over RECENT
+    # searches) below its long-run share while its planned configurations narrow by BREADTH_FALL
+    # is explored wide by the fall (ltrr.bandit.coverage.explore.slump_alarm): the guard against
+    # the lock-in that lost "<playlist> songs" on one seed of the second world's study. Its
+    # thresholds are the drift alarm's, or set before any run (BREADTH_FALL); nothing was tuned.
+    # On dev seeds 21-26 of both worlds and 27-34 of the second it never fired: every record is
+    # the same with slump=0 (no stream lost an intent there).
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
-                 "tries": 2.0},
+                 "tries": 2.0, "slump": 1.0},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},
@@ -359,6 +367,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
             raise ValueError(f"coverage option tries must be 0 or more, got {out['tries']!r}")
         if not 0.0 <= out["judged"] <= 1.0:
             raise ValueError(f"coverage option judged must lie between 0 and 1, got {out['judged']!r}")
+        if out["slump"] not in (0.0, 1.0):
+            raise ValueError(f"coverage option slump must be 0 (off) or 1, got {out['slump']!r}")
         if out["context"] not in (0.0, 1.0):
             raise ValueError(f"coverage option context must be 0 (context-free) or 1, got {out['context']!r}")
     if eps is not None and not 0.0 <= eps <= 1.0:

@@ -71,9 +71,12 @@ JUDGED_LEARNER = "coverage:judged=0.2"
 # The cell learner of earlier rounds: kinds of query only, no cell per recent query and no memory
 # probe (the issue's baseline for the per-query model, which is the default now).
 CELL_LEARNER = "coverage:qprior=0,probe=0,tries=0"
-# The default learner of the previous round: a query that keeps failing does not try the arms its
-# searches never ran (what this round's rule buys, paired on the same seeds).
+# An earlier round's default learner: a query that keeps failing does not try the arms its
+# searches never ran (what that rule buys, paired on the same seeds).
 UNTRIED_LEARNER = "coverage:tries=0"
+# The default learner of the previous round: no slump alarm (what the guard against losing an
+# intent to the learner's own narrowing buys, paired on the same seeds; 0 where it never fires).
+UNGUARDED_LEARNER = "coverage:slump=0"
 # The default learner told what every search wanted: not a product setting but the bound on
 # what any information can buy this rule (the rest of the gap to a target is the rule's).
 TOLD_LEARNER = "coverage:judged=1"
@@ -115,8 +118,8 @@ class StudySettings:
     ms_shares: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
     ms_candidates: float = 12.0
     costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
-    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, CELL_LEARNER, UNTRIED_LEARNER, JUDGED_LEARNER,
-                                 TOLD_LEARNER)  # other learners
+    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, CELL_LEARNER, UNTRIED_LEARNER, UNGUARDED_LEARNER,
+                                 JUDGED_LEARNER, TOLD_LEARNER)  # other learners
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     # Every single arm at single_budget as a reference; False runs only those that are also a
@@ -299,9 +302,10 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
     worlds fit a working session: the default, context-free and told learners, ``all`` at 20 and
-    the tuned configurations (by candidates, and before the drift), the cell learner of earlier rounds;
+    the tuned configurations (by candidates, and before the drift), the cell learner of earlier rounds
+    and the previous round's default (no slump alarm);
     no configurations tuned for milliseconds, no cost or prior variants, no single-arm references."""
-    return replace(settings, ms_shares=(), costs=(), variants=(CELL_LEARNER, UNTRIED_LEARNER, TOLD_LEARNER),
+    return replace(settings, ms_shares=(), costs=(), variants=(CELL_LEARNER, UNGUARDED_LEARNER, TOLD_LEARNER),
                    all_budgets=(20,),
                    singles=False)
 

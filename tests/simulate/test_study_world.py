@@ -140,7 +140,7 @@ def test_the_headline_study_runs_the_learners_all_and_the_tuned_configurations_o
     tuning = hand_made_tuning({"pre-drift<=5": "static:a=5", "pre-drift<=20": "static:a=20"})
     full = study_policies(StudySettings(catalog="c.duckdb"), tuning, ["a", "b", "c"])
     lean = study_policies(headline(StudySettings(catalog="c.duckdb")), tuning, ["a", "b", "c"])
-    assert set(lean) == {"coverage (default)", "coverage qprior=0,probe=0,tries=0", "coverage tries=0",
+    assert set(lean) == {"coverage (default)", "coverage qprior=0,probe=0,tries=0", "coverage slump=0",
                          "coverage judged=1",
                          "coverage, context-free", "all@20",
                          "tuned<=10", "pre-drift<=5", "a@20"}       # a@20 is also pre-drift<=20: it stays

@@ -122,6 +122,15 @@ every arm are known, so shallower budgets are learned for free.
   window, the fall is added, unfaded, to the chance of wide exploration
   (logged as ``alarm``), until the new searches are served or the window has
   absorbed the change.
+* *Slump alarm* (``slump``; :func:`~ltrr.bandit.coverage.explore.slump_alarm`): the
+  lock-in the drift alarm cannot see. A cell that stops running the arm that served part of
+  it hears of those searches only as skips, and in a small cell a few clicks found under
+  rare exploration weigh so much that the estimated coverage of the cheaper plan stays
+  saturated. So every cell also keeps raw decayed counts (slow and fast) of its searches,
+  of those that ended in a click and of its plans' breadth; when its recent share of served
+  searches falls more than :data:`ALARM_Z` standard errors below the long-run share *while*
+  its plans got narrower, the fall is added to the chance of wide exploration (logged as
+  ``slump``), until the cell is served again.
 
 Every configuration has a known probability, the logged propensities are
 exact (per arm: the chance it runs, and the chance of the very budget it

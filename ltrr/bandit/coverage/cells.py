@@ -57,6 +57,9 @@ class Cell:
     n_wide: float = 0.0                 # decayed count of wide explorations, as of clock wide_t
     wide_t: int = 0
     reach: np.ndarray | None = None     # (arms, levels) decayed P(arm ran at least that deep), as of wide_t
+    # Decayed sums of the cell's served searches and planned breadth, and its decayed search
+    # counts, each slow and fast; None before its first search (see fold_trend).
+    trend: np.ndarray | None = None
 
     def push(self, r: np.ndarray, c: np.ndarray, inv_w: float, buffer: int) -> None:
         """Buffer one target's rank codes ``r`` and list lengths ``c``; the oldest leaves a full buffer."""
@@ -68,6 +71,39 @@ class Cell:
             for q in (self.ranks, self.counts, self.inv_w, self.born):
                 q.popleft()
             self.start = self.born[0]
+
+
+TREND_FAST_HALFLIFE = 35.0               # searches after which the fast means weigh a search half
+BREADTH_CAP = 20                         # budget above which an arm's depth adds nothing to a plan's breadth
+
+
+def breadth(budgets: np.ndarray) -> float:
+    """How much a planned configuration runs: its budgets summed, each capped at :data:`BREADTH_CAP`
+    (the memory's 50 is a list it rarely fills; what matters is which arms run and roughly how deep)."""
+    return float(np.minimum(np.asarray(budgets), BREADTH_CAP).sum())
+
+
+def fold_trend(cell: Cell, served: bool, planned: float, decay: float) -> None:
+    """Fold one resolved search into the cell's decayed sums of served searches and planned
+    breadth and its decayed search counts: slow ones at the learner's ``decay``, fast ones at
+    :data:`TREND_FAST_HALFLIFE` (``cell.trend``; read them with :func:`trend_means`).
+
+    Raw counts, not inverse-propensity estimates: in a small cell a few clicks found under rare
+    exploration carry weights that saturate every estimate, so the estimated coverage cannot show
+    the fall that a cell which stopped running what served it suffers; the share of its searches
+    that end in a click can.
+    """
+    fast = 0.5 ** (1.0 / TREND_FAST_HALFLIFE)
+    rate = np.array([decay, fast, decay, fast, decay, fast])
+    step = np.array([float(served), float(served), planned, planned, 1.0, 1.0])
+    cell.trend = step if cell.trend is None else rate * cell.trend + step
+
+
+def trend_means(trend: np.ndarray) -> tuple[float, float, float, float]:
+    """The cell's share of served searches (slow, fast) and mean planned breadth (slow, fast)."""
+    slow_n, fast_n = float(trend[4]), float(trend[5])
+    return (float(trend[0]) / slow_n, float(trend[1]) / fast_n,
+            float(trend[2]) / slow_n, float(trend[3]) / fast_n)
 
 
 def query_key(query: str) -> tuple:

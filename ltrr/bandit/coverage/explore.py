@@ -18,7 +18,7 @@ from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from ltrr.bandit.coverage.cells import LADDER, Level
+from ltrr.bandit.coverage.cells import LADDER, Level, trend_means
 from ltrr.bandit.coverage.estimate import expected_counts, gains
 
 EXPLORE_HALF = 100.0                     # resolved searches of a cell at which wide exploration is 0.71x
@@ -26,6 +26,7 @@ DEEPEN_FLOOR = 0.05                      # weight every arm keeps in the deepeni
 WIDE_PRIOR = 5.0                         # wide explorations after which their measured gain counts half
 RECENT = 50                              # a cell's last searches the drift alarm compares with its window
 ALARM_Z = 3.0                            # standard errors a recent fall in coverage must exceed
+BREADTH_FALL = 0.2                       # share by which a cell's planned breadth must fall for a slump
 QUERY_PRIOR = 5.0                        # pseudo searches shrinking a query's own miss rate towards its cell's
 QUERY_HALFLIFE = 30.0                    # a query's own searches after which its counts weigh half
 TRIED_BELOW = 0.5                        # a query's decayed runs of an arm below which it counts as untried
@@ -252,6 +253,31 @@ def drift_alarm(budgets: np.ndarray, level: Level, decay: float) -> float:
     fall = whole - recent
     se = float(np.sqrt(max(whole * (1.0 - whole), 0.01) / RECENT))
     return round(fall, 6) if fall > ALARM_Z * se else 0.0
+
+
+def slump_alarm(trend: np.ndarray | None, searches: int) -> float:
+    """How far a cell's recent share of served searches fell below its long-run share while its
+    planned configurations got narrower (fast mean breadth at least :data:`BREADTH_FALL` below
+    the slow one), when the fall exceeds :data:`ALARM_Z` standard errors of :data:`RECENT`
+    searches; else 0 (also before the cell has had :data:`RECENT` searches: its fast means
+    would still be its slow ones). ``trend``: the cell's moving means (:func:`~ltrr.bandit.coverage.cells.fold_trend`);
+    ``searches``: the cell's resolved searches.
+
+    This is the lock-in the drift alarm cannot see. A cell that stops running the arm that
+    served part of it hears of those searches only as skips, which show no ranks; and where a
+    few clicks found under rare exploration weigh many times the cell's searches, the estimated
+    coverage of the cheap configuration left stays saturated while fewer of the cell's searches
+    end in a click. Success and cost falling together is the learner's own doing, not new
+    demand, and the fall is added to the chance of wide exploration, like the drift alarm, until
+    the cell is served again.
+    """
+    if trend is None or searches < RECENT:
+        return 0.0
+    slow, fast, slow_breadth, fast_breadth = trend_means(trend)
+    fall = slow - fast
+    se = float(np.sqrt(max(slow * (1.0 - slow), 0.01) / RECENT))
+    narrower = fast_breadth < (1.0 - BREADTH_FALL) * slow_breadth
+    return round(fall, 6) if fall > ALARM_Z * se and narrower else 0.0
 
 
 class QueryCounts:

@@ -15,11 +15,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, cell_keys, decayed_count, decayed_wide, is_probe_key,
-                                        is_query_key, level, list_lengths, query_key, rank_codes)
+from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, breadth, cell_keys, decayed_count, decayed_wide,
+                                        fold_trend, is_probe_key, is_query_key, level, list_lengths, query_key,
+                                        rank_codes)
 from ltrr.bandit.coverage.estimate import alone_at, gains
 from ltrr.bandit.coverage.explore import (Exploration, QueryCounts, deepen_top, deepen_weights, deeper,
-                                          drift_alarm, upgradable)
+                                          drift_alarm, slump_alarm, upgradable)
 from ltrr.bandit.coverage.plan import greedy as plan_greedy
 from ltrr.bandit.coverage.saved import cells_to_state, state_to_parts
 from ltrr.reward import MAX_RANK
@@ -40,7 +41,7 @@ class CoverageLearner:
                  wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
                  cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
-                 probe_prior: float = 0.0, tries: float = 0.0) -> None:
+                 probe_prior: float = 0.0, tries: float = 0.0, slump: bool = False) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -76,6 +77,9 @@ class CoverageLearner:
         # searches have not run lately added at the ladder's first step (0: never; see
         # QueryCounts.untried). Needs the query counts.
         self.tries = float(tries) if self.queries > 0 else 0.0
+        # Whether a cell whose searches are served less while its plans got narrower is explored
+        # wide more (see slump_alarm). Context: the context-free learner's one cell has it too.
+        self.slump = bool(slump)
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
@@ -85,12 +89,12 @@ class CoverageLearner:
     @classmethod
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
-        wide, wide_at, context, prior, ms, queries, qprior, probe, tries)."""
+        wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
                    query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0),
-                   tries=params.get("tries", 0.0))
+                   tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0)
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
@@ -147,7 +151,7 @@ class CoverageLearner:
         where ``explored`` is "", "deepen" or "wide".
         """
         with self._lock:
-            greedy, alone, cover, p_wide, deepen, top, alarm, tried = self._plan(x, mask, query)
+            greedy, alone, cover, p_wide, deepen, top, alarm, tried, slump = self._plan(x, mask, query)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = upgradable(greedy, mask, top)
@@ -164,7 +168,7 @@ class CoverageLearner:
             p_run, p_budget = self.propensities(greedy, mask, budgets, p_wide, deepen, top)
             return {"budgets": budgets, "greedy": greedy, "p_run": p_run, "p_budget": p_budget,
                     "expectation": alone, "coverage": cover, "explored": explored, "p_wide": p_wide,
-                    "deepen": deepen, "deepen_top": top, "alarm": alarm, "tried": tried}
+                    "deepen": deepen, "deepen_top": top, "alarm": alarm, "tried": tried, "slump": slump}
 
     def decision_record(self, d: Mapping, mask: np.ndarray) -> dict:
         """What is logged of a :meth:`select` result ``d`` over the available ``mask``: the greedy
@@ -177,6 +181,7 @@ class CoverageLearner:
             "explored": d["explored"],
             "wide": round(float(d["p_wide"]), 6),
             "alarm": round(float(d["alarm"]), 6),
+            **({"slump": round(float(d["slump"]), 6)} if d.get("slump") else {}),
             "deepen": {a: float(d["deepen"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "deepen_top": {a: int(d["deepen_top"][i]) for i, a in enumerate(self.arms) if d["deepen"][i] > 0},
             "coverage": None if not np.isfinite(coverage) else round(float(coverage), 6),
@@ -187,8 +192,8 @@ class CoverageLearner:
         }
 
     def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> tuple:
-        """Greedy budgets, per-arm coverage alone, coverage, the exploration rule at ``x``, and the
-        arms added only because the query kept failing without them (a mask)."""
+        """Greedy budgets, per-arm coverage alone, coverage, the exploration rule at ``x``, the
+        arms added only because the query kept failing without them (a mask), and the slump alarm."""
         levels = self._levels(x, query)
         greedy, alone, cover, counts = self._greedy(levels, mask)
         untried = self._queries.untried(query, self.tries) if self.tries > 0 else None
@@ -200,18 +205,27 @@ class CoverageLearner:
         # The finest cell that holds anything says how well this kind of query is known, how
         # often wide exploration has already been tried there and whether it recently got worse.
         alarm = drift_alarm(greedy, levels[0], self.decay) if levels else 0.0
+        slump = self.slump_alarm(x, query)
         p_wide = self.wide_probability(cover, levels[0].n if levels else 0.0, *self.exploration.wide_gain(
-            greedy, mask, cover, levels, self.prior), alarm=alarm, push=self.query_push(query, cover))
+            greedy, mask, cover, levels, self.prior), alarm=alarm + slump, push=self.query_push(query, cover))
         top = self.deepen_top(greedy, mask, cover, levels, counts)
         deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
-        return greedy, alone_at(alone, greedy), cover, p_wide, deepen, top, alarm, tried
+        return greedy, alone_at(alone, greedy), cover, p_wide, deepen, top, alarm, tried, slump
+
+    def slump_alarm(self, x: np.ndarray, query: str | None = None) -> float:
+        """The largest slump among the cells of ``x`` other than query cells (0 when off; see
+        :func:`~ltrr.bandit.coverage.explore.slump_alarm`)."""
+        if not self.slump:
+            return 0.0
+        cells = (self._cells.get(k) for k in self.cell_keys(x, query) if not is_query_key(k))
+        return max((slump_alarm(c.trend, c.t) for c in cells if c is not None), default=0.0)
 
     def run_probabilities(self, x: np.ndarray, mask: np.ndarray,
                           query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
         it runs under the exploration rule (what :meth:`select` would draw from)."""
         with self._lock:
-            greedy, alone, _, p_wide, deepen, top, _, _ = self._plan(x, mask, query)
+            greedy, alone, _, p_wide, deepen, top, _, _, _ = self._plan(x, mask, query)
             p_run, _ = self.propensities(greedy, mask, greedy, p_wide, deepen, top)
             return alone, p_run
 
@@ -347,10 +361,10 @@ class CoverageLearner:
             self.n_events += 1
             g = np.array([int(greedy.get(a, 0)) for a in self.arms], dtype=np.int64)
             r = None if ranks is None else rank_codes(self.arms, ranks)
+            # A search is served when clicked, or, judged, when the greedy configuration
+            # retrieved what was wanted.
+            served = r is not None and (not judged or bool((r <= g).any()))
             if query and self.queries > 0:
-                # A query's searches are served when clicked, or, judged, when the greedy
-                # configuration retrieved what was wanted.
-                served = r is not None and (not judged or bool((r <= g).any()))
                 ran_now = g if ran is None else np.array([int(ran.get(a, 0)) for a in self.arms])
                 # An arm "tried" a query when it ran and did not hold what was clicked; unclicked,
                 # as far as its finds were looked at.
@@ -380,6 +394,8 @@ class CoverageLearner:
                 # A judged search shows every arm's every depth, whatever ran.
                 cell.reach = old + judged_share + (1.0 - judged_share) * reached
                 cell.wide_t = cell.t
+                if self.slump and not is_query_key(key):
+                    fold_trend(cell, served, breadth(g), self.decay)
             if r is None:
                 return
             if judged and not (r <= MAX_RANK).any():
@@ -437,7 +453,8 @@ class CoverageLearner:
                 **({"queries": self.queries} if self.queries else {}),
                 **({"query_prior": self.query_prior} if self.query_prior else {}),
                 **({"probe_prior": self.probe_prior} if self.probe_prior else {}),
-                **({"tries": self.tries} if self.tries else {})}
+                **({"tries": self.tries} if self.tries else {}),
+                **({"slump": True} if self.slump else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).

@@ -24,7 +24,8 @@ def cells_to_state(cells: Mapping[tuple, Cell], n_arms: int) -> dict:
                                                    else (len(rows),))
     return {
         "cells": [{"key": list(key), "t": c.t, "start": c.start, "n_wide": c.n_wide, "wide_t": c.wide_t,
-                   "reach": None if c.reach is None else c.reach.tolist()}
+                   "reach": None if c.reach is None else c.reach.tolist(),
+                   "trend": None if c.trend is None else c.trend.tolist()}
                   for key, c in items],
         "sizes": np.array(sizes, dtype=np.int64),
         "ranks": stacked("ranks", np.int16), "counts": stacked("counts", np.int16),
@@ -69,7 +70,7 @@ def state_to_parts(state: Mapping, n_arms: int, max_queries: int
         cells[tuple(info["key"])] = Cell(
             t=int(info["t"]), start=int(info["start"]),
             n_wide=float(info.get("n_wide", 0.0)), wide_t=int(info.get("wide_t", 0)),
-            reach=_reach(info.get("reach"), n_arms),
+            reach=_reach(info.get("reach"), n_arms), trend=_trend(info.get("trend")),
             ranks=deque(ranks[rows].astype(np.int16)), counts=deque(counts[rows].astype(np.int16)),
             inv_w=deque(inv_w[rows].tolist()), born=deque(born[rows].tolist()))
     return cells, queries, n_events, n_clicks, arm_ms
@@ -83,3 +84,15 @@ def _reach(value, n_arms: int) -> np.ndarray | None:
     if reach.shape != (n_arms, len(LADDER)) or not np.isfinite(reach).all() or (reach < 0).any():
         raise ValueError("malformed coverage state: a cell's reach has the wrong shape or values")
     return reach
+
+
+def _trend(value) -> np.ndarray | None:
+    """A saved cell's moving means, checked (None: saved before they were kept)."""
+    if value is None:
+        return None
+    trend = np.asarray(value, dtype=np.float64)
+    # Decayed sums: served searches (slow, fast), breadth (slow, fast), searches (slow, fast).
+    if trend.shape != (6,) or not np.isfinite(trend).all() or (trend < 0).any() or (trend[4:] <= 0).any() \
+            or (trend[:2] > trend[4:] + 1e-9).any():
+        raise ValueError("malformed coverage state: a cell's trend has the wrong shape or values")
+    return trend
