@@ -638,3 +638,18 @@ def test_a_background_build_goes_on_while_one_of_its_openers_is_open(private_cat
         assert SemanticStrategy.is_built(catalog) and second_calls[-1][:2] == (n, n)
     finally:
         catalog.close()
+
+
+def test_the_vector_index_is_the_same_on_every_build(tmp_path):
+    """A graph built by several threads depends on their interleaving: the same vectors gave other
+    neighbour lists on every build, and a study repeated on a fresh clone moved with them."""
+    from usearch.index import Index
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((6000, 48)).astype(np.float16)
+    queries = rng.standard_normal((100, 48)).astype(np.float32)
+    lists = []
+    for name in ("a.usearch", "b.usearch"):
+        semantic._build_hnsw(tmp_path / name, vectors, lambda *_: None)
+        lists.append(Index.restore(str(tmp_path / name)).search(queries, 20).keys)
+    assert np.array_equal(lists[0], lists[1])
