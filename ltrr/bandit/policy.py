@@ -110,7 +110,9 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # the lock-in that lost "<playlist> songs" on one seed of the second world's study. Its
     # thresholds are the drift alarm's, or set before any run (BREADTH_FALL); nothing was tuned.
     # On dev seeds 21-26 of both worlds and 27-34 of the second it never fired: every record is
-    # the same with slump=0 (no stream lost an intent there).
+    # the same with slump=0 (no stream lost an intent there). Nor on the study's seeds 0-4, where
+    # one stream did lose one: its cells held 20-70 searches, too few for a recent window to
+    # differ from the long run (docs/history.md, eighth part).
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0},
