@@ -709,8 +709,8 @@ def _build_hnsw(path: Path, vectors: np.ndarray, progress: ProgressFn) -> None:
     total = len(vectors)
     # One thread: a graph built by several threads depends on their interleaving, so the same
     # vectors gave other neighbour lists on every build (the shared catalog's 60,493: a third of
-    # 300 top-20 lists the same, four in five the same sets), and the study, repeated on a fresh
-    # clone with the same code, moved by up to a point on its mean. One thread takes about twice
+    # 300 top-20 lists the same, four in five the same sets), and the study, repeated with the same
+    # code over another build, moved by up to two points on its mean. One thread takes about twice
     # as long (12 s against 6 s there, 2 cores); the live index serves meanwhile.
     step = 4096
     progress(0, total, "semantic: building vector index")

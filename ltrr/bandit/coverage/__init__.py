@@ -130,7 +130,9 @@ every arm are known, so shallower budgets are learned for free.
   of those that ended in a click and of its plans' breadth; when its recent share of served
   searches falls more than :data:`ALARM_Z` standard errors below the long-run share *while*
   its plans got narrower, the fall is added to the chance of wide exploration (logged as
-  ``slump``), until the cell is served again.
+  ``slump``), until the cell is served again. It needs a cell whose history is longer than
+  its fast window: the study's one lost intent was in cells of 20-70 searches, where it
+  cannot fire (docs/history.md, eighth part).
 
 Every configuration has a known probability, the logged propensities are
 exact (per arm: the chance it runs, and the chance of the very budget it

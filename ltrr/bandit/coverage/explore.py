@@ -260,7 +260,7 @@ def slump_alarm(trend: np.ndarray | None, searches: int) -> float:
     planned configurations got narrower (fast mean breadth at least :data:`BREADTH_FALL` below
     the slow one), when the fall exceeds :data:`ALARM_Z` standard errors of :data:`RECENT`
     searches; else 0 (also before the cell has had :data:`RECENT` searches: its fast means
-    would still be its slow ones). ``trend``: the cell's moving means (:func:`~ltrr.bandit.coverage.cells.fold_trend`);
+    would still be its slow ones). ``trend``: the cell's decayed sums (:func:`~ltrr.bandit.coverage.cells.fold_trend`);
     ``searches``: the cell's resolved searches.
 
     This is the lock-in the drift alarm cannot see. A cell that stops running the arm that
@@ -269,7 +269,8 @@ def slump_alarm(trend: np.ndarray | None, searches: int) -> float:
     coverage of the cheap configuration left stays saturated while fewer of the cell's searches
     end in a click. Success and cost falling together is the learner's own doing, not new
     demand, and the fall is added to the chance of wide exploration, like the drift alarm, until
-    the cell is served again.
+    the cell is served again. A cell of a few dozen searches is all "recent": its fast and slow
+    means move together, and a loss there goes unseen.
     """
     if trend is None or searches < RECENT:
         return 0.0

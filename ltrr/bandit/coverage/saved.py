@@ -87,7 +87,7 @@ def _reach(value, n_arms: int) -> np.ndarray | None:
 
 
 def _trend(value) -> np.ndarray | None:
-    """A saved cell's moving means, checked (None: saved before they were kept)."""
+    """A saved cell's decayed trend sums, checked (None: saved before they were kept)."""
     if value is None:
         return None
     trend = np.asarray(value, dtype=np.float64)
