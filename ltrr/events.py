@@ -11,7 +11,9 @@ truth every learner is derived from:
   the query, so it was not offered), the coverage policy's ``decision``, each arm's measured run
   time (``arm_ms``), each selected arm's list and the shown results; and what
   the rank stage tried (:mod:`ltrr.rank.stage`): an adjacent ``swap``, an
-  ``interleave``-ing, the ``pinned`` entity, the ``expose``-d explored finds.
+  ``interleave``-ing, the ``pinned`` entity, the ``expose``-d explored finds;
+  and the user's lean per genre as they searched (``affinity``), so that a
+  search's ranker features rebuilt later hold no click that came after it.
 * :class:`FeedbackEvent` — one per ``Engine.feedback``: a click, a skip or a
   ``found_later`` (what the user found after leaving the search), the credit
   (:mod:`ltrr.reward`), and for the first click of a search, and for a later
@@ -84,6 +86,7 @@ class SearchEvent:
     interleave: dict | None = None      # {"a", "b", "teams"}: team-draft interleaving of two rankers
     pinned: str | None = None           # the entity the memory rule put first
     expose: list | None = None          # per exposed arm {"arm", "entity_id", "p", "from", "to"}
+    affinity: dict | None = None        # the user's lean per genre as they searched (the ranker's user_genre)
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "interleave": Field(_interleave, nullable=True),
         "pinned": Field(_str, nullable=True),
         "expose": Field(_expose, nullable=True),
+        "affinity": Field(_num_map, nullable=True),
     },
     "feedback": {
         "ts": Field(_str, nullable=True),
@@ -275,7 +279,8 @@ FIELDS: dict[str, dict[str, Field]] = {
 }
 # Left out of a written record when None: the search or feedback did not use them (readers
 # test their presence, e.g. ``"interleave" in search``).
-OMIT_WHEN_NONE = frozenset({"swap", "interleave", "pinned", "expose", "arm_ranks", "arm_counts", "n_wanted"})
+OMIT_WHEN_NONE = frozenset({"swap", "interleave", "pinned", "expose", "affinity", "arm_ranks", "arm_counts",
+                            "n_wanted"})
 # What replay cannot do without, with the JSON type a reader may rely on (old logs included).
 REQUIRED: dict[str, dict[str, type]] = {
     "search": {"id": str, "query": str, "query_norm": str, "user_id": str, "results": list,
@@ -481,13 +486,13 @@ def search_event(*, id: str, ts: str, user_id: str, query: str, query_norm: str,
                  understanding: Mapping, policy: str, x: list, selection: list, decision: Mapping | None,
                  arm_ms: Mapping | None, by_arm: Mapping, results: list, swap: Mapping | None = None,
                  interleave: Mapping | None = None, pinned: str | None = None,
-                 expose: list | None = None) -> dict[str, Any]:
+                 expose: list | None = None, affinity: Mapping | None = None) -> dict[str, Any]:
     """The search record, validated (:class:`EventError` names a bad field)."""
     return _record("search", dict(
         id=id, ts=ts, user_id=user_id, query=query, query_norm=query_norm, context=context,
         understanding=understanding, policy=policy, x=x, selection=selection, decision=decision,
         arm_ms=arm_ms, by_arm=by_arm, results=results, swap=swap, interleave=interleave, pinned=pinned,
-        expose=expose))
+        expose=expose, affinity=affinity or None))
 
 
 def rank_fields(*, swap: Mapping | None = None, interleave: Mapping | None = None, pinned: str | None = None,

@@ -31,6 +31,7 @@ GENERIC_LABELS: dict[str, str] = {
     "type_agreement": "type matches what was asked", "intent_confidence": "how clear the query is",
     "artist_match": "artist matches", "genre_match": "genre matches", "mood_match": "mood matches",
     "era_match": "era matches", "query_len": "query length",
+    "memory_reformulations": "found by others who reworded this ask", "user_genre": "a genre this listener picks",
 }
 
 

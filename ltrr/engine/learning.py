@@ -154,14 +154,15 @@ class Learning:
 
     def rebuild_pending(self, search: dict) -> Pending:
         """Features of a search no longer in memory (after a restart, in replay): recomputed from its
-        log record, with the memory feature as it was when the search ran (see ``_memory_as_of``)."""
+        log record, with the memory feature as it was when the search ran (see ``_memory_as_of``) and
+        the user's genre lean as logged."""
         core = self.core
         q = core.understood(search["query"], value(search, "context") or {})
         lists = {}
         for arm, pairs in (value(search, "by_arm") or {}).items():
             lists[arm] = [Candidate(e, float(s), rank=i) for i, (e, s) in enumerate(pairs, start=1)]
         pool = pool_candidates(lists, core.entities)
-        X = core.features.build(q, pool)
+        X = core.features.build(q, pool, value(search, "affinity"))
         self._memory_as_of(search, q, pool, X)
         return Pending(q, pool, X)
 

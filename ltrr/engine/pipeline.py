@@ -91,7 +91,9 @@ class SearchPipeline:
         selected_lists = {c.arm: by_arm_cands.get(c.arm, []) for c in choices if c.selected}
         pool = pool_candidates(selected_lists, core.entities)
         t = lap("union", t)
-        X = core.features.build(q, pool)
+        # Rounded as logged, so that features rebuilt from the log are the ones served.
+        affinity = {g: round(v, 6) for g, v in core.history.affinity(ctx.get("user_id")).items()}
+        X = core.features.build(q, pool, affinity)
         pool_ids = [p.entity_id for p in pool]
         decision = selection.decision or {}
         explored = None
@@ -139,6 +141,7 @@ class SearchPipeline:
             by_arm={a: [[c.entity_id, round(float(c.score), 6)] for c in cands]
                     for a, cands in selected_lists.items()},
             results=[r.entity_id for r in results],
+            affinity=affinity,
             **ranked.log_fields(),
         )
         with core.lock:

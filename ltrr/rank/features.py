@@ -34,6 +34,10 @@ Generic (candidate x query):
                                         found the entity next (ltrr.reformulation.confidence): grows
                                         with distinct users, so a vague ask can rank what others
                                         reformulated to even where no arm's own score knows it
+    user_genre                        how much the searching user leans to this entity's genre, from
+                                        their clicks (ltrr.bandit.context.UserHistory.affinity, 0..1):
+                                        "love" or "tunes to unwind to" mean another thing to each
+                                        listener, and their own clicks say which
 
 Every value is finite: NaN and infinities from arms or data become 0.
 """
@@ -71,6 +75,7 @@ GENERIC_FEATURES = (
     "artist_match", "genre_match", "mood_match", "era_match",
     "query_len",
     "memory_reformulations",
+    "user_genre",
 )
 ARMS: tuple[str, ...] = tuple(arm_names())
 FEATURE_NAMES: list[str] = [f"{kind}_{arm}" for arm in ARMS for kind in ARM_FEATURES] + list(GENERIC_FEATURES)
@@ -134,8 +139,12 @@ class FeatureBuilder:
         arms = self._arms() if callable(self._arms) else self._arms
         return arms or {}
 
-    def build(self, query: Query, pool: list[PooledCandidate]) -> np.ndarray:
-        """Features of every pooled candidate, shape (len(pool), len(FEATURE_NAMES)), float32, finite."""
+    def build(self, query: Query, pool: list[PooledCandidate],
+              affinity: Mapping[str, float] | None = None) -> np.ndarray:
+        """Features of every pooled candidate, shape (len(pool), len(FEATURE_NAMES)), float32, finite.
+
+        ``affinity`` is the searching user's lean per genre (normalised genre -> 0..1, as
+        :meth:`ltrr.bandit.context.UserHistory.affinity` gives it); None or {}: ``user_genre`` is 0."""
         n = len(pool)
         X = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float64)
         if n == 0:
@@ -148,6 +157,9 @@ class FeatureBuilder:
         if self.memory is not None and query.text:
             X[:, COLUMN["memory_reformulations"]] = self.memory.reformulation_confidence(
                 query, [p.entity_id for p in pool])
+        if affinity:
+            X[:, COLUMN["user_genre"]] = [max((_finite(affinity.get(g, 0.0)) for g in self._genres[r]), default=0.0)
+                                          for r in rows]
         np.nan_to_num(X, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         return X.astype(np.float32)
 

@@ -250,6 +250,20 @@ def test_history_counts_and_profile():
     assert (history.searches("nobody"), history.clicks(None)) == (0, 0)
 
 
+def test_affinity_grows_with_the_clicks_behind_it():
+    history = UserHistory()
+    history.record_click("u", "rock")
+    assert history.affinity("u") == {"rock": pytest.approx(1 / 4)}    # one click: a weak lean, not 100%
+    for _ in range(9):
+        history.record_click("u", "rock")
+    history.record_click("u", "Pop")
+    history.record_click("u")                                          # no genre: not in the lean
+    lean = history.affinity("u")
+    assert lean == {"rock": pytest.approx(10 / 14), "pop": pytest.approx(1 / 14)}
+    assert lean["rock"] < history.profile("u")["rock"]
+    assert history.affinity("nobody") == {} and history.affinity(None) == {}
+
+
 def test_history_ignores_anonymous_and_malformed_users():
     history = UserHistory()
     for user in (None, {"a": 1}, 3.5, "", True):

@@ -98,6 +98,28 @@ def test_a_rebuilt_search_has_its_memory_feature_as_it_was_before_its_own_click(
     assert now > before
 
 
+def test_a_search_ranks_by_the_users_lean_and_is_rebuilt_with_the_lean_it_had(engine):
+    engine.set_ranking_experiments(swap_share=0.0)
+    for _ in range(6):                            # this user clicks r&b
+        first = engine.search("save your tears", context={"user_id": "fan"})
+        engine.feedback(first.id, "track:savetears")
+    resp = engine.search("love", context={"user_id": "fan"}, explain=True)
+    lean = {r.entity_id: r.features["user_genre"] for r in resp.results}
+    assert lean["track:crazy"] == pytest.approx(6 / 9, abs=1e-6)            # r&b: 6 clicks + 3 unseen
+    assert lean["track:lovestory"] == 0.0                                    # pop: never clicked
+    assert engine._searches[resp.id]["affinity"] == {"r b": pytest.approx(6 / 9, abs=1e-6)}  # noqa: SLF001
+    stranger = engine.search("love", context={"user_id": "stranger"}, explain=True)
+    assert not any(r.features["user_genre"] for r in stranger.results)
+    # Rebuilt after more clicks (as after a restart), the features are the ones it was served with.
+    pending = engine._pending.pop(resp.id)                                   # noqa: SLF001
+    engine.feedback(resp.id, "track:crazy")
+    for _ in range(3):
+        later = engine.search("halo", context={"user_id": "fan"})
+        engine.feedback(later.id, "track:halo")
+    np.testing.assert_allclose(engine._rebuild_pending(engine._searches[resp.id]).X,   # noqa: SLF001
+                               pending.X, atol=1e-6)
+
+
 def test_replay_builds_the_same_ranker_examples_as_the_live_engine(engine, tmp_path, tiny_catalog_path):
     engine.set_ranking_experiments(swap_share=0.0)
     for query, target in [("halo", "track:halo"), ("halo", "track:halo"), ("kill bill", "track:kill"),

@@ -249,3 +249,23 @@ def test_real_catalog_rows_give_finite_features(shared_catalog):
     assert col(X, ids, target["entity_id"], "title_exact") == 1.0
     assert set(np.unique(X[:, COLUMN["genre_match"]])) <= {-1.0, 0.0, 1.0}
     assert (X[:, COLUMN["age_years"]] >= 0).all() and (X[:, COLUMN["age_years"]] <= 60).all()
+
+
+def test_user_genre_is_the_users_lean_to_the_candidates_genre(tiny_catalog):
+    arm = FakeArm(tiny_catalog, {"track:lovestory": 1.0, "track:crazy": 0.9, "track:nystate": 0.8,
+                                 "playlist:sad": 0.7})
+    query = Query.make("love")
+    pool = pool_candidates({"lexical": arm.retrieve(query, 10)}, tiny_catalog.entities)
+    ids = [p.entity_id for p in pool]
+    builder = FeatureBuilder(tiny_catalog, {"lexical": arm})
+    X = builder.build(query, pool, {"r b": 0.6, "pop": 0.1})
+    assert col(X, ids, "track:crazy", "user_genre") == pytest.approx(0.6)    # "r&b" read as "r b"
+    assert col(X, ids, "track:lovestory", "user_genre") == pytest.approx(0.1)
+    assert col(X, ids, "playlist:sad", "user_genre") == pytest.approx(0.1)
+    assert col(X, ids, "track:nystate", "user_genre") == 0.0                  # a genre they never clicked
+    # No user, or one with no lean: the column is 0 and nothing else moves.
+    for affinity in (None, {}):
+        plain = builder.build(query, pool, affinity)
+        assert not plain[:, COLUMN["user_genre"]].any()
+        other = [c for c in range(X.shape[1]) if c != COLUMN["user_genre"]]
+        np.testing.assert_array_equal(plain[:, other], X[:, other])
