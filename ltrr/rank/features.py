@@ -158,8 +158,9 @@ class FeatureBuilder:
             X[:, COLUMN["memory_reformulations"]] = self.memory.reformulation_confidence(
                 query, [p.entity_id for p in pool])
         if affinity:
-            X[:, COLUMN["user_genre"]] = [max((_finite(affinity.get(g, 0.0)) for g in self._genres[r]), default=0.0)
-                                          for r in rows]
+            # A lean read back from a log is untrusted: anything outside 0..1 is clipped into it.
+            lean = [max((_finite(affinity.get(g, 0.0)) for g in self._genres[r]), default=0.0) for r in rows]
+            X[:, COLUMN["user_genre"]] = np.clip(lean, 0.0, 1.0)
         np.nan_to_num(X, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         return X.astype(np.float32)
 

@@ -269,3 +269,13 @@ def test_user_genre_is_the_users_lean_to_the_candidates_genre(tiny_catalog):
         assert not plain[:, COLUMN["user_genre"]].any()
         other = [c for c in range(X.shape[1]) if c != COLUMN["user_genre"]]
         np.testing.assert_array_equal(plain[:, other], X[:, other])
+
+
+def test_a_hostile_lean_read_from_a_log_stays_within_0_and_1(tiny_catalog):
+    arm = FakeArm(tiny_catalog, {"track:crazy": 1.0, "track:lovestory": 0.9, "track:nystate": 0.8})
+    query = Query.make("love")
+    pool = pool_candidates({"lexical": arm.retrieve(query, 10)}, tiny_catalog.entities)
+    ids = [p.entity_id for p in pool]
+    X = FeatureBuilder(tiny_catalog, {"lexical": arm}).build(
+        query, pool, {"r b": 1e9, "pop": float("nan"), "rap": -3.0})
+    assert [col(X, ids, e, "user_genre") for e in ("track:crazy", "track:lovestory", "track:nystate")] == [1.0, 0.0, 0.0]
