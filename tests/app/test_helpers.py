@@ -25,6 +25,13 @@ def test_feature_names_read_as_plain_words(name, words):
     assert labels.feature_label(name) == words
 
 
+def test_every_generic_ranker_feature_has_plain_words():
+    from ltrr.rank.features import GENERIC_FEATURES
+    unlabelled = [n for n in GENERIC_FEATURES if not n.startswith("type_") and n not in labels.GENERIC_LABELS]
+    assert unlabelled == []
+    assert labels.feature_label("user_genre") == "a genre this listener picks"
+
+
 def test_contribution_shares_are_signed_fractions_of_the_total():
     shares = labels.contribution_shares({"rr_lexical": 3.0, "popularity": -1.0, "is_new": 0.0,
                                          "title_exact": float("nan")})
