@@ -233,8 +233,9 @@ def test_events_of_unexpected_shape_are_skipped_not_fatal(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "ubi"])
 def test_every_declared_field_survives_each_export_in_log_order(tmp_path, fmt):
-    """Decision, arm run times, the rank stage's swap/interleave/pin/exposure, the user's genre lean, and each feedback's
-    ranks, counts and credit come back, and feedback arriving after a later search stays there."""
+    """Decision, arm run times, the rank stage's swap/interleave/pin/exposure, the user's genre lean,
+    and each feedback's ranks, counts and credit come back, and feedback arriving after a later
+    search stays there."""
     full = {**_search(1), "x": [1.0, 0.5], "decision": {"greedy": {"lexical": 5}, "explored": True},
             "arm_ms": {"lexical": 1.25}, "swap": {"pos": 1, "p": 0.05}, "pinned": "track:a",
             "interleave": {"a": "heuristic", "b": "lightgbm v1", "teams": ["", "a"]},

@@ -74,8 +74,8 @@ CELL_LEARNER = "coverage:qprior=0,probe=0,tries=0"
 # An earlier round's default learner: a query that keeps failing does not try the arms its
 # searches never ran (what that rule buys, paired on the same seeds).
 UNTRIED_LEARNER = "coverage:tries=0"
-# The default learner of the previous round: no slump alarm (what the guard against losing an
-# intent to the learner's own narrowing buys, paired on the same seeds; 0 where it never fires).
+# The default learner before the slump alarm (docs/history.md, eighth part): what the guard against
+# losing an intent to the learner's own narrowing buys, paired on the same seeds (0 where it never fires).
 UNGUARDED_LEARNER = "coverage:slump=0"
 # The default learner told what every search wanted: not a product setting but the bound on
 # what any information can buy this rule (the rest of the gap to a target is the rule's).
@@ -303,7 +303,7 @@ def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
     worlds fit a working session: the default, context-free and told learners, ``all`` at 20 and
     the tuned configurations (by candidates, and before the drift), the cell learner of earlier rounds
-    and the previous round's default (no slump alarm);
+    and the default without the slump alarm;
     no configurations tuned for milliseconds, no cost or prior variants, no single-arm references."""
     return replace(settings, ms_shares=(), costs=(), variants=(CELL_LEARNER, UNGUARDED_LEARNER, TOLD_LEARNER),
                    all_budgets=(20,),

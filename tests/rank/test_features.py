@@ -38,10 +38,10 @@ class FakeArm(Strategy):
         return None if self.scorer is None else self.scorer(rows)
 
 
-def build(catalog, by_arm: dict[str, FakeArm], text: str, understanding=None, budget: int = 10):
+def build(catalog, by_arm: dict[str, FakeArm], text: str, understanding=None, budget: int = 10, affinity=None):
     query = Query.make(text, understanding)
     pool = pool_candidates({a: arm.retrieve(query, budget) for a, arm in by_arm.items()}, catalog.entities)
-    X = FeatureBuilder(catalog, by_arm).build(query, pool)
+    X = FeatureBuilder(catalog, by_arm).build(query, pool, affinity)
     return X, [p.entity_id for p in pool]
 
 
@@ -252,30 +252,22 @@ def test_real_catalog_rows_give_finite_features(shared_catalog):
 
 
 def test_user_genre_is_the_users_lean_to_the_candidates_genre(tiny_catalog):
-    arm = FakeArm(tiny_catalog, {"track:lovestory": 1.0, "track:crazy": 0.9, "track:nystate": 0.8,
-                                 "playlist:sad": 0.7})
-    query = Query.make("love")
-    pool = pool_candidates({"lexical": arm.retrieve(query, 10)}, tiny_catalog.entities)
-    ids = [p.entity_id for p in pool]
-    builder = FeatureBuilder(tiny_catalog, {"lexical": arm})
-    X = builder.build(query, pool, {"r b": 0.6, "pop": 0.1})
+    arms = {"lexical": FakeArm(tiny_catalog, {"track:lovestory": 1.0, "track:crazy": 0.9, "track:nystate": 0.8,
+                                              "playlist:sad": 0.7})}
+    X, ids = build(tiny_catalog, arms, "love", affinity={"r b": 0.6, "pop": 0.1})
     assert col(X, ids, "track:crazy", "user_genre") == pytest.approx(0.6)    # "r&b" read as "r b"
     assert col(X, ids, "track:lovestory", "user_genre") == pytest.approx(0.1)
     assert col(X, ids, "playlist:sad", "user_genre") == pytest.approx(0.1)
     assert col(X, ids, "track:nystate", "user_genre") == 0.0                  # a genre they never clicked
     # No user, or one with no lean: the column is 0 and nothing else moves.
     for affinity in (None, {}):
-        plain = builder.build(query, pool, affinity)
+        plain, _ = build(tiny_catalog, arms, "love", affinity=affinity)
         assert not plain[:, COLUMN["user_genre"]].any()
         other = [c for c in range(X.shape[1]) if c != COLUMN["user_genre"]]
         np.testing.assert_array_equal(plain[:, other], X[:, other])
 
 
 def test_a_hostile_lean_read_from_a_log_stays_within_0_and_1(tiny_catalog):
-    arm = FakeArm(tiny_catalog, {"track:crazy": 1.0, "track:lovestory": 0.9, "track:nystate": 0.8})
-    query = Query.make("love")
-    pool = pool_candidates({"lexical": arm.retrieve(query, 10)}, tiny_catalog.entities)
-    ids = [p.entity_id for p in pool]
-    X = FeatureBuilder(tiny_catalog, {"lexical": arm}).build(
-        query, pool, {"r b": 1e9, "pop": float("nan"), "rap": -3.0})
+    arms = {"lexical": FakeArm(tiny_catalog, {"track:crazy": 1.0, "track:lovestory": 0.9, "track:nystate": 0.8})}
+    X, ids = build(tiny_catalog, arms, "love", affinity={"r b": 1e9, "pop": float("nan"), "rap": -3.0})
     assert [col(X, ids, e, "user_genre") for e in ("track:crazy", "track:lovestory", "track:nystate")] == [1.0, 0.0, 0.0]
