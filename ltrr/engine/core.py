@@ -144,7 +144,11 @@ class Core:
         pending = self.derived.pending.get(search["id"])
         if pending is not None:
             return pending.query
-        return self.understood(search["query"], value(search, "context") or {})
+        return self.logged_query(search)
+
+    def logged_query(self, search: Mapping) -> Query:
+        """A logged search's query understood again, with the user's lean as it was logged."""
+        return self.understood(search["query"], value(search, "context") or {}).with_lean(value(search, "affinity"))
 
     def ranker_label(self) -> str:
         """What ranks now: "lightgbm vN" once a model was adopted, else "heuristic"."""

@@ -157,12 +157,12 @@ class Learning:
         log record, with the memory feature as it was when the search ran (see ``_memory_as_of``) and
         the user's genre lean as logged."""
         core = self.core
-        q = core.understood(search["query"], value(search, "context") or {})
+        q = core.logged_query(search)
         lists = {}
         for arm, pairs in (value(search, "by_arm") or {}).items():
             lists[arm] = [Candidate(e, float(s), rank=i) for i, (e, s) in enumerate(pairs, start=1)]
         pool = pool_candidates(lists, core.entities)
-        X = core.features.build(q, pool, value(search, "affinity"))
+        X = core.features.build(q, pool)
         self._memory_as_of(search, q, pool, X)
         return Pending(q, pool, X)
 

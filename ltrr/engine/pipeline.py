@@ -55,6 +55,11 @@ class SearchPipeline:
             timings["total"] = (time.perf_counter() - t0) * 1000
             return self.empty(q, timings)
         user_id = str(ctx.get("user_id", "anonymous"))
+        # The user's lean as they search, rounded as logged so that what is rebuilt from the log
+        # (features, the memory's list) is what was served. It rides on the query: the memory arm
+        # orders its list by it and the ranker's user_genre reads it.
+        affinity = {g: round(v, 6) for g, v in core.history.affinity(ctx.get("user_id")).items()}
+        q = q.with_lean(affinity)
         # A probe before the bandit decides: what the memory already holds for this query.
         remembered = core.arms.remembered(q)
         t = lap("probe", t)
@@ -91,9 +96,7 @@ class SearchPipeline:
         selected_lists = {c.arm: by_arm_cands.get(c.arm, []) for c in choices if c.selected}
         pool = pool_candidates(selected_lists, core.entities)
         t = lap("union", t)
-        # Rounded as logged, so that features rebuilt from the log are the ones served.
-        affinity = {g: round(v, 6) for g, v in core.history.affinity(ctx.get("user_id")).items()}
-        X = core.features.build(q, pool, affinity)
+        X = core.features.build(q, pool)
         pool_ids = [p.entity_id for p in pool]
         decision = selection.decision or {}
         explored = None

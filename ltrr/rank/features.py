@@ -139,12 +139,11 @@ class FeatureBuilder:
         arms = self._arms() if callable(self._arms) else self._arms
         return arms or {}
 
-    def build(self, query: Query, pool: list[PooledCandidate],
-              affinity: Mapping[str, float] | None = None) -> np.ndarray:
+    def build(self, query: Query, pool: list[PooledCandidate]) -> np.ndarray:
         """Features of every pooled candidate, shape (len(pool), len(FEATURE_NAMES)), float32, finite.
 
-        ``affinity`` is the searching user's lean per genre (normalised genre -> 0..1, as
-        :meth:`ltrr.bandit.context.UserHistory.affinity` gives it); None or {}: ``user_genre`` is 0."""
+        ``user_genre`` reads the searching user's lean the query carries (``Query.lean``, already
+        within 0..1); a query without one leaves that column 0."""
         n = len(pool)
         X = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float64)
         if n == 0:
@@ -157,10 +156,10 @@ class FeatureBuilder:
         if self.memory is not None and query.text:
             X[:, COLUMN["memory_reformulations"]] = self.memory.reformulation_confidence(
                 query, [p.entity_id for p in pool])
-        if affinity:
-            # A lean read back from a log is untrusted: anything outside 0..1 is clipped into it.
-            lean = [max((_finite(affinity.get(g, 0.0)) for g in self._genres[r]), default=0.0) for r in rows]
-            X[:, COLUMN["user_genre"]] = np.clip(lean, 0.0, 1.0)
+        if query.lean:
+            lean = query.lean
+            X[:, COLUMN["user_genre"]] = [max((lean.get(g, 0.0) for g in self._genres[r]), default=0.0)
+                                          for r in rows]
         np.nan_to_num(X, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         return X.astype(np.float32)
 

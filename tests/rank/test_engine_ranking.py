@@ -120,6 +120,29 @@ def test_a_search_ranks_by_the_users_lean_and_is_rebuilt_with_the_lean_it_had(en
                                pending.X, atol=1e-6)
 
 
+def test_the_memory_lists_in_the_users_order_and_a_click_is_credited_in_that_order(engine):
+    engine.set_ranking_experiments(swap_share=0.0)
+    first = engine.search("love", context={"user_id": "other"})
+    engine.feedback(first.id, "track:crazy")                 # "love" now holds crazy above love story
+    for _ in range(6):                                       # this user clicks pop
+        resp = engine.search("love story", context={"user_id": "fan"})
+        engine.feedback(resp.id, "track:lovestory")
+
+    def memory_list(resp):
+        return [r.entity_id for r in resp.by_arm["memory"]]
+
+    stranger = engine.search("love", context={"user_id": "stranger"}, explain=True)
+    fan = engine.search("love", context={"user_id": "fan"}, explain=True)
+    assert memory_list(stranger) == ["track:crazy", "track:lovestory"]
+    assert memory_list(fan) == ["track:lovestory", "track:crazy"]
+    # The click's full-information rank is read in the fan's order, also when the search is
+    # rerun from its log record (as after a restart): the lean comes from the log.
+    engine._pending.pop(fan.id)                                              # noqa: SLF001
+    engine.feedback(fan.id, "track:lovestory")
+    logged = [e for e in engine.log_events() if e["kind"] == "feedback"][-1]
+    assert logged["arm_ranks"]["memory"] == 1
+
+
 def test_replay_builds_the_same_ranker_examples_as_the_live_engine(engine, tmp_path, tiny_catalog_path):
     engine.set_ranking_experiments(swap_share=0.0)
     for query, target in [("halo", "track:halo"), ("halo", "track:halo"), ("kill bill", "track:kill"),

@@ -39,9 +39,9 @@ class FakeArm(Strategy):
 
 
 def build(catalog, by_arm: dict[str, FakeArm], text: str, understanding=None, budget: int = 10, affinity=None):
-    query = Query.make(text, understanding)
+    query = Query.make(text, understanding).with_lean(affinity)
     pool = pool_candidates({a: arm.retrieve(query, budget) for a, arm in by_arm.items()}, catalog.entities)
-    X = FeatureBuilder(catalog, by_arm).build(query, pool, affinity)
+    X = FeatureBuilder(catalog, by_arm).build(query, pool)
     return X, [p.entity_id for p in pool]
 
 

@@ -96,3 +96,22 @@ def test_score_matches_retrieve(strategy):
     scores = strategy.score(query, rows)
     assert np.allclose(scores[:-1], [c.score for c in out])
     assert scores[-1] == 0.0
+
+
+def test_a_users_lean_orders_the_list_for_that_user_only(strategy):
+    for _ in range(3):
+        strategy.memory.record_impressions("love", ["track:crazy"])
+    strategy.memory.record_click("love", "track:crazy")                  # r&b: one click in three showings
+    plain = strategy.retrieve(Query.make("love"), 10)
+    assert ids(plain) == ["track:lovestory", "track:crazy"]              # pop's prediction still ahead
+    pair = {c.entity_id: c.score for c in plain}
+    fan = strategy.retrieve(Query.make("love").with_lean({"r b": 0.8, "rock": 0.1}), 10)
+    assert ids(fan) == ["track:crazy", "track:lovestory"]
+    assert fan[0].score == pytest.approx(pair["track:crazy"] * 1.8)
+    assert fan[1].score == pytest.approx(pair["track:lovestory"])       # pop: no lean, no change
+    assert [c.rank for c in fan] == [1, 2]
+    # The pairs are everybody's: another user, and the ranker's full-pool score, see them unleaned.
+    assert ids(strategy.retrieve(Query.make("love").with_lean({"pop": 0.5}), 10)) == ids(plain)
+    rows = strategy.catalog.entities.rows(ids(plain))
+    np.testing.assert_allclose(strategy.score(Query.make("love").with_lean({"r b": 0.8}), rows),
+                               [pair[e] for e in ids(plain)])
