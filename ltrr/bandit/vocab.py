@@ -59,13 +59,21 @@ class CatalogVocabulary:
         name (0 when none is): "rap gangsta songs" -> 2/3 in a catalog with "RAP Gangsta";
         ``text`` may be the tokens already."""
         words = tokenize(text) if isinstance(text, str) else list(text)
+        name = self.playlist_name_in(words)
+        return len(name.split()) / len(words) if name else 0.0
+
+    def playlist_name_in(self, text: str | Sequence[str]) -> str | None:
+        """The query's longest run of words that is a playlist's whole (folded) name, the first
+        such run when several are as long; None when there is none."""
+        words = tokenize(text) if isinstance(text, str) else list(text)
         if not words or not self._names:
-            return 0.0
+            return None
         for n in range(min(self._longest, len(words)), MIN_NAME_TOKENS - 1, -1):
             for start in range(len(words) - n + 1):
-                if " ".join(words[start:start + n]) in self._names:
-                    return n / len(words)
-        return 0.0
+                run = " ".join(words[start:start + n])
+                if run in self._names:
+                    return run
+        return None
 
     @classmethod
     def from_names(cls, names, playlist_names=()) -> "CatalogVocabulary":

@@ -32,7 +32,9 @@ from ltrr import indexfiles
 from ltrr.catalog.schema import NEW_RELEASE_DAYS
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
+from ltrr.bandit.vocab import INDEX_NAME as VOCAB_INDEX
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.named_playlist import NamedPlaylists
 from ltrr.text import tokenize
 from ltrr.understanding import Interpretation, QueryUnderstander, Understanding
 from ltrr.vocabulary import ACTIVITY_NAME_WORDS, era_range
@@ -292,13 +294,16 @@ class StructuredStrategy(Strategy):
     """Constraint queries from query understanding: type, genre, mood, era, artist, activity, new."""
 
     name = "structured"
-    index_names = (ATTRS_INDEX, "qu")
-    description = "Parameterized catalog queries from query understanding (genre, era, type, artist...)"
+    index_names = (ATTRS_INDEX, "qu", VOCAB_INDEX)
+    description = ("Parameterized catalog queries from query understanding (genre, era, type, artist...), "
+                   "and a playlist the query names with its tracks")
 
-    def __init__(self, catalog, attrs: EntityAttributes, understander: QueryUnderstander) -> None:
+    def __init__(self, catalog, attrs: EntityAttributes, understander: QueryUnderstander,
+                 playlists: NamedPlaylists | None = None) -> None:
         self.catalog = catalog
         self.attrs = attrs
         self.understander = understander
+        self.playlists = playlists
         self._ids = attrs.frame["entity_id"].to_numpy()
         # Converted once: Arrow-backed string columns copy on every to_numpy().
         self._title_words = attrs.frame["title_words"].to_numpy(dtype=object)
@@ -316,7 +321,7 @@ class StructuredStrategy(Strategy):
     def open(cls, resources: ArmResources) -> "StructuredStrategy":
         catalog = resources.catalog
         return cls(catalog, EntityAttributes.open(catalog, resources.progress),
-                   QueryUnderstander.open(catalog, resources.progress))
+                   QueryUnderstander.open(catalog, resources.progress), NamedPlaylists.open(catalog))
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
@@ -346,6 +351,11 @@ class StructuredStrategy(Strategy):
                 item["structured_match"] += interp.likelihood
                 item["structured_text_hits"] = max(item["structured_text_hits"], hits / n_words if n_words else 0.0)
                 item["structured_constraints"] = max(item["structured_constraints"], n_constraints)
+        for row, score in self._named(query, budget).items():
+            item = merged.setdefault(row, {"score": 0.0, "structured_match": 0.0,
+                                           "structured_text_hits": 0.0, "structured_constraints": 0.0})
+            item["score"] = max(item["score"], score)
+            item["structured_playlist_name"] = score - 1.0
         candidates = [
             Candidate(str(self._ids[row]), round(item.pop("score"), 6), features=item)
             for row, item in merged.items()
@@ -365,7 +375,17 @@ class StructuredStrategy(Strategy):
             words = free_words(interp)
             hits = np.array([sum(w in t for w in words) for t in titles], dtype=np.float64)
             out += np.where(keep, interp.likelihood * fit(popularity, hits, len(words)), 0.0)
+        named = self._named(query, None)
+        if named:
+            out = np.maximum(out, [named.get(int(r), 0.0) for r in rows.tolist()])
         return out
+
+    def _named(self, query: Query, limit: int | None) -> dict[int, float]:
+        """The reading of a query that names a playlist (:mod:`ltrr.strategies.named_playlist`):
+        row -> score, at most ``limit`` rows (None: all of them)."""
+        if self.playlists is None or not query.tokens:
+            return {}
+        return self.playlists.reading(query.tokens, limit if limit is not None else len(self._ids))
 
 
 def _count_constraints(interp: Interpretation) -> int:
