@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ltrr.bandit.vocab import CatalogVocabulary
 from ltrr.text import tokenize
@@ -56,14 +57,15 @@ class NamedPlaylists:
         for rows in named.values():
             rows.sort(key=lambda r: (-np.nan_to_num(popularity[r]), r))
         links = catalog.query_df("SELECT playlist_id, track_id FROM playlist_tracks")
-        row_of = ents.row_of
-        members: dict[int, np.ndarray] = {}
-        for pid, tids in links.groupby("playlist_id", sort=False)["track_id"]:
-            prow = row_of.get(pid)
-            rows = np.array([row_of[t] for t in tids if t in row_of], dtype=np.int64)
-            if prow is not None and rows.size:
-                order = np.lexsort((rows, -np.nan_to_num(popularity[rows])))
-                members[int(prow)] = rows[order]
+        # Vectorised: a large catalog holds millions of memberships.
+        row_of = pd.Series(ents.row_of, dtype=np.float64)
+        links = pd.DataFrame({"playlist": links["playlist_id"].map(row_of),
+                              "track": links["track_id"].map(row_of)}).dropna().astype(np.int64)
+        links["popularity"] = np.nan_to_num(popularity[links["track"].to_numpy()])
+        links = links.drop_duplicates(["playlist", "track"]).sort_values(
+            ["playlist", "popularity", "track"], ascending=[True, False, True])
+        members = {int(p): group.to_numpy(dtype=np.int64)
+                   for p, group in links.groupby("playlist", sort=False)["track"]}
         return cls(vocabulary, named, members, popularity)
 
     def reading(self, tokens: Sequence[str], limit: int) -> dict[int, float]:
@@ -93,4 +95,3 @@ class NamedPlaylists:
             scores.setdefault(row, 1.0 + share * 0.5)
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return dict(best)
-

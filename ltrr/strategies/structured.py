@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from ltrr import indexfiles
+from ltrr.bandit.vocab import INDEX_NAME as VOCAB_INDEX
 from ltrr.catalog.schema import NEW_RELEASE_DAYS
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
-from ltrr.bandit.vocab import INDEX_NAME as VOCAB_INDEX
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.named_playlist import NamedPlaylists
 from ltrr.text import tokenize
