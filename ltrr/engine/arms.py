@@ -250,7 +250,7 @@ class ArmSet:
             return None
 
     def empty(self, q: Query, known: Mapping[str, int | None] | None = None) -> set[str]:
-        """The ready arms whose exact probe (a ``count(query)`` method: the memory's) says their list
+        """The ready arms whose probe (a ``count(query)`` method; see ``Strategy``) says their list
         for ``q`` is empty; ``known``: probes already read (the memory's, which the
         context also uses). An arm without a probe, or whose probe fails, is never listed."""
         out: set[str] = set()

@@ -92,6 +92,12 @@ class Strategy(ABC):
         """This arm's score for arbitrary catalog rows (for ranker features), or None if it cannot."""
         return None
 
+    # An arm may also define ``count(query) -> int``, a cheap probe read before the bandit
+    # decides: 0 exactly when its list for the query is certainly empty, otherwise a positive
+    # number (the list's length where that is cheap to know). An arm whose probe reads 0 is not
+    # offered for that search, so no plan is made of arms with nothing to say (a typo that
+    # query understanding reads as nothing and the lexical arm does not index).
+
     def cost_ms(self, query: Query) -> float | None:
         """What this query's list cost to compute when that differs from the call's own time
         (a cached list: :mod:`ltrr.strategies.cached`); None: the call's measured time is the cost."""

@@ -220,6 +220,15 @@ class RelatedStrategy(Strategy):
         np.maximum.at(best, inv, strength)
         return uniq, best, np.bincount(inv, minlength=uniq.size).astype(np.float64)
 
+    def count(self, query: Query) -> int:
+        """How many entities link to the query's direct matches: the exact length of its list at
+        any depth (0: no seed, or seeds without links; see ``ArmSet.empty``). Cheap: the seeds are
+        query understanding's artists and the lexical arm's top three, whose scores its own probe
+        has just computed."""
+        if not query.text:
+            return 0
+        return int(self._neighbour_scores(self.seeds(query))[0].size)
+
     def retrieve(self, query: Query, budget: int) -> list[Candidate]:
         if budget <= 0 or not query.text:
             return []

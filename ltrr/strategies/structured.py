@@ -362,6 +362,14 @@ class StructuredStrategy(Strategy):
         ]
         return ranked(candidates, budget)
 
+    def count(self, query: Query) -> int:
+        """0 when this arm's list for ``query`` is certainly empty (no reading of it to query: no
+        understanding constraint, no playlist it names), else 1: the arm may list something, and
+        counting exactly would cost the query itself (see ``ArmSet.empty``)."""
+        if not query.text:
+            return 0
+        return int(bool(interpretations_to_query(self.understanding(query)) or self._named(query, 1)))
+
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
         """The same merged score for arbitrary rows (0 where no interpretation is satisfied)."""
         rows = np.asarray(rows, dtype=np.int64)

@@ -81,17 +81,19 @@ def test_a_memory_that_holds_nothing_for_the_query_is_not_offered(tiny_catalog, 
 
 
 def test_an_arm_whose_probe_says_it_has_nothing_is_not_offered_and_the_search_is_not_empty(tiny_catalog, tmp_path):
-    """No word of a typo is indexed: lexical has nothing for it, so the coverage policy draws
+    """No word of a typo is indexed: lexical has nothing for it, query understanding reads nothing
+    in it for the structured arm, and nothing seeds the related arm, so the coverage policy draws
     from the arms that might (fuzzy), and its first search, before anything is learned, shows them."""
     eng = open_engine(tiny_catalog, tmp_path / "s", policy="coverage")
     try:
         typo = eng.search("blindnig lihgts")
-        assert "lexical" not in typo.decision["available"]
+        assert not {"lexical", "structured", "related"} & set(typo.decision["available"])
         assert not next(c for c in typo.selection if c.arm == "lexical").selected
         assert typo.results
         # The log says why lexical did not run (off-policy evaluation counts it as run with nothing).
         logged = next(e for e in eng.log_events() if e["kind"] == "search" and e["id"] == typo.id)
-        assert {s["arm"] for s in logged["selection"] if s.get("empty")} == {"lexical", "memory"}
+        assert {s["arm"] for s in logged["selection"] if s.get("empty")} == {"lexical", "memory", "structured",
+                                                                             "related"}
         words = eng.search("blinding lights")
         assert "lexical" in words.decision["available"]
     finally:

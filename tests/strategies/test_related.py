@@ -122,3 +122,14 @@ def test_shared_catalog_artist_tracks(shared_catalog):
     credited = set(shared_catalog.query_df(
         "SELECT track_id FROM track_artists WHERE artist_id = ?", drake)["track_id"])
     assert all(t["artist_id"] == drake[0] or t["entity_id"] in credited for t in tracks)
+
+
+@pytest.mark.parametrize("text", ["tayler swift", "love", "halo", "90s rap classics", "zzqx wobble", "anmals"])
+def test_the_probe_is_the_lists_exact_length(strategy, text):
+    query = Query.make(text)
+    assert strategy.count(query) == len(strategy.retrieve(query, 10_000))
+
+
+def test_the_probe_reads_0_where_nothing_seeds_the_list(strategy):
+    assert strategy.count(Query.make("zzqx wobble")) == 0 and strategy.count(Query.make("")) == 0
+    assert strategy.count(Query.make("halo")) > 0

@@ -158,3 +158,11 @@ def test_shared_new_releases_are_recent(shared_strategy):
         entity = entities.get(cand.entity_id)
         released = (pd.Timestamp(entity["release_date"]) - pd.Timestamp("1970-01-01")).days
         assert entity["is_new"] or released >= newest - 365
+
+
+@pytest.mark.parametrize("text", ["zzqx wobble", "halo", "90s rap", "90s rap classics songs", "sad songs", ""])
+def test_the_probe_reads_0_only_when_the_list_is_empty(strategy, text):
+    """0 exactly when there is no reading to query (no constraint, no playlist named)."""
+    query = Query.make(text)
+    listed = strategy.retrieve(query, 50)
+    assert (strategy.count(query) == 0) == (not listed)
