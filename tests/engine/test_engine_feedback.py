@@ -18,9 +18,9 @@ def test_feedback_updates_bandit_memory_ranker_and_log(engine):
     # Marginal (Shapley) credit: the arms that found the click share one unit.
     assert retrieving and {a for a, r in fb.rewards.items() if r > 0} == retrieving
     assert all(fb.rewards[a] == pytest.approx(1 / len(retrieving)) for a in retrieving)
-    # Full-information feedback: the click's rank in every ready arm's list, logged.
+    # The click's rank in every list the search could draw from (ready, and not probed empty), logged.
     logged = [e for e in engine.log_events() if e["kind"] == "feedback"][-1]
-    assert set(logged["arm_ranks"]) == {c.arm for c in resp.selection if c.ready}
+    assert set(logged["arm_ranks"]) == {c.arm for c in resp.selection if c.ready and not c.empty}
     assert all(logged["arm_ranks"][a] is not None for a in retrieving)
     assert fb.memory["clicks"] == 1 and fb.memory["query"] == "good days"
     assert fb.ranker_examples == 1
