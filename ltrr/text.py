@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable
 
 # Queries longer than this are cut: nothing in a music catalog needs more, and
 # it bounds the work a hostile 10,000-character query can cause.
@@ -50,3 +51,17 @@ def normalize_query(text: object) -> str:
     "tayler swift" are the same query.
     """
     return " ".join(tokenize(clean(text)))
+
+
+def normalize_each(values: Iterable[object]) -> list[str]:
+    """:func:`normalize_query` of every value, computed once per distinct value (a catalog's
+    genres repeat a lot); anything that is not a string (a missing value) reads ""."""
+    known: dict[str, str] = {}
+    out = []
+    for value in values:
+        key = value if isinstance(value, str) else ""
+        norm = known.get(key)
+        if norm is None:
+            norm = known[key] = normalize_query(key)
+        out.append(norm)
+    return out

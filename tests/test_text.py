@@ -1,4 +1,4 @@
-from ltrr.text import MAX_QUERY_CHARS, clean, fold, normalize_query, tokenize
+from ltrr.text import MAX_QUERY_CHARS, clean, fold, normalize_each, normalize_query, tokenize
 
 
 def test_fold_strips_accents_and_case():
@@ -21,3 +21,9 @@ def test_tokenize_splits_on_punctuation_and_emoji():
 def test_normalize_query_is_canonical():
     assert normalize_query("Tayler  Swift!") == normalize_query("tayler swift") == "tayler swift"
     assert normalize_query("   ") == ""
+
+
+def test_normalize_each_is_normalize_query_of_every_value_and_missing_values_read_empty():
+    values = ["R&B", "Rock", "R&B", None, float("nan"), "  Latin  Pop "]
+    assert normalize_each(values) == ["r b", "rock", "r b", "", "", "latin pop"]
+    assert normalize_each(values[:3]) == [normalize_query(v) for v in values[:3]]

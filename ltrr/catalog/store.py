@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr.catalog.schema import ENTITY_COLUMNS, ENTITY_TYPES
+from ltrr.text import normalize_each
 
 
 class CatalogError(Exception):
@@ -55,6 +56,12 @@ class EntityTable:
     @cached_property
     def genres(self) -> np.ndarray:
         return self.frame["genre"].to_numpy()
+
+    @cached_property
+    def genre_keys(self) -> np.ndarray:
+        """Each entity's genre as a user's clicks are counted by it (``normalize_query``; "" when it
+        has none): what a listener's lean is read against."""
+        return np.array(normalize_each(self.genres), dtype=object)
 
     def rows(self, entity_ids: list[str]) -> np.ndarray:
         """Row numbers of known ids, in order; unknown ids are skipped."""

@@ -57,7 +57,7 @@ from ltrr.pool import PooledCandidate
 from ltrr.query import Query
 from ltrr.strategies.base import Strategy
 from ltrr.strategies.registry import arm_names
-from ltrr.text import normalize_query, tokenize
+from ltrr.text import normalize_each, normalize_query, tokenize
 
 if TYPE_CHECKING:
     from ltrr.catalog.store import Catalog
@@ -115,7 +115,7 @@ class FeatureBuilder:
         # Artist of an entity: itself for artists, the primary artist for tracks and albums.
         artist = frame["artist_id"].fillna("").astype(str).to_numpy(dtype=object)
         self._artist = np.where(types.to_numpy(dtype=object) == "artist", self._ids, artist)
-        genre, subgenre = _normalized(frame["genre"]), _normalized(frame["subgenre"])
+        genre, subgenre = catalog.entities.genre_keys, _normalized(frame["subgenre"])
         self._genres = [frozenset(g for g in pair if g) for pair in zip(genre, subgenre)]
         self._mood = _normalized(frame["mood"])
         self._year, self._age = _years_and_age(frame["release_date"])
@@ -278,10 +278,8 @@ class FeatureBuilder:
 
 
 def _normalized(column: pd.Series) -> np.ndarray:
-    """normalize_query of every value, computed once per distinct value (genres repeat a lot)."""
-    column = column.fillna("").astype(str)
-    mapping = {value: normalize_query(value) for value in column.unique()}
-    return column.map(mapping).to_numpy(dtype=object)
+    """normalize_query of every value ("" where there is none)."""
+    return np.array(normalize_each(column.tolist()), dtype=object)
 
 
 def _years_and_age(dates) -> tuple[np.ndarray, np.ndarray]:

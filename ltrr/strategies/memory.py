@@ -39,7 +39,6 @@ from ltrr.memory import NEW_PAIR_PRIOR, MemorySeed, QueryMemory, pair_score
 from ltrr.query import Query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.reworded import RewordedSearch
-from ltrr.text import normalize_query
 from ltrr.understanding import QueryUnderstander
 
 
@@ -62,7 +61,6 @@ class MemoryStrategy(Strategy):
         if self.memory.seed is None:
             self.memory.attach_seed(seed)
         self._ids = catalog.entities.ids
-        self._genre_keys: list[str] | None = None
         self.reworded = RewordedSearch(self.memory, understander, arm_opener)
 
     @classmethod
@@ -136,11 +134,7 @@ class MemoryStrategy(Strategy):
     def _lean(self, candidates: list[Candidate], lean: Mapping[str, float]) -> None:
         """Scale each candidate's score by 1 + the user's lean to its genre (in place): the list's
         order for this user. Only the genre counts: the user's lean is counted on genres."""
-        if self._genre_keys is None:
-            # Normalised as UserHistory.record_click keys a click's genre; built on first use.
-            self._genre_keys = [normalize_query(g) if isinstance(g, str) else ""
-                                for g in self.catalog.entities.genres]
-        row_of, keys = self.catalog.entities.row_of, self._genre_keys
+        row_of, keys = self.catalog.entities.row_of, self.catalog.entities.genre_keys
         for cand in candidates:
             row = row_of.get(cand.entity_id)
             share = lean.get(keys[row], 0.0) if row is not None and keys[row] else 0.0

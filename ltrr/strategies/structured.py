@@ -345,15 +345,13 @@ class StructuredStrategy(Strategy):
             n_words = len(free_words(interp))
             n_constraints = _count_constraints(interp)
             for row, popularity, hits in rows:
-                item = merged.setdefault(row, {"score": 0.0, "structured_match": 0.0,
-                                               "structured_text_hits": 0.0, "structured_constraints": 0.0})
+                item = merged.setdefault(row, _new_item())
                 item["score"] += interp.likelihood * float(fit(popularity, hits, n_words))
                 item["structured_match"] += interp.likelihood
                 item["structured_text_hits"] = max(item["structured_text_hits"], hits / n_words if n_words else 0.0)
                 item["structured_constraints"] = max(item["structured_constraints"], n_constraints)
         for row, score in self._named(query, budget).items():
-            item = merged.setdefault(row, {"score": 0.0, "structured_match": 0.0,
-                                           "structured_text_hits": 0.0, "structured_constraints": 0.0})
+            item = merged.setdefault(row, _new_item())
             item["score"] = max(item["score"], score)
             item["structured_playlist_name"] = score - 1.0
         candidates = [
@@ -394,6 +392,11 @@ class StructuredStrategy(Strategy):
         if self.playlists is None or not query.tokens:
             return {}
         return self.playlists.reading(query.tokens, limit if limit is not None else len(self._ids))
+
+
+def _new_item() -> dict[str, float]:
+    """A merged row's score and features before any reading adds to them."""
+    return {"score": 0.0, "structured_match": 0.0, "structured_text_hits": 0.0, "structured_constraints": 0.0}
 
 
 def _count_constraints(interp: Interpretation) -> int:
