@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ltrr.bandit.vocab import CatalogVocabulary, playlist_names_of
 from ltrr.query import Query
 from ltrr.strategies.base import ArmResources
 from ltrr.strategies.named_playlist import NamedPlaylists
@@ -24,7 +25,8 @@ def test_the_named_playlist_comes_first_then_its_tracks(named, tiny_catalog):
     # The tiny catalog's popularity puts Save Your Tears above Rainy Days.
     assert entity_ids(tiny_catalog, reading) == ["playlist:sad", "track:savetears", "track:rainy"]
     scores = list(reading.values())
-    assert scores == sorted(scores, reverse=True) and scores[0] == pytest.approx(1 + 5 / 7)
+    # The name is three of the four content words ("on", "for" and "a" say how it is asked).
+    assert scores == sorted(scores, reverse=True) and scores[0] == pytest.approx(1 + 3 / 4)
     assert all(s > 1.0 for s in scores)            # above any understanding reading (at most 1)
     assert len(named.reading(Query.make("sad songs for a breakup").tokens, 2)) == 2
 
@@ -55,3 +57,28 @@ def test_shared_a_playlist_asked_for_its_songs(shared_catalog):
     members = set(shared_catalog.query_df(
         "SELECT track_id FROM playlist_tracks WHERE playlist_id = ?", [out[0].entity_id])["track_id"])
     assert len(out) == 10 and {c.entity_id for c in out[1:]} <= members
+
+
+def test_namesakes_tracks_are_dealt_in_turns_and_scores_do_not_depend_on_the_depth():
+    # Two playlists answer to "gym hits"; the more popular one (row 10) holds three tracks.
+    vocabulary = CatalogVocabulary.from_names([], ["Gym Hits"])
+    named = NamedPlaylists(vocabulary, {"gym hits": [10, 20]},
+                           {10: np.array([1, 2, 3]), 20: np.array([4, 2, 5])})
+    reading = named.reading(Query.make("gym hits songs").tokens, 10)
+    assert list(reading) == [10, 1, 4, 2, 3, 5, 20]
+    shallow = named.reading(Query.make("gym hits songs").tokens, 3)
+    assert shallow == {row: reading[row] for row in (10, 1, 4)}
+
+
+def test_shared_a_long_name_is_read_by_the_part_people_type(shared_catalog):
+    arm = StructuredStrategy.open(ArmResources(shared_catalog))
+    ents = shared_catalog.entities
+    links = shared_catalog.query_df("SELECT playlist_id, track_id FROM playlist_tracks")
+    for query, name in (("big room edm songs", "big room edm"), ("everything in electropop", "electropop")):
+        # Every playlist that answers to the name (its whole name, or the part before " - ").
+        so_named = {str(ents.ids[r]) for r in np.flatnonzero(ents.types == "playlist")
+                    if name in playlist_names_of(ents.titles[r])}
+        out = arm.retrieve(Query.make(query), 6)
+        assert so_named and out[0].entity_id in so_named, query
+        members = set(links.track_id[links.playlist_id.isin(so_named)])
+        assert {c.entity_id for c in out[1:]} <= members, query
