@@ -22,10 +22,9 @@ first ("chill"), which the lexical arm finds as a title anyway.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
-
-import re
 
 import numpy as np
 
