@@ -13,7 +13,8 @@ from tests.bandit.learners import resolve
 TITLES = ["Love Story", "Halo", "Gangsta's Paradise", "Hip Pop", "RAP Gangsta", "Chill", "Los Cangri"]
 PLAYLISTS = ["RAP Gangsta", "Hip Pop", "Chill", "Los Cangri", "Café 2020 🔥",
              "Big Room EDM - by Spinnin' Records", "Pop - Pop UK - 2019",
-             "Fresh EDM | Progressive House | Electro House | Trap | Deep House | Electronic | Future House"]
+             "Fresh EDM | Progressive House | Electro House | Trap | Deep House | Electronic | Future House/Bass"
+             " | Big Room 2020"]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ def vocabulary() -> CatalogVocabulary:
     ("chill songs", 1 / 2),                 # ... and beside other words a name
     ("big room edm tracklist", 3 / 4),      # a long name by the part before " - "
     ("pop songs", 0.0),                     # a one-word part is not a name ("Pop - Pop UK - 2019")
-    ("fresh edm progressive house electro house trap deep house electronic future house songs", 12 / 13),
+    ("fresh edm progressive house electro house trap deep house electronic future house bass big room 2020 songs",
+     16 / 17),                              # a name of 16 words, whole
     ("gangsta rap", 0.0),                   # the words, not the name
     ("love story", 0.0),
     ("", 0.0),
