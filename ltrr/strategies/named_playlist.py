@@ -75,6 +75,17 @@ class NamedPlaylists:
                    for p, group in links.groupby("playlist", sort=False)["track"]}
         return cls(vocabulary, named, members)
 
+    def named(self, tokens: Sequence[str]) -> tuple[list[int], float] | None:
+        """(the playlists so named, most popular first; the name's share of the query's content
+        words) when the query names a playlist, else None: the check ``reading`` lists from, and
+        a probe can read without listing."""
+        name = self.vocabulary.playlist_name_in(tokens) if tokens else None
+        if name is None:
+            return None
+        share = name_share(name, tokens)
+        playlists = self._named.get(name, [])
+        return (playlists, share) if share >= MIN_NAME_SHARE and playlists else None
+
     def reading(self, tokens: Sequence[str], limit: int) -> dict[int, float]:
         """Row -> score for a query whose words name a playlist (empty when they name none): the
         most popular playlist of that name at 1 + share (share: the name's part of the query's
@@ -82,17 +93,10 @@ class NamedPlaylists:
         docstring), from 1 + share * 0.95 down to just above 1 + share * 0.5, then its namesakes at
         1 + share * 0.5: all above anything a query-understanding reading scores (at most 1). At
         most ``limit`` rows, best first."""
-        if limit <= 0 or not tokens:
+        named = self.named(tokens) if limit > 0 else None
+        if named is None:
             return {}
-        name = self.vocabulary.playlist_name_in(tokens)
-        if name is None:
-            return {}
-        share = name_share(name, tokens)
-        if share < MIN_NAME_SHARE:
-            return {}
-        playlists = self._named.get(name, [])
-        if not playlists:
-            return {}
+        playlists, share = named
         scores: dict[int, float] = {playlists[0]: 1.0 + share}
         # All of them, whatever the limit: a row's score must not depend on how deep the list goes.
         dealt = _in_turns([self._members.get(row, _NONE) for row in playlists])
@@ -115,9 +119,10 @@ def _in_turns(lists: Sequence[np.ndarray]) -> list[int]:
     out: list[int] = []
     seen: set[int] = set()
     depth = max((len(x) for x in lists), default=0)
+    rows_of = [rows.tolist() for rows in lists]
     for i in range(depth):
-        for rows in lists:
-            if i < len(rows) and int(rows[i]) not in seen:
-                seen.add(int(rows[i]))
-                out.append(int(rows[i]))
+        for rows in rows_of:
+            if i < len(rows) and rows[i] not in seen:
+                seen.add(rows[i])
+                out.append(rows[i])
     return out

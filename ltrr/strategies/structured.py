@@ -366,7 +366,8 @@ class StructuredStrategy(Strategy):
         counting exactly would cost the query itself (see ``ArmSet.empty``)."""
         if not query.text:
             return 0
-        return int(bool(interpretations_to_query(self.understanding(query)) or self._named(query, 1)))
+        named = self.playlists is not None and self.playlists.named(query.tokens) is not None
+        return int(bool(interpretations_to_query(self.understanding(query)) or named))
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray | None:
         """The same merged score for arbitrary rows (0 where no interpretation is satisfied)."""
