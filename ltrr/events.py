@@ -104,6 +104,9 @@ class FeedbackEvent:
     arm_ranks: dict | None = None
     arm_counts: dict | None = None
     n_wanted: int | None = None         # a judgment: how many entities were wanted
+    # The ranks of arms whose lists changed since the search because of what it taught (the
+    # memory), as they are now: read by the query's own cell (ltrr.engine.learning.full_ranks).
+    arm_ranks_now: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "arm_ranks": Field(_rank_map, nullable=True),
         "arm_counts": Field(_rank_map, nullable=True),
         "n_wanted": Field(_int, nullable=True),
+        "arm_ranks_now": Field(_rank_map, nullable=True),
     },
     "reformulation": {
         "ts": Field(_str, nullable=True),
@@ -280,7 +284,7 @@ FIELDS: dict[str, dict[str, Field]] = {
 # Left out of a written record when None: the search or feedback did not use them (readers
 # test their presence, e.g. ``"interleave" in search``).
 OMIT_WHEN_NONE = frozenset({"swap", "interleave", "pinned", "expose", "affinity", "arm_ranks", "arm_counts",
-                            "n_wanted"})
+                            "n_wanted", "arm_ranks_now"})
 # What replay cannot do without, with the JSON type a reader may rely on (old logs included).
 REQUIRED: dict[str, dict[str, type]] = {
     "search": {"id": str, "query": str, "query_norm": str, "user_id": str, "results": list,
@@ -510,20 +514,22 @@ def rank_fields(*, swap: Mapping | None = None, interleave: Mapping | None = Non
 
 def feedback_event(*, ts: str, search_id: str, entity_id: str | None, action: str, position: int | None,
                    rewards: Mapping, bandit_update: bool, duplicate: bool,
-                   arm_ranks: Mapping | None = None, arm_counts: Mapping | None = None) -> dict[str, Any]:
+                   arm_ranks: Mapping | None = None, arm_counts: Mapping | None = None,
+                   arm_ranks_now: Mapping | None = None) -> dict[str, Any]:
     """A click, skip or later find's record, validated."""
     return _record("feedback", dict(
         ts=ts, search_id=search_id, entity_id=entity_id, action=action, position=position, rewards=rewards,
-        bandit_update=bandit_update, duplicate=duplicate, arm_ranks=arm_ranks, arm_counts=arm_counts))
+        bandit_update=bandit_update, duplicate=duplicate, arm_ranks=arm_ranks, arm_counts=arm_counts,
+        arm_ranks_now=arm_ranks_now))
 
 
 def judged_event(*, ts: str, search_id: str, arm_ranks: Mapping, arm_counts: Mapping | None,
-                 n_wanted: int | None) -> dict[str, Any]:
+                 n_wanted: int | None, arm_ranks_now: Mapping | None = None) -> dict[str, Any]:
     """A judgment's record (``Engine.judge``): every arm's first rank of what was wanted, no credit."""
     return _record("feedback", dict(
         ts=ts, search_id=search_id, entity_id=None, action="judged", position=None, rewards={},
         bandit_update=False, duplicate=False, arm_ranks=dict(arm_ranks), arm_counts=dict(arm_counts or {}),
-        n_wanted=n_wanted))
+        n_wanted=n_wanted, arm_ranks_now=arm_ranks_now))
 
 
 def reformulation_event(*, ts: str, search_id: str, to_id: str, entity_id: str, query_norm: str, to_query: str,

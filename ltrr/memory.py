@@ -679,6 +679,18 @@ class QueryMemory:
             return None
         return self._entry(key, entity_id, *(counts or (0.0, 0)), evidence)
 
+    def known_from_one_lesson(self, query: object, entity_id: str) -> bool:
+        """True when one lesson is all the memory knows of the pair: one click (or later find) or
+        one reformulation chain, and no metadata prediction. When that lesson came from a search,
+        the search did not have the pair to list (see
+        :meth:`ltrr.engine.learning.Learning.full_ranks`)."""
+        key = query_key(query)
+        with self._lock:
+            counts = self._counts.get(key, {}).get(entity_id)
+            evidence = self.reformulations.pair(key, entity_id)
+        lessons = (int(counts[1]) if counts is not None else 0) + (evidence.chains if evidence is not None else 0)
+        return lessons == 1 and not self.predicted(key, entity_id)[1]
+
     def _entry(self, key: str, entity_id: str, impressions: float, clicks: int,
                evidence: Evidence | None = None) -> MemoryEntry:
         pred, in_seed = self.predicted(key, entity_id)

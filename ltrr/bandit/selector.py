@@ -314,14 +314,16 @@ class ArmSelector:
     def observe(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping | None,
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
                 query: str | None = None, seen: Mapping[str, float] | None = None,
-                novel: Mapping[str, float] | None = None) -> dict[str, float]:
+                novel: Mapping[str, float] | None = None,
+                ranks_now: Mapping[str, int | None] | None = None) -> dict[str, float]:
         """Learn from one resolved search; returns each selected arm's credit (:mod:`ltrr.reward`).
 
         ``selection`` and ``decision`` are the search's logged records, ``ranks``
         the clicked entity's rank in every arm's list (None for a skip) and
         ``counts`` each arm's list length, ``query`` the search's normalized text,
         ``seen`` (a skip) per arm the chance its finds were looked at (:func:`ltrr.reward.seen_shares`),
-        ``novel`` per arm the share of its finds no other arm returned (:func:`ltrr.reward.novel_shares`).
+        ``novel`` per arm the share of its finds no other arm returned (:func:`ltrr.reward.novel_shares`),
+        ``ranks_now`` the ranks the search itself changed, as they are now (``Learning.full_ranks``).
         The coverage policy learns from the ranks (and counts the query); the mabwiser
         policies from each selected arm's credit (0 on a skip).
         """
@@ -337,7 +339,8 @@ class ArmSelector:
                 d = decision or {}
                 # A search drawn for judgment is learned once, from its judgment (observe_judged).
                 if not d.get("judge"):
-                    self._observe_coverage(x, budgets, d, ranks, counts, query, judged=False, seen=seen)
+                    self._observe_coverage(x, budgets, d, ranks, counts, query, judged=False, seen=seen,
+                                           ranks_now=ranks_now)
                 self._coverage.observe_novelty(novel)
                 self._count(x, credit)
             elif self._mab is not None:
@@ -349,7 +352,7 @@ class ArmSelector:
 
     def observe_judged(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping,
                        ranks: Mapping[str, int | None], counts: Mapping[str, int] | None = None,
-                       query: str | None = None) -> None:
+                       query: str | None = None, ranks_now: Mapping[str, int | None] | None = None) -> None:
         """Learn from a search drawn for judgment: ``ranks`` of what was wanted in every arm's list
         (None where an arm does not have it), whatever ran; only the coverage policy learns."""
         from ltrr.reward import selected_budgets
@@ -363,11 +366,12 @@ class ArmSelector:
                 self._n_features = len(x)
             budgets = {a: b for a, b in selected_budgets(selection).items() if a in self._arm_index}
             self._observe_coverage(x, budgets, decision, {a: r for a, r in ranks.items() if a in self._arm_index},
-                                   counts, query, judged=True)
+                                   counts, query, judged=True, ranks_now=ranks_now)
 
     def _observe_coverage(self, x: np.ndarray, budgets: Mapping[str, int], decision: Mapping,
                           ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None,
-                          query: str | None, judged: bool, seen: Mapping[str, float] | None = None) -> None:
+                          query: str | None, judged: bool, seen: Mapping[str, float] | None = None,
+                          ranks_now: Mapping[str, int | None] | None = None) -> None:
         """One search for the coverage learner, with the logged greedy configuration, available arms
         and exploration rule (a log without a coverage decision: the selected budgets, and the arms
         that ran) and the logged judged share."""
@@ -375,16 +379,18 @@ class ArmSelector:
         available = [a for a in (decision.get("available") or budgets) if a in self._arm_index]
         self._coverage.observe(x, greedy, available, ranks, counts, decision.get("wide"), decision.get("deepen"),
                                decision.get("deepen_top"), decision.get("explored") or "", query, judged=judged,
-                               judged_share=_logged_share(decision), ran=budgets, seen=seen)
+                               judged_share=_logged_share(decision), ran=budgets, seen=seen, ranks_now=ranks_now)
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
+                            counts: Mapping[str, int] | None = None, query: str | None = None,
+                            ranks_now: Mapping[str, int | None] | None = None) -> None:
         """Learn where every arm ranks what the user found after leaving this search (see
         ``Engine.feedback``'s ``found_later``; ``query``: the search's normalized text); only
         the coverage policy learns from it."""
         with self._lock:
             if self._coverage is not None:
-                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts, query)
+                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts, query,
+                                                   ranks_now)
 
     def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
         """One search's measured run time per arm (ms), as logged; the coverage policy prices

@@ -58,7 +58,7 @@ def feedback_ok(event: Mapping) -> bool:
     """Whether an imported feedback's ranks and counts may be written again (ltrr.events)."""
     fields = contract.FIELDS["feedback"]
     return all(event.get(name) is None or fields[name].check(event[name]) is None
-               for name in ("arm_ranks", "arm_counts", "n_wanted"))
+               for name in ("arm_ranks", "arm_counts", "n_wanted", "arm_ranks_now"))
 
 
 def swap_evidence(search: Mapping) -> tuple[int, Swap | None] | None:
@@ -145,7 +145,8 @@ class DerivedState:
                 x, ranks = self.learnable(search, read(event, "arm_ranks") or {})
                 if x is not None:
                     core.selector.observe_judged(x, search["selection"], read(search, "decision") or {}, ranks,
-                                                 read(event, "arm_counts"), search["query_norm"])
+                                                 read(event, "arm_counts"), search["query_norm"],
+                                                 ranks_now=self.learnable(search, read(event, "arm_ranks_now"))[1])
             return
         entity_id = read(event, "entity_id")
         if event["action"] == "found_later" and entity_id and not event["duplicate"]:
@@ -153,7 +154,8 @@ class DerivedState:
             self.sessions.note_found(search["id"], entity_id)
             x, ranks = self.learnable(search, read(event, "arm_ranks"))
             if x is not None and ranks is not None:
-                core.selector.observe_found_later(x, ranks, read(event, "arm_counts"), search["query_norm"])
+                core.selector.observe_found_later(x, ranks, read(event, "arm_counts"), search["query_norm"],
+                                                  self.learnable(search, read(event, "arm_ranks_now"))[1])
         if event["action"] == "click" and entity_id:
             self.n_clicks += 1
             if not event["duplicate"]:
@@ -176,7 +178,9 @@ class DerivedState:
                                       read(event, "arm_counts"), search["query_norm"],
                                       seen=reward_rule.seen_shares(search, examination)
                                       if coverage and not clicked else None,
-                                      novel=reward_rule.novel_shares(search) if coverage else None)
+                                      novel=reward_rule.novel_shares(search) if coverage else None,
+                                      ranks_now=self.learnable(search, read(event, "arm_ranks_now"))[1]
+                                      if clicked else None)
             step = self.n_resolved
             for sel in search["selection"]:
                 # A tuple in ARM_HISTORY_COLUMNS order (ltrr.engine.reports): a third of a dict's size.
@@ -189,8 +193,10 @@ class DerivedState:
 
     def feedback_event(self, search: dict, entity_id: str | None, action: str,
                        ranks: Mapping[str, int | None] | None = None,
-                       counts: Mapping[str, int] | None = None, ts: str | None = None) -> dict:
-        """The feedback record; ``ranks``/``counts`` are the full-information ranks of a first click.
+                       counts: Mapping[str, int] | None = None, ts: str | None = None,
+                       ranks_now: Mapping[str, int | None] | None = None) -> dict:
+        """The feedback record; ``ranks``/``counts`` are the full-information ranks of a first click
+        (``ranks_now``: those the search itself changed, as they are now: ``Learning.full_ranks``).
 
         The one rule for live feedback and replay: a repeated click (or find) on the same entity is a
         duplicate; the first click or skip of a search updates the bandit, with credit from its lists."""
@@ -204,11 +210,13 @@ class DerivedState:
                 ranks = reward_rule.arm_ranks(reward_rule.logged_lists(search["by_arm"]), entity_id)
             ranks = dict(ranks)
             counts = None if counts is None else dict(counts)
+            ranks_now = None if ranks_now is None else dict(ranks_now)
         else:
-            ranks = counts = None
+            ranks = counts = ranks_now = None
         return contract.feedback_event(ts=ts if isinstance(ts, str) else now(), search_id=sid, entity_id=entity_id,
                                        action=action, position=position, rewards=rewards, bandit_update=first,
-                                       duplicate=duplicate, arm_ranks=ranks, arm_counts=counts)
+                                       duplicate=duplicate, arm_ranks=ranks, arm_counts=counts,
+                                       arm_ranks_now=ranks_now)
 
     def tally_click(self, search: Mapping, entity_id: str) -> None:
         """A non-duplicate click on ``search``: its rank in the list shown goes to the swap tally
@@ -227,6 +235,11 @@ class DerivedState:
         self.clicks_of.setdefault(search["id"], []).append(entity_id)
         if (search["id"], entity_id) not in self.reformed:
             self.core.memory.record_click(self.query_key(search), entity_id)
+
+    def taught_by(self, search_id: str) -> set[str]:
+        """The entities a search has taught the memory so far: its clicks and later finds, and
+        the finds its session chains taught."""
+        return set(self.clicks_of.get(search_id, ())) | set(self.reformed_of.get(search_id, ()))
 
     # ------------------------------------------------------------------ reformulations
     def learn_chains(self, search: dict, entity_id: str) -> None:
@@ -387,7 +400,8 @@ class DerivedState:
                 elif search is not None:
                     self.apply_feedback(self.feedback_event(search, read(event, "entity_id"), event["action"],
                                                             mapping(read(event, "arm_ranks")),
-                                                            mapping(read(event, "arm_counts"))), offset)
+                                                            mapping(read(event, "arm_counts")),
+                                                            ranks_now=mapping(read(event, "arm_ranks_now"))), offset)
                     n_feedback += 1
         finally:
             self.replaying = False
@@ -420,7 +434,7 @@ class DerivedState:
                 elif event["kind"] == "feedback" and event["search_id"] in seen and event["action"] == "judged":
                     fb = judged_event(event["search_id"], mapping(read(event, "arm_ranks")) or {},
                                       mapping(read(event, "arm_counts")), read(event, "n_wanted"),
-                                      read(event, "ts") or None)
+                                      read(event, "ts") or None, mapping(read(event, "arm_ranks_now")))
                     self.apply_feedback(fb, core.log.append(fb))
                     n_feedback += 1
                 elif event["kind"] == "feedback" and event["search_id"] in seen:
@@ -428,7 +442,7 @@ class DerivedState:
                     action = event["action"] if event["action"] in FEEDBACK_ACTIONS else "click"
                     fb = self.feedback_event(search, read(event, "entity_id"), action,
                                              mapping(read(event, "arm_ranks")), mapping(read(event, "arm_counts")),
-                                             read(event, "ts") or None)
+                                             read(event, "ts") or None, mapping(read(event, "arm_ranks_now")))
                     self.apply_feedback(fb, core.log.append(fb))
                     add_example(search, fb["entity_id"], action, fb["duplicate"])
                     n_feedback += 1

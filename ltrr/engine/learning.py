@@ -69,8 +69,9 @@ class Learning:
             # from the lists the search logged (ltrr.reward), which costs no retrieval.
             learns = core.selector.learns_every_arm and (response_id, entity_id) not in derived.clicked and (
                 action == "found_later" or action == "click" and response_id not in derived.resolved)
+            taught = derived.taught_by(response_id)
         # Full-information feedback: rerun every arm for this query, outside the lock.
-        ranks, counts = self.full_ranks(search, entity_id) if learns else (None, None)
+        ranks, counts, ranks_now = self.full_ranks(search, entity_id, taught) if learns else (None, None, None)
         with core.lock:
             derived = core.derived
             if derived.known_search(response_id) is None:
@@ -79,7 +80,7 @@ class Learning:
             if learns and ((response_id, entity_id) in derived.clicked
                            or action == "click" and response_id in derived.resolved):
                 ranks = counts = None   # another feedback resolved this search meanwhile
-            event = derived.feedback_event(search, entity_id, action, ranks, counts)
+            event = derived.feedback_event(search, entity_id, action, ranks, counts, ranks_now=ranks_now)
             derived.apply_feedback(event, core.log.append(event))
             n_examples = self.ranker_example(search, entity_id, action, event["duplicate"])
             self.maybe_train()
@@ -111,24 +112,42 @@ class Learning:
             if not targets or unknown:
                 raise FeedbackError("wanted must name catalog entities"
                                     + (f"; not in the catalog: {', '.join(unknown[:3])}" if unknown else ""))
+            taught = core.derived.taught_by(response_id)
         # Full information: every arm reruns for this query, outside the lock.
-        ranks, counts = self.full_ranks(search, set(targets))
+        ranks, counts, ranks_now = self.full_ranks(search, set(targets), taught)
         with core.lock:
             derived = core.derived
             if derived.known_search(response_id) is None:
                 raise _unknown(response_id, "the state was reset since")
             if response_id in derived.judged:
                 raise FeedbackError(f"response {response_id} was judged already")
-            event = judged_event(response_id, ranks, counts, len(targets))
+            event = judged_event(response_id, ranks, counts, len(targets), ranks_now=ranks_now)
             derived.apply_feedback(event, core.log.append(event))
         return dict(ranks)
 
-    def full_ranks(self, search: dict, entity_id: str | set[str] | None) -> tuple[dict, dict]:
+    def full_ranks(self, search: dict, entity_id: str | set[str] | None,
+                   taught: Iterable[str] = ()) -> tuple[dict, dict, dict | None]:
         """The clicked entity's rank (of a set: the first of them) in every ready arm's list up to
-        MAX_RANK, and the lists' lengths."""
-        lists = self.core.arms.lists(self.core.query_of(search), reward_rule.MAX_RANK)
+        MAX_RANK, the lists' lengths, and the ranks that changed because of the search itself.
+
+        The rerun is the arms' lists now, not as they were: the memory may since have learned from
+        this very search (a click before this one, the session chain a retry's click completed
+        before its later find was told). ``taught``: what the search taught the memory
+        (``DerivedState.taught_by``). The ranks are the memory's list without each of those it
+        knows from that one lesson alone, as the search had it: the learner's kind cells, where
+        a new text has no pairs, must not credit the memory with what the find itself taught. The
+        third value holds the memory's rank as it is now when that differs (else None): the
+        query's own cell reads it, since the next search of this very text will find the pair."""
+        query = self.core.query_of(search)
+        lists = self.core.arms.lists(query, reward_rule.MAX_RANK)
+        memory = self.core.memory
+        unlearned = {e for e in taught if e in lists.get("memory", ()) and memory.known_from_one_lesson(query, e)}
+        now = reward_rule.rank_in(lists["memory"], entity_id) if unlearned else None
+        if unlearned:
+            lists["memory"] = [e for e in lists["memory"] if e not in unlearned]
         ranks = {arm: reward_rule.rank_in(ids, entity_id) for arm, ids in lists.items()}
-        return ranks, {arm: len(ids) for arm, ids in lists.items()}
+        ranks_now = {"memory": now} if unlearned and now != ranks.get("memory") else None
+        return ranks, {arm: len(ids) for arm, ids in lists.items()}, ranks_now
 
     # ------------------------------------------------------------------ the ranker
     def ranker_example(self, search: dict, entity_id: str | None, action: str, duplicate: bool) -> int:

@@ -98,11 +98,13 @@ def shown(search: Mapping) -> set[str]:
 
 
 def judged_event(search_id: str, ranks: Mapping[str, int | None], counts: Mapping[str, int] | None,
-                 n_wanted: object, ts: object = None) -> dict:
+                 n_wanted: object, ts: object = None, ranks_now: Mapping[str, int | None] | None = None) -> dict:
     """The feedback record of a judgment (``Engine.judge``): every arm's first rank of what was
-    wanted, no credit; ``ts`` kept when replaying an export."""
+    wanted, no credit; ``ts`` kept when replaying an export; ``ranks_now``: see
+    ``Learning.full_ranks``."""
     return events.judged_event(ts=ts if isinstance(ts, str) else now(), search_id=search_id, arm_ranks=ranks,
-                               arm_counts=counts, n_wanted=n_wanted if isinstance(n_wanted, int) else None)
+                               arm_counts=counts, n_wanted=n_wanted if isinstance(n_wanted, int) else None,
+                               arm_ranks_now=ranks_now)
 
 
 def mapping(value: object) -> dict | None:

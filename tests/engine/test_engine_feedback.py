@@ -219,3 +219,20 @@ def test_attribution_of_an_old_search_reads_the_ranks_logged_with_it(tiny_catalo
         assert got == attribute_search(search, ["track:halo"], today, [logged]).to_dict()
     finally:
         eng.close()
+
+
+def test_the_memory_is_not_credited_with_what_the_judged_search_itself_taught(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage:judged=1")
+    try:
+        resp = eng.search("tunes to unwind to", context={"user_id": "u1"})
+        assert resp.judge and resp.by_arm.get("memory", []) == []       # the memory held nothing
+        wanted = resp.results[0].entity_id
+        eng.feedback(resp.id, wanted)
+        # The click taught the memory the pair; the judgment is about the search as it ran.
+        assert eng.memory.entry("tunes to unwind to", wanted).clicks == 1
+        assert eng.judge(resp.id, [wanted])["memory"] is None
+        # A second user's search of the same ask: the first user's click is the memory's to list.
+        resp = eng.search("tunes to unwind to", context={"user_id": "u2"})
+        assert eng.judge(resp.id, [wanted])["memory"] == 1
+    finally:
+        eng.close()

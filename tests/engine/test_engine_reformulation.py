@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from ltrr import Engine
+from ltrr.bandit.coverage.cells import is_query_key
 from ltrr.log import load_exported
 from ltrr.reformulation import user_key
 from tests.engine.engines import FAST_ARMS, open_engine
@@ -263,3 +265,36 @@ def test_a_reworded_kind_of_ask_is_searched_again_as_users_reworded_it(tiny_cata
             assert remembered(eng) == live, folder
         finally:
             eng.close()
+
+
+def found_later_ranks(eng) -> dict:
+    """The arm ranks the last logged feedback (a later find) credited."""
+    return [e for e in eng.log_events() if e["kind"] == "feedback"][-1]["arm_ranks"]
+
+
+def test_a_later_find_is_not_credited_to_the_memory_for_what_its_own_chain_taught(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage")
+    try:
+        # The retry's click taught the memory (vague ask -> find) before the find was told: when the
+        # vague ask ran, the memory held nothing for it.
+        first, _ = chain(eng, "u1", "s1")
+        assert eng.memory.entry(VAGUE, P).reformulation_users == 1
+        eng.feedback(first, P, action="found_later")
+        assert found_later_ranks(eng)["memory"] is None
+        # ... while the query's own cell hears where the memory lists it now: the next search of
+        # this very text will find it there.
+        logged = [e for e in eng.log_events() if e["kind"] == "feedback"][-1]
+        assert logged["arm_ranks_now"] == {"memory": 1}
+        learner = eng.selector._coverage
+        memory = learner.arms.index("memory")
+        searched = next(e for e in eng.log_events() if e["kind"] == "search" and e["id"] == first)
+        keys = [k for k in learner.cell_keys(np.asarray(searched["x"]), searched["query_norm"]) if k in learner._cells]
+        last = {k: int(learner._cells[k].ranks[-1][memory]) for k in keys}
+        assert [last[k] for k in keys if is_query_key(k)] == [1]
+        assert all(last[k] > 1 for k in keys if not is_query_key(k)) and len(keys) > 1
+        # Another user's chain taught the pair before this user's vague ask ran: the memory held it.
+        first, _ = chain(eng, "u2", "s2")
+        eng.feedback(first, P, action="found_later")
+        assert found_later_ranks(eng)["memory"] == 1
+    finally:
+        eng.close()

@@ -17,7 +17,7 @@ import numpy as np
 
 from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, breadth, cell_keys, decayed_count, decayed_wide,
                                         fold_trend, is_probe_key, is_query_key, level, list_lengths, query_key,
-                                        rank_codes)
+                                        rank_code, rank_codes)
 from ltrr.bandit.coverage.estimate import alone_at, gains
 from ltrr.bandit.coverage.explore import (Exploration, QueryCounts, deepen_top, deepen_weights, deeper,
                                           drift_alarm, slump_alarm, upgradable)
@@ -329,8 +329,14 @@ class CoverageLearner:
                 p_wide: float | None = None, deepen: Mapping[str, float] | None = None,
                 deepen_top: Mapping[str, int] | None = None, explored: str = "",
                 query: str | None = None, judged: bool = False, judged_share: float = 0.0,
-                ran: Mapping[str, int] | None = None, seen: Mapping[str, float] | None = None) -> None:
+                ran: Mapping[str, int] | None = None, seen: Mapping[str, float] | None = None,
+                ranks_now: Mapping[str, int | None] | None = None) -> None:
         """Learn from one resolved search: a click's full-information ``ranks`` (None: a skip).
+
+        ``ranks_now``: the ranks of arms whose lists the search itself changed (the memory learned
+        from it), as they are now; the query's own cell buffers those in place of ``ranks``, since
+        the next search of the same text meets the lists as they are now, while every other cell
+        learns what the search's arms held when it ran (``ltrr.engine.learning.Learning.full_ranks``).
 
         ``ran``: the budgets the search ran (arms absent or at 0 did not run); what a query's own
         counts remember of which arms its searches tried (None: the greedy configuration's).
@@ -408,10 +414,11 @@ class CoverageLearner:
             # exploration, else by deepening one arm). A lower cap would bias the gain of arms the policy
             # rarely runs downwards, and an underestimated arm is never run again to correct it;
             # an overestimate is corrected as soon as the arm runs.
-            self._append(keys, r, counts, min(1.0 / w, self.weight_cap))
+            self._append(keys, r, counts, min(1.0 / w, self.weight_cap), self._now(r, ranks_now))
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
-                            counts: Mapping[str, int] | None = None, query: str | None = None) -> None:
+                            counts: Mapping[str, int] | None = None, query: str | None = None,
+                            ranks_now: Mapping[str, int | None] | None = None) -> None:
         """Learn from a target the user found after this search failed them (``found_later``).
 
         The search was already counted when it was resolved (its skip, or its click on
@@ -419,21 +426,37 @@ class CoverageLearner:
         this way whatever the logging policy ran, so there is no propensity to correct
         by; only the share of misses users follow up is unknown, which makes
         the gain of what would have fixed them an underestimate, never an overestimate.
-        ``query``: the search's normalized text, whose cell learns it too while it is kept.
+        ``query``: the search's normalized text, whose cell learns it too while it is kept (with
+        ``ranks_now`` in place of the ranks they name: see :meth:`observe`).
         """
         with self._lock:
             keys = self.cell_keys(np.asarray(x, dtype=np.float64), query)
             # A query's cell exists while its counts are kept; a find never brings one back.
             keys = [k for k in keys if not is_query_key(k) or k in self._cells]
-            self._append(keys, rank_codes(self.arms, ranks), counts, 1.0)
+            r = rank_codes(self.arms, ranks)
+            self._append(keys, r, counts, 1.0, self._now(r, ranks_now))
 
-    def _append(self, keys: list[tuple], r: np.ndarray, counts: Mapping[str, int] | None, inv_w: float) -> None:
-        """Buffer one target's rank codes ``r`` in every cell of ``keys``."""
+    def _now(self, r: np.ndarray, ranks_now: Mapping[str, int | None] | None) -> np.ndarray | None:
+        """The rank codes ``r`` with the arms ``ranks_now`` names ranked as they are now; None
+        when it names none of this learner's arms."""
+        named = [i for i, a in enumerate(self.arms) if a in (ranks_now or {})]
+        if not named:
+            return None
+        out = r.copy()
+        for i in named:
+            out[i] = rank_code(ranks_now[self.arms[i]])
+        return out
+
+    def _append(self, keys: list[tuple], r: np.ndarray, counts: Mapping[str, int] | None, inv_w: float,
+                r_now: np.ndarray | None = None) -> None:
+        """Buffer one target's rank codes ``r`` in every cell of ``keys``; the query's own cell
+        buffers ``r_now`` when given (see :meth:`observe`)."""
         c = list_lengths(self.arms, counts)
         self.n_clicks += 1
         for key in keys:
-            self._cells.setdefault(key, Cell()).push(r, c, inv_w,
-                                                     QUERY_BUFFER if is_query_key(key) else self.buffer)
+            own = is_query_key(key)
+            self._cells.setdefault(key, Cell()).push(r_now if own and r_now is not None else r, c, inv_w,
+                                                     QUERY_BUFFER if own else self.buffer)
 
     # -- reports and saved state -----------------------------------------------------------
 
