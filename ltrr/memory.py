@@ -415,6 +415,8 @@ class QueryMemory:
         # pattern ("easygoing *") instead of query, by replacement ("* chill") instead of entity.
         self.rewrites = ReformulationMemory(max_queries=max_queries, max_entities=REWRITES_PER_PATTERN)
         self._lock = threading.Lock()
+        # Counts every write: what was read of the memory is still true while it is unchanged.
+        self.writes = 0
 
     def attach_seed(self, seed: MemorySeed) -> None:
         """Give the memory the catalog's predictions (for ``entry``/``entries``)."""
@@ -466,6 +468,7 @@ class QueryMemory:
         if not key:
             return
         with self._lock:
+            self.writes += 1
             self.reformulations.tick()
             self.rewrites.tick()
             pairs = self._pairs_of(key)
@@ -488,6 +491,7 @@ class QueryMemory:
         if not key:
             return
         with self._lock:
+            self.writes += 1
             pairs = self._pairs_of(key)
             counts = pairs.setdefault(entity_id, [0.0, 0])
             counts[1] += 1
@@ -510,6 +514,7 @@ class QueryMemory:
             return None
         learned = substitution(key, query_key(to_query), asked, answered, artist) if to_query is not None else None
         with self._lock:
+            self.writes += 1
             if learned is not None:
                 self.rewrites.record(*learned, str(user))
             return self.reformulations.record(key, entity_id, str(user))
@@ -576,6 +581,34 @@ class QueryMemory:
                 found = evidence.get(entity_id)
                 if found is not None:
                     out[i] = confidence(found.weight)
+        return out
+
+    def taught(self) -> list[str]:
+        """Every query users taught something: a click, or a reformulation that ended on a find
+        (the asks :mod:`ltrr.strategies.nearby` reads), clicked ones first, each in the order kept."""
+        with self._lock:
+            clicked = list(self._clicks_per_query)
+            seen = set(clicked)
+            return clicked + [q for q in self.reformulations.queries() if q not in seen]
+
+    def lessons(self, query: object) -> dict[str, float]:
+        """entity_id -> pair score (:func:`pair_score`) of every entity users taught for exactly
+        this query: clicked, or reached by reformulating it. Shown and never chosen is no lesson."""
+        key = query_key(query)
+        if not key:
+            return {}
+        with self._lock:
+            counts = {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items() if c[1] > 0}
+            extra = self.reformulations.pseudo_clicks(key)
+            shown = {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items() if e in extra}
+        counts.update((e, c) for e, c in shown.items() if e not in counts)
+        out = {}
+        for entity_id in list(counts) + [e for e in extra if e not in counts]:
+            impressions, clicks = counts.get(entity_id, (0.0, 0))
+            pred = self.seed.predicted(key, entity_id) if self.seed is not None else None
+            score = pair_score(pred, impressions, clicks, extra.get(entity_id, 0.0), self.strength)
+            if score is not None:
+                out[entity_id] = score
         return out
 
     def pseudo_clicks(self, query: object) -> dict[str, float]:
@@ -734,6 +767,7 @@ class QueryMemory:
     def clear(self) -> None:
         """Forget every count and reformulation (the seed stays)."""
         with self._lock:
+            self.writes += 1
             self._counts.clear()
             self._clicks_per_query.clear()
             self.reformulations.clear()
@@ -779,6 +813,7 @@ class QueryMemory:
     def _bound(self) -> None:
         """Apply the bounds to counts loaded from elsewhere (oldest queries first out)."""
         with self._lock:
+            self.writes += 1
             while len(self._counts) > self.max_queries:
                 old, _ = self._counts.popitem(last=False)
                 self._clicks_per_query.pop(old, None)
@@ -837,6 +872,7 @@ class QueryMemory:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed query-memory state: {exc}") from None
         with self._lock:
+            self.writes += 1
             self._counts, self._clicks_per_query = counts, per_query
             self.reformulations = reformulations
             self.rewrites = rewrites

@@ -179,6 +179,10 @@ class ReformulationMemory:
         pair = self._pairs.get(query, {}).get(entity_id)
         return None if pair is None else self._evidence(pair)
 
+    def queries(self) -> list[str]:
+        """The queries holding evidence, least recently written first."""
+        return list(self._pairs)
+
     def pseudo_clicks(self, query: str) -> dict[str, float]:
         """entity_id -> the clicks (and impressions) its evidence is worth in the memory's posterior."""
         return {e: CLICK_EQUIVALENT * self._weight(p) for e, p in self._pairs.get(query, {}).items()}

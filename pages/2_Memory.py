@@ -53,10 +53,29 @@ if not rewordings.empty:
                                     "users": st.column_config.NumberColumn("users", width="small",
                                                                            help="Different users who showed it")})
 
+close = pd.DataFrame()
+if query.strip():
+    with guarded("Reading asks close in meaning"):
+        close = engine.close_asks(query.strip())
+if not close.empty:
+    with st.expander(f"Asks close to “{query.strip()}” that users taught ({len(close):,})", icon=":material/hub:"):
+        st.caption("The catalog predicts nothing for this ask, so the memory also lists what people found for the "
+                   "asks nearest to it in meaning, at lower weight than a pair of its own.")
+        st.dataframe(close[["asked", "title", "similarity"]], hide_index=True, width="stretch",
+                     height=min(240, 38 + 35 * len(close)),
+                     column_config={"asked": st.column_config.TextColumn("taught ask", width="medium"),
+                                    "title": st.column_config.TextColumn("result", width="medium"),
+                                    "similarity": st.column_config.ProgressColumn(
+                                        "closeness", min_value=0.0, max_value=1.0, format="%.2f", width="small",
+                                        help="How close the two asks are in meaning (1: the same)")})
+
 if entries.empty:
-    if query.strip() and not rewordings.empty:
+    if query.strip() and not (rewordings.empty and close.empty):
+        source = "what its rewording above finds" if close.empty else (
+            "what users found for the asks close to it above" if rewordings.empty
+            else "what its rewording finds and what users found for the asks close to it, above")
         st.info(f"No pairs for “{query.strip()}” yet: until someone plays a result for it, the memory lists "
-                "what its rewording above finds.", icon=":material/hourglass_empty:")
+                f"{source}.", icon=":material/hourglass_empty:")
     elif query.strip():
         st.info(f"No memory for “{query.strip()}” yet: search it on the Search page and press ▶ Play.",
                 icon=":material/hourglass_empty:")

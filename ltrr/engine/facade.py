@@ -196,6 +196,11 @@ class Engine:
         reworded into (``reworded``)."""
         return self._reports.rewordings(query, limit)
 
+    def close_asks(self, query: str) -> pd.DataFrame:
+        """What the memory lists for an ask from what users taught the asks nearest to it in meaning:
+        asked, similarity, entity_id, title, score (empty when it lists nothing that way)."""
+        return self._reports.close_asks(query)
+
     def memory_history(self, query: str, entity_id: str) -> pd.DataFrame:
         """How one memory entry's impressions, clicks and observed score evolved, per search of that query."""
         return self._reports.memory_history(query, entity_id)

@@ -77,6 +77,21 @@ class Reports:
         frame = self.core.memory.rewordings(query or None)
         return frame.head(max(0, int(limit))).reset_index(drop=True)
 
+    def close_asks(self, query: str) -> pd.DataFrame:
+        """What the memory lists for ``query`` from the taught asks nearest in meaning
+        (:mod:`ltrr.strategies.nearby`): asked (the taught ask), similarity, entity_id, title, score;
+        empty when the memory arm is not open or lists nothing that way."""
+        columns = ["asked", "similarity", "entity_id", "title", "score"]
+        arm = self.core.arms.arms.get("memory")
+        close = getattr(arm, "close_asks", None)
+        rows = []
+        if close is not None and str(query or "").strip():
+            q = self.core.understood(query, {})
+            rows = [(asked, round(similarity, 3), entity_id, self.core.title(entity_id), score)
+                    for entity_id, score, asked, similarity in close(q)]
+        return pd.DataFrame(rows, columns=columns).astype(
+            {"asked": "object", "similarity": "float64", "entity_id": "object", "title": "object", "score": "float64"})
+
     def memory_history(self, query: str, entity_id: str) -> pd.DataFrame:
         """How one memory entry's impressions, clicks and observed score evolved, per search of that query."""
         core = self.core

@@ -28,6 +28,10 @@ Asks the memory holds nothing for yet, but that match a phrase substitution earl
 users' reformulations taught ("easygoing *" -> "* chill playlist"), list what the
 rewording finds after that (:mod:`ltrr.strategies.reworded`): "easygoing guitar
 rock", never typed before, lists what "guitar rock chill playlist" finds.
+
+Asks the catalog's metadata predicts nothing for also list, after that, what users taught the asks
+nearest in meaning (:mod:`ltrr.strategies.nearby`): "rap to smile to", never typed before, lists at
+half weight what someone who failed with "cheer me up hip-hop" found next.
 """
 from __future__ import annotations
 
@@ -37,7 +41,9 @@ import numpy as np
 
 from ltrr.memory import NEW_PAIR_PRIOR, MemorySeed, QueryMemory, pair_score
 from ltrr.query import Query
+from ltrr.text import normalize_query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.nearby import NearbyAsks
 from ltrr.strategies.reworded import RewordedSearch
 from ltrr.understanding import QueryUnderstander
 
@@ -62,6 +68,7 @@ class MemoryStrategy(Strategy):
             self.memory.attach_seed(seed)
         self._ids = catalog.entities.ids
         self.reworded = RewordedSearch(self.memory, understander, arm_opener)
+        self.nearby = NearbyAsks(self.memory)
 
     @classmethod
     def open(cls, resources: ArmResources) -> "MemoryStrategy":
@@ -83,7 +90,31 @@ class MemoryStrategy(Strategy):
         if not query.text:
             return 0
         pairs = self._pairs(query)
-        return len(pairs) + sum(1 for e in self.reworded.finds(query) if e not in pairs)
+        extra = {e for e in self.reworded.finds(query) if e not in pairs}
+        extra.update(e for e in self._nearby(query) if e not in pairs)
+        return len(pairs) + len(extra)
+
+    def close_asks(self, query: Query) -> list[tuple[str, float, str, float]]:
+        """What the taught asks nearest in meaning list (:mod:`ltrr.strategies.nearby`) as (entity_id,
+        score, the taught ask, its similarity), best first, for an ask the catalog's metadata predicts
+        nothing for (empty otherwise). When the query names a genre, only entities of that genre:
+        "cheer me up rock" reads like "cheer me up hip-hop" (MiniLM puts the phrasing before the
+        genre), but what that ask found is no answer to it."""
+        if not query.text:
+            return []
+        rows, _ = self.seed.lookup(query.text)
+        if rows.size:
+            return []
+        listed = self.nearby.listed(query.text)
+        genres = {normalize_query(g) for g in query.understanding.best.genres} if listed else set()
+        if genres:
+            row_of, keys = self.catalog.entities.row_of, self.catalog.entities.genre_keys
+            listed = [item for item in listed if item[0] in row_of and keys[row_of[item[0]]] in genres]
+        return listed
+
+    def _nearby(self, query: Query) -> dict[str, float]:
+        """entity_id -> score of :meth:`close_asks`."""
+        return {entity_id: score for entity_id, score, _, _ in self.close_asks(query)}
 
     def _pairs(self, query: Query) -> dict[str, tuple[float | None, float, int, float]]:
         """entity_id -> (predicted or None, impressions, clicks, reformulation pseudo-clicks) for every
@@ -124,9 +155,13 @@ class MemoryStrategy(Strategy):
                           "memory_observed": clicks / impressions if impressions else 0.0,
                           "memory_clicks": float(clicks), "memory_impressions": float(impressions),
                           "memory_reformulations": float(extra)}))
-        for entity_id, score in self.reworded.finds(query).items():
+        finds = self.reworded.finds(query)
+        for entity_id, score in finds.items():
             if entity_id not in pairs:
                 candidates.append(Candidate(entity_id, score, features={"memory_reworded": score}))
+        for entity_id, score in self._nearby(query).items():
+            if entity_id not in pairs and entity_id not in finds:
+                candidates.append(Candidate(entity_id, score, features={"memory_nearby": score}))
         if query.lean:
             self._lean(candidates, query.lean)
         return ranked(candidates, budget)
@@ -148,6 +183,7 @@ class MemoryStrategy(Strategy):
             return out
         pairs = self._pairs(query)
         finds = self.reworded.finds(query)
+        nearby = self._nearby(query)
         strength = self.memory.strength
         for i, row in enumerate(rows.tolist()):
             entity_id = str(self._ids[row])
@@ -156,4 +192,6 @@ class MemoryStrategy(Strategy):
                 out[i] = pair_score(*pair, strength) or 0.0
             elif entity_id in finds:
                 out[i] = finds[entity_id]
+            elif entity_id in nearby:
+                out[i] = nearby[entity_id]
         return out

@@ -81,6 +81,13 @@ def test_the_story_in_the_app_shows_the_find_and_where_it_came_from(fresh_state)
     pairs = frame_with(at, "reworded")
     row = pairs[(pairs["query"] == stories.VAGUE_ASK) & (pairs["title"] == taught.title)]
     assert list(row["reworded"]) == [3]
+    # An ask close to it that nobody typed reads what they taught: the page says from which ask.
+    at.session_state["ltrr_mem_query"] = "tunes to relax to"
+    at.run()
+    assert_clean(at)
+    close = frame_with(at, "asked")
+    assert stories.VAGUE_ASK in list(close["asked"])
+    assert taught.title in list(close[close["asked"] == stories.VAGUE_ASK]["title"])
 
 
 def test_a_person_who_rewords_on_the_search_page_teaches_the_vague_ask(fresh_state):

@@ -298,3 +298,22 @@ def test_a_later_find_is_not_credited_to_the_memory_for_what_its_own_chain_taugh
         assert found_later_ranks(eng)["memory"] == 1
     finally:
         eng.close()
+
+
+@pytest.mark.slow
+def test_an_ask_nobody_typed_before_lists_what_users_found_for_an_ask_close_in_meaning(tiny_catalog_path, tmp_path):
+    """With MiniLM: three users reworded "tunes to unwind to" and found Good Days; a fifth user's
+    "tunes to relax to", typed by nobody before, lists it, and the Memory page can say why."""
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="static:memory")
+    try:
+        assert eng.search("tunes to relax to", {"user_id": "u0"}).results == []
+        assert eng.close_asks("tunes to relax to").empty
+        for u in range(3):
+            chain(eng, f"u{u + 1}", f"s{u + 1}")
+        got = eng.search("tunes to relax to", {"user_id": "u5", "session_id": "s5"})
+        assert [r.entity_id for r in got.results][:1] == [P]
+        close = eng.close_asks("tunes to relax to")
+        assert close[["asked", "entity_id"]].values.tolist() == [[VAGUE, P]]
+        assert 0.6 <= close["similarity"].iloc[0] < 1.0 and close["title"].iloc[0] == "Good Days"
+    finally:
+        eng.close()

@@ -1,0 +1,159 @@
+"""Asks close in meaning: what the memory arm lists for a vague ask from what users taught asks like it.
+
+A first-time ask ("rap to smile to") has no pairs of its own, and no phrase substitution need match
+it; yet earlier users may have taught the memory what an ask *close in meaning* wanted ("cheer me up
+hip-hop" -> a song they found by reformulating). This lists those finds: the taught asks (every
+query with a click or reformulation evidence in :class:`ltrr.memory.QueryMemory`) nearest to the
+query in MiniLM space, at least :data:`MIN_SIMILARITY` cosine, the :data:`NEIGHBOURS` nearest, and
+each neighbour's best :data:`PER_NEIGHBOUR` entities by their pair score, each scored
+
+    WEIGHT x similarity x the pair's score for the neighbour
+
+so an exact pair of the query's own, when it has one, comes first. The query's own key is never its
+own neighbour: what a search teaches its own text is the memory's exact pairs, not this list (the
+learner's credit for the memory, :meth:`ltrr.engine.learning.Learning.full_ranks`, relies on it).
+
+Only asks the catalog's metadata predicts nothing for get this list: a title, an artist, a playlist
+name already has its answer, and a near name ("taylor swift" beside "taylor swift songs") would
+only add noise to it. The vectors of taught asks are computed once each (the query encoder's, as
+the semantic arm's), so a search costs one query encoding and one matrix product over at most
+``max_queries`` taught asks.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Callable
+
+import numpy as np
+
+from ltrr.memory import QueryMemory, query_key
+
+log = logging.getLogger(__name__)
+
+# Cosine similarity (MiniLM, unit vectors) from which a taught ask counts as close in meaning.
+MIN_SIMILARITY = 0.6
+# Taught asks read per query (the nearest first).
+NEIGHBOURS = 5
+# Entities listed per neighbour (its best pairs).
+PER_NEIGHBOUR = 5
+# Scale of a neighbour's find relative to an exact pair: below it, so the query's own answer leads.
+WEIGHT = 0.5
+# Asks whose lists are kept while the memory is unchanged.
+CACHE = 64
+
+Encode = Callable[[list[str]], np.ndarray]
+
+
+def _default_encode(texts: list[str]) -> np.ndarray:
+    from ltrr.embedding import get_encoder   # the model loads on first need, not on import
+    return get_encoder().encode_queries(texts)
+
+
+class NearbyAsks:
+    """Finds of the taught asks nearest in meaning to a query (see the module docstring)."""
+
+    def __init__(self, memory: QueryMemory, encode: Encode | None = None,
+                 min_similarity: float = MIN_SIMILARITY, neighbours: int = NEIGHBOURS,
+                 per_neighbour: int = PER_NEIGHBOUR, weight: float = WEIGHT) -> None:
+        self.memory = memory
+        self.min_similarity = float(min_similarity)
+        self.neighbours = int(neighbours)
+        self.per_neighbour = int(per_neighbour)
+        self.weight = float(weight)
+        self._encode = encode or _default_encode
+        self._lock = threading.Lock()
+        self._vectors: dict[str, np.ndarray] = {}     # taught ask -> unit vector (computed once)
+        self._keys: list[str] = []                    # the rows of _matrix
+        self._matrix: np.ndarray | None = None
+        self._broken = False
+        self._listed: OrderedDict[str, tuple[int, list]] = OrderedDict()   # ask -> (memory writes, listed)
+
+    def _index(self, taught: list[str]) -> tuple[list[str], np.ndarray] | None:
+        """The taught asks and their vectors as a matrix, brought up to date with ``taught``."""
+        with self._lock:
+            if self._broken:
+                return None
+            if taught != self._keys or self._matrix is None:
+                missing = [k for k in taught if k not in self._vectors]
+                if missing:
+                    try:
+                        vectors = np.asarray(self._encode(missing), dtype=np.float32)
+                    except Exception as exc:   # no encoder: the memory lists what it knows, no neighbours
+                        log.warning("asks close in meaning are off: cannot encode queries (%s)", exc)
+                        self._broken = True
+                        return None
+                    self._vectors.update(zip(missing, vectors))
+                keep = set(taught)
+                if len(self._vectors) > 2 * len(keep) + 64:   # asks the memory forgot: drop their vectors
+                    self._vectors = {k: v for k, v in self._vectors.items() if k in keep}
+                self._keys = list(taught)
+                self._matrix = np.stack([self._vectors[k] for k in taught]) if taught else \
+                    np.zeros((0, 1), dtype=np.float32)
+            return self._keys, self._matrix
+
+    def nearest(self, text: str) -> list[tuple[str, float]]:
+        """The taught asks close in meaning to ``text`` as (ask, cosine), the nearest first (ties by
+        text), never ``text`` itself."""
+        key = query_key(text)
+        if not key or self.neighbours <= 0:
+            return []
+        taught = self.memory.taught()
+        if not taught or taught == [key]:
+            return []
+        index = self._index(taught)
+        if index is None:
+            return []
+        keys, matrix = index
+        try:
+            vector = np.asarray(self._encode([key]), dtype=np.float32)[0]
+        except Exception as exc:
+            log.warning("asks close in meaning: cannot encode %r (%s)", key, exc)
+            return []
+        sims = matrix @ vector
+        order = sorted((i for i in np.flatnonzero(sims >= self.min_similarity).tolist() if keys[i] != key),
+                       key=lambda i: (-float(sims[i]), keys[i]))
+        return [(keys[i], round(float(sims[i]), 6)) for i in order[:self.neighbours]]
+
+    def listed(self, text: str) -> list[tuple[str, float, str, float]]:
+        """(entity_id, score, the taught ask it comes from, that ask's similarity) for each entity the
+        asks nearest to ``text`` list, best first (an entity two of them list: its best). Kept while
+        the memory is unchanged: one search reads it three times (the probe, the list, the scores)."""
+        key = query_key(text)
+        writes = self.memory.writes
+        with self._lock:
+            cached = self._listed.get(key)
+            if cached is not None and cached[0] == writes:
+                self._listed.move_to_end(key)
+                return cached[1]
+        listed = self._list(key)
+        with self._lock:
+            self._listed[key] = (writes, listed)
+            while len(self._listed) > CACHE:
+                self._listed.popitem(last=False)
+        return listed
+
+    def _list(self, text: str) -> list[tuple[str, float, str, float]]:
+        found: dict[str, tuple[float, str, float]] = {}
+        for neighbour, similarity in self.nearest(text):
+            lessons = self.memory.lessons(neighbour)
+            best = sorted(lessons.items(), key=lambda kv: (-kv[1], kv[0]))[:self.per_neighbour]
+            for entity_id, score in best:
+                value = round(self.weight * similarity * score, 6)
+                if entity_id not in found or value > found[entity_id][0]:
+                    found[entity_id] = (value, neighbour, similarity)
+        ordered = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return [(entity_id, value, neighbour, similarity) for entity_id, (value, neighbour, similarity) in ordered]
+
+    def finds(self, text: str) -> dict[str, float]:
+        """entity_id -> score of what the taught asks nearest to ``text`` found, best first."""
+        return {entity_id: value for entity_id, value, _, _ in self.listed(text)}
+
+    def where_from(self, text: str, entity_id: str) -> tuple[str, float] | None:
+        """The taught ask (and its similarity) through which ``entity_id`` is listed for ``text``,
+        or None when it is not."""
+        for found, _, neighbour, similarity in self.listed(text):
+            if found == entity_id:
+                return neighbour, similarity
+        return None

@@ -1,0 +1,119 @@
+"""Asks close in meaning: a vague ask nobody typed before lists what users taught the asks nearest
+to it, never its own lessons, and, when it names a genre, only that genre's finds."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltrr.memory import QueryMemory
+from ltrr.query import Query
+from ltrr.strategies.base import ArmResources
+from ltrr.strategies.memory import MemoryStrategy
+from ltrr.strategies.nearby import NearbyAsks
+from ltrr.understanding import QueryUnderstander
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+# A made-up space with known cosines: "mellow tunes" is 0.8 from "tunes to unwind to", 0.48 from
+# "chill music", 0 from "workout songs".
+SPACE = {
+    "tunes to unwind to": unit(1, 0, 0),
+    "chill music": unit(0.6, 0.8, 0),
+    "mellow tunes": unit(0.8, 0, 0.6),
+    "workout songs": unit(0, 1, 0),
+}
+
+
+class Counting:
+    """The fake encoder: SPACE's vectors, and how many texts it was asked to encode."""
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.encoded.extend(texts)
+        return np.stack([SPACE[t] for t in texts])
+
+
+@pytest.fixture()
+def memory() -> QueryMemory:
+    memory = QueryMemory()
+    memory.record_reformulation("tunes to unwind to", "track:gooddays", "u1")
+    memory.record_reformulation("tunes to unwind to", "track:gooddays", "u2")
+    memory.record_impressions("workout songs", ["track:blinding"])
+    memory.record_click("workout songs", "track:blinding")
+    return memory
+
+
+def test_the_nearest_taught_asks_list_their_finds_scaled_by_similarity(memory):
+    nearby = NearbyAsks(memory, Counting(), min_similarity=0.5)
+    assert nearby.nearest("mellow tunes") == [("tunes to unwind to", pytest.approx(0.8, abs=1e-6))]
+    score = memory.lessons("tunes to unwind to")["track:gooddays"]
+    assert nearby.finds("mellow tunes") == {"track:gooddays": pytest.approx(0.5 * 0.8 * score, abs=1e-6)}
+    # Below the similarity floor nothing is listed.
+    assert NearbyAsks(memory, Counting(), min_similarity=0.9).finds("mellow tunes") == {}
+
+
+def test_an_ask_is_never_its_own_neighbour(memory):
+    nearby = NearbyAsks(memory, Counting(), min_similarity=0.5)
+    assert [n for n, _ in nearby.nearest("tunes to unwind to")] == []
+    assert "track:blinding" not in nearby.finds("tunes to unwind to")
+
+
+def test_a_shown_but_unclicked_item_is_no_lesson(memory):
+    memory.record_impressions("tunes to unwind to", ["track:halo"])
+    assert set(memory.lessons("tunes to unwind to")) == {"track:gooddays"}
+    assert memory.taught() == ["workout songs", "tunes to unwind to"]
+
+
+def test_each_taught_ask_is_encoded_once(memory):
+    encoder = Counting()
+    nearby = NearbyAsks(memory, encoder, min_similarity=0.5)
+    nearby.finds("mellow tunes")
+    nearby.finds("mellow tunes")
+    assert sorted(encoder.encoded.count(t) for t in ("tunes to unwind to", "workout songs")) == [1, 1]
+    memory.record_reformulation("chill music", "track:halo", "u3")
+    assert nearby.nearest("mellow tunes")[0][0] == "tunes to unwind to"
+    assert encoder.encoded.count("chill music") == 1 and encoder.encoded.count("tunes to unwind to") == 1
+
+
+def test_no_encoder_means_no_neighbours_not_a_failure(memory):
+    def broken(texts):
+        raise OSError("no model here")
+    assert NearbyAsks(memory, broken).finds("mellow tunes") == {}
+
+
+def understood(catalog, text: str) -> Query:
+    q = Query.make(text)
+    return Query(q.raw, q.text, q.tokens, QueryUnderstander.open(catalog).understand_tokens(q.tokens))
+
+
+@pytest.mark.slow
+def test_the_memory_arm_lists_a_close_ask_find_with_the_real_model(tiny_catalog):
+    """With MiniLM: what someone found after "cheer me up hip hop" answers "rap that cheers me up" (typed by
+    nobody before), but not "cheer me up pop" (close in phrasing, another genre)."""
+    memory = QueryMemory()
+    arm = MemoryStrategy.open(ArmResources(tiny_catalog, memory=memory))
+    rap = [e for e, g in zip(tiny_catalog.entities.ids, tiny_catalog.entities.genre_keys) if g == "rap"]
+    assert rap
+    memory.record_reformulation("cheer me up hip hop", rap[0], "u1")
+    smile = understood(tiny_catalog, "rap that cheers me up")
+    assert arm.held(smile) == 0                   # the probe counts the query's own pairs only
+    got = arm.retrieve(smile, 10)
+    assert [c.entity_id for c in got] == [rap[0]] and "memory_nearby" in got[0].features
+    assert arm.count(smile) == 1 and arm.score(smile, np.array([tiny_catalog.entities.row_of[rap[0]]]))[0] > 0
+    rock = understood(tiny_catalog, "cheer me up pop")
+    assert rock.understanding.best.genres and arm.retrieve(rock, 10) == []
+
+
+def test_what_is_listed_follows_every_lesson(memory):
+    nearby = NearbyAsks(memory, Counting(), min_similarity=0.5)
+    assert set(nearby.finds("mellow tunes")) == {"track:gooddays"}
+    memory.record_reformulation("tunes to unwind to", "track:halo", "u3")
+    assert set(nearby.finds("mellow tunes")) == {"track:gooddays", "track:halo"}
+    memory.clear()
+    assert nearby.finds("mellow tunes") == {}
