@@ -17,6 +17,13 @@ At each ``--every`` searches it prints the state's size as a checkpoint writes i
 :meth:`QueryMemory.state_dict`), the queries, pairs, reformulation evidence and rewording patterns
 held, and the seconds the last stretch took. Numbers only, no assertions: say which machine.
 The engine's other learned state is measured by ``benchmarks/engine_memory.py``.
+
+With ``--nearby N`` it also looks up the taught asks nearest to a vague ask every ``N`` searches
+(:class:`ltrr.strategies.nearby.NearbyAsks`, as the memory arm does for an ask the catalog predicts
+nothing for) and prints the rows its index holds and the mean milliseconds of a lookup over the
+stretch. The vectors are random unit vectors of MiniLM's width (384), made as fast as asked: the
+figure is the index's upkeep and the matrix product, not the model's encoding (2.5 ms a query,
+README *Speed*), which each taught ask pays once.
 """
 from __future__ import annotations
 
@@ -28,6 +35,21 @@ import numpy as np
 
 import harness  # noqa: F401  (puts the repository on sys.path)
 from ltrr.memory import QueryMemory
+from ltrr.strategies.nearby import NearbyAsks
+
+
+def random_vectors(seed: int, width: int = 384):
+    """An encoder stand-in: a fixed random unit vector per text (the same text, the same vector)."""
+    made: dict[str, np.ndarray] = {}
+    rng = np.random.default_rng(seed + 1)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        for text in texts:
+            if text not in made:
+                v = rng.normal(size=width).astype(np.float32)
+                made[text] = v / np.linalg.norm(v)
+        return np.stack([made[t] for t in texts])
+    return encode
 
 
 def main() -> None:
@@ -37,11 +59,15 @@ def main() -> None:
     ap.add_argument("--vague", type=float, default=0.5, help="share of searches that are vague asks and fail")
     ap.add_argument("--reword", type=float, default=0.5, help="chance a failed vague ask is reworded")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--nearby", type=int, default=0, help="look up asks close in meaning every N searches")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     memory = QueryMemory()
+    nearby = NearbyAsks(memory, random_vectors(args.seed)) if args.nearby > 0 else None
+    lookups: list[float] = []
     started = time.perf_counter()
-    print("searches  state_MB  queries  pairs  reformulated_asks  rewording_patterns  seconds")
+    print("searches  state_MB  queries  pairs  reformulated_asks  rewording_patterns  seconds"
+          + ("  nearby_rows  nearby_ms" if nearby is not None else ""))
     for i in range(1, args.searches + 1):
         words = f"w{rng.integers(100_000)} w{rng.integers(100_000)}"
         vague = rng.random() < args.vague
@@ -54,12 +80,18 @@ def main() -> None:
                                         to_query=to_query)
         elif not vague and rng.random() < 1 / 3:
             memory.record_click(query, shown[int(rng.integers(3))])
+        if nearby is not None and i % args.nearby == 0:
+            at = time.perf_counter()
+            nearby.nearest(f"mood{rng.integers(50_000)} {words}")
+            lookups.append((time.perf_counter() - at) * 1000)
         if i % args.every == 0:
             state = memory.state_dict()
             size = len(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)) / 2 ** 20
             print(f"{i:8d}  {size:8.1f}  {memory.n_queries:7d}  {len(state['entities']):6d}  "
                   f"{memory.reformulations.n_queries:17d}  {memory.rewrites.n_queries:18d}  "
-                  f"{time.perf_counter() - started:7.1f}", flush=True)
+                  f"{time.perf_counter() - started:7.1f}"
+                  + (f"  {len(nearby._row):11d}  {np.mean(lookups):9.2f}" if nearby is not None else ""), flush=True)
+            lookups.clear()
             started = time.perf_counter()
 
 

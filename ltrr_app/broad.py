@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ltrr.reward import BUDGET_LADDER
 from ltrr_app.stories import BroadPlan
 
 LISTENERS = ("listener 1", "listener 2", "listener 3")   # the simulated users who reword
@@ -67,6 +68,7 @@ def teach(engine: Any, story: BroadPlan, hour: int, users: tuple[str, ...] = LIS
         second = engine.search(story.reworded, context=context, k=TOP)
         if found is None:
             fresh = [r for r in second.results if r.entity_id not in shown] or list(second.results)
+            fresh = [r for r in fresh if _searched_first(second.by_arm, r.entity_id)] or fresh
             if not fresh:
                 raise ValueError(f"“{story.reworded}” finds nothing in this catalog")
             found = (fresh[0].entity_id, fresh[0].title)
@@ -79,6 +81,20 @@ def teach(engine: Any, story: BroadPlan, hour: int, users: tuple[str, ...] = LIS
         engine.feedback(first.id, found[0], action="found_later")
     assert found is not None
     return Taught(story.vague, story.reworded, found[0], found[1], rank_before, tuple(users))
+
+
+def _searched_first(by_arm: dict, entity_id: str) -> bool:
+    """Whether a search arm (not the discover arm's random sample) listed ``entity_id`` at a cheaper
+    depth of the budget ladder than the sample did. The sample is drawn anew for each listener: a
+    find it listed first may not come back for the next one, and the learner, told one sample held
+    it at the top, would plan just that sample for the reworded search."""
+    def depth(rank: int) -> int:
+        return next((level for level in BUDGET_LADDER if level >= rank), rank)
+
+    ranks = {arm: [c.entity_id for c in cands].index(entity_id) + 1
+             for arm, cands in by_arm.items() if entity_id in [c.entity_id for c in cands]}
+    searched = [rank for arm, rank in ranks.items() if arm != "discover"]
+    return bool(searched) and ("discover" not in ranks or depth(ranks["discover"]) > depth(min(searched)))
 
 
 def rank_of(response: Any, entity_id: str, top: int = TOP) -> int | None:

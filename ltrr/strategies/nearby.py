@@ -42,6 +42,9 @@ PER_NEIGHBOUR = 5
 WEIGHT = 0.5
 # Asks whose lists are kept while the memory is unchanged.
 CACHE = 64
+# Most taught asks encoded by one lookup (the latest taught first): an engine reopened on a memory of
+# thousands of taught asks reads them in over its first searches instead of stalling one of them.
+ENCODE_PER_LOOKUP = 256
 
 Encode = Callable[[list[str]], np.ndarray]
 
@@ -64,34 +67,50 @@ class NearbyAsks:
         self.weight = float(weight)
         self._encode = encode or _default_encode
         self._lock = threading.Lock()
-        self._vectors: dict[str, np.ndarray] = {}     # taught ask -> unit vector (computed once)
-        self._keys: list[str] = []                    # the rows of _matrix
-        self._matrix: np.ndarray | None = None
+        # The taught asks' vectors, one row each, grown in place: a search adds the asks taught since
+        # the last one and retires those the memory forgot (row kept, key None) until half are retired.
+        self._row: dict[str, int] = {}
+        self._keys: list[str | None] = []
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._broken = False
         self._listed: OrderedDict[str, tuple[int, list]] = OrderedDict()   # ask -> (memory writes, listed)
 
-    def _index(self, taught: list[str]) -> tuple[list[str], np.ndarray] | None:
-        """The taught asks and their vectors as a matrix, brought up to date with ``taught``."""
+    def _index(self, taught: list[str]) -> tuple[list[str | None], np.ndarray] | None:
+        """The rows' asks (None: retired) and their vectors, brought up to date with ``taught``."""
         with self._lock:
             if self._broken:
                 return None
-            if taught != self._keys or self._matrix is None:
-                missing = [k for k in taught if k not in self._vectors]
-                if missing:
-                    try:
-                        vectors = np.asarray(self._encode(missing), dtype=np.float32)
-                    except Exception as exc:   # no encoder: the memory lists what it knows, no neighbours
-                        log.warning("asks close in meaning are off: cannot encode queries (%s)", exc)
-                        self._broken = True
-                        return None
-                    self._vectors.update(zip(missing, vectors))
-                keep = set(taught)
-                if len(self._vectors) > 2 * len(keep) + 64:   # asks the memory forgot: drop their vectors
-                    self._vectors = {k: v for k, v in self._vectors.items() if k in keep}
-                self._keys = list(taught)
-                self._matrix = np.stack([self._vectors[k] for k in taught]) if taught else \
-                    np.zeros((0, 1), dtype=np.float32)
-            return self._keys, self._matrix
+            current = set(taught)
+            for key in [k for k in self._row if k not in current]:
+                self._keys[self._row.pop(key)] = None
+            missing = [k for k in taught if k not in self._row][-ENCODE_PER_LOOKUP:]
+            if missing:
+                try:
+                    vectors = np.asarray(self._encode(missing), dtype=np.float32)
+                except Exception as exc:   # no encoder: the memory lists what it knows, no neighbours
+                    log.warning("asks close in meaning are off: cannot encode queries (%s)", exc)
+                    self._broken = True
+                    return None
+                self._add(missing, vectors)
+            if len(self._keys) > 64 and len(self._row) < len(self._keys) // 2:
+                live = [i for i, k in enumerate(self._keys) if k is not None]
+                self._matrix = self._matrix[live].copy()
+                self._keys = [self._keys[i] for i in live]
+                self._row = {k: i for i, k in enumerate(self._keys)}
+            return list(self._keys), self._matrix[:len(self._keys)]
+
+    def _add(self, keys: list[str], vectors: np.ndarray) -> None:
+        """Append rows (capacity doubles as it fills). Call under the lock."""
+        used = len(self._keys)
+        if self._matrix.shape[1] != vectors.shape[1] or used + len(keys) > self._matrix.shape[0]:
+            grown = np.zeros((max(64, 2 * (used + len(keys))), vectors.shape[1]), dtype=np.float32)
+            if used and self._matrix.shape[1] == vectors.shape[1]:
+                grown[:used] = self._matrix[:used]
+            self._matrix = grown
+        self._matrix[used:used + len(keys)] = vectors
+        for i, key in enumerate(keys):
+            self._row[key] = used + i
+        self._keys.extend(keys)
 
     def nearest(self, text: str) -> list[tuple[str, float]]:
         """The taught asks close in meaning to ``text`` as (ask, cosine), the nearest first (ties by
@@ -112,7 +131,8 @@ class NearbyAsks:
             log.warning("asks close in meaning: cannot encode %r (%s)", key, exc)
             return []
         sims = matrix @ vector
-        order = sorted((i for i in np.flatnonzero(sims >= self.min_similarity).tolist() if keys[i] != key),
+        order = sorted((i for i in np.flatnonzero(sims >= self.min_similarity).tolist()
+                        if keys[i] is not None and keys[i] != key),
                        key=lambda i: (-float(sims[i]), keys[i]))
         return [(keys[i], round(float(sims[i]), 6)) for i in order[:self.neighbours]]
 

@@ -138,3 +138,16 @@ def test_a_session_is_renewed_after_ten_idle_minutes(idle_s, same):
     assert not at.exception
     a, b, c = (at.session_state[k] for k in "abc")
     assert (a == b) is same and c != a
+
+
+def test_the_find_is_one_a_search_arm_listed_before_the_random_sample_did():
+    from types import SimpleNamespace
+
+    def lists(**arms):
+        return {arm: [SimpleNamespace(entity_id=e) for e in ids] for arm, ids in arms.items()}
+    # The sample had it first, a search arm only at 3: the next listener's sample may not.
+    assert not broad._searched_first(lists(discover=["x"], lexical=["a", "b", "x"]), "x")
+    # A search arm had it first, the sample at 2 (depth 3 of the ladder): the search arm is cheaper.
+    assert broad._searched_first(lists(discover=["a", "x"], lexical=["x"]), "x")
+    assert broad._searched_first(lists(lexical=["a", "b", "x"]), "x")
+    assert not broad._searched_first(lists(discover=["x"]), "x")

@@ -117,3 +117,52 @@ def test_what_is_listed_follows_every_lesson(memory):
     assert set(nearby.finds("mellow tunes")) == {"track:gooddays", "track:halo"}
     memory.clear()
     assert nearby.finds("mellow tunes") == {}
+
+
+def test_an_ask_the_memory_forgot_is_no_neighbour():
+    memory = QueryMemory(max_queries=2)
+    nearby = NearbyAsks(memory, Counting(), min_similarity=0.1)
+    memory.record_click("tunes to unwind to", "track:gooddays")
+    memory.record_click("chill music", "track:halo")
+    assert [n for n, _ in nearby.nearest("mellow tunes")] == ["tunes to unwind to", "chill music"]
+    memory.record_click("workout songs", "track:blinding")     # the memory keeps two queries
+    assert "tunes to unwind to" not in memory.taught()
+    assert [n for n, _ in nearby.nearest("mellow tunes")] == ["chill music"]
+    assert nearby.finds("mellow tunes") and "track:gooddays" not in nearby.finds("mellow tunes")
+
+
+def test_the_index_kept_in_place_reads_as_a_fresh_one_over_many_lessons():
+    """Asks taught and forgotten by the hundred (rows retired, the matrix grown and compacted): the
+    nearest asks are always those of a brute-force pass over what the memory holds now."""
+    rng = np.random.default_rng(7)
+    space: dict[str, np.ndarray] = {}
+
+    def encode(texts):
+        for t in texts:
+            space.setdefault(t, unit(*rng.normal(size=8)))
+        return np.stack([space[t] for t in texts])
+
+    memory = QueryMemory(max_queries=40)
+    nearby = NearbyAsks(memory, encode, min_similarity=0.2, neighbours=4)
+    for step in range(400):
+        memory.record_click(f"ask {int(rng.integers(120))}", "track:halo")
+        if step % 7 == 0:
+            probe = f"ask {int(rng.integers(150))}"
+            encode([probe, *memory.taught()])
+            expected = sorted(((float(space[t] @ space[probe]), t) for t in memory.taught() if t != probe),
+                              key=lambda st: (-st[0], st[1]))
+            expected = [(t, pytest.approx(sim, abs=1e-5)) for sim, t in expected if sim >= 0.2][:4]
+            assert nearby.nearest(probe) == expected
+
+
+def test_a_reopened_memory_of_many_taught_asks_is_read_in_over_several_lookups(monkeypatch):
+    monkeypatch.setattr("ltrr.strategies.nearby.ENCODE_PER_LOOKUP", 2)
+    memory = QueryMemory()
+    for ask in ("tunes to unwind to", "chill music", "workout songs"):
+        memory.record_click(ask, "track:halo")
+    encoder = Counting()
+    nearby = NearbyAsks(memory, encoder, min_similarity=0.1)
+    assert [n for n, _ in nearby.nearest("mellow tunes")] == ["chill music"]    # the latest two only
+    assert [n for n, _ in nearby.nearest("mellow tunes")] == ["tunes to unwind to", "chill music"]
+    assert sorted(t for t in encoder.encoded if t != "mellow tunes") == ["chill music", "tunes to unwind to",
+                                                                           "workout songs"]
