@@ -592,24 +592,17 @@ class QueryMemory:
             return clicked + [q for q in self.reformulations.queries() if q not in seen]
 
     def lessons(self, query: object) -> dict[str, float]:
-        """entity_id -> pair score (:func:`pair_score`) of every entity users taught for exactly
+        """entity_id -> pair score (:meth:`pair_scores`) of every entity users taught for exactly
         this query: clicked, or reached by reformulating it. Shown and never chosen is no lesson."""
         key = query_key(query)
         if not key:
             return {}
         with self._lock:
-            counts = {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items() if c[1] > 0}
+            counts = {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items()}
             extra = self.reformulations.pseudo_clicks(key)
-            shown = {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items() if e in extra}
-        counts.update((e, c) for e, c in shown.items() if e not in counts)
-        out = {}
-        for entity_id in list(counts) + [e for e in extra if e not in counts]:
-            impressions, clicks = counts.get(entity_id, (0.0, 0))
-            pred = self.seed.predicted(key, entity_id) if self.seed is not None else None
-            score = pair_score(pred, impressions, clicks, extra.get(entity_id, 0.0), self.strength)
-            if score is not None:
-                out[entity_id] = score
-        return out
+        ids = [e for e, (_, clicks) in counts.items() if clicks > 0 or e in extra]
+        ids += [e for e in extra if e not in counts]
+        return dict(zip(ids, self.pair_scores(key, ids, observed=counts).tolist()))
 
     def pseudo_clicks(self, query: object) -> dict[str, float]:
         """entity_id -> the clicks its reformulation evidence is worth for this exact query."""

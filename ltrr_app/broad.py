@@ -91,8 +91,11 @@ def _searched_first(by_arm: dict, entity_id: str) -> bool:
     def depth(rank: int) -> int:
         return next((level for level in BUDGET_LADDER if level >= rank), rank)
 
-    ranks = {arm: [c.entity_id for c in cands].index(entity_id) + 1
-             for arm, cands in by_arm.items() if entity_id in [c.entity_id for c in cands]}
+    ranks = {}
+    for arm, cands in by_arm.items():
+        ids = [c.entity_id for c in cands]
+        if entity_id in ids:
+            ranks[arm] = ids.index(entity_id) + 1
     searched = [rank for arm, rank in ranks.items() if arm != "discover"]
     return bool(searched) and ("discover" not in ranks or depth(ranks["discover"]) > depth(min(searched)))
 

@@ -169,11 +169,3 @@ class NearbyAsks:
     def finds(self, text: str) -> dict[str, float]:
         """entity_id -> score of what the taught asks nearest to ``text`` found, best first."""
         return {entity_id: value for entity_id, value, _, _ in self.listed(text)}
-
-    def where_from(self, text: str, entity_id: str) -> tuple[str, float] | None:
-        """The taught ask (and its similarity) through which ``entity_id`` is listed for ``text``,
-        or None when it is not."""
-        for found, _, neighbour, similarity in self.listed(text):
-            if found == entity_id:
-                return neighbour, similarity
-        return None
