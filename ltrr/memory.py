@@ -587,9 +587,8 @@ class QueryMemory:
         """Every query users taught something: a click, or a reformulation that ended on a find
         (the asks :mod:`ltrr.strategies.nearby` reads), clicked ones first, each in the order kept."""
         with self._lock:
-            clicked = list(self._clicks_per_query)
-            seen = set(clicked)
-            return clicked + [q for q in self.reformulations.queries() if q not in seen]
+            clicked = self._clicks_per_query
+            return list(clicked) + [q for q in self.reformulations.queries() if q not in clicked]
 
     def lessons(self, query: object) -> dict[str, float]:
         """entity_id -> pair score (:meth:`pair_scores`) of every entity users taught for exactly

@@ -91,7 +91,7 @@ class MemoryStrategy(Strategy):
             return 0
         pairs = self._pairs(query)
         extra = {e for e in self.reworded.finds(query) if e not in pairs}
-        extra.update(e for e in self._nearby(query) if e not in pairs)
+        extra.update(e for e in self._nearby(query, pairs) if e not in pairs)
         return len(pairs) + len(extra)
 
     def close_asks(self, query: Query) -> list[tuple[str, float, str, float]]:
@@ -103,7 +103,11 @@ class MemoryStrategy(Strategy):
         if not query.text:
             return []
         rows, _ = self.seed.lookup(query.text)
-        if rows.size:
+        return self._close(query, predicted=bool(rows.size))
+
+    def _close(self, query: Query, predicted: bool) -> list[tuple[str, float, str, float]]:
+        """:meth:`close_asks`, told whether the catalog's metadata predicts anything for ``query``."""
+        if predicted:
             return []
         listed = self.nearby.listed(query.text)
         genres = {normalize_query(g) for g in query.understanding.best.genres} if listed else set()
@@ -112,9 +116,11 @@ class MemoryStrategy(Strategy):
             listed = [item for item in listed if item[0] in row_of and keys[row_of[item[0]]] in genres]
         return listed
 
-    def _nearby(self, query: Query) -> dict[str, float]:
-        """entity_id -> score of :meth:`close_asks`."""
-        return {entity_id: score for entity_id, score, _, _ in self.close_asks(query)}
+    def _nearby(self, query: Query, pairs: Mapping[str, tuple]) -> dict[str, float]:
+        """entity_id -> score of :meth:`close_asks`, from the query's :meth:`_pairs` (which hold every
+        entity the catalog's metadata predicts, so the seed is not looked up again)."""
+        predicted = any(pair[0] is not None for pair in pairs.values())
+        return {entity_id: score for entity_id, score, _, _ in self._close(query, predicted)}
 
     def _pairs(self, query: Query) -> dict[str, tuple[float | None, float, int, float]]:
         """entity_id -> (predicted or None, impressions, clicks, reformulation pseudo-clicks) for every
@@ -159,7 +165,7 @@ class MemoryStrategy(Strategy):
         for entity_id, score in finds.items():
             if entity_id not in pairs:
                 candidates.append(Candidate(entity_id, score, features={"memory_reworded": score}))
-        for entity_id, score in self._nearby(query).items():
+        for entity_id, score in self._nearby(query, pairs).items():
             if entity_id not in pairs and entity_id not in finds:
                 candidates.append(Candidate(entity_id, score, features={"memory_nearby": score}))
         if query.lean:
@@ -183,7 +189,7 @@ class MemoryStrategy(Strategy):
             return out
         pairs = self._pairs(query)
         finds = self.reworded.finds(query)
-        nearby = self._nearby(query)
+        nearby = self._nearby(query, pairs)
         strength = self.memory.strength
         for i, row in enumerate(rows.tolist()):
             entity_id = str(self._ids[row])

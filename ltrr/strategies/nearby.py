@@ -165,7 +165,3 @@ class NearbyAsks:
                     found[entity_id] = (value, neighbour, similarity)
         ordered = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))
         return [(entity_id, value, neighbour, similarity) for entity_id, (value, neighbour, similarity) in ordered]
-
-    def finds(self, text: str) -> dict[str, float]:
-        """entity_id -> score of what the taught asks nearest to ``text`` found, best first."""
-        return {entity_id: value for entity_id, value, _, _ in self.listed(text)}

@@ -13,6 +13,11 @@ from ltrr.strategies.nearby import NearbyAsks
 from ltrr.understanding import QueryUnderstander
 
 
+def finds(nearby: NearbyAsks, text: str) -> dict[str, float]:
+    """entity_id -> score of what the taught asks nearest to ``text`` list."""
+    return {entity_id: value for entity_id, value, _, _ in nearby.listed(text)}
+
+
 def unit(*values: float) -> np.ndarray:
     v = np.array(values, dtype=np.float32)
     return v / np.linalg.norm(v)
@@ -53,15 +58,15 @@ def test_the_nearest_taught_asks_list_their_finds_scaled_by_similarity(memory):
     nearby = NearbyAsks(memory, Counting(), min_similarity=0.5)
     assert nearby.nearest("mellow tunes") == [("tunes to unwind to", pytest.approx(0.8, abs=1e-6))]
     score = memory.lessons("tunes to unwind to")["track:gooddays"]
-    assert nearby.finds("mellow tunes") == {"track:gooddays": pytest.approx(0.5 * 0.8 * score, abs=1e-6)}
+    assert finds(nearby, "mellow tunes") == {"track:gooddays": pytest.approx(0.5 * 0.8 * score, abs=1e-6)}
     # Below the similarity floor nothing is listed.
-    assert NearbyAsks(memory, Counting(), min_similarity=0.9).finds("mellow tunes") == {}
+    assert finds(NearbyAsks(memory, Counting(), min_similarity=0.9), "mellow tunes") == {}
 
 
 def test_an_ask_is_never_its_own_neighbour(memory):
     nearby = NearbyAsks(memory, Counting(), min_similarity=0.5)
     assert [n for n, _ in nearby.nearest("tunes to unwind to")] == []
-    assert "track:blinding" not in nearby.finds("tunes to unwind to")
+    assert "track:blinding" not in finds(nearby, "tunes to unwind to")
 
 
 def test_a_shown_but_unclicked_item_is_no_lesson(memory):
@@ -73,8 +78,8 @@ def test_a_shown_but_unclicked_item_is_no_lesson(memory):
 def test_each_taught_ask_is_encoded_once(memory):
     encoder = Counting()
     nearby = NearbyAsks(memory, encoder, min_similarity=0.5)
-    nearby.finds("mellow tunes")
-    nearby.finds("mellow tunes")
+    finds(nearby, "mellow tunes")
+    finds(nearby, "mellow tunes")
     assert sorted(encoder.encoded.count(t) for t in ("tunes to unwind to", "workout songs")) == [1, 1]
     memory.record_reformulation("chill music", "track:halo", "u3")
     assert nearby.nearest("mellow tunes")[0][0] == "tunes to unwind to"
@@ -84,7 +89,7 @@ def test_each_taught_ask_is_encoded_once(memory):
 def test_no_encoder_means_no_neighbours_not_a_failure(memory):
     def broken(texts):
         raise OSError("no model here")
-    assert NearbyAsks(memory, broken).finds("mellow tunes") == {}
+    assert finds(NearbyAsks(memory, broken), "mellow tunes") == {}
 
 
 def understood(catalog, text: str) -> Query:
@@ -112,11 +117,11 @@ def test_the_memory_arm_lists_a_close_ask_find_with_the_real_model(tiny_catalog)
 
 def test_what_is_listed_follows_every_lesson(memory):
     nearby = NearbyAsks(memory, Counting(), min_similarity=0.5)
-    assert set(nearby.finds("mellow tunes")) == {"track:gooddays"}
+    assert set(finds(nearby, "mellow tunes")) == {"track:gooddays"}
     memory.record_reformulation("tunes to unwind to", "track:halo", "u3")
-    assert set(nearby.finds("mellow tunes")) == {"track:gooddays", "track:halo"}
+    assert set(finds(nearby, "mellow tunes")) == {"track:gooddays", "track:halo"}
     memory.clear()
-    assert nearby.finds("mellow tunes") == {}
+    assert finds(nearby, "mellow tunes") == {}
 
 
 def test_an_ask_the_memory_forgot_is_no_neighbour():
@@ -128,7 +133,7 @@ def test_an_ask_the_memory_forgot_is_no_neighbour():
     memory.record_click("workout songs", "track:blinding")     # the memory keeps two queries
     assert "tunes to unwind to" not in memory.taught()
     assert [n for n, _ in nearby.nearest("mellow tunes")] == ["chill music"]
-    assert nearby.finds("mellow tunes") and "track:gooddays" not in nearby.finds("mellow tunes")
+    assert finds(nearby, "mellow tunes") and "track:gooddays" not in finds(nearby, "mellow tunes")
 
 
 def test_the_index_kept_in_place_reads_as_a_fresh_one_over_many_lessons():
