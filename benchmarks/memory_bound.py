@@ -90,7 +90,7 @@ def main() -> None:
             print(f"{i:8d}  {size:8.1f}  {memory.n_queries:7d}  {len(state['entities']):6d}  "
                   f"{memory.reformulations.n_queries:17d}  {memory.rewrites.n_queries:18d}  "
                   f"{time.perf_counter() - started:7.1f}"
-                  + (f"  {len(nearby._row):11d}  {np.mean(lookups):9.2f}" if nearby is not None else ""), flush=True)
+                  + (f"  {nearby.indexed:11d}  {np.mean(lookups):9.2f}" if nearby is not None else ""), flush=True)
             lookups.clear()
             started = time.perf_counter()
 

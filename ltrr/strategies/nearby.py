@@ -112,6 +112,12 @@ class NearbyAsks:
             self._row[key] = used + i
         self._keys.extend(keys)
 
+    @property
+    def indexed(self) -> int:
+        """How many taught asks have a vector in the index (asks the memory forgot are not counted)."""
+        with self._lock:
+            return len(self._row)
+
     def nearest(self, text: str) -> list[tuple[str, float]]:
         """The taught asks close in meaning to ``text`` as (ask, cosine), the nearest first (ties by
         text), never ``text`` itself."""

@@ -130,9 +130,11 @@ def test_an_ask_the_memory_forgot_is_no_neighbour():
     memory.record_click("tunes to unwind to", "track:gooddays")
     memory.record_click("chill music", "track:halo")
     assert [n for n, _ in nearby.nearest("mellow tunes")] == ["tunes to unwind to", "chill music"]
+    assert nearby.indexed == 2
     memory.record_click("workout songs", "track:blinding")     # the memory keeps two queries
     assert "tunes to unwind to" not in memory.taught()
     assert [n for n, _ in nearby.nearest("mellow tunes")] == ["chill music"]
+    assert nearby.indexed == 2                                  # its row retired, workout songs added
     assert finds(nearby, "mellow tunes") and "track:gooddays" not in finds(nearby, "mellow tunes")
 
 
@@ -168,6 +170,8 @@ def test_a_reopened_memory_of_many_taught_asks_is_read_in_over_several_lookups(m
     encoder = Counting()
     nearby = NearbyAsks(memory, encoder, min_similarity=0.1)
     assert [n for n, _ in nearby.nearest("mellow tunes")] == ["chill music"]    # the latest two only
+    assert nearby.indexed == 2
     assert [n for n, _ in nearby.nearest("mellow tunes")] == ["tunes to unwind to", "chill music"]
+    assert nearby.indexed == 3
     assert sorted(t for t in encoder.encoded if t != "mellow tunes") == ["chill music", "tunes to unwind to",
                                                                            "workout songs"]
