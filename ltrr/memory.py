@@ -76,7 +76,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -120,6 +120,9 @@ PIN_MIN_CTR = 0.3
 # at 50,000 it went on growing to ~75 MB until 50,000 distinct queries).
 MAX_QUERIES = 20_000
 MAX_ENTITIES = 100
+# Changes to the set of taught asks kept for readers that follow it (ltrr.strategies.nearby); a
+# reader further behind reads the whole set again.
+TAUGHT_LOG = 4096
 # Replacements kept per substitution pattern (ltrr.rewrites): several meanings, the weakest out first.
 REWRITES_PER_PATTERN = 8
 
@@ -417,6 +420,10 @@ class QueryMemory:
         self._lock = threading.Lock()
         # Counts every write: what was read of the memory is still true while it is unchanged.
         self.writes = 0
+        # The taught asks' changes (see taught_changes): a version, and the latest changes, each
+        # (version, ask, taught now). A reset (clear, load) empties the log: readers read taught().
+        self.taught_version = 0
+        self._taught_log: deque[tuple[int, str, bool]] = deque(maxlen=TAUGHT_LOG)
 
     def attach_seed(self, seed: MemorySeed) -> None:
         """Give the memory the catalog's predictions (for ``entry``/``entries``)."""
@@ -444,7 +451,8 @@ class QueryMemory:
         pairs = self._counts[key] = {}
         while len(self._counts) > self.max_queries:
             old, _ = self._counts.popitem(last=False)
-            self._clicks_per_query.pop(old, None)
+            if self._clicks_per_query.pop(old, None) is not None:
+                self._note_taught(old, True)
         return pairs
 
     def _trim(self, key: str, pairs: dict[str, list[float]]) -> None:
@@ -457,8 +465,8 @@ class QueryMemory:
                 left = self._clicks_per_query.get(key, 0) - clicks
                 if left > 0:
                     self._clicks_per_query[key] = left
-                else:
-                    self._clicks_per_query.pop(key, None)
+                elif self._clicks_per_query.pop(key, None) is not None:
+                    self._note_taught(key, True)
 
     def record_impressions(self, query: object, entity_ids: Iterable[str]) -> None:
         """Count the entities shown for `query`, in display order: rank ``r`` adds ``examination(r)``.
@@ -496,7 +504,9 @@ class QueryMemory:
             counts = pairs.setdefault(entity_id, [0.0, 0])
             counts[1] += 1
             counts[0] = max(counts[0], counts[1])
+            was = self._is_taught(key)
             self._clicks_per_query[key] = self._clicks_per_query.get(key, 0) + 1
+            self._note_taught(key, was)
             self._trim(key, pairs)
 
     def record_reformulation(self, query: object, entity_id: str, user: str, to_query: object = None,
@@ -517,7 +527,12 @@ class QueryMemory:
             self.writes += 1
             if learned is not None:
                 self.rewrites.record(*learned, str(user))
-            return self.reformulations.record(key, entity_id, str(user))
+            was, forgotten = self._is_taught(key), []
+            evidence = self.reformulations.record(key, entity_id, str(user), forgotten)
+            self._note_taught(key, was)
+            for gone in forgotten:
+                self._note_taught(gone, True)
+            return evidence
 
     def rewordings(self, query: object = None) -> pd.DataFrame:
         """Every learned substitution (:mod:`ltrr.rewrites`): pattern, replacement, users (distinct
@@ -589,6 +604,35 @@ class QueryMemory:
         with self._lock:
             clicked = self._clicks_per_query
             return list(clicked) + [q for q in self.reformulations.queries() if q not in clicked]
+
+    def taught_changes(self, since: int) -> tuple[int, list[tuple[str, bool]] | None]:
+        """The taught asks' version now, and the changes to them since version ``since``, oldest
+        first, as (ask, taught now); None in place of the changes when the log no longer reaches
+        back that far (the memory was reset or loaded, or too much changed): read :meth:`taught`."""
+        with self._lock:
+            version, log = self.taught_version, self._taught_log
+            if since == version:
+                return version, []
+            if since > version or not log or log[0][0] > since + 1:
+                return version, None
+            return version, [(ask, now) for v, ask, now in log if v > since]
+
+    def _is_taught(self, key: str) -> bool:
+        """Whether ``key`` is a taught ask (:meth:`taught`). Call under the lock."""
+        return key in self._clicks_per_query or self.reformulations.holds(key)
+
+    def _note_taught(self, key: str, was: bool) -> None:
+        """Log a change of ``key`` in the taught asks, if it was (``was``) and is not, or the other way
+        round. Call under the lock, after the change."""
+        now = self._is_taught(key)
+        if now != was:
+            self.taught_version += 1
+            self._taught_log.append((self.taught_version, key, now))
+
+    def _taught_reset(self) -> None:
+        """Every taught ask may have changed: readers read them all again. Call under the lock."""
+        self.taught_version += 1
+        self._taught_log.clear()
 
     def lessons(self, query: object) -> dict[str, float]:
         """entity_id -> pair score (:meth:`pair_scores`) of every entity users taught for exactly
@@ -764,6 +808,7 @@ class QueryMemory:
             self._clicks_per_query.clear()
             self.reformulations.clear()
             self.rewrites.clear()
+            self._taught_reset()
 
     def to_dict(self) -> dict:
         """JSON-ready snapshot of the counts and reformulation evidence (the seed is catalog-side and
@@ -806,6 +851,7 @@ class QueryMemory:
         """Apply the bounds to counts loaded from elsewhere (oldest queries first out)."""
         with self._lock:
             self.writes += 1
+            self._taught_reset()
             while len(self._counts) > self.max_queries:
                 old, _ = self._counts.popitem(last=False)
                 self._clicks_per_query.pop(old, None)

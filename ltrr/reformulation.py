@@ -129,9 +129,14 @@ class ReformulationMemory:
         """One search went by (the clock of decay)."""
         self.clock += 1
 
-    def record(self, query: str, entity_id: str, user: str) -> Evidence:
+    def holds(self, query: str) -> bool:
+        """Whether ``query`` holds evidence."""
+        return query in self._pairs
+
+    def record(self, query: str, entity_id: str, user: str, forgotten: list[str] | None = None) -> Evidence:
         """Count one reformulation of ``query`` that ended on ``entity_id`` by the user hashed ``user``;
-        the pair's evidence after it."""
+        the pair's evidence after it. ``forgotten`` (when given) receives the queries the bound
+        evicted to make room."""
         pairs = self._pairs.get(query)
         if pairs is None:
             pairs = self._pairs[query] = {}
@@ -153,7 +158,9 @@ class ReformulationMemory:
         del pair.users[:-MAX_USERS]
         self._trim(query, pairs, keep=entity_id)
         while len(self._pairs) > self.max_queries:
-            self._pairs.popitem(last=False)
+            gone, _ = self._pairs.popitem(last=False)
+            if forgotten is not None:
+                forgotten.append(gone)
         return self._evidence(pair)
 
     def _trim(self, query: str, pairs: dict[str, _Pair], keep: str) -> None:

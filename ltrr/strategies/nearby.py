@@ -17,7 +17,9 @@ Only asks the catalog's metadata predicts nothing for get this list: a title, an
 name already has its answer, and a near name ("taylor swift" beside "taylor swift songs") would
 only add noise to it. The vectors of taught asks are computed once each (the query encoder's, as
 the semantic arm's), so a search costs one query encoding and one matrix product over at most
-``max_queries`` taught asks.
+``max_queries`` taught asks. The index follows the memory's log of changes to its taught asks
+(:meth:`ltrr.memory.QueryMemory.taught_changes`): a lookup reads what was taught or forgotten since
+the last one, and the whole set only after a reset or a reload.
 """
 from __future__ import annotations
 
@@ -73,17 +75,38 @@ class NearbyAsks:
         self._keys: list[str | None] = []
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._broken = False
+        # The memory's taught-asks version the index follows (None: never read), and the asks taught
+        # but not encoded yet (at most ENCODE_PER_LOOKUP are encoded per lookup, the latest first).
+        self._version: int | None = None
+        self._pending: dict[str, None] = {}
         self._listed: OrderedDict[str, tuple[int, list]] = OrderedDict()   # ask -> (memory writes, listed)
 
-    def _index(self, taught: list[str]) -> tuple[list[str | None], np.ndarray] | None:
-        """The rows' asks (None: retired) and their vectors, brought up to date with ``taught``."""
+    def _index(self) -> tuple[list[str | None], np.ndarray] | None:
+        """The rows' asks (None: retired) and their vectors, brought up to date with the memory's
+        taught asks: from its log of changes since the last lookup, or, when that no longer reaches
+        back, from the whole set (:meth:`ltrr.memory.QueryMemory.taught_changes`)."""
         with self._lock:
             if self._broken:
                 return None
-            current = set(taught)
-            for key in [k for k in self._row if k not in current]:
-                self._keys[self._row.pop(key)] = None
-            missing = [k for k in taught if k not in self._row][-ENCODE_PER_LOOKUP:]
+            version, changes = self.memory.taught_changes(-1 if self._version is None else self._version)
+            if changes is None:
+                taught = self.memory.taught()
+                current = set(taught)
+                for key in [k for k in self._row if k not in current]:
+                    self._keys[self._row.pop(key)] = None
+                self._pending = dict.fromkeys(k for k in taught if k not in self._row)
+            else:
+                for key, now in changes:
+                    if now:
+                        if key not in self._row:
+                            self._pending.pop(key, None)
+                            self._pending[key] = None        # the latest taught last
+                    else:
+                        self._pending.pop(key, None)
+                        if key in self._row:
+                            self._keys[self._row.pop(key)] = None
+            self._version = version
+            missing = list(self._pending)[-ENCODE_PER_LOOKUP:]
             if missing:
                 try:
                     vectors = np.asarray(self._encode(missing), dtype=np.float32)
@@ -92,6 +115,8 @@ class NearbyAsks:
                     self._broken = True
                     return None
                 self._add(missing, vectors)
+                for key in missing:
+                    del self._pending[key]
             if len(self._keys) > 64 and len(self._row) < len(self._keys) // 2:
                 live = [i for i, k in enumerate(self._keys) if k is not None]
                 self._matrix = self._matrix[live].copy()
@@ -124,13 +149,13 @@ class NearbyAsks:
         key = query_key(text)
         if not key or self.neighbours <= 0:
             return []
-        taught = self.memory.taught()
-        if not taught or taught == [key]:
-            return []
-        index = self._index(taught)
+        index = self._index()
         if index is None:
             return []
         keys, matrix = index
+        with self._lock:
+            if not self._row or (len(self._row) == 1 and key in self._row):
+                return []
         try:
             vector = np.asarray(self._encode([key]), dtype=np.float32)[0]
         except Exception as exc:

@@ -162,6 +162,61 @@ def test_the_index_kept_in_place_reads_as_a_fresh_one_over_many_lessons():
             assert nearby.nearest(probe) == expected
 
 
+def test_the_index_follows_clicks_rewordings_bounds_and_resets_as_a_fresh_one_would():
+    """Asks taught by clicks and by reformulations, forgotten by either bound, and the memory
+    cleared or reloaded now and then: the index, kept up to date from the memory's log of changes,
+    always gives the nearest asks of a brute-force pass over what the memory holds now."""
+    rng = np.random.default_rng(11)
+    space: dict[str, np.ndarray] = {}
+
+    def encode(texts):
+        for t in texts:
+            space.setdefault(t, unit(*rng.normal(size=8)))
+        return np.stack([space[t] for t in texts])
+
+    memory = QueryMemory(max_queries=30)
+    nearby = NearbyAsks(memory, encode, min_similarity=0.1, neighbours=5)
+    saved = memory.state_dict()
+    for step in range(600):
+        ask = f"ask {int(rng.integers(90))}"
+        roll = rng.random()
+        if roll < 0.45:
+            memory.record_click(ask, "track:halo")
+        elif roll < 0.8:
+            memory.record_reformulation(ask, "track:gooddays", f"u{int(rng.integers(5))}")
+        elif roll < 0.97:
+            memory.record_impressions(ask, ["track:halo"] * 3 + [f"track:{step}"])
+        elif roll < 0.985:
+            memory.clear()
+        else:
+            memory.load_state_dict(saved)
+        if step % 50 == 0:
+            saved = memory.state_dict()
+        if step % 5 == 0:
+            probe = f"ask {int(rng.integers(100))}"
+            encode([probe, *memory.taught()])
+            expected = sorted(((float(space[t] @ space[probe]), t) for t in memory.taught() if t != probe),
+                              key=lambda st: (-st[0], st[1]))
+            expected = [(t, pytest.approx(sim, abs=1e-5)) for sim, t in expected if sim >= 0.1][:5]
+            assert nearby.nearest(probe) == expected
+            assert nearby.indexed == len(set(memory.taught()))
+
+
+def test_the_memory_logs_each_change_to_its_taught_asks_until_a_reset():
+    memory = QueryMemory(max_queries=2)
+    v0, changes = memory.taught_changes(-1)
+    assert changes is None                                   # never read: read taught() whole
+    memory.record_click("a", "track:halo")
+    memory.record_reformulation("b", "track:halo", "u1")
+    memory.record_click("b", "track:halo")                   # already taught: no change
+    memory.record_click("c", "track:halo")                   # room for "c": the bound forgets "a"
+    v1, changes = memory.taught_changes(v0)
+    assert changes == [("a", True), ("b", True), ("a", False), ("c", True)]
+    assert memory.taught_changes(v1) == (v1, [])
+    memory.clear()
+    assert memory.taught_changes(v1)[1] is None
+
+
 def test_a_reopened_memory_of_many_taught_asks_is_read_in_over_several_lookups(monkeypatch):
     monkeypatch.setattr("ltrr.strategies.nearby.ENCODE_PER_LOOKUP", 2)
     memory = QueryMemory()
