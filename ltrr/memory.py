@@ -174,6 +174,13 @@ def query_hash(queries: Iterable[str]) -> np.ndarray:
     return pd.util.hash_array(np.asarray(list(queries), dtype=object)).astype(np.uint64)
 
 
+@lru_cache(maxsize=16_384)
+def _key_hash(key: str) -> np.uint64:
+    """:func:`query_hash` of one key, cached: a search looks its text up several times (the probe,
+    the list, the scores), and hashing one string through pandas costs about half a millisecond."""
+    return query_hash([key])[0]
+
+
 @lru_cache(maxsize=65_536)
 def _words(text: str) -> str:
     """``normalize_query`` for catalog strings: names need no cleaning of control
@@ -354,7 +361,7 @@ class MemorySeed:
         key = query_key(query)
         if not key or self.hashes.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        h = query_hash([key])[0]
+        h = _key_hash(key)
         lo = int(np.searchsorted(self.hashes, h, side="left"))
         hi = int(np.searchsorted(self.hashes, h, side="right"))
         return np.asarray(self.rows[lo:hi], dtype=np.int64), np.asarray(self.predicted_scores[lo:hi])
