@@ -138,42 +138,47 @@ def test_an_ask_the_memory_forgot_is_no_neighbour():
     assert finds(nearby, "mellow tunes") and "track:gooddays" not in finds(nearby, "mellow tunes")
 
 
+class RandomSpace:
+    """A fake encoder: a random unit vector per text, drawn the first time it is asked for."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.space: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        for t in texts:
+            self.space.setdefault(t, unit(*self.rng.normal(size=8)))
+        return np.stack([self.space[t] for t in texts])
+
+    def nearest(self, memory: QueryMemory, probe: str, floor: float, n: int) -> list:
+        """A brute-force pass over what the memory holds now, as NearbyAsks.nearest reads it."""
+        taught = memory.taught()
+        self([probe, *taught])
+        sims = sorted(((float(self.space[t] @ self.space[probe]), t) for t in taught if t != probe),
+                      key=lambda st: (-st[0], st[1]))
+        return [(t, pytest.approx(sim, abs=1e-5)) for sim, t in sims if sim >= floor][:n]
+
+
 def test_the_index_kept_in_place_reads_as_a_fresh_one_over_many_lessons():
     """Asks taught and forgotten by the hundred (rows retired, the matrix grown and compacted): the
     nearest asks are always those of a brute-force pass over what the memory holds now."""
-    rng = np.random.default_rng(7)
-    space: dict[str, np.ndarray] = {}
-
-    def encode(texts):
-        for t in texts:
-            space.setdefault(t, unit(*rng.normal(size=8)))
-        return np.stack([space[t] for t in texts])
-
+    encode = RandomSpace(7)
+    rng = encode.rng
     memory = QueryMemory(max_queries=40)
     nearby = NearbyAsks(memory, encode, min_similarity=0.2, neighbours=4)
     for step in range(400):
         memory.record_click(f"ask {int(rng.integers(120))}", "track:halo")
         if step % 7 == 0:
             probe = f"ask {int(rng.integers(150))}"
-            encode([probe, *memory.taught()])
-            expected = sorted(((float(space[t] @ space[probe]), t) for t in memory.taught() if t != probe),
-                              key=lambda st: (-st[0], st[1]))
-            expected = [(t, pytest.approx(sim, abs=1e-5)) for sim, t in expected if sim >= 0.2][:4]
-            assert nearby.nearest(probe) == expected
+            assert nearby.nearest(probe) == encode.nearest(memory, probe, 0.2, 4)
 
 
 def test_the_index_follows_clicks_rewordings_bounds_and_resets_as_a_fresh_one_would():
     """Asks taught by clicks and by reformulations, forgotten by either bound, and the memory
     cleared or reloaded now and then: the index, kept up to date from the memory's log of changes,
     always gives the nearest asks of a brute-force pass over what the memory holds now."""
-    rng = np.random.default_rng(11)
-    space: dict[str, np.ndarray] = {}
-
-    def encode(texts):
-        for t in texts:
-            space.setdefault(t, unit(*rng.normal(size=8)))
-        return np.stack([space[t] for t in texts])
-
+    encode = RandomSpace(11)
+    rng = encode.rng
     memory = QueryMemory(max_queries=30)
     nearby = NearbyAsks(memory, encode, min_similarity=0.1, neighbours=5)
     saved = memory.state_dict()
@@ -194,11 +199,7 @@ def test_the_index_follows_clicks_rewordings_bounds_and_resets_as_a_fresh_one_wo
             saved = memory.state_dict()
         if step % 5 == 0:
             probe = f"ask {int(rng.integers(100))}"
-            encode([probe, *memory.taught()])
-            expected = sorted(((float(space[t] @ space[probe]), t) for t in memory.taught() if t != probe),
-                              key=lambda st: (-st[0], st[1]))
-            expected = [(t, pytest.approx(sim, abs=1e-5)) for sim, t in expected if sim >= 0.1][:5]
-            assert nearby.nearest(probe) == expected
+            assert nearby.nearest(probe) == encode.nearest(memory, probe, 0.1, 5)
             assert nearby.indexed == len(set(memory.taught()))
 
 
