@@ -60,6 +60,10 @@ class Cell:
     # Decayed sums of the cell's served searches and planned breadth, and its decayed search
     # counts, each slow and fast; None before its first search (see fold_trend).
     trend: np.ndarray | None = None
+    # The buffer stacked as arrays (ranks, counts, hits, born, inv_w), kept until the next push:
+    # a search reads its cells far more often than a click changes them, and stacking the
+    # buffer on every read was half of what choosing a plan cost.
+    _stacked: tuple | None = field(default=None, repr=False, compare=False)
 
     def push(self, r: np.ndarray, c: np.ndarray, inv_w: float, buffer: int) -> None:
         """Buffer one target's rank codes ``r`` and list lengths ``c``; the oldest leaves a full buffer."""
@@ -67,6 +71,7 @@ class Cell:
         self.counts.append(c)
         self.inv_w.append(inv_w)
         self.born.append(self.t)
+        self._stacked = None
         while len(self.ranks) > buffer:
             for q in (self.ranks, self.counts, self.inv_w, self.born):
                 q.popleft()
@@ -177,11 +182,25 @@ def level(cell: Cell | None, decay: float, n_arms: int, prior: float | None = No
         return Level(n, np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
                      np.zeros((0, n_arms, len(LADDER)), dtype=bool), decayed_wide(cell, decay), np.zeros(0),
                      span, reach, prior)
-    age = cell.t - np.fromiter(cell.born, dtype=np.float64, count=len(cell.born))
-    weights = np.asarray(cell.inv_w, dtype=np.float64) * decay ** age
-    ranks = np.stack(cell.ranks)
-    return Level(n, ranks, np.stack(cell.counts), weights, ranks[:, :, None] <= LADDER[None, None, :],
-                 decayed_wide(cell, decay), age, span, reach, prior)
+    ranks, counts, hit, born, inv_w = stacked(cell)
+    age = cell.t - born
+    weights = inv_w * decay ** age
+    return Level(n, ranks, counts, weights, hit, decayed_wide(cell, decay), age, span, reach, prior)
+
+
+def stacked(cell: Cell) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``cell``'s buffer as arrays: rank codes and list lengths (clicks x arms), whether each arm
+    found each click within each ladder level, and each click's birth clock and 1 / weight.
+    Computed once per change of the buffer; read-only (the arrays are shared between reads)."""
+    if cell._stacked is None or len(cell._stacked[0]) != len(cell.ranks):
+        ranks = np.stack(cell.ranks)
+        arrays = (ranks, np.stack(cell.counts), ranks[:, :, None] <= LADDER[None, None, :],
+                  np.fromiter(cell.born, dtype=np.float64, count=len(cell.born)),
+                  np.asarray(cell.inv_w, dtype=np.float64))
+        for a in arrays:
+            a.flags.writeable = False
+        cell._stacked = arrays
+    return cell._stacked
 
 
 def rank_code(rank: int | None) -> int:
