@@ -27,7 +27,7 @@ truth every learner is derived from:
   ``entity_id`` (:mod:`ltrr.engine.sessions`). It carries the failed query as
   the memory keys it (``query_norm``), the satisfied one (``to_query``: what
   the vague ask turned into), and the user as a hash (``user_key``,
-  :func:`ltrr.reformulation.user_key`), never the id. Replay applies it as
+  :func:`ltrr.memory.reformulation.user_key`), never the id. Replay applies it as
   logged: the chain is not detected again, so replay needs no session state
   beyond what the log says. Named ``search_id`` like feedback's, because it
   is evidence about that (failed) search, and is indexed with it.
@@ -117,7 +117,7 @@ class ReformulationEvent:
     to_id: str                          # the search whose click satisfied the user
     entity_id: str                      # what that click found
     query_norm: str                     # the failed search's normalised query (the memory's key)
-    user_key: str                       # a hash of the user (ltrr.reformulation.user_key)
+    user_key: str                       # a hash of the user (ltrr.memory.reformulation.user_key)
     to_query: str = ""                  # the satisfied search's normalised query
     ts: str = ""
 

@@ -5,7 +5,7 @@ Plain Python over the engine's public API (``search``, ``feedback``, ``memory_en
 panel (:mod:`ltrr_app.demo`) renders it, the tests drive it alone. The engine does the learning:
 searches of one session (``context["session_id"]``) where a failed search is followed by a clicked
 one teach the memory (failed query -> clicked entity), with a confidence that grows with the
-number of different users (``ltrr.engine.sessions``, ``ltrr.reformulation``).
+number of different users (``ltrr.engine.sessions``, ``ltrr.memory.reformulation``).
 
 The story teaches the engine the person is using (this catalog, this policy's learning state), as
 the other stories do: its listeners' searches and plays are logged like anybody's.

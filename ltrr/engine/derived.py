@@ -33,8 +33,8 @@ from ltrr.memory import examination
 from ltrr.progress import ProgressFn, silent
 from ltrr.query import Query
 from ltrr.rank.position import Swap, SwapTally, searches_from_log
-from ltrr.reformulation import user_key
-from ltrr.rewrites import genre_words, names_artist
+from ltrr.memory.reformulation import user_key
+from ltrr.memory.rewrites import genre_words, names_artist
 
 if TYPE_CHECKING:
     from ltrr.engine.core import Core
@@ -270,7 +270,7 @@ class DerivedState:
         self.reformed_of.setdefault(sid, []).append(entity_id)
         if entity_id in self.core.entities.row_of:
             # The genre words each search's logged understanding read (a chain's substitution keeps
-            # the asked genre: ltrr.rewrites).
+            # the asked genre: ltrr.memory.rewrites).
             to_search = self.known_search(event["to_id"]) if event.get("to_id") else None
             understood = (to_search or {}).get("understanding")
             self.core.memory.record_reformulation(

@@ -108,7 +108,7 @@ class Engine:
         by ``context["timestamp"]``) need no ``found_later``: a first click that follows failed
         searches of the session (skipped or left unclicked) logs a ``reformulation`` event per
         failed query and teaches the memory that query -> the clicked entity, with a confidence
-        that grows with distinct users (``ltrr.engine.sessions``, ``ltrr.reformulation``). A
+        that grows with distinct users (``ltrr.engine.sessions``, ``ltrr.memory.reformulation``). A
         ``found_later`` of the same pair on the failed search still teaches the learner, but the
         memory counts the pair once.
 

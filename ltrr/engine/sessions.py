@@ -6,7 +6,7 @@ click. The click says what the first ask meant (query chains: Radlinski and Joac
 chains: learning to rank from implicit feedback", KDD 2005; Jones et al., "Generating query
 substitutions", WWW 2006). This module only keeps the chains; :class:`ltrr.engine.derived.DerivedState`
 logs each lesson as a ``reformulation`` event (:mod:`ltrr.events`) and the memory learns it
-(:mod:`ltrr.reformulation`).
+(:mod:`ltrr.memory.reformulation`).
 
 The rules, and why:
 

@@ -31,7 +31,7 @@ Generic (candidate x query):
     mood_match, era_match               attribute but it differs, 0 no constraint or nothing to compare
     query_len                         number of query tokens / 10, clipped to 0..1
     memory_reformulations             confidence (0..1) that users who failed with this exact query
-                                        found the entity next (ltrr.reformulation.confidence): grows
+                                        found the entity next (ltrr.memory.reformulation.confidence): grows
                                         with distinct users, so a vague ask can rank what others
                                         reformulated to even where no arm's own score knows it
     user_genre                        how much the searching user leans to this entity's genre, from

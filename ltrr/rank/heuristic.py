@@ -12,7 +12,7 @@ score is the sum of per-feature contributions ``coefficient x value``.
           + 0.10 * (genre_match + mood_match + era_match)     each +1 / 0 / -1
           + 0.10 * popularity                       a small prior, 0..1
           + 1.00 * memory_reformulations            others who failed with this exact ask found it
-                                                    next, 0..1 (3 users: 0.6; see ltrr.reformulation)
+                                                    next, 0..1 (3 users: 0.6; see ltrr.memory.reformulation)
           + 0.30 * user_genre                       the user's lean to this genre, from their clicks
 
     w_a = max(FLOOR, reward_a / max reward)  when arm weights (the bandit's expected

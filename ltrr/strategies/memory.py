@@ -10,7 +10,7 @@ predicted::
     "love": Love Story predicted 0.22, never clicked   -> 0.22
             Halo not predicted (prior 0.05), 3 clicks  -> (0.2 + 3) / (4 + 3) = 0.46  (now first)
 
-Reformulation evidence (:mod:`ltrr.reformulation`) counts as pseudo-clicks,
+Reformulation evidence (:mod:`ltrr.memory.reformulation`) counts as pseudo-clicks,
 so a vague ask ("tunes to unwind to") after which three different users
 reformulated and clicked Good Days lists Good Days at 0.46, first when
 nothing else is known, and an entity one user reached three times at

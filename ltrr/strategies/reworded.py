@@ -1,7 +1,7 @@
 """Rewordings searched again: what the memory arm lists for a vague ask nobody clicked for yet.
 
 When "easygoing rnb" failed someone who then found what they wanted with "rnb chill playlist",
-the memory learns the substitution ``easygoing *`` -> ``* chill playlist`` (:mod:`ltrr.rewrites`,
+the memory learns the substitution ``easygoing *`` -> ``* chill playlist`` (:mod:`ltrr.memory.rewrites`,
 :meth:`ltrr.memory.QueryMemory.reworded`). A later "easygoing guitar rock" is then searched again
 as "guitar rock chill playlist" by the lexical and structured arms, and the memory arm
 (:mod:`ltrr.strategies.memory`) lists what they find after what it remembers for the exact text:
@@ -11,7 +11,7 @@ and it reaches every policy that runs the memory (fixed configurations too).
 
 The finds interleave, per rewording (the best supported first, at most :data:`REWORDINGS`), the
 lexical and structured arms' lists for the reworded text, first ranks first; each scores the
-rewording's confidence (:func:`ltrr.reformulation.confidence`) divided by its position.
+rewording's confidence (:func:`ltrr.memory.reformulation.confidence`) divided by its position.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import Callable
 
 from ltrr.memory import QueryMemory
 from ltrr.query import Query
-from ltrr.reformulation import confidence
+from ltrr.memory.reformulation import confidence
 from ltrr.strategies.base import Strategy
 from ltrr.understanding import QueryUnderstander
 

@@ -11,7 +11,7 @@ import pytest
 from ltrr import Engine
 from ltrr.bandit.coverage.cells import is_query_key
 from ltrr.log import load_exported
-from ltrr.reformulation import user_key
+from ltrr.memory.reformulation import user_key
 from tests.engine.engines import FAST_ARMS, open_engine
 
 VAGUE = "tunes to unwind to"
@@ -83,7 +83,7 @@ def test_the_memory_arm_lists_the_find_first_for_the_vague_ask(tiny_catalog_path
     finally:
         eng.close()
     # Both meanings, the one three users showed first (the rewordings share no words with the
-    # vague ask: they teach no substitution, ltrr.rewrites).
+    # vague ask: they teach no substitution, ltrr.memory.rewrites).
     assert listed == [P, Q]
 
 

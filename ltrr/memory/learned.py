@@ -1,34 +1,5 @@
-"""The query-to-entity (Q2E) memory: which entity answers which query.
-
-Two halves with different lives:
-
-* :class:`MemorySeed` is catalog-side and read-only. Built once per catalog
-  from metadata alone (cold start): every entity gets the queries it should
-  answer ("blinding lights", "the weeknd blinding lights", "blining lights",
-  "blinding") with a *predicted* score. Stored as three sorted arrays (query
-  hash, entity row, predicted score) that load memory-mapped, so a lookup is
-  one binary search.
-* :class:`QueryMemory` is state-side: impressions and clicks per (query,
-  entity), learned while the engine runs, JSON-serialisable.
-
-They meet in :func:`posterior`: a Beta prior seeded by the prediction and
-updated with what users did. Worked example, strength 4, predicted 0.5
-(alpha0 = 2, beta0 = 2):
-
-    impressions  clicks   posterior mean
-    0            0        0.50               (prediction only)
-    1            1        0.60               (3 / 5)
-    10           0        0.14               (2 / 14)
-    100          10       0.12               (12 / 104: the observed 0.10 dominates)
-
-**Impressions are expected examinations** (clicks over expected clicks, the
-COEC idea of Zhang & Jones, "Comparing click logs and editorial labels for
-training query rewriting", WWW 2007 workshop; Chapelle & Zhang, "A dynamic
-Bayesian network click model for web search ranking", WWW 2009): being shown
-at rank ``r`` counts ``examination(r)`` impressions, not 1, with the
-position-based curve ``1 / r`` by default (:data:`EXAMINATION_ETA`). An item
-shown at rank 9 a hundred times was looked at about 11 times; counting 100
-would bury it without it ever being seen.
+"""The memory's state half: :class:`QueryMemory`, expected examinations and clicks per
+(normalised query, entity), learned while the engine runs, JSON-serialisable.
 
 **Typos of a learned query.** A query nobody has clicked anything for
 borrows the counts of the nearest query that has clicks when their rapidfuzz
@@ -46,7 +17,7 @@ entity with the most clicks is placed first in the final list when
 So an item clicked at rank 6 twice, with nothing else clicked, is #1 from
 the third search on: users have told us the answer to that query.
 
-**Reformulations** (:mod:`ltrr.reformulation`). A failed search followed, in
+**Reformulations** (:mod:`ltrr.memory.reformulation`). A failed search followed, in
 the same session, by a satisfied one teaches (failed query -> clicked entity)
 apart from clicks: a decayed weight that grows with distinct users. Ranking
 reads it as pseudo-clicks (weight x ``CLICK_EQUIVALENT``, with as many
@@ -55,7 +26,7 @@ impressions) in the same posterior, so a pair three users showed scores
 never pins an entity: two users with the same vague ask may want different
 things, and the rise-to-the-top rule would give everybody one answer.
 
-**Rewordings** (:mod:`ltrr.rewrites`). The same chain also teaches a phrase
+**Rewordings** (:mod:`ltrr.memory.rewrites`). The same chain also teaches a phrase
 substitution ("easygoing rnb" -> "rnb chill playlist" teaches ``easygoing *``
 -> ``* chill playlist``), counted alike in :attr:`QueryMemory.rewrites`, so that
 an ask nobody typed before ("easygoing guitar rock") can be searched again as
@@ -73,40 +44,22 @@ the live run evicted, and state size stays flat however many searches go by.
 """
 from __future__ import annotations
 
-import os
-import re
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from ltrr.indexfiles import load_or_build
-from ltrr.progress import ProgressFn, silent
-from ltrr.query import Query
-from ltrr.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
-from ltrr.reformulation import Evidence, ReformulationMemory, confidence
-from ltrr.rewrites import fill, patterns, substitution
-from ltrr.text import normalize_query, tokenize
+from ltrr.memory.keys import query_key
+from ltrr.memory.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
+from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
+from ltrr.memory.rewrites import fill, patterns, substitution
+from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, examination, pair_score, posterior
+from ltrr.memory.seed import MemorySeed
 
-if TYPE_CHECKING:
-    from ltrr.catalog.store import Catalog, EntityTable
-
-SEED_INDEX = "memory_seed"
-SEED_VERSION = 1
-PRIOR_STRENGTH = 4.0
-# The prior of a pair no metadata predicted: it exists because someone clicked it.
-NEW_PAIR_PRIOR = 0.05
-# Most entities a seed keeps for one query (the most predicted win).
-PER_QUERY = 30
-CHUNK = 50_000
-# Impressions are weighted by the examination probability rank ** -EXAMINATION_ETA (1/rank).
-EXAMINATION_ETA = 1.0
 # rapidfuzz ratio (0..100) from which an unlearned query reads a learned one's counts.
 TYPO_CUTOFF = 88.0
 TYPO_MIN_LENGTH = 4
@@ -123,257 +76,9 @@ MAX_ENTITIES = 100
 # Changes to the set of taught asks kept for readers that follow it (ltrr.strategies.nearby); a
 # reader further behind reads the whole set again.
 TAUGHT_LOG = 4096
-# Replacements kept per substitution pattern (ltrr.rewrites): several meanings, the weakest out first.
+# Replacements kept per substitution pattern (ltrr.memory.rewrites): several meanings, the weakest out first.
 REWRITES_PER_PATTERN = 8
 
-# Titles carry "- Remix", "(feat. X)", "[Live]": the part before is what people type.
-_CORE_TITLE_RE = re.compile(r"\s+-\s+|\s*[\(\[]")
-_FILLER = frozenset({"a", "an", "the", "of", "in", "on", "to", "and", "i", "my", "me", "you"})
-
-# Predicted scores by how an entity relates to a query, before popularity scaling.
-BASE = {
-    "title": 0.55, "core_title": 0.5, "artist_title": 0.7, "title_artist": 0.6, "prefix": 0.25,
-    "misspelt": 0.3, "artist_name": 0.8, "artist_first_word": 0.3, "artist_of_track": 0.12,
-    "genre_era": 0.08, "genre_playlist": 0.2, "playlist_name": 0.6,
-}
-
-
-def posterior(predicted: float, impressions: float, clicks: float, strength: float = PRIOR_STRENGTH) -> float:
-    """Posterior mean of Beta(strength * predicted, strength * (1 - predicted)) after the counts.
-
-    ``impressions`` may be fractional (expected examinations); it is never taken below ``clicks``.
-    """
-    p = min(max(float(predicted), 0.0), 1.0)
-    clicks = max(float(clicks), 0.0)
-    impressions = max(float(impressions), clicks)
-    return (strength * p + clicks) / (strength + impressions)
-
-
-def pair_score(predicted: float | None, impressions: float, clicks: float, reformulations: float = 0.0,
-               strength: float = PRIOR_STRENGTH) -> float | None:
-    """The memory's score of one pair (rounded to 6 places), or None when there is no pair.
-
-    A pair exists when the seed predicted it (``predicted`` not None), or a click or reformulation
-    created it (then its prior is :data:`NEW_PAIR_PRIOR`). ``reformulations`` are pseudo-clicks
-    (:meth:`QueryMemory.pseudo_clicks`), each with an impression: evidence like a click's, that
-    shown and ignored impressions still wear down."""
-    if predicted is None:
-        if clicks <= 0 and reformulations <= 0:
-            return None
-        predicted = NEW_PAIR_PRIOR
-    return round(posterior(predicted, impressions + reformulations, clicks + reformulations, strength), 6)
-
-
-def examination(rank: int, eta: float = EXAMINATION_ETA) -> float:
-    """Probability that a result at 1-based ``rank`` is looked at, ``rank ** -eta``."""
-    return 1.0 / max(1, int(rank)) ** float(eta)
-
-
-def query_hash(queries: Iterable[str]) -> np.ndarray:
-    """Stable 64-bit hashes of normalised queries (the same in every process, unlike ``hash``)."""
-    return pd.util.hash_array(np.asarray(list(queries), dtype=object)).astype(np.uint64)
-
-
-@lru_cache(maxsize=16_384)
-def _key_hash(key: str) -> np.uint64:
-    """:func:`query_hash` of one key, cached: a search looks its text up several times (the probe,
-    the list, the scores), and hashing one string through pandas costs about 80 microseconds."""
-    return query_hash([key])[0]
-
-
-@lru_cache(maxsize=65_536)
-def _words(text: str) -> str:
-    """``normalize_query`` for catalog strings: names need no cleaning of control
-    characters (tokenising drops them) and repeat a lot (artists), hence the cache."""
-    return " ".join(tokenize(text))
-
-
-def misspellings(text: str) -> list[str]:
-    """A couple of deterministic typos of `text`: its longest word with a letter dropped,
-    and with two letters swapped ("blinding lights" -> "blining lights", "blinidng lights").
-
-    Accents need no variant: queries are folded before lookup.
-    """
-    words = text.split()
-    if not words:
-        return []
-    i = max(range(len(words)), key=lambda j: (len(words[j]), -j))
-    word = words[i]
-    if len(word) < 5:
-        return []
-    mid = len(word) // 2
-    variants = [word[:mid] + word[mid + 1:], word[:mid] + word[mid + 1] + word[mid] + word[mid + 2:]]
-    out = []
-    for variant in variants:
-        candidate = " ".join(words[:i] + [variant] + words[i + 1:])
-        if candidate != text and candidate not in out:
-            out.append(candidate)
-    return out
-
-
-def _prefixes(text: str, most: int = 3) -> list[str]:
-    """Leading words of a multi-word title ("save your tears" -> "save", "save your")."""
-    words = text.split()
-    out = []
-    for k in range(1, min(len(words) - 1, most) + 1):
-        head = words[:k]
-        if all(w in _FILLER for w in head) or len(" ".join(head)) < 3:
-            continue
-        out.append(" ".join(head))
-    return out
-
-
-def seed_queries(entity_type: str, title: str, subtitle: str = "", popularity: float = 0.0,
-                 genre: str = "", year: int | None = None) -> list[tuple[str, float]]:
-    """The (normalised query, predicted score) pairs one entity should answer.
-
-    ``subtitle`` is the artist for tracks and albums. Predicted scores are a
-    base per relation (exact title high, partial or misspelt lower) scaled by
-    popularity, so a popular entity's exact title predicts highest.
-    """
-    scale = 0.4 + 0.6 * min(max(float(popularity), 0.0), 100.0) / 100.0
-    name = _words(title)
-    if not name:
-        return []
-    pairs: dict[str, float] = {}
-
-    def add(query: str, kind: str) -> None:
-        if query:
-            pairs[query] = max(pairs.get(query, 0.0), BASE[kind] * scale)
-
-    if entity_type == "artist":
-        add(name, "artist_name")
-        for typo in misspellings(name):
-            add(typo, "misspelt")
-        first = name.split()[0]
-        if len(name.split()) > 1 and len(first) >= 4 and first not in _FILLER:
-            add(first, "artist_first_word")
-        return list(pairs.items())
-
-    core = _words(_CORE_TITLE_RE.split(title, maxsplit=1)[0])
-    add(name, "playlist_name" if entity_type == "playlist" else "title")
-    if core and core != name:
-        add(core, "core_title")
-    short = core or name
-    for prefix in _prefixes(short):
-        add(prefix, "prefix")
-    for typo in misspellings(short):
-        add(typo, "misspelt")
-    artist = _words(subtitle) if entity_type in ("track", "album") else ""
-    if artist:
-        add(f"{artist} {short}", "artist_title")
-        add(f"{short} {artist}", "title_artist")
-        if entity_type == "track":
-            add(artist, "artist_of_track")
-    genre_words = " ".join(tokenize(genre)) if genre else ""
-    if genre_words and entity_type in ("track", "playlist"):
-        if year is not None and 1900 <= year <= 2099:
-            add(f"{year // 10 % 10}0s {genre_words}", "genre_era")
-        if entity_type == "playlist":
-            add(f"{genre_words} playlist", "genre_playlist")
-    return list(pairs.items())
-
-
-
-def query_key(query: object) -> str:
-    """The memory's key of a query: a :class:`ltrr.query.Query`'s text as it was normalised once,
-    when the Query was made; any other input normalised here (``normalize_query``)."""
-    return query.text if isinstance(query, Query) else normalize_query(query)
-
-class MemorySeed:
-    """Cold-start predictions: sorted (query hash, entity row, predicted) arrays.
-
-    Rows index ``catalog.entities``. Entities per query are capped at
-    ``PER_QUERY`` and sorted by predicted score, best first.
-    """
-
-    def __init__(self, hashes: np.ndarray, rows: np.ndarray, predicted: np.ndarray,
-                 entities: "EntityTable") -> None:
-        self.hashes = hashes
-        self.rows = rows
-        self.predicted_scores = predicted
-        self.entities = entities
-
-    def __len__(self) -> int:
-        return int(self.hashes.size)
-
-    @classmethod
-    def open(cls, catalog: "Catalog", progress: ProgressFn = silent) -> "MemorySeed":
-        """Load the catalog's seed (memory-mapped), building and persisting it when stale."""
-        entities = catalog.entities
-
-        def load(index_dir: Path) -> "MemorySeed":
-            arrays = [np.load(index_dir / f"{SEED_INDEX}.{name}.npy", mmap_mode="r")
-                      for name in ("hashes", "rows", "predicted")]
-            return cls(*arrays, entities)
-
-        def build(index_dir: Path) -> "MemorySeed":
-            seed = cls.build(entities, progress)
-            for name, array in (("hashes", seed.hashes), ("rows", seed.rows), ("predicted", seed.predicted_scores)):
-                tmp = index_dir / f"{SEED_INDEX}.{name}.tmp.npy"
-                np.save(tmp, array)
-                os.replace(tmp, index_dir / f"{SEED_INDEX}.{name}.npy")
-            return seed
-
-        return load_or_build(catalog, SEED_INDEX, SEED_VERSION, load, build,
-                             describe=lambda seed: {"pairs": len(seed)})
-
-    @classmethod
-    def build(cls, entities: "EntityTable", progress: ProgressFn = silent,
-              per_query: int = PER_QUERY) -> "MemorySeed":
-        """Generate every entity's seed queries, in chunks so memory stays bounded."""
-        frame = entities.frame
-        n = len(frame)
-        years = pd.to_datetime(frame["release_date"], errors="coerce").dt.year
-        columns = zip(frame["entity_type"].astype(str).tolist(), frame["title"].astype(str).tolist(),
-                      frame["subtitle"].astype(str).tolist(), frame["popularity"].astype(float).tolist(),
-                      frame["genre"].astype(str).tolist(),
-                      [None if pd.isna(y) else int(y) for y in years.tolist()])
-        parts_h, parts_r, parts_p = [], [], []
-        queries: list[str] = []
-        rows: list[int] = []
-        preds: list[float] = []
-        for row, (kind, title, subtitle, pop, genre, year) in enumerate(columns):
-            for query, pred in seed_queries(kind, title, subtitle, pop, genre, year):
-                queries.append(query)
-                rows.append(row)
-                preds.append(pred)
-            if (row + 1) % CHUNK == 0 or row + 1 == n:
-                parts_h.append(query_hash(queries))
-                parts_r.append(np.asarray(rows, dtype=np.int32))
-                parts_p.append(np.asarray(preds, dtype=np.float32))
-                queries, rows, preds = [], [], []
-                progress(row + 1, n, "memory seed: generating queries")
-        if not parts_h:
-            empty = np.empty(0)
-            return cls(empty.astype(np.uint64), empty.astype(np.int32), empty.astype(np.float32), entities)
-        h, r, p = np.concatenate(parts_h), np.concatenate(parts_r), np.concatenate(parts_p)
-        # Best prediction first within each query, then keep the first `per_query`.
-        order = np.lexsort((r, -p, h))
-        h, r, p = h[order], r[order], p[order]
-        starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
-        group_start = np.repeat(starts, np.diff(np.r_[starts, h.size]))
-        keep = (np.arange(h.size) - group_start) < per_query
-        return cls(h[keep], r[keep], p[keep], entities)
-
-    def lookup(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """(entity rows, predicted scores) for a query, best first; empty arrays when unknown."""
-        key = query_key(query)
-        if not key or self.hashes.size == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        h = _key_hash(key)
-        lo = int(np.searchsorted(self.hashes, h, side="left"))
-        hi = int(np.searchsorted(self.hashes, h, side="right"))
-        return np.asarray(self.rows[lo:hi], dtype=np.int64), np.asarray(self.predicted_scores[lo:hi])
-
-    def predicted(self, query: str, entity_id: str) -> float | None:
-        """The seed's prediction for one pair, or None when the seed has no such pair."""
-        row = self.entities.row_of.get(entity_id)
-        if row is None:
-            return None
-        rows, preds = self.lookup(query)
-        hit = np.flatnonzero(rows == row)
-        return float(preds[hit[0]]) if hit.size else None
 
 
 ENTRY_COLUMNS = ["query", "entity_id", "predicted", "impressions", "clicks", "observed", "learned_from_clicks",
@@ -391,7 +96,7 @@ class MemoryEntry:
     clicks: int
     observed: float                 # posterior mean: prediction updated by the counts (and reformulations)
     learned_from_clicks: bool       # True when no metadata predicted the pair: a click made it
-    reformulations: float = 0.0     # decayed reformulation weight (ltrr.reformulation)
+    reformulations: float = 0.0     # decayed reformulation weight (ltrr.memory.reformulation)
     reformulation_users: int = 0    # distinct users whose failed search of the query ended on the entity
     learned_from_reformulations: bool = False   # True when reformulations taught the pair
 
@@ -401,7 +106,7 @@ class QueryMemory:
 
     Queries are normalised (``normalize_query``) so "Tayler Swift!" and
     "tayler swift" share counts; an empty query is ignored. Impressions are
-    weighted by examination probability (module docstring) and are never
+    weighted by examination probability (:mod:`ltrr.memory.scores`) and are never
     below clicks: a click proves the item was seen.
     """
 
@@ -421,7 +126,7 @@ class QueryMemory:
         self._counts: OrderedDict[str, dict[str, list[float]]] = OrderedDict()
         self._clicks_per_query: dict[str, int] = {}       # queries with at least one click: typo targets
         self.reformulations = ReformulationMemory(max_queries=max_queries, max_entities=reformulation_entities)
-        # Phrase substitutions the same chains teach (ltrr.rewrites), counted alike: keyed by
+        # Phrase substitutions the same chains teach (ltrr.memory.rewrites), counted alike: keyed by
         # pattern ("easygoing *") instead of query, by replacement ("* chill") instead of entity.
         self.rewrites = ReformulationMemory(max_queries=max_queries, max_entities=REWRITES_PER_PATTERN)
         self._lock = threading.Lock()
@@ -520,10 +225,10 @@ class QueryMemory:
                              asked: str | None = None, answered: str | None = None,
                              artist: bool = False) -> Evidence | None:
         """Count one reformulation: a failed search of `query` by the user hashed ``user``
-        (:func:`ltrr.reformulation.user_key`) was followed by a satisfied one, ``to_query``, that
-        found `entity_id`. Kept apart from clicks (:mod:`ltrr.reformulation`); the pair's evidence
+        (:func:`ltrr.memory.reformulation.user_key`) was followed by a satisfied one, ``to_query``, that
+        found `entity_id`. Kept apart from clicks (:mod:`ltrr.memory.reformulation`); the pair's evidence
         after it. With ``to_query``, the chain's phrase substitution is counted too
-        (:func:`ltrr.rewrites.substitution`; ``asked``, ``answered``: the genre words of each;
+        (:func:`ltrr.memory.rewrites.substitution`; ``asked``, ``answered``: the genre words of each;
         ``artist``: whether ``to_query`` names an artist)."""
         key = query_key(query)
         entity_id = _check_id(entity_id)
@@ -542,7 +247,7 @@ class QueryMemory:
             return evidence
 
     def rewordings(self, query: object = None) -> pd.DataFrame:
-        """Every learned substitution (:mod:`ltrr.rewrites`): pattern, replacement, users (distinct
+        """Every learned substitution (:mod:`ltrr.memory.rewrites`): pattern, replacement, users (distinct
         users who showed it), chains and weight (decayed), the best supported first; with ``query``,
         only those it matches, with what it is reworded into (``reworded``, third column)."""
         matching = query is not None
@@ -559,7 +264,7 @@ class QueryMemory:
                                  ignore_index=True)
 
     def _matches(self, key: str) -> Iterator[tuple[int, str, str, str, Evidence]]:
-        """(order of the pattern in :func:`ltrr.rewrites.patterns`, pattern, replacement, reworded text,
+        """(order of the pattern in :func:`ltrr.memory.rewrites.patterns`, pattern, replacement, reworded text,
         evidence) of every learned substitution the normalised ``key`` matches. Call under the lock."""
         for order, (pattern, slot) in enumerate(patterns(key)):
             for replacement, evidence in self.rewrites.evidence(pattern).items():
@@ -568,8 +273,8 @@ class QueryMemory:
     def reworded(self, query: object, limit: int = 2) -> list[tuple[str, float]]:
         """What earlier users reworded asks like ``query`` into, as (query text, decayed weight),
         the best supported first (at most ``limit``; ties in the order of
-        :func:`ltrr.rewrites.patterns`): every learned substitution whose pattern ``query`` matches
-        (:mod:`ltrr.rewrites`)."""
+        :func:`ltrr.memory.rewrites.patterns`): every learned substitution whose pattern ``query`` matches
+        (:mod:`ltrr.memory.rewrites`)."""
         key = query_key(query)
         if not key or limit <= 0:
             return []
@@ -592,7 +297,7 @@ class QueryMemory:
 
     def reformulation_confidence(self, query: object, entity_ids: Iterable[str]) -> np.ndarray:
         """Each entity's reformulation confidence for this exact query (0 without evidence):
-        :func:`ltrr.reformulation.confidence` of its decayed weight."""
+        :func:`ltrr.memory.reformulation.confidence` of its decayed weight."""
         ids = list(entity_ids)
         out = np.zeros(len(ids))
         key = query_key(query)

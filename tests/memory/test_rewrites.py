@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ltrr.rewrites import MAX_SLOT_TOKENS, SLOT, fill, genre_words, names_artist, patterns, substitution
+from ltrr.memory.rewrites import MAX_SLOT_TOKENS, SLOT, fill, genre_words, names_artist, patterns, substitution
 
 
 def test_the_shared_words_become_a_slot():
@@ -22,7 +22,7 @@ def test_a_rewording_must_add_a_word_and_not_just_correct_a_spelling():
 
 
 def test_with_nothing_changed_or_nothing_shared_and_no_genre_no_substitution_is_taught():
-    # The pair (failed query -> entity) is what such a chain teaches (ltrr.reformulation).
+    # The pair (failed query -> entity) is what such a chain teaches (ltrr.memory.reformulation).
     assert substitution("love", "love taylor swift") is None
     assert substitution("tunes to unwind to", "chill playlist") is None
     assert substitution("out this week", "bad guy billie eilish") is None

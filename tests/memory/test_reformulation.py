@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from ltrr.reformulation import (HALF_LIFE, MAX_USERS, NEW_USER_WEIGHT, REPEAT_WEIGHT, ReformulationMemory,
+from ltrr.memory.reformulation import (HALF_LIFE, MAX_USERS, NEW_USER_WEIGHT, REPEAT_WEIGHT, ReformulationMemory,
                                 confidence, user_key)
 
 

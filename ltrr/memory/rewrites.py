@@ -2,7 +2,7 @@
 
 A user who got nothing from "easygoing rnb" and then clicked something for "rnb chill playlist"
 says, in effect, that "easygoing" meant "chill playlist". The (failed query -> entity) evidence of
-:mod:`ltrr.reformulation` only helps the very same text again; most vague asks are new texts that
+:mod:`ltrr.memory.reformulation` only helps the very same text again; most vague asks are new texts that
 share their wording with earlier ones ("easygoing guitar rock"). Following Jones et al.
 ("Generating query substitutions", WWW 2006), a chain also teaches a *phrase substitution*: the
 words the two searches share (the longest run of tokens common to both, here "rnb") become a slot,
@@ -35,7 +35,7 @@ The rules, and why:
   for everybody who types it would answer a broad ask ("out this week") with one user's find (on
   dev seeds it cost asks for what just came out a fifth of their successes).
 * **A pattern needs a word.** ``*`` alone would match every query.
-* **Counted like reformulations** (:class:`ltrr.reformulation.ReformulationMemory`, keyed by
+* **Counted like reformulations** (:class:`ltrr.memory.reformulation.ReformulationMemory`, keyed by
   pattern instead of query and by replacement instead of entity): distinct users make the weight,
   it decays with searches, it is bounded, and several replacements per pattern are kept, so two
   users who meant different things keep both.
