@@ -17,7 +17,7 @@ from ltrr.bandit.policy import PolicySpec
 ARM_COLORS = {
     "lexical": "#4C78A8", "fuzzy": "#F58518", "structured": "#54A24B", "semantic": "#B279A2",
     "memory": "#E45756", "popular": "#72B7B2", "fresh": "#EECA3B", "related": "#9D755D",
-    "discover": "#FF9DA6",
+    "discover": "#FF9DA6", "themed": "#BAB0AC",
 }
 
 

@@ -14,6 +14,7 @@ ARM_LABELS: dict[str, str] = {
     "lexical": "word match", "fuzzy": "typo-tolerant", "structured": "understood filters",
     "semantic": "meaning (MiniLM)", "memory": "past clicks", "popular": "popular",
     "fresh": "new releases", "related": "related to the top hits", "discover": "a varied sample for vague asks",
+    "themed": "the named genre's playlists by meaning",
 }
 
 # Per-arm feature kinds, as "<what> <arm label>".

@@ -19,6 +19,7 @@ ARMS: dict[str, str] = {
     "fresh": "ltrr.strategies.fresh:FreshStrategy",
     "related": "ltrr.strategies.related:RelatedStrategy",
     "discover": "ltrr.strategies.discover:DiscoverStrategy",
+    "themed": "ltrr.strategies.themed:ThemedStrategy",
 }
 
 
