@@ -107,7 +107,7 @@ def test_type_a_query_play_a_result_and_the_counter_moves(server):
             # The box shows before the engine has opened: a query typed at once is answered once it has.
             box.fill("love")
             box.press("Enter")
-            play = page.get_by_role("button", name="▶ Play")
+            play = page.get_by_role("button", name="▶ Play", exact=True)
             expect(play.first).to_be_visible(timeout=FIRST_RESULTS_TIMEOUT_MS)
             counter = (page.get_by_test_id("stMetric").filter(has_text="Clicks this session")
                        .get_by_test_id("stMetricValue"))

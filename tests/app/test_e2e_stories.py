@@ -97,7 +97,7 @@ def run_step(page, label: re.Pattern) -> None:
     from playwright.sync_api import expect
 
     page.get_by_role("button", name=label).click()
-    expect(page.get_by_role("button", name="▶ Play").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="▶ Play", exact=True).first).to_be_visible(timeout=60_000)
     settle(page)
 
 
@@ -112,7 +112,7 @@ def search(page, text: str) -> None:
     box = page.get_by_label("Search the catalog")
     box.fill(text)
     box.press("Enter")
-    expect(page.get_by_role("button", name="▶ Play").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="▶ Play", exact=True).first).to_be_visible(timeout=60_000)
     settle(page)
 
 
@@ -132,7 +132,7 @@ def test_clicks_story_a_played_result_reaches_the_top_within_three_clicks(page):
 
     pick_story(page, "2 · Learning from clicks")
     run_step(page, re.compile("^Search “"))
-    play = page.get_by_role("button", name="▶ Play")
+    play = page.get_by_role("button", name="▶ Play", exact=True)
     play.nth(min(4, play.count() - 1)).click()                  # result #5 (or the last one)
     expect(page.get_by_text("played from position")).to_be_visible(timeout=30_000)
     settle(page)
@@ -146,7 +146,7 @@ def test_clicks_story_a_played_result_reaches_the_top_within_three_clicks(page):
             break
         # Play it again where it now is (the trail's last rank).
         rank = int(trail.rsplit("→", 1)[-1].strip())
-        page.get_by_role("button", name="▶ Play").nth(rank - 1).click()
+        page.get_by_role("button", name="▶ Play", exact=True).nth(rank - 1).click()
         settle(page)
     shot(page, "story-clicks")
     assert trail.rstrip().endswith("→ 1"), f"rank trail {trail!r}"
@@ -204,13 +204,13 @@ def test_a_reload_keeps_policy_user_hour_k_and_query(page):
 
     expect(page.get_by_label("Search the catalog")).to_have_value("night", timeout=60_000)
     expect(page.get_by_role("combobox", name="Results")).to_have_value("5")
-    expect(page.get_by_role("button", name="▶ Play").first).to_be_visible(timeout=60_000)
-    assert page.get_by_role("button", name="▶ Play").count() <= 5
+    expect(page.get_by_role("button", name="▶ Play", exact=True).first).to_be_visible(timeout=60_000)
+    assert page.get_by_role("button", name="▶ Play", exact=True).count() <= 5
 
 
 def test_no_table_or_chart_is_wider_than_1280x720_on_any_page(page):
     search(page, "love")
-    play = page.get_by_role("button", name="▶ Play")
+    play = page.get_by_role("button", name="▶ Play", exact=True)
     play.nth(min(2, play.count() - 1)).click()
     settle(page, 2_000)
     problems = {}

@@ -87,7 +87,7 @@ def test_nothing_is_cut_and_no_grid_scrolls_sideways_at_1280x720(server):
         try:
             page = browser.new_context(viewport=VIEWPORT).new_page()
             page.goto(server + "/?q=love", wait_until="domcontentloaded")
-            play = page.get_by_role("button", name="▶ Play")
+            play = page.get_by_role("button", name="▶ Play", exact=True)
             expect(play.first).to_be_visible(timeout=FIRST_RESULTS_TIMEOUT_MS)
             play.nth(1).click()
             expect(page.get_by_text("played from position")).to_be_visible(timeout=60_000)
