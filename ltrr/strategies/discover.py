@@ -59,10 +59,10 @@ from typing import Callable
 
 import numpy as np
 
-from ltrr.errors import LtrrError
 from ltrr.query import Query
-from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.base import Candidate, Strategy, ranked
 from ltrr.strategies.scoped import understanding_of
+from ltrr.strategies.understood import UnderstoodStrategy
 from ltrr.strategies.semantic import MIN_SIMILARITY
 from ltrr.strategies.structured import EntityAttributes
 from ltrr.understanding import QueryUnderstander
@@ -147,11 +147,10 @@ def inclusion_probabilities(sizes: list[int], budget: int, exploit: float = EXPL
     return out
 
 
-class DiscoverStrategy(Strategy):
+class DiscoverStrategy(UnderstoodStrategy):
     """A diverse random sample of playlists and entities near a vague query, with exact propensities."""
 
     name = "discover"
-    index_names = ("entity_attrs", "qu")
     description = ("Exploration for vague asks: a random sample across genres of playlists and entities "
                    "near the query, with exact propensities")
     # The sample depends on the search's context (its seed), not on the query text alone.
@@ -159,12 +158,8 @@ class DiscoverStrategy(Strategy):
 
     def __init__(self, catalog, attrs: EntityAttributes, understander: QueryUnderstander,
                  arm_opener: Callable[[str], Strategy] | None = None) -> None:
-        self.catalog = catalog
-        self.attrs = attrs
-        self.understander = understander
-        self._arm_opener = arm_opener
+        super().__init__(catalog, attrs, understander, arm_opener)
         frame = catalog.entities.frame
-        self._ids = catalog.entities.ids
         self._genre = frame["genre"].fillna(NO_GENRE).astype(str).str.strip().str.lower().to_numpy(dtype=object)
         popularity = np.nan_to_num(frame["popularity"].to_numpy(dtype=np.float64, na_value=0.0))
         self._popularity = popularity
@@ -175,22 +170,7 @@ class DiscoverStrategy(Strategy):
         self._fallback = (playlists if playlists.size else by_popularity)[:FALLBACK_POOL]
         self._warned: set[str] = set()
 
-    @classmethod
-    def open(cls, resources: ArmResources) -> "DiscoverStrategy":
-        catalog = resources.catalog
-        return cls(catalog, EntityAttributes.open(catalog, resources.progress),
-                   QueryUnderstander.open(catalog, resources.progress), resources.arm)
-
     # ------------------------------------------------------------------ the pool
-    def _arm(self, name: str) -> Strategy | None:
-        """Another open arm of the engine, or None (not open yet, not in this engine, standalone)."""
-        if self._arm_opener is None:
-            return None
-        try:
-            return self._arm_opener(name)
-        except (LtrrError, KeyError):
-            return None
-
     def _guarded(self, source: str, make: Callable[[], list[int]]) -> list[int]:
         """One pool source's rows; a failing source is logged once and contributes nothing."""
         try:
@@ -205,12 +185,12 @@ class DiscoverStrategy(Strategy):
         """Each pool source's rows, best first."""
         row_of = self.catalog.entities.row_of
         out: list[list[int]] = []
-        semantic = self._arm("semantic")
+        semantic = self.other_arm("semantic")
         if semantic is not None:
             out.append(self._guarded("semantic playlists", lambda: self._near_playlists(semantic, query)))
             out.append(self._guarded("semantic", lambda: [
                 row_of[c.entity_id] for c in semantic.retrieve(query, NEAR_POOL) if c.entity_id in row_of]))
-        lexical = self._arm("lexical")
+        lexical = self.other_arm("lexical")
         if lexical is not None:
             out.append(self._guarded("lexical", lambda: [
                 row_of[c.entity_id] for c in lexical.retrieve(query, LEXICAL_POOL) if c.entity_id in row_of]))

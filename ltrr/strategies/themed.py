@@ -26,46 +26,30 @@ from typing import Callable
 
 import numpy as np
 
-from ltrr.errors import LtrrError
 from ltrr.query import Query
-from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.base import Candidate, Strategy, ranked
 from ltrr.strategies.scoped import understanding_of
 from ltrr.strategies.semantic import MIN_SIMILARITY
 from ltrr.strategies.structured import EntityAttributes
+from ltrr.strategies.understood import UnderstoodStrategy
 from ltrr.understanding import Interpretation, QueryUnderstander
 
 
-class ThemedStrategy(Strategy):
+class ThemedStrategy(UnderstoodStrategy):
     """The named genre's playlists, closest to the query in meaning."""
 
     name = "themed"
-    index_names = ("entity_attrs", "qu")
     description = "Playlists of the genre the query names, closest to the rest of it in meaning"
 
     def __init__(self, catalog, attrs: EntityAttributes, understander: QueryUnderstander,
                  arm_opener: Callable[[str], Strategy] | None = None) -> None:
-        self.catalog = catalog
-        self.attrs = attrs
-        self.understander = understander
-        self._arm_opener = arm_opener
-        self._ids = catalog.entities.ids
+        super().__init__(catalog, attrs, understander, arm_opener)
         kinds = catalog.entities.frame["entity_type"].astype(str).to_numpy(dtype=object)
         self._playlists = np.flatnonzero(kinds == "playlist")
 
-    @classmethod
-    def open(cls, resources: ArmResources) -> "ThemedStrategy":
-        catalog = resources.catalog
-        return cls(catalog, EntityAttributes.open(catalog, resources.progress),
-                   QueryUnderstander.open(catalog, resources.progress), resources.arm)
-
     def _semantic(self) -> Strategy | None:
-        """The engine's open semantic arm, or None (not open yet, not in this engine, standalone)."""
-        if self._arm_opener is None:
-            return None
-        try:
-            return self._arm_opener("semantic")
-        except (LtrrError, KeyError):
-            return None
+        """The engine's open semantic arm, or None (see :meth:`UnderstoodStrategy.other_arm`)."""
+        return self.other_arm("semantic")
 
     def in_scope(self, query: Query) -> np.ndarray:
         """The playlist rows of the genres (or subgenres) the query's best reading names; empty

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from ltrr.errors import LtrrError
 from ltrr.query import Query
 
-from ltrr.strategies.base import Candidate
+from ltrr.strategies.base import Candidate, Strategy
 
 ODD_QUERIES = [
     "", "   ", "x" * 10_000, "!!!???...", "🎵🔥💃", "مرحبا بالعالم", "שלום", "e\u0301\u0301\u0301",
@@ -46,3 +47,13 @@ class StrategyContract:
 
 def strategy_ids(strategy) -> set[str]:
     return set(strategy.catalog.entities.row_of)
+
+
+def opener(arms: dict[str, Strategy]):
+    """What the engine passes as ``ArmResources.arm`` to arms that build on others: an open arm,
+    or LtrrError."""
+    def arm(name: str) -> Strategy:
+        if name not in arms:
+            raise LtrrError(f"arm {name} is not open")
+        return arms[name]
+    return arm

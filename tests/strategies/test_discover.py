@@ -7,22 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from ltrr.errors import LtrrError
 from ltrr.query import Query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy
 from ltrr.strategies.discover import (EXPLOIT, PER_STRATUM, DiscoverStrategy, Pool, inclusion_probabilities,
                                       search_seed)
 from ltrr.strategies.lexical import LexicalStrategy
-from tests.strategies.contract import StrategyContract
-
-
-def opener(arms: dict[str, Strategy]):
-    """What the engine passes as ``ArmResources.arm``: an open arm, or LtrrError."""
-    def arm(name: str) -> Strategy:
-        if name not in arms:
-            raise LtrrError(f"arm {name} is not open")
-        return arms[name]
-    return arm
+from tests.strategies.contract import StrategyContract, opener
 
 
 @pytest.fixture()

@@ -6,21 +6,11 @@ import numpy as np
 import pytest
 
 from ltrr.catalog.store import Catalog
-from ltrr.errors import LtrrError
 from ltrr.query import Query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy
 from ltrr.strategies.semantic import SemanticStrategy
 from ltrr.strategies.themed import ThemedStrategy
-from tests.strategies.contract import StrategyContract
-
-
-def opener(arms: dict[str, Strategy]):
-    """What the engine passes as ``ArmResources.arm``: an open arm, or LtrrError."""
-    def arm(name: str) -> Strategy:
-        if name not in arms:
-            raise LtrrError(f"arm {name} is not open")
-        return arms[name]
-    return arm
+from tests.strategies.contract import StrategyContract, opener
 
 
 class HandSet(Strategy):
