@@ -542,3 +542,20 @@ def test_a_judged_search_needs_a_judged_share_in_zero_to_one():
         learner.observe(ctx("one"), {"a": 1}, ARMS, {"b": 2}, judged=True)
     with pytest.raises(ValueError, match="judged_share"):
         learner.observe(ctx("one"), {"a": 1}, ARMS, {"b": 2}, judged_share=1.5)
+
+
+def test_a_cells_stacked_buffer_stays_what_stacking_it_again_would_give():
+    from ltrr.bandit.coverage.cells import Cell, stacked
+
+    rng = np.random.default_rng(0)
+    cell = Cell()
+    for i in range(60):
+        cell.t += 1
+        cell.push(rng.integers(1, 52, size=3).astype(np.int16), rng.integers(0, 51, size=3).astype(np.int16),
+                  float(rng.uniform(1, 20)), buffer=7)
+        if i % 3:                       # read between some clicks, not others
+            grown = stacked(cell)
+            cell._stacked = None
+            fresh = stacked(cell)
+            assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(grown, fresh))
+            assert len(fresh[0]) == min(i + 1, 7)

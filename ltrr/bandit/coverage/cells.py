@@ -60,9 +60,9 @@ class Cell:
     # Decayed sums of the cell's served searches and planned breadth, and its decayed search
     # counts, each slow and fast; None before its first search (see fold_trend).
     trend: np.ndarray | None = None
-    # The buffer stacked as arrays (ranks, counts, hits, born, inv_w), kept until the next push:
-    # a search reads its cells far more often than a click changes them, and stacking the
-    # buffer on every read was half of what choosing a plan cost.
+    # The buffer stacked as arrays (ranks, counts, hits, born, inv_w), kept up to date by push:
+    # a search reads its cells on every plan, and stacking the buffer on every read was half of
+    # what choosing a plan cost.
     _stacked: tuple | None = field(default=None, repr=False, compare=False)
 
     def push(self, r: np.ndarray, c: np.ndarray, inv_w: float, buffer: int) -> None:
@@ -71,11 +71,16 @@ class Cell:
         self.counts.append(c)
         self.inv_w.append(inv_w)
         self.born.append(self.t)
-        self._stacked = None
+        dropped = 0
         while len(self.ranks) > buffer:
             for q in (self.ranks, self.counts, self.inv_w, self.born):
                 q.popleft()
             self.start = self.born[0]
+            dropped += 1
+        # Clicks arrive between reads: the stacked arrays gain the new row and lose the dropped
+        # ones (an array copy) rather than being stacked again from every buffered row.
+        old = self._stacked
+        self._stacked = None if old is None or dropped > len(old[0]) else _grown(old, r, c, self.t, inv_w, dropped)
 
 
 TREND_FAST_HALFLIFE = 35.0               # searches after which the fast means weigh a search half
@@ -188,10 +193,22 @@ def level(cell: Cell | None, decay: float, n_arms: int, prior: float | None = No
     return Level(n, ranks, counts, weights, hit, decayed_wide(cell, decay), age, span, reach, prior)
 
 
+def _grown(old: tuple, r: np.ndarray, c: np.ndarray, born: int, inv_w: float, dropped: int) -> tuple:
+    """The stacked arrays of :func:`stacked` with their first ``dropped`` rows gone and one row
+    appended: what stacking the buffer again would give."""
+    r, c = np.asarray(r), np.asarray(c)
+    rows = (r[None], c[None], (r[:, None] <= LADDER[None, :])[None],
+            np.array([born], dtype=np.float64), np.array([inv_w], dtype=np.float64))
+    arrays = tuple(np.concatenate((a[dropped:], row)) for a, row in zip(old, rows))
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
 def stacked(cell: Cell) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``cell``'s buffer as arrays: rank codes and list lengths (clicks x arms), whether each arm
     found each click within each ladder level, and each click's birth clock and 1 / weight.
-    Computed once per change of the buffer; read-only (the arrays are shared between reads)."""
+    Stacked on the first read, then grown by :meth:`Cell.push`; read-only (shared between reads)."""
     if cell._stacked is None or len(cell._stacked[0]) != len(cell.ranks):
         ranks = np.stack(cell.ranks)
         arrays = (ranks, np.stack(cell.counts), ranks[:, :, None] <= LADDER[None, None, :],
