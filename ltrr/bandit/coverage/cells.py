@@ -196,10 +196,16 @@ def level(cell: Cell | None, decay: float, n_arms: int, prior: float | None = No
 def _grown(old: tuple, r: np.ndarray, c: np.ndarray, born: int, inv_w: float, dropped: int) -> tuple:
     """The stacked arrays of :func:`stacked` with their first ``dropped`` rows gone and one row
     appended: what stacking the buffer again would give."""
-    r, c = np.asarray(r), np.asarray(c)
-    rows = (r[None], c[None], (r[:, None] <= LADDER[None, :])[None],
-            np.array([born], dtype=np.float64), np.array([inv_w], dtype=np.float64))
-    arrays = tuple(np.concatenate((a[dropped:], row)) for a, row in zip(old, rows))
+    return _arrays(np.concatenate((old[0][dropped:], np.asarray(r)[None])),
+                   np.concatenate((old[1][dropped:], np.asarray(c)[None])),
+                   np.append(old[3][dropped:], born), np.append(old[4][dropped:], inv_w))
+
+
+def _arrays(ranks: np.ndarray, counts: np.ndarray, born: np.ndarray, inv_w: np.ndarray) -> tuple:
+    """(ranks, counts, hits, born, inv_w) as :func:`stacked` gives them, read-only: the hits are
+    whether each arm found each click within each ladder level."""
+    arrays = (ranks, counts, ranks[..., None] <= LADDER, np.asarray(born, dtype=np.float64),
+              np.asarray(inv_w, dtype=np.float64))
     for a in arrays:
         a.flags.writeable = False
     return arrays
@@ -210,13 +216,8 @@ def stacked(cell: Cell) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     found each click within each ladder level, and each click's birth clock and 1 / weight.
     Stacked on the first read, then grown by :meth:`Cell.push`; read-only (shared between reads)."""
     if cell._stacked is None or len(cell._stacked[0]) != len(cell.ranks):
-        ranks = np.stack(cell.ranks)
-        arrays = (ranks, np.stack(cell.counts), ranks[:, :, None] <= LADDER[None, None, :],
-                  np.fromiter(cell.born, dtype=np.float64, count=len(cell.born)),
-                  np.asarray(cell.inv_w, dtype=np.float64))
-        for a in arrays:
-            a.flags.writeable = False
-        cell._stacked = arrays
+        cell._stacked = _arrays(np.stack(cell.ranks), np.stack(cell.counts),
+                                np.fromiter(cell.born, dtype=np.float64, count=len(cell.born)), cell.inv_w)
     return cell._stacked
 
 
