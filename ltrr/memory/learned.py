@@ -79,8 +79,6 @@ TAUGHT_LOG = 4096
 # Replacements kept per substitution pattern (ltrr.memory.rewrites): several meanings, the weakest out first.
 REWRITES_PER_PATTERN = 8
 
-
-
 ENTRY_COLUMNS = ["query", "entity_id", "predicted", "impressions", "clicks", "observed", "learned_from_clicks",
                  "reformulations", "reformulation_users", "learned_from_reformulations"]
 
