@@ -1,0 +1,175 @@
+"""Dev streams: try a change on seeds the study never reports, paired with the code before it.
+
+The study reports seeds 0-4 and tunes its fixed configurations on seed 10000; a change to
+the learner is chosen on other seeds, 21-32 of both worlds by default, so that the seeds it
+is judged on were never looked at while choosing. Each stream runs under the study's
+settings (world, drift, users, clicks, retries, follow-ups; heuristic ranker) and its
+records are kept, so a change is compared with the code before it on the very same streams.
+
+Record the code as it is, then the change (from its own checkout: a ``git worktree``), then
+pair them::
+
+    python benchmarks/dev_streams.py record main --catalog data/spotify.duckdb
+    (cd ../change && python benchmarks/dev_streams.py record change --catalog ../ltrr/data/spotify.duckdb \\
+        --out ../ltrr/reports/dev)
+    python benchmarks/dev_streams.py pair main change
+
+``pair`` prints, per world and over both, the paired difference in success@10 over the last
+500 steps (points; mean, 95% t-interval over streams and how many streams went up), the
+difference in candidates per search, and the vague asks' success (mood and activity asks,
+ambiguous words), which are few per stream: read their intervals, not their means.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from harness import t_interval
+
+WORLDS = ("default", "second")
+DEV_SEEDS = tuple(range(21, 33))
+WINDOW = 500
+VAGUE = ("mood_activity", "ambiguous")
+
+
+def stream_path(out: Path, name: str, world: str, seed: int) -> Path:
+    """Where the records of one stream of run ``name`` are kept."""
+    return out / name / f"{world}-{seed}.csv.gz"
+
+
+def record_stream(catalog: str, policy: str, world: str, seed: int, path: str) -> tuple[str, int, float]:
+    """Run one stream under the study's settings and write its records (a module-level
+    function: worker processes import it)."""
+    from ltrr.simulate.study import StudySettings, simulate
+
+    start = time.perf_counter()
+    settings = StudySettings(catalog=catalog, world=world)
+    with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
+        records = simulate(settings, [policy], seed, Path(state))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    records.to_csv(path, index=False)
+    return world, seed, time.perf_counter() - start
+
+
+def last_window(records: pd.DataFrame, window: int = WINDOW) -> pd.DataFrame:
+    """The records of the last ``window`` steps."""
+    return records[records["step"] > records["step"].max() - window]
+
+
+def paired_rows(base: dict, other: dict, window: int = WINDOW) -> pd.DataFrame:
+    """One row per stream both runs have: differences in success@10 (points) and candidates,
+    and each vague kind of ask's success in both (NaN where the window has none)."""
+    rows = []
+    for key in sorted(set(base) & set(other)):
+        a, b = last_window(base[key], window), last_window(other[key], window)
+        row = {"world": key[0], "seed": key[1],
+               "points": 100 * (b["success"].mean() - a["success"].mean()),
+               "candidates": b["n_candidates"].mean() - a["n_candidates"].mean()}
+        for kind in VAGUE:
+            was, now = a[a["query_type"] == kind], b[b["query_type"] == kind]
+            row[f"{kind}_was"] = 100 * was["success"].mean() if len(was) else np.nan
+            row[f"{kind}_now"] = 100 * now["success"].mean() if len(now) else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def interval_text(values: pd.Series) -> str:
+    """``+0.37 (-0.02 to +0.75)``: mean and 95% t-interval of paired differences."""
+    values = values.dropna()
+    if values.empty:
+        return "n/a"
+    mean, lo, hi = t_interval(values.to_numpy())
+    return f"{mean:+.2f}" if np.isnan(lo) else f"{mean:+.2f} ({lo:+.2f} to {hi:+.2f})"
+
+
+def summary_lines(rows: pd.DataFrame) -> list[str]:
+    """What ``pair`` prints for one pairing: over all streams, then per world."""
+    lines = []
+    groups = [("both worlds", rows)] + [(w, g) for w, g in rows.groupby("world", sort=False)]
+    for label, g in groups:
+        up = int((g["points"] > 0).sum())
+        lines.append(f"  {label}: {interval_text(g['points'])} points, {up} of {len(g)} streams up, "
+                     f"{g['candidates'].mean():+.2f} candidates")
+        if label == "both worlds":
+            continue
+        for kind in VAGUE:
+            diff = g[f"{kind}_now"] - g[f"{kind}_was"]
+            lines.append(f"    {kind}: {g[f'{kind}_was'].mean():.1f}% -> {g[f'{kind}_now'].mean():.1f}%, "
+                         f"paired {interval_text(diff)}")
+    return lines
+
+
+def load_run(out: Path, name: str) -> dict:
+    """(world, seed) -> records of every stream recorded for run ``name``."""
+    found = {}
+    for path in sorted((out / name).glob("*-*.csv.gz")):
+        world, seed = path.name[:-len(".csv.gz")].rsplit("-", 1)
+        found[(world, int(seed))] = pd.read_csv(path)
+    return found
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    jobs = [(w, s) for w in args.worlds for s in args.seeds
+            if args.again or not stream_path(args.out, args.name, w, s).exists()]
+    print(f"{len(jobs)} streams to run for {args.name!r} ({args.policy}); {args.jobs} at a time", flush=True)
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(record_stream, str(args.catalog), args.policy, w, s,
+                               str(stream_path(args.out, args.name, w, s))) for w, s in jobs]
+        for done, future in enumerate(futures, start=1):
+            world, seed, seconds = future.result()
+            print(f"  [{done}/{len(jobs)}] {world} seed {seed}: {seconds:.0f} s", flush=True)
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    base = load_run(args.out, args.base)
+    if not base:
+        print(f"no streams recorded for {args.base!r} in {args.out}", file=sys.stderr)
+        return 2
+    for name in args.names:
+        rows = paired_rows(base, load_run(args.out, name), args.window)
+        if rows.empty:
+            print(f"{name} - {args.base}: no stream in common")
+            continue
+        print(f"{name} - {args.base} (success@10 over the last {args.window} steps):")
+        print("\n".join(summary_lines(rows)))
+    return 0
+
+
+def seed_list(text: str) -> list[int]:
+    """``21-32`` or ``21,22,30``."""
+    if "-" in text:
+        lo, hi = (int(x) for x in text.split("-", 1))
+        return list(range(lo, hi + 1))
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("reports/dev"), help="runs folder (default reports/dev)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="run the dev streams with this checkout's code")
+    rec.add_argument("name", help="what to call this run (a folder under --out)")
+    rec.add_argument("--catalog", type=Path, required=True)
+    rec.add_argument("--policy", default="coverage", help="policy spec (default coverage)")
+    rec.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=WORLDS)
+    rec.add_argument("--seeds", type=seed_list, default=list(DEV_SEEDS), help="default 21-32")
+    rec.add_argument("--jobs", type=int, default=2, help="streams run at once (default 2)")
+    rec.add_argument("--again", action="store_true", help="rerun streams already recorded")
+    pair = sub.add_parser("pair", help="pair runs with a base run, stream by stream")
+    pair.add_argument("base")
+    pair.add_argument("names", nargs="+")
+    pair.add_argument("--window", type=int, default=WINDOW)
+    args = parser.parse_args(argv)
+    return cmd_record(args) if args.command == "record" else cmd_pair(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
