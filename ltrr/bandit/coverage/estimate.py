@@ -43,11 +43,19 @@ def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
         if depth == 0:
             gain = (g + p * gain) / (n + p)
         else:
-            step = (lv.reach * np.diff(g / n, axis=1, prepend=0.0)
-                    + p * np.diff(gain, axis=1, prepend=0.0)) / (lv.reach + p)
+            step = (lv.reach * _steps(g / n) + p * _steps(gain)) / (lv.reach + p)
             gain = np.cumsum(step, axis=1)
         cover = (c + p * cover) / (n + p)
     return gain, cover
+
+
+def _steps(x: np.ndarray) -> np.ndarray:
+    """Each ladder level's increment over the level below it (the first over nothing): what
+    ``np.diff(x, axis=1, prepend=0.0)`` gives, without its broadcasting, on the planner's
+    hot path (several calls per search)."""
+    out = x.copy()
+    out[:, 1:] -= x[:, :-1]
+    return out
 
 
 def expected_counts(levels: Sequence[Level], n_arms: int) -> np.ndarray:

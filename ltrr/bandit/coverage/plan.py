@@ -41,11 +41,12 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
     alone = gain            # from nothing, each arm's gain is its coverage alone
     counts = expected_counts(levels, n_arms)
     lam = cost_per_candidate
+    arms = np.arange(n_arms)
     for _ in range(n_arms * len(LADDER)):
         # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
         now = float(np.clip(now, 0.0, 1.0))
         gain = np.clip(now + gain, 0.0, 1.0) - now
-        cur = np.array([counts[a, np.searchsorted(LADDER, budgets[a])] for a in range(n_arms)])
+        cur = counts[arms, np.searchsorted(LADDER, budgets)]
         extra = counts - cur[:, None]
         if novel is not None:
             # Beside other arms, an arm's finds that they also return add nothing to the pool.
