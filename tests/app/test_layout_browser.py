@@ -65,7 +65,11 @@ def check(page, name: str, problems: dict[str, list[str]]) -> None:
     page.wait_for_timeout(1_000)
     main = page.get_by_test_id("stMain")
     found: list[str] = []
-    for i in range(6):   # Streamlit scrolls its main container, not the window; grids draw when seen
+    # Streamlit scrolls its main container, not the window; grids draw when seen. Every
+    # screenful down to the bottom of the page (the search page with results is about
+    # eight; a short page needs one or two), twelve at most.
+    screens = main.evaluate("m => Math.ceil(Math.max(0, m.scrollHeight - m.clientHeight) / 600) + 1")
+    for i in range(min(int(screens), 12)):
         main.evaluate("(m, i) => { m.scrollTop = i * 600; }", i)
         page.wait_for_timeout(400)
         found += page.evaluate(CUT_JS)
