@@ -1,6 +1,7 @@
 """Every page at 1280x720 in a real browser (Debian's chromium through Playwright), on a
-catalog of the default size: no metric value or label cut by an ellipsis, no data grid
-wider than its frame, and no "nan" anywhere in the visible text.
+catalog of the default size: no metric value or label cut by an ellipsis, no table or chart
+wider than the viewport, no data grid wider than its frame, and no "nan" anywhere in the
+visible text.
 
 The default catalog size matters: the count cards cut "50,000" to "50,…" only when the
 catalog is that big. Screenshots go to test-artifacts/layout-*.png for people to look at.
@@ -21,9 +22,10 @@ VIEWPORT = {"width": 1280, "height": 720}
 PAGES = ["Search", "Bandit", "Memory", "Simulator", "Ranker", "Logs", "Catalog"]
 
 # Text an ellipsis actually cuts (metric values, labels and deltas: any element inside them whose
-# content is wider than its box), and data grids whose columns scroll sideways in their frame.
+# content is wider than its box), tables and charts reaching past the viewport, and data grids
+# whose columns scroll sideways in their frame.
 CUT_JS = """() => {
-  const bad = [];
+  const bad = [], vw = document.documentElement.clientWidth;
   const sel = '[data-testid="stMetricValue"], [data-testid="stMetricLabel"], [data-testid="stMetricDelta"]';
   for (const el of document.querySelectorAll(sel)) {
     for (const d of [el, ...el.querySelectorAll('*')]) {
@@ -32,6 +34,10 @@ CUT_JS = """() => {
         break;
       }
     }
+  }
+  for (const el of document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"], [data-testid="stTable"]')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) bad.push(`${el.getAttribute('data-testid')} spans ${Math.round(r.left)}..${Math.round(r.right)}px of ${vw}px`);
   }
   for (const el of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
     if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) bad.push(`grid ${el.scrollWidth}px in ${el.clientWidth}px`);
