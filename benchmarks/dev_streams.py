@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from harness import t_interval
 
+from ltrr.simulate.report import last_window
+
 WORLDS = ("default", "second")
 DEV_SEEDS = tuple(range(21, 33))
 WINDOW = 500
@@ -56,11 +58,6 @@ def record_stream(catalog: str, policy: str, world: str, seed: int, path: str) -
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     records.to_csv(path, index=False)
     return world, seed, time.perf_counter() - start
-
-
-def last_window(records: pd.DataFrame, window: int = WINDOW) -> pd.DataFrame:
-    """The records of the last ``window`` steps."""
-    return records[records["step"] > records["step"].max() - window]
 
 
 def paired_rows(base: dict, other: dict, window: int = WINDOW) -> pd.DataFrame:
