@@ -28,6 +28,19 @@ TRACKS = 400
 HEALTH_TIMEOUT_S = 60
 FIRST_RESULTS_TIMEOUT_MS = 180_000   # the first page load builds the catalog's indexes
 
+# Bounding boxes of every table and chart, and dataframes whose columns scroll sideways (cut columns).
+OVERFLOW_JS = """() => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  for (const el of document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"], [data-testid="stTable"]')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) bad.push(`${el.getAttribute('data-testid')} spans ${Math.round(r.left)}..${Math.round(r.right)}`);
+  }
+  for (const el of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
+    if (el.scrollWidth > el.clientWidth + 2) bad.push(`dataframe columns ${el.scrollWidth}px in ${el.clientWidth}px`);
+  }
+  return bad;
+}"""
+
 pytestmark = pytest.mark.slow
 
 

@@ -15,27 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.app.test_e2e_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FIRST_RESULTS_TIMEOUT_MS,
-                                        running_app)
+                                        OVERFLOW_JS, running_app)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
 
 TRACKS = 1_500
 VIEWPORT = {"width": 1280, "height": 720}
-
-# Bounding boxes of every table and chart, and dataframes whose columns scroll sideways (cut columns).
-OVERFLOW_JS = """() => {
-  const vw = document.documentElement.clientWidth, bad = [];
-  for (const el of document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"], [data-testid="stTable"]')) {
-    const r = el.getBoundingClientRect();
-    if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) bad.push(`${el.getAttribute('data-testid')} spans ${Math.round(r.left)}..${Math.round(r.right)}`);
-  }
-  for (const el of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
-    if (el.scrollWidth > el.clientWidth + 2) bad.push(`dataframe columns ${el.scrollWidth}px in ${el.clientWidth}px`);
-  }
-  return bad;
-}"""
-
 
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)

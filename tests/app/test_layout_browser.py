@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_e2e_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FIRST_RESULTS_TIMEOUT_MS, running_app
+from tests.app.test_e2e_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FIRST_RESULTS_TIMEOUT_MS, OVERFLOW_JS,
+                                        running_app)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
@@ -22,10 +23,10 @@ VIEWPORT = {"width": 1280, "height": 720}
 PAGES = ["Search", "Bandit", "Memory", "Simulator", "Ranker", "Logs", "Catalog"]
 
 # Text an ellipsis actually cuts (metric values, labels and deltas: any element inside them whose
-# content is wider than its box), tables and charts reaching past the viewport, and data grids
-# whose columns scroll sideways in their frame.
+# content is wider than its box), and data grids whose columns scroll sideways in their frame.
+# Tables and charts reaching past the viewport: OVERFLOW_JS.
 CUT_JS = """() => {
-  const bad = [], vw = document.documentElement.clientWidth;
+  const bad = [];
   const sel = '[data-testid="stMetricValue"], [data-testid="stMetricLabel"], [data-testid="stMetricDelta"]';
   for (const el of document.querySelectorAll(sel)) {
     for (const d of [el, ...el.querySelectorAll('*')]) {
@@ -34,10 +35,6 @@ CUT_JS = """() => {
         break;
       }
     }
-  }
-  for (const el of document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"], [data-testid="stTable"]')) {
-    const r = el.getBoundingClientRect();
-    if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) bad.push(`${el.getAttribute('data-testid')} spans ${Math.round(r.left)}..${Math.round(r.right)}px of ${vw}px`);
   }
   for (const el of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
     if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) bad.push(`grid ${el.scrollWidth}px in ${el.clientWidth}px`);
@@ -78,7 +75,7 @@ def check(page, name: str, problems: dict[str, list[str]]) -> None:
     for i in range(min(int(screens), 12)):
         main.evaluate("(m, i) => { m.scrollTop = i * 600; }", i)
         page.wait_for_timeout(400)
-        found += page.evaluate(CUT_JS)
+        found += page.evaluate(CUT_JS) + page.evaluate(OVERFLOW_JS)
     text = page.locator("body").inner_text()
     found += [f"NaN in “{text[max(0, m.start() - 40):m.end() + 40]}”" for m in NAN.finditer(text)]
     if found:
