@@ -80,6 +80,13 @@ UNGUARDED_LEARNER = "coverage:slump=0"
 # The default learner told what every search wanted: not a product setting but the bound on
 # what any information can buy this rule (the rest of the gap to a target is the rule's).
 TOLD_LEARNER = "coverage:judged=1"
+# The learner on a tight budget: a candidate costs eight times the default. Where fixed configurations
+# must leave arms out, choosing per query which to run should pay most. Chosen on dev streams 21-26 of
+# both worlds (never the study's seeds 0-4; last 500 of 2,000 steps, against the study's tuned
+# configurations run on the same streams): learner minus that frontier at its own candidates, per cost
+# 0.004 -0.41 (-1.04 to +0.21) at 8.3 candidates, 0.008 -0.44 at 6.2, 0.016 +0.56 at 5.5, 0.032 +2.02
+# (+0.84 to +3.19) at 4.3, 0.064 +1.94 at 3.7 (docs/history.md, seventeenth part).
+TIGHT_COST = 0.032
 # The learners told more than clicks tell, as the comparisons name them and the report describes them.
 INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
     ("judged", JUDGED_LEARNER, "told on a random share of searches what was wanted (`{spec}`, "
@@ -117,7 +124,7 @@ class StudySettings:
     # rarely shows, and costs the ranker.
     ms_shares: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
     ms_candidates: float = 12.0
-    costs: tuple[float, ...] = (0.002, 0.008)          # learners besides the default cost
+    costs: tuple[float, ...] = (0.002, 0.008, TIGHT_COST)     # learners besides the default cost
     variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, CELL_LEARNER, UNTRIED_LEARNER, UNGUARDED_LEARNER,
                                  JUDGED_LEARNER, TOLD_LEARNER)  # other learners
     all_budgets: tuple[int, ...] = (5, 10, 20)
@@ -275,12 +282,17 @@ def oracle_frontier(table: RankTable, lams: Sequence[float] = (0.0005, 0.001, 0.
     return pd.DataFrame(out)
 
 
+def cost_label(cost: float) -> str:
+    """The label of the learner at cost weight ``cost`` (``coverage:cost=...``) in the study's tables."""
+    return f"coverage cost={cost:g}"
+
+
 def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str]) -> dict[str, str]:
     """Label -> policy spec for every policy of the test runs (labels are what reports show)."""
     out: dict[str, str] = {}
     out["coverage (default)"] = LEARNER
     for cost in settings.costs:
-        out[f"coverage cost={cost:g}"] = f"coverage:cost={cost:g}"
+        out[cost_label(cost)] = f"coverage:cost={cost:g}"
     for spec in settings.variants:
         out[spec.replace(":", " ", 1)] = spec
     out["coverage, context-free"] = CONTEXT_FREE
@@ -301,11 +313,12 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 
 def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
-    worlds fit a working session: the default, context-free and told learners, ``all`` at 20 and
-    the tuned configurations (by candidates, and before the drift), the cell learner of earlier rounds
-    and the default without the slump alarm;
-    no configurations tuned for milliseconds, no cost or prior variants, no single-arm references."""
-    return replace(settings, ms_shares=(), costs=(), variants=(CELL_LEARNER, UNGUARDED_LEARNER, TOLD_LEARNER),
+    worlds fit a working session: the default, context-free and told learners, the learner on a tight
+    budget (:data:`TIGHT_COST`), ``all`` at 20 and the tuned configurations (by candidates, and before
+    the drift), the cell learner of earlier rounds and the default without the slump alarm;
+    no configurations tuned for milliseconds, no other cost or prior variants, no single-arm references."""
+    return replace(settings, ms_shares=(), costs=(TIGHT_COST,),
+                   variants=(CELL_LEARNER, UNGUARDED_LEARNER, TOLD_LEARNER),
                    all_budgets=(20,),
                    singles=False)
 
@@ -450,6 +463,23 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
         paired("candidates_ratio_vs_cheapest_reaching", c[learner] / c[best], unit="ratio")
     else:
         out["cheapest_fixed_reaching_learner"] = None
+    # The learner at each other cost weight: its own place against the frontier, and the cheapest
+    # fixed configuration reaching its success (a tight budget is where choosing arms should pay).
+    out["costs"] = []
+    for cost in settings.costs:
+        label = cost_label(cost)
+        if label not in s.columns:
+            continue
+        name = f"cost_{cost:g}"
+        paired(f"{name}_minus_static_frontier", frontier_gaps(label, c))
+        entry = {"cost": float(cost), "label": label, "name": name, "success": float(m_s[label]),
+                 "candidates": float(m_c[label]), "reaching": None}
+        reaching = [lab for lab in fixed if m_s[lab] >= m_s[label]]
+        if reaching:
+            best = min(reaching, key=lambda lab: m_c[lab])
+            entry["reaching"] = {"label": best, "candidates": float(m_c[best]), "success": float(m_s[best])}
+            paired(f"{name}_candidates_ratio_vs_cheapest_reaching", c[label] / c[best], unit="ratio")
+        out["costs"].append(entry)
     if TRAINED_LABEL in s.columns:
         # The product as shipped: the trained ranker against the heuristic, same learner and stream.
         paired("trained_minus_heuristic", s[TRAINED_LABEL] - s[learner])
@@ -652,6 +682,15 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      f"{_fmt(summary.get('candidates_ratio_vs_cheapest_reaching'))}")
     else:
         lines.append("- no fixed configuration reached the learner's success")
+    for entry in summary.get("costs", []):
+        name, reach = entry["name"], entry["reaching"]
+        line = (f"- the learner on another budget, a candidate at {entry['cost']:g} (`coverage:cost={entry['cost']:g}`; "
+                f"{100 * entry['success']:.1f}% at {entry['candidates']:.1f} candidates) minus the static frontier at "
+                f"its own candidates: {_fmt(summary.get(f'{name}_minus_static_frontier'))}; ")
+        line += (f"cheapest fixed configuration reaching its success: {reach['label']} ({reach['candidates']:.1f} "
+                 f"candidates); learner/that: {_fmt(summary.get(f'{name}_candidates_ratio_vs_cheapest_reaching'))}"
+                 if reach else "no fixed configuration reached its success")
+        lines.append(line)
     o = summary["oracle"]
     lines.append(f"- per-type oracle (offline): to retrieve the wanted item as often as the learner "
                  f"({100 * o['learner_coverage']:.1f}%) it needs {o['oracle_retrieved_at_that_coverage']:.1f} "

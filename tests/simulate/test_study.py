@@ -36,6 +36,9 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
                 "trained_minus_heuristic", "trained_minus_heuristic_mrr"):
         assert len(summary[key]["per_seed"]) == 2
     assert all(row["arm_ms"] > 0 for row in summary["table"])
+    # The learner at the other cost weight meets the frontier at its own candidates too.
+    (other,) = summary["costs"]
+    assert other["label"] == "coverage cost=0.01" and len(summary["cost_0.01_minus_static_frontier"]["per_seed"]) == 2
     assert len(summary["drift"]["per_seed"]) == 2
     # The configurations tuned before the drift ran (under their own label or, the same spec, another)
     # and meet the learner after the drift.
@@ -49,6 +52,7 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert "Paired comparisons" in report and "static frontier at its own arm ms" in report
     assert "told on a random share of searches what was wanted" in report
     assert "told what every search wanted" in report
+    assert "a candidate at 0.01 (`coverage:cost=0.01`;" in report
     assert "with the trained ranker (as the product ships)" in report and "MRR@10" in report
     assert "`coverage (trained ranker)`" in report and "`nan`" not in report
     pq = summary["per_query_oracle"]

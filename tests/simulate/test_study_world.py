@@ -141,8 +141,34 @@ def test_the_headline_study_runs_the_learners_all_and_the_tuned_configurations_o
     full = study_policies(StudySettings(catalog="c.duckdb"), tuning, ["a", "b", "c"])
     lean = study_policies(headline(StudySettings(catalog="c.duckdb")), tuning, ["a", "b", "c"])
     assert set(lean) == {"coverage (default)", "coverage qprior=0,probe=0,tries=0", "coverage slump=0",
-                         "coverage judged=1",
+                         "coverage judged=1", "coverage cost=0.032",
                          "coverage, context-free", "all@20",
                          "tuned<=10", "pre-drift<=5", "a@20"}       # a@20 is also pre-drift<=20: it stays
     assert {"b@20", "c@20", "all@5", "coverage cost=0.002", "coverage ms=0.004"} <= set(full) - set(lean)
     assert all(full[label] == spec for label, spec in lean.items())
+
+
+def test_a_learner_at_another_cost_meets_the_frontier_and_the_cheapest_fixed_configuration_at_its_own_level(tmp_path):
+    settings = StudySettings(catalog="c.duckdb", seeds=(0, 1), steps=8, window=6, drift_step=5,
+                             all_budgets=(20,), costs=(0.03,))
+    plan = {**PLAN, "coverage cost=0.03": ("coverage:cost=0.03", 4, 0.8, 0.8), "tuned<=5": ("static:a=5", 5, 0.7, 0.7)}
+    rows = [{"seed": seed, "label": label, "policy": spec, "step": step, "query_type": "t",
+             "success": before if step < 5 else after, "covered": after, "n_candidates": candidates,
+             "n_retrieved": candidates, "n_arms": 1, "arm_ms": 1.0}
+            for seed in (0, 1) for label, (spec, candidates, before, after) in plan.items() for step in range(1, 9)]
+    records = pd.DataFrame(rows)
+    tuning = hand_made_tuning({})
+    summary = compare(records, tuning, settings)
+    # Over the last 6 steps: tuned<=5 70% at 5, tuned<=10 70% at 10 (flat), all@20 90% at 60; the
+    # frontier is 70% below 5 candidates, so 80% at 4 is +10 points. tuned<=10 and tuned<=5 do not
+    # reach 80%, all@20 does: 4 / 60 of its candidates.
+    (entry,) = summary["costs"]
+    assert entry["label"] == "coverage cost=0.03" and entry["success"] == pytest.approx(0.8)
+    assert summary["cost_0.03_minus_static_frontier"]["mean"] == pytest.approx(10.0)
+    assert entry["reaching"]["label"] == "all@20"
+    assert summary["cost_0.03_candidates_ratio_vs_cheapest_reaching"]["mean"] == pytest.approx(4 / 60)
+    policies = {label: spec for label, (spec, *_) in plan.items()}
+    report = write_study_report(summary, records, tuning, settings, policies, tmp_path).read_text()
+    assert ("the learner on another budget, a candidate at 0.03 (`coverage:cost=0.03`; 80.0% at 4.0 candidates) "
+            "minus the static frontier at its own candidates: +10.00 points") in report
+    assert "cheapest fixed configuration reaching its success: all@20 (60.0 candidates)" in report
