@@ -18,6 +18,14 @@ pair them::
 500 steps (points; mean, 95% t-interval over streams and how many streams went up), the
 difference in candidates per search, and the vague asks' success (mood and activity asks,
 ambiguous words), which are few per stream: read their intervals, not their means.
+
+A change can also be read against the strongest fixed baseline on the same streams, as the study
+reads the learner: ``record tuned --tuned`` tunes each world's fixed configurations on the
+study's tuning stream (seed 10000) and runs them all on every dev stream; ``frontier tuned NAME``
+then prints each run's success minus that static frontier at its own candidates::
+
+    python benchmarks/dev_streams.py record tuned --tuned --catalog data/spotify.duckdb
+    python benchmarks/dev_streams.py frontier tuned main change
 """
 from __future__ import annotations
 
@@ -39,6 +47,7 @@ WORLDS = ("default", "second")
 DEV_SEEDS = tuple(range(21, 33))
 WINDOW = 500
 VAGUE = ("mood_activity", "ambiguous")
+TUNED_CAP = 20          # the tuned configurations recorded: up to 20 candidates (the study's 40 is far off)
 
 
 def stream_path(out: Path, name: str, world: str, seed: int) -> Path:
@@ -58,6 +67,59 @@ def record_stream(catalog: str, policy: str, world: str, seed: int, path: str) -
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     records.to_csv(path, index=False)
     return world, seed, time.perf_counter() - start
+
+
+def tuned_specs(catalog: str, world: str, path: Path) -> dict[str, str]:
+    """Label -> spec of the fixed configurations the study tunes by candidates for ``world`` (caps up
+    to TUNED_CAP), tuned on its tuning stream; kept in ``path`` so that every stream reads the same."""
+    import json
+
+    if path.exists():
+        return json.loads(path.read_text())
+    from ltrr.simulate.study import StudySettings, tune
+
+    settings = StudySettings(catalog=catalog, world=world, ms_shares=(),
+                             caps=tuple(c for c in StudySettings(catalog=catalog).caps if c <= TUNED_CAP))
+    with tempfile.TemporaryDirectory(prefix="ltrr-dev-tune-") as state:
+        tuning, _ = tune(settings, Path(state))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tuning.fixed, indent=1))
+    return tuning.fixed
+
+
+def record_tuned_stream(catalog: str, specs: dict[str, str], world: str, seed: int,
+                        path: str) -> tuple[str, int, float]:
+    """Run every tuned configuration of ``specs`` on one stream (one run: the arms' lists are computed
+    once for all of them) and write their records, labelled."""
+    from ltrr.simulate.study import StudySettings, simulate
+
+    start = time.perf_counter()
+    settings = StudySettings(catalog=catalog, world=world)
+    with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
+        records = simulate(settings, list(specs.values()), seed, Path(state))
+    records["label"] = records["policy"].map({spec: label for label, spec in specs.items()})
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    records.to_csv(path, index=False)
+    return world, seed, time.perf_counter() - start
+
+
+def frontier_rows(tuned: dict, run: dict, window: int = WINDOW) -> pd.DataFrame:
+    """One row per stream both have and policy of ``run``: its success@10 and candidates over the last
+    ``window`` steps, and its success minus the static frontier of ``tuned``'s configurations on
+    that stream at its own candidates (points)."""
+    from ltrr.simulate.frontier import frontier_at, upper_frontier
+
+    rows = []
+    for key in sorted(set(tuned) & set(run)):
+        fixed = last_window(tuned[key], window)
+        points = (fixed.groupby("policy").agg(candidates=("n_candidates", "mean"), success=("success", "mean"))
+                  .reset_index())
+        front = upper_frontier(points[["candidates", "success"]])
+        for policy, records in last_window(run[key], window).groupby("policy"):
+            success, candidates = 100 * records["success"].mean(), records["n_candidates"].mean()
+            rows.append({"world": key[0], "seed": key[1], "policy": policy, "success": success,
+                         "candidates": candidates, "gap": success - 100 * frontier_at(front, candidates)})
+    return pd.DataFrame(rows)
 
 
 def paired_rows(base: dict, other: dict, window: int = WINDOW) -> pd.DataFrame:
@@ -115,9 +177,14 @@ def load_run(out: Path, name: str) -> dict:
 def cmd_record(args: argparse.Namespace) -> int:
     jobs = [(w, s) for w in args.worlds for s in args.seeds
             if args.again or not stream_path(args.out, args.name, w, s).exists()]
-    print(f"{len(jobs)} streams to run for {args.name!r} ({args.policy}); {args.jobs} at a time", flush=True)
+    what = "the tuned fixed configurations" if args.tuned else args.policy
+    specs = {w: tuned_specs(str(args.catalog), w, args.out / args.name / f"tuned-{w}.json")
+             for w in args.worlds} if args.tuned and jobs else {}
+    print(f"{len(jobs)} streams to run for {args.name!r} ({what}); {args.jobs} at a time", flush=True)
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(record_stream, str(args.catalog), args.policy, w, s,
+        futures = [pool.submit(record_tuned_stream, str(args.catalog), specs[w], w, s,
+                               str(stream_path(args.out, args.name, w, s))) if args.tuned else
+                   pool.submit(record_stream, str(args.catalog), args.policy, w, s,
                                str(stream_path(args.out, args.name, w, s))) for w, s in jobs]
         for done, future in enumerate(futures, start=1):
             world, seed, seconds = future.result()
@@ -137,6 +204,26 @@ def cmd_pair(args: argparse.Namespace) -> int:
             continue
         print(f"{name} - {args.base} (success@10 over the last {args.window} steps):")
         print("\n".join(summary_lines(rows)))
+    return 0
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    tuned = load_run(args.out, args.tuned)
+    if not tuned:
+        print(f"no streams recorded for {args.tuned!r} in {args.out} (record it with --tuned)", file=sys.stderr)
+        return 2
+    for name in args.names:
+        rows = frontier_rows(tuned, load_run(args.out, name), args.window)
+        if rows.empty:
+            print(f"{name}: no stream in common with {args.tuned}")
+            continue
+        for policy, g in rows.groupby("policy", sort=False):
+            print(f"{name} ({policy}) minus the static frontier of {args.tuned} at its own candidates "
+                  f"(success@10 over the last {args.window} steps):")
+            for label, gg in [("both worlds", g)] + [(w, x) for w, x in g.groupby("world", sort=False)]:
+                up = int((gg["gap"] > 0).sum())
+                print(f"  {label}: {interval_text(gg['gap'])} points, {up} of {len(gg)} streams above; "
+                      f"{gg['success'].mean():.1f}% at {gg['candidates'].mean():.2f} candidates")
     return 0
 
 
@@ -160,12 +247,18 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--seeds", type=seed_list, default=list(DEV_SEEDS), help="default 21-32")
     rec.add_argument("--jobs", type=int, default=2, help="streams run at once (default 2)")
     rec.add_argument("--again", action="store_true", help="rerun streams already recorded")
+    rec.add_argument("--tuned", action="store_true",
+                     help="run the study's fixed configurations tuned for each world instead of --policy")
     pair = sub.add_parser("pair", help="pair runs with a base run, stream by stream")
     pair.add_argument("base")
     pair.add_argument("names", nargs="+")
     pair.add_argument("--window", type=int, default=WINDOW)
+    front = sub.add_parser("frontier", help="each run's success minus the tuned configurations' frontier")
+    front.add_argument("tuned", help="a run recorded with --tuned")
+    front.add_argument("names", nargs="+")
+    front.add_argument("--window", type=int, default=WINDOW)
     args = parser.parse_args(argv)
-    return cmd_record(args) if args.command == "record" else cmd_pair(args)
+    return {"record": cmd_record, "pair": cmd_pair, "frontier": cmd_frontier}[args.command](args)
 
 
 if __name__ == "__main__":
