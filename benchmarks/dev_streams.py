@@ -192,31 +192,38 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_pair(args: argparse.Namespace) -> int:
-    base = load_run(args.out, args.base)
-    if not base:
-        print(f"no streams recorded for {args.base!r} in {args.out}", file=sys.stderr)
-        return 2
+def against(args: argparse.Namespace, base: str, rows_of, hint: str = ""):
+    """Per run named in ``args.names``: its name and ``rows_of(base records, its records, window)``,
+    for the runs that share streams with ``base`` (None when ``base`` has no records)."""
+    reference = load_run(args.out, base)
+    if not reference:
+        print(f"no streams recorded for {base!r} in {args.out}{hint}", file=sys.stderr)
+        return None
+    out = []
     for name in args.names:
-        rows = paired_rows(base, load_run(args.out, name), args.window)
+        rows = rows_of(reference, load_run(args.out, name), args.window)
         if rows.empty:
-            print(f"{name} - {args.base}: no stream in common")
-            continue
+            print(f"{name}: no stream in common with {base}")
+        else:
+            out.append((name, rows))
+    return out
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    runs = against(args, args.base, paired_rows)
+    if runs is None:
+        return 2
+    for name, rows in runs:
         print(f"{name} - {args.base} (success@10 over the last {args.window} steps):")
         print("\n".join(summary_lines(rows)))
     return 0
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
-    tuned = load_run(args.out, args.tuned)
-    if not tuned:
-        print(f"no streams recorded for {args.tuned!r} in {args.out} (record it with --tuned)", file=sys.stderr)
+    runs = against(args, args.tuned, frontier_rows, " (record it with --tuned)")
+    if runs is None:
         return 2
-    for name in args.names:
-        rows = frontier_rows(tuned, load_run(args.out, name), args.window)
-        if rows.empty:
-            print(f"{name}: no stream in common with {args.tuned}")
-            continue
+    for name, rows in runs:
         for policy, g in rows.groupby("policy", sort=False):
             print(f"{name} ({policy}) minus the static frontier of {args.tuned} at its own candidates "
                   f"(success@10 over the last {args.window} steps):")
