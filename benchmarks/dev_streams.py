@@ -36,6 +36,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -192,7 +193,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def against(args: argparse.Namespace, base: str, rows_of, hint: str = ""):
+def against(args: argparse.Namespace, base: str, rows_of: Callable[[dict, dict, int], pd.DataFrame],
+            hint: str = "") -> list[tuple[str, pd.DataFrame]] | None:
     """Per run named in ``args.names``: its name and ``rows_of(base records, its records, window)``,
     for the runs that share streams with ``base`` (None when ``base`` has no records)."""
     reference = load_run(args.out, base)
