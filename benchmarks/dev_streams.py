@@ -56,15 +56,17 @@ def stream_path(out: Path, name: str, world: str, seed: int) -> Path:
     return out / name / f"{world}-{seed}.csv.gz"
 
 
-def record_stream(catalog: str, policy: str, world: str, seed: int, path: str) -> tuple[str, int, float]:
-    """Run one stream under the study's settings and write its records (a module-level
+def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int, path: str) -> tuple[str, int, float]:
+    """Run one stream under the study's settings with ``policies`` (label -> spec; one run: the arms'
+    lists are computed once for all of them) and write their records, labelled (a module-level
     function: worker processes import it)."""
     from ltrr.simulate.study import StudySettings, simulate
 
     start = time.perf_counter()
     settings = StudySettings(catalog=catalog, world=world)
     with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
-        records = simulate(settings, [policy], seed, Path(state))
+        records = simulate(settings, list(policies.values()), seed, Path(state))
+    records["label"] = records["policy"].map({spec: label for label, spec in policies.items()})
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     records.to_csv(path, index=False)
     return world, seed, time.perf_counter() - start
@@ -86,22 +88,6 @@ def tuned_specs(catalog: str, world: str, path: Path) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(tuning.fixed, indent=1))
     return tuning.fixed
-
-
-def record_tuned_stream(catalog: str, specs: dict[str, str], world: str, seed: int,
-                        path: str) -> tuple[str, int, float]:
-    """Run every tuned configuration of ``specs`` on one stream (one run: the arms' lists are computed
-    once for all of them) and write their records, labelled."""
-    from ltrr.simulate.study import StudySettings, simulate
-
-    start = time.perf_counter()
-    settings = StudySettings(catalog=catalog, world=world)
-    with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
-        records = simulate(settings, list(specs.values()), seed, Path(state))
-    records["label"] = records["policy"].map({spec: label for label, spec in specs.items()})
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    records.to_csv(path, index=False)
-    return world, seed, time.perf_counter() - start
 
 
 def frontier_rows(tuned: dict, run: dict, window: int = WINDOW) -> pd.DataFrame:
@@ -183,10 +169,8 @@ def cmd_record(args: argparse.Namespace) -> int:
              for w in args.worlds} if args.tuned and jobs else {}
     print(f"{len(jobs)} streams to run for {args.name!r} ({what}); {args.jobs} at a time", flush=True)
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(record_tuned_stream, str(args.catalog), specs[w], w, s,
-                               str(stream_path(args.out, args.name, w, s))) if args.tuned else
-                   pool.submit(record_stream, str(args.catalog), args.policy, w, s,
-                               str(stream_path(args.out, args.name, w, s))) for w, s in jobs]
+        futures = [pool.submit(record_stream, str(args.catalog), specs[w] if args.tuned else {args.policy: args.policy},
+                               w, s, str(stream_path(args.out, args.name, w, s))) for w, s in jobs]
         for done, future in enumerate(futures, start=1):
             world, seed, seconds = future.result()
             print(f"  [{done}/{len(jobs)}] {world} seed {seed}: {seconds:.0f} s", flush=True)
