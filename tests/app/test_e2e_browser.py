@@ -36,7 +36,7 @@ OVERFLOW_JS = """() => {
     if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) bad.push(`${el.getAttribute('data-testid')} spans ${Math.round(r.left)}..${Math.round(r.right)}`);
   }
   for (const el of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
-    if (el.scrollWidth > el.clientWidth + 2) bad.push(`dataframe columns ${el.scrollWidth}px in ${el.clientWidth}px`);
+    if (el.scrollWidth > el.clientWidth + 1) bad.push(`dataframe columns ${el.scrollWidth}px in ${el.clientWidth}px`);
   }
   return bad;
 }"""

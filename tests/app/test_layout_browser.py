@@ -23,8 +23,8 @@ VIEWPORT = {"width": 1280, "height": 720}
 PAGES = ["Search", "Bandit", "Memory", "Simulator", "Ranker", "Logs", "Catalog"]
 
 # Text an ellipsis actually cuts (metric values, labels and deltas: any element inside them whose
-# content is wider than its box), and data grids whose columns scroll sideways in their frame.
-# Tables and charts reaching past the viewport: OVERFLOW_JS.
+# content is wider than its box). Tables and charts reaching past the viewport, and data grids
+# whose columns scroll sideways in their frame: OVERFLOW_JS.
 CUT_JS = """() => {
   const bad = [];
   const sel = '[data-testid="stMetricValue"], [data-testid="stMetricLabel"], [data-testid="stMetricDelta"]';
@@ -35,9 +35,6 @@ CUT_JS = """() => {
         break;
       }
     }
-  }
-  for (const el of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
-    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) bad.push(`grid ${el.scrollWidth}px in ${el.clientWidth}px`);
   }
   return bad;
 }"""
