@@ -56,16 +56,19 @@ def stream_path(out: Path, name: str, world: str, seed: int) -> Path:
     return out / name / f"{world}-{seed}.csv.gz"
 
 
-def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int, path: str) -> tuple[str, int, float]:
+def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int, path: str,
+                  ranker_training: str = "off") -> tuple[str, int, float]:
     """Run one stream under the study's settings with ``policies`` (label -> spec; one run: the arms'
     lists are computed once for all of them) and write their records, labelled (a module-level
-    function: worker processes import it)."""
+    function: worker processes import it). ``ranker_training``: "off", the study's heuristic
+    ranker, or "sync", each policy's LightGBM ranker trained from its own clicks as the product
+    ships it."""
     from ltrr.simulate.study import StudySettings, simulate
 
     start = time.perf_counter()
     settings = StudySettings(catalog=catalog, world=world)
     with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
-        records = simulate(settings, list(policies.values()), seed, Path(state))
+        records = simulate(settings, list(policies.values()), seed, Path(state), ranker_training=ranker_training)
     records["label"] = records["policy"].map({spec: label for label, spec in policies.items()})
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     records.to_csv(path, index=False)
@@ -167,10 +170,12 @@ def cmd_record(args: argparse.Namespace) -> int:
     what = "the tuned fixed configurations" if args.tuned else args.policy
     specs = {w: tuned_specs(str(args.catalog), w, args.out / args.name / f"tuned-{w}.json")
              for w in args.worlds} if args.tuned and jobs else {}
-    print(f"{len(jobs)} streams to run for {args.name!r} ({what}); {args.jobs} at a time", flush=True)
+    print(f"{len(jobs)} streams to run for {args.name!r} ({what}, {args.ranker} ranker); {args.jobs} at a time",
+          flush=True)
+    training = "sync" if args.ranker == "trained" else "off"
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(record_stream, str(args.catalog), specs[w] if args.tuned else {args.policy: args.policy},
-                               w, s, str(stream_path(args.out, args.name, w, s))) for w, s in jobs]
+                               w, s, str(stream_path(args.out, args.name, w, s)), training) for w, s in jobs]
         for done, future in enumerate(futures, start=1):
             world, seed, seconds = future.result()
             print(f"  [{done}/{len(jobs)}] {world} seed {seed}: {seconds:.0f} s", flush=True)
@@ -242,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--again", action="store_true", help="rerun streams already recorded")
     rec.add_argument("--tuned", action="store_true",
                      help="run the study's fixed configurations tuned for each world instead of --policy")
+    rec.add_argument("--ranker", choices=("heuristic", "trained"), default="heuristic",
+                     help="the study's heuristic ranker (default), or each policy's LightGBM ranker trained "
+                          "from its own clicks, as the product ships")
     pair = sub.add_parser("pair", help="pair runs with a base run, stream by stream")
     pair.add_argument("base")
     pair.add_argument("names", nargs="+")

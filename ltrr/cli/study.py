@@ -30,6 +30,10 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headline", action="store_true",
                         help="only the policies behind the README's answer (the learners, all@20, the tuned "
                              "configurations): about half the run time")
+    parser.add_argument("--ranker", choices=("heuristic", "trained"), default="heuristic",
+                        help="the ranker every policy runs: the heuristic (default; policies differ by retrieval "
+                             "only), or each policy's LightGBM ranker trained from its own clicks, as the product "
+                             "ships")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="run the seeds as Ray tasks: a local cluster, or ADDRESS (e.g. auto, HOST:PORT)")
     parser.add_argument("--out", type=Path, default=Path("reports/study"), metavar="DIR",
@@ -47,7 +51,7 @@ def cmd_study(args: argparse.Namespace) -> int:
                              arms=tuple(names(args.arms)) if args.arms else None,
                              drift_step=args.drift or None, release_share=args.release_share,
                              retry_share=args.retry_share, reformulate_share=args.reformulate_share,
-                             world=args.world)
+                             world=args.world, ranker=args.ranker)
     if args.headline:
         settings = headline(settings)
     progress = progress_for(args)

@@ -16,7 +16,9 @@ One study (``python -m ltrr study``):
    the demand the drift brings.
 2. **Test.** For each seed, one stream goes through every policy with common
    random numbers (:func:`ltrr.simulate.runner.run_simulation`, heuristic
-   ranker, so policies differ by retrieval only): every single arm; ``all`` at
+   ranker, so policies differ by retrieval only; ``ranker="trained"`` gives every
+   policy the LightGBM ranker trained from its own clicks instead, as the product
+   ships): every single arm; ``all`` at
    5, 10 and 20 per arm; the tuned fixed configurations; the context-free
    coverage learner; the coverage learner at several cost weights.
 3. **Comparisons** on the last ``window`` steps, per seed, then the mean and a
@@ -97,6 +99,13 @@ INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
 # The default learner again, with the LightGBM ranker trained from its clicks as the product ships it
 # (the other policies run the heuristic ranker, so that they differ by retrieval only).
 TRAINED_LABEL = "coverage (default), trained ranker"
+# StudySettings.ranker -> the runner's ranker_training, and what the report calls it.
+RANKERS: dict[str, str] = {"heuristic": "off", "trained": "sync"}
+RANKER_TEXT: dict[str, str] = {
+    "heuristic": "heuristic ranker",
+    "trained": "every policy trains a LightGBM ranker from its own clicks and ranks with it once it beats the "
+               "heuristic on held-out searches, as the product ships (the fixed configurations are tuned on "
+               "retrieval alone, as always)"}
 DEFAULT_COST = PARAM_DEFAULTS["coverage"]["cost"]
 # Labels of the configurations tuned on the searches before the drift only (pre-drift<=N).
 
@@ -147,13 +156,20 @@ class StudySettings:
     world: str = "default"
     # Candidate caps of the configurations tuned before the drift (pre-drift<=N); () for none.
     pre_drift_caps: tuple[float, ...] = (5, 7, 10, 15, 20)
-    # Also run the default learner with the trained ranker (TRAINED_LABEL), on the same stream.
+    # Also run the default learner with the trained ranker (TRAINED_LABEL), on the same stream
+    # (only beside the heuristic ranker: under the trained one it is the default learner's own run).
     trained_ranker: bool = True
+    # The ranker every policy runs: "heuristic" (policies differ by retrieval only) or "trained",
+    # each policy's LightGBM ranker trained from its own clicks, as the product ships. The fixed
+    # configurations are tuned on retrieval alone either way.
+    ranker: str = "heuristic"
 
     def __post_init__(self) -> None:
         # Resolved here, so that the settings a seed's job receives (asdict) say what ran.
         world = get_world(self.world)
         self.world = world.name
+        if self.ranker not in RANKERS:
+            raise ValueError(f"ranker must be one of {', '.join(RANKERS)}, not {self.ranker!r}")
         if self.release_share is None:
             self.release_share = world.release_share
         if self.retry_share is None:
@@ -324,12 +340,14 @@ def headline(settings: StudySettings) -> StudySettings:
 
 
 def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path,
-             ranker_training: str = "off") -> pd.DataFrame:
+             ranker_training: str | None = None) -> pd.DataFrame:
     """The records of one seed's run of ``policies`` under the study's settings (world, stream,
-    drift, users, clicks, retries; the heuristic ranker unless ``ranker_training`` is "sync"), on the
-    same stream and clicks for every policy."""
+    drift, users, clicks, retries, ranker), on the same stream and clicks for every policy;
+    ``ranker_training`` ("off", "sync") overrides the settings' ranker."""
     from ltrr.simulate.runner import run_simulation
 
+    if ranker_training is None:
+        ranker_training = RANKERS[settings.ranker]
     return run_simulation(settings.catalog, list(policies), settings.steps, seed, Path(state_dir),
                           arms=settings.arms, n_users=settings.n_users, ranker_training=ranker_training,
                           click_model=settings.simulated_world().click_model(),
@@ -344,7 +362,7 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
     frame = simulate(settings, list(policies.values()), seed, Path(state_root) / f"seed-{seed}")
     labels = {spec: label for label, spec in policies.items()}
     frame.insert(0, "label", frame["policy"].map(labels))
-    if settings.trained_ranker and LEARNER in policies.values():
+    if settings.trained_ranker and settings.ranker == "heuristic" and LEARNER in policies.values():
         # Its own run (an engine's ranker setting is the run's): the stream and the users' random
         # numbers are the seed's, so it is paired with the heuristic run of the same learner.
         trained = simulate(settings, [LEARNER], seed, Path(state_root) / f"seed-{seed}-trained",
@@ -643,7 +661,7 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
              f"target's name with chance {settings.retry_share:g}, and the engine hears what they found there; "
              f"a user a broad ask (mood or activity, an ambiguous word) failed follows it with a more specific "
              f"search in the same session with chance {settings.reformulate_share:g} (the follow-up is not "
-             f"counted as a search of its own: success is the first search's); heuristic ranker; "
+             f"counted as a search of its own: success is the first search's); {RANKER_TEXT[settings.ranker]}; "
              f"simulated {settings.simulated_world().describe()}.", "",
              "| policy | spec | success@10 | retrieved | candidates | arms | arm ms / search |",
              "| --- | --- | --- | --- | --- | --- | --- |"]

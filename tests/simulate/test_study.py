@@ -222,3 +222,31 @@ def test_frontier_labels_that_would_overlap_are_left_unnamed():
     assert _spaced(labels, x, y) == ["tuned<=6", "tuned<=8", "tuned<=20", "all@20"]
     # Close along the cost axis but far apart in success: both named.
     assert _spaced(["a", "b"], [5.0, 5.1], [60.0, 85.0]) == ["a", "b"]
+
+
+def test_a_study_names_a_ranker_it_knows():
+    with pytest.raises(ValueError, match="ranker must be one of heuristic, trained"):
+        StudySettings(catalog="c.duckdb", ranker="lightgbm")
+
+
+@pytest.mark.slow
+def test_a_trained_ranker_study_ranks_every_policy_as_the_product_ships(tiny_catalog_path, tmp_path):
+    # Long enough for each policy's ranker to train (30 clicked sessions) and take over.
+    trained = replace(settings(tiny_catalog_path), seeds=(0,), steps=200, window=100, tune_steps=60, drift_step=100,
+                      variants=(), costs=(), ms_shares=(), singles=False, ranker="trained")
+    summary = run_study(trained, tmp_path / "trained")
+    records = pd.read_csv(tmp_path / "trained" / "study_records.csv.gz")
+    late = records[records["step"] > 150]
+    # Each policy trains its own ranker and ranks with it once it beats the heuristic on held-out
+    # searches (a fixed configuration whose short lists leave little to order may never adopt one).
+    by_policy = late.groupby("label")["ranker"].agg(lambda r: r.str.startswith("lightgbm").mean())
+    assert {"coverage (default)", "coverage, context-free", "all@5"} <= set(by_policy.index)
+    assert any(label.startswith("tuned<=") for label in by_policy.index)
+    assert (by_policy[["coverage (default)", "all@5"]] > 0.9).all(), by_policy
+    # Under it the learner's own run is the trained one: no second run beside a heuristic one.
+    labels = {row["label"] for row in summary["table"]}
+    assert "coverage (default)" in labels and "coverage (default), trained ranker" not in labels
+    assert "trained_minus_heuristic" not in summary
+    report = (tmp_path / "trained" / "report.md").read_text()
+    assert "every policy trains a LightGBM ranker from its own clicks" in report
+    assert "heuristic ranker;" not in report and "`nan`" not in report
