@@ -54,11 +54,12 @@ def default_policy() -> str:
 
 
 def policy_choices(current: str | None = None) -> list[str]:
-    """Policies offered in the sidebar: every named policy (``static`` as ``static:lexical``)."""
-    from ltrr.bandit.policy import POLICY_NAMES
+    """Policies offered in the sidebar: the default, the learner on a tight budget (where learning
+    pays most: README, *Does learning pay?*), then every named policy (``static`` as ``static:lexical``)."""
+    from ltrr.bandit.policy import POLICY_NAMES, TIGHT_POLICY
 
     names = [n if n != "static" else "static:lexical" for n in POLICY_NAMES]
-    return list(dict.fromkeys([default_policy(), *names, *([current] if current else [])]))
+    return list(dict.fromkeys([default_policy(), TIGHT_POLICY, *names, *([current] if current else [])]))
 
 
 def valid_policy(text: object) -> str | None:

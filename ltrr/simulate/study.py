@@ -52,7 +52,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr.bandit.policy import PARAM_DEFAULTS
+from ltrr.bandit.policy import PARAM_DEFAULTS, TIGHT_COST
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.frontier import PRE_DRIFT, fixed_labels, frontier_at, per_seed, t_interval, upper_frontier
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
@@ -82,13 +82,6 @@ UNGUARDED_LEARNER = "coverage:slump=0"
 # The default learner told what every search wanted: not a product setting but the bound on
 # what any information can buy this rule (the rest of the gap to a target is the rule's).
 TOLD_LEARNER = "coverage:judged=1"
-# The learner on a tight budget: a candidate costs eight times the default. Where fixed configurations
-# must leave arms out, choosing per query which to run should pay most. Chosen on dev streams 21-26 of
-# both worlds (never the study's seeds 0-4; last 500 of 2,000 steps, against the study's tuned
-# configurations run on the same streams): learner minus that frontier at its own candidates, per cost
-# 0.004 -0.41 (-1.04 to +0.21) at 8.3 candidates, 0.008 -0.44 at 6.2, 0.016 +0.56 at 5.5, 0.032 +2.02
-# (+0.84 to +3.19) at 4.3, 0.064 +1.94 at 3.7 (docs/history.md, seventeenth part).
-TIGHT_COST = 0.032
 # The learners told more than clicks tell, as the comparisons name them and the report describes them.
 INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
     ("judged", JUDGED_LEARNER, "told on a random share of searches what was wanted (`{spec}`, "
@@ -330,7 +323,7 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
     worlds fit a working session: the default, context-free and told learners, the learner on a tight
-    budget (:data:`TIGHT_COST`), ``all`` at 20 and the tuned configurations (by candidates, and before
+    budget (:data:`~ltrr.bandit.policy.TIGHT_COST`), ``all`` at 20 and the tuned configurations (by candidates, and before
     the drift), the cell learner of earlier rounds and the default without the slump alarm;
     no configurations tuned for milliseconds, no other cost or prior variants, no single-arm references."""
     return replace(settings, ms_shares=(), costs=(TIGHT_COST,),
