@@ -3,8 +3,9 @@
 The study reports seeds 0-4 and tunes its fixed configurations on seed 10000; a change to
 the learner is chosen on other seeds, 21-32 of both worlds by default, so that the seeds it
 is judged on were never looked at while choosing. Each stream runs under the study's
-settings (world, drift, users, clicks, retries, follow-ups; heuristic ranker) and its
-records are kept, so a change is compared with the code before it on the very same streams.
+settings (world, drift, users, clicks, retries, follow-ups; the heuristic ranker, or with
+``--ranker trained`` each policy's own trained one, as the product ships) and its records are
+kept, so a change is compared with the code before it on the very same streams.
 
 Record the code as it is, then the change (from its own checkout: a ``git worktree``), then
 pair them::
@@ -57,16 +58,16 @@ def stream_path(out: Path, name: str, world: str, seed: int) -> Path:
 
 
 def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int, path: str,
-                  ranker_training: str = "off") -> tuple[str, int, float]:
+                  ranker_training: str = "off", reformulate_share: float | None = None) -> tuple[str, int, float]:
     """Run one stream under the study's settings with ``policies`` (label -> spec; one run: the arms'
     lists are computed once for all of them) and write their records, labelled (a module-level
     function: worker processes import it). ``ranker_training``: "off", the study's heuristic
     ranker, or "sync", each policy's LightGBM ranker trained from its own clicks as the product
-    ships it."""
+    ships it. ``reformulate_share``: how often a user a broad ask failed rewords it (None: the world's)."""
     from ltrr.simulate.study import StudySettings, simulate
 
     start = time.perf_counter()
-    settings = StudySettings(catalog=catalog, world=world)
+    settings = StudySettings(catalog=catalog, world=world, reformulate_share=reformulate_share)
     with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
         records = simulate(settings, list(policies.values()), seed, Path(state), ranker_training=ranker_training)
     records["label"] = records["policy"].map({spec: label for label, spec in policies.items()})
@@ -175,7 +176,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     training = "sync" if args.ranker == "trained" else "off"
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(record_stream, str(args.catalog), specs[w] if args.tuned else {args.policy: args.policy},
-                               w, s, str(stream_path(args.out, args.name, w, s)), training) for w, s in jobs]
+                               w, s, str(stream_path(args.out, args.name, w, s)), training, args.reformulate_share)
+                   for w, s in jobs]
         for done, future in enumerate(futures, start=1):
             world, seed, seconds = future.result()
             print(f"  [{done}/{len(jobs)}] {world} seed {seed}: {seconds:.0f} s", flush=True)
@@ -250,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--ranker", choices=("heuristic", "trained"), default="heuristic",
                      help="the study's heuristic ranker (default), or each policy's LightGBM ranker trained "
                           "from its own clicks, as the product ships")
+    rec.add_argument("--reformulate-share", type=float, default=None, metavar="P",
+                     help="chance that a user a broad ask failed rewords it (default: the world's)")
     pair = sub.add_parser("pair", help="pair runs with a base run, stream by stream")
     pair.add_argument("base")
     pair.add_argument("names", nargs="+")
