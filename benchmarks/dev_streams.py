@@ -44,6 +44,7 @@ import pandas as pd
 from harness import t_interval
 
 from ltrr.simulate.report import last_window
+from ltrr.simulate.study import RANKERS
 
 WORLDS = ("default", "second")
 DEV_SEEDS = tuple(range(21, 33))
@@ -173,7 +174,7 @@ def cmd_record(args: argparse.Namespace) -> int:
              for w in args.worlds} if args.tuned and jobs else {}
     print(f"{len(jobs)} streams to run for {args.name!r} ({what}, {args.ranker} ranker); {args.jobs} at a time",
           flush=True)
-    training = "sync" if args.ranker == "trained" else "off"
+    training = RANKERS[args.ranker]
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(record_stream, str(args.catalog), specs[w] if args.tuned else {args.policy: args.policy},
                                w, s, str(stream_path(args.out, args.name, w, s)), training, args.reformulate_share)
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--again", action="store_true", help="rerun streams already recorded")
     rec.add_argument("--tuned", action="store_true",
                      help="run the study's fixed configurations tuned for each world instead of --policy")
-    rec.add_argument("--ranker", choices=("heuristic", "trained"), default="heuristic",
+    rec.add_argument("--ranker", choices=tuple(RANKERS), default="heuristic",
                      help="the study's heuristic ranker (default), or each policy's LightGBM ranker trained "
                           "from its own clicks, as the product ships")
     rec.add_argument("--reformulate-share", type=float, default=None, metavar="P",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, add_catalog_argument, add_world_arguments, catalog_path, close_progress, command, names,
                              non_negative_int, positive_int, progress_for, share)
+from ltrr.simulate.study import RANKERS
 from ltrr.simulate.world import DEFAULT
 
 
@@ -30,7 +31,7 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headline", action="store_true",
                         help="only the policies behind the README's answer (the learners, all@20, the tuned "
                              "configurations): about half the run time")
-    parser.add_argument("--ranker", choices=("heuristic", "trained"), default="heuristic",
+    parser.add_argument("--ranker", choices=tuple(RANKERS), default="heuristic",
                         help="the ranker every policy runs: the heuristic (default; policies differ by retrieval "
                              "only), or each policy's LightGBM ranker trained from its own clicks, as the product "
                              "ships")
