@@ -323,8 +323,9 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
     worlds fit a working session: the default, context-free and told learners, the learner on a tight
-    budget (:data:`~ltrr.bandit.policy.TIGHT_COST`), ``all`` at 20 and the tuned configurations (by candidates, and before
-    the drift), the cell learner of earlier rounds and the default without the slump alarm;
+    budget (:data:`~ltrr.bandit.policy.TIGHT_COST`), ``all`` at 20 and the tuned configurations (by
+    candidates, and before the drift), the cell learner of earlier rounds and the default without the
+    slump alarm;
     no configurations tuned for milliseconds, no other cost or prior variants, no single-arm references."""
     return replace(settings, ms_shares=(), costs=(TIGHT_COST,),
                    variants=(CELL_LEARNER, UNGUARDED_LEARNER, TOLD_LEARNER),
