@@ -31,6 +31,7 @@ then prints each run's success minus that static frontier at its own candidates:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -43,8 +44,9 @@ import numpy as np
 import pandas as pd
 from harness import t_interval
 
+from ltrr.simulate.frontier import frontier_at, upper_frontier
 from ltrr.simulate.report import last_window
-from ltrr.simulate.study import RANKERS
+from ltrr.simulate.study import RANKERS, StudySettings, simulate, tune
 
 WORLDS = ("default", "second")
 DEV_SEEDS = tuple(range(21, 33))
@@ -65,8 +67,6 @@ def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int,
     function: worker processes import it). ``ranker_training``: "off", the study's heuristic
     ranker, or "sync", each policy's LightGBM ranker trained from its own clicks as the product
     ships it. ``reformulate_share``: how often a user a broad ask failed rewords it (None: the world's)."""
-    from ltrr.simulate.study import StudySettings, simulate
-
     start = time.perf_counter()
     settings = StudySettings(catalog=catalog, world=world, reformulate_share=reformulate_share)
     with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
@@ -80,12 +80,8 @@ def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int,
 def tuned_specs(catalog: str, world: str, path: Path) -> dict[str, str]:
     """Label -> spec of the fixed configurations the study tunes by candidates for ``world`` (caps up
     to TUNED_CAP), tuned on its tuning stream; kept in ``path`` so that every stream reads the same."""
-    import json
-
     if path.exists():
         return json.loads(path.read_text())
-    from ltrr.simulate.study import StudySettings, tune
-
     settings = StudySettings(catalog=catalog, world=world, ms_shares=(),
                              caps=tuple(c for c in StudySettings(catalog=catalog).caps if c <= TUNED_CAP))
     with tempfile.TemporaryDirectory(prefix="ltrr-dev-tune-") as state:
@@ -99,8 +95,6 @@ def frontier_rows(tuned: dict, run: dict, window: int = WINDOW) -> pd.DataFrame:
     """One row per stream both have and policy of ``run``: its success@10 and candidates over the last
     ``window`` steps, and its success minus the static frontier of ``tuned``'s configurations on
     that stream at its own candidates (points)."""
-    from ltrr.simulate.frontier import frontier_at, upper_frontier
-
     rows = []
     for key in sorted(set(tuned) & set(run)):
         fixed = last_window(tuned[key], window)
