@@ -61,16 +61,16 @@ def stream_path(out: Path, name: str, world: str, seed: int) -> Path:
 
 
 def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int, path: str,
-                  ranker_training: str = "off", reformulate_share: float | None = None) -> tuple[str, int, float]:
+                  ranker: str = "heuristic", reformulate_share: float | None = None) -> tuple[str, int, float]:
     """Run one stream under the study's settings with ``policies`` (label -> spec; one run: the arms'
     lists are computed once for all of them) and write their records, labelled (a module-level
-    function: worker processes import it). ``ranker_training``: "off", the study's heuristic
-    ranker, or "sync", each policy's LightGBM ranker trained from its own clicks as the product
-    ships it. ``reformulate_share``: how often a user a broad ask failed rewords it (None: the world's)."""
+    function: worker processes import it). ``ranker``: the study's (``StudySettings.ranker``),
+    "heuristic" or "trained", each policy's LightGBM ranker trained from its own clicks as the
+    product ships it. ``reformulate_share``: how often a user a broad ask failed rewords it (None: the world's)."""
     start = time.perf_counter()
-    settings = StudySettings(catalog=catalog, world=world, reformulate_share=reformulate_share)
+    settings = StudySettings(catalog=catalog, world=world, ranker=ranker, reformulate_share=reformulate_share)
     with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
-        records = simulate(settings, list(policies.values()), seed, Path(state), ranker_training=ranker_training)
+        records = simulate(settings, list(policies.values()), seed, Path(state))
     records["label"] = records["policy"].map({spec: label for label, spec in policies.items()})
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     records.to_csv(path, index=False)
@@ -168,10 +168,9 @@ def cmd_record(args: argparse.Namespace) -> int:
              for w in args.worlds} if args.tuned and jobs else {}
     print(f"{len(jobs)} streams to run for {args.name!r} ({what}, {args.ranker} ranker); {args.jobs} at a time",
           flush=True)
-    training = RANKERS[args.ranker]
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(record_stream, str(args.catalog), specs[w] if args.tuned else {args.policy: args.policy},
-                               w, s, str(stream_path(args.out, args.name, w, s)), training, args.reformulate_share)
+                               w, s, str(stream_path(args.out, args.name, w, s)), args.ranker, args.reformulate_share)
                    for w, s in jobs]
         for done, future in enumerate(futures, start=1):
             world, seed, seconds = future.result()

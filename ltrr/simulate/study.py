@@ -360,7 +360,7 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
         # Its own run (an engine's ranker setting is the run's): the stream and the users' random
         # numbers are the seed's, so it is paired with the heuristic run of the same learner.
         trained = simulate(settings, [LEARNER], seed, Path(state_root) / f"seed-{seed}-trained",
-                           ranker_training="sync")
+                           ranker_training=RANKERS["trained"])
         trained.insert(0, "label", TRAINED_LABEL)
         frame = pd.concat([frame, trained], ignore_index=True)
     frame.insert(0, "seed", seed)
