@@ -18,10 +18,10 @@ import numpy as np
 from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, breadth, cell_keys, decayed_count, decayed_wide,
                                         fold_trend, is_probe_key, is_query_key, level, list_lengths, query_key,
                                         rank_code, rank_codes)
-from ltrr.bandit.coverage.estimate import alone_at, gains
+from ltrr.bandit.coverage.estimate import alone_at
 from ltrr.bandit.coverage.explore import (Exploration, QueryCounts, deepen_top, deepen_weights, deeper,
                                           drift_alarm, slump_alarm, upgradable)
-from ltrr.bandit.coverage.plan import greedy as plan_greedy
+from ltrr.bandit.coverage.plan import greedy as plan_greedy, price
 from ltrr.bandit.coverage.saved import cells_to_state, state_to_parts
 from ltrr.reward import MAX_RANK
 
@@ -41,11 +41,18 @@ class CoverageLearner:
                  wide: float = 0.3, wide_budget: int = 3, wide_min: float = 0.01,
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
                  cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
-                 probe_prior: float = 0.0, tries: float = 0.0, slump: bool = False) -> None:
+                 probe_prior: float = 0.0, tries: float = 0.0, slump: bool = False,
+                 floor: float = 0.0, floor_cost: float = 0.004) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
         self.cost_per_ms = float(cost_per_ms)
+        if not 0.0 <= float(floor) <= 1.0 or float(floor_cost) < 0:
+            raise ValueError("floor must lie between 0 and 1 and floor_cost be 0 or more")
+        # While a plan covers less than floor, a candidate costs floor_cost (plan.price): an ask
+        # the cheap plan serves badly still buys recall (0: one price everywhere).
+        self.floor = float(floor)
+        self.floor_cost = float(floor_cost)
         self.epsilon = float(epsilon)
         self.wide = float(wide)
         self.wide_min = float(wide_min)
@@ -89,12 +96,13 @@ class CoverageLearner:
     @classmethod
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
-        wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump)."""
+        wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump, floor, lowcost)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
                    query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0),
-                   tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0)
+                   tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0,
+                   floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
@@ -128,7 +136,12 @@ class CoverageLearner:
     def _greedy(self, levels: list[Level],
                 mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
         """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior."""
-        return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior, self._novel)
+        return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior, self._novel,
+                           self.floor, self._floor_cost())
+
+    def _floor_cost(self) -> float | None:
+        """The price below the floor, or None where there is no floor."""
+        return self.floor_cost if self.floor > 0 else None
 
     def greedy(self, x: np.ndarray, mask: np.ndarray,
                levels: list[Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
@@ -233,8 +246,9 @@ class CoverageLearner:
                    levels: list[Level], counts: np.ndarray | None = None) -> np.ndarray:
         """Per arm: the deepest budget exploration may deepen it to (see
         :func:`~ltrr.bandit.coverage.explore.deepen_top`)."""
-        priced = self.cost_per_candidate > 0 or self.cost_per_ms > 0
-        return deepen_top(greedy, mask, cover, levels, self.cost_per_candidate, self._start_costs(), priced, counts)
+        lam = price(cover, self.cost_per_candidate, self.floor, self._floor_cost())
+        priced = lam > 0 or self.cost_per_ms > 0
+        return deepen_top(greedy, mask, cover, levels, lam, self._start_costs(), priced, counts)
 
     def deepen_weights(self, greedy: np.ndarray, mask: np.ndarray, levels: list[Level] | None = None,
                        x: np.ndarray | None = None, top: np.ndarray | None = None,
@@ -477,7 +491,8 @@ class CoverageLearner:
                 **({"query_prior": self.query_prior} if self.query_prior else {}),
                 **({"probe_prior": self.probe_prior} if self.probe_prior else {}),
                 **({"tries": self.tries} if self.tries else {}),
-                **({"slump": True} if self.slump else {})}
+                **({"slump": True} if self.slump else {}),
+                **({"floor": self.floor, "floor_cost": self.floor_cost} if self.floor else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).

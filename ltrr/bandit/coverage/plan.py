@@ -18,9 +18,17 @@ from ltrr.bandit.coverage.estimate import expected_counts, gains
 COLD_BUDGET = 10        # every available arm's budget before anything is learned anywhere
 
 
+def price(cover: float, cost_per_candidate: float, floor: float = 0.0, floor_cost: float | None = None) -> float:
+    """What a candidate costs where a configuration covers ``cover``: ``floor_cost`` below the
+    coverage ``floor`` (where an ask is still served less often than that), else ``cost_per_candidate``."""
+    if floor_cost is not None and np.isfinite(cover) and cover < floor:
+        return float(floor_cost)
+    return float(cost_per_candidate)
+
+
 def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float, start_ms: np.ndarray,
-           prior: float, novel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float,
-                                                                   np.ndarray | None]:
+           prior: float, novel: np.ndarray | None = None, floor: float = 0.0,
+           floor_cost: float | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
     """The greedy budgets over the available ``mask``, with what exploration reuses: every
     arm's coverage alone at every level and its expected candidates (None before any data),
     and the configuration's coverage (NaN before any data).
@@ -28,6 +36,9 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
     ``start_ms``: per arm, what starting it costs in objective units (0: only candidates cost).
     ``novel``: per arm, the share of its finds no other arm returns (None: all of them); an arm
     joining arms already chosen is priced by the candidates it adds to the pool, not by its list.
+    ``floor``, ``floor_cost``: while the configuration built so far covers less than ``floor``, a
+    candidate costs ``floor_cost`` instead (see :func:`price`): an ask few searches serve buys
+    recall at that price, and once served that often, at ``cost_per_candidate``.
     Never empty where an arm is available: at the least, one arm runs at the ladder's first step.
     """
     n_arms = len(mask)
@@ -40,12 +51,12 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
     gain, now = gains(levels, budgets, prior, n_arms)
     alone = gain            # from nothing, each arm's gain is its coverage alone
     counts = expected_counts(levels, n_arms)
-    lam = cost_per_candidate
     arms = np.arange(n_arms)
     for _ in range(n_arms * len(LADDER)):
         # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
         now = float(np.clip(now, 0.0, 1.0))
         gain = np.clip(now + gain, 0.0, 1.0) - now
+        lam = price(now, cost_per_candidate, floor, floor_cost)
         cur = counts[arms, np.searchsorted(LADDER, budgets)]
         extra = counts - cur[:, None]
         if novel is not None:
