@@ -58,7 +58,11 @@ not grow with the length of the history.
 step the increment with the best coverage gain per candidate is taken while
 its gain exceeds ``cost_per_candidate`` times its candidates (Streeter &
 Golovin 2008, online submodular maximisation; Yue & Guestrin 2011, linear
-submodular bandits, for the coverage view of diversified retrieval). A
+submodular bandits, for the coverage view of diversified retrieval). With a
+coverage *floor*, the price is ``floor_cost`` while the configuration built so
+far covers less than the floor, and ``cost_per_candidate`` from there on
+(:func:`ltrr.bandit.coverage.plan.price`): asks served well are planned
+tightly, asks served badly still buy recall. A
 candidate is counted as what the arm actually returns in this cell
 (``min(budget, its list length)``), so an arm that returns little costs little;
 and an arm that joins arms already chosen pays only for the share of its finds
