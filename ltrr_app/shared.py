@@ -62,6 +62,15 @@ def policy_choices(current: str | None = None) -> list[str]:
     return list(dict.fromkeys([default_policy(), TIGHT_POLICY, *names, *([current] if current else [])]))
 
 
+def policy_label(policy: str) -> str:
+    """How the sidebar names ``policy``: the two learners it offers first in words, any other as written."""
+    from ltrr.bandit.policy import TIGHT_POLICY
+
+    plain = {default_policy(): "coverage: the learner (default)",
+             TIGHT_POLICY: "coverage: the learner on a tight budget"}
+    return plain.get(policy, policy)
+
+
 def valid_policy(text: object) -> str | None:
     """The policy ``text`` names, as the sidebar names it: the offered choice whose
     :class:`PolicySpec` it equals (``LinUCB`` and ``linucb:alpha=0.5`` are the offered ``linucb``,
@@ -401,7 +410,7 @@ def page_setup(title: str, icon: str) -> None:
         st.divider()
         choices = policy_choices(state["ltrr_policy"])
         st.selectbox("Policy", choices, index=choices.index(state["ltrr_policy"]), key="ltrr_policy_pick",
-                     on_change=switch_policy,
+                     on_change=switch_policy, format_func=policy_label,
                      help="How arms are chosen. Each policy learns in its own state: switching starts it "
                           "fresh (or resumes it), switching back resumes the other.")
         from ltrr_app.stories import STORIES

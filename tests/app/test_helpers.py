@@ -250,6 +250,11 @@ def test_policies_are_read_by_policy_spec():
     from ltrr_app.shared import policy_choices
 
     assert policy_choices()[:2] == ["coverage", TIGHT_POLICY]
+    from ltrr_app.shared import policy_label
+
+    # The sidebar names the two learners in words (distinct), any other policy as written.
+    assert "default" in policy_label("coverage") and "tight" in policy_label(TIGHT_POLICY)
+    assert policy_label("linucb") == "linucb"
     assert valid_policy("coverage:epsilon=0.05,floor=0.0") == TIGHT_POLICY
     assert valid_policy("linucb:alpha=oops") is None and valid_policy("") is None
 
