@@ -52,7 +52,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr.bandit.policy import GENEROUS_COST, TIGHT_COST
+from ltrr.bandit.policy import FLOOR_POLICY, TIGHT_COST
 from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.frontier import PRE_DRIFT, fixed_labels, frontier_at, per_seed, t_interval, upper_frontier
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
@@ -64,7 +64,7 @@ from ltrr.simulate.world import World, get_world
 LEARNER = "coverage"
 CONTEXT_FREE = "coverage:context=0"
 # The learner that also prices the arms' milliseconds: 1 ms of arm time costs what one
-# candidate does at the generous price, fixed before any study was run with it.
+# candidate does (the default cost per candidate), fixed before any study was run with it.
 MS_LEARNER = "coverage:ms=0.004"
 # The learner told, on a random 20% of searches, what was wanted (Engine.judge): more information
 # than clicks give, not a better rule. On tuning seeds 11-40 (paired against the default) 20%
@@ -125,10 +125,9 @@ class StudySettings:
     # rarely shows, and costs the ranker.
     ms_shares: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
     ms_candidates: float = 12.0
-    # Learners at one price everywhere (no coverage floor), beside the default's two.
-    costs: tuple[float, ...] = (0.002, GENEROUS_COST, 0.008, TIGHT_COST)
-    variants: tuple[str, ...] = ("coverage:prior=8", MS_LEARNER, CELL_LEARNER, UNTRIED_LEARNER, UNGUARDED_LEARNER,
-                                 JUDGED_LEARNER, TOLD_LEARNER)  # other learners
+    costs: tuple[float, ...] = (0.002, 0.008, TIGHT_COST)     # learners besides the default cost
+    variants: tuple[str, ...] = ("coverage:prior=8", FLOOR_POLICY, MS_LEARNER, CELL_LEARNER, UNTRIED_LEARNER,
+                                 UNGUARDED_LEARNER, JUDGED_LEARNER, TOLD_LEARNER)  # other learners
     all_budgets: tuple[int, ...] = (5, 10, 20)
     single_budget: int = 20
     # Every single arm at single_budget as a reference; False runs only those that are also a
@@ -292,13 +291,13 @@ def oracle_frontier(table: RankTable, lams: Sequence[float] = (0.0005, 0.001, 0.
 
 
 def cost_label(cost: float) -> str:
-    """The label of the learner at one price ``cost`` everywhere (:func:`cost_spec`) in the study's tables."""
+    """The label of the learner at cost weight ``cost`` (:func:`cost_spec`) in the study's tables."""
     return f"coverage cost={cost:g}"
 
 
 def cost_spec(cost: float) -> str:
-    """The learner paying ``cost`` per candidate everywhere: no coverage floor."""
-    return f"coverage:cost={cost:g},floor=0"
+    """The learner paying ``cost`` per candidate everywhere (the default has no coverage floor)."""
+    return f"coverage:cost={cost:g}"
 
 
 def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str]) -> dict[str, str]:
@@ -327,13 +326,12 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 
 def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
-    worlds fit a working session: the default, context-free and told learners, the learner at one price
-    everywhere, generous and tight (:data:`~ltrr.bandit.policy.GENEROUS_COST`,
-    :data:`~ltrr.bandit.policy.TIGHT_COST`: the default's two prices), ``all`` at 20 and the tuned configurations (by
+    worlds fit a working session: the default, context-free and told learners, the learner on a tight
+    budget (:data:`~ltrr.bandit.policy.TIGHT_COST`), ``all`` at 20 and the tuned configurations (by
     candidates, and before the drift), the cell learner of earlier rounds and the default without the
     slump alarm;
     no configurations tuned for milliseconds, no other cost or prior variants, no single-arm references."""
-    return replace(settings, ms_shares=(), costs=(GENEROUS_COST, TIGHT_COST),
+    return replace(settings, ms_shares=(), costs=(TIGHT_COST,),
                    variants=(CELL_LEARNER, UNGUARDED_LEARNER, TOLD_LEARNER),
                    all_budgets=(20,),
                    singles=False)
@@ -702,7 +700,7 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
         lines.append("- no fixed configuration reached the learner's success")
     for entry in summary.get("costs", []):
         name, reach = entry["name"], entry["reaching"]
-        line = (f"- the learner at one price everywhere, a candidate at {entry['cost']:g} (`{cost_spec(entry['cost'])}`; "
+        line = (f"- the learner on another budget, a candidate at {entry['cost']:g} (`{cost_spec(entry['cost'])}`; "
                 f"{100 * entry['success']:.1f}% at {entry['candidates']:.1f} candidates) minus the static frontier at "
                 f"its own candidates: {_fmt(summary.get(f'{name}_minus_static_frontier'))}; ")
         line += (f"cheapest fixed configuration reaching its success: {reach['label']} ({reach['candidates']:.1f} "

@@ -243,7 +243,7 @@ def test_policies_are_read_by_policy_spec():
     assert not charts.is_fixed("static:no-such-arm")          # not a policy at all
     # A URL's spelling of an offered policy is that policy (one state folder), another stays as written.
     assert valid_policy(" LinUCB:alpha=0.5 ") == "linucb"
-    assert valid_policy("coverage:cost=0.032,floor=0.9") == "coverage"
+    assert valid_policy("coverage:cost=0.004") == "coverage"
     assert valid_policy("coverage:cost=0.01") == "coverage:cost=0.01"
     # The learner on a tight budget is offered beside the default, however a link spells it.
     from ltrr.bandit.policy import TIGHT_POLICY
@@ -255,7 +255,7 @@ def test_policies_are_read_by_policy_spec():
     # The sidebar names the two learners in words (distinct), any other policy as written.
     assert "default" in policy_label("coverage") and "tight" in policy_label(TIGHT_POLICY)
     assert policy_label("linucb") == "linucb"
-    assert valid_policy("coverage:epsilon=0.05,floor=0.0") == TIGHT_POLICY
+    assert valid_policy("coverage:epsilon=0.05,cost=0.0320") == TIGHT_POLICY
     assert valid_policy("linucb:alpha=oops") is None and valid_policy("") is None
 
 

@@ -52,7 +52,7 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert "Paired comparisons" in report and "static frontier at its own arm ms" in report
     assert "told on a random share of searches what was wanted" in report
     assert "told what every search wanted" in report
-    assert "a candidate at 0.01 (`coverage:cost=0.01,floor=0`;" in report
+    assert "a candidate at 0.01 (`coverage:cost=0.01`;" in report
     assert "with the trained ranker (as the product ships)" in report and "MRR@10" in report
     assert "`coverage (trained ranker)`" in report and "`nan`" not in report
     pq = summary["per_query_oracle"]

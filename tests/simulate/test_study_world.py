@@ -141,13 +141,13 @@ def test_the_headline_study_runs_the_learners_all_and_the_tuned_configurations_o
     full = study_policies(StudySettings(catalog="c.duckdb"), tuning, ["a", "b", "c"])
     lean = study_policies(headline(StudySettings(catalog="c.duckdb")), tuning, ["a", "b", "c"])
     assert set(lean) == {"coverage (default)", "coverage qprior=0,probe=0,tries=0", "coverage slump=0",
-                         "coverage judged=1", "coverage cost=0.004", "coverage cost=0.032",
+                         "coverage judged=1", "coverage cost=0.032",
                          "coverage, context-free", "all@20",
                          "tuned<=10", "pre-drift<=5", "a@20"}       # a@20 is also pre-drift<=20: it stays
     assert {"b@20", "c@20", "all@5", "coverage cost=0.002", "coverage ms=0.004"} <= set(full) - set(lean)
     assert all(full[label] == spec for label, spec in lean.items())
-    # The one-price learners have no coverage floor: the tight one is not the default again.
-    assert lean["coverage cost=0.032"] == "coverage:cost=0.032,floor=0" != lean["coverage (default)"]
+    # The floor tried as the default runs in the full study only, beside the one-price learners.
+    assert full["coverage cost=0.032,floor=0.9"] == "coverage:cost=0.032,floor=0.9"
 
 
 def test_a_learner_at_another_cost_meets_the_frontier_and_the_cheapest_fixed_configuration_at_its_own_level(tmp_path):
@@ -171,6 +171,6 @@ def test_a_learner_at_another_cost_meets_the_frontier_and_the_cheapest_fixed_con
     assert summary["cost_0.03_candidates_ratio_vs_cheapest_reaching"]["mean"] == pytest.approx(4 / 60)
     policies = {label: spec for label, (spec, *_) in plan.items()}
     report = write_study_report(summary, records, tuning, settings, policies, tmp_path).read_text()
-    assert ("the learner at one price everywhere, a candidate at 0.03 (`coverage:cost=0.03,floor=0`; 80.0% at 4.0 candidates) "
+    assert ("the learner on another budget, a candidate at 0.03 (`coverage:cost=0.03`; 80.0% at 4.0 candidates) "
             "minus the static frontier at its own candidates: +10.00 points") in report
     assert "cheapest fixed configuration reaching its success: all@20 (60.0 candidates)" in report
