@@ -67,7 +67,7 @@ def policy_label(policy: str) -> str:
     from ltrr.bandit.policy import TIGHT_POLICY
 
     plain = {default_policy(): "coverage: the learner (default)",
-             TIGHT_POLICY: "coverage: the learner on a tight budget"}
+             TIGHT_POLICY: "coverage: tight budget"}
     return plain.get(policy, policy)
 
 
