@@ -39,7 +39,8 @@ def plan(learner: CoverageLearner) -> dict[str, int]:
 def test_price_is_the_low_one_only_below_the_floor():
     assert price(0.5, 0.032, 0.8, 0.004) == 0.004
     assert price(0.8, 0.032, 0.8, 0.004) == 0.032
-    assert price(0.5, 0.032, 0.8, None) == 0.032          # no floor: one price
+    assert price(0.5, 0.032, 0.0, 0.004) == 0.032         # a floor of 0: one price
+    assert price(0.0, 0.032, 0.0, 0.004) == 0.032
     assert price(float("nan"), 0.032, 0.8, 0.004) == 0.032
 
 

@@ -137,11 +137,7 @@ class CoverageLearner:
                 mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
         """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior."""
         return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior, self._novel,
-                           self.floor, self._floor_cost())
-
-    def _floor_cost(self) -> float | None:
-        """The price below the floor, or None where there is no floor."""
-        return self.floor_cost if self.floor > 0 else None
+                           self.floor, self.floor_cost)
 
     def greedy(self, x: np.ndarray, mask: np.ndarray,
                levels: list[Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
@@ -246,7 +242,7 @@ class CoverageLearner:
                    levels: list[Level], counts: np.ndarray | None = None) -> np.ndarray:
         """Per arm: the deepest budget exploration may deepen it to (see
         :func:`~ltrr.bandit.coverage.explore.deepen_top`)."""
-        lam = price(cover, self.cost_per_candidate, self.floor, self._floor_cost())
+        lam = price(cover, self.cost_per_candidate, self.floor, self.floor_cost)
         priced = lam > 0 or self.cost_per_ms > 0
         return deepen_top(greedy, mask, cover, levels, lam, self._start_costs(), priced, counts)
 

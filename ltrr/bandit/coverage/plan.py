@@ -18,17 +18,16 @@ from ltrr.bandit.coverage.estimate import expected_counts, gains
 COLD_BUDGET = 10        # every available arm's budget before anything is learned anywhere
 
 
-def price(cover: float, cost_per_candidate: float, floor: float = 0.0, floor_cost: float | None = None) -> float:
+def price(cover: float, cost_per_candidate: float, floor: float = 0.0, floor_cost: float = 0.0) -> float:
     """What a candidate costs where a configuration covers ``cover``: ``floor_cost`` below the
-    coverage ``floor`` (where an ask is still served less often than that), else ``cost_per_candidate``."""
-    if floor_cost is not None and np.isfinite(cover) and cover < floor:
-        return float(floor_cost)
-    return float(cost_per_candidate)
+    coverage ``floor`` (where an ask is still served less often than that), else ``cost_per_candidate``.
+    A floor of 0 is one price everywhere; so is an unknown (NaN) coverage, which no floor is above."""
+    return float(floor_cost) if cover < floor else float(cost_per_candidate)
 
 
 def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float, start_ms: np.ndarray,
            prior: float, novel: np.ndarray | None = None, floor: float = 0.0,
-           floor_cost: float | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+           floor_cost: float = 0.0) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
     """The greedy budgets over the available ``mask``, with what exploration reuses: every
     arm's coverage alone at every level and its expected candidates (None before any data),
     and the configuration's coverage (NaN before any data).
