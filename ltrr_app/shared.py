@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping
 
 import streamlit as st
 
-from ltrr.bandit.policy import DEFAULT_POLICY  # the engine's own default policy
+from ltrr.bandit.policy import DEFAULT_POLICY, POLICY_NAMES, TIGHT_POLICY  # DEFAULT_POLICY: the engine's own default
 from ltrr_app.hub import EngineHub, state_dir_for
 from ltrr_app import labels
 from ltrr_app.labels import count
@@ -56,16 +56,12 @@ def default_policy() -> str:
 def policy_choices(current: str | None = None) -> list[str]:
     """Policies offered in the sidebar: the default, the learner on a tight budget (where learning
     pays most: README, *Does learning pay?*), then every named policy (``static`` as ``static:lexical``)."""
-    from ltrr.bandit.policy import POLICY_NAMES, TIGHT_POLICY
-
     names = [n if n != "static" else "static:lexical" for n in POLICY_NAMES]
     return list(dict.fromkeys([default_policy(), TIGHT_POLICY, *names, *([current] if current else [])]))
 
 
 def policy_label(policy: str) -> str:
     """How the sidebar names ``policy``: the two learners it offers first in words, any other as written."""
-    from ltrr.bandit.policy import TIGHT_POLICY
-
     plain = {default_policy(): "coverage: the learner (default)",
              TIGHT_POLICY: "coverage: tight budget"}
     return plain.get(policy, policy)

@@ -128,7 +128,7 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # differ from the long run (docs/history.md, eighth part).
     # floor and lowcost: while a plan covers less than floor (its estimate), a candidate costs
     # lowcost instead of cost (ltrr.bandit.coverage.plan.price): an ask served well would be planned
-    # at a tight price, one served badly (vague asks, typos) still buy recall at the generous one
+    # at a tight price, one served badly (vague asks, typos) still buys recall at the generous one
     # (0: one price). Tried as the default (docs/history.md, nineteenth part), not kept: with cost
     # 0.032, on dev streams 21-29 of both worlds with the trained ranker, floor 0.9 served users as
     # the one price 0.004 does (+0.11, -0.49 to +0.71 points) at -1.06 candidates (0.8: -0.80 at
