@@ -60,6 +60,7 @@ from ltrr.simulate.study_plots import plot_frontier, plot_ms_frontier
 from ltrr.simulate.tuning import (RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_query_oracle,
                                   per_type_oracle)
 from ltrr.simulate.world import World, get_world
+from ltrr.simulate.worst_type import summary as worst_type_summary
 
 LEARNER = "coverage"
 CONTEXT_FREE = "coverage:context=0"
@@ -523,6 +524,8 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     out["by_type"] = None if reference is None else {
         "reference": reference,
         "rows": by_type(records, settings.window, learner, reference).to_dict(orient="records")}
+    out["worst_type"] = (worst_type_summary(records, settings.window, learner)
+                         if "query_type" in records.columns else None)
     out["drift"] = drift_recovery(records, settings, learner)
     out["new_demand"] = new_demand(records, settings, [learner, "coverage, context-free", everything,
                                                        *[lab for lab in fixed if lab.startswith("tuned")],
@@ -643,6 +646,22 @@ def _pre_drift_section(tuning: Tuning, settings: StudySettings) -> list[str]:
             markdown_table(tuning.pre_drift_offline)]
 
 
+def _worst_type_lines(wt: dict | None) -> list[str]:
+    """The per-type reading per seed (see :mod:`ltrr.simulate.worst_type`), as report lines."""
+    if not wt:
+        return []
+    per_seed = "; ".join(f"{r['points']:+.1f} ({r['query_type']}, {r['searches']} searches; {r['reference']})"
+                         for r in wt["learner"])
+    met = wt["tuned_met_every_seed"]
+    return [f"- worst query type per seed, the default learner minus the tuned configuration nearest its "
+            f"candidates on that seed: {per_seed}; {wt['learner_seeds_met']} of {wt['seeds']} seeds at "
+            f"{wt['threshold']:+g} or better. The same reading for each tuned configuration against the tuned "
+            f"configuration nearest it: {100 * wt['tuned_below_share']:.0f}% of configuration-seeds below "
+            f"{wt['threshold']:+g} (median worst type {wt['tuned_median_worst']:+.1f}); "
+            f"{len(met)} of {wt['tuned_configurations']} configurations at {wt['threshold']:+g} or better on every "
+            "seed" + (f" ({', '.join(met)})" if met else "")]
+
+
 def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, settings: StudySettings,
                        policies: dict[str, str], out: Path) -> Path:
     """report.md, summary.json, the frontier figures (candidates, milliseconds) and the tables, in ``out``."""
@@ -732,6 +751,7 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      f"{pre['reference']} (`{pre['spec']}`{ran}; {ref['candidates']:.1f} candidates against the "
                      f"learner's {pre['learner']['candidates']:.1f}), on the post-drift window (steps "
                      f"{pre['first_step']:,}-{pre['last_step']:,}): {_fmt(summary.get('learner_minus_pre_drift'))}")
+    lines += _worst_type_lines(summary.get("worst_type"))
     nd = summary.get("new_demand")
     if nd:
         pct = lambda v: "-" if v is None else f"{100 * v:.0f}%"   # noqa: E731

@@ -58,6 +58,11 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     pq = summary["per_query_oracle"]
     assert 0 <= pq["coverage"] <= 1 and pq["cost"] >= 0 and "per-query oracle" in report
     assert "![frontier in milliseconds](frontier_ms.png)" in report
+    # Issue 26's per-type reading per seed, beside the same reading between tuned configurations.
+    wt = summary["worst_type"]
+    assert [r["seed"] for r in wt["learner"]] == [0, 1]
+    assert all(r["reference"].startswith("tuned<=") for r in wt["learner"] + wt["tuned"])
+    assert "worst query type per seed" in report and "against the tuned configuration nearest it" in report
     assert json.loads((out / "summary.json").read_text())["seeds"] == [0, 1]
     # Users a search failed retried (the default share, 0.5), and the report says so.
     records = pd.read_csv(out / "study_records.csv.gz")
