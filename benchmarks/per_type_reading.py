@@ -43,6 +43,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {100 * s['tuned_below_share']:.0f}% of configuration-seeds below {args.threshold:+g}; median worst "
           f"{s['tuned_median_worst']:+.1f}; {len(s['tuned_met_every_seed'])} of {s['tuned_configurations']} "
           f"configurations at {args.threshold:+g} or better on every seed")
+    dearer = pd.DataFrame(s["tuned_vs_cheaper"])
+    print("each tuned configuration against the nearest with fewer candidates, worst type per seed:")
+    for label, part in dearer.groupby("label", sort=False):
+        print(f"  {label:>10}: " + ", ".join(f"{p:+.1f} ({r})" for p, r in
+                                            zip(part.sort_values("seed")["points"], part.sort_values("seed")["reference"])))
+    every = dearer.groupby("label")["points"].min()
+    print(f"  {100 * s['tuned_vs_cheaper_below_share']:.0f}% of configuration-seeds below {args.threshold:+g}; "
+          f"{int((every >= args.threshold).sum())} of {len(every)} configurations at {args.threshold:+g} or better "
+          "on every seed")
 
 
 if __name__ == "__main__":

@@ -659,7 +659,9 @@ def _worst_type_lines(wt: dict | None) -> list[str]:
             f"configuration nearest it: {100 * wt['tuned_below_share']:.0f}% of configuration-seeds below "
             f"{wt['threshold']:+g} (median worst type {wt['tuned_median_worst']:+.1f}); "
             f"{len(met)} of {wt['tuned_configurations']} configurations at {wt['threshold']:+g} or better on every "
-            "seed" + (f" ({', '.join(met)})" if met else "")]
+            "seed" + (f" ({', '.join(met)})" if met else "")
+            + (f"; against the nearest with fewer candidates: {100 * wt['tuned_vs_cheaper_below_share']:.0f}% below"
+               if wt.get("tuned_vs_cheaper_below_share") is not None else "")]
 
 
 def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, settings: StudySettings,

@@ -65,6 +65,12 @@ def test_tuned_configurations_are_read_against_each_other_and_summarised():
     assert [r["points"] for r in s["learner"]] == [-25.0, -25.0] and s["learner_seeds_met"] == 0
     assert s["tuned_below_share"] == 1 / 6
     assert s["tuned_met_every_seed"] == ["tuned<=20", "tuned<=4"] and s["tuned_configurations"] == 3
+    # Against the nearest cheaper one: tuned<=4 has none; tuned<=6 reads -50 on seed 0 against tuned<=4,
+    # tuned<=20 +50 and 0 against tuned<=6.
+    dearer = {(r["label"], r["seed"]): (r["reference"], r["points"]) for r in s["tuned_vs_cheaper"]}
+    assert dearer == {("tuned<=6", 0): ("tuned<=4", -50.0), ("tuned<=6", 1): ("tuned<=4", 0.0),
+                      ("tuned<=20", 0): ("tuned<=6", 50.0), ("tuned<=20", 1): ("tuned<=6", 0.0)}
+    assert s["tuned_vs_cheaper_below_share"] == 1 / 4
 
 
 def test_no_tuned_configuration_no_reading():
