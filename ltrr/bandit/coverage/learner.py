@@ -11,7 +11,7 @@ learner's lifecycle: deciding (:meth:`CoverageLearner.select`), learning
 from __future__ import annotations
 
 import threading
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -28,6 +28,21 @@ from ltrr.reward import MAX_RANK
 LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's mean milliseconds
 NOVELTY_SMOOTHING = 0.02                 # weight of a new search in an arm's share of finds no other arm has
 QUERY_BUFFER = 50                        # targets a query's own cell keeps (its kind's cells keep ``buffer``)
+
+
+class Plan(NamedTuple):
+    """What the learner plans for one search before drawing: the greedy configuration and the
+    exploration rule it is drawn from (see :meth:`CoverageLearner.select`)."""
+
+    greedy: np.ndarray          # budget per arm
+    alone: np.ndarray           # per arm, its estimated coverage alone at its greedy budget
+    cover: float                # the greedy configuration's estimated coverage
+    p_wide: float               # chance of wide exploration
+    deepen: np.ndarray          # per arm, the chance deepening picks it
+    top: np.ndarray             # per arm, the deepest budget deepening may reach
+    alarm: float                # the drift alarm (part of p_wide)
+    tried: np.ndarray           # arms in greedy only because the query kept failing without them
+    slump: float                # the slump alarm (part of p_wide)
 
 
 class CoverageLearner:
@@ -200,9 +215,8 @@ class CoverageLearner:
                if d.get("tried") is not None and np.any(d["tried"]) else {}),
         }
 
-    def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> tuple:
-        """Greedy budgets, per-arm coverage alone, coverage, the exploration rule at ``x``, the
-        arms added only because the query kept failing without them (a mask), and the slump alarm."""
+    def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> Plan:
+        """The greedy configuration at ``x`` and the exploration rule drawn from (see :class:`Plan`)."""
         levels = self._levels(x, query)
         greedy, alone, cover, counts = self._greedy(levels, mask)
         untried = self._queries.untried(query, self.tries) if self.tries > 0 else None
@@ -219,7 +233,7 @@ class CoverageLearner:
             greedy, mask, cover, levels, self.prior), alarm=alarm + slump, push=self.query_push(query, cover))
         top = self.deepen_top(greedy, mask, cover, levels, counts)
         deepen = self.deepen_weights(greedy, mask, levels, top=top, alone=alone)
-        return greedy, alone_at(alone, greedy), cover, p_wide, deepen, top, alarm, tried, slump
+        return Plan(greedy, alone_at(alone, greedy), cover, p_wide, deepen, top, alarm, tried, slump)
 
     def slump_alarm(self, x: np.ndarray, query: str | None = None) -> float:
         """The largest slump among the cells of ``x`` other than query cells (0 when off; see
@@ -234,9 +248,9 @@ class CoverageLearner:
         """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
         it runs under the exploration rule (what :meth:`select` would draw from)."""
         with self._lock:
-            greedy, alone, _, p_wide, deepen, top, _, _, _ = self._plan(x, mask, query)
-            p_run, _ = self.propensities(greedy, mask, greedy, p_wide, deepen, top)
-            return alone, p_run
+            plan = self._plan(x, mask, query)
+            p_run, _ = self.propensities(plan.greedy, mask, plan.greedy, plan.p_wide, plan.deepen, plan.top)
+            return plan.alone, p_run
 
     def deepen_top(self, greedy: np.ndarray, mask: np.ndarray, cover: float,
                    levels: list[Level], counts: np.ndarray | None = None) -> np.ndarray:
