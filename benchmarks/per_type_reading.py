@@ -3,7 +3,7 @@ configurations (see :mod:`ltrr.simulate.worst_type`).
 
 Per seed: the default learner's worst query type against the tuned configuration nearest its
 candidates on that seed; then every tuned configuration's worst type against the tuned
-configuration nearest it, per seed. Reads ``study_records.csv.gz`` or the per-seed
+configuration nearest it, and against the nearest with fewer candidates, per seed. Reads ``study_records.csv.gz`` or the per-seed
 ``states/records-seed-N.csv.gz`` a study writes as it goes.
 
     python benchmarks/per_type_reading.py reports/study-default/study_records.csv.gz
