@@ -60,7 +60,7 @@ from ltrr.simulate.study_plots import plot_frontier, plot_ms_frontier
 from ltrr.simulate.tuning import (RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_query_oracle,
                                   per_type_oracle)
 from ltrr.simulate.world import World, get_world
-from ltrr.simulate.worst_type import summary as worst_type_summary
+from ltrr.simulate.worst_type import is_tuned_by_candidates, nearest as nearest_label, summary as worst_type_summary
 
 LEARNER = "coverage"
 CONTEXT_FREE = "coverage:context=0"
@@ -401,10 +401,7 @@ def run_study(settings: StudySettings, out_dir: str | Path, address: str | None 
 def nearest_tuned(means: pd.DataFrame, label: str) -> str | None:
     """The fixed configuration tuned by candidates (``tuned<=N``) whose mean candidates per search
     are nearest ``label``'s (``means``: indexed by label, with a ``candidates`` column); None if none ran."""
-    tuned = [lab for lab in means.index if lab.startswith("tuned<=") and not lab.endswith("ms")]
-    if not tuned or label not in means.index:
-        return None
-    return min(tuned, key=lambda lab: abs(float(means.loc[lab, "candidates"]) - float(means.loc[label, "candidates"])))
+    return nearest_label(means["candidates"], label, [lab for lab in means.index if is_tuned_by_candidates(lab)])
 
 
 def by_type(records: pd.DataFrame, window: int, label: str, reference: str) -> pd.DataFrame:

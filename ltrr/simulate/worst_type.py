@@ -15,15 +15,20 @@ import pandas as pd
 TUNED_PREFIX = "tuned<="
 
 
+def is_tuned_by_candidates(label: str) -> bool:
+    """Whether ``label`` names a configuration tuned by candidates (``tuned<=N``; not ``tuned<=N%ms``,
+    tuned by milliseconds)."""
+    return str(label).startswith(TUNED_PREFIX) and not str(label).endswith("ms")
+
+
 def tuned_by_candidates(records: pd.DataFrame) -> list[str]:
-    """The configurations tuned by candidates (``tuned<=N``; not those tuned by milliseconds)."""
-    return [lab for lab in dict.fromkeys(records["label"])
-            if str(lab).startswith(TUNED_PREFIX) and not str(lab).endswith("ms")]
+    """The configurations tuned by candidates in ``records``, in the order they first appear."""
+    return [lab for lab in dict.fromkeys(records["label"]) if is_tuned_by_candidates(lab)]
 
 
 def nearest(candidates: pd.Series, label: str, among: list[str], cheaper: bool = False) -> str | None:
     """The label of ``among`` (other than ``label``) whose mean candidates are nearest ``label``'s
-    (``cheaper``: among those with fewer)."""
+    (``cheaper``: among those with fewer); ties go to the label that sorts first."""
     others = [lab for lab in among if lab != label and lab in candidates.index
               and (not cheaper or float(candidates[lab]) < float(candidates.get(label, float("nan"))))]
     if not others or label not in candidates.index:
