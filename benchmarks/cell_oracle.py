@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min", type=int, default=20, help="searches a cell needs to get its own configuration")
     args = parser.parse_args(argv)
 
-    from ltrr.simulate.study import StudySettings, tuning_table
+    from ltrr.simulate.study import tuning_table
+    from ltrr.simulate.study_settings import StudySettings
 
     settings = StudySettings(catalog=args.catalog, tune_steps=args.steps, tune_seed=args.seed)
     print(f"collecting every arm's ranks on the {args.steps}-search tuning stream (a few minutes)...", flush=True)

@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown families {unknown}; known: {', '.join(FAMILIES)}")
     tables = {p.stem: pickle.loads(p.read_bytes()) for p in args.tables}
     if args.catalog:
-        from ltrr.simulate.study import StudySettings, tuning_table
+        from ltrr.simulate.study import tuning_table
+        from ltrr.simulate.study_settings import StudySettings
         for stream in args.streams:
             path = args.keep / f"{args.world}-{stream}.pkl" if args.keep else None
             if path is not None and path.exists():

@@ -46,7 +46,8 @@ from harness import t_interval
 
 from ltrr.simulate.frontier import frontier_at, upper_frontier
 from ltrr.simulate.report import last_window
-from ltrr.simulate.study import RANKERS, StudySettings, simulate, tune
+from ltrr.simulate.study import simulate, tune
+from ltrr.simulate.study_settings import RANKERS, StudySettings
 
 WORLDS = ("default", "second")
 DEV_SEEDS = tuple(range(21, 33))

@@ -5,7 +5,7 @@ as an assessor, names what each drawn search wanted (``Engine.judge``), and the 
 those searches from the judgment instead of their clicks (see ``ltrr.bandit.coverage``). Each
 seed runs, on the same stream and clicks (common random numbers), the default learner, the
 judged ones and any ``--against`` fixed configuration, with the study's settings
-(:class:`ltrr.simulate.study.StudySettings`: 2,000 steps, drift at step 1,000, users
+(:class:`ltrr.simulate.study_settings.StudySettings`: 2,000 steps, drift at step 1,000, users
 retrying with chance 0.5, the heuristic ranker). It prints each policy's success@10 and
 candidates over the last ``--window`` steps per seed, then per policy the mean and the
 paired difference from the default learner (95% t-interval over seeds). Use tuning seeds
@@ -23,7 +23,8 @@ import numpy as np
 
 import harness
 from ltrr.simulate.report import window_means
-from ltrr.simulate.study import StudySettings, simulate
+from ltrr.simulate.study import simulate
+from ltrr.simulate.study_settings import StudySettings
 
 
 def main(argv: list[str] | None = None) -> None:

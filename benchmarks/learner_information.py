@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     if PolicySpec.parse(args.policy).name != "coverage":
         parser.error("--policy must be a coverage policy")
 
-    from ltrr.simulate.study import StudySettings, tuning_table
+    from ltrr.simulate.study import tuning_table
+    from ltrr.simulate.study_settings import StudySettings
 
     if args.table is not None and args.table.exists():
         table = pickle.loads(args.table.read_bytes())

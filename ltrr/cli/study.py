@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, add_catalog_argument, add_world_arguments, catalog_path, close_progress, command, names,
                              non_negative_int, positive_int, progress_for, share)
-from ltrr.simulate.study import RANKERS
+from ltrr.simulate.study_settings import RANKERS, StudySettings, headline
 from ltrr.simulate.world import DEFAULT
 
 
@@ -44,7 +44,7 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
 @command("study", "does learning pay? learners vs the best fixed configurations, over seeds", _study_arguments)
 def cmd_study(args: argparse.Namespace) -> int:
     """Tune fixed baselines on one stream, run every policy on N seeds, print the paired comparisons."""
-    from ltrr.simulate.study import StudySettings, headline, run_study
+    from ltrr.simulate.study import run_study
 
     settings = StudySettings(catalog=str(catalog_path(args)), seeds=tuple(range(args.seeds)), steps=args.steps,
                              window=min(args.window, args.steps), tune_seed=args.tune_seed,

@@ -39,8 +39,8 @@ Per policy and step, one record (see :data:`RECORD_COLUMNS`):
     learner and the tuner count). ``n_pool`` is the pool: the distinct
     entities left after the union, which the ranker scores (an entity two arms
     return is two candidates and one pool entry). ``n_candidates`` is the old
-    name of ``n_pool``, kept only until :mod:`ltrr.simulate.study` reads
-    ``n_pool``. ``budget`` is the sum of the selected arms' budgets and
+    name of ``n_pool``, kept only until the study (:mod:`ltrr.simulate.study_compare`)
+    reads ``n_pool``. ``budget`` is the sum of the selected arms' budgets and
     ``n_arms`` how many arms ran.
 ``phase``
     "before" or "after" the stream's drift event (see ``generate_stream``);

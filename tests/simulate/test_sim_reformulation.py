@@ -20,7 +20,8 @@ from ltrr.simulate.report import per_type_table
 from ltrr.simulate.runner import (DEFAULT_REFORMULATE_SHARE, REFORMULATE_TYPES, Reformulation, reformulate,
                                   reformulate_rng)
 from ltrr.simulate.stream import generate_stream
-from ltrr.simulate.study import StudySettings, by_type
+from ltrr.simulate.study_compare import by_type
+from ltrr.simulate.study_settings import StudySettings
 from ltrr.simulate.world import DEFAULT, SECOND
 from ltrr.state import policy_folder
 

@@ -52,7 +52,8 @@ def test_one_seed_and_a_late_drift_in_words():
 
 
 def test_the_study_report_uses_them():
-    from ltrr.simulate.study import StudySettings, _drift_header, _fmt
+    from ltrr.simulate.study_report import _drift_header, _fmt
+    from ltrr.simulate.study_settings import StudySettings
 
     one_seed = {"mean": 2.0, "low": math.nan, "high": math.nan, "unit": "points", "per_seed": [2.0]}
     assert _fmt(one_seed) == "+2.00 points (one seed: no interval)"

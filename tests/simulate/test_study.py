@@ -7,8 +7,10 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from ltrr.simulate.study import (StudySettings, Tuning, by_type, compare, nearest_tuned, new_demand, run_study,
-                                 write_study_report)
+from ltrr.simulate.study import run_study
+from ltrr.simulate.study_compare import by_type, compare, nearest_tuned, new_demand
+from ltrr.simulate.study_report import write_study_report
+from ltrr.simulate.study_settings import StudySettings, Tuning
 
 ARMS = ("lexical", "fuzzy", "popular")
 

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.simulate.study import (StudySettings, Tuning, compare, headline, pre_drift_configs, pre_drift_rows,
-                                 study_policies, write_study_report)
+from ltrr.simulate.study import pre_drift_configs, pre_drift_rows, study_policies
+from ltrr.simulate.study_compare import compare
+from ltrr.simulate.study_report import write_study_report
+from ltrr.simulate.study_settings import StudySettings, Tuning, headline
 from ltrr.simulate.tuning import NOT_FOUND, RankTable
 
 
