@@ -37,8 +37,9 @@ import harness
 from harness import Logged, load_logged, save_logged, split_by_query, t_interval
 from ltrr.catalog.store import Catalog
 from ltrr.rank.heuristic import heuristic_scores
+from ltrr.rank.metrics import ndcg_at_k
 from ltrr.rank.position import ShownSearch, apply_swap, draw_swap, estimate_position_bias
-from ltrr.rank.ranker import Ranker, ndcg_at_k
+from ltrr.rank.ranker import Ranker
 from ltrr.reward import rank_in
 from ltrr.simulate.clicks import PositionBasedClicks
 

@@ -110,3 +110,17 @@ def training_set(sessions: Sequence[Session], propensity: Propensity, debias: st
         weight=None if debias in ("none", "lightgbm") else np.repeat(w, group),
         position=np.concatenate(positions).astype(np.int32) if debias == "lightgbm" else None,
     )
+
+
+def stack_sessions(sessions: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of every session back to back, integer labels and LightGBM group sizes, aligned.
+
+    Rows of one search stay contiguous and ``group[i]`` is the row count of the
+    i-th session, which is exactly how LightGBM's ranking objectives read groups.
+    """
+    if not sessions:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    X = np.vstack([x for x, _ in sessions]).astype(np.float32)
+    y = np.concatenate([np.clip(np.rint(lab), 0, MAX_LABEL) for _, lab in sessions]).astype(np.int32)
+    group = np.array([len(lab) for _, lab in sessions], dtype=np.int32)
+    return X, y, group

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ltrr.rank.features import FEATURE_NAMES
-from ltrr.rank.labels import training_set
+from ltrr.rank.labels import stack_sessions, training_set
 from ltrr.rank.position import prior_bias
 
 
@@ -55,3 +55,15 @@ def test_no_clicks_no_groups_and_unknown_modes_refused():
     assert training_set([session([0, 0], [1, 2])], P, "ips").group.size == 0
     with pytest.raises(ValueError, match="debias"):
         training_set([], P, "magic")
+
+
+def test_stacked_rows_and_groups_line_up():
+    rng = np.random.default_rng(0)
+    sessions = [(rng.normal(size=(n, len(FEATURE_NAMES))).astype(np.float32), rng.integers(0, 3, n).astype(float))
+                for n in (3, 7, 1, 5)]
+    X, y, group = stack_sessions(sessions)
+    assert group.tolist() == [3, 7, 1, 5] and len(X) == len(y) == 16
+    bounds = np.cumsum([0, *group])
+    for (sx, sy), lo, hi in zip(sessions, bounds[:-1], bounds[1:]):
+        np.testing.assert_array_equal(X[lo:hi], sx)
+        assert y[lo:hi].tolist() == sy.tolist()

@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 
 from ltrr.catalog.schema import ENTITY_TYPES
+from ltrr.rank import examples_file
 from ltrr.rank import ranker as ranker_module
+from ltrr.rank.examples_file import _encode_record, _write_header
 from ltrr.rank.features import ARMS, COLUMN, FEATURE_NAMES
 from ltrr.rank.heuristic import heuristic_contributions, heuristic_scores
+from ltrr.rank.metrics import ndcg_at_k
 from ltrr.rank.position import pbm_curve, prior_bias
-from ltrr.rank.ranker import (
-    DECISIONS_FILE, EXAMPLES_FILE, META_FILE, Ranker, _encode_record, _write_header, ips_dcg, ndcg_at_k,
-    stack_sessions,
-)
+from ltrr.rank.ranker import DECISIONS_FILE, EXAMPLES_FILE, META_FILE, Ranker
 
 SIM_ARMS = ("lexical", "fuzzy", "semantic", "popular")
 
@@ -252,7 +252,7 @@ def test_truncated_examples_file_keeps_the_intact_records(tmp_path, caplog):
     path = tmp_path / EXAMPLES_FILE
     data = path.read_bytes()
     path.write_bytes(data[:-7])                       # a crash in the middle of the last append
-    with caplog.at_level(logging.WARNING, logger="ltrr.rank.ranker"):
+    with caplog.at_level(logging.WARNING, logger="ltrr.rank.examples_file"):
         reloaded = Ranker(tmp_path)
     assert reloaded.n_examples == 11
     assert "damaged record" in caplog.text
@@ -329,18 +329,6 @@ def test_bad_examples_are_refused_with_a_message(tmp_path, search_id, X, labels,
     with pytest.raises(ValueError, match=message):
         ranker.add_example(search_id, X, labels)
     assert ranker.n_examples == 0 and not (tmp_path / EXAMPLES_FILE).exists()
-
-
-def test_stacked_rows_and_groups_line_up():
-    rng = np.random.default_rng(0)
-    sessions = [(rng.normal(size=(n, len(FEATURE_NAMES))).astype(np.float32), rng.integers(0, 3, n).astype(float))
-                for n in (3, 7, 1, 5)]
-    X, y, group = stack_sessions(sessions)
-    assert group.tolist() == [3, 7, 1, 5] and len(X) == len(y) == 16
-    bounds = np.cumsum([0, *group])
-    for (sx, sy), lo, hi in zip(sessions, bounds[:-1], bounds[1:]):
-        np.testing.assert_array_equal(X[lo:hi], sx)
-        assert y[lo:hi].tolist() == sy.tolist()
 
 
 def test_lightgbm_receives_aligned_groups(tmp_path, monkeypatch):
@@ -437,16 +425,6 @@ def test_reset_during_training_discards_the_model(tmp_path, monkeypatch):
     assert not ranker.is_trained and not list(tmp_path.glob("model-*.txt"))
 
 
-def test_ndcg_known_values():
-    assert ndcg_at_k(np.array([0, 0, 1]), np.array([3.0, 2.0, 1.0])) == pytest.approx(0.5)
-    assert ndcg_at_k(np.array([1, 0, 0]), np.array([3.0, 2.0, 1.0])) == 1.0
-    assert np.isnan(ndcg_at_k(np.zeros(3), np.array([3.0, 2.0, 1.0])))
-    # Ties earn no credit from arrival order.
-    assert ndcg_at_k(np.array([1, 0, 0]), np.zeros(3)) == pytest.approx(0.5)
-    # Graded: the better item first matters.
-    assert ndcg_at_k(np.array([1, 2]), np.array([2.0, 1.0])) < ndcg_at_k(np.array([1, 2]), np.array([1.0, 2.0])) == 1.0
-
-
 @pytest.mark.parametrize("kwargs", [{"min_sessions": 1}, {"retrain_every": 0}, {"holdout": 1.0}])
 def test_bad_settings_are_refused(tmp_path, kwargs):
     with pytest.raises(ValueError):
@@ -454,28 +432,6 @@ def test_bad_settings_are_refused(tmp_path, kwargs):
 
 
 # --- champion / challenger -------------------------------------------------------------
-
-def _session(n: int, clicked: int, position_of_click: int | None = None) -> tuple:
-    X = np.zeros((n, len(FEATURE_NAMES)), np.float32)
-    X[:, COLUMN["popularity"]] = np.linspace(1, 0, n)          # the scorer below ranks by this
-    y = np.zeros(n, np.float32)
-    y[clicked] = 1
-    pos = np.arange(1, n + 1, dtype=np.float32)
-    if position_of_click is not None:
-        pos[clicked] = position_of_click
-    return X, y, pos
-
-
-def test_ips_dcg_known_values():
-    by_popularity = lambda X: X[:, COLUMN["popularity"]]                          # noqa: E731
-    bias = prior_bias()                                                           # p(rank) = 1 / rank
-    # Clicked row ranked 1st, clicked at display position 1: 1 / log2(2) / 1 = 1.
-    # Clicked row ranked 3rd, clicked at position 4: 1 / log2(4) / (1/4) = 2.
-    values = ips_dcg([_session(5, 0, 1), _session(5, 2, 4)], by_popularity, bias)
-    np.testing.assert_allclose(values, [1.0, 2.0])
-    # A click at a rank the scorer puts beyond k earns nothing.
-    assert ips_dcg([_session(12, 11)], by_popularity, bias, k=10)[0] == 0.0
-
 
 def test_the_holdout_is_the_newest_sessions(tmp_path, monkeypatch):
     fitted = []
@@ -580,7 +536,7 @@ def test_loading_reads_records_one_at_a_time_and_keeps_the_latest(tmp_path, monk
     feed(writer, 12)
     ids = list(writer.examples())
     parsed, seen_when_kept = [], []
-    parse, remember = ranker_module._parse_record, Ranker._remember
+    parse, remember = examples_file._parse_record, Ranker._remember
 
     def counting_parse(*args, **kwargs):
         parsed.append(1)
@@ -590,7 +546,7 @@ def test_loading_reads_records_one_at_a_time_and_keeps_the_latest(tmp_path, monk
         seen_when_kept.append(len(parsed))
         return remember(self, sid, *rest)
 
-    monkeypatch.setattr(ranker_module, "_parse_record", counting_parse)
+    monkeypatch.setattr(examples_file, "_parse_record", counting_parse)
     monkeypatch.setattr(Ranker, "_remember", watching_remember)
     reader = Ranker(tmp_path, max_sessions=4)
     assert seen_when_kept == list(range(1, 13))        # record i kept right after it was parsed
