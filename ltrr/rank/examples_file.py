@@ -36,7 +36,7 @@ _REC = struct.Struct("<HII")          # search id bytes, rows, columns
 _MAX_PAYLOAD = 64 << 20
 
 
-def _check_example(search_id: str, X: np.ndarray, labels: np.ndarray,
+def check_example(search_id: str, X: np.ndarray, labels: np.ndarray,
                    positions: np.ndarray | None = None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     if not isinstance(search_id, str) or not search_id or len(search_id.encode()) > 0xFFFF:
         raise ValueError("search_id must be a non-empty string of at most 65535 bytes")
@@ -55,14 +55,14 @@ def _check_example(search_id: str, X: np.ndarray, labels: np.ndarray,
     return search_id, np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0), y, pos
 
 
-def _encode_record(sid: str, X: np.ndarray, y: np.ndarray, pos: np.ndarray) -> bytes:
+def encode_record(sid: str, X: np.ndarray, y: np.ndarray, pos: np.ndarray) -> bytes:
     sid_bytes = sid.encode()
     body = zlib.compress(b"".join(np.ascontiguousarray(a, "<f4").tobytes() for a in (X, y, pos)), 1)
     payload = _REC.pack(len(sid_bytes), X.shape[0], X.shape[1]) + sid_bytes + body
     return _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
 
 
-def _write_header(path: Path, names: list[str] = FEATURE_NAMES) -> None:
+def write_header(path: Path, names: list[str] = FEATURE_NAMES) -> None:
     names_json = json.dumps(list(names)).encode()
     with open(path, "wb") as fh:
         fh.write(_MAGIC + _HEAD.pack(len(names_json), zlib.crc32(names_json)) + names_json)
@@ -73,7 +73,7 @@ def _write_header(path: Path, names: list[str] = FEATURE_NAMES) -> None:
 Record = tuple[str, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _read_examples(path: Path) -> Iterator[Record]:
+def read_examples(path: Path) -> Iterator[Record]:
     """Every intact record, one at a time: the file is mapped, not read whole, and each record is
     decompressed only when its turn comes, so that opening holds one record besides what the
     ranker keeps (at most ``max_sessions``), however long the file has grown. A damaged tail is
@@ -143,9 +143,9 @@ def _rewrite(path: Path, names: list[str], records: list[Record]) -> None:
                 "mapped by feature name", path, len(records))
     try:
         tmp = path.with_name(path.name + ".tmp")
-        _write_header(tmp)
+        write_header(tmp)
         with open(tmp, "ab") as fh:
-            fh.write(b"".join(_encode_record(*record) for record in records))
+            fh.write(b"".join(encode_record(*record) for record in records))
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("could not rewrite %s for the current features: %s", path, exc)

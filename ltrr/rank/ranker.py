@@ -46,7 +46,7 @@ from typing import Mapping
 import lightgbm as lgb
 import numpy as np
 
-from ltrr.rank.examples_file import _check_example, _encode_record, _read_examples, _write_header
+from ltrr.rank.examples_file import check_example, encode_record, read_examples, write_header
 from ltrr.rank.features import FEATURE_NAMES
 from ltrr.rank.heuristic import check_features, heuristic_contributions, heuristic_scores, heuristic_weights
 from ltrr.rank.labels import DEBIAS_MODES, Session, training_set
@@ -191,12 +191,12 @@ class Ranker:
         ``search_id`` and the same rows merges labels by maximum (a second click
         on the same results page); with different rows it replaces the first.
         """
-        sid, X, y, pos = _check_example(search_id, X, labels, positions)
-        record = _encode_record(sid, X, y, pos)
+        sid, X, y, pos = check_example(search_id, X, labels, positions)
+        record = encode_record(sid, X, y, pos)
         with self._lock:
             path = self.state_dir / EXAMPLES_FILE
             if not path.exists():
-                _write_header(path)
+                write_header(path)
             with open(path, "ab") as fh:
                 fh.write(record)
                 fh.flush()
@@ -413,7 +413,7 @@ class Ranker:
         return sid, self._sessions.pop(sid)
 
     def _load(self) -> None:
-        for sid, X, y, pos in _read_examples(self.state_dir / EXAMPLES_FILE):
+        for sid, X, y, pos in read_examples(self.state_dir / EXAMPLES_FILE):
             self._remember(sid, X, y, pos)
             self._n_records += 1
         meta = _read_meta(self.state_dir / META_FILE)

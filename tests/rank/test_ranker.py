@@ -19,7 +19,7 @@ import pytest
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.rank import examples_file
 from ltrr.rank import ranker as ranker_module
-from ltrr.rank.examples_file import _encode_record, _write_header
+from ltrr.rank.examples_file import encode_record, write_header
 from ltrr.rank.features import ARMS, COLUMN, FEATURE_NAMES
 from ltrr.rank.heuristic import heuristic_contributions, heuristic_scores
 from ltrr.rank.metrics import ndcg_at_k
@@ -288,14 +288,14 @@ def test_unreadable_examples_file_is_moved_aside(tmp_path):
 def test_examples_written_for_other_features_are_mapped_by_name(tmp_path):
     old_names = list(reversed(FEATURE_NAMES[:-1])) + ["a_retired_feature"]
     path = tmp_path / EXAMPLES_FILE
-    _write_header(path, old_names)
+    write_header(path, old_names)
     X, _ = make_search(np.random.default_rng(4), n=6)
     old_X = np.zeros((6, len(old_names)), np.float32)
     for j, name in enumerate(old_names[:-1]):
         old_X[:, j] = X[:, COLUMN[name]]
     old_X[:, -1] = 42.0
     with open(path, "ab") as fh:
-        fh.write(_encode_record("old-search", old_X, np.array([1, 0, 0, 0, 0, 0], np.float32), np.zeros(6)))
+        fh.write(encode_record("old-search", old_X, np.array([1, 0, 0, 0, 0, 0], np.float32), np.zeros(6)))
     ranker = Ranker(tmp_path)
     stored, _, _ = ranker.example("old-search")
     expected = X.copy()
@@ -485,7 +485,7 @@ def test_positions_round_trip_and_first_format_files_are_upgraded(tmp_path):
     old = tmp_path / "old"
     old.mkdir()
     path = old / EXAMPLES_FILE
-    _write_header(path)
+    write_header(path)
     data = bytearray(path.read_bytes())
     data[:8] = b"LTRREX01"
     import struct
@@ -518,7 +518,7 @@ def test_a_first_format_file_with_no_records_is_upgraded_before_appending(tmp_pa
     """The upgrade does not depend on there being records: a v1 header followed by v2 records
     would misread every position."""
     path = tmp_path / EXAMPLES_FILE
-    _write_header(path)
+    write_header(path)
     data = bytearray(path.read_bytes())
     data[:8] = b"LTRREX01"
     path.write_bytes(bytes(data))
