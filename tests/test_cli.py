@@ -217,7 +217,7 @@ def _write_log(state: Path) -> None:
 @pytest.mark.parametrize("fmt, name", [("ubi", "interactions.ubi.ndjson"), ("jsonl", "interactions.jsonl"),
                                        ("csv", "interactions.csv")])
 def test_export_writes_each_format_and_reads_back(tmp_path, capsys, fmt, name):
-    from ltrr.log import load_exported
+    from ltrr.log_export import load_exported
 
     _write_log(tmp_path / "state")
     assert cli.main(["export", "--state", str(tmp_path / "state"), "--format", fmt, "--out", str(tmp_path / "x")]) == 0

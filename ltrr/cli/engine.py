@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ltrr.cli.common import (EXIT_OK, CliError, add_state_argument, command, default_state_dir, engine_arguments,
                              open_engine, positive_int, progress_for)
-from ltrr.log import EXPORT_FORMATS
+from ltrr.log_export import EXPORT_FORMATS
 
 
 def _search_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +73,8 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("export", "export a state folder's interaction log", _export_arguments)
 def cmd_export(args: argparse.Namespace) -> int:
-    from ltrr.log import export_events, read_events
+    from ltrr.log import read_events
+    from ltrr.log_export import export_events
 
     state = args.state or default_state_dir()
     log_path = Path(state) / "log" / "events.jsonl"
@@ -93,7 +94,7 @@ def _replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("replay", "rebuild a (new, empty) state folder from an exported log", _replay_arguments)
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ltrr.log import load_exported
+    from ltrr.log_export import load_exported
 
     if not args.log.is_file():
         raise CliError(f"no such log file: {args.log}")

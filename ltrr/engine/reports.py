@@ -14,7 +14,9 @@ from ltrr.bandit.context import context_vector
 from ltrr.engine.records import Pending
 from ltrr.errors import FeedbackError
 from ltrr.interleave import tally as interleave_tally
-from ltrr.log import InteractionLog, cached_log_frame, export_events
+from ltrr.log import InteractionLog
+from ltrr.log_export import export_events
+from ltrr.log_frame import cached_log_frame
 from ltrr.memory import posterior
 from ltrr.rank.features import FEATURE_NAMES
 from ltrr.sanitize import sanitize_context

@@ -194,7 +194,7 @@ class OPEResult:
 def load_log(path: str | Path) -> list[dict]:
     """Events from an exported log (``.jsonl``, ``.parquet``, ``.csv`` or the UBI ``.ndjson`` that
     ``export --format ubi`` writes) or a state folder."""
-    from ltrr.log import load_exported
+    from ltrr.log_export import load_exported
 
     path = Path(path)
     if path.is_dir():

@@ -16,7 +16,7 @@ def open_engine(catalog, state, policy="linucb", **kw):
 def reopened_and_rebuilt(catalog, tmp_path, policy, export):
     """The engine of state ``tmp_path / "s"`` reopened, then a fresh one that replayed ``export``
     (with the replay's counts; None for the reopened one); each closed after its turn."""
-    from ltrr.log import load_exported
+    from ltrr.log_export import load_exported
 
     for folder in ("s", "rebuilt"):
         eng = open_engine(catalog, tmp_path / folder, policy=policy)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr.log import EXPORT_FORMATS, export_events, load_exported
+from ltrr.log_export import EXPORT_FORMATS, export_events, load_exported
 from tests.engine.engines import open_engine
 
 QUERIES = ["love story", "taylor swift", "blinding lights", "sza", "sad songs", "nas illmatic", "halo", "kill bill"]

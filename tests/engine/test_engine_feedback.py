@@ -120,7 +120,7 @@ def test_the_learner_counts_each_query_it_resolves_and_a_replay_counts_the_same(
     assert list(counts) == ["love story", "sng of the year"]
     assert counts["sng of the year"][1] == 0 and counts["love story"][1] == 1
     assert counts["sng of the year"][0] > 2.9
-    from ltrr.log import load_exported
+    from ltrr.log_export import load_exported
     eng = open_engine(tiny_catalog_path, tmp_path / "rebuilt", policy="coverage")
     try:
         eng.replay(load_exported(path))

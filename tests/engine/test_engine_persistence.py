@@ -107,7 +107,7 @@ def test_export_and_replay_rebuild_the_state(tiny_catalog_path, tmp_path):
     expected_memory = eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True)
     eng.close()
 
-    from ltrr.log import load_exported
+    from ltrr.log_export import load_exported
     fresh = open_engine(tiny_catalog_path, tmp_path / "rebuilt")
     try:
         counts = fresh.replay(load_exported(path))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ltrr.bandit.context import CONTEXT_FEATURES, REMEMBERED_CAP
-from ltrr.log import load_exported
+from ltrr.log_export import load_exported
 from ltrr.query import Query
 from tests.engine.engines import FAST_ARMS, open_engine
 

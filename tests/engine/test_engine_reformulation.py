@@ -10,7 +10,7 @@ import pytest
 
 from ltrr import Engine
 from ltrr.bandit.coverage.cells import is_query_key
-from ltrr.log import load_exported
+from ltrr.log_export import load_exported
 from ltrr.memory.reformulation import user_key
 from tests.engine.engines import FAST_ARMS, open_engine
 

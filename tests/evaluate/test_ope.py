@@ -7,7 +7,8 @@ import pytest
 
 from ltrr.evaluate.ope import (ESTIMATORS, OPEError, evaluate, evaluate_log, load_log, logged_searches,
                                parse_target, results_table)
-from ltrr.log import export_events, read_events
+from ltrr.log import read_events
+from ltrr.log_export import export_events
 
 
 def _search(sid: str, selection: list[tuple[str, bool, float]], lists: dict[str, list[str]],

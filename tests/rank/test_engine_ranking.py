@@ -236,7 +236,7 @@ def test_the_position_bias_is_the_same_live_reopened_and_replayed(tiny_catalog_p
     """Lists of 2-10 results (k drawn per search), half of them swapped, position-based clicks: the
     estimate the engine derives live is the one it derives from its log when reopened, and when a
     fresh state replays the exported log."""
-    from ltrr.log import load_exported
+    from ltrr.log_export import load_exported
     from ltrr.simulate.clicks import PositionBasedClicks
 
     users = PositionBasedClicks(eta=1.0, p_relevant=0.9, p_irrelevant=0.3, max_clicks=10)

@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ltrr.bandit.policy import PolicySpec
-from ltrr.log import InteractionLog, from_ubi, is_valid_event, log_frame, read_ubi
+from ltrr.log import InteractionLog, is_valid_event
+from ltrr.log_export import from_ubi, read_ubi
+from ltrr.log_frame import log_frame
 from ltrr.state import UnsafeNameError, policy_folder, safe_name
 from tests.reliability.hostile import HOSTILE, counted
 

@@ -3,7 +3,7 @@ search drew (live, and from the log after a restart), and replay rebuilds the sa
 from __future__ import annotations
 
 from ltrr import Engine
-from ltrr.log import load_exported
+from ltrr.log_export import load_exported
 from ltrr.query import Query
 from tests.engine.test_replay_property import assert_same
 
