@@ -30,7 +30,8 @@ from ltrr.events import check_event, event_error
 LOG_VERSION = 1
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps``'s fallback for what the standard encoder refuses (numpy scalars and arrays among them)."""
     if hasattr(value, "item"):          # numpy scalars
         return value.item()
     if hasattr(value, "tolist"):        # numpy arrays
@@ -40,17 +41,19 @@ def _json_default(value: Any) -> Any:
 
 def to_json_line(event: dict) -> bytes:
     """One event as a single JSON line (NaN/inf become null so every reader can parse it)."""
-    text = json.dumps(_finite(event), ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    text = json.dumps(json_safe(event), ensure_ascii=False, separators=(",", ":"), default=json_default)
     return (text + "\n").encode("utf-8")
 
 
-def _finite(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, inf) replaced by None, through dicts and lists:
+    strict JSON has no such numbers, and every reader of the log must parse it."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -172,7 +175,7 @@ def read_events(path: str | Path) -> list[dict]:
     return list(InteractionLog(Path(path), read_only=True).events())
 
 
-def _parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
+def parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
     """The valid events among raw log lines (the same rule as InteractionLog.events)."""
     for raw in lines:
         try:

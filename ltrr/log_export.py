@@ -15,8 +15,8 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 
 from ltrr.events import FIELDS, OMIT_WHEN_NONE
-from ltrr.log import _finite, _json_default, read_events, to_json_line
-from ltrr.log_frame import _SEARCH_JSON, _intent, log_frame
+from ltrr.log import json_safe, json_default, read_events, to_json_line
+from ltrr.log_frame import SEARCH_JSON_COLUMNS, intent_of, log_frame
 
 EXPORT_FORMATS = ("parquet", "csv", "jsonl", "ubi")
 
@@ -92,9 +92,9 @@ def to_ubi(events: Iterable[dict]) -> Iterator[tuple[str, dict]]:
                 "query_response_hit_ids": list(ev.get("results") or []),
                 "query_attributes": {
                     "policy": ev.get("policy"),
-                    "intent": _intent(ev.get("understanding")),
+                    "intent": intent_of(ev.get("understanding")),
                     "arms_selected": ",".join(s["arm"] for s in selection if s.get("selected")),
-                    "ltrr_search": json.dumps(_finite(extras), ensure_ascii=False, default=_json_default),
+                    "ltrr_search": json.dumps(json_safe(extras), ensure_ascii=False, default=json_default),
                 },
             }
         elif ev.get("kind") == "feedback":
@@ -105,7 +105,7 @@ def to_ubi(events: Iterable[dict]) -> Iterator[tuple[str, dict]]:
             if isinstance(ev.get("position"), int):
                 attributes["position"] = {"ordinal": ev["position"]}
             extras = {k: v for k, v in ev.items() if k not in _STANDARD_FEEDBACK}
-            attributes["ltrr_feedback"] = json.dumps(_finite(extras), ensure_ascii=False, default=_json_default)
+            attributes["ltrr_feedback"] = json.dumps(json_safe(extras), ensure_ascii=False, default=json_default)
             yield UBI_EVENTS, {
                 "action_name": ev.get("action"),
                 "query_id": ev["search_id"],
@@ -250,7 +250,7 @@ def load_exported(path: str | Path) -> list[dict]:
         for name in FIELDS["search"]:
             if name not in row:         # an export written before the column existed
                 continue
-            cell = json.loads(row[name]) if name in _SEARCH_JSON else _plain_cell(row[name])
+            cell = json.loads(row[name]) if name in SEARCH_JSON_COLUMNS else _plain_cell(row[name])
             if cell is not None or name not in OMIT_WHEN_NONE:    # a field the search did not use
                 search[name] = cell
         placed.append((_seq(row.get("seq")), len(placed), search))

@@ -16,21 +16,21 @@ from typing import Iterable
 import pandas as pd
 
 from ltrr.events import FIELDS, value
-from ltrr.log import _finite, _json_default, _parse_lines
+from ltrr.log import json_safe, json_default, parse_lines
 
 
 _SHOWN_COLUMNS = ["id", "ts", "user_id", "query", "query_norm", "policy", "intent", "arms_selected",
                   "n_results", "results", "clicks", "n_clicks", "context", "understanding",
                   "selection", "by_arm", "x"]
 # Plain columns (the value itself); every other declared search field is a JSON column.
-_PLAIN = ("id", "ts", "user_id", "query", "query_norm", "policy")
+PLAIN_COLUMNS = ("id", "ts", "user_id", "query", "query_norm", "policy")
 # The search fields the shown columns leave out (decision, arm_ms, and what the rank stage tried),
 # kept as JSON columns so that replaying a table export rebuilds what the jsonl export does.
 _MORE_SEARCH = [name for name in FIELDS["search"] if name not in _SHOWN_COLUMNS]
 # ``seq``: the event's place in the log (also in each click entry), so that a table export
 # replays in the log's order, not grouped by search.
 FRAME_COLUMNS = _SHOWN_COLUMNS + _MORE_SEARCH + ["seq"]
-_SEARCH_JSON = [name for name in FIELDS["search"] if name not in _PLAIN]
+SEARCH_JSON_COLUMNS = [name for name in FIELDS["search"] if name not in PLAIN_COLUMNS]
 
 
 def _search_row(ev: dict) -> dict:
@@ -43,7 +43,7 @@ def _search_row(ev: dict) -> dict:
         "query": value(ev, "query"),
         "query_norm": value(ev, "query_norm"),
         "policy": value(ev, "policy"),
-        "intent": _intent(value(ev, "understanding")),
+        "intent": intent_of(value(ev, "understanding")),
         "arms_selected": ",".join(s["arm"] for s in selection if s.get("selected")),
         "n_results": len(value(ev, "results") or []),
         "results": json.dumps(value(ev, "results") or []),
@@ -54,12 +54,12 @@ def _search_row(ev: dict) -> dict:
         "selection": json.dumps(selection),
         "by_arm": json.dumps(value(ev, "by_arm") or {}, ensure_ascii=False),
         "x": json.dumps(value(ev, "x") or []),
-        **{name: json.dumps(_finite(ev.get(name)), ensure_ascii=False, default=_json_default)
+        **{name: json.dumps(json_safe(ev.get(name)), ensure_ascii=False, default=json_default)
            for name in _MORE_SEARCH},
     }
 
 
-def _intent(understanding: object) -> object:
+def intent_of(understanding: object) -> object:
     """The QU intent of a logged understanding (None when the log holds something else)."""
     return understanding.get("intent") if isinstance(understanding, dict) else None
 
@@ -220,7 +220,7 @@ class LogFrameCache:
         if self._offset == 0:
             self._head = data[:min(end, self._HEAD)]
         self._offset += end
-        self._fold.add(_parse_lines(data[:end].splitlines()))
+        self._fold.add(parse_lines(data[:end].splitlines()))
 
     def _same_head(self) -> bool:
         if not self._head:
