@@ -15,12 +15,16 @@ from ltrr.bandit.coverage.cells import LADDER, Level
 
 
 def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
-          n_arms: int) -> tuple[np.ndarray, float]:
+          n_arms: int, spread: bool = False) -> tuple[np.ndarray, float] | tuple[np.ndarray, float, np.ndarray]:
     """Coverage gain of raising each arm to each ladder level over ``budgets``, and the
     current coverage, from ``levels`` (finest first); each level is shrunk towards the
-    next coarser one with its own ``prior`` when it has one, else with ``prior``."""
+    next coarser one with its own ``prior`` when it has one, else with ``prior``.
+
+    ``spread``: also return each gain's standard error (the Horvitz-Thompson sum's, through
+    the same shrinkage, each level's weight squared; the parent's taken as independent)."""
     n_lev = len(LADDER)
     gain = np.zeros((n_arms, n_lev))
+    var = np.zeros((n_arms, n_lev))
     cover = 0.0
     # Root first: each finer level is shrunk towards the coarser one.
     for depth, lv in enumerate(reversed(levels)):
@@ -30,9 +34,11 @@ def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
             covered = (ranks <= budgets[None, :]).any(axis=1)
             free = ~covered
             g = np.einsum("m,mal->al", w * free, hit)
+            g2 = np.einsum("m,mal->al", w * w * free, hit) if spread else None
             c = float(w @ covered)
         else:
             g, c = np.zeros((n_arms, n_lev)), 0.0
+            g2 = np.zeros((n_arms, n_lev)) if spread else None
         # What an arm adds at a depth is only seen on searches that ran it that deep: below
         # the root, its cell mean g / n weighs as many searches as did (the cell's reach)
         # and the rest is the parent's, so an arm a cell never runs takes its parent's gain
@@ -42,10 +48,18 @@ def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
         # that deep; the steps below it on more of them), then summed back up.
         if depth == 0:
             gain = (g + p * gain) / (n + p)
+            if spread:
+                var = g2 / (n + p) ** 2
         else:
             step = (lv.reach * _steps(g / n) + p * _steps(gain)) / (lv.reach + p)
             gain = np.cumsum(step, axis=1)
+            if spread:
+                # The level's share of each gain, read at each depth from the reach there.
+                own = np.asarray(lv.reach, dtype=np.float64) / (np.asarray(lv.reach, dtype=np.float64) + p)
+                var = own ** 2 * (g2 / max(n, 1e-9) ** 2) + (1.0 - own) ** 2 * var
         cover = (c + p * cover) / (n + p)
+    if spread:
+        return gain, cover, np.sqrt(var)
     return gain, cover
 
 

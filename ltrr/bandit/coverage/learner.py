@@ -57,7 +57,7 @@ class CoverageLearner:
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
                  cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
                  probe_prior: float = 0.0, tries: float = 0.0, slump: bool = False,
-                 floor: float = 0.0, floor_cost: float = 0.004) -> None:
+                 floor: float = 0.0, floor_cost: float = 0.004, doubt: float = 0.0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -68,6 +68,10 @@ class CoverageLearner:
         # the cheap plan serves badly still buys recall (0: one price everywhere).
         self.floor = float(floor)
         self.floor_cost = float(floor_cost)
+        if float(doubt) < 0:
+            raise ValueError("doubt must be 0 or more")
+        # A plan's step is bought on its gain less this many standard errors (plan.greedy).
+        self.doubt = float(doubt)
         self.epsilon = float(epsilon)
         self.wide = float(wide)
         self.wide_min = float(wide_min)
@@ -117,7 +121,8 @@ class CoverageLearner:
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
                    query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0),
                    tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0,
-                   floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004))
+                   floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004),
+                   doubt=params.get("doubt", 0.0))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
@@ -152,7 +157,7 @@ class CoverageLearner:
                 mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
         """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior."""
         return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior, self._novel,
-                           self.floor, self.floor_cost)
+                           self.floor, self.floor_cost, self.doubt)
 
     def greedy(self, x: np.ndarray, mask: np.ndarray,
                levels: list[Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
@@ -502,7 +507,8 @@ class CoverageLearner:
                 **({"probe_prior": self.probe_prior} if self.probe_prior else {}),
                 **({"tries": self.tries} if self.tries else {}),
                 **({"slump": True} if self.slump else {}),
-                **({"floor": self.floor, "floor_cost": self.floor_cost} if self.floor else {})}
+                **({"floor": self.floor, "floor_cost": self.floor_cost} if self.floor else {}),
+                **({"doubt": self.doubt} if self.doubt else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).

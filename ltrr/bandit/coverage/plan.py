@@ -27,7 +27,7 @@ def price(cover: float, cost_per_candidate: float, floor: float = 0.0, floor_cos
 
 def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float, start_ms: np.ndarray,
            prior: float, novel: np.ndarray | None = None, floor: float = 0.0,
-           floor_cost: float = 0.0) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+           floor_cost: float = 0.0, doubt: float = 0.0) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
     """The greedy budgets over the available ``mask``, with what exploration reuses: every
     arm's coverage alone at every level and its expected candidates (None before any data),
     and the configuration's coverage (NaN before any data).
@@ -38,6 +38,8 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
     ``floor``, ``floor_cost``: while the configuration built so far covers less than ``floor``, a
     candidate costs ``floor_cost`` instead (see :func:`price`): an ask few searches serve buys
     recall at that price, and once served that often, at ``cost_per_candidate``.
+    ``doubt``: a step is bought on its gain less ``doubt`` standard errors of it (0: on its
+    estimate), so that a gain resting on a few heavily weighted finds does not buy a hedge.
     Never empty where an arm is available: at the least, one arm runs at the ladder's first step.
     """
     n_arms = len(mask)
@@ -47,7 +49,7 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
         # that clicks (and their full-information ranks) start to arrive.
         budgets[mask] = COLD_BUDGET
         return budgets, None, float("nan"), None
-    gain, now = gains(levels, budgets, prior, n_arms)
+    gain, now, sd = _gains(levels, budgets, prior, n_arms, doubt)
     alone = gain            # from nothing, each arm's gain is its coverage alone
     counts = expected_counts(levels, n_arms)
     arms = np.arange(n_arms)
@@ -55,6 +57,7 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
         # Coverage is a probability: a noisy Horvitz-Thompson sum above 1 buys nothing.
         now = float(np.clip(now, 0.0, 1.0))
         gain = np.clip(now + gain, 0.0, 1.0) - now
+        sure = np.maximum(gain - doubt * sd, 0.0) if doubt > 0 else gain
         lam = price(now, cost_per_candidate, floor, floor_cost)
         cur = counts[arms, np.searchsorted(LADDER, budgets)]
         extra = counts - cur[:, None]
@@ -66,14 +69,14 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
         # Starting an arm also pays its milliseconds (0 without cost_per_ms), counted
         # for the ratio as the candidates that would cost as much.
         start = np.where(budgets == 0, start_ms, 0.0)[:, None]
-        net = gain - lam * extra - start
+        net = sure - lam * extra - start
         per = extra + (start / lam if lam > 0 else 0.0)
-        ratio = np.where(ok & (net > 1e-9), gain / np.maximum(per, 0.5), -np.inf)
+        ratio = np.where(ok & (net > 1e-9), sure / np.maximum(per, 0.5), -np.inf)
         if not np.isfinite(ratio).any():
             break
         a, lev = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
         budgets[a] = LADDER[lev]
-        gain, now = gains(levels, budgets, prior, n_arms)
+        gain, now, sd = _gains(levels, budgets, prior, n_arms, doubt)
     if not budgets.any() and mask.any():
         # An empty list answers nothing, whatever the prices say: the step that covers most per
         # candidate runs (the greedy's first pick were candidates cheap); where nothing covers
@@ -85,3 +88,12 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
         budgets[a] = LADDER[lev + 1]
         now = float(gains(levels, budgets, prior, n_arms)[1])
     return budgets, alone, float(np.clip(now, 0, 1)), counts
+
+
+def _gains(levels: Sequence[Level], budgets: np.ndarray, prior: float, n_arms: int,
+           doubt: float) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """:func:`gains`, with the standard errors only where ``doubt`` uses them."""
+    if doubt > 0:
+        return gains(levels, budgets, prior, n_arms, spread=True)
+    gain, now = gains(levels, budgets, prior, n_arms)
+    return gain, now, None
