@@ -137,7 +137,7 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # frontier (0.004: -0.14, -0.17), default world mood asks 52.4% -> 43.5%.
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
-                 "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0},
+                 "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.5},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},
