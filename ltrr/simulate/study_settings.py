@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ltrr.bandit.policy import FLOOR_POLICY, TIGHT_COST, TIGHT_POLICY
+from ltrr.bandit.policy import FLOOR_POLICY, TIGHT_COST
 from ltrr.simulate.world import World, get_world
 
 LEARNER = "coverage"
@@ -152,9 +152,8 @@ def cost_label(cost: float) -> str:
 
 
 def cost_spec(cost: float) -> str:
-    """The learner paying ``cost`` per candidate everywhere (the default has no coverage floor); at
-    the tight budget's price, the tight budget as the app offers it (:data:`~ltrr.bandit.policy.TIGHT_POLICY`)."""
-    return TIGHT_POLICY if cost == TIGHT_COST else f"coverage:cost={cost:g}"
+    """The learner paying ``cost`` per candidate everywhere (the default has no coverage floor)."""
+    return f"coverage:cost={cost:g}"
 
 
 def headline(settings: StudySettings) -> StudySettings:

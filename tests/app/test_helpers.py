@@ -255,8 +255,7 @@ def test_policies_are_read_by_policy_spec():
     # The sidebar names the two learners in words (distinct), any other policy as written.
     assert "default" in policy_label("coverage") and "tight" in policy_label(TIGHT_POLICY)
     assert policy_label("linucb") == "linucb"
-    assert valid_policy("coverage:epsilon=0.05,cost=0.0320,doubt=0.0") == TIGHT_POLICY
-    assert valid_policy("coverage:cost=0.032") == "coverage:cost=0.032"     # the default's doubt: not the preset
+    assert valid_policy("coverage:epsilon=0.05,cost=0.0320") == TIGHT_POLICY
     assert valid_policy("linucb:alpha=oops") is None and valid_policy("") is None
 
 
