@@ -13,7 +13,7 @@ and the interaction log all name a policy the same way::
     coverage:qprior=0,probe=0   ... the cell learner: no cell per query text, kinds not split by what the memory holds
     coverage:tries=0            ... a query that keeps failing does not try the arms its searches never ran
     coverage:slump=0            ... a cell served less as its plans narrow is not explored wide more
-    coverage:doubt=0            ... a plan's step is bought on its estimated gain, not on that less half a standard error
+    coverage:doubt=0.5          ... a plan's step is bought on its estimated gain less half a standard error
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
@@ -139,13 +139,15 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # doubt: a plan's step is bought on its estimated gain less doubt standard errors of it (the
     # Horvitz-Thompson sum's, through the cells' shrinkage; ltrr.bandit.coverage.plan.greedy): a
     # click-only cell never sees a precise ask fully served, and a few heavily weighted finds of
-    # another arm then buy a hedge (docs/history.md, twenty-second part). 0.5, the one value run:
-    # on dev streams 21-29 of both worlds with the trained ranker, paired with doubt 0, +0.14
-    # (-0.53 to +0.82) points at -0.98 candidates, mood asks +2.3 and -1.1, ambiguous words +0.6
-    # and +5.4; minus the tuned frontier on streams 27-29 +0.99 (+0.06 to +1.93) against +0.06.
+    # another arm then buy a hedge. Tried as the default (docs/history.md, twenty-second part), not
+    # kept: 0.5 on dev streams 21-29 of both worlds with the trained ranker, paired with 0, +0.14
+    # (-0.53 to +0.82) points at -0.98 candidates, +0.99 from the tuned frontier on streams 27-29
+    # against +0.06; on the study's seeds 0-4 it did not hold up: -0.04 and -0.96 points at -0.93
+    # and -1.47 candidates, +0.14 and -0.57 from the static frontier (0: -0.14, -0.17), mood asks
+    # 52.4% -> 45.6% and 35.2% -> 30.8%.
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
-                 "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.5},
+                 "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},

@@ -76,7 +76,7 @@ def test_no_doubt_is_the_plain_greedy():
 
 
 def test_a_policy_spec_carries_doubt_into_the_learner_and_its_saved_settings():
-    assert dict(PolicySpec.parse("coverage").params)["doubt"] == 0.5
+    assert dict(PolicySpec.parse("coverage").params)["doubt"] == 0.0       # tried as the default, not kept
     learner = CoverageLearner.from_params(ARMS, dict(PolicySpec.parse("coverage:doubt=1").params))
     assert learner.doubt == 1.0
     with pytest.raises(ValueError, match="other settings"):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ltrr.bandit.policy import TIGHT_POLICY
 from ltrr.simulate.study import pre_drift_configs, pre_drift_rows, study_policies
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
@@ -148,6 +149,8 @@ def test_the_headline_study_runs_the_learners_all_and_the_tuned_configurations_o
                          "tuned<=10", "pre-drift<=5", "a@20"}       # a@20 is also pre-drift<=20: it stays
     assert {"b@20", "c@20", "all@5", "coverage cost=0.002", "coverage ms=0.004"} <= set(full) - set(lean)
     assert all(full[label] == spec for label, spec in lean.items())
+    # The tight budget the study runs is the one the app offers.
+    assert lean["coverage cost=0.032"] == TIGHT_POLICY
     # The floor tried as the default runs in the full study only, beside the one-price learners.
     assert full["coverage cost=0.032,floor=0.9"] == "coverage:cost=0.032,floor=0.9"
 

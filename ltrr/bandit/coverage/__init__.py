@@ -70,11 +70,11 @@ that no other arm returns (its smoothed share over the searches that ran it with
 others, :func:`ltrr.reward.novel_shares`): the ranker scores, and the study
 counts, the pool after the union, where an entity two arms return is one
 candidate.
-A step is bought on its estimated gain less ``doubt`` standard errors of it (the
-Horvitz-Thompson sum's, through the cells' shrinkage; 0.5 by default): a click-only
-cell never sees a precise ask fully served (a listener who does not click leaves an
-apparent miss), and one or two heavily weighted finds of another arm must not buy a
-hedge that many plain clicks would not.
+With ``doubt`` > 0 a step is bought on its estimated gain less that many standard errors
+of it (the Horvitz-Thompson sum's, through the cells' shrinkage): a click-only cell never
+sees a precise ask fully served, and one or two heavily weighted finds of another arm
+then buy a hedge. Off by default: tried as the default, it cut candidates and did not
+hold up on the study's seeds (docs/history.md, twenty-second part).
 Optionally (``cost_per_ms``) starting an arm also costs its measured
 milliseconds: a smoothed mean of the arm's logged run times
 (:meth:`CoverageLearner.observe_latency`), so a slow arm must find more to
