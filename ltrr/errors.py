@@ -12,3 +12,9 @@ class FeedbackError(LtrrError):
 
 class StateError(LtrrError):
     """A state folder that is locked by another process, corrupt or from an unknown version."""
+
+
+class CatalogImportError(Exception):
+    """The input file cannot be imported at all (missing, empty, binary,
+    truncated, or without a recognisable title column). The message is one
+    line meant for the user."""

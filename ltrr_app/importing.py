@@ -19,14 +19,15 @@ def preview(src: Path, display_name: str) -> tuple[list[str] | str, pd.DataFrame
 
     The error text names the file as the user called it, never the temp path.
     """
-    from ltrr.catalog import importer
+    from ltrr.catalog import reading
+    from ltrr.errors import CatalogImportError
 
     try:
-        if importer._is_parquet(src):   # the importer's own detection, so preview and import agree
-            frame, encoding = importer._read_parquet(src), ""
+        if reading.is_parquet(src):   # the importer's own detection, so preview and import agree
+            frame, encoding = reading.read_parquet(src), ""
         else:
-            frame, encoding, _, _ = importer._read_csv(src)
-    except importer.CatalogImportError as exc:
+            frame, encoding, _, _ = reading.read_csv(src)
+    except CatalogImportError as exc:
         return plain_error(exc, src, display_name), None, ""
     columns = [str(c) for c in frame.columns]
     head = frame.head(PREVIEW_ROWS).copy()

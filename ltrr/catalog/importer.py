@@ -14,10 +14,7 @@ no artist; both are counted by reason in the :class:`ImportReport`.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ltrr.catalog.reading import is_parquet, one_line, read_csv, read_parquet
 from ltrr.catalog.schema import ENTITY_TYPES, NEW_RELEASE_DAYS
 from ltrr.catalog.writer import CatalogWriter
+from ltrr.errors import CatalogImportError
 from ltrr.progress import ProgressFn, silent
 from ltrr.text import fold
-
-
-class CatalogImportError(Exception):
-    """The input file cannot be imported at all (missing, empty, binary,
-    truncated, or without a recognisable title column). The message is one
-    line meant for the user."""
 
 
 # Every field the importer understands, with what it means (shown by the CLI
@@ -176,120 +169,7 @@ class ImportReport:
     __str__ = summary
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def _decode(raw: bytes) -> tuple[str, str, int]:
-    """Bytes -> (text, encoding used, lines that had to be decoded on their own).
-
-    UTF-8 (BOM or not) first; a file that is mostly UTF-8 but has a few lines
-    in a legacy encoding (typical of concatenated exports) keeps UTF-8 and
-    decodes only those lines as cp1252/latin-1; otherwise the whole file is
-    cp1252, or latin-1 which accepts any byte.
-    """
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16"), "utf-16", 0
-        except UnicodeDecodeError:
-            raise CatalogImportError("starts like UTF-16 text but does not decode as UTF-16") from None
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
-    try:
-        return raw.decode("utf-8"), "utf-8", 0
-    except UnicodeDecodeError:
-        pass
-    lines = raw.split(b"\n")
-    utf8_lines = broken = 0
-    for line in lines:
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-            utf8_lines += 1
-        except UnicodeDecodeError:
-            broken += 1
-    # Valid multi-byte UTF-8 almost never happens by accident in a legacy file.
-    if utf8_lines and utf8_lines >= broken:
-        return "\n".join(_decode_line(line) for line in lines), "utf-8 (some lines cp1252)", broken
-    try:
-        return raw.decode("cp1252"), "cp1252", 0
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1", 0
-
-
-def _decode_line(line: bytes) -> str:
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return line.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return line.decode("latin-1")
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:65536]
-    if "\x00" in sample:
-        return True
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
-    return controls > max(2, len(sample) // 100)
-
-
-def _sniff_separator(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str, int, int]:
-    """Read a CSV as strings; returns (frame, encoding, lines decoded as
-    cp1252 in a UTF-8 file, malformed lines skipped)."""
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise CatalogImportError(f"{path} is empty")
-    try:
-        text, encoding, broken = _decode(raw)
-    except CatalogImportError as exc:
-        raise CatalogImportError(f"{path} {exc}") from None
-    if _looks_binary(text):
-        raise CatalogImportError(f"{path} is a binary file, not a CSV or Parquet catalog")
-    sep = _sniff_separator(text)
-    options = dict(sep=sep, dtype=str, keep_default_na=False, na_filter=False, skipinitialspace=True)
-    malformed = 0
-
-    def skip(bad_line: list[str]) -> None:
-        nonlocal malformed
-        malformed += 1
-        return None
-
-    try:
-        try:
-            frame = pd.read_csv(io.StringIO(text), **options)
-        except pd.errors.ParserError:
-            # Only the python engine can count and skip malformed lines.
-            frame = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=skip, **options)
-    except pd.errors.EmptyDataError:
-        raise CatalogImportError(f"{path} has no header row") from None
-    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        raise CatalogImportError(f"{path} is not a readable CSV: {_one_line(exc)}") from None
-    return frame, encoding, broken, malformed
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_table(path).to_pandas()
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise CatalogImportError(f"{path} is not a readable Parquet file: {_one_line(exc)}") from None
-
-
-def _is_parquet(path: Path) -> bool:
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return True
-    with path.open("rb") as handle:
-        return handle.read(4) == b"PAR1"
+# --------------------------------------------------------------------------- destination
 
 
 def check_replaceable(dest: Path, src: Path | None = None) -> None:
@@ -303,10 +183,6 @@ def check_replaceable(dest: Path, src: Path | None = None) -> None:
         with dest.open("rb") as handle:
             if handle.read(12)[8:12] != b"DUCK":
                 raise CatalogImportError(f"refusing to replace {dest}: it is not a DuckDB catalog")
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]
 
 
 # --------------------------------------------------------------------------- mapping
@@ -514,7 +390,7 @@ def _clean_rows(frame: pd.DataFrame, mapping: dict[str, str], report: ImportRepo
         return _clean_fields(frame, mapping, report)
     except (TypeError, ValueError, ArithmeticError) as exc:
         # Parquet can hold nested or binary columns that no field can use.
-        raise CatalogImportError(f"a mapped column cannot be read: {_one_line(exc)}") from None
+        raise CatalogImportError(f"a mapped column cannot be read: {one_line(exc)}") from None
 
 
 def _clean_fields(frame: pd.DataFrame, mapping: dict[str, str], report: ImportReport) -> pd.DataFrame:
@@ -713,10 +589,10 @@ def import_file(src: str | Path, dest: str | Path, mapping: dict[str, str] | Non
     label = f"importing {src.name}"
     progress(0, steps, label)
 
-    if _is_parquet(src):
-        frame, encoding, broken, malformed = _read_parquet(src), "parquet", 0, 0
+    if is_parquet(src):
+        frame, encoding, broken, malformed = read_parquet(src), "parquet", 0, 0
     else:
-        frame, encoding, broken, malformed = _read_csv(src)
+        frame, encoding, broken, malformed = read_csv(src)
     frame.columns = [str(c) for c in frame.columns]
     progress(1, steps, label)
 
