@@ -223,7 +223,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
     found: list[type[BaseException]] = [LtrrError, CatalogError, ValueError, FileNotFoundError]
     try:
-        from ltrr.catalog.importer import CatalogImportError
+        from ltrr.errors import CatalogImportError
 
         found.append(CatalogImportError)
     except ImportError:

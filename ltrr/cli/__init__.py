@@ -16,12 +16,11 @@ import argparse
 import os
 import sys
 
-from ltrr.catalog.importer import CatalogImportError
 from ltrr.catalog.store import CatalogError
 from ltrr.cli import bench, catalog, engine, simulate, state, study  # noqa: F401  (each registers its commands)
 from ltrr.cli.common import (COMMANDS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, Command, Parser,
                              add_catalog_argument, command)
-from ltrr.errors import LtrrError
+from ltrr.errors import CatalogImportError, LtrrError
 
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "Command", "add_catalog_argument",
            "build_parser", "command", "main"]

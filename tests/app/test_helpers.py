@@ -149,7 +149,7 @@ def test_preview_decodes_like_the_importer_and_errors_name_the_users_file(tmp_pa
 
 
 def test_cli_wording_becomes_plain_words():
-    from ltrr.catalog.importer import CatalogImportError
+    from ltrr.errors import CatalogImportError
 
     exc = CatalogImportError("/tmp/x/upload.csv: no recognisable title column (columns: 'a'); "
                              "name it with --map title=COLUMN")

@@ -9,8 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from ltrr.errors import CatalogImportError
 from ltrr.catalog.importer import (
-    CatalogImportError, import_file, parse_dates, parse_map_args, resolve_mapping,
+    import_file, parse_dates, parse_map_args, resolve_mapping,
 )
 from ltrr.catalog.store import Catalog
 from tests.catalog.sql import rows as _rows
