@@ -24,7 +24,7 @@ def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
     the same shrinkage, each level's weight squared; the parent's taken as independent)."""
     n_lev = len(LADDER)
     gain = np.zeros((n_arms, n_lev))
-    var = np.zeros((n_arms, n_lev))
+    var = np.zeros((n_arms, n_lev)) if spread else None
     cover = 0.0
     # Root first: each finer level is shrunk towards the coarser one.
     for depth, lv in enumerate(reversed(levels)):
@@ -55,7 +55,8 @@ def gains(levels: Sequence[Level], budgets: np.ndarray, prior: float,
             gain = np.cumsum(step, axis=1)
             if spread:
                 # The level's share of each gain, read at each depth from the reach there.
-                own = np.asarray(lv.reach, dtype=np.float64) / (np.asarray(lv.reach, dtype=np.float64) + p)
+                reach = np.asarray(lv.reach, dtype=np.float64)
+                own = reach / (reach + p)
                 var = own ** 2 * (g2 / max(n, 1e-9) ** 2) + (1.0 - own) ** 2 * var
         cover = (c + p * cover) / (n + p)
     if spread:
