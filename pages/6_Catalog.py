@@ -134,7 +134,8 @@ with build_tab:
 
 # --- import -------------------------------------------------------------------------
 with import_tab:
-    from ltrr.catalog.importer import FIELDS, REQUIRED_FIELDS, import_file, resolve_mapping
+    from ltrr.catalog.columns import FIELDS, REQUIRED_FIELDS, resolve_mapping
+    from ltrr.catalog.importer import import_file
     from ltrr.errors import CatalogImportError
 
     upload = st.file_uploader("A CSV or Parquet file, one row per track (repeated per playlist is fine)",

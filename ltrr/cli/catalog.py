@@ -5,7 +5,8 @@ import argparse
 import time
 from pathlib import Path
 
-from ltrr.catalog.importer import FIELDS, check_replaceable, import_file, parse_map_args
+from ltrr.catalog.columns import FIELDS, parse_map_args
+from ltrr.catalog.importer import check_replaceable, import_file
 from ltrr.catalog.store import Catalog
 from ltrr.cli.common import (EXIT_OK, add_catalog_argument, close_progress, command, counts_line, non_negative_int,
                              open_catalog, positive_int, progress_for)
