@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 
 from ltrr.errors import CatalogImportError
-from ltrr.catalog.importer import (
-    import_file, parse_dates,
-)
+from ltrr.catalog.importer import import_file
 from ltrr.catalog.store import Catalog
 from tests.catalog.sql import rows as _rows
 from tests.catalog.sql import scalar as _scalar
@@ -157,31 +155,6 @@ def test_utf8_file_with_one_cp1252_line_is_counted(tmp_path):
 
 
 # ---------------------------------------------------------------- dates
-
-
-@pytest.mark.parametrize("raw, expected", [
-    ("2019-06-14", dt.date(2019, 6, 14)),
-    ("14-06-2019", dt.date(2019, 6, 14)),
-    ("14/06/2019", dt.date(2019, 6, 14)),
-    ("2012", dt.date(2012, 1, 1)),
-    ("1981-12", dt.date(1981, 12, 1)),
-    ("2019-06-14T00:00:00", dt.date(2019, 6, 14)),
-])
-def test_parse_dates_formats(raw, expected):
-    values, bad = parse_dates(pd.Series([raw]))
-    assert not bad.iloc[0]
-    assert values.iloc[0].date() == expected
-
-
-@pytest.mark.parametrize("raw", ["yesterday", "2019-13-01", "31-02-2019", "99", "0000", "12-2019-01"])
-def test_parse_dates_rejects_garbage(raw):
-    values, bad = parse_dates(pd.Series([raw]))
-    assert bad.iloc[0] and pd.isna(values.iloc[0])
-
-
-def test_parse_dates_empty_is_missing_not_bad():
-    values, bad = parse_dates(pd.Series(["", None]))
-    assert not bad.any() and values.isna().all()
 
 
 def test_date_formats_mixed_in_one_file(tmp_path):
