@@ -12,12 +12,12 @@ then publishes the catalog atomically through :class:`CatalogWriter`.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ltrr.catalog import names
 from ltrr.catalog.cleaning import clean_rows
 from ltrr.catalog.columns import resolve_mapping
 from ltrr.catalog.import_report import ImportReport
@@ -43,59 +43,6 @@ def check_replaceable(dest: Path, src: Path | None = None) -> None:
         with dest.open("rb") as handle:
             if handle.read(12)[8:12] != b"DUCK":
                 raise CatalogImportError(f"refusing to replace {dest}: it is not a DuckDB catalog")
-
-
-# --------------------------------------------------------------------------- cleaning
-
-_FEAT_BRACKET_RE = r"[\(\[]\s*(?:feat\.?|ft\.?|featuring|with)\s+([^\)\]]+)[\)\]]"
-_FEAT_BARE_RE = r"\s(?:feat\.|ft\.|featuring)\s+(.+?)(?=\s+-\s|\s*[\(\[]|$)"
-_VERSION_PART_RE = r"(?:\s-\s([^\(\)\[\]]+)|[\(\[]([^\(\)\[\]]+)[\)\]])"
-# Checked in order: "Live Remix" is a remix.
-_VERSIONS = (("remix", r"\bremix\b|\bmix\b"), ("live", r"\blive\b"), ("acoustic", r"\bacoustic\b"),
-             ("radio edit", r"\bradio edit\b"), ("remastered", r"\bremaster"))
-_ERA_RE = r"\b((?:19|20)?\d0)'?s\b"
-
-
-def _featured(titles: pd.Series) -> pd.Series:
-    """'Song (feat. A & B) - X Remix' -> 'A, B'; None without credits."""
-    bracketed = titles.str.findall(_FEAT_BRACKET_RE, flags=re.IGNORECASE)
-    bare = titles.str.findall(_FEAT_BARE_RE, flags=re.IGNORECASE)
-
-    def join(names: list[str]) -> str | None:
-        split = [n.strip() for raw in names for n in re.split(r"\s*(?:,|&)\s*", raw)]
-        split = list(dict.fromkeys(n for n in split if n))
-        return ", ".join(split) or None
-
-    return (bracketed + bare).map(join)
-
-
-def _version(titles: pd.Series) -> pd.Series:
-    """The version a title names in its suffix (" - Live", "(Remix)"), else None.
-
-    Only the dash/bracket suffix is read so that "Live Forever" stays an original.
-    """
-    suffix = titles.str.findall(_VERSION_PART_RE).map(
-        lambda groups: " ".join(a or b for a, b in groups).lower())
-    out = pd.Series(None, index=titles.index, dtype=object)
-    for name, pattern in _VERSIONS:
-        hit = out.isna() & suffix.str.contains(pattern, regex=True)
-        out[hit] = name
-    return out
-
-
-def _era(names: pd.Series) -> pd.Series:
-    """'90s Rap' -> '1990s', "2000's Hits" -> '2000s'; None without an era."""
-    found = names.str.extract(_ERA_RE, flags=re.IGNORECASE)[0]
-
-    def full(decade: object) -> str | None:
-        if not isinstance(decade, str):
-            return None
-        year = int(decade)
-        if year < 100:
-            year += 1900 if year >= 30 else 2000
-        return f"{year}s"
-
-    return found.map(full)
 
 
 def _hash_ids(prefix: str, keys: pd.Series) -> pd.Series:
@@ -183,8 +130,8 @@ def _tracks(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
     report.merged["rows repeating a track already read"] = len(rows) - len(tracks)
     if "popularity" in rows:
         tracks["popularity"] = tracks["track_id"].map(rows.groupby("track_id")["popularity"].max())
-    tracks["featured"] = _featured(tracks["title"])
-    tracks["version"] = _version(tracks["title"])
+    tracks["featured"] = names.featured(tracks["title"])
+    tracks["version"] = names.version(tracks["title"])
     for col in ("genre", "subgenre"):
         tracks[col] = tracks[col].where(tracks[col].ne(""), None)
     return tracks
@@ -233,7 +180,7 @@ def _playlists(rows: pd.DataFrame, tracks: pd.DataFrame, curator: str | None,
     playlists["subgenre"] = playlists["playlist_id"].map(_most_common(member_rows, "playlist_id", "subgenre"))
     playlists["curator"] = curator
     playlists["description"] = [_describe(g, s) for g, s in zip(playlists["genre"], playlists["subgenre"])]
-    playlists["era"] = _era(playlists["name"])
+    playlists["era"] = names.era(playlists["name"])
 
     membership = member_rows[["playlist_id", "track_id"]]
     playlist_tracks = membership.drop_duplicates().copy()
