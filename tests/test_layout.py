@@ -16,8 +16,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 LTRR = Path(__file__).resolve().parents[1] / "ltrr"
 
 

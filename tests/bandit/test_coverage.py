@@ -128,7 +128,6 @@ def test_before_any_click_the_plan_is_never_empty():
 def test_propensities_are_exact_frequencies():
     learner = CoverageLearner(ARMS, seed=3, epsilon=0.3)
     mask = np.array([True, True, False])
-    greedy = np.array([3, 0, 0])
     seen = {}
     n = 20000
     for _ in range(n):
@@ -343,8 +342,6 @@ def test_reach_probability_is_the_chance_each_arm_ran_at_least_that_deep():
 
 def test_an_arm_a_cell_never_ran_takes_its_parents_gain_one_it_ran_and_found_useless_does_not():
     # Kind "two" is served only by c; kind "one" by a. Greedy policies are fed in by hand.
-    mask = np.ones(3, dtype=bool)
-
     def learner_where_one_ran(c_budget_in_one: int) -> CoverageLearner:
         learner = CoverageLearner(ARMS, seed=10, epsilon=0.0, wide=0.0, wide_min=0.0, prior=50)
         for i in range(400):
