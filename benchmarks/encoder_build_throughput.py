@@ -23,7 +23,7 @@ from pathlib import Path
 import harness  # noqa: F401  (puts ltrr on sys.path)
 from ltrr.catalog.store import Catalog
 from ltrr.embedding import Encoder
-from ltrr.strategies.semantic import catalog_passages
+from ltrr.strategies.semantic_passages import catalog_passages
 
 
 def rate(encoder: Encoder, texts: list[str]) -> float:

@@ -23,7 +23,7 @@ import harness
 from ltrr.catalog.store import Catalog
 from ltrr.embedding import Encoder
 from ltrr.progress import TqdmProgress
-from ltrr.strategies.semantic import passage
+from ltrr.strategies.semantic_passages import passage
 
 K = 10
 

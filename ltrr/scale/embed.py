@@ -3,7 +3,7 @@
     from ltrr.scale.embed import build_shards
     build_shards("data/catalog.duckdb", "data/semantic-shards", shards=8, address="auto", actors=16)
 
-The catalog's passages (the semantic arm's :func:`~ltrr.strategies.semantic.passage`)
+The catalog's passages (the semantic arm's :func:`~ltrr.strategies.semantic_passages.passage`)
 become a Ray Dataset; ``map_batches`` runs them through a pool of
 :class:`PassageEncoder` actors -- each loads the encoder once (ONNX Runtime,
 one intra-op thread per actor: parallelism comes from the actors) -- and the
@@ -53,7 +53,7 @@ def build_shards(catalog: str | Path, out_dir: str | Path, shards: int = 2, addr
     Returns the manifest (also in ``out_dir/shards.json``) plus ``seconds``.
     """
     from ltrr.catalog.store import Catalog
-    from ltrr.strategies.semantic import catalog_passages
+    from ltrr.strategies.semantic_passages import catalog_passages
 
     ray = ray_module()
     if actors < 1 or batch_size < 1:

@@ -1,8 +1,7 @@
 """The semantic arm: dense retrieval with all-MiniLM-L6-v2.
 
-Each entity is embedded once from a short passage (title, subtitle, genre,
-mood; for playlists and podcasts the start of their description too): short
-passages keep embedding the real catalog to a few minutes on two cores.
+Each entity is embedded once from a short passage
+(:mod:`ltrr.strategies.semantic_passages`).
 Embeddings are cached on disk as float16 (``semantic.f16.npy``) together with
 a hash of each passage, so a rebuild after a catalog change re-embeds only
 passages that changed.
@@ -45,7 +44,6 @@ says, without building anything, whether the next open will be quick.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import logging
 import os
@@ -60,13 +58,13 @@ from ltrr import indexfiles
 from ltrr.progress import ProgressFn
 from ltrr.query import Query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.semantic_passages import catalog_passages, passage_key
 
 VERSION = 1
 EXACT_MAX_ROWS = 10_000
 # Cosine below this is unrelated text for MiniLM (random catalog titles score
 # 0.0-0.2 against a query); returning them would only add noise to the pool.
 MIN_SIMILARITY = 0.2
-_DESCRIPTION_CHARS = 160
 # Passages embedded between checkpoints while building: a killed build loses at most
 # one chunk (~10-25 s of embedding on two cores).
 CHUNK_ROWS = 8192
@@ -96,29 +94,6 @@ _locks_guard = threading.Lock()
 def _dir_lock(index_dir: Path) -> threading.Lock:
     with _locks_guard:
         return _locks.setdefault(index_dir.resolve(), threading.Lock())
-
-
-def passage(entity_type: str, title: str, subtitle: str, genre: str, mood: str, text: str) -> str:
-    """The short text an entity is embedded from."""
-    parts = [title]
-    if subtitle and subtitle != genre:
-        parts.append(f"by {subtitle}" if entity_type in ("track", "album") else subtitle)
-    parts.extend(p for p in (genre, mood) if p)
-    out = ", ".join(p for p in parts if p)
-    if entity_type in ("playlist", "podcast", "episode"):
-        # `text` is "title subtitle description ...": keep what follows the names.
-        rest = text
-        for name in (title, subtitle):
-            if name and rest.startswith(name):
-                rest = rest[len(name):].strip()
-        if rest:
-            out = f"{out}. {rest[:_DESCRIPTION_CHARS]}"
-    return out
-
-
-def passage_key(text: str) -> int:
-    """A stable 63-bit hash of a passage, for reusing embeddings across rebuilds."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little") >> 1
 
 
 def _files(index_dir: Path) -> dict[str, Path]:
@@ -602,12 +577,6 @@ def similar_candidates(ids, rows: np.ndarray, sims: np.ndarray, budget: int) -> 
     keep = sims >= MIN_SIMILARITY
     return ranked((Candidate(entity_id=ids[r], score=float(s), features={"semantic": float(s)})
                    for r, s in zip(rows[keep].tolist(), sims[keep].tolist())), budget)
-
-
-def catalog_passages(frame) -> list[str]:
-    """The passage of every entity of a catalog's entity frame, in row order."""
-    return [passage(*row) for row in zip(frame["entity_type"], frame["title"], frame["subtitle"],
-                                         frame["genre"], frame["mood"], frame["text"])]
 
 
 def encoder_id(encoder) -> str:

@@ -21,7 +21,8 @@ from ltrr.catalog.store import Catalog
 from ltrr.query import Query
 from ltrr.strategies import semantic
 from ltrr.strategies.base import ArmResources
-from ltrr.strategies.semantic import SemanticStrategy, passage
+from ltrr.strategies.semantic import SemanticStrategy
+from ltrr.strategies.semantic_passages import catalog_passages, passage_key
 from tests.conftest import ROOT, SHARED_CSV
 from tests.strategies.contract import StrategyContract
 
@@ -72,14 +73,6 @@ def test_scores_are_cosines_and_score_agrees(tiny_arm):
     # `score` reads the float16 copy, `retrieve` the float32 one: equal to ~1e-3.
     np.testing.assert_allclose(tiny_arm.score(query, rows), [c.score for c in out], atol=2e-3)
     assert tiny_arm.score(Query.make(""), rows).tolist() == [0.0] * len(rows)
-
-
-def test_passage_is_short_and_names_the_artist():
-    assert passage("track", "Halo", "Beyoncé", "r&b", "romantic", "Halo Beyoncé r&b romantic") == \
-        "Halo, by Beyoncé, r&b, romantic"
-    assert passage("artist", "SZA", "r&b", "r&b", "", "SZA r&b") == "SZA, r&b"
-    assert passage("playlist", "Sad Songs", "ltrr", "pop", "", "Sad Songs Tears and heartbreak pop") == \
-        "Sad Songs, ltrr, pop. Tears and heartbreak pop"
 
 
 # --- persistence and threads -------------------------------------------------
@@ -211,9 +204,9 @@ class FakeEncoder:
     @staticmethod
     def vector(text: str, precision: str | None = None) -> np.ndarray:
         """The passage's unit vector; at precision "int8", nudged by a few percent (a draft)."""
-        v = np.random.default_rng(semantic.passage_key(text)).standard_normal(8)
+        v = np.random.default_rng(passage_key(text)).standard_normal(8)
         if precision == "int8":
-            v = v + 0.05 * np.random.default_rng(semantic.passage_key(text) + 1).standard_normal(8)
+            v = v + 0.05 * np.random.default_rng(passage_key(text) + 1).standard_normal(8)
         return v / np.linalg.norm(v)
 
     def encode_passages(self, texts, batch_size=64, progress=lambda *a: None, precision=None):
@@ -348,7 +341,7 @@ def test_a_killed_build_process_resumes(private_catalog_path, fake_encoder, monk
         assert len(fake_encoder.encoded) == n - saved
         assert _manifest(catalog)["resumed"] == saved
         vectors = np.load(catalog.index_dir / "semantic.f16.npy")
-        expected = np.stack([FakeEncoder.vector(t) for t in semantic.catalog_passages(catalog.entities.frame)])
+        expected = np.stack([FakeEncoder.vector(t) for t in catalog_passages(catalog.entities.frame)])
         np.testing.assert_allclose(vectors.astype(np.float32), expected, atol=1e-3)
     finally:
         catalog.close()
@@ -407,7 +400,7 @@ def _open_in_background(catalog, progress=lambda *a: None) -> SemanticStrategy:
 
 
 def _passages(catalog) -> list[str]:
-    return semantic.catalog_passages(catalog.entities.frame)
+    return catalog_passages(catalog.entities.frame)
 
 
 def _most_popular(catalog, n: int) -> set[str]:
