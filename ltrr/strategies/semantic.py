@@ -11,12 +11,8 @@ finished chunk (:class:`Checkpoint`, in ``semantic_partial/``), so a build
 that is killed, or cancelled by a closing engine, resumes where it stopped;
 progress counts the resumed passages as done.
 
-Search is exact (a float32 matrix product) up to ``EXACT_MAX_ROWS`` entities
-and approximate (a usearch HNSW graph, memory-mapped on load) above.
-Measured on this machine (2 cores, 384 dims, top 10): exact costs 0.04 ms at
-1k rows, 0.3 ms at 10k, 1.7 ms at 20k and 4.4 ms at 60k; HNSW costs
-0.1-0.6 ms over the same range but takes seconds to build and is
-approximate. They cross at about 10k rows, hence the threshold.
+Search is exact up to ``EXACT_MAX_ROWS`` entities and approximate (an HNSW
+graph) above (:mod:`ltrr.strategies.semantic_search`).
 
 **Serving before the build is complete.** Passages are embedded most popular
 first. When the arm is opened in the background (the engine's opener thread,
@@ -57,11 +53,11 @@ import numpy as np
 from ltrr import indexfiles
 from ltrr.progress import ProgressFn
 from ltrr.query import Query
+from ltrr.strategies import semantic_search
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.semantic_passages import catalog_passages, passage_key
 
 VERSION = 1
-EXACT_MAX_ROWS = 10_000
 # Cosine below this is unrelated text for MiniLM (random catalog titles score
 # 0.0-0.2 against a query); returning them would only add noise to the pool.
 MIN_SIMILARITY = 0.2
@@ -126,7 +122,8 @@ class SemanticStrategy(Strategy):
         """True when the index on disk is fresh for `catalog`, so `open` only loads it."""
         index_dir = catalog.index_dir
         files = _files(index_dir)
-        needed = [files["vectors"]] + ([files["hnsw"]] if len(catalog.entities) > EXACT_MAX_ROWS else [])
+        large = len(catalog.entities) > semantic_search.EXACT_MAX_ROWS
+        needed = [files["vectors"]] + ([files["hnsw"]] if large else [])
         return (indexfiles.is_fresh(index_dir, cls.name, catalog.fingerprint(), VERSION)
                 and all(p.is_file() for p in needed))
 
@@ -164,7 +161,7 @@ class SemanticStrategy(Strategy):
             files = _files(index_dir)
             vectors = np.load(files["vectors"], mmap_mode="r")
             hnsw = None
-            if len(vectors) > EXACT_MAX_ROWS:
+            if len(vectors) > semantic_search.EXACT_MAX_ROWS:
                 from usearch.index import Index
 
                 hnsw = Index.restore(str(files["hnsw"]), view=True)
@@ -252,9 +249,9 @@ class SemanticStrategy(Strategy):
         if self._live is not None:
             rows, sims = self._live.search(vector, budget)
         elif self._hnsw is None:
-            rows, sims = _exact(self._vectors32, vector, budget)
+            rows, sims = semantic_search.exact(self._vectors32, vector, budget)
         else:
-            rows, sims = _approximate(self._hnsw, vector, min(budget, len(self._ids)))
+            rows, sims = semantic_search.approximate(self._hnsw, vector, min(budget, len(self._ids)))
         return similar_candidates(self._ids, rows, sims, budget)
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray:
@@ -280,22 +277,6 @@ def serves_early(resources: ArmResources) -> bool:
     if background is not None:
         return bool(background)
     return threading.current_thread().name.startswith(_BACKGROUND_THREAD_PREFIX)
-
-
-def _exact(matrix: np.ndarray, vector: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the `budget` best cosines in a float32 matrix (unordered) and those cosines."""
-    sims = matrix @ vector
-    k = min(budget, sims.size)
-    if k <= 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    rows = np.argpartition(-sims, k - 1)[:k]
-    return rows, sims[rows]
-
-
-def _approximate(hnsw, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    matches = hnsw.search(vector, k)
-    rows = np.asarray(matches.keys, dtype=np.int64)
-    return rows, 1.0 - np.asarray(matches.distances, dtype=np.float64)   # usearch "cos" is 1 - cosine
 
 
 class _Job:
@@ -400,7 +381,7 @@ class _Job:
         progress(self.total, self.total, "semantic: embedding")
         _save_npy(files["vectors"], self.vectors)
         _save_npy(files["keys"], self.keys)
-        if self.total > EXACT_MAX_ROWS:
+        if self.total > semantic_search.EXACT_MAX_ROWS:
             _build_hnsw(files["hnsw"], self.vectors, progress)
         indexfiles.mark_fresh(self.index_dir, SemanticStrategy.name, self.fingerprint, VERSION,
                               entities=self.total, embedded=int(self.missing.size), resumed=self.resumed,
@@ -495,7 +476,7 @@ class _LiveIndex:
                 self.covered_at = time.monotonic()
                 job.refine(self._report, updated=self._update)
             job.finish(self._report)
-            if job.total > EXACT_MAX_ROWS:
+            if job.total > semantic_search.EXACT_MAX_ROWS:
                 from usearch.index import Index
 
                 self.hnsw = Index.restore(str(_files(job.index_dir)["hnsw"]), view=True)
@@ -523,13 +504,13 @@ class _LiveIndex:
         """Best rows (catalog row numbers) and cosines among the rows embedded so far."""
         hnsw, exact = self.hnsw, self.exact
         if hnsw is not None:
-            return _approximate(hnsw, vector, min(budget, self.job.total))
+            return semantic_search.approximate(hnsw, vector, min(budget, self.job.total))
         if exact is not None:
-            return _exact(exact, vector, budget)
+            return semantic_search.exact(exact, vector, budget)
         ready, matrix = self.ready, self.matrix
         if matrix is None:       # completed between the reads above
             return self.search(vector, budget)
-        positions, sims = _exact(matrix[:ready], vector, budget)
+        positions, sims = semantic_search.exact(matrix[:ready], vector, budget)
         return self.order[positions], sims
 
     def completeness(self) -> dict:
