@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after LTRR_CACHE_DIR is set (the encoder reads it on first use).
     from ltrr.catalog.store import Catalog
     from ltrr.strategies.base import ArmResources
-    from ltrr.strategies.semantic import PARTIAL_DIR, SemanticStrategy
+    from ltrr.strategies.semantic import SemanticStrategy
+    from ltrr.strategies.semantic_files import PARTIAL_DIR
     from ltrr.query import Query
 
     catalog = Catalog.open(args.catalog)

@@ -112,7 +112,7 @@ def build_graph(folder: str | Path, info: ShardInfo) -> str:
     step = 4096
     for a in range(0, len(vectors), step):
         b = min(a + step, len(vectors))
-        # One thread, so that a shard's graph is the same on every build (ltrr.strategies.semantic).
+        # One thread, so that a shard's graph is the same on every build (ltrr.strategies.semantic_files).
         index.add(np.arange(info.start + a, info.start + b), np.asarray(vectors[a:b], dtype=np.float32), threads=1)
     tmp = folder / f"{info.graph_name}.{os.getpid()}.tmp"
     index.save(str(tmp))

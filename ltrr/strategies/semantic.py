@@ -2,12 +2,12 @@
 
 Each entity is embedded once from a short passage
 (:mod:`ltrr.strategies.semantic_passages`).
-Embeddings are cached on disk as float16 (``semantic.f16.npy``) together with
-a hash of each passage, so a rebuild after a catalog change re-embeds only
-passages that changed.
+Embeddings are cached on disk as float16 together with a hash of each
+passage (:mod:`ltrr.strategies.semantic_files`), so a rebuild after a catalog
+change re-embeds only passages that changed.
 
 A build embeds in chunks of ``CHUNK_ROWS`` passages and checkpoints each
-finished chunk (:class:`Checkpoint`, in ``semantic_partial/``), so a build
+finished chunk (:class:`~ltrr.strategies.semantic_files.Checkpoint`), so a build
 that is killed, or cancelled by a closing engine, resumes where it stopped;
 progress counts the resumed passages as done.
 
@@ -40,10 +40,8 @@ says, without building anything, whether the next open will be quick.
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -55,16 +53,16 @@ from ltrr.progress import ProgressFn
 from ltrr.query import Query
 from ltrr.strategies import semantic_search
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
+from ltrr.strategies.semantic_files import (DEFAULT_PASSAGES, NAME, PARTIAL_DIR, VERSION, Checkpoint, build_hnsw,
+                                            encoder_id, file_paths, manifest_facts, save_npy)
 from ltrr.strategies.semantic_passages import catalog_passages, passage_key
 
-VERSION = 1
 # Cosine below this is unrelated text for MiniLM (random catalog titles score
 # 0.0-0.2 against a query); returning them would only add noise to the pool.
 MIN_SIMILARITY = 0.2
 # Passages embedded between checkpoints while building: a killed build loses at most
 # one chunk (~10-25 s of embedding on two cores).
 CHUNK_ROWS = 8192
-PARTIAL_DIR = "semantic_partial"
 # When a background open serves (exact search over what is embedded) and finishes the rest
 # behind it: once the SERVE_ROWS most popular entities are embedded (~10 s on two quiet
 # cores), or sooner on a busy machine, after SERVE_SECONDS of embedding, if at least
@@ -78,8 +76,6 @@ SERVE_BLOCK = 512
 SERVE_EARLY_ENV = "LTRR_SEMANTIC_SERVE_EARLY"
 # The engine's background opener names its threads so ("ltrr-open-<arm>").
 _BACKGROUND_THREAD_PREFIX = "ltrr-open-"
-# What made the vectors of a manifest written before precisions were recorded.
-DEFAULT_PASSAGES = "all-MiniLM-L6-v2/fp32"
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +88,10 @@ def _dir_lock(index_dir: Path) -> threading.Lock:
         return _locks.setdefault(index_dir.resolve(), threading.Lock())
 
 
-def _files(index_dir: Path) -> dict[str, Path]:
-    return {"vectors": index_dir / "semantic.f16.npy", "keys": index_dir / "semantic.keys.npy",
-            "hnsw": index_dir / "semantic.usearch"}
-
-
 class SemanticStrategy(Strategy):
     """Nearest entities to the query in MiniLM embedding space."""
 
-    name = "semantic"
+    name = NAME
     description = "Dense MiniLM embeddings: finds meaning without shared words"
     slow_to_open = True
 
@@ -121,7 +112,7 @@ class SemanticStrategy(Strategy):
     def is_built(cls, catalog) -> bool:
         """True when the index on disk is fresh for `catalog`, so `open` only loads it."""
         index_dir = catalog.index_dir
-        files = _files(index_dir)
+        files = file_paths(index_dir)
         large = len(catalog.entities) > semantic_search.EXACT_MAX_ROWS
         needed = [files["vectors"]] + ([files["hnsw"]] if large else [])
         return (indexfiles.is_fresh(index_dir, cls.name, catalog.fingerprint(), VERSION)
@@ -158,7 +149,7 @@ class SemanticStrategy(Strategy):
                 if live is not None:
                     return cls(catalog, encoder, live.vectors16, None, built_now=True, live=live)
                 built = True
-            files = _files(index_dir)
+            files = file_paths(index_dir)
             vectors = np.load(files["vectors"], mmap_mode="r")
             hnsw = None
             if len(vectors) > semantic_search.EXACT_MAX_ROWS:
@@ -180,14 +171,14 @@ class SemanticStrategy(Strategy):
         frame = catalog.entities.frame
         texts = catalog_passages(frame)
         keys = np.fromiter((passage_key(t) for t in texts), dtype=np.int64, count=len(texts))
-        files = _files(index_dir)
+        files = file_paths(index_dir)
         made_by = encoder_id(encoder)
         vectors = np.zeros((len(texts), encoder.dim), dtype=np.float16)
         todo = np.ones(len(texts), dtype=bool)
         # Reuse what an earlier build embedded (a re-import changes the fingerprint, rarely the
         # text), if the same model at the same precision made it.
         try:
-            if _manifest_facts(index_dir).get("passages", DEFAULT_PASSAGES) == made_by:
+            if manifest_facts(index_dir).get("passages", DEFAULT_PASSAGES) == made_by:
                 old_vectors = np.load(files["vectors"], mmap_mode="r")
                 _reuse(keys, vectors, todo, np.load(files["keys"]), old_vectors)
                 del old_vectors
@@ -377,12 +368,12 @@ class _Job:
 
     def finish(self, progress: ProgressFn) -> None:
         """Write the vectors, keys and (above ``EXACT_MAX_ROWS``) the HNSW graph, then the manifest."""
-        files = _files(self.index_dir)
+        files = file_paths(self.index_dir)
         progress(self.total, self.total, "semantic: embedding")
-        _save_npy(files["vectors"], self.vectors)
-        _save_npy(files["keys"], self.keys)
+        save_npy(files["vectors"], self.vectors)
+        save_npy(files["keys"], self.keys)
         if self.total > semantic_search.EXACT_MAX_ROWS:
-            _build_hnsw(files["hnsw"], self.vectors, progress)
+            build_hnsw(files["hnsw"], self.vectors, progress)
         indexfiles.mark_fresh(self.index_dir, SemanticStrategy.name, self.fingerprint, VERSION,
                               entities=self.total, embedded=int(self.missing.size), resumed=self.resumed,
                               model=self.encoder.name, passages=encoder_id(self.encoder))
@@ -479,7 +470,7 @@ class _LiveIndex:
             if job.total > semantic_search.EXACT_MAX_ROWS:
                 from usearch.index import Index
 
-                self.hnsw = Index.restore(str(_files(job.index_dir)["hnsw"]), view=True)
+                self.hnsw = Index.restore(str(file_paths(job.index_dir)["hnsw"]), view=True)
             else:
                 self.exact = self.vectors16.astype(np.float32)
             self.matrix = None
@@ -560,19 +551,6 @@ def similar_candidates(ids, rows: np.ndarray, sims: np.ndarray, budget: int) -> 
                    for r, s in zip(rows[keep].tolist(), sims[keep].tolist())), budget)
 
 
-def encoder_id(encoder) -> str:
-    """What made a passage vector (model and precision): vectors of different ids never mix."""
-    return str(getattr(encoder, "passage_id", None) or f"{encoder.name}/fp32")
-
-
-def _manifest_facts(index_dir: Path) -> dict:
-    try:
-        data = json.loads(indexfiles.manifest_path(index_dir, SemanticStrategy.name).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _reuse(keys: np.ndarray, vectors: np.ndarray, todo: np.ndarray, old_keys: np.ndarray,
            old_vectors: np.ndarray) -> None:
     """Copy into `vectors` (and clear in `todo`) every row whose passage key has an old vector."""
@@ -584,90 +562,3 @@ def _reuse(keys: np.ndarray, vectors: np.ndarray, todo: np.ndarray, old_keys: np
     same = (old_keys[order][pos] == keys) & todo
     vectors[same] = old_vectors[order[pos[same]]]
     todo &= ~same
-
-
-class Checkpoint:
-    """The finished chunks of an unfinished build, so a killed build resumes where it stopped.
-
-    A folder of ``chunk-NNNNNN.npz`` files (passage keys and float16 vectors)
-    and ``progress.json`` listing the chunks that are complete and what encoder
-    made them. Each chunk is written under a temporary name and renamed, then
-    listed (also atomically): a chunk that is on disk but not listed is ignored.
-    The folder is not named ``semantic.*``, so the index manifest never lists it,
-    and it is deleted once the index is complete. Chunks are matched by passage
-    key, so they are reused even when the catalog changed in between.
-    """
-
-    def __init__(self, folder: Path, encoder: str, dim: int) -> None:
-        self.folder, self.encoder, self.dim = folder, encoder, int(dim)
-
-    def _listed(self) -> list[dict]:
-        try:
-            data = json.loads((self.folder / "progress.json").read_text())
-        except (OSError, ValueError):
-            return []
-        if not isinstance(data, dict) or data.get("encoder") != self.encoder or data.get("dim") != self.dim:
-            return []   # another model or precision made these: they must not mix
-        return [c for c in data.get("chunks", []) if isinstance(c, dict) and "file" in c]
-
-    def chunks(self):
-        """Yield (keys, vectors) of every complete chunk; skip damaged ones."""
-        for chunk in self._listed():
-            try:
-                with np.load(self.folder / chunk["file"]) as data:
-                    yield data["keys"], data["vectors"]
-            except (OSError, ValueError, KeyError):
-                continue
-
-    def rows(self) -> int:
-        """How many passages the complete chunks hold."""
-        return sum(int(c.get("rows", 0)) for c in self._listed())
-
-    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Persist one finished chunk, then list it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        listed = self._listed()
-        name = f"chunk-{len(listed):06d}.npz"
-        tmp = self.folder / f"{name}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, keys=np.asarray(keys, dtype=np.int64), vectors=np.asarray(vectors, dtype=np.float16))
-        os.replace(tmp, self.folder / name)
-        record = {"encoder": self.encoder, "dim": self.dim,
-                  "chunks": listed + [{"file": name, "rows": int(len(keys))}]}
-        tmp = self.folder / f"progress.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(record))
-        os.replace(tmp, self.folder / "progress.json")
-
-    def clear(self) -> None:
-        """Forget the chunks (the index they fed is complete)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    # Temp names end in ".tmp" (index manifests ignore them); a file handle keeps numpy
-    # from appending ".npy".
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-    os.replace(tmp, path)
-
-
-def _build_hnsw(path: Path, vectors: np.ndarray, progress: ProgressFn) -> None:
-    from usearch.index import Index
-
-    index = Index(ndim=vectors.shape[1], metric="cos", dtype="f16")
-    total = len(vectors)
-    # One thread: a graph built by several threads depends on their interleaving, so the same
-    # vectors gave other neighbour lists on every build (the shared catalog's 60,493: a third of
-    # 300 top-20 lists the same, four in five the same sets), and the study, repeated with the same
-    # code over another build, moved by up to two points on its mean. One thread takes about twice
-    # as long (12 s against 6 s there, 2 cores); the live index serves meanwhile.
-    step = 4096
-    progress(0, total, "semantic: building vector index")
-    for start in range(0, total, step):
-        stop = min(start + step, total)
-        index.add(np.arange(start, stop), vectors[start:stop].astype(np.float32), threads=1)
-        progress(stop, total, "semantic: building vector index")
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    index.save(str(tmp))
-    os.replace(tmp, path)

@@ -22,6 +22,7 @@ from ltrr.query import Query
 from ltrr.strategies import semantic
 from ltrr.strategies.base import ArmResources
 from ltrr.strategies.semantic import SemanticStrategy
+from ltrr.strategies.semantic_files import PARTIAL_DIR, Checkpoint
 from ltrr.strategies.semantic_passages import catalog_passages, passage_key
 from tests.conftest import ROOT
 from tests.strategies.contract import StrategyContract
@@ -194,8 +195,8 @@ def _manifest(catalog) -> dict:
     return json.loads(indexfiles.manifest_path(catalog.index_dir, "semantic").read_text())
 
 
-def _checkpoint(catalog, encoder="fake/fp32") -> semantic.Checkpoint:
-    return semantic.Checkpoint(catalog.index_dir / semantic.PARTIAL_DIR, encoder, 8)
+def _checkpoint(catalog, encoder="fake/fp32") -> Checkpoint:
+    return Checkpoint(catalog.index_dir / PARTIAL_DIR, encoder, 8)
 
 
 def test_an_interrupted_build_resumes_where_it_stopped(private_catalog_path, tmp_path, fake_encoder, monkeypatch):
@@ -223,7 +224,7 @@ def test_an_interrupted_build_resumes_where_it_stopped(private_catalog_path, tmp
         assert _manifest(catalog)["embedded"] == n - 10 and _manifest(catalog)["resumed"] == 10
         done = [c[0] for c in calls]
         assert done[0] == 10 and done == sorted(done) and calls[-1][:2] == (n, n)
-        assert not (catalog.index_dir / semantic.PARTIAL_DIR).exists()
+        assert not (catalog.index_dir / PARTIAL_DIR).exists()
         resumed = np.load(catalog.index_dir / "semantic.f16.npy")
     finally:
         catalog.close()
@@ -395,7 +396,7 @@ def test_a_background_open_serves_the_most_popular_first_and_completes_behind_it
         # The files are those of a build that never served early.
         expected = np.stack([FakeEncoder.vector(t) for t in texts]).astype(np.float16)
         np.testing.assert_array_equal(np.load(catalog.index_dir / "semantic.f16.npy"), expected)
-        assert not (catalog.index_dir / semantic.PARTIAL_DIR).exists()
+        assert not (catalog.index_dir / PARTIAL_DIR).exists()
         # Progress kept coming after the arm served, in order, up to (n, n).
         done = [c[0] for c in calls]
         assert len(calls) > served_at and done == sorted(done) and calls[-1][:2] == (n, n)
@@ -587,18 +588,3 @@ def test_a_background_build_goes_on_while_one_of_its_openers_is_open(private_cat
         assert SemanticStrategy.is_built(catalog) and second_calls[-1][:2] == (n, n)
     finally:
         catalog.close()
-
-
-def test_the_vector_index_is_the_same_on_every_build(tmp_path):
-    """A graph built by several threads depends on their interleaving: the same vectors gave other
-    neighbour lists on every build, and a study repeated on a fresh clone moved with them."""
-    from usearch.index import Index
-
-    rng = np.random.default_rng(7)
-    vectors = rng.standard_normal((6000, 48)).astype(np.float16)
-    queries = rng.standard_normal((100, 48)).astype(np.float32)
-    lists = []
-    for name in ("a.usearch", "b.usearch"):
-        semantic._build_hnsw(tmp_path / name, vectors, lambda *_: None)
-        lists.append(Index.restore(str(tmp_path / name)).search(queries, 20).keys)
-    assert np.array_equal(lists[0], lists[1])
