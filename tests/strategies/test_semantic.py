@@ -22,10 +22,12 @@ from ltrr.query import Query
 from ltrr.strategies import semantic
 from ltrr.strategies.base import ArmResources
 from ltrr.strategies.semantic import SemanticStrategy
-from ltrr.strategies.semantic_files import PARTIAL_DIR, Checkpoint
-from ltrr.strategies.semantic_passages import catalog_passages, passage_key
+from ltrr.strategies.semantic_files import PARTIAL_DIR
+from ltrr.strategies.semantic_passages import catalog_passages
 from tests.conftest import ROOT
 from tests.strategies.contract import StrategyContract
+from tests.strategies.semantic_fakes import (FakeEncoder, Stop, most_popular, open_in_background,
+                                             partial_checkpoint, passages_of, read_manifest)
 
 slow = pytest.mark.slow
 
@@ -77,13 +79,6 @@ def test_scores_are_cosines_and_score_agrees(tiny_arm):
 
 
 # --- persistence and threads -------------------------------------------------
-
-@pytest.fixture()
-def private_catalog_path(tiny_catalog_path, tmp_path):
-    path = tmp_path / "cat.duckdb"
-    shutil.copy(tiny_catalog_path, path)
-    return path
-
 
 @slow
 def test_is_built_open_twice_and_rebuild_reuses_embeddings(private_catalog_path):
@@ -147,58 +142,6 @@ def test_an_empty_catalog_matches_nothing(tmp_path):
 
 # --- resumable builds (a fake encoder: no model, fast) -------------------------
 
-class FakeEncoder:
-    """8-dim unit vectors seeded by the passage; records what it embeds; optionally slow."""
-
-    name = "fake"
-    dim = 8
-
-    def __init__(self, delay: float = 0.0, precision: str = "fp32") -> None:
-        self.delay = delay
-        self.passage_id = f"fake/{precision}"
-        self.encoded: list[str] = []
-
-    @staticmethod
-    def vector(text: str, precision: str | None = None) -> np.ndarray:
-        """The passage's unit vector; at precision "int8", nudged by a few percent (a draft)."""
-        v = np.random.default_rng(passage_key(text)).standard_normal(8)
-        if precision == "int8":
-            v = v + 0.05 * np.random.default_rng(passage_key(text) + 1).standard_normal(8)
-        return v / np.linalg.norm(v)
-
-    def encode_passages(self, texts, batch_size=64, progress=lambda *a: None, precision=None):
-        progress(0, len(texts), "semantic: embedding")
-        out = []
-        for text in texts:
-            time.sleep(self.delay)
-            self.encoded.append(text)
-            out.append(self.vector(text, precision))
-        progress(len(texts), len(texts), "semantic: embedding")
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
-
-    def encode_queries(self, texts):
-        return np.asarray([self.vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
-
-
-class Stop(Exception):
-    pass
-
-
-@pytest.fixture()
-def fake_encoder(monkeypatch):
-    enc = FakeEncoder()
-    monkeypatch.setattr(embedding, "get_encoder", lambda: enc)
-    return enc
-
-
-def _manifest(catalog) -> dict:
-    return json.loads(indexfiles.manifest_path(catalog.index_dir, "semantic").read_text())
-
-
-def _checkpoint(catalog, encoder="fake/fp32") -> Checkpoint:
-    return Checkpoint(catalog.index_dir / PARTIAL_DIR, encoder, 8)
-
-
 def test_an_interrupted_build_resumes_where_it_stopped(private_catalog_path, tmp_path, fake_encoder, monkeypatch):
     monkeypatch.setattr(semantic, "CHUNK_ROWS", 10)
     catalog = Catalog.open(private_catalog_path)
@@ -214,14 +157,14 @@ def test_an_interrupted_build_resumes_where_it_stopped(private_catalog_path, tmp
             SemanticStrategy.open(ArmResources(catalog, progress=stop_in_the_second_chunk))
         assert len(fake_encoder.encoded) == 20          # the second chunk was embedded, never saved
         assert not SemanticStrategy.is_built(catalog)
-        assert _checkpoint(catalog).rows() == 10
+        assert partial_checkpoint(catalog).rows() == 10
 
         fake_encoder.encoded.clear()
         calls = []
         arm = SemanticStrategy.open(ArmResources(catalog, progress=lambda *a: calls.append(a)))
         assert arm.built_now and SemanticStrategy.is_built(catalog)
         assert len(fake_encoder.encoded) == n - 10      # only what the first run had not saved
-        assert _manifest(catalog)["embedded"] == n - 10 and _manifest(catalog)["resumed"] == 10
+        assert read_manifest(catalog)["embedded"] == n - 10 and read_manifest(catalog)["resumed"] == 10
         done = [c[0] for c in calls]
         assert done[0] == 10 and done == sorted(done) and calls[-1][:2] == (n, n)
         assert not (catalog.index_dir / PARTIAL_DIR).exists()
@@ -237,7 +180,7 @@ def test_an_interrupted_build_resumes_where_it_stopped(private_catalog_path, tmp
     try:
         SemanticStrategy.open(ArmResources(clean))
         np.testing.assert_array_equal(np.load(clean.index_dir / "semantic.f16.npy"), resumed)
-        assert _manifest(clean)["resumed"] == 0
+        assert read_manifest(clean)["resumed"] == 0
     finally:
         clean.close()
 
@@ -252,12 +195,12 @@ def test_chunks_from_another_encoder_are_not_reused(private_catalog_path, fake_e
 
         with pytest.raises(Stop):
             SemanticStrategy.open(ArmResources(catalog, progress=stop_in_the_second_chunk))
-        assert _checkpoint(catalog).rows() == 10
+        assert partial_checkpoint(catalog).rows() == 10
         int8 = FakeEncoder(precision="int8")
         monkeypatch.setattr(embedding, "get_encoder", lambda: int8)
         SemanticStrategy.open(ArmResources(catalog))
         assert len(int8.encoded) == len(catalog.entities)
-        assert _manifest(catalog)["resumed"] == 0 and _manifest(catalog)["passages"] == "fake/int8"
+        assert read_manifest(catalog)["resumed"] == 0 and read_manifest(catalog)["passages"] == "fake/int8"
     finally:
         catalog.close()
 
@@ -271,7 +214,7 @@ def test_a_killed_build_process_resumes(private_catalog_path, fake_encoder, monk
         from ltrr.catalog.store import Catalog
         from ltrr.strategies import semantic
         from ltrr.strategies.base import ArmResources
-        from tests.strategies.test_semantic import FakeEncoder
+        from tests.strategies.semantic_fakes import FakeEncoder
         semantic.CHUNK_ROWS = 5
         enc = FakeEncoder(delay=0.1)
         embedding.get_encoder = lambda: enc
@@ -282,7 +225,7 @@ def test_a_killed_build_process_resumes(private_catalog_path, fake_encoder, monk
                             stderr=subprocess.PIPE, text=True)
     catalog = Catalog.open(private_catalog_path)
     try:
-        checkpoint = _checkpoint(catalog)
+        checkpoint = partial_checkpoint(catalog)
         deadline = time.monotonic() + 60
         while checkpoint.rows() < 10 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -296,7 +239,7 @@ def test_a_killed_build_process_resumes(private_catalog_path, fake_encoder, monk
         monkeypatch.setattr(semantic, "CHUNK_ROWS", 5)
         SemanticStrategy.open(ArmResources(catalog))
         assert len(fake_encoder.encoded) == n - saved
-        assert _manifest(catalog)["resumed"] == saved
+        assert read_manifest(catalog)["resumed"] == saved
         vectors = np.load(catalog.index_dir / "semantic.f16.npy")
         expected = np.stack([FakeEncoder.vector(t) for t in catalog_passages(catalog.entities.frame)])
         np.testing.assert_allclose(vectors.astype(np.float32), expected, atol=1e-3)
@@ -306,77 +249,18 @@ def test_a_killed_build_process_resumes(private_catalog_path, fake_encoder, monk
 
 # --- serving before the build is complete (a fake encoder: no model, fast) -----
 
-class GatedEncoder(FakeEncoder):
-    """Embeds its first `free_calls` calls at once, then waits for `gate` before every later call."""
-
-    def __init__(self, gate: threading.Event, free_calls: int = 1) -> None:
-        super().__init__()
-        self.gate = gate
-        self.calls = 0
-        self.free_calls = free_calls
-        self.gates_drafts = True           # False: only final-precision calls wait
-
-    def encode_passages(self, texts, batch_size=64, progress=lambda *a: None, precision=None):
-        self.calls += 1
-        if self.calls > self.free_calls and (precision is None or self.gates_drafts):
-            assert self.gate.wait(30), "the test never opened the gate"
-        return super().encode_passages(texts, batch_size, progress, precision)
-
-
-@pytest.fixture()
-def gated(monkeypatch):
-    """A gated fake encoder, 5 rows served first (one encoder call), chunks of 5."""
-    gate = threading.Event()
-    enc = GatedEncoder(gate)
-    monkeypatch.setattr(embedding, "get_encoder", lambda: enc)
-    monkeypatch.setattr(semantic, "SERVE_ROWS", 5)
-    monkeypatch.setattr(semantic, "SERVE_BLOCK", 5)
-    monkeypatch.setattr(semantic, "SERVE_MIN_ROWS", 2)
-    monkeypatch.setattr(semantic, "CHUNK_ROWS", 5)
-    monkeypatch.delenv(semantic.SERVE_EARLY_ENV, raising=False)
-    yield enc
-    gate.set()      # let a build still running finish, so no thread outlives the test
-
-
-def _open_in_background(catalog, progress=lambda *a: None) -> SemanticStrategy:
-    """Open as the engine's background opener does (in a thread named ltrr-open-<arm>)."""
-    opened, failed = [], []
-
-    def run() -> None:
-        try:
-            opened.append(SemanticStrategy.open(ArmResources(catalog, progress=progress)))
-        except Exception as exc:   # re-raised below, in the test's thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=run, name="ltrr-open-semantic")
-    thread.start()
-    thread.join(30)
-    if failed:
-        raise failed[0]
-    return opened[0]
-
-
-def _passages(catalog) -> list[str]:
-    return catalog_passages(catalog.entities.frame)
-
-
-def _most_popular(catalog, n: int) -> set[str]:
-    frame = catalog.entities.frame
-    return set(frame.sort_values("popularity", ascending=False, kind="stable")["entity_id"].head(n))
-
-
 def test_a_background_open_serves_the_most_popular_first_and_completes_behind_it(private_catalog_path, gated):
     catalog = Catalog.open(private_catalog_path)
     try:
         n = len(catalog.entities)
         assert n > 10
-        texts, ids = _passages(catalog), list(catalog.entities.ids)
+        texts, ids = passages_of(catalog), list(catalog.entities.ids)
         calls = []
-        arm = _open_in_background(catalog, progress=lambda *a: calls.append(a))
+        arm = open_in_background(catalog, progress=lambda *a: calls.append(a))
         served_at = len(calls)
         assert arm.completeness() == {"embedded": 5, "total": n, "complete": False, "final": 5, "draft": None}
         assert not SemanticStrategy.is_built(catalog)
-        popular = _most_popular(catalog, 5)
+        popular = most_popular(catalog, 5)
         assert set(gated.encoded) == {texts[ids.index(e)] for e in popular}
 
         # It searches what it has embedded, and only that: a passage finds its own entity
@@ -418,7 +302,7 @@ def test_foreground_opens_return_only_a_complete_index(private_catalog_path, gat
         for path in catalog.index_dir.glob("semantic.*"):
             path.unlink()
         monkeypatch.setenv(semantic.SERVE_EARLY_ENV, "0")
-        arm = _open_in_background(catalog)
+        arm = open_in_background(catalog)
         assert arm.completeness()["complete"] and SemanticStrategy.is_built(catalog)
     finally:
         catalog.close()
@@ -427,8 +311,8 @@ def test_foreground_opens_return_only_a_complete_index(private_catalog_path, gat
 def test_opens_during_a_background_build_share_it(private_catalog_path, gated):
     catalog = Catalog.open(private_catalog_path)
     try:
-        first = _open_in_background(catalog)
-        second = _open_in_background(catalog)
+        first = open_in_background(catalog)
+        second = open_in_background(catalog)
         assert len(gated.encoded) == 5 and second.completeness() == first.completeness()
 
         # A foreground open waits for the background build, then loads its files.
@@ -456,20 +340,20 @@ def test_a_background_build_stopped_by_its_engine_resumes_later(private_catalog_
             if closing.is_set():
                 raise Stop("engine closed")
 
-        arm = _open_in_background(catalog, progress=engine_progress)
+        arm = open_in_background(catalog, progress=engine_progress)
         closing.set()
         gated.gate.set()
         assert not arm.wait_complete(timeout=30)
         state = arm.completeness()
         assert not state["complete"] and state["embedded"] == 5
         assert arm.retrieve(Query.make("love"), 3) is not None        # still serves what it has
-        assert _checkpoint(catalog).rows() == 5 and not SemanticStrategy.is_built(catalog)
+        assert partial_checkpoint(catalog).rows() == 5 and not SemanticStrategy.is_built(catalog)
 
         gated.encoded.clear()
         resumed = SemanticStrategy.open(ArmResources(catalog))
         assert resumed.completeness()["complete"]
         assert len(gated.encoded) == len(catalog.entities) - 5
-        assert _manifest(catalog)["resumed"] == 5
+        assert read_manifest(catalog)["resumed"] == 5
     finally:
         catalog.close()
 
@@ -477,7 +361,7 @@ def test_a_background_build_stopped_by_its_engine_resumes_later(private_catalog_
 def test_stop_ends_a_background_build(private_catalog_path, gated):
     catalog = Catalog.open(private_catalog_path)
     try:
-        arm = _open_in_background(catalog)
+        arm = open_in_background(catalog)
         stopper = threading.Thread(target=arm.stop)
         stopper.start()
         time.sleep(0.1)
@@ -485,7 +369,7 @@ def test_stop_ends_a_background_build(private_catalog_path, gated):
         stopper.join(30)
         assert not stopper.is_alive()
         assert not arm.wait_complete(timeout=5) and not SemanticStrategy.is_built(catalog)
-        assert _checkpoint(catalog).rows() == 5
+        assert partial_checkpoint(catalog).rows() == 5
     finally:
         catalog.close()
 
@@ -499,10 +383,10 @@ def test_a_busy_machine_serves_after_serve_seconds_with_fewer_rows(private_catal
     gated.free_calls = 2
     catalog = Catalog.open(private_catalog_path)
     try:
-        arm = _open_in_background(catalog)
-        assert arm.completeness()["embedded"] == 4 and _checkpoint(catalog).rows() == 4
-        texts, ids = _passages(catalog), list(catalog.entities.ids)
-        assert set(gated.encoded) == {texts[ids.index(e)] for e in _most_popular(catalog, 4)}
+        arm = open_in_background(catalog)
+        assert arm.completeness()["embedded"] == 4 and partial_checkpoint(catalog).rows() == 4
+        texts, ids = passages_of(catalog), list(catalog.entities.ids)
+        assert set(gated.encoded) == {texts[ids.index(e)] for e in most_popular(catalog, 4)}
         gated.gate.set()
         assert arm.wait_complete(timeout=30) and SemanticStrategy.is_built(catalog)
         assert sorted(gated.encoded) == sorted(texts)
@@ -518,16 +402,16 @@ def test_a_draft_pass_covers_everything_first_then_final_vectors_replace_it(priv
     catalog = Catalog.open(private_catalog_path)
     try:
         n = len(catalog.entities)
-        texts, ids = _passages(catalog), list(catalog.entities.ids)
+        texts, ids = passages_of(catalog), list(catalog.entities.ids)
         calls = []
-        arm = _open_in_background(catalog, progress=lambda *a: calls.append(a))
+        arm = open_in_background(catalog, progress=lambda *a: calls.append(a))
         deadline = time.monotonic() + 30
         while arm.completeness()["embedded"] < n and time.monotonic() < deadline:
             time.sleep(0.01)
         state = arm.completeness()
         assert state["embedded"] == n and state["draft"] == "int8" and not state["complete"]
-        assert _checkpoint(catalog).rows() == 0                      # drafts are never checkpointed
-        row = ids.index(next(iter(_most_popular(catalog, 1))))
+        assert partial_checkpoint(catalog).rows() == 0                      # drafts are never checkpointed
+        row = ids.index(next(iter(most_popular(catalog, 1))))
         draft_score = arm.score(Query.make(texts[row]), np.array([row]))[0]
         assert 0.95 < draft_score < 0.9999                           # a draft vector: close, not equal
         assert any("int8 draft" in c[2] for c in calls)
@@ -539,7 +423,7 @@ def test_a_draft_pass_covers_everything_first_then_final_vectors_replace_it(priv
         assert sorted(gated.encoded) == sorted(texts + texts)        # each passage twice: draft, final
         expected = np.stack([FakeEncoder.vector(t) for t in texts]).astype(np.float16)
         np.testing.assert_array_equal(np.load(catalog.index_dir / "semantic.f16.npy"), expected)
-        assert _manifest(catalog)["passages"] == "fake/fp32"
+        assert read_manifest(catalog)["passages"] == "fake/fp32"
     finally:
         catalog.close()
 
@@ -562,7 +446,7 @@ def test_an_engines_background_opener_gets_a_serving_arm_that_reports_and_stops_
         arms.close()                                 # the engine closes before the build ends
         gated.gate.set()
         assert not arm.wait_complete(timeout=30)
-        assert _checkpoint(catalog).rows() == 5 and not SemanticStrategy.is_built(catalog)
+        assert partial_checkpoint(catalog).rows() == 5 and not SemanticStrategy.is_built(catalog)
         assert arms.is_ready("semantic") and arm.completeness()["embedded"] < n
     finally:
         catalog.close()
@@ -580,8 +464,8 @@ def test_a_background_build_goes_on_while_one_of_its_openers_is_open(private_cat
             if first_closed.is_set():
                 raise Stop("engine closed")
 
-        a = _open_in_background(catalog, progress=first)
-        b = _open_in_background(catalog, progress=lambda *c: second_calls.append(c))
+        a = open_in_background(catalog, progress=first)
+        b = open_in_background(catalog, progress=lambda *c: second_calls.append(c))
         first_closed.set()
         gated.gate.set()
         assert a.wait_complete(timeout=30) and b.completeness()["complete"]
