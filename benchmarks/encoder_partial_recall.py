@@ -32,7 +32,8 @@ from ltrr.progress import TqdmProgress  # noqa: E402
 from ltrr.simulate.stream import generate_stream  # noqa: E402
 from ltrr.simulate.catalog_view import CatalogView  # noqa: E402
 from ltrr.strategies.base import ArmResources  # noqa: E402
-from ltrr.strategies.semantic import MIN_SIMILARITY, SERVE_ROWS, SemanticStrategy  # noqa: E402
+from ltrr.strategies.semantic import MIN_SIMILARITY, SemanticStrategy  # noqa: E402
+from ltrr.strategies.semantic_job import SERVE_ROWS  # noqa: E402
 
 K = 10
 

@@ -6,10 +6,8 @@ Embeddings are cached on disk as float16 together with a hash of each
 passage (:mod:`ltrr.strategies.semantic_files`), so a rebuild after a catalog
 change re-embeds only passages that changed.
 
-A build embeds in chunks of ``CHUNK_ROWS`` passages and checkpoints each
-finished chunk (:class:`~ltrr.strategies.semantic_files.Checkpoint`), so a build
-that is killed, or cancelled by a closing engine, resumes where it stopped;
-progress counts the resumed passages as done.
+A build embeds in checkpointed chunks (:mod:`ltrr.strategies.semantic_job`), so
+a build that is killed, or cancelled by a closing engine, resumes where it stopped.
 
 Search is exact up to ``EXACT_MAX_ROWS`` entities and approximate (an HNSW
 graph) above (:mod:`ltrr.strategies.semantic_search`).
@@ -51,27 +49,16 @@ import numpy as np
 from ltrr import indexfiles
 from ltrr.progress import ProgressFn
 from ltrr.query import Query
-from ltrr.strategies import semantic_search
+from ltrr.strategies import semantic_job, semantic_search
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
-from ltrr.strategies.semantic_files import (DEFAULT_PASSAGES, NAME, PARTIAL_DIR, VERSION, Checkpoint, build_hnsw,
-                                            encoder_id, file_paths, manifest_facts, save_npy)
+from ltrr.strategies.semantic_files import (DEFAULT_PASSAGES, NAME, PARTIAL_DIR, VERSION, Checkpoint, encoder_id,
+                                            file_paths, manifest_facts)
+from ltrr.strategies.semantic_job import Job
 from ltrr.strategies.semantic_passages import catalog_passages, passage_key
 
 # Cosine below this is unrelated text for MiniLM (random catalog titles score
 # 0.0-0.2 against a query); returning them would only add noise to the pool.
 MIN_SIMILARITY = 0.2
-# Passages embedded between checkpoints while building: a killed build loses at most
-# one chunk (~10-25 s of embedding on two cores).
-CHUNK_ROWS = 8192
-# When a background open serves (exact search over what is embedded) and finishes the rest
-# behind it: once the SERVE_ROWS most popular entities are embedded (~10 s on two quiet
-# cores), or sooner on a busy machine, after SERVE_SECONDS of embedding, if at least
-# SERVE_MIN_ROWS are. What a partial index costs in recall: docs/speed.md.
-SERVE_ROWS = 8192
-SERVE_SECONDS = 20.0
-SERVE_MIN_ROWS = 1024
-# Passages per encoder call before serving: how often the clock above is read.
-SERVE_BLOCK = 512
 # Set to "0" to make background opens wait for the complete index as foreground ones do.
 SERVE_EARLY_ENV = "LTRR_SEMANTIC_SERVE_EARLY"
 # The engine's background opener names its threads so ("ltrr-open-<arm>").
@@ -189,9 +176,9 @@ class SemanticStrategy(Strategy):
         before = int(todo.sum())
         for chunk_keys, chunk_vectors in checkpoint.chunks():
             _reuse(keys, vectors, todo, chunk_keys, chunk_vectors)
-        job = _Job(catalog, encoder, index_dir, texts, keys, vectors, todo, checkpoint,
-                   resumed=before - int(todo.sum()))
-        if not serve_early or job.missing.size <= SERVE_MIN_ROWS:
+        job = Job(catalog, encoder, index_dir, texts, keys, vectors, todo, checkpoint,
+                  resumed=before - int(todo.sum()))
+        if not serve_early or job.missing.size <= semantic_job.SERVE_MIN_ROWS:
             job.embed(job.missing, progress)
             job.finish(progress)
             return None
@@ -270,116 +257,6 @@ def serves_early(resources: ArmResources) -> bool:
     return threading.current_thread().name.startswith(_BACKGROUND_THREAD_PREFIX)
 
 
-class _Job:
-    """One build's inputs and bookkeeping: the passages, their vectors (float16, in row order,
-    zero until embedded), what is still to embed (most popular first) and the checkpoint.
-
-    ``done`` counts rows with a vector (what a live index serves), ``final`` rows with a
-    vector at the encoder's passage precision (what the index files hold). They differ
-    only while a draft pass (``draft``: a faster precision, see
-    :meth:`ltrr.embedding.Encoder.draft_precision`) is ahead of the final one.
-    """
-
-    def __init__(self, catalog, encoder, index_dir: Path, texts: list[str], keys: np.ndarray,
-                 vectors: np.ndarray, todo: np.ndarray, checkpoint: "Checkpoint", resumed: int) -> None:
-        self.catalog, self.encoder, self.index_dir = catalog, encoder, index_dir
-        self.texts, self.keys, self.vectors, self.checkpoint = texts, keys, vectors, checkpoint
-        self.resumed = resumed
-        self.fingerprint = catalog.fingerprint()
-        self.total = len(texts)
-        missing = np.flatnonzero(todo)
-        # Most popular first: a build that serves early serves the entities searched most,
-        # and one that is stopped has embedded those.
-        popularity = np.nan_to_num(np.asarray(catalog.entities.frame["popularity"], dtype=np.float64)
-                                   if "popularity" in catalog.entities.frame else np.zeros(self.total))
-        self.missing = missing[np.argsort(-popularity[missing], kind="stable")]
-        self.done = self.final = self.total - self.missing.size
-        self.draft: str | None = None
-        # Embedding order: rows that needed no embedding, then the embedded ones as they finish.
-        self.order = np.concatenate([np.flatnonzero(~todo), self.missing]).astype(np.int64)
-
-    def left(self) -> np.ndarray:
-        """The rows with no vector yet, most popular first."""
-        return self.missing[self.done - (self.total - self.missing.size):]
-
-    def _encode(self, rows: np.ndarray, progress: ProgressFn, base: int, draft: bool) -> None:
-        label = f"semantic: embedding ({self.draft} draft)" if draft else ""
-
-        def rows_progress(d: int, t: int, message: str = "") -> None:
-            progress(base + d, self.total, label or message)
-
-        texts = [self.texts[i] for i in rows]
-        if draft:
-            self.vectors[rows] = self.encoder.encode_passages(texts, progress=rows_progress, precision=self.draft)
-        else:
-            self.vectors[rows] = self.encoder.encode_passages(texts, progress=rows_progress)
-
-    def embed(self, rows: np.ndarray, progress: ProgressFn, published=None) -> None:
-        """Give `rows` (none of which has a vector) their final vectors, in checkpointed chunks
-        of ``CHUNK_ROWS``; ``published(done)`` after each chunk."""
-        for start in range(0, rows.size, CHUNK_ROWS):
-            chunk = rows[start:start + CHUNK_ROWS]
-            self._encode(chunk, progress, self.done, draft=False)
-            # Written before the next chunk starts: a build killed from here on resumes after it.
-            self.checkpoint.add(self.keys[chunk], self.vectors[chunk])
-            self.done += chunk.size
-            self.final += chunk.size
-            if published is not None:
-                published(self.done)
-
-    def embed_draft(self, rows: np.ndarray, progress: ProgressFn, published=None) -> None:
-        """Give `rows` draft vectors in chunks of ``CHUNK_ROWS`` (never checkpointed: the index
-        files hold final vectors only); ``published(done)`` after each chunk."""
-        for start in range(0, rows.size, CHUNK_ROWS):
-            chunk = rows[start:start + CHUNK_ROWS]
-            self._encode(chunk, progress, self.done, draft=True)
-            self.done += chunk.size
-            if published is not None:
-                published(self.done)
-
-    def refine(self, progress: ProgressFn, updated=None) -> None:
-        """Replace every draft vector by its final one, in checkpointed chunks, most popular
-        first; ``updated(rows)`` after each chunk."""
-        rows = self.missing[self.final - (self.total - self.missing.size):]
-        for start in range(0, rows.size, CHUNK_ROWS):
-            chunk = rows[start:start + CHUNK_ROWS]
-            self._encode(chunk, progress, self.final, draft=False)
-            self.checkpoint.add(self.keys[chunk], self.vectors[chunk])
-            self.final += chunk.size
-            if updated is not None:
-                updated(chunk)
-
-    def embed_until_serving(self, progress: ProgressFn) -> None:
-        """Embed the most popular rows (draft vectors when there is a draft precision) in blocks
-        of ``SERVE_BLOCK`` until ``SERVE_ROWS`` are done, or ``SERVE_SECONDS`` have passed with
-        ``SERVE_MIN_ROWS`` done; final vectors are checkpointed as one chunk."""
-        start, first = time.monotonic(), self.done
-        rows = self.missing[:SERVE_ROWS]
-        for offset in range(0, rows.size, SERVE_BLOCK):
-            block = rows[offset:offset + SERVE_BLOCK]
-            self._encode(block, progress, self.done, draft=self.draft is not None)
-            self.done += block.size
-            if self.done - first >= SERVE_MIN_ROWS and time.monotonic() - start >= SERVE_SECONDS:
-                break
-        if self.draft is None:
-            served = self.missing[:self.done - first]
-            self.checkpoint.add(self.keys[served], self.vectors[served])
-            self.final = self.done
-
-    def finish(self, progress: ProgressFn) -> None:
-        """Write the vectors, keys and (above ``EXACT_MAX_ROWS``) the HNSW graph, then the manifest."""
-        files = file_paths(self.index_dir)
-        progress(self.total, self.total, "semantic: embedding")
-        save_npy(files["vectors"], self.vectors)
-        save_npy(files["keys"], self.keys)
-        if self.total > semantic_search.EXACT_MAX_ROWS:
-            build_hnsw(files["hnsw"], self.vectors, progress)
-        indexfiles.mark_fresh(self.index_dir, SemanticStrategy.name, self.fingerprint, VERSION,
-                              entities=self.total, embedded=int(self.missing.size), resumed=self.resumed,
-                              model=self.encoder.name, passages=encoder_id(self.encoder))
-        self.checkpoint.clear()
-
-
 class _Stopped(Exception):
     """Raised inside a background build asked to stop."""
 
@@ -401,7 +278,7 @@ class _LiveIndex:
     float32 matrix is dropped.
     """
 
-    def __init__(self, job: _Job, progress: ProgressFn) -> None:
+    def __init__(self, job: Job, progress: ProgressFn) -> None:
         self.job = job
         self.fingerprint = job.fingerprint
         self.vectors16 = job.vectors

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from ltrr import embedding
-from ltrr.strategies import semantic
+from ltrr.strategies import semantic, semantic_job
 from tests.strategies.semantic_fakes import FakeEncoder, GatedEncoder
 
 
@@ -34,10 +34,10 @@ def gated(monkeypatch):
     gate = threading.Event()
     enc = GatedEncoder(gate)
     monkeypatch.setattr(embedding, "get_encoder", lambda: enc)
-    monkeypatch.setattr(semantic, "SERVE_ROWS", 5)
-    monkeypatch.setattr(semantic, "SERVE_BLOCK", 5)
-    monkeypatch.setattr(semantic, "SERVE_MIN_ROWS", 2)
-    monkeypatch.setattr(semantic, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(semantic_job, "SERVE_ROWS", 5)
+    monkeypatch.setattr(semantic_job, "SERVE_BLOCK", 5)
+    monkeypatch.setattr(semantic_job, "SERVE_MIN_ROWS", 2)
+    monkeypatch.setattr(semantic_job, "CHUNK_ROWS", 5)
     monkeypatch.delenv(semantic.SERVE_EARLY_ENV, raising=False)
     yield enc
     gate.set()      # let a build still running finish, so no thread outlives the test
