@@ -9,7 +9,7 @@ approximate. They cross at about 10k rows, hence the threshold.
 
 Every module that reads ``EXACT_MAX_ROWS`` reads it through this module
 (``semantic_search.EXACT_MAX_ROWS``) at call time, so one setting, or a test's
-monkeypatch, reaches the arm, its build and its files alike.
+monkeypatch, reaches the arm, its build and its live index alike.
 """
 from __future__ import annotations
 
