@@ -85,6 +85,19 @@ def tiny_catalog(tiny_catalog_path) -> Catalog:
     cat.close()
 
 
+def import_shared_slice(folder: Path, step: int = 160) -> Path:
+    """Every ``step``-th row of the real shared CSV (its header kept), imported into
+    ``folder``: a small catalog with every genre. Skips the test when ../shared is absent."""
+    if not SHARED_CSV.is_file():
+        pytest.skip(f"shared catalog not found at {SHARED_CSV}")
+    from ltrr.catalog.importer import import_file
+
+    lines = SHARED_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "subset.csv").write_text("".join(lines[:1] + lines[1::step]), encoding="utf-8")
+    import_file(folder / "subset.csv", folder / "subset.duckdb")
+    return folder / "subset.duckdb"
+
+
 @pytest.fixture(scope="session")
 def shared_catalog_path(tmp_path_factory) -> Path:
     """The real shared CSV imported once; tests skip when ../shared is absent."""

@@ -7,7 +7,7 @@ import pytest
 
 from ltrr.catalog.store import Catalog
 from ltrr.scale import local_runtime_env
-from tests.conftest import SHARED_CSV
+from tests.conftest import import_shared_slice
 from tests.scale.jobs import bandit_job, failing_job
 
 pytestmark = pytest.mark.slow
@@ -43,15 +43,7 @@ def test_a_failing_ray_job_raises_its_own_error(cluster):
 @pytest.fixture(scope="module")
 def small_catalog(tmp_path_factory):
     """~800 entities of the real catalog (every 160th row)."""
-    if not SHARED_CSV.is_file():
-        pytest.skip(f"shared catalog not found at {SHARED_CSV}")
-    from ltrr.catalog.importer import import_file
-
-    folder = tmp_path_factory.mktemp("ray-subset")
-    lines = SHARED_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
-    (folder / "subset.csv").write_text("".join(lines[:1] + lines[1::160]), encoding="utf-8")
-    import_file(folder / "subset.csv", folder / "subset.duckdb")
-    return folder / "subset.duckdb"
+    return import_shared_slice(tmp_path_factory.mktemp("ray-subset"))
 
 
 @pytest.fixture(scope="module")

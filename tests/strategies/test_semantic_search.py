@@ -13,7 +13,7 @@ from ltrr.query import Query
 from ltrr.strategies import semantic_search
 from ltrr.strategies.base import ArmResources
 from ltrr.strategies.semantic import SemanticStrategy
-from tests.conftest import SHARED_CSV
+from tests.conftest import import_shared_slice
 
 slow = pytest.mark.slow
 
@@ -32,16 +32,7 @@ def test_exact_returns_the_budget_best_rows_and_their_cosines():
 
 @pytest.fixture(scope="module")
 def subset_catalog(tmp_path_factory):
-    if not SHARED_CSV.is_file():
-        pytest.skip(f"shared catalog not found at {SHARED_CSV}")
-    from ltrr.catalog.importer import import_file
-
-    folder = tmp_path_factory.mktemp("subset")
-    lines = SHARED_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
-    csv = folder / "subset.csv"
-    csv.write_text("".join(lines[:1] + lines[1::160]), encoding="utf-8")     # ~200 rows, every genre
-    import_file(csv, folder / "subset.duckdb")
-    catalog = Catalog.open(folder / "subset.duckdb")
+    catalog = Catalog.open(import_shared_slice(tmp_path_factory.mktemp("subset")))    # ~200 rows
     yield catalog
     catalog.close()
 
