@@ -25,6 +25,7 @@ import pandas as pd
 
 from ltrr.catalog import wordlists as W
 from ltrr.catalog.schema import NEW_RELEASE_DAYS
+from ltrr.catalog.synthetic_draws import choice, pick, step_rng, zipf_weights
 from ltrr.catalog.writer import CatalogWriter
 from ltrr.progress import ProgressFn, silent
 
@@ -81,21 +82,6 @@ def generate(dest: str | Path, tracks: int = DEFAULT_TRACKS, seed: int = 0,
     return path
 
 
-def _rng(seed: int, *step: int) -> np.random.Generator:
-    return np.random.default_rng([seed, *step])
-
-
-def _zipf_weights(n: int, exponent: float) -> np.ndarray:
-    w = 1.0 / np.arange(1, n + 1) ** exponent
-    return w / w.sum()
-
-
-def _pick(rng: np.random.Generator, words: tuple[str, ...], n: int, exponent: float = 0.0) -> np.ndarray:
-    """`n` words drawn with replacement; Zipf-weighted by list order when `exponent` > 0."""
-    p = _zipf_weights(len(words), exponent) if exponent else None
-    return np.asarray(words, dtype=object)[rng.choice(len(words), size=n, p=p)]
-
-
 # --------------------------------------------------------------------------- artists
 
 
@@ -126,7 +112,7 @@ class _Artists:
 
 def _make_artists(tracks: int, seed: int) -> _Artists:
     n = max(2, round(tracks / TRACKS_PER_ARTIST))
-    rng = _rng(seed, 1)
+    rng = step_rng(seed, 1)
     rank = rng.permutation(n) + 1
     weight = 1.0 / rank
     weight /= weight.sum()
@@ -141,7 +127,7 @@ def _make_artists(tracks: int, seed: int) -> _Artists:
     for g, name in enumerate(_GENRES):
         idx = np.flatnonzero(genre == g)
         subs = W.GENRES[name][0]
-        chosen = rng.choice(len(subs), len(idx), p=_zipf_weights(len(subs), 0.7))
+        chosen = rng.choice(len(subs), len(idx), p=zipf_weights(len(subs), 0.7))
         subgenre[idx] = [_SUB_CODE[subs[c]] for c in chosen]
         decades = np.asarray(W.GENRE_DECADES[name])
         start_year[idx] = np.asarray(W.DECADES)[rng.choice(len(decades), len(idx), p=decades / decades.sum())]
@@ -149,7 +135,7 @@ def _make_artists(tracks: int, seed: int) -> _Artists:
     span = np.minimum(10, REFERENCE_DATE.year - start_year + 1)
     start_year = start_year + (rng.random(n) * span).astype(np.int16)
     career = np.maximum(1, rng.exponential(8, n)).astype(np.int16)
-    country = _pick(rng, W.COUNTRIES, n)
+    country = pick(rng, W.COUNTRIES, n)
     names = _artist_names(rng, n)
     _near_duplicates(rng, names, rank)
     ids = np.array([f"artist:ar{i:07d}" for i in range(n)], dtype=object)
@@ -256,7 +242,7 @@ class _AlbumPlan:
 def _plan_albums(artists: _Artists, tracks: int, seed: int) -> _AlbumPlan:
     """How many tracks each artist has (Zipf-ish, at least one) and how they
     group into singles, EPs and albums released over the artist's career."""
-    rng = _rng(seed, 2)
+    rng = step_rng(seed, 2)
     n = len(artists)
     counts = np.ones(n, dtype=np.int64)
     if tracks > n:
@@ -356,19 +342,19 @@ class _TrackFeatures:
 def _titles(rng: np.random.Generator, mood: np.ndarray) -> np.ndarray:
     """Song titles from the templates; nouns half shared, half mood-specific."""
     n = len(mood)
-    common = _pick(rng, W.COMMON_WORDS, n, exponent=0.9)
-    common2 = _pick(rng, W.COMMON_WORDS, n, exponent=0.6)
+    common = pick(rng, W.COMMON_WORDS, n, exponent=0.9)
+    common2 = pick(rng, W.COMMON_WORDS, n, exponent=0.6)
     mood_noun = np.empty(n, dtype=object)
     for m, name in enumerate(W.MOODS):
         idx = np.flatnonzero(mood == m)
-        mood_noun[idx] = _pick(rng, W.MOOD_NOUNS[name], len(idx))
+        mood_noun[idx] = pick(rng, W.MOOD_NOUNS[name], len(idx))
     use_common = rng.random(n) < 0.5
     noun = np.where(use_common, common, mood_noun)
     noun2 = np.where(use_common, mood_noun, common2)
-    adj = _pick(rng, W.ADJECTIVES, n, exponent=0.3)
-    verb = _pick(rng, W.VERBS, n, exponent=0.3)
-    place = _pick(rng, W.PLACES, n)
-    pron = _pick(rng, W.PRONOUNS, n, exponent=0.5)
+    adj = pick(rng, W.ADJECTIVES, n, exponent=0.3)
+    verb = pick(rng, W.VERBS, n, exponent=0.3)
+    place = pick(rng, W.PLACES, n)
+    pron = pick(rng, W.PRONOUNS, n, exponent=0.5)
     tpl = rng.integers(0, len(W.TITLE_TEMPLATES), n)
     return np.array([W.TITLE_TEMPLATES[t].format(A=a, N=x, N2=y, V=v, P=p, O=o)
                      for t, a, x, y, v, p, o in zip(tpl, adj, noun, noun2, verb, place, pron)], dtype=object)
@@ -377,7 +363,7 @@ def _titles(rng: np.random.Generator, mood: np.ndarray) -> np.ndarray:
 def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, lo: int, hi: int,
                 seed: int, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Albums, tracks and credits for tracks [lo, hi); fills `features`."""
-    rng = _rng(seed, 3, number)
+    rng = step_rng(seed, 3, number)
     n = hi - lo
     artist = plan.track_artist[lo:hi]
     album = plan.track_album[lo:hi]
@@ -424,7 +410,7 @@ def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, l
     two_feat &= partner2 != partner
 
     remixer = _remixers(rng, artists, n)
-    live_place = _pick(rng, W.LIVE_PLACES, n)
+    live_place = pick(rng, W.LIVE_PLACES, n)
     live_style = rng.random(n) < 0.5
 
     titles = np.empty(n, dtype=object)
@@ -528,13 +514,13 @@ def _chunk_albums(rng: np.random.Generator, artists: _Artists, plan: _AlbumPlan,
     kind = plan.album_kind[ids]
     owner = plan.album_artist[ids]
     first_title = titles[plan.album_start[ids] - lo]
-    adj = _pick(rng, W.ADJECTIVES, m)
-    noun = _pick(rng, W.COMMON_WORDS, m, exponent=0.8)
-    noun2 = _pick(rng, W.COMMON_WORDS, m)
-    place = _pick(rng, W.PLACES, m)
-    live_place = _pick(rng, W.LIVE_PLACES, m)
+    adj = pick(rng, W.ADJECTIVES, m)
+    noun = pick(rng, W.COMMON_WORDS, m, exponent=0.8)
+    noun2 = pick(rng, W.COMMON_WORDS, m)
+    place = pick(rng, W.PLACES, m)
+    live_place = pick(rng, W.LIVE_PLACES, m)
     tpl = rng.integers(0, len(W.ALBUM_TEMPLATES), m)
-    roman = _pick(rng, W.ROMAN, m)
+    roman = pick(rng, W.ROMAN, m)
     out = np.empty(m, dtype=object)
     for i in range(m):
         if kind[i] == "single":
@@ -571,7 +557,7 @@ def _era_label(decade: int) -> str:
 def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatures, tracks: int,
                     seed: int, progress: ProgressFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Playlists defined by constraints, each filled only with tracks that meet them."""
-    rng = _rng(seed, 4)
+    rng = step_rng(seed, 4)
     n_playlists = int(np.clip(tracks // 100, 30, 10_000))
     genre_p = np.array([share for _, share in W.GENRES.values()])
     genre_p /= genre_p.sum()
@@ -603,20 +589,20 @@ def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatur
             decade = int(W.DECADES[rng.choice(len(decades), p=decades / decades.sum())])
             cand = group_genre_decade.get(g * 10_000 + decade, empty)
             row["era"] = f"{decade}s"
-            name = _choice(rng, W.ERA_PLAYLISTS).format(E=_era_label(decade), G=gshow)
+            name = choice(rng, W.ERA_PLAYLISTS).format(E=_era_label(decade), G=gshow)
             desc = f"The biggest {gshow} songs of the {_era_label(decade)}."
         elif kind == "activity":
-            activity = _choice(rng, W.ACTIVITIES)
+            activity = choice(rng, W.ACTIVITIES)
             words, (feature, low, high) = W.ACTIVITY_RULES[activity]
             cand = group_genre.get(g, empty)
             values = getattr(f, feature)[cand]
             cand = cand[(values >= low) & (values <= high)]
             row["activity"] = activity
-            name = _choice(rng, W.ACTIVITY_PLAYLISTS).format(W=_choice(rng, words), G=gshow)
+            name = choice(rng, W.ACTIVITY_PLAYLISTS).format(W=choice(rng, words), G=gshow)
             desc = f"{gshow} tracks {_ACTIVITY_PHRASE[activity]}."
         elif kind == "mood":
             m = int(rng.integers(0, len(W.MOODS)))
-            template = _choice(rng, W.MOOD_PLAYLISTS[W.MOODS[m]])
+            template = choice(rng, W.MOOD_PLAYLISTS[W.MOODS[m]])
             if "{G}" in template:
                 cand = group_genre_mood.get(g * 100 + m, empty)
             else:
@@ -630,18 +616,18 @@ def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatur
             cand = group_sub.get(_SUB_CODE[sub], empty)
             cand = cand[f.genre[cand] == g]
             row["subgenre"] = sub
-            name = _choice(rng, W.SUBGENRE_PLAYLISTS).format(S=sub.title())
+            name = choice(rng, W.SUBGENRE_PLAYLISTS).format(S=sub.title())
             desc = f"The essential {sub} tracks."
         elif kind == "new":
             cand = group_genre.get(g, empty)
             cand = cand[f.is_new[cand]]
-            name = _choice(rng, W.NEW_PLAYLISTS).format(G=gshow)
+            name = choice(rng, W.NEW_PLAYLISTS).format(G=gshow)
             desc = f"The newest {gshow} releases, updated every Friday."
         else:
             a = int(top_artists[rng.integers(0, len(top_artists))])
             cand = np.arange(artist_start[a], artist_start[a + 1])
             row["genre"] = _GENRES[artists.genre[a]]
-            name = _choice(rng, W.ARTIST_PLAYLISTS).format(AR=artists.names[a])
+            name = choice(rng, W.ARTIST_PLAYLISTS).format(AR=artists.names[a])
             desc = f"All the essential tracks by {artists.names[a]}, in one place."
         if len(cand) < 5:
             continue
@@ -651,7 +637,7 @@ def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatur
         if count:
             name = f"{name} Vol. {count + 1}"
         playlist_id = f"playlist:pl{pid:07d}"
-        rows.append({"playlist_id": playlist_id, "name": name, "curator": _choice(rng, W.CURATORS),
+        rows.append({"playlist_id": playlist_id, "name": name, "curator": choice(rng, W.CURATORS),
                      "description": desc, **row,
                      "popularity": round(float(f.popularity[picked].mean() * rng.uniform(0.8, 1.1)), 1)})
         members.append(picked)
@@ -679,10 +665,6 @@ def _groups(keys: np.ndarray) -> dict[int, np.ndarray]:
     return {int(k[0]): idx for k, idx in zip(np.split(sorted_keys, cuts), np.split(order, cuts)) if len(k)}
 
 
-def _choice(rng: np.random.Generator, options: tuple[str, ...]) -> str:
-    return options[int(rng.integers(0, len(options)))]
-
-
 def _sample_tracks(rng: np.random.Generator, cand: np.ndarray, f: _TrackFeatures) -> np.ndarray:
     """20-80 tracks, popular originals more likely, most popular first-ish."""
     if len(cand) > 5000:  # bound the work per playlist on huge catalogs
@@ -698,7 +680,7 @@ def _sample_tracks(rng: np.random.Generator, cand: np.ndarray, f: _TrackFeatures
 def _make_podcasts(artists: _Artists, tracks: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Podcasts on topics, with weekly-ish episodes; music podcasts talk about
     the catalog's artists (a title like "How Nova Changed EDM" is an episode)."""
-    rng = _rng(seed, 5)
+    rng = step_rng(seed, 5)
     n = int(np.clip(tracks // 250, 12, 4000))
     topics = tuple(W.PODCAST_TOPICS)
     rank = rng.permutation(n) + 1
@@ -709,15 +691,15 @@ def _make_podcasts(artists: _Artists, tracks: int, seed: int) -> tuple[pd.DataFr
     episode_no = 0
     for i in range(n):
         topic = topics[int(rng.integers(0, len(topics)))]
-        word = _choice(rng, W.PODCAST_TOPICS[topic])
-        title = _choice(rng, W.PODCAST_TEMPLATES).format(
-            T=word, A=_choice(rng, W.ADJECTIVES), F=_choice(rng, W.FIRST_NAMES), L=_choice(rng, W.LAST_NAMES))
+        word = choice(rng, W.PODCAST_TOPICS[topic])
+        title = choice(rng, W.PODCAST_TEMPLATES).format(
+            T=word, A=choice(rng, W.ADJECTIVES), F=choice(rng, W.FIRST_NAMES), L=choice(rng, W.LAST_NAMES))
         count = seen.get(title, 0)
         seen[title] = count + 1
         if count:
             title = f"{title} {count + 1}"
-        publisher = _choice(rng, (f"{_choice(rng, W.LAST_NAMES)} Media", "ltrr Audio",
-                                  f"{_choice(rng, W.BAND_ADJECTIVES)} {_choice(rng, W.BAND_NOUNS)} Studios"))
+        publisher = choice(rng, (f"{choice(rng, W.LAST_NAMES)} Media", "ltrr Audio",
+                                  f"{choice(rng, W.BAND_ADJECTIVES)} {choice(rng, W.BAND_NOUNS)} Studios"))
         podcast_id = f"podcast:pc{i:07d}"
         pods.append({"podcast_id": podcast_id, "title": title, "publisher": publisher,
                      "description": f"A {topic} podcast: {word.lower()}, conversations and stories.",
@@ -728,12 +710,12 @@ def _make_podcasts(artists: _Artists, tracks: int, seed: int) -> tuple[pd.DataFr
             if topic == "music history" and rng.random() < 0.6:
                 a = int(top_artists[rng.integers(0, len(top_artists))])
                 decade = int(rng.choice(W.DECADES))
-                ep_title = _choice(rng, W.MUSIC_EPISODE_TEMPLATES).format(
+                ep_title = choice(rng, W.MUSIC_EPISODE_TEMPLATES).format(
                     AR=artists.names[a], G=W.GENRE_DISPLAY[_GENRES[artists.genre[a]]], E=_era_label(decade))
             else:
-                ep_title = _choice(rng, W.EPISODE_TEMPLATES).format(
-                    N=_choice(rng, W.COMMON_WORDS), N2=_choice(rng, W.MOOD_NOUNS[_choice(rng, W.MOODS)]),
-                    A=_choice(rng, W.ADJECTIVES))
+                ep_title = choice(rng, W.EPISODE_TEMPLATES).format(
+                    N=choice(rng, W.COMMON_WORDS), N2=choice(rng, W.MOOD_NOUNS[choice(rng, W.MOODS)]),
+                    A=choice(rng, W.ADJECTIVES))
             day = last - 7 * k - int(rng.integers(0, 3))
             eps.append({"episode_id": f"episode:ep{episode_no:07d}", "podcast_id": podcast_id,
                         "title": f"Ep. {n_eps - k}: {ep_title}",
