@@ -25,22 +25,16 @@ import pandas as pd
 
 from ltrr.catalog import wordlists as W
 from ltrr.catalog.schema import NEW_RELEASE_DAYS
+from ltrr.catalog.synthetic_codes import (GENRE_NAMES, REFERENCE_DATE, REFERENCE_DAY, SUBGENRE_CODE, SUBGENRE_NAMES,
+                                          era_label)
 from ltrr.catalog.synthetic_draws import choice, pick, step_rng, zipf_weights
 from ltrr.catalog.writer import CatalogWriter
 from ltrr.progress import ProgressFn, silent
 
-# The synthetic catalog's "today": new releases are relative to it, so the
-# same seed gives the same catalog whatever the date it is built on.
-REFERENCE_DATE = dt.date(2025, 6, 30)
 NEW_EPISODE_DAYS = 30
 CHUNK = 100_000
 TRACKS_PER_ARTIST = 12
 DEFAULT_TRACKS = 50_000
-
-_GENRES = tuple(W.GENRES)
-_SUBGENRES = tuple(sorted({s for subs, _ in W.GENRES.values() for s in subs}))
-_SUB_CODE = {s: i for i, s in enumerate(_SUBGENRES)}
-_REF_DAY = (REFERENCE_DATE - dt.date(1970, 1, 1)).days
 
 
 def generate(dest: str | Path, tracks: int = DEFAULT_TRACKS, seed: int = 0,
@@ -89,8 +83,8 @@ def generate(dest: str | Path, tracks: int = DEFAULT_TRACKS, seed: int = 0,
 class _Artists:
     ids: np.ndarray          # "artist:ar0000001"
     names: np.ndarray
-    genre: np.ndarray        # genre code (index into _GENRES)
-    subgenre: np.ndarray     # subgenre code (index into _SUBGENRES)
+    genre: np.ndarray        # genre code (index into GENRE_NAMES)
+    subgenre: np.ndarray     # subgenre code (index into SUBGENRE_NAMES)
     start_year: np.ndarray
     career: np.ndarray       # years active
     popularity: np.ndarray
@@ -104,8 +98,8 @@ class _Artists:
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({
             "artist_id": self.ids, "name": self.names,
-            "genre": np.asarray(_GENRES, dtype=object)[self.genre],
-            "subgenre": np.asarray(_SUBGENRES, dtype=object)[self.subgenre],
+            "genre": np.asarray(GENRE_NAMES, dtype=object)[self.genre],
+            "subgenre": np.asarray(SUBGENRE_NAMES, dtype=object)[self.subgenre],
             "country": self.country, "popularity": self.popularity, "followers": self.followers,
         })
 
@@ -121,14 +115,14 @@ def _make_artists(tracks: int, seed: int) -> _Artists:
     followers = (5e7 / rank ** 1.2 * rng.lognormal(0, 0.4, n)).astype(np.int64) + rng.integers(0, 500, n)
 
     shares = np.array([share for _, share in W.GENRES.values()])
-    genre = rng.choice(len(_GENRES), size=n, p=shares / shares.sum())
+    genre = rng.choice(len(GENRE_NAMES), size=n, p=shares / shares.sum())
     subgenre = np.empty(n, dtype=np.int16)
     start_year = np.empty(n, dtype=np.int16)
-    for g, name in enumerate(_GENRES):
+    for g, name in enumerate(GENRE_NAMES):
         idx = np.flatnonzero(genre == g)
         subs = W.GENRES[name][0]
         chosen = rng.choice(len(subs), len(idx), p=zipf_weights(len(subs), 0.7))
-        subgenre[idx] = [_SUB_CODE[subs[c]] for c in chosen]
+        subgenre[idx] = [SUBGENRE_CODE[subs[c]] for c in chosen]
         decades = np.asarray(W.GENRE_DECADES[name])
         start_year[idx] = np.asarray(W.DECADES)[rng.choice(len(decades), len(idx), p=decades / decades.sum())]
     # Debut year inside the decade, never after "today" (2020s debuts are 2020..2025).
@@ -289,10 +283,10 @@ def _plan_albums(artists: _Artists, tracks: int, seed: int) -> _AlbumPlan:
     frac = (position + rng.random(len(album_artist))) / per_artist
     start = artists.start_year[album_artist].astype(float)
     # Careers running past "today" are squeezed to end today.
-    today = 1970 + _REF_DAY / 365.25
+    today = 1970 + REFERENCE_DAY / 365.25
     end = np.minimum(start + artists.career[album_artist], today)
     year = start + frac * np.maximum(end - start, 0.0)
-    day = np.minimum(((year - 1970) * 365.25).astype(np.int64), _REF_DAY)
+    day = np.minimum(((year - 1970) * 365.25).astype(np.int64), REFERENCE_DAY)
     return _AlbumPlan(track_artist, track_album, album_start, album_size, album_artist,
                       np.asarray(kinds, dtype=object), day)
 
@@ -373,13 +367,13 @@ def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, l
 
     subgenre = artists.subgenre[artist].copy()
     stray = rng.random(n) < 0.2
-    for g, name in enumerate(_GENRES):
+    for g, name in enumerate(GENRE_NAMES):
         idx = np.flatnonzero(stray & (genre == g))
         subs = W.GENRES[name][0]
-        subgenre[idx] = [_SUB_CODE[s] for s in np.asarray(subs)[rng.integers(0, len(subs), len(idx))]]
+        subgenre[idx] = [SUBGENRE_CODE[s] for s in np.asarray(subs)[rng.integers(0, len(subs), len(idx))]]
     mood = np.empty(n, dtype=np.int8)
     u = rng.random(n)
-    for g, name in enumerate(_GENRES):
+    for g, name in enumerate(GENRE_NAMES):
         idx = np.flatnonzero(genre == g)
         cum = np.cumsum(W.GENRE_MOODS[name])
         mood[idx] = np.minimum(np.searchsorted(cum / cum[-1], u[idx], side="right"), len(W.MOODS) - 1)
@@ -401,7 +395,7 @@ def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, l
     title_base = np.where(version != None, base_of_album_first, base)  # noqa: E711 (elementwise)
 
     # Credits: "feat." mostly in rap and pop, "with" for duets; same-genre partners.
-    p_feat = np.where(genre == _GENRES.index("rap"), 0.30, np.where(genre == _GENRES.index("pop"), 0.15, 0.06))
+    p_feat = np.where(genre == GENRE_NAMES.index("rap"), 0.30, np.where(genre == GENRE_NAMES.index("pop"), 0.15, 0.06))
     has_feat = rng.random(n) < p_feat
     two_feat = has_feat & (rng.random(n) < 0.2)
     style_with = rng.random(n) < 0.25
@@ -435,7 +429,7 @@ def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, l
         titles[i] = t
 
     # Audio features: the genre's centre, shifted by mood, plus noise.
-    centre = np.array([W.GENRE_AUDIO[g] for g in _GENRES])[genre]
+    centre = np.array([W.GENRE_AUDIO[g] for g in GENRE_NAMES])[genre]
     shift = np.array([W.MOOD_SHIFT[m] for m in W.MOODS])[mood]
     audio = centre + shift
     danceability = np.clip(audio[:, 0] + rng.normal(0, 0.08, n), 0, 1)
@@ -444,7 +438,7 @@ def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, l
     valence = np.clip(audio[:, 2] + rng.normal(0, 0.08, n), 0, 1)
     tempo = np.clip(audio[:, 3] + rng.normal(0, 10, n), 50, 220)
 
-    classical = genre == _GENRES.index("classical")
+    classical = genre == GENRE_NAMES.index("classical")
     duration = np.where(classical, rng.normal(420, 160, n), rng.normal(215, 45, n))
     duration += 30 * (version == "live") - 35 * (version == "radio edit")
     duration = np.clip(duration, 45, 1800).round(1)
@@ -452,18 +446,18 @@ def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, l
     pop = artists.popularity[artist] * rng.uniform(0.55, 1.0, n) + rng.normal(0, 5, n)
     pop += 6 * first_in_album - 8 * np.isin(version, ["live", "acoustic", "remastered"])
     popularity = np.clip(pop, 0, 100).round(1)
-    explicit_p = np.array([W.GENRE_EXPLICIT.get(g, 0.03) for g in _GENRES])[genre]
+    explicit_p = np.array([W.GENRE_EXPLICIT.get(g, 0.03) for g in GENRE_NAMES])[genre]
     explicit = rng.random(n) < explicit_p
-    is_new = day > _REF_DAY - NEW_RELEASE_DAYS
+    is_new = day > REFERENCE_DAY - NEW_RELEASE_DAYS
     release = pd.to_datetime(day, unit="D")
 
     track_ids = np.array([f"track:tr{i:07d}" for i in range(lo, hi)], dtype=object)
     album_ids = np.array([f"album:al{a:07d}" for a in album], dtype=object)
-    genre_names = np.asarray(_GENRES, dtype=object)[genre]
+    genre_names = np.asarray(GENRE_NAMES, dtype=object)[genre]
     tracks = pd.DataFrame({
         "track_id": track_ids, "title": titles, "artist_id": artists.ids[artist], "album_id": album_ids,
         "featured": featured, "version": version, "release_date": release, "genre": genre_names,
-        "subgenre": np.asarray(_SUBGENRES, dtype=object)[subgenre], "mood": np.asarray(W.MOODS, dtype=object)[mood],
+        "subgenre": np.asarray(SUBGENRE_NAMES, dtype=object)[subgenre], "mood": np.asarray(W.MOODS, dtype=object)[mood],
         "popularity": popularity, "duration_sec": duration, "explicit": explicit, "is_new": is_new,
         "danceability": danceability.round(3), "energy": energy.round(3), "valence": valence.round(3),
         "tempo": tempo.round(1),
@@ -499,7 +493,7 @@ def _partners(rng: np.random.Generator, artists: _Artists, genre: np.ndarray, ar
 
 
 def _remixers(rng: np.random.Generator, artists: _Artists, n: int) -> np.ndarray:
-    pool = np.flatnonzero(artists.genre == _GENRES.index("edm"))
+    pool = np.flatnonzero(artists.genre == GENRE_NAMES.index("edm"))
     if len(pool) == 0:
         pool = np.arange(len(artists))
     return artists.names[pool[rng.integers(0, len(pool), n)]]
@@ -537,8 +531,8 @@ def _chunk_albums(rng: np.random.Generator, artists: _Artists, plan: _AlbumPlan,
     return pd.DataFrame({
         "album_id": [f"album:al{a:07d}" for a in ids], "title": out, "artist_id": artists.ids[owner],
         "album_type": kind, "release_date": pd.to_datetime(day, unit="D"),
-        "genre": np.asarray(_GENRES, dtype=object)[artists.genre[owner]],
-        "popularity": best, "is_new": day > _REF_DAY - NEW_RELEASE_DAYS,
+        "genre": np.asarray(GENRE_NAMES, dtype=object)[artists.genre[owner]],
+        "popularity": best, "is_new": day > REFERENCE_DAY - NEW_RELEASE_DAYS,
     })
 
 
@@ -548,10 +542,6 @@ def _chunk_albums(rng: np.random.Generator, artists: _Artists, plan: _AlbumPlan,
 _ACTIVITY_PHRASE = {"workout": "to power your workout", "study": "to help you focus",
                     "party": "to get the party started", "sleep": "to drift off to",
                     "driving": "for the open road", "cooking": "to cook along to"}
-
-
-def _era_label(decade: int) -> str:
-    return f"{decade % 100:02d}s" if decade < 2000 else f"{decade}s"
 
 
 def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatures, tracks: int,
@@ -581,16 +571,16 @@ def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatur
         if pid % 200 == 0:
             progress(pid, n_playlists, "generating playlists")
         kind = kinds[rng.choice(len(kinds), p=kind_p)]
-        g = int(rng.choice(len(_GENRES), p=genre_p))
-        gname, gshow = _GENRES[g], W.GENRE_DISPLAY[_GENRES[g]]
+        g = int(rng.choice(len(GENRE_NAMES), p=genre_p))
+        gname, gshow = GENRE_NAMES[g], W.GENRE_DISPLAY[GENRE_NAMES[g]]
         row = {"genre": gname, "subgenre": None, "mood": None, "era": None, "activity": None}
         if kind == "era":
             decades = np.asarray(W.GENRE_DECADES[gname])
             decade = int(W.DECADES[rng.choice(len(decades), p=decades / decades.sum())])
             cand = group_genre_decade.get(g * 10_000 + decade, empty)
             row["era"] = f"{decade}s"
-            name = choice(rng, W.ERA_PLAYLISTS).format(E=_era_label(decade), G=gshow)
-            desc = f"The biggest {gshow} songs of the {_era_label(decade)}."
+            name = choice(rng, W.ERA_PLAYLISTS).format(E=era_label(decade), G=gshow)
+            desc = f"The biggest {gshow} songs of the {era_label(decade)}."
         elif kind == "activity":
             activity = choice(rng, W.ACTIVITIES)
             words, (feature, low, high) = W.ACTIVITY_RULES[activity]
@@ -613,7 +603,7 @@ def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatur
         elif kind == "subgenre":
             subs = W.GENRES[gname][0]
             sub = subs[int(rng.integers(0, len(subs)))]
-            cand = group_sub.get(_SUB_CODE[sub], empty)
+            cand = group_sub.get(SUBGENRE_CODE[sub], empty)
             cand = cand[f.genre[cand] == g]
             row["subgenre"] = sub
             name = choice(rng, W.SUBGENRE_PLAYLISTS).format(S=sub.title())
@@ -626,7 +616,7 @@ def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatur
         else:
             a = int(top_artists[rng.integers(0, len(top_artists))])
             cand = np.arange(artist_start[a], artist_start[a + 1])
-            row["genre"] = _GENRES[artists.genre[a]]
+            row["genre"] = GENRE_NAMES[artists.genre[a]]
             name = choice(rng, W.ARTIST_PLAYLISTS).format(AR=artists.names[a])
             desc = f"All the essential tracks by {artists.names[a]}, in one place."
         if len(cand) < 5:
@@ -705,13 +695,13 @@ def _make_podcasts(artists: _Artists, tracks: int, seed: int) -> tuple[pd.DataFr
                      "description": f"A {topic} podcast: {word.lower()}, conversations and stories.",
                      "topic": topic, "popularity": popularity[i]})
         n_eps = int(rng.integers(4, 41))
-        last = _REF_DAY - int(rng.exponential(60))
+        last = REFERENCE_DAY - int(rng.exponential(60))
         for k in range(n_eps):
             if topic == "music history" and rng.random() < 0.6:
                 a = int(top_artists[rng.integers(0, len(top_artists))])
                 decade = int(rng.choice(W.DECADES))
                 ep_title = choice(rng, W.MUSIC_EPISODE_TEMPLATES).format(
-                    AR=artists.names[a], G=W.GENRE_DISPLAY[_GENRES[artists.genre[a]]], E=_era_label(decade))
+                    AR=artists.names[a], G=W.GENRE_DISPLAY[GENRE_NAMES[artists.genre[a]]], E=era_label(decade))
             else:
                 ep_title = choice(rng, W.EPISODE_TEMPLATES).format(
                     N=choice(rng, W.COMMON_WORDS), N2=choice(rng, W.MOOD_NOUNS[choice(rng, W.MOODS)]),
@@ -723,6 +713,6 @@ def _make_podcasts(artists: _Artists, tracks: int, seed: int) -> tuple[pd.DataFr
                         "release_date": dt.date(1970, 1, 1) + dt.timedelta(days=day),
                         "duration_sec": float(round(rng.uniform(15, 110) * 60)),
                         "popularity": round(float(np.clip(popularity[i] - 2 * k + rng.normal(0, 5), 0, 100)), 1),
-                        "is_new": day > _REF_DAY - NEW_EPISODE_DAYS})
+                        "is_new": day > REFERENCE_DAY - NEW_EPISODE_DAYS})
             episode_no += 1
     return pd.DataFrame(pods), pd.DataFrame(eps)

@@ -9,7 +9,8 @@ import pytest
 from ltrr.catalog import synthetic
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.catalog.store import Catalog
-from ltrr.catalog.synthetic import REFERENCE_DATE, generate
+from ltrr.catalog.synthetic import generate
+from ltrr.catalog.synthetic_codes import REFERENCE_DATE
 from tests.catalog.sql import rows as _rows
 from tests.catalog.sql import scalar as _scalar
 
