@@ -25,15 +25,15 @@ import pandas as pd
 
 from ltrr.catalog import wordlists as W
 from ltrr.catalog.schema import NEW_RELEASE_DAYS
+from ltrr.catalog.synthetic_artists import Artists, make_artists
 from ltrr.catalog.synthetic_codes import (GENRE_NAMES, REFERENCE_DATE, REFERENCE_DAY, SUBGENRE_CODE, SUBGENRE_NAMES,
                                           era_label)
-from ltrr.catalog.synthetic_draws import choice, pick, step_rng, zipf_weights
+from ltrr.catalog.synthetic_draws import choice, pick, step_rng
 from ltrr.catalog.writer import CatalogWriter
 from ltrr.progress import ProgressFn, silent
 
 NEW_EPISODE_DAYS = 30
 CHUNK = 100_000
-TRACKS_PER_ARTIST = 12
 DEFAULT_TRACKS = 50_000
 
 
@@ -49,7 +49,7 @@ def generate(dest: str | Path, tracks: int = DEFAULT_TRACKS, seed: int = 0,
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     tracks, seed = int(tracks), int(seed)
 
-    artists = _make_artists(tracks, seed)
+    artists = make_artists(tracks, seed)
     plan = _plan_albums(artists, tracks, seed)
     features = _TrackFeatures.empty(tracks)
     with CatalogWriter(dest) as writer:
@@ -76,149 +76,6 @@ def generate(dest: str | Path, tracks: int = DEFAULT_TRACKS, seed: int = 0,
     return path
 
 
-# --------------------------------------------------------------------------- artists
-
-
-@dataclass
-class _Artists:
-    ids: np.ndarray          # "artist:ar0000001"
-    names: np.ndarray
-    genre: np.ndarray        # genre code (index into GENRE_NAMES)
-    subgenre: np.ndarray     # subgenre code (index into SUBGENRE_NAMES)
-    start_year: np.ndarray
-    career: np.ndarray       # years active
-    popularity: np.ndarray
-    weight: np.ndarray       # Zipf share of listening, sums to 1
-    followers: np.ndarray
-    country: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({
-            "artist_id": self.ids, "name": self.names,
-            "genre": np.asarray(GENRE_NAMES, dtype=object)[self.genre],
-            "subgenre": np.asarray(SUBGENRE_NAMES, dtype=object)[self.subgenre],
-            "country": self.country, "popularity": self.popularity, "followers": self.followers,
-        })
-
-
-def _make_artists(tracks: int, seed: int) -> _Artists:
-    n = max(2, round(tracks / TRACKS_PER_ARTIST))
-    rng = step_rng(seed, 1)
-    rank = rng.permutation(n) + 1
-    weight = 1.0 / rank
-    weight /= weight.sum()
-    # Popularity falls with the log of the listening rank, as Spotify's 0-100 score does.
-    popularity = np.clip(100 - 18 * np.log10(rank) + rng.normal(0, 4, n), 0, 100).round(1)
-    followers = (5e7 / rank ** 1.2 * rng.lognormal(0, 0.4, n)).astype(np.int64) + rng.integers(0, 500, n)
-
-    shares = np.array([share for _, share in W.GENRES.values()])
-    genre = rng.choice(len(GENRE_NAMES), size=n, p=shares / shares.sum())
-    subgenre = np.empty(n, dtype=np.int16)
-    start_year = np.empty(n, dtype=np.int16)
-    for g, name in enumerate(GENRE_NAMES):
-        idx = np.flatnonzero(genre == g)
-        subs = W.GENRES[name][0]
-        chosen = rng.choice(len(subs), len(idx), p=zipf_weights(len(subs), 0.7))
-        subgenre[idx] = [SUBGENRE_CODE[subs[c]] for c in chosen]
-        decades = np.asarray(W.GENRE_DECADES[name])
-        start_year[idx] = np.asarray(W.DECADES)[rng.choice(len(decades), len(idx), p=decades / decades.sum())]
-    # Debut year inside the decade, never after "today" (2020s debuts are 2020..2025).
-    span = np.minimum(10, REFERENCE_DATE.year - start_year + 1)
-    start_year = start_year + (rng.random(n) * span).astype(np.int16)
-    career = np.maximum(1, rng.exponential(8, n)).astype(np.int16)
-    country = pick(rng, W.COUNTRIES, n)
-    names = _artist_names(rng, n)
-    _near_duplicates(rng, names, rank)
-    ids = np.array([f"artist:ar{i:07d}" for i in range(n)], dtype=object)
-    return _Artists(ids, names, genre.astype(np.int8), subgenre, start_year, career, popularity,
-                    weight, followers, country)
-
-
-def _artist_names(rng: np.random.Generator, n: int) -> np.ndarray:
-    """`n` distinct artist names from the templates; rare collisions get a
-    middle initial or a double-barrelled surname (a space of millions)."""
-    seen: set[str] = set()
-    out = np.empty(n, dtype=object)
-    draws = rng.integers(0, 1 << 30, size=(n, 8))
-    letters = "ABCDEFGHJKLMNPRSTVW"
-    for i in range(n):
-        d = draws[i]
-        for attempt in range(4):
-            tpl = W.ARTIST_TEMPLATES[(d[0] + attempt * 7) % len(W.ARTIST_TEMPLATES)]
-            name = tpl.format(
-                F=W.FIRST_NAMES[(d[1] + attempt) % len(W.FIRST_NAMES)],
-                L=W.LAST_NAMES[(d[2] + attempt * 3) % len(W.LAST_NAMES)],
-                S=W.STAGE_WORDS[(d[3] + attempt) % len(W.STAGE_WORDS)],
-                X=W.STAGE_PREFIXES[d[4] % len(W.STAGE_PREFIXES)],
-                BA=W.BAND_ADJECTIVES[(d[5] + attempt) % len(W.BAND_ADJECTIVES)],
-                BN=W.BAND_NOUNS[(d[6] + attempt * 5) % len(W.BAND_NOUNS)])
-            if name not in seen:
-                break
-        k = 0
-        while name in seen:
-            first = W.FIRST_NAMES[(d[1] + k) % len(W.FIRST_NAMES)]
-            last = W.LAST_NAMES[(d[2] + k) % len(W.LAST_NAMES)]
-            other = W.LAST_NAMES[(d[7] + k * 11) % len(W.LAST_NAMES)]
-            initial = letters[(d[7] + k) % len(letters)]
-            name = f"{first} {initial}. {last}" if k % 2 == 0 else f"{first} {last}-{other}"
-            k += 1
-        seen.add(name)
-        out[i] = name
-    return out
-
-
-def _near_duplicates(rng: np.random.Generator, names: np.ndarray, rank: np.ndarray) -> None:
-    """Rename about 2% of artists (never the top 50) into look-alikes of other
-    artists, half of them popular ones: a dropped vowel ("The Weekend" ->
-    "The Weeknd"), an added or removed "DJ"/"The", a doubled letter."""
-    n = len(names)
-    if n < 20:
-        return
-    taken = set(names.tolist())
-    order = np.argsort(rank)                       # most popular first
-    popular = order[: max(10, n // 50)]
-    victims = rng.permutation(order[50:] if n > 100 else order[n // 2:])[: max(2, n // 50)]
-    for i, victim in enumerate(victims):
-        source = names[popular[i % len(popular)]] if i % 2 == 0 else names[rng.integers(0, n)]
-        variant = _look_alike(source, int(rng.integers(0, 4)), rng)
-        if variant and variant not in taken:
-            taken.discard(names[victim])
-            names[victim] = variant
-            taken.add(variant)
-
-
-def _look_alike(name: str, kind: int, rng: np.random.Generator) -> str | None:
-    words = name.split(" ")
-    if kind == 0:                                   # drop an inner vowel
-        long_words = [i for i, w in enumerate(words) if len(w) >= 4]
-        if not long_words:
-            return None
-        i = long_words[int(rng.integers(0, len(long_words)))]
-        w = words[i]
-        vowels = [j for j in range(1, len(w) - 1) if w[j] in "aeiou"]
-        if not vowels:
-            return None
-        j = vowels[int(rng.integers(0, len(vowels)))]
-        words[i] = w[:j] + w[j + 1:]
-        return " ".join(words)
-    if kind == 1:                                   # DJ Nova <-> Nova
-        if words[0] in W.STAGE_PREFIXES and len(words) > 1:
-            return " ".join(words[1:])
-        return "DJ " + name if len(words) == 1 else None
-    if kind == 2:                                   # The Keys <-> Keys
-        return " ".join(words[1:]) if words[0] == "The" and len(words) > 1 else "The " + name
-    w = words[-1]                                   # double a consonant: Stone -> Stonne
-    cons = [j for j in range(1, len(w) - 1) if w[j].isalpha() and w[j].lower() not in "aeiou"]
-    if not cons:
-        return None
-    j = cons[int(rng.integers(0, len(cons)))]
-    words[-1] = w[:j] + w[j] + w[j:]
-    return " ".join(words)
-
-
 # --------------------------------------------------------------------------- albums
 
 
@@ -233,7 +90,7 @@ class _AlbumPlan:
     album_day: np.ndarray      # release date, days since 1970-01-01
 
 
-def _plan_albums(artists: _Artists, tracks: int, seed: int) -> _AlbumPlan:
+def _plan_albums(artists: Artists, tracks: int, seed: int) -> _AlbumPlan:
     """How many tracks each artist has (Zipf-ish, at least one) and how they
     group into singles, EPs and albums released over the artist's career."""
     rng = step_rng(seed, 2)
@@ -354,7 +211,7 @@ def _titles(rng: np.random.Generator, mood: np.ndarray) -> np.ndarray:
                      for t, a, x, y, v, p, o in zip(tpl, adj, noun, noun2, verb, place, pron)], dtype=object)
 
 
-def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, lo: int, hi: int,
+def _make_chunk(artists: Artists, plan: _AlbumPlan, features: _TrackFeatures, lo: int, hi: int,
                 seed: int, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Albums, tracks and credits for tracks [lo, hi); fills `features`."""
     rng = step_rng(seed, 3, number)
@@ -479,7 +336,7 @@ def _make_chunk(artists: _Artists, plan: _AlbumPlan, features: _TrackFeatures, l
     return albums, tracks, pd.concat(credits, ignore_index=True)
 
 
-def _partners(rng: np.random.Generator, artists: _Artists, genre: np.ndarray, artist: np.ndarray) -> np.ndarray:
+def _partners(rng: np.random.Generator, artists: Artists, genre: np.ndarray, artist: np.ndarray) -> np.ndarray:
     """A featured artist per track: same genre, popular ones more often, never the track's own."""
     out = np.empty(len(genre), dtype=np.int64)
     for g in np.unique(genre):
@@ -492,14 +349,14 @@ def _partners(rng: np.random.Generator, artists: _Artists, genre: np.ndarray, ar
     return out
 
 
-def _remixers(rng: np.random.Generator, artists: _Artists, n: int) -> np.ndarray:
+def _remixers(rng: np.random.Generator, artists: Artists, n: int) -> np.ndarray:
     pool = np.flatnonzero(artists.genre == GENRE_NAMES.index("edm"))
     if len(pool) == 0:
         pool = np.arange(len(artists))
     return artists.names[pool[rng.integers(0, len(pool), n)]]
 
 
-def _chunk_albums(rng: np.random.Generator, artists: _Artists, plan: _AlbumPlan, album: np.ndarray,
+def _chunk_albums(rng: np.random.Generator, artists: Artists, plan: _AlbumPlan, album: np.ndarray,
                   titles: np.ndarray, popularity: np.ndarray, genre_names: np.ndarray,
                   first_in_album: np.ndarray, lo: int) -> pd.DataFrame:
     """The albums whose tracks are all in this chunk (chunks never split one)."""
@@ -544,7 +401,7 @@ _ACTIVITY_PHRASE = {"workout": "to power your workout", "study": "to help you fo
                     "driving": "for the open road", "cooking": "to cook along to"}
 
 
-def _make_playlists(artists: _Artists, track_artist: np.ndarray, f: _TrackFeatures, tracks: int,
+def _make_playlists(artists: Artists, track_artist: np.ndarray, f: _TrackFeatures, tracks: int,
                     seed: int, progress: ProgressFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Playlists defined by constraints, each filled only with tracks that meet them."""
     rng = step_rng(seed, 4)
@@ -667,7 +524,7 @@ def _sample_tracks(rng: np.random.Generator, cand: np.ndarray, f: _TrackFeatures
 # --------------------------------------------------------------------------- podcasts
 
 
-def _make_podcasts(artists: _Artists, tracks: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _make_podcasts(artists: Artists, tracks: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Podcasts on topics, with weekly-ish episodes; music podcasts talk about
     the catalog's artists (a title like "How Nova Changed EDM" is an episode)."""
     rng = step_rng(seed, 5)

@@ -11,18 +11,12 @@ from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.catalog.store import Catalog
 from ltrr.catalog.synthetic import generate
 from ltrr.catalog.synthetic_codes import REFERENCE_DATE
+from tests.catalog.conftest import SMALL_TRACKS as N
 from tests.catalog.sql import rows as _rows
 from tests.catalog.sql import scalar as _scalar
 
 TABLES = ("artists", "albums", "tracks", "track_artists", "playlists", "playlist_tracks",
           "podcasts", "episodes")
-N = 2_000
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("syn") / "small.duckdb", tracks=N, seed=0)
-
 
 def _content(path) -> dict[str, list[tuple]]:
     """Every table's rows in a canonical order (catalog_meta holds build time and uid)."""
@@ -32,20 +26,20 @@ def _content(path) -> dict[str, list[tuple]]:
 # ---------------------------------------------------------------- determinism
 
 
-def test_same_seed_same_content(small, tmp_path):
+def test_same_seed_same_content(small_synthetic, tmp_path):
     again = generate(tmp_path / "again.duckdb", tracks=N, seed=0)
-    assert _content(small) == _content(again)
+    assert _content(small_synthetic) == _content(again)
 
 
-def test_different_seed_different_content(small, tmp_path):
+def test_different_seed_different_content(small_synthetic, tmp_path):
     other = generate(tmp_path / "other.duckdb", tracks=N, seed=1)
-    a, b = _content(small), _content(other)
+    a, b = _content(small_synthetic), _content(other)
     assert len(a["tracks"]) == len(b["tracks"]) == N
     assert [r[1] for r in a["tracks"]] != [r[1] for r in b["tracks"]]
     assert {r[1] for r in a["artists"]} != {r[1] for r in b["artists"]}
 
 
-def test_chunking_does_not_change_content(small, tmp_path, monkeypatch):
+def test_chunking_does_not_change_content(small_synthetic, tmp_path, monkeypatch):
     # Chunks are cut at album boundaries and seeded by their number: a chunk
     # size smaller than the catalog must still give a valid, complete catalog.
     monkeypatch.setattr(synthetic, "CHUNK", 300)
@@ -72,8 +66,8 @@ def test_tiny_catalogs_work(tmp_path):
 # ---------------------------------------------------------------- structure
 
 
-def test_every_entity_type_present_and_counts_plausible(small):
-    cat = Catalog.open(small)
+def test_every_entity_type_present_and_counts_plausible(small_synthetic):
+    cat = Catalog.open(small_synthetic)
     try:
         counts = cat.counts()
         meta = cat.meta()
@@ -86,7 +80,7 @@ def test_every_entity_type_present_and_counts_plausible(small):
     assert meta["source"] == "synthetic" and meta["seed"] == "0" and meta["tracks"] == str(N)
 
 
-def test_references_resolve(small):
+def test_references_resolve(small_synthetic):
     for sql in (
         "SELECT count(*) FROM tracks t LEFT JOIN artists a USING (artist_id) WHERE a.artist_id IS NULL",
         "SELECT count(*) FROM albums al LEFT JOIN artists a USING (artist_id) WHERE a.artist_id IS NULL",
@@ -94,30 +88,16 @@ def test_references_resolve(small):
         "SELECT count(*) FROM playlist_tracks pt LEFT JOIN tracks t USING (track_id) WHERE t.track_id IS NULL",
         "SELECT count(*) FROM episodes e LEFT JOIN podcasts p USING (podcast_id) WHERE p.podcast_id IS NULL",
     ):
-        assert _scalar(small, sql) == 0, sql
+        assert _scalar(small_synthetic, sql) == 0, sql
 
 
-def test_names_are_unique_per_type(small):
-    assert _scalar(small, "SELECT count(*) - count(DISTINCT name) FROM artists") == 0
-    assert _scalar(small, "SELECT count(*) - count(DISTINCT name) FROM playlists") == 0
+def test_names_are_unique_per_type(small_synthetic):
+    assert _scalar(small_synthetic, "SELECT count(*) - count(DISTINCT name) FROM artists") == 0
+    assert _scalar(small_synthetic, "SELECT count(*) - count(DISTINCT name) FROM playlists") == 0
 
 
-def test_popularity_is_heavy_tailed(small):
-    # Zipf listening: followers span orders of magnitude; the 0-100 popularity
-    # score is its log, so the top sits far above the bottom.
-    top, bottom, most, typical = _rows(small, """SELECT max(popularity), min(popularity),
-                                                 max(followers), median(followers) FROM artists""")[0]
-    assert top > 90 and bottom < 75
-    assert most > 50 * typical
-    # Popular artists have more tracks.
-    hits = _rows(small, """SELECT corr(a.popularity, n) FROM artists a
-                           JOIN (SELECT artist_id, count(*) n FROM tracks GROUP BY 1) USING (artist_id)""")
-    assert hits[0][0] > 0.3
-    assert _scalar(small, "SELECT min(popularity) >= 0 AND max(popularity) <= 100 FROM tracks")
-
-
-def test_featured_credits_match_track_artists(small):
-    rows = _rows(small, """
+def test_featured_credits_match_track_artists(small_synthetic):
+    rows = _rows(small_synthetic, """
         SELECT t.title, t.featured, list(a.name ORDER BY a.name)
         FROM tracks t JOIN track_artists ta ON ta.track_id = t.track_id AND ta.role = 'featured'
         JOIN artists a ON a.artist_id = ta.artist_id GROUP BY ALL""")
@@ -126,30 +106,30 @@ def test_featured_credits_match_track_artists(small):
         assert sorted(featured.split(", ")) == names
         assert "(feat. " in title or "(with " in title
     # Every track has exactly one primary credit, and it is its artist_id.
-    assert _scalar(small, """
+    assert _scalar(small_synthetic, """
         SELECT count(*) FROM tracks t LEFT JOIN track_artists ta
           ON ta.track_id = t.track_id AND ta.role = 'primary' AND ta.artist_id = t.artist_id
         WHERE ta.track_id IS NULL""") == 0
 
 
-def test_versions_share_the_title_of_an_original(small):
-    versions = dict(_rows(small, "SELECT version, count(*) FROM tracks WHERE version IS NOT NULL GROUP BY 1"))
+def test_versions_share_the_title_of_an_original(small_synthetic):
+    versions = dict(_rows(small_synthetic, "SELECT version, count(*) FROM tracks WHERE version IS NOT NULL GROUP BY 1"))
     assert {"remix", "live"} <= set(versions)
-    remixes = _rows(small, "SELECT title, album_id FROM tracks WHERE version = 'remix'")
+    remixes = _rows(small_synthetic, "SELECT title, album_id FROM tracks WHERE version = 'remix'")
     assert all(title.endswith(" Remix") for title, _ in remixes)
     # A remix names the album's first track: "Halo" and "Halo - DJ Nova Remix".
-    orphans = _scalar(small, """
+    orphans = _scalar(small_synthetic, """
         SELECT count(*) FROM tracks v WHERE v.version = 'remix' AND NOT EXISTS (
             SELECT 1 FROM tracks o WHERE o.album_id = v.album_id AND o.version IS NULL
               AND starts_with(v.title, split_part(o.title, ' (', 1)))""")
     assert orphans == 0
 
 
-def test_common_words_cross_entity_types(small):
+def test_common_words_cross_entity_types(small_synthetic):
     for word in ("love", "night", "fire"):
         where = "lower({}) LIKE '%' || ? || '%'"
-        in_tracks = _scalar(small, f"SELECT count(*) FROM tracks WHERE {where.format('title')}", [word])
-        in_others = _scalar(small, f"""
+        in_tracks = _scalar(small_synthetic, f"SELECT count(*) FROM tracks WHERE {where.format('title')}", [word])
+        in_others = _scalar(small_synthetic, f"""
             SELECT (SELECT count(*) FROM albums WHERE {where.format('title')})
                  + (SELECT count(*) FROM playlists WHERE {where.format('name')})
                  + (SELECT count(*) FROM podcasts WHERE {where.format('title')})
@@ -159,50 +139,31 @@ def test_common_words_cross_entity_types(small):
         assert in_tracks > 10 and in_others > 0, word
 
 
-def test_near_duplicate_artist_names(tmp_path):
-    path = generate(tmp_path / "names.duckdb", tracks=12_000, seed=0)
-    names = {r[0] for r in _rows(path, "SELECT name FROM artists")}
-
-    def one_edit_apart(a: str, b: str) -> bool:
-        if abs(len(a) - len(b)) != 1:
-            return False
-        longer, shorter = (a, b) if len(a) > len(b) else (b, a)
-        return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
-
-    prefixed = [n for n in names if n.startswith(("DJ ", "The ")) and n.split(" ", 1)[1] in names]
-    by_length: dict[int, list[str]] = {}
-    for n in names:
-        by_length.setdefault(len(n), []).append(n)
-    typos = [(a, b) for a in names for b in by_length.get(len(a) - 1, []) if one_edit_apart(a, b)]
-    assert prefixed, "expected 'DJ Nova' / 'Nova' style pairs"
-    assert typos, "expected 'The Weekend' / 'The Weeknd' style pairs"
-
-
-def test_genres_subgenres_moods_and_eras(small):
-    genres = _scalar(small, "SELECT count(DISTINCT genre) FROM tracks")
+def test_genres_subgenres_moods_and_eras(small_synthetic):
+    genres = _scalar(small_synthetic, "SELECT count(DISTINCT genre) FROM tracks")
     assert genres >= 10
-    wrong_sub = _rows(small, "SELECT DISTINCT genre, subgenre FROM tracks")
+    wrong_sub = _rows(small_synthetic, "SELECT DISTINCT genre, subgenre FROM tracks")
     for genre, subgenre in wrong_sub:
         assert subgenre in synthetic.W.GENRES[genre][0]
-    assert _scalar(small, "SELECT count(DISTINCT mood) FROM tracks") == len(synthetic.W.MOODS)
-    decades = {r[0] for r in _rows(small, "SELECT DISTINCT year(release_date) // 10 * 10 FROM tracks")}
+    assert _scalar(small_synthetic, "SELECT count(DISTINCT mood) FROM tracks") == len(synthetic.W.MOODS)
+    decades = {r[0] for r in _rows(small_synthetic, "SELECT DISTINCT year(release_date) // 10 * 10 FROM tracks")}
     assert {1960, 1990, 2020} <= decades
-    assert _scalar(small, "SELECT max(release_date) FROM tracks") <= REFERENCE_DATE
+    assert _scalar(small_synthetic, "SELECT max(release_date) FROM tracks") <= REFERENCE_DATE
 
 
-def test_is_new_is_relative_to_the_reference_date(small):
+def test_is_new_is_relative_to_the_reference_date(small_synthetic):
     cutoff = REFERENCE_DATE - dt.timedelta(days=synthetic.NEW_RELEASE_DAYS)
-    assert _scalar(small, "SELECT count(*) FROM tracks WHERE is_new <> (release_date > ?)", [cutoff]) == 0
-    share = _scalar(small, "SELECT avg(is_new::INT) FROM tracks")
+    assert _scalar(small_synthetic, "SELECT count(*) FROM tracks WHERE is_new <> (release_date > ?)", [cutoff]) == 0
+    share = _scalar(small_synthetic, "SELECT avg(is_new::INT) FROM tracks")
     assert 0.01 < share < 0.25
 
 
-def test_audio_features_follow_genre_and_mood(small):
-    energy = dict(_rows(small, "SELECT genre, avg(energy) FROM tracks GROUP BY 1"))
+def test_audio_features_follow_genre_and_mood(small_synthetic):
+    energy = dict(_rows(small_synthetic, "SELECT genre, avg(energy) FROM tracks GROUP BY 1"))
     assert energy["metal"] > energy["pop"] > energy["classical"]
-    valence = dict(_rows(small, "SELECT mood, avg(valence) FROM tracks GROUP BY 1"))
+    valence = dict(_rows(small_synthetic, "SELECT mood, avg(valence) FROM tracks GROUP BY 1"))
     assert valence["happy"] > valence["sad"] + 0.3
-    assert _scalar(small, """SELECT bool_and(danceability BETWEEN 0 AND 1 AND energy BETWEEN 0 AND 1
+    assert _scalar(small_synthetic, """SELECT bool_and(danceability BETWEEN 0 AND 1 AND energy BETWEEN 0 AND 1
                                         AND valence BETWEEN 0 AND 1 AND tempo BETWEEN 50 AND 220)
                              FROM tracks""")
 
@@ -238,8 +199,8 @@ def test_playlists_respect_their_constraints(tmp_path):
     assert dupes == 0
 
 
-def test_artist_playlists_hold_that_artist(small):
-    bad = _scalar(small, """
+def test_artist_playlists_hold_that_artist(small_synthetic):
+    bad = _scalar(small_synthetic, """
         SELECT count(*) FROM playlists p JOIN playlist_tracks pt USING (playlist_id)
         JOIN tracks t USING (track_id) JOIN artists a ON a.artist_id = t.artist_id
         WHERE p.name LIKE 'This Is %' AND p.name <> 'This Is ' || a.name
