@@ -95,9 +95,13 @@ def plan_albums(artists: Artists, tracks: int, seed: int) -> AlbumPlan:
 
 
 def chunk_albums(rng: np.random.Generator, artists: Artists, plan: AlbumPlan, album: np.ndarray,
-                 titles: np.ndarray, popularity: np.ndarray, genre_names: np.ndarray,
-                 first_in_album: np.ndarray, lo: int) -> pd.DataFrame:
-    """The albums whose tracks are all in this chunk (chunks never split one)."""
+                 titles: np.ndarray, popularity: np.ndarray, lo: int) -> pd.DataFrame:
+    """The ``albums`` rows of a chunk of tracks starting at track `lo` (chunks never split an album).
+
+    `album`, `titles` and `popularity` are the chunk's tracks' album index, title
+    and popularity: a single is titled after its track, an album is as popular as
+    its most popular track.
+    """
     ids = np.unique(album)
     m = len(ids)
     kind = plan.album_kind[ids]

@@ -68,7 +68,11 @@ def _titles(rng: np.random.Generator, mood: np.ndarray) -> np.ndarray:
 
 def make_chunk(artists: Artists, plan: AlbumPlan, features: TrackFeatures, lo: int, hi: int,
                seed: int, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Albums, tracks and credits for tracks [lo, hi); fills `features`."""
+    """Albums, tracks and credits for tracks [lo, hi); fills `features` for them.
+
+    Chunk `number` draws from its own generator, so a chunk's rows do not depend
+    on the chunks before it.
+    """
     rng = step_rng(seed, 3, number)
     n = hi - lo
     artist = plan.track_artist[lo:hi]
@@ -180,7 +184,7 @@ def make_chunk(artists: Artists, plan: AlbumPlan, features: TrackFeatures, lo: i
         credits.append(pd.DataFrame({"track_id": track_ids[mask], "artist_id": artists.ids[who[mask]],
                                      "role": "featured"}))
 
-    albums = chunk_albums(rng, artists, plan, album, titles, popularity, genre_names, first_in_album, lo)
+    albums = chunk_albums(rng, artists, plan, album, titles, popularity, lo)
 
     f = features
     sl = slice(lo, hi)
