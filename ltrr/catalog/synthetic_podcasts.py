@@ -1,7 +1,7 @@
 """The synthetic catalog's podcasts and their episodes.
 
-Titles share the catalog's common words ("love", "night"), and music-history
-podcasts talk about the catalog's popular artists, so a query can mean a song,
+Episode titles share the catalog's common words ("love", "night"), and
+music-history podcasts talk about the catalog's popular artists, so a query can mean a song,
 an artist or an episode about them.
 """
 from __future__ import annotations
@@ -23,7 +23,11 @@ NEW_EPISODE_DAYS = 30
 
 def make_podcasts(artists: Artists, tracks: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Podcasts on topics, with weekly-ish episodes; music podcasts talk about
-    the catalog's artists (a title like "How Nova Changed EDM" is an episode)."""
+    the catalog's artists (a title like "How Nova Changed EDM" is an episode).
+
+    About one podcast per 250 tracks (12 to 4,000); returns the ``podcasts``
+    and ``episodes`` tables.
+    """
     rng = step_rng(seed, 5)
     n = int(np.clip(tracks // 250, 12, 4000))
     topics = tuple(W.PODCAST_TOPICS)
