@@ -16,14 +16,16 @@ They meet in :func:`~ltrr.memory.scores.posterior`. The package, one job per mod
 * :mod:`ltrr.memory.keys`: how the memory names a query (its normalised text and a stable hash);
 * :mod:`ltrr.memory.scores`: the Beta posterior, a pair's score, the examination curve;
 * :mod:`ltrr.memory.seed`: the queries each entity should answer, and :class:`MemorySeed`;
-* :mod:`ltrr.memory.learned`: :class:`QueryMemory`, what users taught, bounded;
+* :mod:`ltrr.memory.learned`: :class:`QueryMemory`, what users taught;
+* :mod:`ltrr.memory.counts`: the learned clicks and expected examinations per pair, and their bounds;
 * :mod:`ltrr.memory.reformulation`: what failed searches followed by a satisfied one taught;
 * :mod:`ltrr.memory.rewrites`: the phrase substitutions those chains teach.
 """
+from ltrr.memory.counts import MAX_ENTITIES, MAX_QUERIES
 from ltrr.memory.keys import query_hash, query_key
 from ltrr.memory.learned import (
-    ENTRY_COLUMNS, MAX_ENTITIES, MAX_QUERIES, PIN_MIN_CLICKS, PIN_MIN_CTR, PIN_MIN_SHARE, REWRITES_PER_PATTERN,
-    TAUGHT_LOG, TYPO_CUTOFF, TYPO_MIN_LENGTH, MemoryEntry, QueryMemory,
+    ENTRY_COLUMNS, PIN_MIN_CLICKS, PIN_MIN_CTR, PIN_MIN_SHARE, REWRITES_PER_PATTERN, TAUGHT_LOG, TYPO_CUTOFF,
+    TYPO_MIN_LENGTH, MemoryEntry, QueryMemory,
 )
 from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, examination, pair_score, posterior
 from ltrr.memory.seed import BASE, CHUNK, PER_QUERY, SEED_INDEX, SEED_VERSION, MemorySeed, misspellings, seed_queries

@@ -33,14 +33,9 @@ an ask nobody typed before ("easygoing guitar rock") can be searched again as
 its kind was reworded (:meth:`QueryMemory.reworded`; the memory arm lists what
 that finds: :mod:`ltrr.strategies.reworded`).
 
-**Bounded.** The learned counts keep at most ``max_queries`` queries (default
-:data:`MAX_QUERIES`) and ``max_entities`` entities per query (default
-:data:`MAX_ENTITIES`). The least recently *written* query leaves first (a
-search's impressions write its query, so: the least recently searched), and
-within a query the entity with the fewest clicks, then the fewest expected
-examinations, then the oldest. Reads never reorder: the order is fixed by the
-log alone, so replaying it, or a checkpoint and its tail, evicts exactly what
-the live run evicted, and state size stays flat however many searches go by.
+**Bounded** (:mod:`ltrr.memory.counts`). The learned counts keep at most ``max_queries``
+queries and ``max_entities`` entities per query, the least recently written query out first:
+an order the log alone fixes, so replay evicts exactly what the live run evicted.
 """
 from __future__ import annotations
 
@@ -53,11 +48,15 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from ltrr.memory.counts import (
+    MAX_ENTITIES, MAX_QUERIES, Counts, check_id, evict, impression_weights, pairs_for_write, read_pairs, rounded_rows,
+    trim, without_search,
+)
 from ltrr.memory.keys import query_key
 from ltrr.memory.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
 from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
 from ltrr.memory.rewrites import fill, patterns, substitution
-from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, examination, pair_score, posterior
+from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score, posterior
 from ltrr.memory.seed import MemorySeed
 
 # rapidfuzz ratio (0..100) from which an unlearned query reads a learned one's counts.
@@ -67,12 +66,6 @@ TYPO_MIN_LENGTH = 4
 PIN_MIN_CLICKS = 2
 PIN_MIN_SHARE = 0.5
 PIN_MIN_CTR = 0.3
-# Bounds of the learned counts (see "Bounded" in the module docstring). A query with a search's ten
-# impressions and a click holds about 1.5 KB: 20,000 queries hold ~30 MB, reached at 20,000 distinct
-# queries, so an engine's memory is flat from there on (issue 28: flat from 20,000 to 100,000 searches;
-# at 50,000 it went on growing to ~75 MB until 50,000 distinct queries).
-MAX_QUERIES = 20_000
-MAX_ENTITIES = 100
 # Changes to the set of taught asks kept for readers that follow it (ltrr.strategies.nearby); a
 # reader further behind reads the whole set again.
 TAUGHT_LOG = 4096
@@ -120,8 +113,8 @@ class QueryMemory:
         self.typo_cutoff = float(typo_cutoff)
         self.max_queries = int(max_queries)
         self.max_entities = int(max_entities)
-        # Least recently written query first (the eviction order; see "Bounded").
-        self._counts: OrderedDict[str, dict[str, list[float]]] = OrderedDict()
+        # Least recently written query first (the eviction order; see ltrr.memory.counts).
+        self._counts: Counts = OrderedDict()
         self._clicks_per_query: dict[str, int] = {}       # queries with at least one click: typo targets
         self.reformulations = ReformulationMemory(max_queries=max_queries, max_entities=reformulation_entities)
         # Phrase substitutions the same chains teach (ltrr.memory.rewrites), counted alike: keyed by
@@ -152,37 +145,24 @@ class QueryMemory:
             return len(self._counts)
 
     def _pairs_of(self, key: str) -> dict[str, list[float]]:
-        """The counts of ``key`` for writing: made most recently used, created (evicting the least
-        recently used query past ``max_queries``) when new. Call under the lock."""
-        pairs = self._counts.get(key)
-        if pairs is not None:
-            self._counts.move_to_end(key)
-            return pairs
-        pairs = self._counts[key] = {}
-        while len(self._counts) > self.max_queries:
-            old, _ = self._counts.popitem(last=False)
-            if self._clicks_per_query.pop(old, None) is not None:
-                self._note_taught(old, True)
+        """The counts of ``key`` for writing (:func:`ltrr.memory.counts.pairs_for_write`), noting the
+        taught asks the bound evicted. Call under the lock."""
+        pairs, unclicked = pairs_for_write(self._counts, self._clicks_per_query, key, self.max_queries)
+        for old in unclicked:
+            self._note_taught(old, True)
         return pairs
 
     def _trim(self, key: str, pairs: dict[str, list[float]]) -> None:
-        """Past ``max_entities``, drop the entity with the fewest clicks, then the fewest expected
-        examinations, then the oldest (``min`` keeps the first of equals). Call under the lock."""
-        while len(pairs) > self.max_entities:
-            weakest = min(pairs, key=lambda e: (pairs[e][1], pairs[e][0]))
-            clicks = int(pairs.pop(weakest)[1])
-            if clicks:
-                left = self._clicks_per_query.get(key, 0) - clicks
-                if left > 0:
-                    self._clicks_per_query[key] = left
-                elif self._clicks_per_query.pop(key, None) is not None:
-                    self._note_taught(key, True)
+        """Bound ``key``'s entities (:func:`ltrr.memory.counts.trim`), noting ``key`` if that took
+        its last click. Call under the lock."""
+        if trim(key, pairs, self._clicks_per_query, self.max_entities):
+            self._note_taught(key, True)
 
     def record_impressions(self, query: object, entity_ids: Iterable[str]) -> None:
         """Count the entities shown for `query`, in display order: rank ``r`` adds ``examination(r)``.
         One call is one search: it also ticks the clock reformulation evidence decays by."""
         key = query_key(query)
-        ids = [_check_id(e) for e in entity_ids]
+        ids = [check_id(e) for e in entity_ids]
         if not key:
             return
         with self._lock:
@@ -190,22 +170,19 @@ class QueryMemory:
             self.reformulations.tick()
             self.rewrites.tick()
             pairs = self._pairs_of(key)
-            for entity_id, weight in self.impression_weights(ids).items():
+            for entity_id, weight in impression_weights(ids, self.examination_eta).items():
                 counts = pairs.setdefault(entity_id, [0.0, 0])
                 counts[0] += weight
             self._trim(key, pairs)
 
     def impression_weights(self, entity_ids: Iterable[str]) -> dict[str, float]:
         """entity -> the impression one showing of this list adds (its first rank's examination)."""
-        out: dict[str, float] = {}
-        for rank, entity_id in enumerate(entity_ids, start=1):
-            out.setdefault(entity_id, examination(rank, self.examination_eta))
-        return out
+        return impression_weights(entity_ids, self.examination_eta)
 
     def record_click(self, query: object, entity_id: str) -> None:
         """Count a click; a pair the seed never predicted is created by it (with a low prior)."""
         key = query_key(query)
-        entity_id = _check_id(entity_id)
+        entity_id = check_id(entity_id)
         if not key:
             return
         with self._lock:
@@ -229,7 +206,7 @@ class QueryMemory:
         (:func:`ltrr.memory.rewrites.substitution`; ``asked``, ``answered``: the genre words of each;
         ``artist``: whether ``to_query`` names an artist)."""
         key = query_key(query)
-        entity_id = _check_id(entity_id)
+        entity_id = check_id(entity_id)
         if not key:
             return None
         learned = substitution(key, query_key(to_query), asked, answered, artist) if to_query is not None else None
@@ -351,7 +328,7 @@ class QueryMemory:
         if not key:
             return {}
         with self._lock:
-            counts = {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items()}
+            counts = read_pairs(self._counts.get(key, {}))
             extra = self.reformulations.pseudo_clicks(key)
         ids = [e for e, (_, clicks) in counts.items() if clicks > 0 or e in extra]
         ids += [e for e in extra if e not in counts]
@@ -380,7 +357,7 @@ class QueryMemory:
         """entity_id -> (expected examinations, clicks) for one query (typo-tolerant unless ``exact``)."""
         key = query_key(query) if exact else self.resolve(query)
         with self._lock:
-            return {e: (float(c[0]), int(c[1])) for e, c in self._counts.get(key, {}).items()}
+            return read_pairs(self._counts.get(key, {}))
 
     def observed_as_of(self, query: object, shown: Iterable[str],
                        clicked: Iterable[str]) -> dict[str, tuple[float, int]]:
@@ -394,14 +371,7 @@ class QueryMemory:
         counts = self.observed(query)
         if self.resolve(query) != key:
             return counts
-        weights = self.impression_weights(shown)
-        gone = {e: 1 for e in clicked}
-        out = {}
-        for entity_id, (imp, clk) in counts.items():
-            clk = max(0, clk - gone.get(entity_id, 0))
-            imp = max(0.0, imp - weights.get(entity_id, 0.0))
-            out[entity_id] = (imp, clk)
-        return out
+        return without_search(counts, self.impression_weights(shown), clicked)
 
     def pinned(self, query: object, observed: dict[str, tuple[float, int]] | None = None) -> str | None:
         """The entity the rise-to-the-top rule puts first for `query`, or None (module docstring)."""
@@ -485,13 +455,11 @@ class QueryMemory:
 
     def _snapshot(self) -> list[tuple[str, str, float, int]]:
         with self._lock:
-            return [(q, e, round(float(c[0]), 6), int(c[1])) for q, pairs in self._counts.items()
-                    for e, c in pairs.items()]
+            return rounded_rows(self._counts)
 
     def __iter__(self) -> Iterator[MemoryEntry]:
         with self._lock:
-            counts = [(q, e, round(float(c[0]), 6), int(c[1])) for q, pairs in self._counts.items()
-                      for e, c in pairs.items()]
+            counts = rounded_rows(self._counts)
             evidence = {(q, e): ev for q, e, ev in self.reformulations}
         items = [(q, e, imp, clk, evidence.pop((q, e), None)) for q, e, imp, clk in counts]
         items += [(q, e, 0.0, 0, ev) for (q, e), ev in evidence.items()]
@@ -547,7 +515,7 @@ class QueryMemory:
                 raise ValueError(f"negative counts in query-memory pair {item!r}")
             key = query_key(query)
             if key:
-                memory._counts.setdefault(key, {})[_check_id(entity_id)] = [max(impressions, float(clicks)), clicks]
+                memory._counts.setdefault(key, {})[check_id(entity_id)] = [max(impressions, float(clicks)), clicks]
                 if clicks:
                     memory._clicks_per_query[key] = memory._clicks_per_query.get(key, 0) + clicks
         if data.get("reformulations") is not None:
@@ -562,9 +530,8 @@ class QueryMemory:
         with self._lock:
             self.writes += 1
             self._taught_reset()
-            while len(self._counts) > self.max_queries:
-                old, _ = self._counts.popitem(last=False)
-                self._clicks_per_query.pop(old, None)
+            # The reset above already sends readers to every taught ask: no query evicted here is noted.
+            evict(self._counts, self._clicks_per_query, self.max_queries)
             for key, pairs in self._counts.items():
                 self._trim(key, pairs)
 
@@ -609,7 +576,7 @@ class QueryMemory:
             if len(sizes) != len(queries) or sum(sizes) != len(entities) \
                     or len(impressions) != len(entities) or len(clicks) != len(entities):
                 raise ValueError("columns of different lengths")
-            counts: OrderedDict[str, dict[str, list[float]]] = OrderedDict()
+            counts: Counts = OrderedDict()
             at = 0
             for query, size in zip(queries, sizes):
                 rows = range(at, at + size)
@@ -625,9 +592,3 @@ class QueryMemory:
             self.reformulations = reformulations
             self.rewrites = rewrites
         self._bound()
-
-
-def _check_id(entity_id: object) -> str:
-    if not isinstance(entity_id, str) or not entity_id:
-        raise ValueError(f"entity id must be a non-empty string like 'track:123', got {entity_id!r}")
-    return entity_id

@@ -49,7 +49,7 @@ HALF_LIFE = 50_000
 # User hashes kept per pair (the most recent).
 MAX_USERS = 32
 # Defaults of the bounds (queries kept; entities kept per query). The engine passes its query
-# memory's bound (ltrr.memory.learned.MAX_QUERIES, 20,000), so evidence and counts leave together.
+# memory's bound (ltrr.memory.counts.MAX_QUERIES, 20,000), so evidence and counts leave together.
 MAX_QUERIES = 20_000
 MAX_ENTITIES = 20
 # One unit of weight counts as this many clicks (with as many impressions) in the memory's posterior.

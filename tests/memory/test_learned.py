@@ -104,18 +104,6 @@ def test_concurrent_clicks_are_all_counted():
 
 # --- examination-weighted impressions, typos of learned queries, the rise-to-the-top rule ----------
 
-def test_impressions_are_weighted_by_examination_probability():
-    memory = QueryMemory()
-    memory.record_impressions("love", [f"track:{i}" for i in range(1, 11)])
-    observed = memory.observed("love")
-    assert observed["track:1"] == (1.0, 0) and observed["track:10"] == (pytest.approx(0.1), 0)
-    # An item shown at rank 9 a hundred times was examined ~11 times: it keeps most of its prior.
-    for _ in range(99):
-        memory.record_impressions("love", [f"track:{i}" for i in range(1, 11)])
-    imp, _ = memory.observed("love")["track:9"]
-    assert imp == pytest.approx(100 / 9)
-    assert posterior(0.5, imp, 0) > 2 * posterior(0.5, 100, 0)
-
 
 def test_a_typo_of_a_learned_query_reads_its_counts():
     memory = QueryMemory()
@@ -151,15 +139,6 @@ def test_the_rise_to_the_top_rule():
     for _ in range(5):
         other.record_impressions("q", ["track:6"])
     assert other.pinned("q") is None
-
-
-def test_observed_as_of_removes_one_searchs_own_contribution():
-    memory = QueryMemory()
-    memory.record_impressions("q", ["track:a", "track:b"])
-    memory.record_impressions("q", ["track:b", "track:a"])
-    memory.record_click("q", "track:a")
-    before = memory.observed_as_of("q", ["track:b", "track:a"], ["track:a"])
-    assert before == {"track:a": (pytest.approx(1.0), 0), "track:b": (pytest.approx(0.5), 0)}
 
 
 def test_pair_scores_match_the_memory_arm(seed, tiny_catalog):
@@ -209,36 +188,6 @@ def test_memory_takes_the_query_made_once_as_its_string():
     mem.record_click(q, "track:b")
     assert mem.observed(q) == mem.observed("TAYLER swift") and mem.observed(q)["track:b"][1] == 1
     assert mem.entry(q, "track:b") == mem.entry("tayler swift", "track:b")
-
-
-def test_memory_size_stays_bounded_under_many_distinct_queries():
-    memory = QueryMemory(max_queries=50, max_entities=5)
-    for i in range(1_000):
-        query = f"query {i}"
-        memory.record_impressions(query, [f"track:{i}-{r}" for r in range(10)])
-        if i % 3 == 0:
-            memory.record_click(query, f"track:{i}-7")
-    assert memory.n_queries == 50 and len(memory) <= 50 * 5
-    state = memory.state_dict()
-    assert len(state["queries"]) == 50 and len(state["clicked_queries"]) <= 50
-    # The most recently searched stay; a click survives the cut of its query's unclicked pairs.
-    assert memory.observed("query 999", exact=True) and not memory.observed("query 0", exact=True)
-    assert memory.observed("query 999", exact=True)["track:999-7"][1] == 1
-    assert set(memory.observed("query 999", exact=True)) == {"track:999-0", "track:999-1", "track:999-2",
-                                                             "track:999-3", "track:999-7"}
-
-
-def test_eviction_follows_writes_only_so_replay_evicts_the_same_queries():
-    a, b = QueryMemory(max_queries=2), QueryMemory(max_queries=2)
-    for memory in (a, b):
-        memory.record_impressions("q1", ["track:a"])
-        memory.record_impressions("q2", ["track:a"])
-    b.observed("q1")                        # a read (a live search's arm) changes nothing
-    b.pair_scores("q1", ["track:a"])
-    for memory in (a, b):
-        memory.record_click("q1", "track:a")   # q1 written again: q2 is now the oldest
-        memory.record_impressions("q3", ["track:a"])
-    assert a.state_dict()["queries"] == b.state_dict()["queries"] == ["q1", "q3"]
 
 
 def test_a_state_of_the_previous_version_still_loads():
