@@ -40,7 +40,7 @@ an order the log alone fixes, so replay evicts exactly what the live run evicted
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -58,6 +58,7 @@ from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
 from ltrr.memory.rewrites import fill, patterns, substitution
 from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score, posterior
 from ltrr.memory.seed import MemorySeed
+from ltrr.memory.taught import TaughtLog, is_taught, taught_asks
 
 # rapidfuzz ratio (0..100) from which an unlearned query reads a learned one's counts.
 TYPO_CUTOFF = 88.0
@@ -66,9 +67,6 @@ TYPO_MIN_LENGTH = 4
 PIN_MIN_CLICKS = 2
 PIN_MIN_SHARE = 0.5
 PIN_MIN_CTR = 0.3
-# Changes to the set of taught asks kept for readers that follow it (ltrr.strategies.nearby); a
-# reader further behind reads the whole set again.
-TAUGHT_LOG = 4096
 # Replacements kept per substitution pattern (ltrr.memory.rewrites): several meanings, the weakest out first.
 REWRITES_PER_PATTERN = 8
 
@@ -123,10 +121,14 @@ class QueryMemory:
         self._lock = threading.Lock()
         # Counts every write: what was read of the memory is still true while it is unchanged.
         self.writes = 0
-        # The taught asks' changes (see taught_changes): a version, and the latest changes, each
-        # (version, ask, taught now). A reset (clear, load) empties the log: readers read taught().
-        self.taught_version = 0
-        self._taught_log: deque[tuple[int, str, bool]] = deque(maxlen=TAUGHT_LOG)
+        # The taught asks' changes (see taught_changes). A reset (clear, load) empties the log:
+        # readers read taught().
+        self._taught = TaughtLog()
+
+    @property
+    def taught_version(self) -> int:
+        """The version of the taught asks (:meth:`taught_changes`)."""
+        return self._taught.version
 
     def attach_seed(self, seed: MemorySeed) -> None:
         """Give the memory the catalog's predictions (for ``entry``/``entries``)."""
@@ -289,37 +291,23 @@ class QueryMemory:
         """Every query users taught something: a click, or a reformulation that ended on a find
         (the asks :mod:`ltrr.strategies.nearby` reads), clicked ones first, each in the order kept."""
         with self._lock:
-            clicked = self._clicks_per_query
-            return list(clicked) + [q for q in self.reformulations.queries() if q not in clicked]
+            return taught_asks(self._clicks_per_query, self.reformulations)
 
     def taught_changes(self, since: int) -> tuple[int, list[tuple[str, bool]] | None]:
         """The taught asks' version now, and the changes to them since version ``since``, oldest
         first, as (ask, taught now); None in place of the changes when the log no longer reaches
         back that far (the memory was reset or loaded, or too much changed): read :meth:`taught`."""
         with self._lock:
-            version, log = self.taught_version, self._taught_log
-            if since == version:
-                return version, []
-            if since > version or not log or log[0][0] > since + 1:
-                return version, None
-            return version, [(ask, now) for v, ask, now in log if v > since]
+            return self._taught.changes(since)
 
     def _is_taught(self, key: str) -> bool:
         """Whether ``key`` is a taught ask (:meth:`taught`). Call under the lock."""
-        return key in self._clicks_per_query or self.reformulations.holds(key)
+        return is_taught(key, self._clicks_per_query, self.reformulations)
 
     def _note_taught(self, key: str, was: bool) -> None:
         """Log a change of ``key`` in the taught asks, if it was (``was``) and is not, or the other way
         round. Call under the lock, after the change."""
-        now = self._is_taught(key)
-        if now != was:
-            self.taught_version += 1
-            self._taught_log.append((self.taught_version, key, now))
-
-    def _taught_reset(self) -> None:
-        """Every taught ask may have changed: readers read them all again. Call under the lock."""
-        self.taught_version += 1
-        self._taught_log.clear()
+        self._taught.note(key, was, self._is_taught(key))
 
     def lessons(self, query: object) -> dict[str, float]:
         """entity_id -> pair score (:meth:`pair_scores`) of every entity users taught for exactly
@@ -486,7 +474,7 @@ class QueryMemory:
             self._clicks_per_query.clear()
             self.reformulations.clear()
             self.rewrites.clear()
-            self._taught_reset()
+            self._taught.reset()
 
     def to_dict(self) -> dict:
         """JSON-ready snapshot of the counts and reformulation evidence (the seed is catalog-side and
@@ -529,7 +517,7 @@ class QueryMemory:
         """Apply the bounds to counts loaded from elsewhere (oldest queries first out)."""
         with self._lock:
             self.writes += 1
-            self._taught_reset()
+            self._taught.reset()
             # The reset above already sends readers to every taught ask: no query evicted here is noted.
             evict(self._counts, self._clicks_per_query, self.max_queries)
             for key, pairs in self._counts.items():

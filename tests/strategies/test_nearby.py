@@ -203,21 +203,6 @@ def test_the_index_follows_clicks_rewordings_bounds_and_resets_as_a_fresh_one_wo
             assert nearby.indexed == len(set(memory.taught()))
 
 
-def test_the_memory_logs_each_change_to_its_taught_asks_until_a_reset():
-    memory = QueryMemory(max_queries=2)
-    v0, changes = memory.taught_changes(-1)
-    assert changes is None                                   # never read: read taught() whole
-    memory.record_click("a", "track:halo")
-    memory.record_reformulation("b", "track:halo", "u1")
-    memory.record_click("b", "track:halo")                   # already taught: no change
-    memory.record_click("c", "track:halo")                   # room for "c": the bound forgets "a"
-    v1, changes = memory.taught_changes(v0)
-    assert changes == [("a", True), ("b", True), ("a", False), ("c", True)]
-    assert memory.taught_changes(v1) == (v1, [])
-    memory.clear()
-    assert memory.taught_changes(v1)[1] is None
-
-
 def test_a_reopened_memory_of_many_taught_asks_is_read_in_over_several_lookups(monkeypatch):
     monkeypatch.setattr("ltrr.strategies.nearby.ENCODE_PER_LOOKUP", 2)
     memory = QueryMemory()
