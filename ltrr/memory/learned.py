@@ -57,6 +57,7 @@ from ltrr.memory.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
 from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
 from ltrr.memory.rewrites import fill, patterns, substitution
 from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score, posterior
+from ltrr.memory.saved import checkpoint, read_checkpoint, read_snapshot, snapshot
 from ltrr.memory.seed import MemorySeed
 from ltrr.memory.taught import TaughtLog, is_taught, taught_asks
 
@@ -442,6 +443,7 @@ class QueryMemory:
         )
 
     def _snapshot(self) -> list[tuple[str, str, float, int]]:
+        """Every counted pair, rounded (:func:`ltrr.memory.counts.rounded_rows`), for :meth:`to_dict`."""
         with self._lock:
             return rounded_rows(self._counts)
 
@@ -478,34 +480,19 @@ class QueryMemory:
 
     def to_dict(self) -> dict:
         """JSON-ready snapshot of the counts and reformulation evidence (the seed is catalog-side and
-        not included). Version 1 still: a snapshot without ``reformulations`` loads as before."""
+        not included): :func:`ltrr.memory.saved.snapshot`."""
         with self._lock:
             reformulations = self.reformulations.to_dict()
             rewrites = self.rewrites.to_dict()
-        return {"version": 1, "strength": self.strength,
-                "pairs": [list(item) for item in self._snapshot()], "reformulations": reformulations,
-                "rewrites": rewrites}
+        return snapshot(self.strength, self._snapshot(), reformulations, rewrites)
 
     @classmethod
     def from_dict(cls, data: dict, seed: MemorySeed | None = None) -> "QueryMemory":
-        """Rebuild from :meth:`to_dict`; raises ValueError with the reason on malformed data."""
-        if not isinstance(data, dict) or data.get("version") != 1:
-            raise ValueError("not a query-memory snapshot (expected a dict with version 1)")
-        memory = cls(seed=seed, strength=float(data.get("strength", PRIOR_STRENGTH)))
-        for item in data.get("pairs", []):
-            try:
-                query, entity_id, impressions, clicks = item
-                impressions, clicks = float(impressions), int(clicks)
-            except (TypeError, ValueError):
-                raise ValueError(f"malformed query-memory pair {item!r}: expected "
-                                 "[query, entity_id, impressions, clicks]") from None
-            if clicks < 0 or impressions < 0:
-                raise ValueError(f"negative counts in query-memory pair {item!r}")
-            key = query_key(query)
-            if key:
-                memory._counts.setdefault(key, {})[check_id(entity_id)] = [max(impressions, float(clicks)), clicks]
-                if clicks:
-                    memory._clicks_per_query[key] = memory._clicks_per_query.get(key, 0) + clicks
+        """Rebuild from :meth:`to_dict`; raises ValueError with the reason on malformed data
+        (:func:`ltrr.memory.saved.read_snapshot`)."""
+        strength, counts, clicks_per_query = read_snapshot(data)
+        memory = cls(seed=seed, strength=strength)
+        memory._counts, memory._clicks_per_query = counts, clicks_per_query
         if data.get("reformulations") is not None:
             memory.reformulations.load_state_dict(data["reformulations"])
         if data.get("rewrites") is not None:
@@ -524,56 +511,16 @@ class QueryMemory:
                 self._trim(key, pairs)
 
     def state_dict(self) -> dict:
-        """The learned counts, exact and in insertion order, for engine checkpoints: JSON-ready
-        lists of names and one numpy array per column (compact to save, fast to load)."""
+        """The learned counts, exact and in insertion order, for engine checkpoints
+        (:func:`ltrr.memory.saved.checkpoint`)."""
         with self._lock:
-            pairs = [(e, c) for per_query in self._counts.values() for e, c in per_query.items()]
-            return {"version": 3, "queries": list(self._counts),
-                    "reformulations": self.reformulations.state_dict(),
-                    "rewrites": self.rewrites.state_dict(),
-                    "sizes": np.array([len(p) for p in self._counts.values()], dtype=np.int64),
-                    "entities": [e for e, _ in pairs],
-                    "impressions": np.array([c[0] for _, c in pairs], dtype=np.float64),
-                    "clicks": np.array([c[1] for _, c in pairs], dtype=np.int64),
-                    "clicked_queries": list(self._clicks_per_query),
-                    "clicks_per_query": np.array(list(self._clicks_per_query.values()), dtype=np.int64)}
+            return checkpoint(self._counts, self._clicks_per_query, self.reformulations, self.rewrites)
 
     def load_state_dict(self, state: dict) -> None:
         """Replace the counts, in place, by :meth:`state_dict`'s output (the seed and settings stay);
-        ValueError, counts unchanged, when it is malformed. Version 2 (before reformulations) loads
-        with no reformulation evidence and the clock at 0; a state without ``rewrites`` (before
-        substitutions) with none learned."""
-        try:
-            if state["version"] not in (2, 3):
-                raise ValueError(f"version {state['version']!r}")
-            reformulations = ReformulationMemory(self.reformulations.max_queries, self.reformulations.max_entities,
-                                                 self.reformulations.half_life)
-            rewrites = ReformulationMemory(self.rewrites.max_queries, self.rewrites.max_entities,
-                                           self.rewrites.half_life)
-            if state["version"] == 3:
-                reformulations.load_state_dict(state["reformulations"])
-                if state.get("rewrites") is not None:
-                    rewrites.load_state_dict(state["rewrites"])
-            queries = [str(q) for q in state["queries"]]
-            # One string object per entity, not one per pair: a JSON decoder makes a new one each time.
-            same: dict[str, str] = {}
-            entities = [same.setdefault(e, e) for e in map(str, state["entities"])]
-            sizes = np.asarray(state["sizes"], dtype=np.int64).tolist()
-            impressions = np.asarray(state["impressions"], dtype=np.float64).tolist()
-            clicks = np.asarray(state["clicks"], dtype=np.int64).tolist()
-            if len(sizes) != len(queries) or sum(sizes) != len(entities) \
-                    or len(impressions) != len(entities) or len(clicks) != len(entities):
-                raise ValueError("columns of different lengths")
-            counts: Counts = OrderedDict()
-            at = 0
-            for query, size in zip(queries, sizes):
-                rows = range(at, at + size)
-                counts[query] = {entities[i]: [impressions[i], clicks[i]] for i in rows}
-                at += size
-            per_query = dict(zip([str(q) for q in state["clicked_queries"]],
-                                 np.asarray(state["clicks_per_query"], dtype=np.int64).tolist(), strict=True))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"malformed query-memory state: {exc}") from None
+        ValueError, counts unchanged, when it is malformed (:func:`ltrr.memory.saved.read_checkpoint`,
+        which also reads the older versions)."""
+        counts, per_query, reformulations, rewrites = read_checkpoint(state, self.reformulations, self.rewrites)
         with self._lock:
             self.writes += 1
             self._counts, self._clicks_per_query = counts, per_query

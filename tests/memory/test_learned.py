@@ -64,28 +64,6 @@ def test_empty_entries_frame_has_the_columns():
     assert frame.empty and "learned_from_clicks" in frame.columns
 
 
-def test_snapshot_round_trip_through_json():
-    memory = QueryMemory(strength=6)
-    memory.record_impressions("love", ["track:halo", "track:kill"])
-    memory.record_click("love", "track:halo")
-    data = json.loads(json.dumps(memory.to_dict()))
-    restored = QueryMemory.from_dict(data)
-    assert restored.observed("love") == memory.observed("love")
-    assert restored.strength == 6
-    restored.clear()
-    assert len(restored) == 0 and len(memory) == 2
-
-
-@pytest.mark.parametrize("data", [
-    None, {}, {"version": 2}, {"version": 1, "pairs": [["q", "track:a", 1]]},
-    {"version": 1, "pairs": [["q", "track:a", "x", 1]]}, {"version": 1, "pairs": [["q", "track:a", 1, -1]]},
-    {"version": 1, "pairs": [["q", 5, 1, 1]]},
-])
-def test_malformed_snapshots_are_rejected_clearly(data):
-    with pytest.raises(ValueError):
-        QueryMemory.from_dict(data)
-
-
 def test_concurrent_clicks_are_all_counted():
     memory = QueryMemory()
 
@@ -190,19 +168,6 @@ def test_memory_takes_the_query_made_once_as_its_string():
     assert mem.entry(q, "track:b") == mem.entry("tayler swift", "track:b")
 
 
-def test_a_state_of_the_previous_version_still_loads():
-    memory = QueryMemory()
-    memory.record_impressions("love", ["track:halo"])
-    memory.record_click("love", "track:halo")
-    old = memory.state_dict()
-    old = {k: v for k, v in old.items() if k != "reformulations"} | {"version": 2}
-    restored = QueryMemory()
-    restored.load_state_dict(old)
-    assert restored.observed("love") == memory.observed("love") and len(restored.reformulations) == 0
-    snapshot = {k: v for k, v in memory.to_dict().items() if k != "reformulations"}
-    assert QueryMemory.from_dict(snapshot).observed("love") == memory.observed("love")
-
-
 def test_reformulations_score_like_clicks_of_their_own_weight_and_round_trip(seed):
     memory = QueryMemory(seed=seed)
     for user in ("a", "b", "c"):
@@ -234,22 +199,3 @@ def test_chains_teach_rewordings_that_other_asks_of_the_same_kind_match():
     # Without the follow-up's text only the entity is learned (as before substitutions).
     memory.record_reformulation("sinister tunes", "track:kill", "d")
     assert memory.reworded("sinister tunes") == [] and memory.reformulated("sinister tunes")
-
-
-def test_rewordings_round_trip_through_both_snapshots_and_reset():
-    memory = QueryMemory()
-    memory.record_reformulation("easygoing rnb", "track:gooddays", "a", to_query="rnb chill playlist")
-    for _ in range(7):
-        memory.record_impressions("q", ["track:halo"])              # the clock of decay moves
-    again = QueryMemory()
-    again.load_state_dict(memory.state_dict())
-    assert again.reworded("easygoing rap") == memory.reworded("easygoing rap") != []
-    assert again.rewrites.clock == memory.rewrites.clock == 7
-    restored = QueryMemory.from_dict(json.loads(json.dumps(memory.to_dict())))
-    assert restored.reworded("easygoing rap") == memory.reworded("easygoing rap")
-    before = {k: v for k, v in memory.state_dict().items() if k != "rewrites"}
-    older = QueryMemory()
-    older.load_state_dict(before)                                    # a checkpoint from before substitutions
-    assert older.reworded("easygoing rap") == [] and older.reformulated("easygoing rnb")
-    memory.clear()
-    assert memory.reworded("easygoing rap") == []
