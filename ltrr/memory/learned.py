@@ -26,12 +26,11 @@ impressions) in the same posterior, so a pair three users showed scores
 never pins an entity: two users with the same vague ask may want different
 things, and the rise-to-the-top rule would give everybody one answer.
 
-**Rewordings** (:mod:`ltrr.memory.rewrites`). The same chain also teaches a phrase
-substitution ("easygoing rnb" -> "rnb chill playlist" teaches ``easygoing *``
--> ``* chill playlist``), counted alike in :attr:`QueryMemory.rewrites`, so that
-an ask nobody typed before ("easygoing guitar rock") can be searched again as
-its kind was reworded (:meth:`QueryMemory.reworded`; the memory arm lists what
-that finds: :mod:`ltrr.strategies.reworded`).
+**Rewordings** (:mod:`ltrr.memory.rewrites`, read by :mod:`ltrr.memory.rewordings`). The same
+chain also teaches a phrase substitution ("easygoing rnb" -> "rnb chill playlist" teaches
+``easygoing *`` -> ``* chill playlist``), counted alike in :attr:`QueryMemory.rewrites`, so that
+an ask nobody typed before ("easygoing guitar rock") can be searched again as its kind was
+reworded (:meth:`QueryMemory.reworded`).
 
 **Bounded** (:mod:`ltrr.memory.counts`). The learned counts keep at most ``max_queries``
 queries and ``max_entities`` entities per query, the least recently written query out first:
@@ -55,9 +54,10 @@ from ltrr.memory.counts import (
 from ltrr.memory.keys import query_key
 from ltrr.memory.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
 from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
-from ltrr.memory.rewrites import fill, patterns, substitution
-from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score, posterior
+from ltrr.memory.rewordings import REWRITES_PER_PATTERN, best_reworded, reworded_texts, rewording_rows, rewordings_frame
+from ltrr.memory.rewrites import substitution
 from ltrr.memory.saved import checkpoint, read_checkpoint, read_snapshot, snapshot
+from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score, posterior
 from ltrr.memory.seed import MemorySeed
 from ltrr.memory.taught import TaughtLog, is_taught, taught_asks
 
@@ -68,8 +68,6 @@ TYPO_MIN_LENGTH = 4
 PIN_MIN_CLICKS = 2
 PIN_MIN_SHARE = 0.5
 PIN_MIN_CTR = 0.3
-# Replacements kept per substitution pattern (ltrr.memory.rewrites): several meanings, the weakest out first.
-REWRITES_PER_PATTERN = 8
 
 ENTRY_COLUMNS = ["query", "entity_id", "predicted", "impressions", "clicks", "observed", "learned_from_clicks",
                  "reformulations", "reformulation_users", "learned_from_reformulations"]
@@ -230,41 +228,20 @@ class QueryMemory:
         only those it matches, with what it is reworded into (``reworded``, third column)."""
         matching = query is not None
         with self._lock:
-            if matching:
-                rows = [(p, r, text, ev.users, ev.chains, round(ev.weight, 6))
-                        for _, p, r, text, ev in self._matches(query_key(query))]
-            else:
-                rows = [(p, r, ev.users, ev.chains, round(ev.weight, 6)) for p, r, ev in self.rewrites]
-        columns = ["pattern", "replacement"] + (["reworded"] if matching else []) + ["users", "chains", "weight"]
-        frame = pd.DataFrame(rows, columns=columns).astype(
-            {"pattern": "object", "replacement": "object", "users": "int64", "chains": "int64", "weight": "float64"})
-        return frame.sort_values(["weight", "pattern", "replacement"], ascending=[False, True, True],
-                                 ignore_index=True)
-
-    def _matches(self, key: str) -> Iterator[tuple[int, str, str, str, Evidence]]:
-        """(order of the pattern in :func:`ltrr.memory.rewrites.patterns`, pattern, replacement, reworded text,
-        evidence) of every learned substitution the normalised ``key`` matches. Call under the lock."""
-        for order, (pattern, slot) in enumerate(patterns(key)):
-            for replacement, evidence in self.rewrites.evidence(pattern).items():
-                yield order, pattern, replacement, fill(replacement, slot), evidence
+            rows = rewording_rows(self.rewrites, query_key(query) if matching else None)
+        return rewordings_frame(rows, matching)
 
     def reworded(self, query: object, limit: int = 2) -> list[tuple[str, float]]:
         """What earlier users reworded asks like ``query`` into, as (query text, decayed weight),
         the best supported first (at most ``limit``; ties in the order of
         :func:`ltrr.memory.rewrites.patterns`): every learned substitution whose pattern ``query`` matches
-        (:mod:`ltrr.memory.rewrites`)."""
+        (:mod:`ltrr.memory.rewordings`)."""
         key = query_key(query)
         if not key or limit <= 0:
             return []
-        found: dict[str, tuple[float, int]] = {}
         with self._lock:
-            if not self.rewrites.n_queries:
-                return []
-            for order, _, _, text, evidence in self._matches(key):
-                if text and text != key and (text not in found or evidence.weight > found[text][0]):
-                    found[text] = (evidence.weight, order)
-        best = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0]))
-        return [(text, weight) for text, (weight, _) in best[:limit]]
+            found = reworded_texts(self.rewrites, key)
+        return best_reworded(found, limit)
 
     def reformulated(self, query: object) -> dict[str, Evidence]:
         """entity_id -> reformulation evidence for exactly this query (no typo tolerance: a vague

@@ -184,18 +184,3 @@ def test_reformulations_score_like_clicks_of_their_own_weight_and_round_trip(see
     again = QueryMemory(seed=seed)
     again.load_state_dict(memory.state_dict())
     assert again.entries().equals(memory.entries())
-
-
-def test_chains_teach_rewordings_that_other_asks_of_the_same_kind_match():
-    memory = QueryMemory()
-    assert memory.reworded("easygoing guitar rock") == []
-    memory.record_reformulation("easygoing rnb", "track:gooddays", "a", to_query="rnb chill playlist")
-    memory.record_reformulation("easygoing rap", "track:theworld", "b", to_query="rap lush")
-    memory.record_reformulation("easygoing pop", "track:shake", "c", to_query="pop lush")
-    # Two users reworded "easygoing <genre>" as "<genre> lush", one as "<genre> chill playlist".
-    assert memory.reworded("easygoing guitar rock") == [("guitar rock lush", 2.0), ("guitar rock chill playlist", 1.0)]
-    assert memory.reworded("easygoing guitar rock", limit=1) == [("guitar rock lush", 2.0)]
-    assert memory.reworded("something else") == []
-    # Without the follow-up's text only the entity is learned (as before substitutions).
-    memory.record_reformulation("sinister tunes", "track:kill", "d")
-    assert memory.reworded("sinister tunes") == [] and memory.reformulated("sinister tunes")
