@@ -19,19 +19,21 @@ They meet in :func:`~ltrr.memory.scores.posterior`. The package, one job per mod
 * :mod:`ltrr.memory.learned`: :class:`QueryMemory`, what users taught;
 * :mod:`ltrr.memory.counts`: the learned clicks and expected examinations per pair, and their bounds;
 * :mod:`ltrr.memory.taught`: the asks users taught something, and the log of changes readers follow;
+* :mod:`ltrr.memory.typos`: which learned query's counts an unlearned one (a typo of it) reads;
+* :mod:`ltrr.memory.pin`: the rise-to-the-top rule, the entity put first for a query;
 * :mod:`ltrr.memory.reformulation`: what failed searches followed by a satisfied one taught;
 * :mod:`ltrr.memory.rewrites`: the phrase substitutions those chains teach;
 * :mod:`ltrr.memory.rewordings`: which learned substitutions a query matches, what it is reworded into.
 """
 from ltrr.memory.counts import MAX_ENTITIES, MAX_QUERIES
 from ltrr.memory.keys import query_hash, query_key
-from ltrr.memory.learned import (
-    ENTRY_COLUMNS, PIN_MIN_CLICKS, PIN_MIN_CTR, PIN_MIN_SHARE, TYPO_CUTOFF, TYPO_MIN_LENGTH, MemoryEntry, QueryMemory,
-)
+from ltrr.memory.learned import ENTRY_COLUMNS, MemoryEntry, QueryMemory
+from ltrr.memory.pin import PIN_MIN_CLICKS, PIN_MIN_CTR, PIN_MIN_SHARE
 from ltrr.memory.rewordings import REWRITES_PER_PATTERN
 from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, examination, pair_score, posterior
 from ltrr.memory.seed import BASE, CHUNK, PER_QUERY, SEED_INDEX, SEED_VERSION, MemorySeed, misspellings, seed_queries
 from ltrr.memory.taught import TAUGHT_LOG
+from ltrr.memory.typos import TYPO_CUTOFF, TYPO_MIN_LENGTH
 
 __all__ = [
     "BASE", "CHUNK", "ENTRY_COLUMNS", "EXAMINATION_ETA", "MAX_ENTITIES", "MAX_QUERIES", "NEW_PAIR_PRIOR",

@@ -1,21 +1,13 @@
 """The memory's state half: :class:`QueryMemory`, expected examinations and clicks per
 (normalised query, entity), learned while the engine runs, JSON-serialisable.
 
-**Typos of a learned query.** A query nobody has clicked anything for
-borrows the counts of the nearest query that has clicks when their rapidfuzz
-``ratio`` is at least :data:`TYPO_CUTOFF` ("tayler swfit" reads what users
-taught "tayler swift"); see :meth:`QueryMemory.resolve`.
+**Typos of a learned query** (:mod:`ltrr.memory.typos`). A query nobody has clicked anything for
+borrows the counts of the nearest query that has clicks ("tayler swfit" reads what users taught
+"tayler swift"); see :meth:`QueryMemory.resolve`.
 
-**The rise-to-the-top rule** (:meth:`QueryMemory.pinned`). For a query, the
-entity with the most clicks is placed first in the final list when
-
-* it has at least :data:`PIN_MIN_CLICKS` (2) clicks for the query,
-* it holds more than half of the query's clicks, and
-* its clicks over expected examinations stay at least :data:`PIN_MIN_CTR`
-  (0.3): shown at #1 and ignored again and again, it loses the place.
-
-So an item clicked at rank 6 twice, with nothing else clicked, is #1 from
-the third search on: users have told us the answer to that query.
+**The rise-to-the-top rule** (:mod:`ltrr.memory.pin`, :meth:`QueryMemory.pinned`). For a query,
+the entity with most of its clicks, at least two, is placed first in the final list while its
+clicks over expected examinations stay high.
 
 **Reformulations** (:mod:`ltrr.memory.reformulation`). A failed search followed, in
 the same session, by a satisfied one teaches (failed query -> clicked entity)
@@ -45,13 +37,13 @@ from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
 
 from ltrr.memory.counts import (
     MAX_ENTITIES, MAX_QUERIES, Counts, check_id, evict, impression_weights, pairs_for_write, read_pairs, rounded_rows,
     trim, without_search,
 )
 from ltrr.memory.keys import query_key
+from ltrr.memory.pin import pinned_entity
 from ltrr.memory.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
 from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
 from ltrr.memory.rewordings import REWRITES_PER_PATTERN, best_reworded, reworded_texts, rewording_rows, rewordings_frame
@@ -60,14 +52,8 @@ from ltrr.memory.saved import checkpoint, read_checkpoint, read_snapshot, snapsh
 from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score, posterior
 from ltrr.memory.seed import MemorySeed
 from ltrr.memory.taught import TaughtLog, is_taught, taught_asks
+from ltrr.memory.typos import TYPO_CUTOFF, nearest_learned, typo_targets
 
-# rapidfuzz ratio (0..100) from which an unlearned query reads a learned one's counts.
-TYPO_CUTOFF = 88.0
-TYPO_MIN_LENGTH = 4
-# The rise-to-the-top rule (see the module docstring).
-PIN_MIN_CLICKS = 2
-PIN_MIN_SHARE = 0.5
-PIN_MIN_CTR = 0.3
 
 ENTRY_COLUMNS = ["query", "entity_id", "predicted", "impressions", "clicks", "observed", "learned_from_clicks",
                  "reformulations", "reformulation_users", "learned_from_reformulations"]
@@ -313,11 +299,8 @@ class QueryMemory:
         if not key:
             return key
         with self._lock:
-            if self._clicks_per_query.get(key) or len(key) < TYPO_MIN_LENGTH or not self._clicks_per_query:
-                return key
-            learned = [q for q in self._clicks_per_query if len(q) >= TYPO_MIN_LENGTH]
-        best = process.extractOne(key, learned, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
-        return best[0] if best is not None else key
+            learned = typo_targets(key, self._clicks_per_query)
+        return key if learned is None else nearest_learned(key, learned, self.typo_cutoff)
 
     def observed(self, query: object, exact: bool = False) -> dict[str, tuple[float, int]]:
         """entity_id -> (expected examinations, clicks) for one query (typo-tolerant unless ``exact``)."""
@@ -340,17 +323,9 @@ class QueryMemory:
         return without_search(counts, self.impression_weights(shown), clicked)
 
     def pinned(self, query: object, observed: dict[str, tuple[float, int]] | None = None) -> str | None:
-        """The entity the rise-to-the-top rule puts first for `query`, or None (module docstring)."""
-        counts = self.observed(query) if observed is None else observed
-        total = sum(c for _, c in counts.values())
-        if total < PIN_MIN_CLICKS:
-            return None
-        entity_id, (imp, clicks) = max(counts.items(), key=lambda kv: (kv[1][1], -kv[1][0], kv[0]))
-        if clicks < PIN_MIN_CLICKS or clicks <= PIN_MIN_SHARE * total:
-            return None
-        if clicks / max(imp, float(clicks)) < PIN_MIN_CTR:
-            return None
-        return entity_id
+        """The entity the rise-to-the-top rule (:mod:`ltrr.memory.pin`) puts first for `query`, or None;
+        ``observed`` replaces its counts."""
+        return pinned_entity(self.observed(query) if observed is None else observed)
 
     def pair_scores(self, query: object, entity_ids: Iterable[str],
                     observed: dict[str, tuple[float, int]] | None = None) -> np.ndarray:

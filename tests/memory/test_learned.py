@@ -80,45 +80,6 @@ def test_concurrent_clicks_are_all_counted():
     assert memory.observed("love") == {"track:halo": (4000, 4000), "track:kill": (4000, 0)}
 
 
-# --- examination-weighted impressions, typos of learned queries, the rise-to-the-top rule ----------
-
-
-def test_a_typo_of_a_learned_query_reads_its_counts():
-    memory = QueryMemory()
-    memory.record_impressions("blinding lights", ["track:blinding"])
-    memory.record_click("blinding lights", "track:blinding")
-    assert memory.resolve("blinding ligths") == "blinding lights"
-    assert memory.observed("Blinding Ligths!") == memory.observed("blinding lights")
-    assert memory.observed("blinding ligths", exact=True) == {}
-    assert memory.resolve("bohemian rhapsody") == "bohemian rhapsody"        # nothing close: its own
-    # A query with clicks of its own keeps them, however close another learned query is.
-    memory.record_click("blinding light", "track:other")
-    assert memory.observed("blinding light") == {"track:other": (1.0, 1)}
-
-
-def test_the_rise_to_the_top_rule():
-    memory = QueryMemory()
-    shown = [f"track:{i}" for i in range(1, 11)]
-    memory.record_impressions("q", shown)
-    memory.record_click("q", "track:6")
-    assert memory.pinned("q") is None                          # one click is not yet a pattern
-    memory.record_impressions("q", shown)
-    memory.record_click("q", "track:6")
-    assert memory.pinned("q") == "track:6"
-    memory.record_click("q", "track:2")
-    memory.record_click("q", "track:2")
-    assert memory.pinned("q") is None                          # no longer most of the query's clicks
-    # Shown first and ignored again and again, a pinned item loses its place.
-    other = QueryMemory()
-    for _ in range(2):
-        other.record_impressions("q", ["track:6"])
-        other.record_click("q", "track:6")
-    assert other.pinned("q") == "track:6"
-    for _ in range(5):
-        other.record_impressions("q", ["track:6"])
-    assert other.pinned("q") is None
-
-
 def test_pair_scores_match_the_memory_arm(seed, tiny_catalog):
     from ltrr.query import Query
     from ltrr.strategies.memory import MemoryStrategy
@@ -130,28 +91,6 @@ def test_pair_scores_match_the_memory_arm(seed, tiny_catalog):
     ids = ["track:lovestory", "track:halo", "track:kill", "artist:taylor"]
     rows = np.array([tiny_catalog.entities.row_of[e] for e in ids])
     np.testing.assert_allclose(memory.pair_scores("love", ids), arm.score(Query.make("love"), rows))
-
-
-@pytest.mark.parametrize("query", ["love", "dance"])
-def test_an_item_clicked_again_and_again_reaches_the_top_within_three_clicks(shared_catalog_path, tmp_path,
-                                                                               query):
-    from ltrr import Engine
-
-    engine = Engine.open(shared_catalog_path, tmp_path / "state", policy="all", seed=0, ranker_training="off",
-                         arms=["lexical", "fuzzy", "structured", "memory", "popular", "fresh", "related"])
-    try:
-        engine.set_ranking_experiments(swap_share=0.0)
-        resp = engine.search(query, context={"user_id": "u1"})
-        target = resp.results[5].entity_id                       # rank 6, and nothing else is clicked
-        ranks = []
-        for _ in range(3):
-            engine.feedback(resp.id, target)
-            resp = engine.search(query, context={"user_id": "u1"})
-            ranks.append(next((r.rank for r in resp.results if r.entity_id == target), None))
-        assert ranks[-1] == 1, ranks
-        assert engine._searches[resp.id]["pinned"] == target               # noqa: SLF001  logged why
-    finally:
-        engine.close()
 
 
 def test_memory_takes_the_query_made_once_as_its_string():
