@@ -21,13 +21,15 @@ They meet in :func:`~ltrr.memory.scores.posterior`. The package, one job per mod
 * :mod:`ltrr.memory.taught`: the asks users taught something, and the log of changes readers follow;
 * :mod:`ltrr.memory.typos`: which learned query's counts an unlearned one (a typo of it) reads;
 * :mod:`ltrr.memory.pin`: the rise-to-the-top rule, the entity put first for a query;
+* :mod:`ltrr.memory.entries`: a learned pair as the memory browser shows it, and their table;
 * :mod:`ltrr.memory.reformulation`: what failed searches followed by a satisfied one taught;
 * :mod:`ltrr.memory.rewrites`: the phrase substitutions those chains teach;
 * :mod:`ltrr.memory.rewordings`: which learned substitutions a query matches, what it is reworded into.
 """
 from ltrr.memory.counts import MAX_ENTITIES, MAX_QUERIES
 from ltrr.memory.keys import query_hash, query_key
-from ltrr.memory.learned import ENTRY_COLUMNS, MemoryEntry, QueryMemory
+from ltrr.memory.entries import ENTRY_COLUMNS, MemoryEntry
+from ltrr.memory.learned import QueryMemory
 from ltrr.memory.pin import PIN_MIN_CLICKS, PIN_MIN_CTR, PIN_MIN_SHARE
 from ltrr.memory.rewordings import REWRITES_PER_PATTERN
 from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, examination, pair_score, posterior

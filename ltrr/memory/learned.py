@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -42,6 +41,7 @@ from ltrr.memory.counts import (
     MAX_ENTITIES, MAX_QUERIES, Counts, check_id, evict, impression_weights, pairs_for_write, read_pairs, rounded_rows,
     trim, without_search,
 )
+from ltrr.memory.entries import MemoryEntry, entries_frame, make_entry, merged
 from ltrr.memory.keys import query_key
 from ltrr.memory.pin import pinned_entity
 from ltrr.memory.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
@@ -49,30 +49,11 @@ from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
 from ltrr.memory.rewordings import REWRITES_PER_PATTERN, best_reworded, reworded_texts, rewording_rows, rewordings_frame
 from ltrr.memory.rewrites import substitution
 from ltrr.memory.saved import checkpoint, read_checkpoint, read_snapshot, snapshot
-from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score, posterior
+from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score
 from ltrr.memory.seed import MemorySeed
 from ltrr.memory.taught import TaughtLog, is_taught, taught_asks
 from ltrr.memory.typos import TYPO_CUTOFF, nearest_learned, typo_targets
 
-
-ENTRY_COLUMNS = ["query", "entity_id", "predicted", "impressions", "clicks", "observed", "learned_from_clicks",
-                 "reformulations", "reformulation_users", "learned_from_reformulations"]
-
-
-@dataclass(frozen=True)
-class MemoryEntry:
-    """One (query, entity) pair as the memory browser shows it."""
-
-    query: str
-    entity_id: str
-    predicted: float
-    impressions: float              # expected examinations (rank-weighted showings)
-    clicks: int
-    observed: float                 # posterior mean: prediction updated by the counts (and reformulations)
-    learned_from_clicks: bool       # True when no metadata predicted the pair: a click made it
-    reformulations: float = 0.0     # decayed reformulation weight (ltrr.memory.reformulation)
-    reformulation_users: int = 0    # distinct users whose failed search of the query ended on the entity
-    learned_from_reformulations: bool = False   # True when reformulations taught the pair
 
 
 class QueryMemory:
@@ -383,16 +364,8 @@ class QueryMemory:
 
     def _entry(self, key: str, entity_id: str, impressions: float, clicks: int,
                evidence: Evidence | None = None) -> MemoryEntry:
-        pred, in_seed = self.predicted(key, entity_id)
-        weight = evidence.weight if evidence is not None else 0.0
-        return MemoryEntry(
-            query=key, entity_id=entity_id, predicted=round(pred, 6), impressions=impressions,
-            clicks=int(clicks),
-            observed=posterior(pred, impressions + weight, clicks + weight, self.strength),
-            learned_from_clicks=clicks > 0 and not in_seed,
-            reformulations=round(weight, 6), reformulation_users=evidence.users if evidence is not None else 0,
-            learned_from_reformulations=evidence is not None,
-        )
+        """One pair's entry (:func:`ltrr.memory.entries.make_entry`) with its prior as of now."""
+        return make_entry(key, entity_id, impressions, clicks, evidence, self.predicted(key, entity_id), self.strength)
 
     def _snapshot(self) -> list[tuple[str, str, float, int]]:
         """Every counted pair, rounded (:func:`ltrr.memory.counts.rounded_rows`), for :meth:`to_dict`."""
@@ -400,25 +373,17 @@ class QueryMemory:
             return rounded_rows(self._counts)
 
     def __iter__(self) -> Iterator[MemoryEntry]:
+        """Every learned pair's entry (:func:`ltrr.memory.entries.merged`)."""
         with self._lock:
             counts = rounded_rows(self._counts)
             evidence = {(q, e): ev for q, e, ev in self.reformulations}
-        items = [(q, e, imp, clk, evidence.pop((q, e), None)) for q, e, imp, clk in counts]
-        items += [(q, e, 0.0, 0, ev) for (q, e), ev in evidence.items()]
-        return (self._entry(*item) for item in items)
+        return (self._entry(*item) for item in merged(counts, evidence))
 
     def entries(self) -> pd.DataFrame:
         """Every observed pair: query, entity_id, predicted, impressions, clicks, observed,
         learned_from_clicks, reformulations, reformulation_users, learned_from_reformulations
-        (sorted by query, then observed score, best first)."""
-        frame = pd.DataFrame([e.__dict__ for e in self], columns=ENTRY_COLUMNS)
-        if frame.empty:
-            return frame.astype({"impressions": "int64", "clicks": "int64", "predicted": "float64",
-                                 "observed": "float64", "learned_from_clicks": "bool",
-                                 "reformulations": "float64", "reformulation_users": "int64",
-                                 "learned_from_reformulations": "bool"})
-        return frame.sort_values(["query", "observed", "entity_id"], ascending=[True, False, True],
-                                 ignore_index=True)
+        (sorted by query, then observed score, best first: :func:`ltrr.memory.entries.entries_frame`)."""
+        return entries_frame(self)
 
     def clear(self) -> None:
         """Forget every count and reformulation (the seed stays)."""

@@ -38,32 +38,6 @@ def test_empty_queries_are_ignored_and_bad_ids_rejected():
         memory.record_impressions("q", [None])
 
 
-def test_entries_show_prediction_counts_and_origin(seed):
-    memory = QueryMemory(seed=seed)
-    memory.record_impressions("blinding lights", ["track:blinding", "track:halo"])
-    memory.record_click("blinding lights", "track:blinding")
-    memory.record_click("blinding lights", "track:halo")
-    frame = memory.entries()
-    assert list(frame.columns) == ["query", "entity_id", "predicted", "impressions", "clicks",
-                                   "observed", "learned_from_clicks", "reformulations", "reformulation_users",
-                                   "learned_from_reformulations"]
-    rows = frame.set_index("entity_id")
-    predicted = seed.predicted("blinding lights", "track:blinding")
-    assert rows.loc["track:blinding", "predicted"] == pytest.approx(predicted)
-    assert rows.loc["track:blinding", "observed"] == pytest.approx(posterior(predicted, 1, 1))
-    assert not rows.loc["track:blinding", "learned_from_clicks"]
-    assert rows.loc["track:halo", "predicted"] == pytest.approx(NEW_PAIR_PRIOR)
-    assert rows.loc["track:halo", "learned_from_clicks"]
-    entry = memory.entry("Blinding Lights", "track:halo")
-    assert (entry.impressions, entry.clicks, entry.learned_from_clicks) == (1, 1, True)
-    assert memory.entry("blinding lights", "track:kill") is None
-
-
-def test_empty_entries_frame_has_the_columns():
-    frame = QueryMemory().entries()
-    assert frame.empty and "learned_from_clicks" in frame.columns
-
-
 def test_concurrent_clicks_are_all_counted():
     memory = QueryMemory()
 
