@@ -49,11 +49,10 @@ from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
 from ltrr.memory.rewordings import REWRITES_PER_PATTERN, best_reworded, reworded_texts, rewording_rows, rewordings_frame
 from ltrr.memory.rewrites import substitution
 from ltrr.memory.saved import checkpoint, read_checkpoint, read_snapshot, snapshot
-from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, pair_score
+from ltrr.memory.scores import EXAMINATION_ETA, NEW_PAIR_PRIOR, PRIOR_STRENGTH, score_pairs
 from ltrr.memory.seed import MemorySeed
 from ltrr.memory.taught import TaughtLog, is_taught, taught_asks
 from ltrr.memory.typos import TYPO_CUTOFF, nearest_learned, typo_targets
-
 
 
 class QueryMemory:
@@ -312,27 +311,17 @@ class QueryMemory:
                     observed: dict[str, tuple[float, int]] | None = None) -> np.ndarray:
         """The memory arm's score of each entity for `query`: the posterior mean of its pair, 0 when
         there is no pair (pairs: the seed's predictions plus pairs a click or a reformulation
-        created; see :func:`pair_score`), as in
+        created; see :func:`ltrr.memory.scores.score_pairs`), as in
         :class:`ltrr.strategies.memory.MemoryStrategy`. ``observed`` replaces the counts, e.g.
         :meth:`observed_as_of` to rebuild a search's features as they were."""
         ids = list(entity_ids)
-        out = np.zeros(len(ids))
         key = query_key(query)
         if not key or not ids:
-            return out
+            return np.zeros(len(ids))
         counts = self.observed(query) if observed is None else observed
         extra = self.pseudo_clicks(key)
-        preds: dict[str, float] = {}
-        if self.seed is not None:
-            rows, values = self.seed.lookup(key)
-            names = self.seed.entities.ids
-            preds = {str(names[r]): float(v) for r, v in zip(rows.tolist(), values.tolist())}
-        for i, entity_id in enumerate(ids):
-            impressions, clicks = counts.get(entity_id, (0.0, 0))
-            score = pair_score(preds.get(entity_id), impressions, clicks, extra.get(entity_id, 0.0), self.strength)
-            if score is not None:
-                out[i] = score
-        return out
+        preds = self.seed.predictions(key) if self.seed is not None else {}
+        return score_pairs(ids, counts, extra, preds, self.strength)
 
     def predicted(self, query: str, entity_id: str) -> tuple[float, bool]:
         """(prior prediction, whether the seed predicted the pair)."""

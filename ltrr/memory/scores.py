@@ -21,6 +21,10 @@ would bury it without it ever being seen.
 """
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
+import numpy as np
+
 PRIOR_STRENGTH = 4.0
 # The prior of a pair no metadata predicted: it exists because someone clicked it.
 NEW_PAIR_PRIOR = 0.05
@@ -52,6 +56,22 @@ def pair_score(predicted: float | None, impressions: float, clicks: float, refor
             return None
         predicted = NEW_PAIR_PRIOR
     return round(posterior(predicted, impressions + reformulations, clicks + reformulations, strength), 6)
+
+
+def score_pairs(entity_ids: Sequence[str], observed: Mapping[str, tuple[float, int]],
+                reformulations: Mapping[str, float], predictions: Mapping[str, float],
+                strength: float = PRIOR_STRENGTH) -> np.ndarray:
+    """:func:`pair_score` of each entity of one query, 0 where there is no pair, from the query's
+    ``observed`` counts (entity_id -> (expected examinations, clicks)), its ``reformulations``
+    pseudo-clicks and the seed's ``predictions``, each keyed by entity_id (absent: none)."""
+    out = np.zeros(len(entity_ids))
+    for i, entity_id in enumerate(entity_ids):
+        impressions, clicks = observed.get(entity_id, (0.0, 0))
+        score = pair_score(predictions.get(entity_id), impressions, clicks, reformulations.get(entity_id, 0.0),
+                           strength)
+        if score is not None:
+            out[i] = score
+    return out
 
 
 def examination(rank: int, eta: float = EXAMINATION_ETA) -> float:

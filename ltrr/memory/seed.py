@@ -218,6 +218,12 @@ class MemorySeed:
         hi = int(np.searchsorted(self.hashes, h, side="right"))
         return np.asarray(self.rows[lo:hi], dtype=np.int64), np.asarray(self.predicted_scores[lo:hi])
 
+    def predictions(self, query: str) -> dict[str, float]:
+        """entity_id -> predicted score of every entity the seed predicts for a query."""
+        rows, values = self.lookup(query)
+        names = self.entities.ids
+        return {str(names[r]): float(v) for r, v in zip(rows.tolist(), values.tolist())}
+
     def predicted(self, query: str, entity_id: str) -> float | None:
         """The seed's prediction for one pair, or None when the seed has no such pair."""
         row = self.entities.row_of.get(entity_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 
-import numpy as np
 import pytest
 
 from ltrr.memory import NEW_PAIR_PRIOR, QueryMemory, posterior
@@ -52,19 +51,6 @@ def test_concurrent_clicks_are_all_counted():
     for t in threads:
         t.join()
     assert memory.observed("love") == {"track:halo": (4000, 4000), "track:kill": (4000, 0)}
-
-
-def test_pair_scores_match_the_memory_arm(seed, tiny_catalog):
-    from ltrr.query import Query
-    from ltrr.strategies.memory import MemoryStrategy
-
-    memory = QueryMemory(seed=seed)
-    memory.record_impressions("love", ["track:lovestory", "track:halo", "track:kill"])
-    memory.record_click("love", "track:halo")
-    arm = MemoryStrategy(tiny_catalog, seed, memory)
-    ids = ["track:lovestory", "track:halo", "track:kill", "artist:taylor"]
-    rows = np.array([tiny_catalog.entities.row_of[e] for e in ids])
-    np.testing.assert_allclose(memory.pair_scores("love", ids), arm.score(Query.make("love"), rows))
 
 
 def test_memory_takes_the_query_made_once_as_its_string():

@@ -71,6 +71,13 @@ def test_seed_predicted_for_one_pair(seed):
     assert seed.predicted("blinding lights", "track:unknown") is None
 
 
+def test_seed_predictions_of_a_query_by_entity(seed):
+    predictions = seed.predictions("blinding lights")
+    assert list(predictions) == _lookup_ids(seed, "blinding lights")
+    assert predictions["track:blinding"] == seed.predicted("blinding lights", "track:blinding")
+    assert seed.predictions("no such thing at all") == {}
+
+
 def test_seed_is_persisted_and_memory_mapped(tiny_catalog):
     first = MemorySeed.open(tiny_catalog)
     assert (tiny_catalog.index_dir / f"{SEED_INDEX}.manifest.json").is_file()
