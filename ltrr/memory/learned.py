@@ -45,7 +45,7 @@ from ltrr.memory.entries import MemoryEntry, entries_frame, make_entry, merged
 from ltrr.memory.keys import query_key
 from ltrr.memory.pin import pinned_entity
 from ltrr.memory.reformulation import MAX_ENTITIES as REFORMULATION_ENTITIES
-from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidence
+from ltrr.memory.reformulation import Evidence, ReformulationMemory, confidences
 from ltrr.memory.rewordings import REWRITES_PER_PATTERN, best_reworded, reworded_texts, rewording_rows, rewordings_frame
 from ltrr.memory.rewrites import substitution
 from ltrr.memory.saved import checkpoint, read_checkpoint, read_snapshot, snapshot
@@ -220,16 +220,10 @@ class QueryMemory:
         """Each entity's reformulation confidence for this exact query (0 without evidence):
         :func:`ltrr.memory.reformulation.confidence` of its decayed weight."""
         ids = list(entity_ids)
-        out = np.zeros(len(ids))
         key = query_key(query)
         with self._lock:
             evidence = self.reformulations.evidence(key) if key else {}
-        if evidence:
-            for i, entity_id in enumerate(ids):
-                found = evidence.get(entity_id)
-                if found is not None:
-                    out[i] = confidence(found.weight)
-        return out
+        return confidences(evidence, ids)
 
     def taught(self) -> list[str]:
         """Every query users taught something: a click, or a reformulation that ended on a find

@@ -37,7 +37,7 @@ import hashlib
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -91,6 +91,18 @@ def confidence(weight: float) -> float:
     ``memory_reformulations`` feature (:mod:`ltrr.rank.features`)."""
     w = max(0.0, float(weight))
     return w / (w + CONFIDENCE_HALF)
+
+
+def confidences(evidence: Mapping[str, Evidence], entity_ids: Sequence[str]) -> np.ndarray:
+    """:func:`confidence` of each entity's weight in ``evidence`` (entity_id -> its evidence for
+    one query), 0 for an entity without evidence."""
+    out = np.zeros(len(entity_ids))
+    if evidence:
+        for i, entity_id in enumerate(entity_ids):
+            found = evidence.get(entity_id)
+            if found is not None:
+                out[i] = confidence(found.weight)
+    return out
 
 
 def decayed(weight: float, age: int, half_life: float = HALF_LIFE) -> float:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ltrr.memory.reformulation import (HALF_LIFE, MAX_USERS, NEW_USER_WEIGHT, REPEAT_WEIGHT, ReformulationMemory,
-                                confidence, user_key)
+                                confidence, confidences, user_key)
 
 
 def test_distinct_users_weigh_more_than_one_user_repeating():
@@ -90,3 +90,12 @@ def test_a_malformed_state_is_refused_and_changes_nothing(state):
 def test_user_keys_are_stable_short_hashes():
     assert user_key("alice") == user_key("alice") != user_key("bob")
     assert len(user_key("alice")) == 16 and "alice" not in user_key("alice")
+
+
+def test_each_entity_gets_the_confidence_of_its_evidence_and_zero_without():
+    memory = ReformulationMemory()
+    for user in ("a", "b", "c"):
+        memory.record("tunes to unwind to", "track:p", user)
+    found = confidences(memory.evidence("tunes to unwind to"), ["track:q", "track:p"])
+    np.testing.assert_allclose(found, [0.0, confidence(3.0)])
+    assert confidences({}, ["track:p"]).tolist() == [0.0]
