@@ -111,20 +111,7 @@ class QueryMemory:
         with self._lock:
             return len(self._counts)
 
-    def _pairs_of(self, key: str) -> dict[str, list[float]]:
-        """The counts of ``key`` for writing (:func:`ltrr.memory.counts.pairs_for_write`), noting the
-        taught asks the bound evicted. Call under the lock."""
-        pairs, unclicked = pairs_for_write(self._counts, self._clicks_per_query, key, self.max_queries)
-        for old in unclicked:
-            self._note_taught(old, True)
-        return pairs
-
-    def _trim(self, key: str, pairs: dict[str, list[float]]) -> None:
-        """Bound ``key``'s entities (:func:`ltrr.memory.counts.trim`), noting ``key`` if that took
-        its last click. Call under the lock."""
-        if trim(key, pairs, self._clicks_per_query, self.max_entities):
-            self._note_taught(key, True)
-
+    # ------------------- writing: searches, clicks, reformulation chains
     def record_impressions(self, query: object, entity_ids: Iterable[str]) -> None:
         """Count the entities shown for `query`, in display order: rank ``r`` adds ``examination(r)``.
         One call is one search: it also ticks the clock reformulation evidence decays by."""
@@ -188,84 +175,31 @@ class QueryMemory:
                 self._note_taught(gone, True)
             return evidence
 
-    def rewordings(self, query: object = None) -> pd.DataFrame:
-        """Every learned substitution (:mod:`ltrr.memory.rewrites`): pattern, replacement, users (distinct
-        users who showed it), chains and weight (decayed), the best supported first; with ``query``,
-        only those it matches, with what it is reworded into (``reworded``, third column)."""
-        matching = query is not None
+    def clear(self) -> None:
+        """Forget every count and reformulation (the seed stays)."""
         with self._lock:
-            rows = rewording_rows(self.rewrites, query_key(query) if matching else None)
-        return rewordings_frame(rows, matching)
+            self.writes += 1
+            self._counts.clear()
+            self._clicks_per_query.clear()
+            self.reformulations.clear()
+            self.rewrites.clear()
+            self._taught.reset()
 
-    def reworded(self, query: object, limit: int = 2) -> list[tuple[str, float]]:
-        """What earlier users reworded asks like ``query`` into, as (query text, decayed weight),
-        the best supported first (at most ``limit``; ties in the order of
-        :func:`ltrr.memory.rewrites.patterns`): every learned substitution whose pattern ``query`` matches
-        (:mod:`ltrr.memory.rewordings`)."""
-        key = query_key(query)
-        if not key or limit <= 0:
-            return []
-        with self._lock:
-            found = reworded_texts(self.rewrites, key)
-        return best_reworded(found, limit)
+    def _pairs_of(self, key: str) -> dict[str, list[float]]:
+        """The counts of ``key`` for writing (:func:`ltrr.memory.counts.pairs_for_write`), noting the
+        taught asks the bound evicted. Call under the lock."""
+        pairs, unclicked = pairs_for_write(self._counts, self._clicks_per_query, key, self.max_queries)
+        for old in unclicked:
+            self._note_taught(old, True)
+        return pairs
 
-    def reformulated(self, query: object) -> dict[str, Evidence]:
-        """entity_id -> reformulation evidence for exactly this query (no typo tolerance: a vague
-        ask's meaning is not its neighbour's)."""
-        key = query_key(query)
-        with self._lock:
-            return self.reformulations.evidence(key)
+    def _trim(self, key: str, pairs: dict[str, list[float]]) -> None:
+        """Bound ``key``'s entities (:func:`ltrr.memory.counts.trim`), noting ``key`` if that took
+        its last click. Call under the lock."""
+        if trim(key, pairs, self._clicks_per_query, self.max_entities):
+            self._note_taught(key, True)
 
-    def reformulation_confidence(self, query: object, entity_ids: Iterable[str]) -> np.ndarray:
-        """Each entity's reformulation confidence for this exact query (0 without evidence):
-        :func:`ltrr.memory.reformulation.confidence` of its decayed weight."""
-        ids = list(entity_ids)
-        key = query_key(query)
-        with self._lock:
-            evidence = self.reformulations.evidence(key) if key else {}
-        return confidences(evidence, ids)
-
-    def taught(self) -> list[str]:
-        """Every query users taught something: a click, or a reformulation that ended on a find
-        (the asks :mod:`ltrr.strategies.nearby` reads), clicked ones first, each in the order kept."""
-        with self._lock:
-            return taught_asks(self._clicks_per_query, self.reformulations)
-
-    def taught_changes(self, since: int) -> tuple[int, list[tuple[str, bool]] | None]:
-        """The taught asks' version now, and the changes to them since version ``since``, oldest
-        first, as (ask, taught now); None in place of the changes when the log no longer reaches
-        back that far (the memory was reset or loaded, or too much changed): read :meth:`taught`."""
-        with self._lock:
-            return self._taught.changes(since)
-
-    def _is_taught(self, key: str) -> bool:
-        """Whether ``key`` is a taught ask (:meth:`taught`). Call under the lock."""
-        return is_taught(key, self._clicks_per_query, self.reformulations)
-
-    def _note_taught(self, key: str, was: bool) -> None:
-        """Log a change of ``key`` in the taught asks, if it was (``was``) and is not, or the other way
-        round. Call under the lock, after the change."""
-        self._taught.note(key, was, self._is_taught(key))
-
-    def lessons(self, query: object) -> dict[str, float]:
-        """entity_id -> pair score (:meth:`pair_scores`) of every entity users taught for exactly
-        this query: clicked, or reached by reformulating it. Shown and never chosen is no lesson."""
-        key = query_key(query)
-        if not key:
-            return {}
-        with self._lock:
-            counts = read_pairs(self._counts.get(key, {}))
-            extra = self.reformulations.pseudo_clicks(key)
-        ids = [e for e, (_, clicks) in counts.items() if clicks > 0 or e in extra]
-        ids += [e for e in extra if e not in counts]
-        return dict(zip(ids, self.pair_scores(key, ids, observed=counts).tolist()))
-
-    def pseudo_clicks(self, query: object) -> dict[str, float]:
-        """entity_id -> the clicks its reformulation evidence is worth for this exact query."""
-        key = query_key(query)
-        with self._lock:
-            return self.reformulations.pseudo_clicks(key)
-
+    # ------------------------------------------------ reading the counts
     def resolve(self, query: object) -> str:
         """The key whose counts answer `query`: itself when it has clicks, else the nearest query
         with clicks (rapidfuzz ratio >= ``typo_cutoff``, both at least 4 characters), else itself."""
@@ -317,21 +251,23 @@ class QueryMemory:
         preds = self.seed.predictions(key) if self.seed is not None else {}
         return score_pairs(ids, counts, extra, preds, self.strength)
 
+    def lessons(self, query: object) -> dict[str, float]:
+        """entity_id -> pair score (:meth:`pair_scores`) of every entity users taught for exactly
+        this query: clicked, or reached by reformulating it. Shown and never chosen is no lesson."""
+        key = query_key(query)
+        if not key:
+            return {}
+        with self._lock:
+            counts = read_pairs(self._counts.get(key, {}))
+            extra = self.reformulations.pseudo_clicks(key)
+        ids = [e for e, (_, clicks) in counts.items() if clicks > 0 or e in extra]
+        ids += [e for e in extra if e not in counts]
+        return dict(zip(ids, self.pair_scores(key, ids, observed=counts).tolist()))
+
     def predicted(self, query: str, entity_id: str) -> tuple[float, bool]:
         """(prior prediction, whether the seed predicted the pair)."""
         pred = self.seed.predicted(query, entity_id) if self.seed is not None else None
         return (NEW_PAIR_PRIOR, False) if pred is None else (pred, True)
-
-    def entry(self, query: object, entity_id: str) -> MemoryEntry | None:
-        """One pair with its prediction, counts and reformulation evidence; None when never observed."""
-        key = query_key(query)
-        with self._lock:
-            counts = self._counts.get(key, {}).get(entity_id)
-            counts = None if counts is None else tuple(counts)
-            evidence = self.reformulations.pair(key, entity_id)
-        if counts is None and evidence is None:
-            return None
-        return self._entry(key, entity_id, *(counts or (0.0, 0)), evidence)
 
     def known_from_one_lesson(self, query: object, entity_id: str) -> bool:
         """True when one lesson is all the memory knows of the pair: one click (or later find) or
@@ -345,15 +281,89 @@ class QueryMemory:
         lessons = (int(counts[1]) if counts is not None else 0) + (evidence.chains if evidence is not None else 0)
         return lessons == 1 and not self.predicted(key, entity_id)[1]
 
+    # ------------- reading the reformulation evidence and the rewordings
+    def pseudo_clicks(self, query: object) -> dict[str, float]:
+        """entity_id -> the clicks its reformulation evidence is worth for this exact query."""
+        key = query_key(query)
+        with self._lock:
+            return self.reformulations.pseudo_clicks(key)
+
+    def reformulated(self, query: object) -> dict[str, Evidence]:
+        """entity_id -> reformulation evidence for exactly this query (no typo tolerance: a vague
+        ask's meaning is not its neighbour's)."""
+        key = query_key(query)
+        with self._lock:
+            return self.reformulations.evidence(key)
+
+    def reformulation_confidence(self, query: object, entity_ids: Iterable[str]) -> np.ndarray:
+        """Each entity's reformulation confidence for this exact query (0 without evidence):
+        :func:`ltrr.memory.reformulation.confidence` of its decayed weight."""
+        ids = list(entity_ids)
+        key = query_key(query)
+        with self._lock:
+            evidence = self.reformulations.evidence(key) if key else {}
+        return confidences(evidence, ids)
+
+    def reworded(self, query: object, limit: int = 2) -> list[tuple[str, float]]:
+        """What earlier users reworded asks like ``query`` into, as (query text, decayed weight),
+        the best supported first (at most ``limit``; ties in the order of
+        :func:`ltrr.memory.rewrites.patterns`): every learned substitution whose pattern ``query`` matches
+        (:mod:`ltrr.memory.rewordings`)."""
+        key = query_key(query)
+        if not key or limit <= 0:
+            return []
+        with self._lock:
+            found = reworded_texts(self.rewrites, key)
+        return best_reworded(found, limit)
+
+    def rewordings(self, query: object = None) -> pd.DataFrame:
+        """Every learned substitution (:mod:`ltrr.memory.rewrites`): pattern, replacement, users (distinct
+        users who showed it), chains and weight (decayed), the best supported first; with ``query``,
+        only those it matches, with what it is reworded into (``reworded``, third column)."""
+        matching = query is not None
+        with self._lock:
+            rows = rewording_rows(self.rewrites, query_key(query) if matching else None)
+        return rewordings_frame(rows, matching)
+
+    # --------------------------------------------------- the taught asks
+    def taught(self) -> list[str]:
+        """Every query users taught something: a click, or a reformulation that ended on a find
+        (the asks :mod:`ltrr.strategies.nearby` reads), clicked ones first, each in the order kept."""
+        with self._lock:
+            return taught_asks(self._clicks_per_query, self.reformulations)
+
+    def taught_changes(self, since: int) -> tuple[int, list[tuple[str, bool]] | None]:
+        """The taught asks' version now, and the changes to them since version ``since``, oldest
+        first, as (ask, taught now); None in place of the changes when the log no longer reaches
+        back that far (the memory was reset or loaded, or too much changed): read :meth:`taught`."""
+        with self._lock:
+            return self._taught.changes(since)
+
+    def _is_taught(self, key: str) -> bool:
+        """Whether ``key`` is a taught ask (:meth:`taught`). Call under the lock."""
+        return is_taught(key, self._clicks_per_query, self.reformulations)
+
+    def _note_taught(self, key: str, was: bool) -> None:
+        """Log a change of ``key`` in the taught asks, if it was (``was``) and is not, or the other way
+        round. Call under the lock, after the change."""
+        self._taught.note(key, was, self._is_taught(key))
+
+    # ------------------------------------------------ the browser's view
+    def entry(self, query: object, entity_id: str) -> MemoryEntry | None:
+        """One pair with its prediction, counts and reformulation evidence; None when never observed."""
+        key = query_key(query)
+        with self._lock:
+            counts = self._counts.get(key, {}).get(entity_id)
+            counts = None if counts is None else tuple(counts)
+            evidence = self.reformulations.pair(key, entity_id)
+        if counts is None and evidence is None:
+            return None
+        return self._entry(key, entity_id, *(counts or (0.0, 0)), evidence)
+
     def _entry(self, key: str, entity_id: str, impressions: float, clicks: int,
                evidence: Evidence | None = None) -> MemoryEntry:
         """One pair's entry (:func:`ltrr.memory.entries.make_entry`) with its prior as of now."""
         return make_entry(key, entity_id, impressions, clicks, evidence, self.predicted(key, entity_id), self.strength)
-
-    def _snapshot(self) -> list[tuple[str, str, float, int]]:
-        """Every counted pair, rounded (:func:`ltrr.memory.counts.rounded_rows`), for :meth:`to_dict`."""
-        with self._lock:
-            return rounded_rows(self._counts)
 
     def __iter__(self) -> Iterator[MemoryEntry]:
         """Every learned pair's entry (:func:`ltrr.memory.entries.merged`)."""
@@ -368,16 +378,7 @@ class QueryMemory:
         (sorted by query, then observed score, best first: :func:`ltrr.memory.entries.entries_frame`)."""
         return entries_frame(self)
 
-    def clear(self) -> None:
-        """Forget every count and reformulation (the seed stays)."""
-        with self._lock:
-            self.writes += 1
-            self._counts.clear()
-            self._clicks_per_query.clear()
-            self.reformulations.clear()
-            self.rewrites.clear()
-            self._taught.reset()
-
+    # ------------------------------------------------------------ saving
     def to_dict(self) -> dict:
         """JSON-ready snapshot of the counts and reformulation evidence (the seed is catalog-side and
         not included): :func:`ltrr.memory.saved.snapshot`."""
@@ -385,6 +386,11 @@ class QueryMemory:
             reformulations = self.reformulations.to_dict()
             rewrites = self.rewrites.to_dict()
         return snapshot(self.strength, self._snapshot(), reformulations, rewrites)
+
+    def _snapshot(self) -> list[tuple[str, str, float, int]]:
+        """Every counted pair, rounded (:func:`ltrr.memory.counts.rounded_rows`), for :meth:`to_dict`."""
+        with self._lock:
+            return rounded_rows(self._counts)
 
     @classmethod
     def from_dict(cls, data: dict, seed: MemorySeed | None = None) -> "QueryMemory":
@@ -399,16 +405,6 @@ class QueryMemory:
             memory.rewrites.load_state_dict(data["rewrites"])
         memory._bound()
         return memory
-
-    def _bound(self) -> None:
-        """Apply the bounds to counts loaded from elsewhere (oldest queries first out)."""
-        with self._lock:
-            self.writes += 1
-            self._taught.reset()
-            # The reset above already sends readers to every taught ask: no query evicted here is noted.
-            evict(self._counts, self._clicks_per_query, self.max_queries)
-            for key, pairs in self._counts.items():
-                self._trim(key, pairs)
 
     def state_dict(self) -> dict:
         """The learned counts, exact and in insertion order, for engine checkpoints
@@ -427,3 +423,13 @@ class QueryMemory:
             self.reformulations = reformulations
             self.rewrites = rewrites
         self._bound()
+
+    def _bound(self) -> None:
+        """Apply the bounds to counts loaded from elsewhere (oldest queries first out)."""
+        with self._lock:
+            self.writes += 1
+            self._taught.reset()
+            # The reset above already sends readers to every taught ask: no query evicted here is noted.
+            evict(self._counts, self._clicks_per_query, self.max_queries)
+            for key, pairs in self._counts.items():
+                self._trim(key, pairs)
