@@ -16,19 +16,22 @@ They meet in :func:`~ltrr.memory.scores.posterior`. The package, one job per mod
 * :mod:`ltrr.memory.keys`: how the memory names a query (its normalised text and a stable hash);
 * :mod:`ltrr.memory.scores`: the Beta posterior, a pair's score, the examination curve;
 * :mod:`ltrr.memory.seed`: the queries each entity should answer, and :class:`MemorySeed`;
-* :mod:`ltrr.memory.learned`: :class:`QueryMemory`, what users taught;
-* :mod:`ltrr.memory.counts`: the learned clicks and expected examinations per pair, and their bounds;
-* :mod:`ltrr.memory.taught`: the asks users taught something, and the log of changes readers follow;
-* :mod:`ltrr.memory.typos`: which learned query's counts an unlearned one (a typo of it) reads;
-* :mod:`ltrr.memory.pin`: the rise-to-the-top rule, the entity put first for a query;
-* :mod:`ltrr.memory.entries`: a learned pair as the memory browser shows it, and their table;
-* :mod:`ltrr.memory.reformulation`: what failed searches followed by a satisfied one taught;
-* :mod:`ltrr.memory.rewrites`: the phrase substitutions those chains teach;
-* :mod:`ltrr.memory.rewordings`: which learned substitutions a query matches, what it is reworded into.
+* :mod:`ltrr.memory.learned`: :class:`QueryMemory`, what users taught, the one class the rest of
+  ltrr uses; it holds the state and the lock, and these modules do its parts:
+
+  * :mod:`ltrr.memory.counts`: the learned clicks and expected examinations per pair, and their bounds;
+  * :mod:`ltrr.memory.typos`: which learned query's counts an unlearned one (a typo of it) reads;
+  * :mod:`ltrr.memory.pin`: the rise-to-the-top rule, the entity put first for a query;
+  * :mod:`ltrr.memory.reformulation`: what failed searches followed by a satisfied one taught;
+  * :mod:`ltrr.memory.rewrites`: the phrase substitutions those chains teach;
+  * :mod:`ltrr.memory.rewordings`: which learned substitutions a query matches, what it is reworded into;
+  * :mod:`ltrr.memory.taught`: the asks users taught something, and the log of changes readers follow;
+  * :mod:`ltrr.memory.entries`: a learned pair as the memory browser shows it, and their table;
+  * :mod:`ltrr.memory.saved`: the saved-state formats, written and read back with their checks.
 """
 from ltrr.memory.counts import MAX_ENTITIES, MAX_QUERIES
-from ltrr.memory.keys import query_hash, query_key
 from ltrr.memory.entries import ENTRY_COLUMNS, MemoryEntry
+from ltrr.memory.keys import query_hash, query_key
 from ltrr.memory.learned import QueryMemory
 from ltrr.memory.pin import PIN_MIN_CLICKS, PIN_MIN_CTR, PIN_MIN_SHARE
 from ltrr.memory.rewordings import REWRITES_PER_PATTERN

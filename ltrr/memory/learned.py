@@ -1,6 +1,11 @@
 """The memory's state half: :class:`QueryMemory`, expected examinations and clicks per
 (normalised query, entity), learned while the engine runs, JSON-serialisable.
 
+:class:`QueryMemory` is what the rest of ltrr uses. It owns the state and the one lock that
+guards it; the rules are plain functions in the modules named below (and
+:mod:`ltrr.memory.taught`, :mod:`ltrr.memory.entries`, :mod:`ltrr.memory.saved`), which it
+calls under that lock.
+
 **Typos of a learned query** (:mod:`ltrr.memory.typos`). A query nobody has clicked anything for
 borrows the counts of the nearest query that has clicks ("tayler swfit" reads what users taught
 "tayler swift"); see :meth:`QueryMemory.resolve`.

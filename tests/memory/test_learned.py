@@ -1,5 +1,6 @@
-"""The memory's state half: counts per normalised query, examination-weighted impressions, typos of
-learned queries, the rise-to-the-top rule, bounds, snapshots, reformulations and rewordings."""
+"""QueryMemory as the rest of ltrr uses it: counts per normalised query, input checks, many threads at
+once, and reformulations read like clicks. Its parts have their own tests (test_counts, test_typos,
+test_pin, test_rewordings, test_taught, test_entries, test_saved)."""
 from __future__ import annotations
 
 import json
