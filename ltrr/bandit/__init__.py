@@ -6,7 +6,8 @@ the per-search decision over mabwiser and learns from click rewards.
 """
 from ltrr.bandit.context import CONTEXT_FEATURES, UserHistory, context_vector
 from ltrr.bandit.policy import POLICY_NAMES, PolicySpec
-from ltrr.bandit.selector import ArmChoice, ArmSelector, Selection
+from ltrr.bandit.selection import ArmChoice, Selection
+from ltrr.bandit.selector import ArmSelector
 
 __all__ = ["CONTEXT_FEATURES", "POLICY_NAMES", "ArmChoice", "ArmSelector", "PolicySpec", "Selection",
            "UserHistory", "context_vector"]

@@ -49,84 +49,19 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ltrr.bandit.mab_state import mab_from_state, mab_to_state
 from ltrr.bandit.policy import PolicySpec
+from ltrr.bandit.selection import ArmChoice, Selection
 from ltrr.progress import ProgressFn, silent
 
 PRIOR_EXPECTATION = 0.5
 # report() without a context averages over this many of the latest updates' contexts.
 RECENT_CONTEXTS = 200
 _TINY = 1e-12
-
-
-@dataclass(frozen=True)
-class ArmChoice:
-    """What the selector decided for one arm."""
-
-    arm: str
-    selected: bool
-    budget: int          # candidates to ask the arm for; 0 when not selected
-    propensity: float    # probability the arm was included, given the state and x
-    # The policy's expected reward for the arm at x: LinUCB's upper confidence bound, the
-    # mean of the draws for stochastic policies, the observed mean reward for all/static;
-    # for coverage, the estimated chance (0..1) that the arm alone finds the wanted item
-    # within its budget (NaN before anything was learned).
-    expectation: float
-    budget_propensity: float = 1.0   # probability of exactly this budget (coverage), else of inclusion
-    ready: bool = True               # False while the arm's index is still building (engine)
-    # True where the arm's exact probe said its list for the query is empty, so it was not offered
-    # (engine; ltrr.engine.arms.ArmSet.empty): off-policy evaluation reads it as run with nothing.
-    empty: bool = False
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The selector's decision for one search: one :class:`ArmChoice` per arm, in arm order."""
-
-    policy: str
-    choices: tuple[ArmChoice, ...]
-    # What the logging policy decided before exploring (coverage: greedy budgets, available
-    # arms, estimated coverage), logged so that learning can weight each click exactly.
-    decision: dict | None = None
-
-    def __getitem__(self, arm: str) -> ArmChoice:
-        for choice in self.choices:
-            if choice.arm == arm:
-                return choice
-        raise KeyError(f"unknown arm {arm!r}; arms: {', '.join(c.arm for c in self.choices)}")
-
-    @property
-    def selected_arms(self) -> tuple[str, ...]:
-        """The included arms, in arm order."""
-        return tuple(c.arm for c in self.choices if c.selected)
-
-    @property
-    def arm_to_budget(self) -> dict[str, int]:
-        """Budget per included arm."""
-        return {c.arm: c.budget for c in self.choices if c.selected}
-
-    @property
-    def arm_to_propensity(self) -> dict[str, float]:
-        """Inclusion probability per arm (0 for unavailable arms)."""
-        return {c.arm: c.propensity for c in self.choices}
-
-    @property
-    def arm_to_expectation(self) -> dict[str, float]:
-        """Expected reward per arm."""
-        return {c.arm: c.expectation for c in self.choices}
-
-    def to_dict(self) -> dict:
-        """JSON-ready form for the interaction log."""
-        return {
-            "policy": self.policy,
-            "arms": {c.arm: {"selected": c.selected, "budget": c.budget, "propensity": c.propensity,
-                             "expectation": c.expectation} for c in self.choices},
-        }
 
 
 class ArmSelector:
@@ -271,14 +206,15 @@ class ArmSelector:
                 chosen = mask & self._fixed_mask
                 budgets = np.where(chosen, self._fixed_budgets, 0)
                 expectations = self._mean_rewards()
-                return self._selection(chosen, budgets, chosen.astype(np.float64), expectations)
+                return Selection.from_arrays(str(self.spec), self.arms, chosen, budgets, chosen.astype(np.float64),
+                                             expectations)
             expectations, propensities = self._estimate(x[None, :], mask)
             expectations, propensities = expectations[0], propensities[0]
             # Always draw one number per arm so the stream does not depend on availability.
             draws = self._rng.random(len(self.arms))
             chosen = mask & (draws < propensities)
             budgets = self._split(chosen, np.clip(expectations, 0.0, None))
-            return self._selection(chosen, budgets, propensities, expectations)
+            return Selection.from_arrays(str(self.spec), self.arms, chosen, budgets, propensities, expectations)
 
     def _select_coverage(self, x: np.ndarray, mask: np.ndarray, query: str | None) -> Selection:
         if self._n_features is None:
@@ -592,12 +528,6 @@ class ArmSelector:
         ratio = w / top if top > _TINY else np.ones(idx.size)
         budgets[idx] = self.min_budget + np.rint((self.arm_budget - self.min_budget) * ratio).astype(np.int64)
         return budgets
-
-    def _selection(self, chosen: np.ndarray, budgets: np.ndarray, propensities: np.ndarray,
-                   expectations: np.ndarray) -> Selection:
-        return Selection(str(self.spec), tuple(
-            ArmChoice(arm, bool(chosen[i]), int(budgets[i]), float(propensities[i]), float(expectations[i]))
-            for i, arm in enumerate(self.arms)))
 
     def _mean_rewards(self) -> np.ndarray:
         return np.divide(self._rewards, self._pulls, out=np.zeros(len(self.arms)), where=self._pulls > 0)

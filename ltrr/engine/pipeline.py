@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ltrr.bandit.context import context_vector
-from ltrr.bandit.selector import ArmChoice
+from ltrr.bandit.selection import ArmChoice
 from ltrr.engine.records import EXPLAIN_BUDGET, MAX_K, Pending, Result, SearchResponse, clamp_int, now
 from ltrr.events import search_event
 from ltrr.fanout import fan_out

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ltrr import events
-from ltrr.bandit.selector import ArmChoice
+from ltrr.bandit.selection import ArmChoice
 from ltrr.pool import PooledCandidate
 from ltrr.query import Query
 from ltrr.understanding import Understanding

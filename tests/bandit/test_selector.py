@@ -12,40 +12,7 @@ from ltrr.bandit.context import CONTEXT_FEATURES, context_vector
 from ltrr.bandit.policy import LEARNING_POLICIES, PolicySpec
 from ltrr.bandit.selector import PRIOR_EXPECTATION, ArmSelector
 from ltrr.understanding import Interpretation, Understanding
-
-ARMS = ("lexical", "fuzzy", "structured", "semantic", "memory", "popular", "fresh", "related")
-D = len(CONTEXT_FEATURES)
-
-
-def selector(policy: str = "linucb", seed: int = 0, **kwargs) -> ArmSelector:
-    return ArmSelector(PolicySpec.parse(policy), ARMS, seed=seed, **kwargs)
-
-
-def random_context(rng: np.random.Generator) -> np.ndarray:
-    """Sparse features in [0, 1] with the bias term on, like real context vectors."""
-    x = (rng.random(D) < 0.3) * rng.random(D)
-    x[0] = 1.0
-    return x
-
-
-def play(sel: ArmSelector, rounds: int, good_arm, seed: int = 1, contexts=None):
-    """Simulate searches: the clicked item is retrieved only by good_arm(x). Returns per-round
-    (selection, good arm) for the rounds played."""
-    rng = np.random.default_rng(seed)
-    history = []
-    for t in range(rounds):
-        x = contexts(rng) if contexts else random_context(rng)
-        good = good_arm(x)
-        s = sel.select(x)
-        sel.update(x, {a: float(a == good) for a in s.selected_arms})
-        history.append((s, good))
-    return history
-
-
-def is_top(s, arm: str) -> bool:
-    """The arm was included and got the largest budget (no other arm got as much)."""
-    budgets = s.arm_to_budget
-    return arm in budgets and all(b < budgets[arm] for a, b in budgets.items() if a != arm)
+from tests.bandit.selectors import ARMS, D, is_top, play, random_context, selector
 
 
 # -- learning ----------------------------------------------------------------------------
@@ -337,16 +304,6 @@ def test_empty_rewards_are_a_no_op():
     sel = selector("linucb")
     sel.update(np.ones(D), {})
     assert not sel.is_fitted and sel.n_events == 0
-
-
-def test_selection_to_dict_is_json_ready():
-    s = selector("thompson").select(np.ones(D))
-    data = json.loads(json.dumps(s.to_dict()))
-    assert data["policy"] == "thompson"
-    assert set(data["arms"]) == set(ARMS)
-    assert data["arms"]["lexical"] == {"selected": True, "budget": 20, "propensity": 1.0, "expectation": 0.5}
-    with pytest.raises(KeyError, match="unknown arm 'nope'"):
-        s["nope"]
 
 
 # -- every invalid input, together ---------------------------------------------------------
