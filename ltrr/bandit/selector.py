@@ -53,6 +53,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ltrr.bandit.inputs import available_mask, check_context, check_rewards
 from ltrr.bandit.mab_state import mab_from_state, mab_to_state
 from ltrr.bandit.policy import PolicySpec
 from ltrr.bandit.selection import ArmChoice, Selection
@@ -198,8 +199,8 @@ class ArmSelector:
         """Pick arms and budgets for context `x`; `available` (default: all) excludes arms not ready;
         `query`: the normalized query text (the coverage policy explores a query that keeps failing more)."""
         with self._lock:
-            x = self._check_x(x, self._n_features)
-            mask = self._available_mask(available)
+            x = check_context(x, self._n_features)
+            mask = available_mask(available, self._arm_index)
             if self._coverage is not None:
                 return self._select_coverage(x, mask, query)
             if not self.spec.is_learning:
@@ -268,7 +269,7 @@ class ArmSelector:
         budgets = {a: b for a, b in selected_budgets(selection).items() if a in self._arm_index}
         credit = marginal_credit(ranks or {}, budgets)
         with self._lock:
-            x = self._check_x(x, self._n_features)
+            x = check_context(x, self._n_features)
             if self._coverage is not None:
                 if self._n_features is None:
                     self._n_features = len(x)
@@ -281,7 +282,7 @@ class ArmSelector:
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
-                    self._learn([x], [self._check_rewards(credit)])
+                    self._learn([x], [check_rewards(credit, self._arm_index)])
             else:
                 self._count(x, credit)
         return credit
@@ -297,7 +298,7 @@ class ArmSelector:
             share = _logged_share(decision)
             if self._coverage is None or not decision.get("judge") or share <= 0:
                 return
-            x = self._check_x(x, self._n_features)
+            x = check_context(x, self._n_features)
             if self._n_features is None:
                 self._n_features = len(x)
             budgets = {a: b for a, b in selected_budgets(selection).items() if a in self._arm_index}
@@ -325,7 +326,7 @@ class ArmSelector:
         the coverage policy learns from it."""
         with self._lock:
             if self._coverage is not None:
-                self._coverage.observe_found_later(self._check_x(x, self._n_features), ranks, counts, query,
+                self._coverage.observe_found_later(check_context(x, self._n_features), ranks, counts, query,
                                                    ranks_now)
 
     def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
@@ -355,8 +356,8 @@ class ArmSelector:
     def update(self, x: np.ndarray, rewards: Mapping[str, float]) -> None:
         """Learn from one search: `rewards` maps each selected arm to its reward in [0, 1]."""
         with self._lock:
-            x = self._check_x(x, self._n_features)
-            event = self._check_rewards(rewards)
+            x = check_context(x, self._n_features)
+            event = check_rewards(rewards, self._arm_index)
             if not event:
                 return
             self._learn([x], [event])
@@ -380,8 +381,8 @@ class ArmSelector:
                 if i % 1000 == 0:
                     progress(i, len(xs), "replaying bandit events")
                 try:
-                    x = self._check_x(x, width)
-                    event = self._check_rewards(r)
+                    x = check_context(x, width)
+                    event = check_rewards(r, self._arm_index)
                 except ValueError as exc:
                     raise ValueError(f"event {i}: {exc}") from None
                 if event:
@@ -428,7 +429,7 @@ class ArmSelector:
         """
         with self._lock:
             if x is not None:
-                contexts = self._check_x(x, self._n_features)[None, :]
+                contexts = check_context(x, self._n_features)[None, :]
             elif self._recent:
                 contexts = np.stack(self._recent)
             else:
@@ -531,49 +532,6 @@ class ArmSelector:
 
     def _mean_rewards(self) -> np.ndarray:
         return np.divide(self._rewards, self._pulls, out=np.zeros(len(self.arms)), where=self._pulls > 0)
-
-    def _available_mask(self, available: Sequence[str] | None) -> np.ndarray:
-        if available is None:
-            return np.ones(len(self.arms), dtype=bool)
-        if isinstance(available, str):
-            raise ValueError("available must be a sequence of arm names, not one string")
-        unknown = [a for a in available if a not in self._arm_index]
-        if unknown:
-            raise ValueError(f"unknown arm(s) in available: {', '.join(map(str, unknown))}; "
-                             f"arms: {', '.join(self.arms)}")
-        mask = np.zeros(len(self.arms), dtype=bool)
-        mask[[self._arm_index[a] for a in available]] = True
-        return mask
-
-    @staticmethod
-    def _check_x(x: object, width: int | None) -> np.ndarray:
-        """A 1-D finite float64 copy of `x`, `width` long when that is known."""
-        try:
-            arr = np.array(x, dtype=np.float64) if np.ndim(x) == 1 else None
-        except (TypeError, ValueError):
-            arr = None
-        if arr is None or arr.size == 0:
-            raise ValueError("a context must be a non-empty 1-D sequence of numbers "
-                             "(see ltrr.bandit.context.context_vector)")
-        if not np.isfinite(arr).all():
-            raise ValueError("a context must hold finite numbers only (no NaN or infinity)")
-        if width is not None and arr.size != width:
-            raise ValueError(f"context has {arr.size} features but the selector learned from {width}")
-        return arr
-
-    def _check_rewards(self, rewards: object) -> list[tuple[int, float]]:
-        """[(arm index, reward)] in arm order, validated."""
-        if not isinstance(rewards, Mapping):
-            raise ValueError(f"rewards must map arm names to numbers, got {type(rewards).__name__}")
-        out = []
-        for arm, value in rewards.items():
-            if arm not in self._arm_index:
-                raise ValueError(f"reward for unknown arm {arm!r}; arms: {', '.join(self.arms)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not 0.0 <= float(value) <= 1.0:
-                raise ValueError(f"reward for arm {arm!r} must be a number in [0, 1], got {value!r}")
-            out.append((self._arm_index[arm], float(value)))
-        return sorted(out)
 
 
 def _logged_share(decision: Mapping) -> float:
