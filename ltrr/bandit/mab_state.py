@@ -22,8 +22,9 @@ The random stream is not saved: :func:`mab_from_state` builds a new ``MAB``
 whose generator starts from the seed. Learning never draws from it (``fit`` and
 ``partial_fit`` only add sufficient statistics), so that is the generator a
 replay of the same history leaves behind. Its position would not show anyway:
-the selector reseeds it from (seed, events, contexts) before every stochastic
-prediction, and LinUCB's only draw (an epsilon coin, epsilon 0) decides nothing.
+:class:`~ltrr.bandit.mab_policy.MabPolicy` reseeds it from (seed, events,
+contexts) before every stochastic prediction, and LinUCB's only draw (an
+epsilon coin, epsilon 0) decides nothing.
 """
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ MAX_FIXED_BUDGET = 50
 
 # Hyper-parameters each learning policy takes, with their defaults. alpha is
 # below mabwiser's 1.0: in the one-good-arm simulation of
-# tests/bandit/test_selector.py (8 arms, 40 features, rounds 200-300) LinUCB
+# tests/bandit/test_mab_policy.py (8 arms, 40 features, rounds 200-300) LinUCB
 # still included 2.2 never-paying arms per search at alpha 1.0, 1.6 at 0.5 and
 # 1.1 at 0.25 (LinTS: 1.65 at 1.0, 1.05 at 0.3), while the contextual
 # simulation was equally accurate (92-95% right top arm) at all three.

@@ -1,52 +1,32 @@
 """The arm selector: which arms run for a query, and how many candidates each brings.
 
-A thin layer over one ``mabwiser.mab.MAB`` whose arms are the strategy names.
-Per search, for context ``x``:
+:class:`ArmSelector` is the one door every policy goes through: ``select``,
+``update``/``observe``, ``fit``, ``state_dict`` and ``report``. It checks what
+callers hand it (:mod:`ltrr.bandit.inputs`), keeps what every policy shares (the
+pulls and rewards per arm, the events learned, the latest contexts, the context
+width, one seeded ``np.random.Generator``, the lock) and hands the decision to
+the policy's family, which returns :mod:`ltrr.bandit.selection`'s records:
 
-1. **Expectations.** mabwiser's ``predict_expectations`` gives each arm's
-   expected reward ``u_a`` (LinUCB: the upper confidence bound). For the
-   stochastic policies (LinTS, Thompson, epsilon-greedy) each call is a random
-   draw, so the selector takes ``n_samples`` draws and averages.
-2. **Inclusion probabilities.** Per draw, ``p_a = floor + (1 - floor) *
-   (u_a / max u) ** gamma`` over the available arms, with negative ``u``
-   counted as 0 and ``p = 1`` for every arm when no arm expects anything.
-   The best arm of a draw gets ``p = 1``. Probabilities are averaged over the
-   draws and divided by their maximum, so the best arm on average is always
-   pulled. Worked example (floor 0.1, gamma 2): ``u = (0.8, 0.4, 0.0)`` gives
-   ``p = (1.0, 0.325, 0.1)``.
-3. **Draws.** Each available arm is included independently with probability
-   ``p_a``, drawn from the selector's own seeded ``np.random.Generator``. The
-   logged ``propensity`` is exactly the ``p_a`` used, so logs support
-   off-policy evaluation.
-4. **Budgets.** An included arm asks for ``min_budget + (arm_budget -
-   min_budget) * u_a / max u`` candidates (rounded): the arm expected to pay
-   off most gets the full ``arm_budget``, an arm expected to pay nothing the
-   ``min_budget`` floor. The cost of a search (candidates retrieved) thus
-   falls as the bandit learns which arms are worth running. Worked example
-   (min 5, arm_budget 20): ``u = (0.8, 0.4, 0.0)`` gives budgets
-   ``(20, 13, 5)`` (7.5 extra rounds half to even, to 8).
-
-``all`` includes every available arm and ``static:...`` exactly its named
-arms (those available), both with propensity 1 and the full ``arm_budget``
-each. Their choice never depends on rewards.
-
-Cold start: mabwiser cannot predict before a first fit, so until the first
-``update`` every arm has the neutral prior expectation 0.5 (the mean of a
-Beta(1, 1)) and inclusion probability 1: a new bandit behaves like ``all``.
+* ``coverage``: the coverage learner (:mod:`ltrr.bandit.coverage`): arms *and*
+  budgets;
+* ``linucb``, ``lints``, ``thompson``, ``epsilon``:
+  :class:`~ltrr.bandit.mab_policy.MabPolicy`, over one mabwiser ``MAB``:
+  inclusion probabilities and budgets from expected rewards (the steps, the
+  cold start and the seeding of its draws are in its module docstring);
+* ``all`` and ``static:...``, here: ``all`` includes every available arm and
+  ``static:...`` exactly its named arms (those available), both with
+  propensity 1 and the full ``arm_budget`` each (or the budgets the spec
+  names). Their choice never depends on rewards.
 
 State is event-sourced: ``fit(xs, rewards)`` over the logged events gives the
 same state as the same ``update`` calls made live (LinUCB/LinTS up to
 floating-point rounding, since the batch sums in a different order; Thompson
-and epsilon-greedy exactly). Random draws that feed probabilities (the
-posterior samples in step 1) are seeded from ``(seed, number of events, x)``,
-so propensities and expectations are a pure function of the state and ``x``:
-the same after a replay, and the same in ``report(x)`` as in ``select(x)``.
-``state_dict`` saves the state as JSON-ready values and plain arrays, mabwiser's
-models included (:mod:`ltrr.bandit.mab_state`), so a checkpoint spares the replay.
+and epsilon-greedy exactly). ``state_dict`` saves the state as JSON-ready values
+and plain arrays, mabwiser's models included (:mod:`ltrr.bandit.mab_state`), so
+a checkpoint spares the replay.
 """
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import deque
 from typing import Iterable, Mapping, Sequence
@@ -54,15 +34,13 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from ltrr.bandit.inputs import available_mask, check_context, check_rewards
-from ltrr.bandit.mab_state import mab_from_state, mab_to_state
+from ltrr.bandit.mab_policy import MabPolicy
 from ltrr.bandit.policy import PolicySpec
 from ltrr.bandit.selection import ArmChoice, Selection
 from ltrr.progress import ProgressFn, silent
 
-PRIOR_EXPECTATION = 0.5
 # report() without a context averages over this many of the latest updates' contexts.
 RECENT_CONTEXTS = 200
-_TINY = 1e-12
 
 
 class ArmSelector:
@@ -118,16 +96,15 @@ class ArmSelector:
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
         with self._lock:
-            self._mab = None
+            self._mab: MabPolicy | None = None
             self._coverage = None
             if self.spec.name == "coverage":
                 from ltrr.bandit.coverage import CoverageLearner
 
                 self._coverage = CoverageLearner.from_params(self.arms, dict(self.spec.params), self.seed)
             elif self.spec.is_learning:
-                from mabwiser.mab import MAB
-
-                self._mab = MAB(list(self.arms), self.spec.to_mabwiser(), seed=self.seed)
+                self._mab = MabPolicy(self.spec, self.arms, self.seed, self.arm_budget, self.min_budget,
+                                      self.floor, self.gamma, self.n_samples)
             self._is_fitted = False
             self._n_features: int | None = None
             self._n_events = 0
@@ -158,7 +135,7 @@ class ArmSelector:
                 "pulls": self._pulls.copy(), "rewards": self._rewards.copy(),
                 "recent": np.stack(self._recent) if self._recent else np.zeros((0, width)),
                 "coverage": self._coverage.state_dict() if self._coverage is not None else None,
-                "mab": mab_to_state(self._mab, self.spec, self.arms) if self._mab is not None else None,
+                "mab": self._mab.state_dict() if self._mab is not None else None,
             }
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -179,8 +156,7 @@ class ArmSelector:
         if pulls.shape != (len(self.arms),) or rewards.shape != (len(self.arms),) or recent.ndim != 2 \
                 or len(recent) > RECENT_CONTEXTS or (len(recent) and recent.shape[1] != width):
             raise ValueError("malformed selector state: array shapes disagree with the arms")
-        mab = None if self._mab is None else mab_from_state(state.get("mab"), self.spec, self.arms, self.seed,
-                                                            width, is_fitted)
+        mab = None if self._mab is None else self._mab.restored(state.get("mab"), width, is_fitted)
         with self._lock:
             if self._coverage is not None:
                 if not isinstance(state.get("coverage"), Mapping):
@@ -209,13 +185,7 @@ class ArmSelector:
                 expectations = self._mean_rewards()
                 return Selection.from_arrays(str(self.spec), self.arms, chosen, budgets, chosen.astype(np.float64),
                                              expectations)
-            expectations, propensities = self._estimate(x[None, :], mask)
-            expectations, propensities = expectations[0], propensities[0]
-            # Always draw one number per arm so the stream does not depend on availability.
-            draws = self._rng.random(len(self.arms))
-            chosen = mask & (draws < propensities)
-            budgets = self._split(chosen, np.clip(expectations, 0.0, None))
-            return Selection.from_arrays(str(self.spec), self.arms, chosen, budgets, propensities, expectations)
+            return self._mab.select(x, mask, self._rng, self._is_fitted, self._n_events)
 
     def _select_coverage(self, x: np.ndarray, mask: np.ndarray, query: str | None) -> Selection:
         if self._n_features is None:
@@ -398,16 +368,8 @@ class ArmSelector:
     def _learn(self, xs: list[np.ndarray], events: list[list[tuple[int, float]]]) -> None:
         """Feed events (lists of (arm index, reward)) to mabwiser and the counters."""
         rows = [(i, arm, r) for i, event in enumerate(events) for arm, r in event]
-        decisions = [self.arms[arm] for _, arm, _ in rows]
-        values = np.array([r for _, _, r in rows], dtype=np.float64)
         if self._mab is not None:
-            if self.spec.name == "thompson":
-                values = (values >= 0.5).astype(np.float64)   # Beta-Bernoulli needs 0/1 rewards
-            if self._mab.is_contextual:
-                contexts = np.stack(xs)[[i for i, _, _ in rows]]
-                self._mab.partial_fit(decisions, values, contexts)
-            else:
-                self._mab.partial_fit(decisions, values)
+            self._mab.learn(xs, rows)
             self._is_fitted = True
         if self._n_features is None:
             self._n_features = len(xs[0])
@@ -440,13 +402,8 @@ class ArmSelector:
             elif not self.spec.is_learning:
                 probability = self._fixed_mask.astype(np.float64)
                 expected = self._mean_rewards()
-            elif contexts is None:
-                expected = np.full(len(self.arms), PRIOR_EXPECTATION)
-                probability = np.ones(len(self.arms))
             else:
-                # Averaging over many contexts already averages over the draws: one each is enough.
-                e, p = self._estimate(contexts, mask, n_samples=1 if len(contexts) > 1 else None)
-                expected, probability = e.mean(axis=0), p.mean(axis=0)
+                expected, probability = self._mab.report(contexts, mask, self._is_fitted, self._n_events)
             means = self._mean_rewards()
             return [
                 {"arm": arm, "pulls": int(self._pulls[i]), "rewards": float(self._rewards[i]),
@@ -475,60 +432,6 @@ class ArmSelector:
     def learner(self):
         """The coverage learner (coverage policy only), else None."""
         return self._coverage
-
-    # -- internals --------------------------------------------------------------------
-
-    def _estimate(self, contexts: np.ndarray, mask: np.ndarray,
-                  n_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Expectations and inclusion probabilities, shape (contexts, arms) each."""
-        n, k, n_arms = len(contexts), n_samples or self.n_samples, len(self.arms)
-        if not self._is_fitted:
-            return np.full((n, n_arms), PRIOR_EXPECTATION), np.tile(mask.astype(np.float64), (n, 1))
-        rows = np.repeat(contexts, k, axis=0) if k > 1 else contexts
-        if self.spec.is_stochastic:
-            self._reseed_mab(contexts)
-        raw = self._mab.predict_expectations(rows)
-        if isinstance(raw, dict):
-            raw = [raw]
-        u = np.array([[row[a] for a in self.arms] for row in raw], dtype=np.float64).reshape(n, k, n_arms)
-        u = np.nan_to_num(u, nan=0.0, posinf=1e6, neginf=-1e6)
-        p = self._inclusion(u, mask).mean(axis=1)
-        top = p.max(axis=1, keepdims=True)
-        p = np.divide(p, top, out=np.zeros_like(p), where=top > 0)
-        return u.mean(axis=1), p
-
-    def _inclusion(self, u: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """p = floor + (1 - floor) * (u / max u) ** gamma over the available arms (last axis)."""
-        v = np.where(mask, np.clip(u, 0.0, None), 0.0)
-        top = v.max(axis=-1, keepdims=True)
-        ratio = np.divide(v, top, out=np.ones_like(v), where=top > _TINY)
-        p = self.floor + (1.0 - self.floor) * ratio ** self.gamma
-        return np.where(mask, p, 0.0)
-
-    def _reseed_mab(self, contexts: np.ndarray) -> None:
-        """Seed mabwiser's sampling from (seed, events learned, contexts): see the module docstring."""
-        digest = hashlib.blake2b(digest_size=8)
-        digest.update(np.array([self.seed, self._n_events], dtype=np.int64).tobytes())
-        digest.update(np.ascontiguousarray(contexts, dtype=np.float64).tobytes())
-        # mabwiser (2.7) has no public way to reseed. MAB._rng is the _NumpyRNG its policy
-        # samples from (.rng is the numpy Generator); linear policies hand it to one model per
-        # arm, but deep-copy each model (rng included) when fitting it, so point them back.
-        shared = self._mab._rng
-        shared.rng = np.random.default_rng(int.from_bytes(digest.digest(), "big"))
-        for model in getattr(self._mab._imp, "arm_to_model", {}).values():
-            model.rng = shared
-
-    def _split(self, chosen: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Per chosen arm: min_budget plus (arm_budget - min_budget) scaled by weight / max weight."""
-        budgets = np.zeros(len(self.arms), dtype=np.int64)
-        idx = np.flatnonzero(chosen)
-        if idx.size == 0:
-            return budgets
-        w = np.clip(weights[idx], 0.0, None)
-        top = w.max()
-        ratio = w / top if top > _TINY else np.ones(idx.size)
-        budgets[idx] = self.min_budget + np.rint((self.arm_budget - self.min_budget) * ratio).astype(np.int64)
-        return budgets
 
     def _mean_rewards(self) -> np.ndarray:
         return np.divide(self._rewards, self._pulls, out=np.zeros(len(self.arms)), where=self._pulls > 0)

@@ -160,7 +160,7 @@ def test_learning_never_draws_from_the_random_streams(policy):
         sel.update(x, rewards)
     seeded = np.random.default_rng(7).bit_generator.state
     assert sel._rng.bit_generator.state == seeded                              # noqa: SLF001
-    assert sel._mab._rng.rng.bit_generator.state == seeded                     # noqa: SLF001
+    assert sel._mab.mab._rng.rng.bit_generator.state == seeded                 # noqa: SLF001
 
 
 @pytest.mark.parametrize("policy", LEARNING_POLICIES)
