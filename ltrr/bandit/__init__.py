@@ -2,7 +2,8 @@
 
 ``context`` turns a query, its understanding and the request context into a
 feature vector; ``policy`` names and validates policies; ``selector`` makes
-the per-search decision over mabwiser and learns from click rewards.
+the per-search decision and learns from click rewards, through ``coverage_policy``
+(the coverage learner) or ``mab_policy`` (mabwiser), and returns ``selection``'s records.
 """
 from ltrr.bandit.context import CONTEXT_FEATURES, UserHistory, context_vector
 from ltrr.bandit.policy import POLICY_NAMES, PolicySpec

@@ -7,8 +7,8 @@ pulls and rewards per arm, the events learned, the latest contexts, the context
 width, one seeded ``np.random.Generator``, the lock) and hands the decision to
 the policy's family, which returns :mod:`ltrr.bandit.selection`'s records:
 
-* ``coverage``: the coverage learner (:mod:`ltrr.bandit.coverage`): arms *and*
-  budgets;
+* ``coverage``: :class:`~ltrr.bandit.coverage_policy.CoveragePolicy`, over the
+  coverage learner (:mod:`ltrr.bandit.coverage`): arms *and* budgets;
 * ``linucb``, ``lints``, ``thompson``, ``epsilon``:
   :class:`~ltrr.bandit.mab_policy.MabPolicy`, over one mabwiser ``MAB``:
   inclusion probabilities and budgets from expected rewards (the steps, the
@@ -33,10 +33,12 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ltrr.bandit.coverage import CoverageLearner
+from ltrr.bandit.coverage_policy import CoveragePolicy, logged_share
 from ltrr.bandit.inputs import available_mask, check_context, check_rewards
 from ltrr.bandit.mab_policy import MabPolicy
 from ltrr.bandit.policy import PolicySpec
-from ltrr.bandit.selection import ArmChoice, Selection
+from ltrr.bandit.selection import Selection
 from ltrr.progress import ProgressFn, silent
 
 # report() without a context averages over this many of the latest updates' contexts.
@@ -97,11 +99,9 @@ class ArmSelector:
         """Forget everything learned and restart the random stream from the seed."""
         with self._lock:
             self._mab: MabPolicy | None = None
-            self._coverage = None
+            self._coverage: CoveragePolicy | None = None
             if self.spec.name == "coverage":
-                from ltrr.bandit.coverage import CoverageLearner
-
-                self._coverage = CoverageLearner.from_params(self.arms, dict(self.spec.params), self.seed)
+                self._coverage = CoveragePolicy(self.spec, self.arms, self.seed)
             elif self.spec.is_learning:
                 self._mab = MabPolicy(self.spec, self.arms, self.seed, self.arm_budget, self.min_budget,
                                       self.floor, self.gamma, self.n_samples)
@@ -134,7 +134,7 @@ class ArmSelector:
                 "n_features": self._n_features, "n_events": self._n_events, "is_fitted": self._is_fitted,
                 "pulls": self._pulls.copy(), "rewards": self._rewards.copy(),
                 "recent": np.stack(self._recent) if self._recent else np.zeros((0, width)),
-                "coverage": self._coverage.state_dict() if self._coverage is not None else None,
+                "coverage": self._coverage.learner.state_dict() if self._coverage is not None else None,
                 "mab": self._mab.state_dict() if self._mab is not None else None,
             }
 
@@ -161,7 +161,7 @@ class ArmSelector:
             if self._coverage is not None:
                 if not isinstance(state.get("coverage"), Mapping):
                     raise ValueError("selector state has no coverage learner")
-                self._coverage.load_state_dict(state["coverage"])
+                self._coverage.learner.load_state_dict(state["coverage"])
             # A new MAB, its generator at the seed: what a replay leaves (mab_state's docstring).
             self._mab = mab
             self._n_features, self._n_events, self._is_fitted = width, n_events, is_fitted
@@ -178,7 +178,9 @@ class ArmSelector:
             x = check_context(x, self._n_features)
             mask = available_mask(available, self._arm_index)
             if self._coverage is not None:
-                return self._select_coverage(x, mask, query)
+                if self._n_features is None:
+                    self._n_features = len(x)
+                return self._coverage.select(x, mask, query, self._rng)
             if not self.spec.is_learning:
                 chosen = mask & self._fixed_mask
                 budgets = np.where(chosen, self._fixed_budgets, 0)
@@ -186,23 +188,6 @@ class ArmSelector:
                 return Selection.from_arrays(str(self.spec), self.arms, chosen, budgets, chosen.astype(np.float64),
                                              expectations)
             return self._mab.select(x, mask, self._rng, self._is_fitted, self._n_events)
-
-    def _select_coverage(self, x: np.ndarray, mask: np.ndarray, query: str | None) -> Selection:
-        if self._n_features is None:
-            self._n_features = len(x)
-        d = self._coverage.select(x, mask, query)
-        budgets = d["budgets"]
-        choices = tuple(
-            ArmChoice(arm, bool(budgets[i] > 0), int(budgets[i]), float(d["p_run"][i]),
-                      float(d["expectation"][i]), float(d["p_budget"][i]))
-            for i, arm in enumerate(self.arms))
-        decision = self._coverage.decision_record(d, mask)
-        share = self.judged_share
-        if share > 0:
-            # Drawn here, logged with its share: the learner weighs every search by it.
-            decision["judged_share"] = share
-            decision["judge"] = bool(self._rng.random() < share)
-        return Selection(str(self.spec), choices, decision)
 
     @property
     def learns_every_arm(self) -> bool:
@@ -214,7 +199,7 @@ class ArmSelector:
     @property
     def judged_share(self) -> float:
         """The share of searches the coverage policy draws for judgment (0 for other policies)."""
-        return float(dict(self.spec.params).get("judged", 0.0)) if self.spec.name == "coverage" else 0.0
+        return self._coverage.judged_share if self._coverage is not None else 0.0
 
     # -- learning ---------------------------------------------------------------------
 
@@ -243,12 +228,7 @@ class ArmSelector:
             if self._coverage is not None:
                 if self._n_features is None:
                     self._n_features = len(x)
-                d = decision or {}
-                # A search drawn for judgment is learned once, from its judgment (observe_judged).
-                if not d.get("judge"):
-                    self._observe_coverage(x, budgets, d, ranks, counts, query, judged=False, seen=seen,
-                                           ranks_now=ranks_now)
-                self._coverage.observe_novelty(novel)
+                self._coverage.observe(x, budgets, decision, ranks, counts, query, seen, novel, ranks_now)
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:
@@ -265,28 +245,16 @@ class ArmSelector:
         from ltrr.reward import selected_budgets
 
         with self._lock:
-            share = _logged_share(decision)
+            share = logged_share(decision)
             if self._coverage is None or not decision.get("judge") or share <= 0:
                 return
             x = check_context(x, self._n_features)
             if self._n_features is None:
                 self._n_features = len(x)
             budgets = {a: b for a, b in selected_budgets(selection).items() if a in self._arm_index}
-            self._observe_coverage(x, budgets, decision, {a: r for a, r in ranks.items() if a in self._arm_index},
-                                   counts, query, judged=True, ranks_now=ranks_now)
-
-    def _observe_coverage(self, x: np.ndarray, budgets: Mapping[str, int], decision: Mapping,
-                          ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None,
-                          query: str | None, judged: bool, seen: Mapping[str, float] | None = None,
-                          ranks_now: Mapping[str, int | None] | None = None) -> None:
-        """One search for the coverage learner, with the logged greedy configuration, available arms
-        and exploration rule (a log without a coverage decision: the selected budgets, and the arms
-        that ran) and the logged judged share."""
-        greedy = decision.get("greedy") or budgets
-        available = [a for a in (decision.get("available") or budgets) if a in self._arm_index]
-        self._coverage.observe(x, greedy, available, ranks, counts, decision.get("wide"), decision.get("deepen"),
-                               decision.get("deepen_top"), decision.get("explored") or "", query, judged=judged,
-                               judged_share=_logged_share(decision), ran=budgets, seen=seen, ranks_now=ranks_now)
+            self._coverage.observe_judged(x, budgets, decision,
+                                          {a: r for a, r in ranks.items() if a in self._arm_index},
+                                          counts, query, ranks_now)
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None, query: str | None = None,
@@ -296,14 +264,14 @@ class ArmSelector:
         the coverage policy learns from it."""
         with self._lock:
             if self._coverage is not None:
-                self._coverage.observe_found_later(check_context(x, self._n_features), ranks, counts, query,
-                                                   ranks_now)
+                self._coverage.learner.observe_found_later(check_context(x, self._n_features), ranks, counts,
+                                                           query, ranks_now)
 
     def observe_latency(self, arm_ms: Mapping[str, float] | None) -> None:
         """One search's measured run time per arm (ms), as logged; the coverage policy prices
         starting an arm by it (``coverage:ms=...``); the other policies ignore it."""
         if self._coverage is not None:
-            self._coverage.observe_latency(arm_ms)
+            self._coverage.learner.observe_latency(arm_ms)
 
     def observe_selected(self, x: np.ndarray | Sequence[float]) -> None:
         """A logged search's context, replayed: what :meth:`select` fixed about the context live
@@ -314,7 +282,7 @@ class ArmSelector:
 
     def arm_milliseconds(self) -> dict[str, float]:
         """Each timed arm's smoothed run time (ms) as the coverage policy prices it; {} otherwise."""
-        return self._coverage.arm_milliseconds() if self._coverage is not None else {}
+        return self._coverage.learner.arm_milliseconds() if self._coverage is not None else {}
 
     def _count(self, x: np.ndarray, credit: Mapping[str, float]) -> None:
         for arm, r in credit.items():
@@ -398,7 +366,7 @@ class ArmSelector:
                 contexts = None
             mask = np.ones(len(self.arms), dtype=bool)
             if self._coverage is not None:
-                expected, probability = self._coverage_report(contexts, mask)
+                expected, probability = self._coverage.report(contexts, mask)
             elif not self.spec.is_learning:
                 probability = self._fixed_mask.astype(np.float64)
                 expected = self._mean_rewards()
@@ -412,34 +380,10 @@ class ArmSelector:
                 for i, arm in enumerate(self.arms)
             ]
 
-    def _coverage_report(self, contexts: np.ndarray | None, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean over contexts of each arm's estimated coverage alone and its chance to run."""
-        if contexts is None:
-            return np.full(len(self.arms), np.nan), np.ones(len(self.arms))
-        alone, run = [], []
-        for x in contexts[-50:]:
-            expect, p_run = self._coverage.run_probabilities(x, mask)
-            alone.append(expect)
-            run.append(p_run)
-        alone_arr = np.array(alone)
-        seen = np.isfinite(alone_arr)
-        # NaN (nothing learned for that arm yet) stays NaN rather than warning about an empty mean.
-        mean_alone = np.divide(np.where(seen, alone_arr, 0.0).sum(axis=0), seen.sum(axis=0),
-                               out=np.full(alone_arr.shape[1], np.nan), where=seen.sum(axis=0) > 0)
-        return mean_alone, np.mean(np.array(run), axis=0)
-
     @property
-    def learner(self):
+    def learner(self) -> CoverageLearner | None:
         """The coverage learner (coverage policy only), else None."""
-        return self._coverage
+        return self._coverage.learner if self._coverage is not None else None
 
     def _mean_rewards(self) -> np.ndarray:
         return np.divide(self._rewards, self._pulls, out=np.zeros(len(self.arms)), where=self._pulls > 0)
-
-
-def _logged_share(decision: Mapping) -> float:
-    """A logged decision's judged share: a number in [0, 1], else 0 (a foreign or damaged log)."""
-    share = decision.get("judged_share")
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= float(share) <= 1.0:
-        return 0.0
-    return float(share)

@@ -495,7 +495,7 @@ def test_from_params_builds_the_learner_a_policy_spec_describes():
     learner = CoverageLearner.from_params(ARMS, dict(spec.params), seed=4)
     assert learner.cost_per_candidate == 0.01 and not learner.contextual and learner.wide_budget == 5
     # The selector builds its learner the same way.
-    assert ArmSelector(spec, ARMS, seed=4)._coverage._config() == learner._config()
+    assert ArmSelector(spec, ARMS, seed=4).learner._config() == learner._config()
 
 
 def judged_learner() -> CoverageLearner:

@@ -1,6 +1,7 @@
 """ArmSelector: the fixed policies, availability, replay equivalence, determinism, reset,
-reports, threads, invalid settings and judged searches. The mabwiser policies' own behaviour
-is tested in test_mab_policy.py, invalid inputs in test_inputs.py."""
+reports, threads and invalid settings. The mabwiser policies' own behaviour is tested in
+test_mab_policy.py, the coverage policy's in test_coverage_policy.py, invalid inputs in
+test_inputs.py."""
 from __future__ import annotations
 
 import json
@@ -210,19 +211,3 @@ def test_invalid_constructor_arguments(kwargs, message):
     args = {"spec": PolicySpec.parse("linucb"), "arms": ARMS, **kwargs}
     with pytest.raises(ValueError, match=message):
         ArmSelector(**args)
-
-
-def test_judged_searches_are_drawn_at_their_share_and_a_damaged_share_teaches_nothing():
-    sel = selector("coverage:judged=0.25", seed=3)
-    x = random_context(np.random.default_rng(0))
-    drawn = [sel.select(x).decision for _ in range(400)]
-    assert all(d["judged_share"] == 0.25 for d in drawn)
-    assert 0.18 < np.mean([d["judge"] for d in drawn]) < 0.32      # 100 expected, sd 8.7
-    learner = sel._coverage
-    one = sel.select(x)
-    bad = dict(one.decision, judge=True, judged_share="a lot")
-    sel.observe_judged(x, [c.__dict__ for c in one.choices], bad, {"lexical": 1})
-    assert learner.n_events == 0
-    # A share outside [0, 1] reads as none: the search teaches as a plain click.
-    sel.observe(x, [c.__dict__ for c in one.choices], dict(one.decision, judge=False, judged_share=7.0), None)
-    assert learner.n_events == 1

@@ -74,7 +74,7 @@ def test_a_later_find_teaches_memory_and_learner_without_counting_as_a_click(tin
     try:
         resp = eng.search("sng of the year", context={"user_id": "u1"})
         eng.feedback(resp.id, action="skip")
-        learner = eng.selector._coverage
+        learner = eng.selector.learner
         before = learner.n_clicks
         with pytest.raises(FeedbackError, match="not in the catalog"):
             eng.feedback(resp.id, "track:does-not-exist", action="found_later")
@@ -100,7 +100,7 @@ def test_a_later_find_teaches_memory_and_learner_without_counting_as_a_click(tin
             assert replayed["feedbacks"] == 3
         # From the checkpoint, and from the exported log: the same memory and buffered find.
         assert eng.memory_entries().sort_values(["query", "entity_id"]).reset_index(drop=True).equals(memory)
-        assert eng.selector._coverage.n_clicks == before + 1
+        assert eng.selector.learner.n_clicks == before + 1
 
 
 def test_the_learner_counts_each_query_it_resolves_and_a_replay_counts_the_same(tiny_catalog_path, tmp_path):
@@ -154,7 +154,7 @@ def test_a_skipped_search_tries_each_arm_as_far_as_its_shown_finds_were_looked_a
 def test_a_judged_search_teaches_the_learner_once_in_place_of_its_click(tiny_catalog_path, tmp_path):
     eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage:judged=1")
     try:
-        learner = eng.selector._coverage
+        learner = eng.selector.learner
         resp = eng.search("love story", context={"user_id": "u1"})
         assert resp.judge and resp.decision["judged_share"] == 1.0
         eng.feedback(resp.id, resp.results[0].entity_id)
@@ -177,7 +177,7 @@ def test_a_judged_search_teaches_the_learner_once_in_place_of_its_click(tiny_cat
         eng.close()
     for eng, _ in reopened_and_rebuilt(tiny_catalog_path, tmp_path, "coverage:judged=1", path):
         # Reopened (checkpoint or log) and replayed from the export: the same learner.
-        got = eng.selector._coverage.state_dict()
+        got = eng.selector.learner.state_dict()
         assert got["n_events"] == 1 and np.array_equal(got["ranks"], state["ranks"])
         assert np.array_equal(got["inv_w"], state["inv_w"])
 

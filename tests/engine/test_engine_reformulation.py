@@ -285,7 +285,7 @@ def test_a_later_find_is_not_credited_to_the_memory_for_what_its_own_chain_taugh
         # this very text will find it there.
         logged = [e for e in eng.log_events() if e["kind"] == "feedback"][-1]
         assert logged["arm_ranks_now"] == {"memory": 1}
-        learner = eng.selector._coverage
+        learner = eng.selector.learner
         memory = learner.arms.index("memory")
         searched = next(e for e in eng.log_events() if e["kind"] == "search" and e["id"] == first)
         keys = [k for k in learner.cell_keys(np.asarray(searched["x"]), searched["query_norm"]) if k in learner._cells]

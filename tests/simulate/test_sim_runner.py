@@ -222,6 +222,6 @@ def test_the_simulated_assessor_judges_exactly_the_searches_the_engine_drew(tiny
     eng = Engine.open(catalog=tiny_catalog_path, state=tmp_path / policy_folder(policy), policy=policy, seed=2,
                       arms=ARMS, ranker_training="off")
     try:
-        assert eng.selector._coverage.n_events == len(result.records)
+        assert eng.selector.learner.n_events == len(result.records)
     finally:
         eng.close()
