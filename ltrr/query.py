@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from ltrr.text import clean, tokenize
-from ltrr.understanding import Understanding
+from ltrr.understanding_results import Understanding
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ import numpy as np
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.query import Query
 from ltrr.text import clean, normalize_query, tokenize
-from ltrr.understanding import Understanding
+from ltrr.understanding_results import Understanding
 
 # Genres of the real catalog (spotify_songs.csv), in ``normalize_query`` form
 # ("r&b" -> "r b"). Clicks on other genres still count in the totals.

@@ -12,7 +12,7 @@ from ltrr import events
 from ltrr.bandit.selection import ArmChoice
 from ltrr.pool import PooledCandidate
 from ltrr.query import Query
-from ltrr.understanding import Understanding
+from ltrr.understanding_results import Understanding
 
 FEEDBACK_ACTIONS = ("click", "skip", "found_later")
 MAX_K = 100

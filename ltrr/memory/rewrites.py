@@ -150,7 +150,7 @@ def genre_words(query: str, understanding: Mapping | None) -> str | None:
     for: from the first to the last word of its genre spans ("rap and hip hop"), None when it names
     no genre, the words are not found, or the run is longer than a slot.
 
-    ``understanding`` is :meth:`ltrr.understanding.Understanding.to_dict`'s form, as searches log it.
+    ``understanding`` is :meth:`ltrr.understanding_results.Understanding.to_dict`'s form, as searches log it.
     """
     spans = [span for span in _top_spans(understanding) if span.get("slot") == "genre"]
     tokens = str(query).split()

@@ -17,7 +17,8 @@ from ltrr.query import Query
 
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.structured import EntityAttributes
-from ltrr.understanding import Interpretation, QueryUnderstander, Understanding
+from ltrr.understanding import QueryUnderstander
+from ltrr.understanding_results import Interpretation, Understanding
 
 
 def understanding_of(query: Query, understander: QueryUnderstander) -> Understanding:

@@ -36,7 +36,8 @@ from ltrr.query import Query
 from ltrr.strategies.base import ArmResources, Candidate, Strategy, ranked
 from ltrr.strategies.named_playlist import NamedPlaylists
 from ltrr.text import tokenize
-from ltrr.understanding import Interpretation, QueryUnderstander, Understanding
+from ltrr.understanding import QueryUnderstander
+from ltrr.understanding_results import Interpretation, Understanding
 from ltrr.vocabulary import ACTIVITY_NAME_WORDS, era_range
 
 ATTRS_INDEX = "entity_attrs"

@@ -32,7 +32,8 @@ from ltrr.strategies.scoped import understanding_of
 from ltrr.strategies.semantic import MIN_SIMILARITY
 from ltrr.strategies.structured import EntityAttributes
 from ltrr.strategies.understood import UnderstoodStrategy
-from ltrr.understanding import Interpretation, QueryUnderstander
+from ltrr.understanding import QueryUnderstander
+from ltrr.understanding_results import Interpretation
 
 
 class ThemedStrategy(UnderstoodStrategy):

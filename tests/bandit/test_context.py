@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ltrr.bandit.context import CONTEXT_FEATURES, UserHistory, context_vector
-from ltrr.understanding import Interpretation, Understanding
+from ltrr.understanding_results import Interpretation, Understanding
 
 ROOT = Path(__file__).resolve().parents[2]
 EMPTY = Understanding(query="")
@@ -104,7 +104,7 @@ def test_user_bucket_is_one_hot_stable_and_spread():
 
 def test_user_bucket_does_not_depend_on_the_process_hash_seed():
     # Replaying the log after a restart must give the same contexts.
-    code = ("from ltrr.bandit.context import context_vector as c; from ltrr.understanding import Understanding as U;"
+    code = ("from ltrr.bandit.context import context_vector as c; from ltrr.understanding_results import Understanding as U;"
             "print(c('q', U(query='q'), {'user_id': 'alice'}).tolist())")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}

@@ -10,7 +10,7 @@ from ltrr.bandit.context import CONTEXT_FEATURES, context_vector
 from ltrr.bandit.mab_policy import PRIOR_EXPECTATION
 from ltrr.bandit.policy import LEARNING_POLICIES, PolicySpec
 from ltrr.bandit.selector import ArmSelector
-from ltrr.understanding import Interpretation, Understanding
+from ltrr.understanding_results import Interpretation, Understanding
 from tests.bandit.selectors import ARMS, D, is_top, play, random_context, selector
 
 

@@ -11,7 +11,7 @@ from ltrr.query import Query
 from ltrr.rank.features import ARM_FEATURES, COLUMN, FEATURE_NAMES, FeatureBuilder
 from ltrr.strategies.base import Candidate, Strategy, ranked
 from ltrr.strategies.registry import arm_names
-from ltrr.understanding import Interpretation, Understanding
+from ltrr.understanding_results import Interpretation, Understanding
 from tests.strategies.contract import ODD_QUERIES
 
 

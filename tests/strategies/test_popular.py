@@ -8,7 +8,7 @@ from ltrr.query import Query
 
 from ltrr.strategies.base import ArmResources
 from ltrr.strategies.popular import PopularStrategy
-from ltrr.understanding import Interpretation, Understanding
+from ltrr.understanding_results import Interpretation, Understanding
 from tests.strategies.contract import StrategyContract
 
 

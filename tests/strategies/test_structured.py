@@ -13,7 +13,7 @@ from ltrr.strategies.base import ArmResources
 from ltrr.strategies.structured import (
     ATTRS_INDEX, EntityAttributes, StructuredStrategy, build_sql, interpretations_to_query,
 )
-from ltrr.understanding import Interpretation, Understanding
+from ltrr.understanding_results import Interpretation, Understanding
 from tests.strategies.contract import StrategyContract
 
 
