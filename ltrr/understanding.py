@@ -2,26 +2,23 @@
 
 :class:`QueryUnderstander` parses query text into the result types of
 ``ltrr.understanding_results`` (:class:`Understanding`), matching it against a
-catalog's :class:`Lexicon` and the phrases of ``ltrr.vocabulary``.
+catalog's :class:`~ltrr.lexicon.Lexicon` and the phrases of ``ltrr.vocabulary``.
 """
 from __future__ import annotations
 
 import itertools
-import json
-import re
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
 from rapidfuzz import fuzz
 
 from ltrr import indexfiles
 from ltrr import vocabulary as vocab
 from ltrr.catalog.schema import ENTITY_TYPES
 from ltrr.fuzzyindex import FuzzyIndex
+from ltrr.lexicon import Lexicon, canonical_map
 from ltrr.progress import ProgressFn, silent
 from ltrr.text import clean, tokenize
 from ltrr.understanding_results import Interpretation, Span, Understanding
@@ -32,10 +29,6 @@ if TYPE_CHECKING:
 
 EMPTY_TYPE_SCORES = {t: 0.0 for t in ENTITY_TYPES}
 
-
-# --------------------------------------------------------------------------
-# The parser: text -> Understanding
-# --------------------------------------------------------------------------
 
 INDEX_NAME = "qu"
 INDEX_VERSION = 3
@@ -56,8 +49,6 @@ FUZZY_MIN_RATIO_ONE_WORD = 85.0
 # Titles containing a name's rarest word make the name ambiguous: "love" is in
 # hundreds of titles and is rarely meant as the band Love; "drake" in a few.
 AMBIGUITY_HALF = 20.0
-# Where the credits part of a title starts: " - Remix", "(feat. X)", "[Live]", "ft. X".
-_CREDITS_RE = re.compile(r"\s+-\s+|\s*[\(\[]|\s+(?:feat|ft|featuring)\b", re.IGNORECASE)
 MAX_FUZZY_CHARS = 60       # no artist name is longer; longer text is not fuzzy-searched
 
 
@@ -80,85 +71,6 @@ class _Found:
     @property
     def length(self) -> int:
         return self.end - self.start
-
-
-@dataclass
-class Lexicon:
-    """What the understander knows about one catalog.
-
-    Genres, subgenres and moods keep the catalog's spelling ("r&b"); the
-    parser matches their folded forms ("r b"). ``artist_*`` lists are parallel;
-    ``title_df`` counts, for every title word, how many track/album/playlist
-    titles (credits left out) contain it.
-    """
-
-    genres: list[str]
-    subgenres: list[str]
-    moods: list[str]
-    artist_ids: list[str]
-    artist_names: list[str]            # display names
-    artist_folded: list[str]
-    artist_popularity: list[float]
-    title_df: dict[str, int]
-
-    @classmethod
-    def from_entities(cls, frame: pd.DataFrame, progress: ProgressFn = silent) -> "Lexicon":
-        """Derive the lexicon from a catalog's entity frame (``catalog.entities.frame``)."""
-        music = frame[frame["entity_type"].isin(["track", "artist", "album", "playlist"])]
-
-        def distinct(col: str) -> list[str]:
-            # Catalog spellings ("r&b"): the structured arm filters on these exact values.
-            values = music[col].dropna().astype(str).unique().tolist()
-            return sorted(v for v in values if tokenize(v))
-
-        artists = frame[frame["entity_type"] == "artist"]
-        names = artists["title"].astype(str).tolist()
-        folded = [" ".join(tokenize(n)) for n in names]
-        titles = frame.loc[frame["entity_type"].isin(["track", "album", "playlist"]), "title"]
-        df: Counter[str] = Counter()
-        total = len(titles)
-        for i, title in enumerate(titles.astype(str).tolist()):
-            # Credits ("(feat. Drake)") name artists, so they do not make a name ambiguous.
-            df.update(set(tokenize(_CREDITS_RE.split(title, maxsplit=1)[0])))
-            if i % 50_000 == 0:
-                progress(i, total, "query understanding: title words")
-        progress(total, total, "query understanding: title words")
-        return cls(
-            genres=distinct("genre"), subgenres=distinct("subgenre"), moods=distinct("mood"),
-            artist_ids=artists["entity_id"].astype(str).tolist(), artist_names=names,
-            artist_folded=folded,
-            artist_popularity=artists["popularity"].fillna(0.0).astype(float).tolist(),
-            title_df=dict(df),
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> "Lexicon":
-        return cls(**json.loads(text))
-
-
-def _canonical_map(groups: Iterable[tuple[str, ...]], known: list[str], base_conf: float,
-                   synonym_conf: float) -> dict[str, tuple[tuple[str, ...], float]]:
-    """folded phrase -> (catalog values, confidence), for the groups the catalog knows.
-
-    A phrase that folds to a catalog value maps to that value ("r&b" and "R & B"
-    -> "r&b"); a synonym maps to every catalog value of its group ("hip hop" ->
-    "rap" when the catalog says rap).
-    """
-    by_folded: dict[str, list[str]] = {}
-    for value in known:
-        by_folded.setdefault(" ".join(tokenize(value)), []).append(value)
-    out: dict[str, tuple[tuple[str, ...], float]] = {
-        phrase: (tuple(values), base_conf) for phrase, values in by_folded.items()}
-    for group in groups:
-        present = tuple(v for phrase in group for v in by_folded.get(phrase, ()))
-        if not present:
-            continue
-        for phrase in group:
-            out.setdefault(phrase, (present, synonym_conf))
-    return out
 
 
 class QueryUnderstander:
@@ -214,15 +126,15 @@ class QueryUnderstander:
 
         for word, (kind, conf) in vocab.TYPE_WORDS.items():
             add(word, _Reading("entity_type", (kind,), conf))
-        for phrase, (values, conf) in _canonical_map(vocab.GENRE_GROUPS, lexicon.genres, 0.9, 0.85).items():
+        for phrase, (values, conf) in canonical_map(vocab.GENRE_GROUPS, lexicon.genres, 0.9, 0.85).items():
             add(phrase, _Reading("genre", values, conf))
         # A subgenre spelled like a genre is read as the genre (the broader, safer filter).
         genre_folded = {" ".join(tokenize(g)) for g in lexicon.genres}
         sub = [s for s in lexicon.subgenres if " ".join(tokenize(s)) not in genre_folded]
         # 0.88: a catalog's own subgenre ("trap") beats a genre synonym of it (0.85).
-        for phrase, (values, conf) in _canonical_map((), sub, 0.88, 0.88).items():
+        for phrase, (values, conf) in canonical_map((), sub, 0.88, 0.88).items():
             add(phrase, _Reading("subgenre", values, conf))
-        for phrase, (values, conf) in _canonical_map(vocab.MOOD_GROUPS, lexicon.moods, 0.8, 0.75).items():
+        for phrase, (values, conf) in canonical_map(vocab.MOOD_GROUPS, lexicon.moods, 0.8, 0.75).items():
             add(phrase, _Reading("mood", values, conf))
         mood_of = {" ".join(tokenize(m)): m for m in lexicon.moods}
         for phrase, moods in vocab.MOOD_PHRASES.items():

@@ -5,7 +5,7 @@ and checks intents against.
 (titles, artists, genres, release dates, playlist names and memberships,
 popularity) to know what is relevant, but none of the system's vocabularies:
 their phrasings live in :mod:`ltrr.simulate.vocab`, and no simulator module
-imports ``ltrr.vocabulary``, ``ltrr.understanding`` or
+imports ``ltrr.vocabulary``, ``ltrr.understanding``, ``ltrr.lexicon`` or
 ``ltrr.catalog.wordlists`` (tests/simulate/test_sim_independence.py checks it).
 :class:`CatalogView` is built once per stream from ``catalog.entities.frame``
 and the playlist membership table: reading the catalog is reading data, not

@@ -3,7 +3,7 @@ genres and eras, and how they judge a playlist's name.
 
 The simulator is a measuring instrument, so it must not speak the system's
 language. Nothing here is imported from the system (query understanding's
-``ltrr.vocabulary`` and ``ltrr.understanding``, the synthetic catalog's
+``ltrr.vocabulary``, ``ltrr.understanding`` and ``ltrr.lexicon``, the synthetic catalog's
 ``ltrr.catalog.wordlists``, the structured arm, the memory seed), and what
 users type is written differently from all of them; tests measure the
 overlap with query understanding and the memory seed. Users phrase things the way people

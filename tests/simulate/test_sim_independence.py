@@ -13,8 +13,8 @@ from ltrr.simulate import vocab
 from ltrr.simulate.vocab import words as tokenize
 
 SIMULATOR = Path(__file__).resolve().parents[2] / "ltrr" / "simulate"
-SYSTEM_MODULES = ("ltrr.vocabulary", "ltrr.understanding", "ltrr.catalog.wordlists", "ltrr.memory",
-                       "ltrr.strategies", "ltrr.text")
+SYSTEM_MODULES = ("ltrr.vocabulary", "ltrr.understanding", "ltrr.lexicon", "ltrr.catalog.wordlists",
+                  "ltrr.memory", "ltrr.strategies", "ltrr.text")
 
 
 def _ltrr_imports(path: Path) -> set[str]:
