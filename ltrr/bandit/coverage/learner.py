@@ -115,14 +115,15 @@ class CoverageLearner:
     @classmethod
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
-        wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump, floor, lowcost)."""
+        wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump, floor, lowcost, doubt,
+        wcap)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
                    query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0),
                    tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0,
                    floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004),
-                   doubt=params.get("doubt", 0.0))
+                   doubt=params.get("doubt", 0.0), weight_cap=params.get("wcap", 0.0) or None)
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
