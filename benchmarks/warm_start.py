@@ -1,0 +1,98 @@
+"""The coverage learner warmed by the tuning stream before it runs: a probe, not yet a product feature.
+
+The study's fixed configurations are tuned on a separate stream of each world (seed 10000), run
+through every arm at 50 so that every search's wanted item has a rank in every arm
+(:func:`ltrr.simulate.study.tuning_table`). Here the learner gets that same stream first: each of
+its searches is observed as a judged search (every arm's rank of what was wanted, weight 1; the
+slump guard off while it is read, since no plan of the learner's ran there), then the dev stream
+runs as usual. The fixed configurations and the learner then share the same data and nothing of
+the test stream. The command line is ``dev_streams.py``'s, so ``pair`` and ``frontier`` read its
+records beside every other run::
+
+    python benchmarks/warm_start.py --out reports/dev record warm --catalog data/spotify.duckdb --ranker trained --seeds 21-29
+    python benchmarks/dev_streams.py --out reports/dev pair main warm
+
+Each world's tuning table is collected once and kept beside the records (``tuning-<world>.pkl``).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import dev_streams
+
+import ltrr.simulate.runner as runner
+from ltrr.bandit.coverage.cells import NOT_FOUND
+from ltrr.bandit.coverage.learner import CoverageLearner
+from ltrr.reward import MAX_RANK
+
+_ENV = "LTRR_WARM_TABLES"                    # folder of the tuning tables (read by workers)
+_STATE: dict[str, object] = {"world": None, "warmed": set()}
+
+
+def warm(learner: CoverageLearner, table) -> None:
+    """Observe every search of ``table`` (a :class:`~ltrr.simulate.tuning.RankTable`) as judged."""
+    slump, learner.slump = learner.slump, False
+    names = list(table.arms)
+    ran = {a: MAX_RANK for a in names}
+    try:
+        for i in range(len(table)):
+            ranks = {a: (int(r) if r < NOT_FOUND else None) for a, r in zip(names, table.ranks[i])}
+            counts = {a: int(c) for a, c in zip(names, table.counts[i])}
+            learner.observe(np.asarray(table.x[i], dtype=np.float64), ran, names, ranks, counts, p_wide=0.0,
+                            judged=True, judged_share=1.0)
+    finally:
+        learner.slump = slump
+
+
+def _one_search_warm(engine, policy, it, *args, **kwargs):
+    # The first search of each engine (one per policy) warms its learner first.
+    if id(engine) not in _STATE["warmed"]:
+        _STATE["warmed"].add(id(engine))
+        learner = engine.selector.learner
+        if learner is not None:
+            path = Path(os.environ[_ENV]) / f"tuning-{_STATE['world']}.pkl"
+            with open(path, "rb") as f:
+                warm(learner, pickle.load(f))
+    return _search(engine, policy, it, *args, **kwargs)
+
+
+def _record_stream_of_world(catalog, policies, world, seed, path, *args, **kwargs):
+    _STATE["world"] = world
+    return _record(catalog, policies, world, seed, path, *args, **kwargs)
+
+
+_search = runner._one_search
+_record = dev_streams.record_stream
+runner._one_search = _one_search_warm
+# Workers unpickle dev_streams.record_stream by name: the wrapper must stand under that name.
+_record_stream_of_world.__module__, _record_stream_of_world.__qualname__ = "dev_streams", "record_stream"
+dev_streams.record_stream = _record_stream_of_world
+
+
+def main(argv: list[str]) -> int:
+    from ltrr.simulate.study import tuning_table
+    from ltrr.simulate.study_settings import StudySettings
+
+    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else Path("reports/dev")
+    folder = out / argv[argv.index("record") + 1]
+    catalog = argv[argv.index("--catalog") + 1]
+    folder.mkdir(parents=True, exist_ok=True)
+    for world in dev_streams.WORLDS:
+        path = folder / f"tuning-{world}.pkl"
+        if not path.exists():
+            print(f"running the {world} world's tuning stream through every arm", flush=True)
+            with tempfile.TemporaryDirectory(prefix="ltrr-warm-") as state:
+                table = tuning_table(StudySettings(catalog=catalog, world=world), Path(state))
+            path.write_bytes(pickle.dumps(table))
+    os.environ[_ENV] = str(folder)
+    return dev_streams.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
