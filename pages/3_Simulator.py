@@ -1,6 +1,8 @@
 """Simulator page: simulated users against several policies; cost against quality; apply to the live state."""
 from __future__ import annotations
 
+import uuid
+
 import pandas as pd
 import streamlit as st
 
@@ -32,10 +34,14 @@ demo.story_panel(engine, facts, page="simulator")
 
 
 def simulation_root():
-    """Simulations learn in their own folder, never in the live engines' state."""
+    """Simulations learn in their own folder, never in the live engines' state; each browser
+    session in a folder of its own, since two sessions' runs at once would open the same engines'
+    folders (a session runs one simulation at a time: its button waits for the last one)."""
     from ltrr.config import default_state_dir
 
-    return default_state_dir() / "simulator"
+    if "ltrr_sim_folder" not in state:
+        state["ltrr_sim_folder"] = f"session-{uuid.uuid4().hex[:12]}"
+    return default_state_dir() / "simulator" / state["ltrr_sim_folder"]
 
 
 def default_policies() -> list[str]:

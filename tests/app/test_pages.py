@@ -436,6 +436,34 @@ def run_simulation_page(at: AppTest, policies: list[str], arms: list[str], steps
     return job
 
 
+def test_two_sessions_simulate_at_once_each_in_a_folder_of_its_own(fresh_state):
+    """A second browser session starts a run while the first one's is under way: both finish,
+    neither meets the other's engines (they once shared one folder: "in use by another process")."""
+    sessions = []
+    for steps in (400, 30):
+        at = open_app()
+        at.switch_page("pages/3_Simulator.py").run()
+        at.multiselect(key="ltrr_sim_policies").set_value(["static:lexical"])
+        at.multiselect(key="ltrr_sim_arms").set_value(["lexical"])
+        at.number_input(key="ltrr_sim_steps").set_value(steps)
+        at.number_input(key="ltrr_sim_users").set_value(5)
+        next(b for b in at.button if b.label == "Run simulation").click().run()
+        job = at.session_state["ltrr_sim_job"]
+        sessions.append((at, job))
+        if steps == 400:
+            # The first run is under way (its engine open) before the second starts.
+            deadline = time.monotonic() + 120
+            while job.steps_done() < 1 and job.running and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert job.running, "the first run is still going when the second starts"
+    (first, long_run), (second, short_run) = sessions
+    assert short_run.join(timeout=300) and short_run.error is None
+    long_run.stop()
+    assert long_run.join(timeout=300) and long_run.error is None
+    folders = {at.session_state["ltrr_sim_folder"] for at in (first, second)}
+    assert len(folders) == 2 and all((fresh_state / "simulator" / f).is_dir() for f in folders)
+
+
 def test_simulator_runs_in_the_background_shows_cost_vs_quality_and_applies_to_live(fresh_state):
     at = open_app()
     at.switch_page("pages/3_Simulator.py").run()
