@@ -150,7 +150,8 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # 100). One find explored at chance 0.01 weighs as 100 searches: in a cell of about 430 it is
     # a gain of 0.23 and buys a hedge for a long time. On dev streams 21-29 of both worlds with the
     # trained ranker, paired with 0 (docs/history.md, twenty-fifth part): wcap 10 +0.51 (-0.02 to
-    # +1.04) points at -0.84 candidates; not yet the default: the study has not run it.
+    # +1.04) points at -0.84 candidates, and on streams 30-32 no read had touched -0.00 points at
+    # -0.98 candidates; not yet the default: the study has not run it.
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0},
