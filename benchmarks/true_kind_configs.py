@@ -1,4 +1,4 @@
-"""A fixed configuration per true kind of ask, chosen on the tuning stream: a bound, not a product.
+"""A fixed configuration per kind of ask, chosen on the tuning stream: a bound, and a routing table.
 
 How much can choosing a configuration per kind of ask give at all? Here every search runs the
 configuration chosen for the simulated search's query type (which the product never sees), with
@@ -13,7 +13,13 @@ top. The command line is ``dev_streams.py``'s, with ``--lam`` and ``--policy`` l
     python benchmarks/true_kind_configs.py --lam 0.004 --out reports/dev record kindconf-004 --catalog data/spotify.duckdb --ranker trained --seeds 21-23
     python benchmarks/dev_streams.py --out reports/dev frontier tuned-trained kindconf-004
 
-The per-type configurations are written beside the records (``kind-configs-<world>.json``).
+With ``--by cells`` the searches are grouped instead by the coverage learner's own kind cell of
+their context (falling back to its shape cell, then to every search): a routing table a team
+could ship, since nothing it reads is hidden from the product::
+
+    python benchmarks/true_kind_configs.py --lam 0.008 --by cells --out reports/dev record cellconf-008 --catalog data/spotify.duckdb --ranker trained --seeds 21-32
+
+The per-kind configurations are written beside the records (``kind-configs-<world>.json``).
 Candidates on the tuning table are counted as each arm's list (before the pool drops
 duplicates), as :func:`best_fixed` counts them; the records count the pool, as every run does.
 """
