@@ -54,6 +54,10 @@ DEV_SEEDS = tuple(range(21, 33))
 WINDOW = 500
 VAGUE = ("mood_activity", "ambiguous")
 TUNED_CAP = 20          # the tuned configurations recorded: up to 20 candidates (the study's 40 is far off)
+# Called with the world in the process that runs each stream, before it runs: a script that
+# patches this module's runs (a bound, a probe) sets its per-stream state here. Spawned workers
+# run that script first (as ``__mp_main__``), so what it appends is there in every worker.
+STREAM_SETUP: list[Callable[[str], None]] = []
 
 
 def stream_path(out: Path, name: str, world: str, seed: int) -> Path:
@@ -69,6 +73,8 @@ def record_stream(catalog: str, policies: dict[str, str], world: str, seed: int,
     "heuristic" or "trained", each policy's LightGBM ranker trained from its own clicks as the
     product ships it. ``reformulate_share``: how often a user a broad ask failed rewords it (None: the world's)."""
     start = time.perf_counter()
+    for setup in STREAM_SETUP:
+        setup(world)
     settings = StudySettings(catalog=catalog, world=world, ranker=ranker, reformulate_share=reformulate_share)
     with tempfile.TemporaryDirectory(prefix="ltrr-dev-") as state:
         records = simulate(settings, list(policies.values()), seed, Path(state))

@@ -109,22 +109,17 @@ def _select_by_kind(self: ArmSelector, x, available=None, query=None) -> Selecti
                                  self._mean_rewards())
 
 
-def _record_stream_of_world(catalog, policies, world, seed, path, *args, **kwargs):
-    folder = Path(os.environ[_ENV])
+def _load_configs(world: str) -> None:
     _CURRENT["world"] = world
     _CURRENT["by"] = os.environ.get(_ENV + "_BY", "type")
-    _CURRENT["configs"][world] = json.loads((folder / f"kind-configs-{world}.json").read_text())
-    return _record(catalog, policies, world, seed, path, *args, **kwargs)
+    _CURRENT["configs"][world] = json.loads((Path(os.environ[_ENV]) / f"kind-configs-{world}.json").read_text())
 
 
 _search = runner._one_search
 _select = ArmSelector.select
-_record = dev_streams.record_stream
 runner._one_search = _one_search_telling_its_kind
 ArmSelector.select = _select_by_kind
-# Workers unpickle dev_streams.record_stream by name: the wrapper must stand under that name.
-_record_stream_of_world.__module__, _record_stream_of_world.__qualname__ = "dev_streams", "record_stream"
-dev_streams.record_stream = _record_stream_of_world
+dev_streams.STREAM_SETUP.append(_load_configs)
 
 
 def main(argv: list[str]) -> int:
@@ -143,13 +138,9 @@ def main(argv: list[str]) -> int:
     out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else Path("reports/dev")
     name = argv[argv.index("record") + 1]
     catalog = argv[argv.index("--catalog") + 1]
-    worlds = dev_streams.WORLDS
-    if "--worlds" in argv:
-        j = argv.index("--worlds") + 1
-        worlds = tuple(w for w in argv[j:] if not w.startswith("--"))
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
-    for world in worlds:
+    for world in dev_streams.WORLDS:
         path = folder / f"kind-configs-{world}.json"
         if not path.exists():
             print(f"choosing each query type's configuration on the {world} world's tuning stream", flush=True)

@@ -51,7 +51,7 @@ def warm(learner: CoverageLearner, table) -> None:
 
 
 def _one_search_warm(engine, policy, it, *args, **kwargs):
-    # The first search of each engine (one per policy) warms its learner first.
+    # The first search of each engine (one per policy in a stream) warms its learner first.
     if id(engine) not in _STATE["warmed"]:
         _STATE["warmed"].add(id(engine))
         learner = engine.selector.learner
@@ -62,17 +62,15 @@ def _one_search_warm(engine, policy, it, *args, **kwargs):
     return _search(engine, policy, it, *args, **kwargs)
 
 
-def _record_stream_of_world(catalog, policies, world, seed, path, *args, **kwargs):
+def _new_stream(world: str) -> None:
+    # A stream's engines are new: an id of the last stream's may come back for one of them.
     _STATE["world"] = world
-    return _record(catalog, policies, world, seed, path, *args, **kwargs)
+    _STATE["warmed"] = set()
 
 
 _search = runner._one_search
-_record = dev_streams.record_stream
 runner._one_search = _one_search_warm
-# Workers unpickle dev_streams.record_stream by name: the wrapper must stand under that name.
-_record_stream_of_world.__module__, _record_stream_of_world.__qualname__ = "dev_streams", "record_stream"
-dev_streams.record_stream = _record_stream_of_world
+dev_streams.STREAM_SETUP.append(_new_stream)
 
 
 def main(argv: list[str]) -> int:
