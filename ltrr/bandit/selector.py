@@ -256,6 +256,24 @@ class ArmSelector:
                                           {a: r for a, r in ranks.items() if a in self._arm_index},
                                           counts, query, ranks_now)
 
+    def observe_warm(self, x: np.ndarray, ranks: Mapping[str, int | None],
+                     counts: Mapping[str, int] | None = None) -> None:
+        """Learn one full-information search of another stream before serving (``Engine.warm_start``);
+        only the coverage policy learns from it (:meth:`learns_warm`)."""
+        with self._lock:
+            if self._coverage is None:
+                return
+            x = check_context(x, self._n_features)
+            if self._n_features is None:
+                self._n_features = len(x)
+            self._coverage.learner.observe_warm(x, {a: r for a, r in ranks.items() if a in self._arm_index},
+                                                counts)
+
+    @property
+    def learns_warm(self) -> bool:
+        """Whether this policy learns from a warm start (the coverage policy only)."""
+        return self._coverage is not None
+
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None, query: str | None = None,
                             ranks_now: Mapping[str, int | None] | None = None) -> None:

@@ -31,6 +31,7 @@ from ltrr.engine.pipeline import SearchPipeline
 from ltrr.engine.records import (ARM_HISTORY_LIMIT, CHECKPOINT_EVERY, EXPLAIN_BUDGET, FEEDBACK_ACTIONS, MAX_K,
                                  PENDING_LIMIT, SEARCH_CACHE, FeedbackResult, Result, SearchResponse)
 from ltrr.engine.reports import Reports
+from ltrr.engine.warm import JudgedSearch, checked
 from ltrr.errors import LtrrError
 from ltrr.memory import MAX_QUERIES as MEMORY_QUERIES
 from ltrr.progress import ProgressFn, silent
@@ -134,6 +135,23 @@ class Engine:
         (:class:`FeedbackError`).
         """
         return self._learning.judge(response_id, wanted)
+
+    def warm_start(self, searches: Iterable[JudgedSearch], progress: ProgressFn = silent) -> int:
+        """Teach the coverage learner, before it serves, from full-information searches of another
+        stream (:mod:`ltrr.engine.warm`: a judged sample, :func:`~ltrr.engine.warm.judged_searches` of
+        an exported log): each as a judged search of a policy that ran every arm at every depth.
+        Returns how many were read. Every search is checked first; a bad one (or a policy that is
+        not the coverage learner) raises :class:`LtrrError` and teaches nothing."""
+        core = self._core
+        if not core.selector.learns_warm:
+            raise LtrrError(f"policy {core.spec} does not learn from a warm start; only the coverage policy does")
+        rows = checked(list(searches), core.arms.names)
+        with core.lock:
+            for i, (x, ranks, counts) in enumerate(rows):
+                core.selector.observe_warm(x, ranks, counts)
+                if (i + 1) % 500 == 0 or i + 1 == len(rows):
+                    progress(i + 1, len(rows), "warm start")
+        return len(rows)
 
     def replay(self, events: Iterable[dict], progress: ProgressFn = silent) -> dict:
         """Rebuild this (empty) state from an exported log: searches and feedback are

@@ -48,6 +48,7 @@ the comparisons in :mod:`ltrr.simulate.study_compare`, the report in :mod:`ltrr.
 """
 from __future__ import annotations
 
+import pickle
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -59,10 +60,12 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.frontier import PRE_DRIFT
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
-from ltrr.simulate.study_settings import (CONTEXT_FREE, LEARNER, RANKERS, TRAINED_LABEL, StudySettings, Tuning,
-                                         cost_label, cost_spec)
+from ltrr.simulate.study_settings import (CONTEXT_FREE, LEARNER, RANKERS, TRAINED_LABEL, WARM_LABEL, StudySettings,
+                                         Tuning, cost_label, cost_spec)
 from ltrr.simulate.tuning import (RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_query_oracle,
                                   per_type_oracle)
+
+TUNING_TABLE = "tuning-table.pkl"     # the tuning stream's rank table, beside the seeds' states
 
 
 def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> RankTable:
@@ -183,10 +186,11 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 
 
 def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path,
-             ranker_training: str | None = None) -> pd.DataFrame:
+             ranker_training: str | None = None, warm: Sequence | None = None) -> pd.DataFrame:
     """The records of one seed's run of ``policies`` under the study's settings (world, stream,
     drift, users, clicks, retries, ranker), on the same stream and clicks for every policy;
-    ``ranker_training`` ("off", "sync") overrides the settings' ranker."""
+    ``ranker_training`` ("off", "sync") overrides the settings' ranker; ``warm``: the judged
+    searches every policy reads before its first search (``Engine.warm_start``)."""
     from ltrr.simulate.runner import run_simulation
 
     if ranker_training is None:
@@ -195,7 +199,7 @@ def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_
                           arms=settings.arms, n_users=settings.n_users, ranker_training=ranker_training,
                           click_model=settings.simulated_world().click_model(),
                           stream_options=settings.stream_options(), retry_share=settings.retry_share,
-                          reformulate_share=settings.reformulate_share).records
+                          reformulate_share=settings.reformulate_share, warm=warm).records
 
 
 def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
@@ -212,6 +216,15 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
                            ranker_training=RANKERS["trained"])
         trained.insert(0, "label", TRAINED_LABEL)
         frame = pd.concat([frame, trained], ignore_index=True)
+    if settings.warm_start and LEARNER in policies.values():
+        # The learner given what the fixed configurations were tuned on, before its first search:
+        # its own run, paired with the cold learner on the seed's stream and users.
+        with open(Path(state_root) / TUNING_TABLE, "rb") as f:
+            table = pickle.load(f)
+        warmed = simulate(settings, [LEARNER], seed, Path(state_root) / f"seed-{seed}-warm",
+                          warm=table.judged_searches())
+        warmed.insert(0, "label", WARM_LABEL)
+        frame = pd.concat([frame, warmed], ignore_index=True)
     frame.insert(0, "seed", seed)
     # Each seed's records on disk as soon as it ends: a long study stopped midway keeps them.
     frame.to_csv(Path(state_root) / f"records-seed-{seed}.csv.gz", index=False)
@@ -227,7 +240,9 @@ def run_study(settings: StudySettings, out_dir: str | Path, address: str | None 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     progress(0, 0, "tuning stream")
-    tuning, _ = tune(settings, out / "states" / "tuning", progress)
+    tuning, table = tune(settings, out / "states" / "tuning", progress)
+    # For the warm-started learner of every seed's job (a worker reads it from the shared folder).
+    (out / "states" / TUNING_TABLE).write_bytes(pickle.dumps(table))
     arms = list(settings.arms) if settings.arms else arm_names()
     policies = study_policies(settings, tuning, arms)
     progress(0, 0, f"{len(settings.seeds)} seeds x {len(policies)} policies")

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ltrr.simulate.frontier import PRE_DRIFT, fixed_labels, frontier_at, per_seed, t_interval, upper_frontier
-from ltrr.simulate.study_settings import (INFORMED_LEARNERS, MS_LEARNER, TRAINED_LABEL, StudySettings, Tuning,
-                                         cost_label)
+from ltrr.simulate.study_settings import (INFORMED_LEARNERS, MS_LEARNER, TRAINED_LABEL, WARM_LABEL, StudySettings,
+                                         Tuning, cost_label)
 from ltrr.simulate.worst_type import is_tuned_by_candidates, nearest as nearest_label, summary as worst_type_summary
 
 
@@ -109,6 +109,11 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
             entry["reaching"] = {"label": best, "candidates": float(m_c[best]), "success": float(m_s[best])}
             paired(f"{name}_candidates_ratio_vs_cheapest_reaching", c[label] / c[best], unit="ratio")
         out["costs"].append(entry)
+    if WARM_LABEL in s.columns:
+        # The learner warmed by what the fixed configurations were tuned on, against both.
+        paired("warm_learner_minus_static_frontier", frontier_gaps(WARM_LABEL, c))
+        paired("warm_learner_minus_learner", s[WARM_LABEL] - s[learner])
+        paired("warm_learner_minus_learner_candidates", c[WARM_LABEL] - c[learner], unit="difference")
     if TRAINED_LABEL in s.columns:
         # The product as shipped: the trained ranker against the heuristic, same learner and stream.
         paired("trained_minus_heuristic", s[TRAINED_LABEL] - s[learner])

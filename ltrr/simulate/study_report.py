@@ -11,7 +11,7 @@ from ltrr.simulate.frontier import PRE_DRIFT
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
 from ltrr.simulate.study_plots import plot_frontier, plot_ms_frontier
 from ltrr.simulate.study_settings import (INFORMED_LEARNERS, LEARNER, MS_LEARNER, RANKER_TEXT, TRAINED_LABEL,
-                                         StudySettings, Tuning, cost_spec)
+                                         WARM_LABEL, StudySettings, Tuning, cost_spec)
 
 
 def _fmt(entry: dict | None) -> str:
@@ -65,7 +65,8 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     table = pd.DataFrame(summary["table"])
     # The trained-ranker run is the default learner's spec with the product's ranker (not a policy).
-    table["policy"] = table["label"].map({**policies, TRAINED_LABEL: f"{LEARNER} (trained ranker)"})
+    table["policy"] = table["label"].map({**policies, TRAINED_LABEL: f"{LEARNER} (trained ranker)",
+                                          WARM_LABEL: f"{LEARNER} (warm start)"})
     lines = [f"# Learning that pays: {len(summary['seeds'])} seeds x {settings.steps} steps, "
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
@@ -105,6 +106,13 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      f"ranker: success@10 {_fmt(summary['trained_minus_heuristic'])}; MRR@10 "
                      f"{summary['mrr']['heuristic']:.3f} -> {summary['mrr']['trained']:.3f}, "
                      f"difference {_fmt(summary['trained_minus_heuristic_mrr'])}")
+    if summary.get("warm_learner_minus_static_frontier"):
+        lines.append(f"- the default learner warmed, before its first search, by the tuning stream's searches "
+                     f"(what the fixed configurations are tuned on; `Engine.warm_start`) minus the static frontier "
+                     f"at its own candidates: {_fmt(summary['warm_learner_minus_static_frontier'])}; minus the "
+                     f"default learner: "
+                     f"{_fmt(summary['warm_learner_minus_learner'])}, candidates "
+                     f"{_fmt(summary['warm_learner_minus_learner_candidates'])}")
     cheapest = summary.get("cheapest_fixed_reaching_learner")
     if cheapest:
         lines.append(f"- cheapest fixed configuration reaching the learner's success: {cheapest['label']} "

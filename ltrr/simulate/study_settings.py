@@ -41,6 +41,9 @@ INFORMED_LEARNERS: tuple[tuple[str, str, str], ...] = (
 # The default learner again, with the LightGBM ranker trained from its clicks as the product ships it
 # (the other policies run the heuristic ranker, so that they differ by retrieval only).
 TRAINED_LABEL = "coverage (default), trained ranker"
+# The default learner again, warmed before its first search by the tuning stream's searches (every arm's
+# rank of what each wanted: the data the fixed configurations are tuned on; Engine.warm_start).
+WARM_LABEL = "coverage (default), warmed by the tuning stream"
 # StudySettings.ranker -> the runner's ranker_training, and what the report calls it.
 RANKERS: dict[str, str] = {"heuristic": "off", "trained": "sync"}
 RANKER_TEXT: dict[str, str] = {
@@ -104,6 +107,8 @@ class StudySettings:
     # each policy's LightGBM ranker trained from its own clicks, as the product ships. The fixed
     # configurations are tuned on retrieval alone either way.
     ranker: str = "heuristic"
+    # Also run the default learner warmed by the tuning stream (WARM_LABEL), on the same stream.
+    warm_start: bool = True
 
     def __post_init__(self) -> None:
         # Resolved here, so that the settings a seed's job receives (asdict) say what ran.

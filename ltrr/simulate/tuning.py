@@ -77,6 +77,16 @@ class RankTable:
         m = self.ms if rows is None else self.ms[rows]
         return (m * (budgets[None, :] > 0)).sum(axis=1)
 
+    def judged_searches(self) -> list:
+        """Every search as a full-information :class:`~ltrr.engine.warm.JudgedSearch` (what
+        ``Engine.warm_start`` reads), in stream order."""
+        from ltrr.engine.warm import JudgedSearch
+
+        return [JudgedSearch(tuple(map(float, self.x[i])),
+                             {a: (int(r) if r <= MAX_RANK else None) for a, r in zip(self.arms, self.ranks[i])},
+                             {a: int(c) for a, c in zip(self.arms, self.counts[i])})
+                for i in range(len(self))]
+
 
 def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Sequence[str] | None = None,
                   click_model=None, seed: int = 0, progress=None, retry_share: float = 0.0,

@@ -446,6 +446,24 @@ class CoverageLearner:
             # an overestimate is corrected as soon as the arm runs.
             self._append(keys, r, counts, min(1.0 / w, self.weight_cap), self._now(r, ranks_now))
 
+    def observe_warm(self, x: np.ndarray, ranks: Mapping[str, int | None],
+                     counts: Mapping[str, int] | None = None) -> None:
+        """Learn, before serving, from one full-information search of another stream (a warm start:
+        ``Engine.warm_start``): ``ranks`` of what was wanted in every arm's list up to ``MAX_RANK``
+        (None where an arm does not have it), ``counts`` the lists' lengths.
+
+        It is read as a judged search of a policy that ran every arm at every depth: weight 1, every
+        depth seen. Only the context's cells learn it (no plan of this learner's ran there, so no
+        query's counts and no slump trend hear it); it decays with the cells like any search.
+        """
+        with self._lock:
+            slump, self.slump = self.slump, False
+            try:
+                self.observe(x, {a: MAX_RANK for a in self.arms}, self.arms, ranks, counts, p_wide=0.0,
+                             judged=True, judged_share=1.0)
+            finally:
+                self.slump = slump
+
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None, query: str | None = None,
                             ranks_now: Mapping[str, int | None] | None = None) -> None:
