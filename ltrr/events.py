@@ -1,6 +1,6 @@
 """The event contract: the only place that builds or reads a log event.
 
-Three kinds of event make the log (``state/log/events.jsonl``), the source of
+Four kinds of event make the log (``state/log/events.jsonl``), the source of
 truth every learner is derived from:
 
 * :class:`SearchEvent` — one per ``Engine.search``: the query, its context and
@@ -31,11 +31,16 @@ truth every learner is derived from:
   logged: the chain is not detected again, so replay needs no session state
   beyond what the log says. Named ``search_id`` like feedback's, because it
   is evidence about that (failed) search, and is indexed with it.
+* :class:`WarmEvent` — one per full-information search of another stream the
+  coverage learner read before serving (``Engine.warm_start``,
+  :mod:`ltrr.engine.warm`): its context vector ``x``, the rank of what it
+  wanted in every arm's list (``arm_ranks``) and the lists' lengths
+  (``arm_counts``). Not a search of this engine: no id, no results.
 
-Writing: :func:`search_event`, :func:`feedback_event`, :func:`judged_event` and
-:func:`rank_fields` and :func:`reformulation_event` build the JSON-ready dicts the log stores, every field
-declared in :data:`FIELDS`, typed and validated (:class:`EventError` names the
-first bad field); :func:`check_event` validates a whole event before it is
+Writing: :func:`search_event`, :func:`feedback_event`, :func:`judged_event`,
+:func:`rank_fields`, :func:`reformulation_event` and :func:`warm_event` build the JSON-ready
+dicts the log stores, every field declared in :data:`FIELDS`, typed and validated
+(:class:`EventError` names the first bad field); :func:`check_event` validates a whole event before it is
 appended (``ltrr.log.InteractionLog.append``). Optional fields a search or
 feedback did not use are left out of the record, not written as null.
 
@@ -119,6 +124,16 @@ class ReformulationEvent:
     query_norm: str                     # the failed search's normalised query (the memory's key)
     user_key: str                       # a hash of the user (ltrr.memory.reformulation.user_key)
     to_query: str = ""                  # the satisfied search's normalised query
+    ts: str = ""
+
+
+@dataclass(frozen=True)
+class WarmEvent:
+    """A full-information search of another stream, read before serving (see the module docstring)."""
+
+    x: list
+    arm_ranks: dict
+    arm_counts: dict | None = None
     ts: str = ""
 
 
@@ -280,6 +295,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         "to_query": Field(_str, nullable=True),
         "user_key": Field(_str, required=True),
     },
+    "warm": {
+        "ts": Field(_str, nullable=True),
+        "x": Field(_numbers, required=True),
+        "arm_ranks": Field(_rank_map, required=True),
+        "arm_counts": Field(_rank_map, nullable=True),
+    },
 }
 # Left out of a written record when None: the search or feedback did not use them (readers
 # test their presence, e.g. ``"interleave" in search``).
@@ -291,8 +312,10 @@ REQUIRED: dict[str, dict[str, type]] = {
                "selection": list, "by_arm": dict, "x": list},
     "feedback": {"search_id": str, "action": str},
     "reformulation": {"search_id": str, "to_id": str, "entity_id": str, "query_norm": str, "user_key": str},
+    "warm": {"x": list, "arm_ranks": dict},
 }
-_CLASSES = {"search": SearchEvent, "feedback": FeedbackEvent, "reformulation": ReformulationEvent}
+_CLASSES = {"search": SearchEvent, "feedback": FeedbackEvent, "reformulation": ReformulationEvent,
+            "warm": WarmEvent}
 _KINDS = {cls: kind for kind, cls in _CLASSES.items()}
 
 
@@ -327,12 +350,12 @@ def event_error(event: object) -> str | None:
         for i, sel in enumerate(event["selection"]):
             if not isinstance(sel, Mapping) or not isinstance(sel.get("arm"), str):
                 return f"search event: selection[{i}] must be an object with an 'arm' name"
-    elif event.get("entity_id") is not None and not isinstance(event["entity_id"], str):
+    elif kind != "warm" and event.get("entity_id") is not None and not isinstance(event["entity_id"], str):
         return "feedback event: field 'entity_id' must be a string or null"
     return None
 
 
-def parse_event(event: object) -> SearchEvent | FeedbackEvent | ReformulationEvent:
+def parse_event(event: object) -> SearchEvent | FeedbackEvent | ReformulationEvent | WarmEvent:
     """The typed event; raises :class:`EventError` naming the first bad field."""
     problem = event_error(event)
     if problem is not None:
@@ -391,7 +414,7 @@ def logged_policy(event: Mapping) -> PolicySpec | None:
         return None
 
 
-def to_record(event: SearchEvent | FeedbackEvent | ReformulationEvent) -> dict[str, Any]:
+def to_record(event: SearchEvent | FeedbackEvent | ReformulationEvent | WarmEvent) -> dict[str, Any]:
     """The JSON-ready dict of a typed event (``kind`` first; unused optional fields left out)."""
     return _record(_KINDS[type(event)], {f.name: getattr(event, f.name) for f in fields(event)})
 
@@ -537,3 +560,9 @@ def reformulation_event(*, ts: str, search_id: str, to_id: str, entity_id: str, 
     """A reformulation's record (failed ``search_id`` -> ``to_id`` clicked ``entity_id``), validated."""
     return _record("reformulation", dict(ts=ts, search_id=search_id, to_id=to_id, entity_id=entity_id,
                                          query_norm=query_norm, to_query=to_query, user_key=user_key))
+
+
+def warm_event(*, ts: str, x: list, arm_ranks: Mapping, arm_counts: Mapping | None) -> dict[str, Any]:
+    """A warm-start search's record (``Engine.warm_start``), validated."""
+    return _record("warm", dict(ts=ts, x=list(x), arm_ranks=dict(arm_ranks),
+                                arm_counts=None if arm_counts is None else dict(arm_counts)))

@@ -131,3 +131,19 @@ def test_a_reformulation_is_built_validated_read_and_written_back(tmp_path):
     log.append(record)
     log.close()
     assert read_events(tmp_path / "events.jsonl") == [{"v": 1, **record}]
+
+
+def test_a_warm_start_search_is_built_validated_read_and_written_back(tmp_path):
+    record = events.warm_event(ts="t", x=[0.5, 1.0], arm_ranks={"lexical": 3, "fuzzy": None},
+                               arm_counts={"lexical": 50, "fuzzy": 12})
+    assert list(record) == ["kind", *events.FIELDS["warm"]]
+    typed = parse_event(record)
+    assert isinstance(typed, events.WarmEvent) and typed.arm_ranks == {"lexical": 3, "fuzzy": None}
+    assert events.to_record(typed) == record
+    assert event_error({k: v for k, v in record.items() if k != "x"}) == "warm event: missing field 'x'"
+    with pytest.raises(EventError, match="arm_ranks"):
+        events.warm_event(ts="t", x=[0.5], arm_ranks={"lexical": 2.5}, arm_counts=None)
+    log = InteractionLog(tmp_path / "events.jsonl")
+    log.append(record)
+    log.close()
+    assert read_events(tmp_path / "events.jsonl") == [{"v": 1, **record}]

@@ -106,6 +106,7 @@ class DerivedState:
         # Rows (step, arm, selected, selection_probability, expected_reward, reward).
         self.arm_history: deque[tuple] = deque(maxlen=ARM_HISTORY_LIMIT)
         self.n_feedbacks = 0
+        self.n_warm = 0           # warm-start searches read (Engine.warm_start)
         self.n_clicks = 0
         self.n_resolved = 0
         # The position-bias evidence over the whole log (sums, constant memory): the recent searches
@@ -278,6 +279,19 @@ class DerivedState:
                 asked=genre_words(event["query_norm"], search.get("understanding")),
                 answered=genre_words(event.get("to_query") or "", understood), artist=names_artist(understood))
 
+    def apply_warm(self, event: dict) -> None:
+        """Learn from a warm-start event (``Engine.warm_start``): the coverage learner reads the
+        search it describes; a context of another width, or arms this engine lacks, teach nothing."""
+        x = np.asarray(event["x"], dtype=float)
+        if x.shape != (len(CONTEXT_FEATURES),):
+            return
+        known = self.core.arms.index
+        ranks = {a: r for a, r in event["arm_ranks"].items() if a in known}
+        counts = read(event, "arm_counts")
+        self.core.selector.observe_warm(x, ranks, None if counts is None else
+                                        {a: c for a, c in counts.items() if a in known})
+        self.n_warm += 1
+
     def query_key(self, search: Mapping) -> "Query | str":
         """The memory's key of a logged search: its Query while it is pending (normalised once),
         else its logged normalised text."""
@@ -393,6 +407,9 @@ class DerivedState:
                 if event["kind"] == "reformulation":
                     self.apply_reformulation(event, offset)     # learned as logged, not detected again
                     continue
+                if event["kind"] == "warm":
+                    self.apply_warm(event)
+                    continue
                 search = self.known_search(event["search_id"])
                 if search is not None and event["action"] == "judged":
                     self.apply_feedback(event, offset)     # a judgment is learned as logged
@@ -423,6 +440,14 @@ class DerivedState:
                 search = contract.declared(event) if is_valid_event(event) and event["kind"] == "search" else None
                 if is_valid_event(event) and event["kind"] == "reformulation":
                     continue        # detected again from the sessions as the feedback is re-applied
+                if is_valid_event(event) and event["kind"] == "warm":
+                    warm = contract.declared(event)
+                    if contract.write_error(warm) is None:
+                        core.log.append(warm)
+                        self.apply_warm(warm)
+                    else:
+                        n_skipped += 1
+                    continue
                 if not is_valid_event(event) or search is not None and contract.write_error(search) is not None:
                     n_skipped += 1
                 elif search is not None and search["id"] not in seen:

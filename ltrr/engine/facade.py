@@ -31,7 +31,7 @@ from ltrr.engine.pipeline import SearchPipeline
 from ltrr.engine.records import (ARM_HISTORY_LIMIT, CHECKPOINT_EVERY, EXPLAIN_BUDGET, FEEDBACK_ACTIONS, MAX_K,
                                  PENDING_LIMIT, SEARCH_CACHE, FeedbackResult, Result, SearchResponse)
 from ltrr.engine.reports import Reports
-from ltrr.engine.warm import JudgedSearch, checked
+from ltrr.engine.warm import JudgedSearch
 from ltrr.errors import LtrrError
 from ltrr.memory import MAX_QUERIES as MEMORY_QUERIES
 from ltrr.progress import ProgressFn, silent
@@ -141,17 +141,10 @@ class Engine:
         stream (:mod:`ltrr.engine.warm`: a judged sample, :func:`~ltrr.engine.warm.judged_searches` of
         an exported log): each as a judged search of a policy that ran every arm at every depth.
         Returns how many were read. Every search is checked first; a bad one (or a policy that is
-        not the coverage learner) raises :class:`LtrrError` and teaches nothing."""
-        core = self._core
-        if not core.selector.learns_warm:
-            raise LtrrError(f"policy {core.spec} does not learn from a warm start; only the coverage policy does")
-        rows = checked(list(searches), core.arms.names)
-        with core.lock:
-            for i, (x, ranks, counts) in enumerate(rows):
-                core.selector.observe_warm(x, ranks, counts)
-                if (i + 1) % 500 == 0 or i + 1 == len(rows):
-                    progress(i + 1, len(rows), "warm start")
-        return len(rows)
+        not the coverage learner) raises :class:`LtrrError` and teaches nothing. Each is logged (a
+        ``warm`` event), so reopening, replaying an export and checkpoints keep it; ``reset``
+        forgets it with everything else."""
+        return self._learning.warm_start(searches, progress)
 
     def replay(self, events: Iterable[dict], progress: ProgressFn = silent) -> dict:
         """Rebuild this (empty) state from an exported log: searches and feedback are

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from ltrr import reward as reward_rule
-from ltrr.engine.records import FEEDBACK_ACTIONS, FeedbackResult, Pending, judged_event, shown
-from ltrr.events import value
-from ltrr.errors import FeedbackError
+from ltrr.engine.records import FEEDBACK_ACTIONS, FeedbackResult, Pending, judged_event, now, shown
+from ltrr.engine.warm import JudgedSearch, checked
+from ltrr.events import value, warm_event
+from ltrr.errors import FeedbackError, LtrrError
+from ltrr.progress import ProgressFn, silent
 from ltrr.pool import PooledCandidate, pool_candidates
 from ltrr.query import Query
 from ltrr.rank.features import COLUMN as FEATURE_COLUMN
@@ -91,6 +93,21 @@ class Learning:
             rewards=event["rewards"], bandit_updated=event["bandit_update"], duplicate=event["duplicate"],
             memory=memory, ranker_examples=n_examples,
         )
+
+    def warm_start(self, searches: Iterable[JudgedSearch], progress: ProgressFn = silent) -> int:
+        """Log and learn full-information searches of another stream (see :meth:`ltrr.engine.Engine.warm_start`)."""
+        core = self.core
+        if not core.selector.learns_warm:
+            raise LtrrError(f"policy {core.spec} does not learn from a warm start; only the coverage policy does")
+        rows = checked(list(searches), core.arms.names)
+        with core.lock:
+            for i, (x, ranks, counts) in enumerate(rows):
+                event = warm_event(ts=now(), x=[float(v) for v in x], arm_ranks=ranks, arm_counts=counts)
+                core.log.append(event)
+                core.derived.apply_warm(event)
+                if (i + 1) % 500 == 0 or i + 1 == len(rows):
+                    progress(i + 1, len(rows), "warm start")
+        return len(rows)
 
     def judge(self, response_id: str, wanted: Iterable[str]) -> dict[str, int | None]:
         """Say what a search drawn for judgment wanted (see :meth:`ltrr.engine.Engine.judge`)."""

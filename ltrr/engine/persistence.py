@@ -90,7 +90,8 @@ class Persistence:
             n_records = len(core.index)
             state = {
                 "counters": {"searches": derived.n_searches, "feedbacks": derived.n_feedbacks,
-                             "clicks": derived.n_clicks, "resolved": derived.n_resolved},
+                             "clicks": derived.n_clicks, "resolved": derived.n_resolved,
+                             "warm": derived.n_warm},
                 "selector": core.selector.state_dict(),
                 "memory": core.memory.state_dict(),
                 "history": core.history.state_dict(),
@@ -146,6 +147,7 @@ class Persistence:
             counters = state["counters"]
             derived.n_searches, derived.n_feedbacks = int(counters["searches"]), int(counters["feedbacks"])
             derived.n_clicks, derived.n_resolved = int(counters["clicks"]), int(counters["resolved"])
+            derived.n_warm = int(counters.get("warm", 0))      # absent from checkpoints before warm starts
             derived.swaps = SwapTally.from_state(state["swaps"])
             core.selector.load_state_dict(state["selector"])
             core.memory.load_state_dict(state["memory"])

@@ -42,6 +42,7 @@ class Reports:
         return {
             "arms": core.arms.report(),
             "searches": derived.n_searches, "feedbacks": derived.n_feedbacks, "clicks": derived.n_clicks,
+            "warm_start": derived.n_warm,
             "policy": core.spec.name, "ranker": core.ranker_label(),
         }
 

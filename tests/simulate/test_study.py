@@ -30,12 +30,13 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert any(label.startswith("tuned<=") for label in labels)
     assert summary["all_label"] == "all@5"
     assert {"coverage ms=0.004", "coverage qprior=0,probe=0,tries=0", "coverage judged=0.2", "coverage judged=1",
-            "coverage (default), trained ranker"} <= labels
+            "coverage (default), trained ranker", "coverage (default), warmed by the tuning stream"} <= labels
     for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free",
                 "learner_minus_static_frontier_ms", "arm_ms_ratio_vs_all", "ms_learner_minus_static_frontier_ms",
                 "judged_learner_minus_static_frontier", "judged_learner_minus_learner",
                 "told_learner_minus_static_frontier", "told_learner_minus_learner",
-                "trained_minus_heuristic", "trained_minus_heuristic_mrr"):
+                "trained_minus_heuristic", "trained_minus_heuristic_mrr", "warm_learner_minus_static_frontier",
+                "warm_learner_minus_learner", "warm_learner_minus_learner_candidates"):
         assert len(summary[key]["per_seed"]) == 2
     assert all(row["arm_ms"] > 0 for row in summary["table"])
     # The learner at the other cost weight meets the frontier at its own candidates too.
@@ -70,6 +71,11 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     records = pd.read_csv(out / "study_records.csv.gz")
     assert records["retried"].sum() > 0 and (records["found_later"] <= records["retried"]).all()
     assert "searches again by the target's name with chance 0.5" in report
+    # The warmed learner read the tuning stream first: it plans differently from its first searches.
+    first = records[records["step"] <= 10]
+    cands = first.pivot_table(index=["seed", "step"], columns="label", values="n_candidates")
+    assert (cands["coverage (default), warmed by the tuning stream"] != cands["coverage (default)"]).any()
+    assert "warmed, before its first search, by the tuning stream" in report
 
 
 @pytest.mark.slow
