@@ -1,4 +1,4 @@
-"""Commands that run the engine on a state folder: ``search``, ``export``, ``replay``."""
+"""Commands that run the engine on a state folder: ``search``, ``export``, ``replay``, ``warm-start``."""
 from __future__ import annotations
 
 import argparse
@@ -110,3 +110,37 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         engine.close()
+
+
+def _warm_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log", type=Path, required=True, metavar="FILE",
+                        help="an exported log (interactions.jsonl) whose searches were judged: an engine run "
+                             "with --policy coverage:judged=1")
+    engine_arguments(parser)
+
+
+@command("warm-start", "teach a state folder's learner, before it serves, from the judged searches of an exported log",
+         _warm_arguments)
+def cmd_warm_start(args: argparse.Namespace) -> int:
+    from ltrr.engine.warm import judged_searches
+    from ltrr.errors import LtrrError
+    from ltrr.log_export import load_exported
+
+    if not args.log.is_file():
+        raise CliError(f"no such log file: {args.log}")
+    try:
+        found = judged_searches(load_exported(args.log))
+    except (ValueError, KeyError) as exc:
+        raise CliError(f"{args.log} is not an ltrr interaction log ({type(exc).__name__}: {exc})") from None
+    if not found:
+        raise CliError(f"{args.log} holds no judged search: export the log of an engine run with "
+                       "--policy coverage:judged=1 whose searches were judged")
+    engine = open_engine(args)
+    try:
+        n = engine.warm_start(found, progress=progress_for(args))
+    except LtrrError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.close()
+    print(f"the learner read {n} judged searches into {args.state or default_state_dir()}")
+    return EXIT_OK

@@ -1,0 +1,44 @@
+"""`warm-start`: a state folder's learner reads the judged searches of an exported log before it serves."""
+from __future__ import annotations
+
+from ltrr.cli import main
+from ltrr.log import read_events
+from tests.engine.engines import open_engine
+
+ARMS = "lexical,fuzzy,popular"
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_warm_start_reads_the_judged_searches_of_an_export(tiny_catalog_path, tmp_path, capsys):
+    staging = open_engine(tiny_catalog_path, tmp_path / "staging", policy="coverage:judged=1",
+                          arms=ARMS.split(","))
+    try:
+        for query, wanted in [("love story", "track:lovestory"), ("halo", "track:halo"), ("love", None)]:
+            resp = staging.search(query, context={"user_id": "u1"})
+            if wanted:
+                staging.judge(resp.id, [wanted])
+    finally:
+        staging.close()
+    assert _run(capsys, "export", "--state", str(tmp_path / "staging"), "--format", "jsonl",
+                "--out", str(tmp_path / "out"))[0] == 0
+    log = tmp_path / "out" / "interactions.jsonl"
+    state = tmp_path / "state"
+    where = ["--catalog", str(tiny_catalog_path), "--state", str(state), "--arms", ARMS]
+    code, out, _ = _run(capsys, "warm-start", "--log", str(log), *where, "--policy", "coverage")
+    assert code == 0 and "read 2 judged searches" in out
+    warm = [e for e in read_events(state / "log" / "events.jsonl") if e["kind"] == "warm"]
+    assert [e["arm_ranks"]["lexical"] for e in warm] == [1, 1]
+
+    # A log without judgments, and a policy that cannot learn from them, fail in one line.
+    assert _run(capsys, "export", "--state", str(state), "--format", "jsonl", "--out", str(tmp_path / "plain"))[0] == 0
+    code, _, err = _run(capsys, "warm-start", "--log", str(tmp_path / "plain" / "interactions.jsonl"), *where)
+    assert code == 2 and "holds no judged search" in err and len(err.strip().splitlines()) == 1
+    other = ["--catalog", str(tiny_catalog_path), "--state", str(tmp_path / "other"), "--arms", ARMS]
+    code, _, err = _run(capsys, "warm-start", "--log", str(log), *other, "--policy", "linucb")
+    assert code == 2 and "only the coverage policy" in err and len(err.strip().splitlines()) == 1
