@@ -24,6 +24,8 @@ and the interaction log all name a policy the same way::
     all:budget=5                every available arm, 5 candidates each
     static:lexical,fuzzy        exactly these arms, every time
     static:lexical=3,fuzzy=10   exactly these arms with these budgets
+    route                       a fixed configuration per kind of ask, chosen on judged searches (ltrr.bandit.route)
+    route:cost=0.004            ... each chosen with a cheaper candidate
 
 ``str(spec)`` gives back a canonical string that parses to an equal spec, so
 a logged policy can be rebuilt exactly.
@@ -38,7 +40,7 @@ from ltrr.reward import BUDGET_LADDER
 
 # The mabwiser policies: one reward per selected arm, budgets by the legacy scaling rule.
 LEARNING_POLICIES = ("linucb", "lints", "thompson", "epsilon")
-POLICY_NAMES = ("coverage", *LEARNING_POLICIES, "all", "static")
+POLICY_NAMES = ("coverage", *LEARNING_POLICIES, "all", "static", "route")
 DEFAULT_POLICY = "coverage"
 # The learner on a tight budget: a candidate costs eight times the default. Where fixed configurations
 # must leave arms out, choosing per query which to run should pay most. Chosen on dev streams 21-26 of
@@ -155,6 +157,11 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0},
+    # The routing table (ltrr.bandit.route): each kind of ask's configuration has the most coverage
+    # less cost per candidate. 0.008 is the price at which, chosen on the study's tuning stream, it
+    # served dev streams 21-32 of both worlds as well as the default learner (-0.15, -0.79 to +0.49
+    # points) at 60% of its candidates (docs/history.md, twenty-fifth part).
+    "route": {"cost": 0.008},
     "linucb": {"alpha": 0.5, "l2_lambda": 1.0},
     "lints": {"alpha": 0.3, "l2_lambda": 1.0},
     "thompson": {},
@@ -259,7 +266,8 @@ class PolicySpec:
 
     @property
     def kind(self) -> str:
-        """"learning" (the choice adapts to rewards), "all" or "static" (it never does)."""
+        """"learning" (the choice adapts to rewards), "all", "static" or "route" (it never does; a
+        routing table is chosen from judged searches, ``Engine.warm_start``)."""
         return "learning" if self.name in LEARNING_POLICIES or self.name == "coverage" else self.name
 
     @property
@@ -386,6 +394,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
     # A = l2_lambda * I must be invertible before the first observation.
     if l2 is not None and l2 <= 0:
         raise ValueError(f"{name} option l2_lambda must be greater than 0, got {l2!r}")
+    if name == "route" and out["cost"] < 0:
+        raise ValueError(f"route option cost must be 0 or more, got {out['cost']!r}")
     if name == "coverage":
         if out["cost"] < 0:
             raise ValueError(f"coverage option cost must be 0 or more, got {out['cost']!r}")

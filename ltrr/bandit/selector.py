@@ -38,6 +38,7 @@ from ltrr.bandit.coverage_policy import CoveragePolicy, logged_share
 from ltrr.bandit.inputs import available_mask, check_context, check_rewards
 from ltrr.bandit.mab_policy import MabPolicy
 from ltrr.bandit.policy import PolicySpec
+from ltrr.bandit.route import RoutePolicy
 from ltrr.bandit.selection import Selection
 from ltrr.progress import ProgressFn, silent
 
@@ -100,8 +101,11 @@ class ArmSelector:
         with self._lock:
             self._mab: MabPolicy | None = None
             self._coverage: CoveragePolicy | None = None
+            self._route: RoutePolicy | None = None
             if self.spec.name == "coverage":
                 self._coverage = CoveragePolicy(self.spec, self.arms, self.seed)
+            elif self.spec.name == "route":
+                self._route = RoutePolicy(self.arms, dict(self.spec.params)["cost"], self.arm_budget)
             elif self.spec.is_learning:
                 self._mab = MabPolicy(self.spec, self.arms, self.seed, self.arm_budget, self.min_budget,
                                       self.floor, self.gamma, self.n_samples)
@@ -136,6 +140,7 @@ class ArmSelector:
                 "recent": np.stack(self._recent) if self._recent else np.zeros((0, width)),
                 "coverage": self._coverage.learner.state_dict() if self._coverage is not None else None,
                 "mab": self._mab.state_dict() if self._mab is not None else None,
+                "route": self._route.state_dict() if self._route is not None else None,
             }
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -162,6 +167,10 @@ class ArmSelector:
                 if not isinstance(state.get("coverage"), Mapping):
                     raise ValueError("selector state has no coverage learner")
                 self._coverage.learner.load_state_dict(state["coverage"])
+            if self._route is not None:
+                if not isinstance(state.get("route"), Mapping):
+                    raise ValueError("selector state has no routing table")
+                self._route.load_state_dict(state["route"])
             # A new MAB, its generator at the seed: what a replay leaves (mab_state's docstring).
             self._mab = mab
             self._n_features, self._n_events, self._is_fitted = width, n_events, is_fitted
@@ -182,8 +191,12 @@ class ArmSelector:
                     self._n_features = len(x)
                 return self._coverage.select(x, mask, query, self._rng)
             if not self.spec.is_learning:
-                chosen = mask & self._fixed_mask
-                budgets = np.where(chosen, self._fixed_budgets, 0)
+                if self._route is not None:
+                    budgets = np.where(mask, self._route.budgets(x), 0)
+                    chosen = budgets > 0
+                else:
+                    chosen = mask & self._fixed_mask
+                    budgets = np.where(chosen, self._fixed_budgets, 0)
                 expectations = self._mean_rewards()
                 return Selection.from_arrays(str(self.spec), self.arms, chosen, budgets, chosen.astype(np.float64),
                                              expectations)
@@ -259,20 +272,24 @@ class ArmSelector:
     def observe_warm(self, x: np.ndarray, ranks: Mapping[str, int | None],
                      counts: Mapping[str, int] | None = None) -> None:
         """Learn one full-information search of another stream before serving (``Engine.warm_start``);
-        only the coverage policy learns from it (:meth:`learns_warm`)."""
+        the coverage learner and the routing table learn from it (:meth:`learns_warm`)."""
         with self._lock:
-            if self._coverage is None:
+            if not self.learns_warm:
                 return
             x = check_context(x, self._n_features)
             if self._n_features is None:
                 self._n_features = len(x)
-            self._coverage.learner.observe_warm(x, {a: r for a, r in ranks.items() if a in self._arm_index},
-                                                counts)
+            ranks = {a: r for a, r in ranks.items() if a in self._arm_index}
+            if self._route is not None:
+                self._route.add(x, ranks, counts)
+            else:
+                self._coverage.learner.observe_warm(x, ranks, counts)
 
     @property
     def learns_warm(self) -> bool:
-        """Whether this policy learns from a warm start (the coverage policy only)."""
-        return self._coverage is not None
+        """Whether this policy learns from a warm start: the coverage learner, and the routing
+        table (``route``), which is chosen from it."""
+        return self._coverage is not None or self._route is not None
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None, query: str | None = None,
@@ -385,6 +402,12 @@ class ArmSelector:
             mask = np.ones(len(self.arms), dtype=bool)
             if self._coverage is not None:
                 expected, probability = self._coverage.report(contexts, mask)
+            elif self._route is not None:
+                # The share of these contexts whose route runs the arm (propensities are 0 or 1).
+                routes = [self._route.budgets(c) for c in contexts] if contexts is not None else \
+                    [self._route.budgets(None)]
+                probability = np.mean([b > 0 for b in routes], axis=0).astype(np.float64)
+                expected = self._mean_rewards()
             elif not self.spec.is_learning:
                 probability = self._fixed_mask.astype(np.float64)
                 expected = self._mean_rewards()

@@ -137,11 +137,12 @@ class Engine:
         return self._learning.judge(response_id, wanted)
 
     def warm_start(self, searches: Iterable[JudgedSearch], progress: ProgressFn = silent) -> int:
-        """Teach the coverage learner, before it serves, from full-information searches of another
-        stream (:mod:`ltrr.engine.warm`: a judged sample, :func:`~ltrr.engine.warm.judged_searches` of
-        an exported log): each as a judged search of a policy that ran every arm at every depth.
-        Returns how many were read. Every search is checked first; a bad one (or a policy that is
-        not the coverage learner) raises :class:`LtrrError` and teaches nothing. Each is logged (a
+        """Teach the policy, before it serves, from full-information searches of another stream
+        (:mod:`ltrr.engine.warm`: a judged sample, :func:`~ltrr.engine.warm.judged_searches` of an
+        exported log). The coverage learner reads each as a judged search of a policy that ran every
+        arm at every depth; the routing table (``route``, :mod:`ltrr.bandit.route`) chooses its
+        configurations from them. Returns how many were read. Every search is checked first; a bad
+        one (or another policy) raises :class:`LtrrError` and teaches nothing. Each is logged (a
         ``warm`` event), so reopening, replaying an export and checkpoints keep it; ``reset``
         forgets it with everything else."""
         return self._learning.warm_start(searches, progress)

@@ -98,7 +98,8 @@ class Learning:
         """Log and learn full-information searches of another stream (see :meth:`ltrr.engine.Engine.warm_start`)."""
         core = self.core
         if not core.selector.learns_warm:
-            raise LtrrError(f"policy {core.spec} does not learn from a warm start; only the coverage policy does")
+            raise LtrrError(f"policy {core.spec} does not learn from a warm start; only the coverage "
+                            "learner and the routing table (route) do")
         rows = checked(list(searches), core.arms.names)
         with core.lock:
             for i, (x, ranks, counts) in enumerate(rows):

@@ -346,10 +346,10 @@ def parse_target(text: str, arms: Sequence[str]) -> tuple[str, ...]:
         spec = PolicySpec.parse(f"static:{text}" if bare else text, known_arms=arms)
     except ValueError as exc:   # the spec's words, with the log's arms as the valid ones
         raise OPEError(f"cannot evaluate {text!r} on this log: {exc}") from None
-    if spec.is_learning:
+    if spec.is_learning or spec.name == "route":
         raise OPEError(f"cannot evaluate {text!r}: targets are fixed arm sets, 'all', 'static:ARM[,ARM...]' "
-                       "or 'random:ARM=P,...' (learning policies change as they learn, so a log cannot "
-                       "replay them)")
+                       "or 'random:ARM=P,...' (learning policies change as they learn, and a routing table "
+                       "changes its arms by the kind of ask, so a log cannot replay them)")
     if spec.budgets or spec.fixed_budget is not None:
         raise OPEError(f"cannot evaluate {text!r}: a target is an arm set at the logged budgets; "
                        "leave out =N and budget=N")

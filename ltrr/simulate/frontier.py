@@ -57,6 +57,7 @@ def frontier_at(frontier: pd.DataFrame, cost: float, x: str = "candidates", y: s
 
 def fixed_labels(labels: Sequence[str]) -> list[str]:
     """The labels of the fixed configurations the static frontier is drawn from: everything but
-    the learners and the configurations tuned before the drift (a baseline of their own, compared
-    on the post-drift window; left out so that the frontier is the one earlier studies drew)."""
-    return [lab for lab in labels if not lab.startswith(("coverage", PRE_DRIFT))]
+    the learners, the routing table (a configuration per kind of ask: compared on its own) and the
+    configurations tuned before the drift (a baseline of their own, compared on the post-drift
+    window; left out so that the frontier is the one earlier studies drew)."""
+    return [lab for lab in labels if not lab.startswith(("coverage", "route", PRE_DRIFT))]

@@ -96,7 +96,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -204,7 +204,7 @@ def run_simulation(
     retry_share: float = 0.0,
     reformulate_share: float = 0.0,
     reformulate_types: Sequence[str] | None = None,
-    warm: Sequence[Any] | None = None,
+    warm: Mapping[str, Sequence[Any]] | None = None,
 ) -> SimulationResult:
     """Run `steps` simulated interactions through each policy; see the module docstring.
 
@@ -220,9 +220,9 @@ def run_simulation(
     searches again for their target by name (see ``retried`` above); ``reformulate_share`` the
     chance that a user a broad ask of ``reformulate_types`` (None: :data:`REFORMULATE_TYPES`)
     failed follows it with a more specific search (see ``reformulated`` above; 0, the default,
-    leaves every record as it was before users reformulated). ``warm``: full-information searches
-    (:class:`~ltrr.engine.warm.JudgedSearch`) every engine reads before its first search
-    (``Engine.warm_start``; every policy must then be the coverage learner). Engines share one
+    leaves every record as it was before users reformulated). ``warm``: per policy (as listed),
+    the full-information searches (:class:`~ltrr.engine.warm.JudgedSearch`) its engine reads before
+    its first search (``Engine.warm_start``: the coverage learner, or the routing table's choice). Engines share one
     retrieval cache: a stateless arm computes each query's list once for all policies (the
     memory arm, which learns, never shares). They also share one opened copy of each stateless
     arm and the catalog's feature columns (:class:`ltrr.engine.arms.SharedArms`), and keep only
@@ -240,6 +240,8 @@ def run_simulation(
 
     progress = progress or silent
     policies = _check_policies(policies, arms)
+    if warm and set(warm) - set(policies):
+        raise ValueError(f"warm names policies that do not run: {', '.join(sorted(set(warm) - set(policies)))}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
@@ -273,8 +275,8 @@ def run_simulation(
             state_dirs[policy] = folder
             if engine.status()["searches"]:
                 engine.reset()   # a fresh start; the old log is kept as a snapshot by the engine
-            if warm is not None:
-                engine.warm_start(warm)
+            if warm and policy in warm:
+                engine.warm_start(warm[policy])
         records, completed, stopped = _run(engines, stream, int(seed), clicks, k, progress, should_stop, on_step,
                                            retry_share, Reformulation(reformulate_share, follow_types))
     finally:

@@ -60,8 +60,8 @@ from ltrr.progress import ProgressFn, silent
 from ltrr.simulate.frontier import PRE_DRIFT
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
-from ltrr.simulate.study_settings import (CONTEXT_FREE, LEARNER, RANKERS, TRAINED_LABEL, WARM_LABEL, StudySettings,
-                                         Tuning, cost_label, cost_spec)
+from ltrr.simulate.study_settings import (CONTEXT_FREE, LEARNER, RANKERS, ROUTE_LABEL, ROUTE_POLICY, TRAINED_LABEL,
+                                         WARM_LABEL, StudySettings, Tuning, cost_label, cost_spec)
 from ltrr.simulate.tuning import (RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_query_oracle,
                                   per_type_oracle)
 
@@ -170,6 +170,8 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
     for spec in settings.variants:
         out[spec.replace(":", " ", 1)] = spec
     out["coverage, context-free"] = CONTEXT_FREE
+    if settings.route:
+        out[ROUTE_LABEL] = ROUTE_POLICY
     for b in settings.all_budgets:
         out[f"all@{b}"] = f"all:budget={b}"
     singles = {f"{arm}@{settings.single_budget}": f"static:{arm}={settings.single_budget}" for arm in arms}
@@ -186,11 +188,11 @@ def study_policies(settings: StudySettings, tuning: Tuning, arms: Sequence[str])
 
 
 def simulate(settings: StudySettings, policies: Sequence[str], seed: int, state_dir: Path,
-             ranker_training: str | None = None, warm: Sequence | None = None) -> pd.DataFrame:
+             ranker_training: str | None = None, warm: dict | None = None) -> pd.DataFrame:
     """The records of one seed's run of ``policies`` under the study's settings (world, stream,
     drift, users, clicks, retries, ranker), on the same stream and clicks for every policy;
-    ``ranker_training`` ("off", "sync") overrides the settings' ranker; ``warm``: the judged
-    searches every policy reads before its first search (``Engine.warm_start``)."""
+    ``ranker_training`` ("off", "sync") overrides the settings' ranker; ``warm``: per policy, the
+    judged searches it reads before its first search (``Engine.warm_start``)."""
     from ltrr.simulate.runner import run_simulation
 
     if ranker_training is None:
@@ -206,7 +208,14 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
     """One seed's test run (a module-level function: Ray ships it to workers)."""
     settings_dict, policies, seed, state_root = job
     settings = StudySettings(**settings_dict)
-    frame = simulate(settings, list(policies.values()), seed, Path(state_root) / f"seed-{seed}")
+    searches = None
+    if ROUTE_POLICY in policies.values() or settings.warm_start and LEARNER in policies.values():
+        # What the fixed configurations were tuned on, as judged searches: the routing table is
+        # chosen from them, and the warmed learner reads them before its first search.
+        with open(Path(state_root) / TUNING_TABLE, "rb") as f:
+            searches = pickle.load(f).judged_searches()
+    warm = {ROUTE_POLICY: searches} if ROUTE_POLICY in policies.values() else None
+    frame = simulate(settings, list(policies.values()), seed, Path(state_root) / f"seed-{seed}", warm=warm)
     labels = {spec: label for label, spec in policies.items()}
     frame.insert(0, "label", frame["policy"].map(labels))
     if settings.trained_ranker and settings.ranker == "heuristic" and LEARNER in policies.values():
@@ -217,12 +226,10 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
         trained.insert(0, "label", TRAINED_LABEL)
         frame = pd.concat([frame, trained], ignore_index=True)
     if settings.warm_start and LEARNER in policies.values():
-        # The learner given what the fixed configurations were tuned on, before its first search:
-        # its own run, paired with the cold learner on the seed's stream and users.
-        with open(Path(state_root) / TUNING_TABLE, "rb") as f:
-            table = pickle.load(f)
+        # The learner given the tuning stream before its first search: its own run, paired with
+        # the cold learner on the seed's stream and users.
         warmed = simulate(settings, [LEARNER], seed, Path(state_root) / f"seed-{seed}-warm",
-                          warm=table.judged_searches())
+                          warm={LEARNER: searches})
         warmed.insert(0, "label", WARM_LABEL)
         frame = pd.concat([frame, warmed], ignore_index=True)
     frame.insert(0, "seed", seed)
@@ -241,7 +248,7 @@ def run_study(settings: StudySettings, out_dir: str | Path, address: str | None 
     out.mkdir(parents=True, exist_ok=True)
     progress(0, 0, "tuning stream")
     tuning, table = tune(settings, out / "states" / "tuning", progress)
-    # For the warm-started learner of every seed's job (a worker reads it from the shared folder).
+    # For the routing table and the warmed learner of every seed's job (read from the shared folder).
     (out / "states" / TUNING_TABLE).write_bytes(pickle.dumps(table))
     arms = list(settings.arms) if settings.arms else arm_names()
     policies = study_policies(settings, tuning, arms)

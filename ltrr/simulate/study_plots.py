@@ -88,7 +88,8 @@ def _frontier_panel(ax, records: pd.DataFrame, means: pd.DataFrame, metric: str,
                    label=f"{lab} (path over time: line)", zorder=5)
     # The other learners (cost weights, variants): a point each, named in the legend, since
     # they sit close together and labels written beside them overlap.
-    others = [lab for lab in means.index if lab.startswith("coverage") and lab not in dict(main)]
+    # The routing table is drawn among them: a point beside the frontier, not on it.
+    others = [lab for lab in means.index if lab.startswith(("coverage", "route")) and lab not in dict(main)]
     for i, lab in enumerate(others):
         ax.scatter([means.loc[lab, xcol]], [100 * means.loc[lab, metric]], s=32, zorder=4,
                    marker=_VARIANT_MARKERS[i % len(_VARIANT_MARKERS)],

@@ -10,8 +10,8 @@ import pandas as pd
 from ltrr.simulate.frontier import PRE_DRIFT
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
 from ltrr.simulate.study_plots import plot_frontier, plot_ms_frontier
-from ltrr.simulate.study_settings import (INFORMED_LEARNERS, LEARNER, MS_LEARNER, RANKER_TEXT, TRAINED_LABEL,
-                                         WARM_LABEL, StudySettings, Tuning, cost_spec)
+from ltrr.simulate.study_settings import (INFORMED_LEARNERS, LEARNER, MS_LEARNER, RANKER_TEXT, ROUTE_POLICY,
+                                         TRAINED_LABEL, WARM_LABEL, StudySettings, Tuning, cost_spec)
 
 
 def _fmt(entry: dict | None) -> str:
@@ -113,6 +113,15 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      f"default learner: "
                      f"{_fmt(summary['warm_learner_minus_learner'])}, candidates "
                      f"{_fmt(summary['warm_learner_minus_learner_candidates'])}")
+    if summary.get("route_minus_static_frontier"):
+        lines.append(f"- the routing table (`{ROUTE_POLICY}`: a fixed configuration per kind of ask, chosen on the "
+                     f"tuning stream; no learning) minus the static frontier at its own candidates: "
+                     f"{_fmt(summary['route_minus_static_frontier'])}; the default learner minus it: "
+                     f"{_fmt(summary['learner_minus_route'])}, candidates "
+                     f"{_fmt(summary['learner_minus_route_candidates'])}")
+    if summary.get("warm_learner_minus_route"):
+        lines.append(f"- the warmed learner minus the routing table: {_fmt(summary['warm_learner_minus_route'])}, "
+                     f"candidates {_fmt(summary['warm_learner_minus_route_candidates'])}")
     cheapest = summary.get("cheapest_fixed_reaching_learner")
     if cheapest:
         lines.append(f"- cheapest fixed configuration reaching the learner's success: {cheapest['label']} "

@@ -44,6 +44,10 @@ TRAINED_LABEL = "coverage (default), trained ranker"
 # The default learner again, warmed before its first search by the tuning stream's searches (every arm's
 # rank of what each wanted: the data the fixed configurations are tuned on; Engine.warm_start).
 WARM_LABEL = "coverage (default), warmed by the tuning stream"
+# The routing table (ltrr.bandit.route): a fixed configuration per kind of ask, chosen on the tuning
+# stream's searches; what a team could ship without a learner, and the strongest fixed baseline.
+ROUTE_POLICY = "route"
+ROUTE_LABEL = "route (a configuration per kind of ask)"
 # StudySettings.ranker -> the runner's ranker_training, and what the report calls it.
 RANKERS: dict[str, str] = {"heuristic": "off", "trained": "sync"}
 RANKER_TEXT: dict[str, str] = {
@@ -109,6 +113,8 @@ class StudySettings:
     ranker: str = "heuristic"
     # Also run the default learner warmed by the tuning stream (WARM_LABEL), on the same stream.
     warm_start: bool = True
+    # Also run the routing table chosen on the tuning stream (ROUTE_POLICY).
+    route: bool = True
 
     def __post_init__(self) -> None:
         # Resolved here, so that the settings a seed's job receives (asdict) say what ran.

@@ -7,15 +7,15 @@ entity that satisfies the user (:class:`RankTable`). Any fixed configuration
 search when some arm ranks a satisfying entity within its budget, and costs
 the candidates its arms return (:mod:`ltrr.reward`). From that table:
 
-* :func:`best_fixed` finds, per candidate cap, the fixed configuration with the
+* :func:`~ltrr.bandit.fixed.best_fixed` finds, per candidate cap, the fixed configuration with the
   highest coverage (greedy by coverage gain per candidate, then one-arm
-  changes until none helps);
+  changes until none helps; the product's ``route`` policy chooses its table with it too);
 * :func:`best_fixed_by_ms` finds, per cap on the arms' run time, the fixed
   configuration with the highest coverage: an arm costs the same time whatever
   its budget (as the study charges it), so every set of arms is tried, each with
   :func:`best_fixed`'s budgets under a candidate cap, and the best set that fits
   the time is kept. A learner priced in milliseconds meets these;
-* :func:`best_at_cost` picks a configuration as the coverage learner's greedy
+* :func:`~ltrr.bandit.fixed.best_at_cost` picks a configuration as the coverage learner's greedy
   rule would with every search's ranks known (``benchmarks/cell_oracle.py``
   applies it per context cell);
 * :func:`per_type_oracle` finds, per query type, the cheapest configuration
@@ -37,10 +37,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr.reward import BUDGET_LADDER, MAX_RANK, NOT_FOUND, cost_rows, found_rows, rank_code
+from ltrr.bandit.fixed import LADDER, best_fixed
+from ltrr.reward import MAX_RANK, NOT_FOUND, cost_rows, found_rows, rank_code
 from ltrr.text import clean, normalize_query
 
-LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
 
 
 @dataclass
@@ -140,73 +140,6 @@ def collect_ranks(catalog_path: str | Path, stream, state_dir: Path, arms: Seque
     return RankTable(names, np.array(types, dtype=object), np.array(ranks, dtype=np.int64),
                      np.array(counts, dtype=np.int64), np.array(xs, dtype=np.float64),
                      np.array(ms, dtype=np.float64), np.array(queries, dtype=object))
-
-
-def _improve(table: RankTable, budgets: np.ndarray, cap: float, rows: np.ndarray | None,
-             allowed: np.ndarray) -> np.ndarray:
-    """One-arm changes of the ``allowed`` arms while one raises coverage within the cap (ties: cheaper)."""
-    def score(b: np.ndarray) -> tuple[float, float]:
-        return float(table.covered(b, rows).mean()), -float(table.cost(b, rows).mean())
-
-    best, best_score = budgets.copy(), score(budgets)
-    improved = True
-    while improved:
-        improved = False
-        for a in np.flatnonzero(allowed):
-            for level in LADDER:
-                if level == best[a]:
-                    continue
-                trial = best.copy()
-                trial[a] = level
-                if table.cost(trial, rows).mean() > cap + 1e-9:
-                    continue
-                s = score(trial)
-                if s > best_score:
-                    best, best_score, improved = trial, s, True
-    return best
-
-
-def _grow(table: RankTable, rows: np.ndarray | None, allowed: np.ndarray, fits, pays) -> np.ndarray:
-    """Budgets raised one ladder step of an ``allowed`` arm at a time, by the best coverage gain per
-    candidate (over at least half a candidate), among the steps whose mean cost ``fits`` and whose
-    (gain, extra candidates) ``pays``; until no step does."""
-    budgets = np.zeros(len(table.arms), dtype=np.int64)
-    while True:
-        cover, cost = table.covered(budgets, rows).mean(), table.cost(budgets, rows).mean()
-        best, best_ratio = None, 0.0
-        for a in np.flatnonzero(allowed):
-            for level in LADDER[LADDER > budgets[a]]:
-                trial = budgets.copy()
-                trial[a] = level
-                extra = table.cost(trial, rows).mean() - cost
-                if not fits(cost + extra):
-                    continue
-                gain = table.covered(trial, rows).mean() - cover
-                ratio = gain / max(extra, 0.5)
-                if pays(gain, extra) and ratio > best_ratio:
-                    best, best_ratio = trial, ratio
-        if best is None:
-            return budgets
-        budgets = best
-
-
-def best_fixed(table: RankTable, cap: float, rows: np.ndarray | None = None,
-               arms: Sequence[str] | None = None) -> dict[str, int]:
-    """The fixed configuration with the highest coverage at most ``cap`` candidates per search
-    (``arms``: only these may run; default all)."""
-    allowed = np.array([arms is None or a in arms for a in table.arms], dtype=bool)
-    budgets = _grow(table, rows, allowed, lambda cost: cost <= cap + 1e-9, lambda gain, extra: gain > 0)
-    budgets = _improve(table, budgets, cap, rows, allowed)
-    return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
-
-
-def best_at_cost(table: RankTable, lam: float, rows: np.ndarray | None = None) -> dict[str, int]:
-    """The configuration the coverage learner's greedy rule picks when it knows every search's ranks:
-    raise one arm a ladder step at a time by the best coverage gain per candidate (over at least
-    half a candidate, as the learner counts), while the step's gain exceeds ``lam`` per candidate."""
-    budgets = _grow(table, rows, np.ones(len(table.arms), dtype=bool), lambda cost: True,
-                    lambda gain, extra: gain - lam * extra > 1e-9)
-    return {a: int(b) for a, b in zip(table.arms, budgets) if b > 0}
 
 
 def held_out_frontier(table: RankTable, caps: Sequence[float], fit: np.ndarray,

@@ -41,4 +41,4 @@ def test_warm_start_reads_the_judged_searches_of_an_export(tiny_catalog_path, tm
     assert code == 2 and "holds no judged search" in err and len(err.strip().splitlines()) == 1
     other = ["--catalog", str(tiny_catalog_path), "--state", str(tmp_path / "other"), "--arms", ARMS]
     code, _, err = _run(capsys, "warm-start", "--log", str(log), *other, "--policy", "linucb")
-    assert code == 2 and "only the coverage policy" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "only the coverage learner" in err and len(err.strip().splitlines()) == 1

@@ -83,7 +83,7 @@ def test_a_bad_warm_start_search_is_refused_and_teaches_nothing(tiny_catalog_pat
 def test_only_the_coverage_learner_takes_a_warm_start(tiny_catalog_path, tmp_path):
     eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="linucb")
     try:
-        with pytest.raises(LtrrError, match="only the coverage policy"):
+        with pytest.raises(LtrrError, match="only the coverage learner"):
             eng.warm_start([])
     finally:
         eng.close()
@@ -108,3 +108,25 @@ def test_judged_searches_of_an_exported_log_warm_another_engine(tiny_catalog_pat
         assert eng.warm_start(found) == 2 and eng.selector.learner.n_events == 2
     finally:
         eng.close()
+
+
+def test_a_routing_table_is_chosen_from_a_warm_start_and_kept(tiny_catalog_path, tmp_path):
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy="route")
+    try:
+        x = _context(eng, "love story")
+        arms = eng.selector.arms
+        ran = [c.budget for c in eng.search("love story").selection if c.budget > 0]
+        assert len(ran) > 1 and len(set(ran)) == 1                  # nothing read yet: every arm, as `all`
+        assert eng.warm_start([JudgedSearch(x, _only("popular", arms, rank=2), {a: 50 for a in arms})] * 30) == 30
+        routed = {c.arm: c.budget for c in eng.search("love story", context={"user_id": "u1"}).selection}
+        assert routed == {a: (3 if a == "popular" else 0) for a in arms}
+    finally:
+        eng.close()
+    for drop_checkpoint in (False, True):
+        if drop_checkpoint:
+            shutil.rmtree(tmp_path / "s" / "checkpoint")            # the whole log replays instead
+        again = open_engine(tiny_catalog_path, tmp_path / "s", policy="route")
+        try:
+            assert {c.arm: c.budget for c in again.search("love story").selection} == routed
+        finally:
+            again.close()

@@ -145,8 +145,9 @@ def test_target_parsing_and_errors():
     assert parse_target("fuzzy", arms) == ("fuzzy",)
     with pytest.raises(OPEError, match="unknown arm"):
         parse_target("static:semantic", arms)
-    with pytest.raises(OPEError, match="fixed arm sets"):
-        parse_target("linucb:alpha=0.5", arms)
+    for policy in ("linucb:alpha=0.5", "route"):
+        with pytest.raises(OPEError, match="fixed arm sets"):
+            parse_target(policy, arms)
     # Read by PolicySpec: its spellings and its refusals, with the log's arms as the valid ones.
     assert parse_target("ALL", arms) == arms and parse_target("static:lexical", arms) == ("lexical",)
     with pytest.raises(OPEError, match="logged budgets"):

@@ -30,13 +30,15 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert any(label.startswith("tuned<=") for label in labels)
     assert summary["all_label"] == "all@5"
     assert {"coverage ms=0.004", "coverage qprior=0,probe=0,tries=0", "coverage judged=0.2", "coverage judged=1",
-            "coverage (default), trained ranker", "coverage (default), warmed by the tuning stream"} <= labels
+            "coverage (default), trained ranker", "coverage (default), warmed by the tuning stream",
+            "route (a configuration per kind of ask)"} <= labels
     for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free",
                 "learner_minus_static_frontier_ms", "arm_ms_ratio_vs_all", "ms_learner_minus_static_frontier_ms",
                 "judged_learner_minus_static_frontier", "judged_learner_minus_learner",
                 "told_learner_minus_static_frontier", "told_learner_minus_learner",
                 "trained_minus_heuristic", "trained_minus_heuristic_mrr", "warm_learner_minus_static_frontier",
-                "warm_learner_minus_learner", "warm_learner_minus_learner_candidates"):
+                "warm_learner_minus_learner", "warm_learner_minus_learner_candidates", "route_minus_static_frontier",
+                "learner_minus_route", "learner_minus_route_candidates", "warm_learner_minus_route"):
         assert len(summary[key]["per_seed"]) == 2
     assert all(row["arm_ms"] > 0 for row in summary["table"])
     # The learner at the other cost weight meets the frontier at its own candidates too.
@@ -76,6 +78,10 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     cands = first.pivot_table(index=["seed", "step"], columns="label", values="n_candidates")
     assert (cands["coverage (default), warmed by the tuning stream"] != cands["coverage (default)"]).any()
     assert "warmed, before its first search, by the tuning stream" in report
+    # The routing table ran what it chose on the tuning stream, not the engine's budget for every arm.
+    routed = records[records["label"] == "route (a configuration per kind of ask)"]
+    assert routed["n_candidates"].mean() < records[records["label"] == "all@5"]["n_candidates"].mean()
+    assert "the routing table (`route`" in report
 
 
 @pytest.mark.slow

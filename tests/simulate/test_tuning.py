@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ltrr.bandit.fixed import best_at_cost, best_fixed
 from ltrr.simulate.frontier import frontier_at, t_interval, upper_frontier
-from ltrr.simulate.tuning import (NOT_FOUND, RankTable, best_at_cost, best_fixed, best_fixed_by_ms,
-                                  held_out_frontier, per_query_oracle, per_type_oracle)
+from ltrr.simulate.tuning import (NOT_FOUND, RankTable, best_fixed_by_ms, held_out_frontier, per_query_oracle,
+                                  per_type_oracle)
 
 ARMS = ("a", "b", "c")
 
