@@ -55,8 +55,9 @@ def default_policy() -> str:
 
 def policy_choices(current: str | None = None) -> list[str]:
     """Policies offered in the sidebar: the default, the learner on a tight budget (where learning
-    pays most: README, *Does learning pay?*), then every named policy (``static`` as ``static:lexical``)."""
-    names = [n if n != "static" else "static:lexical" for n in POLICY_NAMES]
+    pays most: README, *Does learning pay?*), then every named policy (``static`` as ``static:lexical``)
+    but the routing table, which the app has no judged searches to choose (``Engine.warm_start``)."""
+    names = [n if n != "static" else "static:lexical" for n in POLICY_NAMES if n != "route"]
     return list(dict.fromkeys([default_policy(), TIGHT_POLICY, *names, *([current] if current else [])]))
 
 

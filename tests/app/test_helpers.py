@@ -250,6 +250,7 @@ def test_policies_are_read_by_policy_spec():
     from ltrr_app.shared import policy_choices
 
     assert policy_choices()[:2] == ["coverage", TIGHT_POLICY]
+    assert "route" not in policy_choices()            # nothing in the app chooses its table
     from ltrr_app.shared import policy_label
 
     # The sidebar names the two learners in words (distinct), any other policy as written.
