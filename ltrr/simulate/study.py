@@ -90,6 +90,12 @@ def tuning_table(settings: StudySettings, state_dir: Path, progress: ProgressFn 
 def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent) -> tuple[Tuning, RankTable]:
     """Collect the tuning stream's rank table and choose the fixed baselines from it alone."""
     table = tuning_table(settings, state_dir, progress)
+    return choose_baselines(settings, table), table
+
+
+def choose_baselines(settings: StudySettings, table: RankTable) -> Tuning:
+    """The fixed baselines (by candidates, by milliseconds, before the drift) and the oracles of
+    the tuning stream's rank table ``table``."""
     every_ms = float(table.ms.sum(axis=1).mean())
     chosen = [(f"{cap:g}", f"tuned<={cap:g}", best_fixed(table, cap)) for cap in settings.caps]
     by_ms = best_fixed_by_ms(table, [share * every_ms for share in settings.ms_shares], settings.ms_candidates)
@@ -117,7 +123,7 @@ def tune(settings: StudySettings, state_dir: Path, progress: ProgressFn = silent
         if spec not in pre_drift.values():
             pre_drift[label] = spec
     return Tuning(fixed, pd.DataFrame(rows), per_type_oracle(table), oracle_frontier(table), pre_drift,
-                  pd.DataFrame(pre_rows), per_query_oracle(table)), table
+                  pd.DataFrame(pre_rows), per_query_oracle(table))
 
 
 def pre_drift_rows(table: RankTable, drift_step: int | None) -> np.ndarray:

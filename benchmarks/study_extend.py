@@ -1,0 +1,83 @@
+"""Add policies to a finished study: run them on its seeds and write the comparisons again.
+
+A study of both worlds takes over an hour; a baseline added to the study afterwards (the routing
+table, say) need not rerun the rest. Each added policy runs on the finished study's seeds, streams
+and users (a policy's stream and its users' random numbers are the seed's, whatever runs beside
+it, as for the study's own trained and warmed runs), with the finished study's tuning stream, read
+back from ``states/tuning-table.pkl``; the fixed baselines are chosen from it again
+(:func:`ltrr.simulate.study.choose_baselines`, deterministic), and the report is written anew in
+``--out``. The settings must be the finished study's (the same flags)::
+
+    python benchmarks/study_extend.py reports/study/default --add route --catalog data/spotify.duckdb --seeds 5 --steps 2000 --headline --world default --ranker trained --out reports/study/default-route
+
+``--add route``: the routing table, chosen on the tuning stream (what ``StudySettings.route`` runs).
+"""
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from ltrr.simulate.study import TUNING_TABLE, choose_baselines, simulate, study_policies
+from ltrr.simulate.study_compare import compare
+from ltrr.simulate.study_report import write_study_report
+from ltrr.simulate.study_settings import ROUTE_LABEL, ROUTE_POLICY, StudySettings, headline
+from ltrr.strategies.registry import arm_names
+
+ADDABLE = {"route": (ROUTE_LABEL, ROUTE_POLICY)}       # what --add names: label and spec
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", type=Path, help="the finished study's folder")
+    parser.add_argument("--add", choices=sorted(ADDABLE), action="append", required=True)
+    parser.add_argument("--catalog", required=True)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--world", default="default")
+    parser.add_argument("--ranker", default="heuristic")
+    parser.add_argument("--headline", action="store_true")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    settings = StudySettings(catalog=args.catalog, seeds=tuple(range(args.seeds)), steps=args.steps,
+                             world=args.world, ranker=args.ranker)
+    if args.headline:
+        settings = headline(settings)
+    extend(args.study, settings, args.add, args.out)
+    print((args.out / "report.md").read_text())
+    return 0
+
+
+def extend(study: Path, settings: StudySettings, names: list[str], out: Path) -> dict:
+    """Run the policies ``names`` (keys of :data:`ADDABLE`) on the finished ``study``'s seeds and
+    write its records with theirs, the comparisons and the report in ``out``; the summary."""
+    table = pickle.loads((study / "states" / TUNING_TABLE).read_bytes())
+    tuning = choose_baselines(settings, table)
+    records = pd.read_csv(study / "study_records.csv.gz")
+    added = {ADDABLE[name][0]: ADDABLE[name][1] for name in names}
+    if set(added) & set(records["label"]):
+        raise SystemExit(f"{study} already ran {', '.join(sorted(set(added) & set(records['label'])))}")
+    out.mkdir(parents=True, exist_ok=True)
+    frames = [records]
+    for seed in settings.seeds:
+        print(f"seed {seed}: {', '.join(added)}", flush=True)
+        warm = {ROUTE_POLICY: table.judged_searches()} if ROUTE_POLICY in added.values() else None
+        frame = simulate(settings, list(added.values()), seed, out / "states" / f"seed-{seed}", warm=warm)
+        frame.insert(0, "label", frame["policy"].map({spec: label for label, spec in added.items()}))
+        frame.insert(0, "seed", seed)
+        frames.append(frame)
+    records = pd.concat(frames, ignore_index=True)
+    records.to_csv(out / "study_records.csv.gz", index=False)
+    arms = list(settings.arms) if settings.arms else arm_names()
+    policies = study_policies(replace(settings, route=ROUTE_POLICY in added.values()), tuning, arms)
+    summary = compare(records, tuning, settings)
+    write_study_report(summary, records, tuning, settings, policies, out)
+    return summary
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
