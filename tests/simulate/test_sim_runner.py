@@ -151,6 +151,13 @@ def test_bad_policies_fail_before_any_engine_opens(tiny_catalog_path, tmp_path, 
     assert not any(tmp_path.iterdir())
 
 
+def test_a_warm_start_for_a_policy_that_does_not_run_fails_before_any_engine_opens(tiny_catalog_path, tmp_path):
+    with pytest.raises(ValueError, match="warm names policies that do not run: route"):
+        run_simulation(tiny_catalog_path, ["coverage"], 5, seed=0, state_root=tmp_path, arms=ARMS,
+                       warm={"route": []})
+    assert not any(tmp_path.iterdir())
+
+
 def test_unknown_arms(tiny_catalog_path, tmp_path):
     with pytest.raises(ValueError, match="unknown arm\\(s\\) nope; known arms: lexical"):
         run_simulation(tiny_catalog_path, ["all"], 5, seed=0, state_root=tmp_path, arms=["lexical", "nope"])
