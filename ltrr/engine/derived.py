@@ -280,8 +280,9 @@ class DerivedState:
                 answered=genre_words(event.get("to_query") or "", understood), artist=names_artist(understood))
 
     def apply_warm(self, event: dict) -> None:
-        """Learn from a warm-start event (``Engine.warm_start``): the coverage learner reads the
-        search it describes; a context of another width, or arms this engine lacks, teach nothing."""
+        """Learn from a warm-start event (``Engine.warm_start``): the policy (the coverage learner, the
+        routing table) reads the search it describes; a context of another width, or arms this
+        engine lacks, teach nothing."""
         x = np.asarray(event["x"], dtype=float)
         if x.shape != (len(CONTEXT_FEATURES),):
             return

@@ -19,8 +19,11 @@ One study (``python -m ltrr study``):
    ranker, so policies differ by retrieval only; ``ranker="trained"`` gives every
    policy the LightGBM ranker trained from its own clicks instead, as the product
    ships): every single arm; ``all`` at
-   5, 10 and 20 per arm; the tuned fixed configurations; the context-free
-   coverage learner; the coverage learner at several cost weights.
+   5, 10 and 20 per arm; the tuned fixed configurations; the routing table chosen on
+   the tuning stream (``route``: a configuration per kind of ask, :mod:`ltrr.bandit.route`);
+   the context-free coverage learner; the coverage learner at several cost weights; and,
+   in a run of its own on the same stream and users, the default learner warmed by the tuning
+   stream's searches before its first search (``Engine.warm_start``).
 3. **Comparisons** on the last ``window`` steps, per seed, then the mean and a
    95% t-interval of the per-seed paired differences
    (:func:`~ltrr.simulate.study_compare.compare`); against
