@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+import harness  # noqa: F401  (puts the repository root on sys.path)
+
 from ltrr.simulate.study import TUNING_TABLE, choose_baselines, simulate, study_policies
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
