@@ -59,7 +59,7 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     write its records with theirs, the comparisons and the report in ``out``; the summary."""
     table = pickle.loads((study / "states" / TUNING_TABLE).read_bytes())
     tuning = choose_baselines(settings, table)
-    records = pd.read_csv(study / "study_records.csv.gz")
+    records = pd.read_csv(study / "study_records.csv.gz", low_memory=False)
     added = {ADDABLE[name][0]: ADDABLE[name][1] for name in names}
     if set(added) & set(records["label"]):
         raise SystemExit(f"{study} already ran {', '.join(sorted(set(added) & set(records['label'])))}")
