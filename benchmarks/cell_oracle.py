@@ -10,7 +10,7 @@ one half are chosen
 * per context cell of the learner (:meth:`ltrr.bandit.coverage.CoverageLearner.cell_keys`: the
   finest cell with at least ``--min`` searches in that half, else its shape's, else all of
   them), the configuration a greedy over coverage gain per candidate picks while a step's gain
-  exceeds ``lam`` per candidate (:func:`ltrr.simulate.tuning.best_at_cost`: the learner's own
+  exceeds ``lam`` per candidate (:func:`ltrr.bandit.fixed.best_at_cost`: the learner's own
   rule, with ground truth for estimates);
 
 both are scored on the other half, then the halves swap. Per ``lam`` it prints the cells'
@@ -30,7 +30,8 @@ import numpy as np
 import harness
 from ltrr.bandit.coverage import CoverageLearner
 from ltrr.reward import cost_rows, found_rows
-from ltrr.simulate.tuning import RankTable, best_at_cost, held_out_frontier
+from ltrr.bandit.fixed import best_at_cost
+from ltrr.simulate.tuning import RankTable, held_out_frontier
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20)
 LAMS = (0.004, 0.006, 0.008, 0.012, 0.016, 0.024)

@@ -44,7 +44,8 @@ from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.coverage.cells import LADDER, Level, list_lengths, rank_codes
 from ltrr.bandit.policy import PolicySpec
 from ltrr.simulate.replay import replay
-from ltrr.simulate.tuning import RankTable, best_at_cost, held_out_frontier
+from ltrr.bandit.fixed import best_at_cost
+from ltrr.simulate.tuning import RankTable, held_out_frontier
 
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30)
 PRICES = (0.001, 0.002, 0.003, 0.004, 0.006, 0.008, 0.012)

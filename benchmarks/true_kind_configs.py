@@ -3,7 +3,7 @@
 How much can choosing a configuration per kind of ask give at all? Here every search runs the
 configuration chosen for the simulated search's query type (which the product never sees), with
 nothing learned: per world and query type, the study's tuning stream (seed 10000) is run through
-every arm (:func:`ltrr.simulate.study.tuning_table`), :func:`ltrr.simulate.tuning.best_fixed`
+every arm (:func:`ltrr.simulate.study.tuning_table`), :func:`ltrr.bandit.fixed.best_fixed`
 gives that type's best configuration at each cap, and the one with the most coverage less
 ``--lam`` per candidate is kept. That is what a learner with perfect cells, every answer and no
 exploration could at best settle on; a learner from clicks pays for its cells and its evidence on
@@ -55,7 +55,7 @@ def kind_configs(catalog: str, world: str, lam: float, by: str = "type") -> dict
     (keys: :func:`_cell_names`)."""
     from ltrr.simulate.study import tuning_table
     from ltrr.simulate.study_settings import StudySettings
-    from ltrr.simulate.tuning import best_fixed
+    from ltrr.bandit.fixed import best_fixed
 
     settings = StudySettings(catalog=catalog, world=world)
     with tempfile.TemporaryDirectory(prefix="ltrr-kind-configs-") as state:

@@ -1,12 +1,11 @@
-"""The coverage learner warmed by the tuning stream before it runs: a probe, not yet a product feature.
+"""The coverage learner warmed by the tuning stream before it runs (``Engine.warm_start``), on dev streams.
 
 The study's fixed configurations are tuned on a separate stream of each world (seed 10000), run
 through every arm at 50 so that every search's wanted item has a rank in every arm
-(:func:`ltrr.simulate.study.tuning_table`). Here the learner gets that same stream first: each of
-its searches is observed as a judged search (every arm's rank of what was wanted, weight 1; the
-slump guard off while it is read, since no plan of the learner's ran there), then the dev stream
-runs as usual. The fixed configurations and the learner then share the same data and nothing of
-the test stream. The command line is ``dev_streams.py``'s, so ``pair`` and ``frontier`` read its
+(:func:`ltrr.simulate.study.tuning_table`). Here the policy gets that same stream first, through
+``Engine.warm_start`` (the coverage learner reads each search as a judged search; ``route`` chooses
+its table from them), then the dev stream runs as usual. The fixed configurations and the
+learner then share the same data and nothing of the test stream. The command line is ``dev_streams.py``'s, so ``pair`` and ``frontier`` read its
 records beside every other run::
 
     python benchmarks/warm_start.py --out reports/dev record warm --catalog data/spotify.duckdb --ranker trained --seeds 21-29
@@ -22,43 +21,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 import dev_streams
 
 import ltrr.simulate.runner as runner
-from ltrr.bandit.coverage.cells import NOT_FOUND
-from ltrr.bandit.coverage.learner import CoverageLearner
-from ltrr.reward import MAX_RANK
 
 _ENV = "LTRR_WARM_TABLES"                    # folder of the tuning tables (read by workers)
 _STATE: dict[str, object] = {"world": None, "warmed": set()}
 
 
-def warm(learner: CoverageLearner, table) -> None:
-    """Observe every search of ``table`` (a :class:`~ltrr.simulate.tuning.RankTable`) as judged."""
-    slump, learner.slump = learner.slump, False
-    names = list(table.arms)
-    ran = {a: MAX_RANK for a in names}
-    try:
-        for i in range(len(table)):
-            ranks = {a: (int(r) if r < NOT_FOUND else None) for a, r in zip(names, table.ranks[i])}
-            counts = {a: int(c) for a, c in zip(names, table.counts[i])}
-            learner.observe(np.asarray(table.x[i], dtype=np.float64), ran, names, ranks, counts, p_wide=0.0,
-                            judged=True, judged_share=1.0)
-    finally:
-        learner.slump = slump
-
-
 def _one_search_warm(engine, policy, it, *args, **kwargs):
-    # The first search of each engine (one per policy in a stream) warms its learner first.
+    # The first search of each engine (one per policy in a stream) warms it first.
     if id(engine) not in _STATE["warmed"]:
         _STATE["warmed"].add(id(engine))
-        learner = engine.selector.learner
-        if learner is not None:
-            path = Path(os.environ[_ENV]) / f"tuning-{_STATE['world']}.pkl"
-            with open(path, "rb") as f:
-                warm(learner, pickle.load(f))
+        path = Path(os.environ[_ENV]) / f"tuning-{_STATE['world']}.pkl"
+        with open(path, "rb") as f:
+            engine.warm_start(pickle.load(f).judged_searches())
     return _search(engine, policy, it, *args, **kwargs)
 
 

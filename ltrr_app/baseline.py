@@ -5,7 +5,7 @@ Plain Python, no Streamlit (tested alone). Uses the engine's public tuner
 (:mod:`ltrr.simulate.tuning`): one pass of a separate *tuning* stream through every
 arm at the deepest budget gives a rank table; from it
 
-* :func:`~ltrr.simulate.tuning.best_at_cost` picks the fixed configuration the
+* :func:`~ltrr.bandit.fixed.best_at_cost` picks the fixed configuration the
   learner's own greedy rule would pick if it knew every search's ranks, at the
   learner's price per candidate: a baseline that spends about what the learner does;
 * :func:`~ltrr.simulate.tuning.held_out_frontier` gives the static frontier (the best
@@ -88,7 +88,8 @@ def tune(catalog_path: str | Path, state_dir: Path, *, steps: int, seed: int, la
             return _CACHE[key]
     from ltrr.catalog.store import Catalog
     from ltrr.simulate import CatalogView, generate_stream
-    from ltrr.simulate.tuning import best_at_cost, collect_ranks, config_spec, held_out_frontier
+    from ltrr.bandit.fixed import best_at_cost
+    from ltrr.simulate.tuning import collect_ranks, config_spec, held_out_frontier
 
     catalog = Catalog.open(catalog_path)
     try:
@@ -99,7 +100,7 @@ def tune(catalog_path: str | Path, state_dir: Path, *, steps: int, seed: int, la
                           progress=progress, retry_share=retry_share, reformulate_share=reformulate_share)
     config = best_at_cost(table, float(lam))
     if not config:   # every step too dear at this price: the cheapest useful configuration instead
-        from ltrr.simulate.tuning import best_fixed
+        from ltrr.bandit.fixed import best_fixed
 
         config = best_fixed(table, 1.0)
     b = table.vector(config)

@@ -145,7 +145,7 @@ def test_the_headline_study_runs_the_learners_all_and_the_tuned_configurations_o
     lean = study_policies(headline(StudySettings(catalog="c.duckdb")), tuning, ["a", "b", "c"])
     assert set(lean) == {"coverage (default)", "coverage qprior=0,probe=0,tries=0", "coverage slump=0",
                          "coverage judged=1", "coverage cost=0.032",
-                         "coverage, context-free", "all@20",
+                         "coverage, context-free", "all@20", "route (a configuration per kind of ask)",
                          "tuned<=10", "pre-drift<=5", "a@20"}       # a@20 is also pre-drift<=20: it stays
     assert {"b@20", "c@20", "all@5", "coverage cost=0.002", "coverage ms=0.004"} <= set(full) - set(lean)
     assert all(full[label] == spec for label, spec in lean.items())
