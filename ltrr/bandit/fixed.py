@@ -12,7 +12,7 @@ baselines with them (:mod:`ltrr.simulate.tuning`), and the ``route`` policy its 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -21,25 +21,14 @@ from ltrr.reward import BUDGET_LADDER, cost_rows, found_rows
 LADDER = np.array(BUDGET_LADDER, dtype=np.int64)
 
 
-class Ranked(Protocol):
-    """Searches with every arm's rank of what was wanted (``RankTable``, :class:`Ranks`)."""
+class Ranked:
+    """Searches with every arm's rank of what was wanted: what scores a fixed configuration on them.
+    A base of :class:`Ranks` and of the simulator's ``RankTable``, which hold ``arms``, ``ranks``
+    ((n, arms) rank codes, NOT_FOUND beyond MAX_RANK) and ``counts`` ((n, arms) list lengths)."""
 
     arms: tuple[str, ...]
-
-    def vector(self, config: dict[str, int]) -> np.ndarray: ...
-
-    def covered(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray: ...
-
-    def cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class Ranks:
-    """Per search, each arm's rank code of what was wanted and each arm's list length."""
-
-    arms: tuple[str, ...]
-    ranks: np.ndarray             # (n, arms) int, NOT_FOUND when not within MAX_RANK
-    counts: np.ndarray            # (n, arms) int, list length at MAX_RANK
+    ranks: np.ndarray
+    counts: np.ndarray
 
     def vector(self, config: dict[str, int]) -> np.ndarray:
         """``config`` as a budget per arm, in this table's arm order."""
@@ -52,6 +41,15 @@ class Ranks:
     def cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Per search: candidates the configuration's arms return (:func:`ltrr.reward.cost_rows`)."""
         return cost_rows(self.counts if rows is None else self.counts[rows], budgets)
+
+
+@dataclass(frozen=True)
+class Ranks(Ranked):
+    """Per search, each arm's rank code of what was wanted and each arm's list length."""
+
+    arms: tuple[str, ...]
+    ranks: np.ndarray             # (n, arms) int, NOT_FOUND when not within MAX_RANK
+    counts: np.ndarray            # (n, arms) int, list length at MAX_RANK
 
 
 def _improve(table: Ranked, budgets: np.ndarray, cap: float, rows: np.ndarray | None,

@@ -37,15 +37,16 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr.bandit.fixed import LADDER, best_fixed
-from ltrr.reward import MAX_RANK, NOT_FOUND, cost_rows, found_rows, rank_code
+from ltrr.bandit.fixed import LADDER, Ranked, best_fixed
+from ltrr.reward import MAX_RANK, NOT_FOUND, rank_code
 from ltrr.text import clean, normalize_query
 
 
 
 @dataclass
-class RankTable:
-    """Per search of a stream: its query type, each arm's best rank of a satisfying entity, list lengths."""
+class RankTable(Ranked):
+    """Per search of a stream: its query type, each arm's best rank of a satisfying entity, list lengths
+    (scored by :class:`~ltrr.bandit.fixed.Ranked`'s ``vector``, ``covered`` and ``cost``)."""
 
     arms: tuple[str, ...]
     query_types: np.ndarray       # (n,) str
@@ -57,18 +58,6 @@ class RankTable:
 
     def __len__(self) -> int:
         return len(self.query_types)
-
-    def vector(self, config: dict[str, int]) -> np.ndarray:
-        """``config`` as a budget per arm, in the table's arm order."""
-        return np.array([int(config.get(a, 0)) for a in self.arms], dtype=np.int64)
-
-    def covered(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Per search: does the configuration cover it? (:func:`ltrr.reward.found_rows`)"""
-        return found_rows(self.ranks if rows is None else self.ranks[rows], budgets)
-
-    def cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Per search: candidates the configuration's arms return (:func:`ltrr.reward.cost_rows`)."""
-        return cost_rows(self.counts if rows is None else self.counts[rows], budgets)
 
     def ms_cost(self, budgets: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Per search: the run time (ms) of the arms the configuration runs, whatever their budgets."""
