@@ -3,17 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ltrr.cli import main
 from ltrr.log import read_events
+from tests.cli.commands import run as _run
 
 ARMS = "lexical,fuzzy,popular"
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def _searches(state: Path) -> list[str]:

@@ -1,18 +1,11 @@
 """`warm-start`: a state folder's learner reads the judged searches of an exported log before it serves."""
 from __future__ import annotations
 
-from ltrr.cli import main
 from ltrr.log import read_events
+from tests.cli.commands import run as _run
 from tests.engine.engines import open_engine
 
 ARMS = "lexical,fuzzy,popular"
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_warm_start_reads_the_judged_searches_of_an_export(tiny_catalog_path, tmp_path, capsys):

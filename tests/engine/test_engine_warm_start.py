@@ -17,6 +17,19 @@ def _context(eng, query: str) -> tuple[float, ...]:
     return tuple([e for e in eng.log_events() if e["kind"] == "search"][-1]["x"])
 
 
+def _reopened(catalog, state, policy: str):
+    """The engine of ``state`` reopened from its checkpoint, then from its whole log (the checkpoint
+    removed); each closed after its turn."""
+    for drop_checkpoint in (False, True):
+        if drop_checkpoint:
+            shutil.rmtree(state / "checkpoint")
+        eng = open_engine(catalog, state, policy=policy)
+        try:
+            yield eng
+        finally:
+            eng.close()
+
+
 def _only(arm: str, arms, rank: int = 1) -> dict[str, int | None]:
     """Ranks where only ``arm`` holds what was wanted."""
     return {a: (rank if a == arm else None) for a in arms}
@@ -52,14 +65,10 @@ def test_a_warm_start_sets_what_the_learner_runs_before_any_click(tiny_catalog_p
         assert got["n_events"] == state["n_events"] == 200
         assert np.array_equal(got["ranks"], state["ranks"]) and np.array_equal(got["inv_w"], state["inv_w"])
         assert again.status()["warm_start"] == 200
-    shutil.rmtree(tmp_path / "s" / "checkpoint")                # the whole log replays instead
-    again = open_engine(tiny_catalog_path, tmp_path / "s", policy="coverage")
-    try:
+    for again in _reopened(tiny_catalog_path, tmp_path / "s", "coverage"):
         got = again.selector.learner.state_dict()
         assert np.array_equal(got["ranks"], state["ranks"]) and np.array_equal(got["inv_w"], state["inv_w"])
         assert again.status()["warm_start"] == 200
-    finally:
-        again.close()
 
 
 def test_a_bad_warm_start_search_is_refused_and_teaches_nothing(tiny_catalog_path, tmp_path):
@@ -122,11 +131,5 @@ def test_a_routing_table_is_chosen_from_a_warm_start_and_kept(tiny_catalog_path,
         assert routed == {a: (3 if a == "popular" else 0) for a in arms}
     finally:
         eng.close()
-    for drop_checkpoint in (False, True):
-        if drop_checkpoint:
-            shutil.rmtree(tmp_path / "s" / "checkpoint")            # the whole log replays instead
-        again = open_engine(tiny_catalog_path, tmp_path / "s", policy="route")
-        try:
-            assert {c.arm: c.budget for c in again.search("love story").selection} == routed
-        finally:
-            again.close()
+    for again in _reopened(tiny_catalog_path, tmp_path / "s", "route"):
+        assert {c.arm: c.budget for c in again.search("love story").selection} == routed
