@@ -10,7 +10,9 @@ back from ``states/tuning-table.pkl``; the fixed baselines are chosen from it ag
 
     python benchmarks/study_extend.py reports/study/default --add route --catalog data/spotify.duckdb --seeds 5 --steps 2000 --headline --world default --ranker trained --out reports/study/default-route
 
-``--add route``: the routing table, chosen on the tuning stream (what ``StudySettings.route`` runs).
+``--add route``: the routing table, chosen on the tuning stream (what ``StudySettings.route`` runs);
+``--add warm-priced``: the learner at the routing table's price warmed by the tuning stream
+(``StudySettings.warm_priced``), in a run of its own as the study runs it.
 """
 from __future__ import annotations
 
@@ -27,10 +29,13 @@ import harness  # noqa: F401  (puts the repository root on sys.path)
 from ltrr.simulate.study import TUNING_TABLE, choose_baselines, simulate, study_policies
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
-from ltrr.simulate.study_settings import ROUTE_LABEL, ROUTE_POLICY, StudySettings, headline
+from ltrr.simulate.study_settings import (ROUTE_LABEL, ROUTE_POLICY, WARM_PRICED_LABEL, WARM_PRICED_POLICY,
+                                         StudySettings, headline)
 from ltrr.strategies.registry import arm_names
 
-ADDABLE = {"route": (ROUTE_LABEL, ROUTE_POLICY)}       # what --add names: label and spec
+# What --add names: label, spec, and whether it runs alone (a warmed learner whose spec may also run cold).
+ADDABLE = {"route": (ROUTE_LABEL, ROUTE_POLICY, False),
+           "warm-priced": (WARM_PRICED_LABEL, WARM_PRICED_POLICY, True)}
 
 
 def main(argv: list[str]) -> int:
@@ -57,21 +62,31 @@ def main(argv: list[str]) -> int:
 def extend(study: Path, settings: StudySettings, names: list[str], out: Path) -> dict:
     """Run the policies ``names`` (keys of :data:`ADDABLE`) on the finished ``study``'s seeds and
     write its records with theirs, the comparisons and the report in ``out``; the summary."""
-    table = pickle.loads((study / "states" / TUNING_TABLE).read_bytes())
+    pickled = (study / "states" / TUNING_TABLE).read_bytes()
+    table = pickle.loads(pickled)
     tuning = choose_baselines(settings, table)
     records = pd.read_csv(study / "study_records.csv.gz", low_memory=False)
     added = {ADDABLE[name][0]: ADDABLE[name][1] for name in names}
     if set(added) & set(records["label"]):
         raise SystemExit(f"{study} already ran {', '.join(sorted(set(added) & set(records['label'])))}")
-    out.mkdir(parents=True, exist_ok=True)
+    # One run of the policies that may share it, and one of its own for each that may not.
+    runs = [{ADDABLE[n][0]: ADDABLE[n][1] for n in names if not ADDABLE[n][2]}]
+    runs += [{ADDABLE[n][0]: ADDABLE[n][1]} for n in names if ADDABLE[n][2]]
+    runs = [run for run in runs if run]
+    (out / "states").mkdir(parents=True, exist_ok=True)
+    # The tuning stream goes along, so that the extended study can be extended in turn.
+    (out / "states" / TUNING_TABLE).write_bytes(pickled)
     frames = [records]
+    searches = table.judged_searches()
     for seed in settings.seeds:
-        print(f"seed {seed}: {', '.join(added)}", flush=True)
-        warm = {ROUTE_POLICY: table.judged_searches()} if ROUTE_POLICY in added.values() else None
-        frame = simulate(settings, list(added.values()), seed, out / "states" / f"seed-{seed}", warm=warm)
-        frame.insert(0, "label", frame["policy"].map({spec: label for label, spec in added.items()}))
-        frame.insert(0, "seed", seed)
-        frames.append(frame)
+        for i, run in enumerate(runs):
+            print(f"seed {seed}: {', '.join(run)}", flush=True)
+            warm = {spec: searches for spec in run.values()}      # each added policy reads them first
+            frame = simulate(settings, list(run.values()), seed, out / "states" / f"seed-{seed}-{i}",
+                             warm=warm or None)
+            frame.insert(0, "label", frame["policy"].map({spec: label for label, spec in run.items()}))
+            frame.insert(0, "seed", seed)
+            frames.append(frame)
     records = pd.concat(frames, ignore_index=True)
     records.to_csv(out / "study_records.csv.gz", index=False)
     arms = list(settings.arms) if settings.arms else arm_names()

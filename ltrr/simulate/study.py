@@ -22,8 +22,9 @@ One study (``python -m ltrr study``):
    5, 10 and 20 per arm; the tuned fixed configurations; the routing table chosen on
    the tuning stream (``route``: a configuration per kind of ask, :mod:`ltrr.bandit.route`);
    the context-free coverage learner; the coverage learner at several cost weights; and,
-   in a run of its own on the same stream and users, the default learner warmed by the tuning
-   stream's searches before its first search (``Engine.warm_start``).
+   in runs of their own on the same stream and users, the default learner and the learner at the
+   routing table's price, each warmed by the tuning stream's searches before its first search
+   (``Engine.warm_start``).
 3. **Comparisons** on the last ``window`` steps, per seed, then the mean and a
    95% t-interval of the per-seed paired differences
    (:func:`~ltrr.simulate.study_compare.compare`); against
@@ -64,7 +65,7 @@ from ltrr.simulate.frontier import PRE_DRIFT
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
 from ltrr.simulate.study_settings import (CONTEXT_FREE, LEARNER, RANKERS, ROUTE_LABEL, ROUTE_POLICY, TRAINED_LABEL,
-                                         WARM_LABEL, StudySettings, Tuning, cost_label, cost_spec)
+                                         WARM_LABEL, StudySettings, Tuning, cost_label, cost_spec, warm_runs)
 from ltrr.simulate.tuning import (RankTable, best_fixed, best_fixed_by_ms, collect_ranks, config_spec, per_query_oracle,
                                   per_type_oracle)
 
@@ -218,7 +219,8 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
     settings_dict, policies, seed, state_root = job
     settings = StudySettings(**settings_dict)
     searches = None
-    if ROUTE_POLICY in policies.values() or settings.warm_start and LEARNER in policies.values():
+    warmed_runs = warm_runs(settings) if LEARNER in policies.values() else {}
+    if ROUTE_POLICY in policies.values() or warmed_runs:
         # What the fixed configurations were tuned on, as judged searches: the routing table is
         # chosen from them, and the warmed learner reads them before its first search.
         with open(Path(state_root) / TUNING_TABLE, "rb") as f:
@@ -234,12 +236,13 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
                            ranker_training=RANKERS["trained"])
         trained.insert(0, "label", TRAINED_LABEL)
         frame = pd.concat([frame, trained], ignore_index=True)
-    if settings.warm_start and LEARNER in policies.values():
-        # The learner given the tuning stream before its first search: its own run, paired with
+    for label, spec in warmed_runs.items():
+        # A learner given the tuning stream before its first search: its own run, paired with
         # the cold learner on the seed's stream and users.
-        warmed = simulate(settings, [LEARNER], seed, Path(state_root) / f"seed-{seed}-warm",
-                          warm={LEARNER: searches})
-        warmed.insert(0, "label", WARM_LABEL)
+        folder = "warm" if label == WARM_LABEL else f"warm-{spec.replace(':', '-').replace('=', '')}"
+        warmed = simulate(settings, [spec], seed, Path(state_root) / f"seed-{seed}-{folder}",
+                          warm={spec: searches})
+        warmed.insert(0, "label", label)
         frame = pd.concat([frame, warmed], ignore_index=True)
     frame.insert(0, "seed", seed)
     # Each seed's records on disk as soon as it ends: a long study stopped midway keeps them.

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ltrr.simulate.frontier import PRE_DRIFT, fixed_labels, frontier_at, per_seed, t_interval, upper_frontier
 from ltrr.simulate.study_settings import (INFORMED_LEARNERS, MS_LEARNER, ROUTE_LABEL, TRAINED_LABEL, WARM_LABEL,
-                                         StudySettings, Tuning, cost_label)
+                                         WARM_PRICED_LABEL, StudySettings, Tuning, cost_label)
 from ltrr.simulate.worst_type import is_tuned_by_candidates, nearest as nearest_label, summary as worst_type_summary
 
 
@@ -114,14 +114,22 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
         paired("warm_learner_minus_static_frontier", frontier_gaps(WARM_LABEL, c))
         paired("warm_learner_minus_learner", s[WARM_LABEL] - s[learner])
         paired("warm_learner_minus_learner_candidates", c[WARM_LABEL] - c[learner], unit="difference")
+    if WARM_PRICED_LABEL in s.columns:
+        # The learner at the routing table's price, warmed likewise: against the frontier and the warmed default.
+        paired("warm_priced_minus_static_frontier", frontier_gaps(WARM_PRICED_LABEL, c))
+        if WARM_LABEL in s.columns:
+            paired("warm_priced_minus_warm_learner", s[WARM_PRICED_LABEL] - s[WARM_LABEL])
+            paired("warm_priced_minus_warm_learner_candidates", c[WARM_PRICED_LABEL] - c[WARM_LABEL],
+                   unit="difference")
     if ROUTE_LABEL in s.columns:
         # The routing table chosen on the tuning stream: the strongest baseline a team could ship.
         paired("route_minus_static_frontier", frontier_gaps(ROUTE_LABEL, c))
         paired("learner_minus_route", s[learner] - s[ROUTE_LABEL])
         paired("learner_minus_route_candidates", c[learner] - c[ROUTE_LABEL], unit="difference")
-        if WARM_LABEL in s.columns:
-            paired("warm_learner_minus_route", s[WARM_LABEL] - s[ROUTE_LABEL])
-            paired("warm_learner_minus_route_candidates", c[WARM_LABEL] - c[ROUTE_LABEL], unit="difference")
+        for name, label in (("warm_learner", WARM_LABEL), ("warm_priced", WARM_PRICED_LABEL)):
+            if label in s.columns:
+                paired(f"{name}_minus_route", s[label] - s[ROUTE_LABEL])
+                paired(f"{name}_minus_route_candidates", c[label] - c[ROUTE_LABEL], unit="difference")
     if TRAINED_LABEL in s.columns:
         # The product as shipped: the trained ranker against the heuristic, same learner and stream.
         paired("trained_minus_heuristic", s[TRAINED_LABEL] - s[learner])

@@ -11,7 +11,8 @@ from ltrr.simulate.frontier import PRE_DRIFT
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
 from ltrr.simulate.study_plots import plot_frontier, plot_ms_frontier
 from ltrr.simulate.study_settings import (INFORMED_LEARNERS, LEARNER, MS_LEARNER, RANKER_TEXT, ROUTE_POLICY,
-                                         TRAINED_LABEL, WARM_LABEL, StudySettings, Tuning, cost_spec)
+                                         TRAINED_LABEL, WARM_LABEL, WARM_PRICED_LABEL,
+                                         WARM_PRICED_POLICY, StudySettings, Tuning, cost_spec)
 
 
 def _fmt(entry: dict | None) -> str:
@@ -66,7 +67,8 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     table = pd.DataFrame(summary["table"])
     # The trained-ranker run is the default learner's spec with the product's ranker (not a policy).
     table["policy"] = table["label"].map({**policies, TRAINED_LABEL: f"{LEARNER} (trained ranker)",
-                                          WARM_LABEL: f"{LEARNER} (warm start)"})
+                                          WARM_LABEL: f"{LEARNER} (warm start)",
+                                          WARM_PRICED_LABEL: f"{WARM_PRICED_POLICY} (warm start)"})
     lines = [f"# Learning that pays: {len(summary['seeds'])} seeds x {settings.steps} steps, "
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
@@ -122,6 +124,15 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     if summary.get("warm_learner_minus_route"):
         lines.append(f"- the warmed learner minus the routing table: {_fmt(summary['warm_learner_minus_route'])}, "
                      f"candidates {_fmt(summary['warm_learner_minus_route_candidates'])}")
+    if summary.get("warm_priced_minus_static_frontier"):
+        lines.append(f"- the learner at the routing table's price (`{WARM_PRICED_POLICY}`), warmed the same way, minus "
+                     f"the static frontier at its own candidates: {_fmt(summary['warm_priced_minus_static_frontier'])}")
+    if summary.get("warm_priced_minus_warm_learner"):
+        lines.append(f"- it minus the warmed default learner: {_fmt(summary['warm_priced_minus_warm_learner'])}, "
+                     f"candidates {_fmt(summary['warm_priced_minus_warm_learner_candidates'])}")
+    if summary.get("warm_priced_minus_route"):
+        lines.append(f"- it minus the routing table: {_fmt(summary['warm_priced_minus_route'])}, "
+                     f"candidates {_fmt(summary['warm_priced_minus_route_candidates'])}")
     cheapest = summary.get("cheapest_fixed_reaching_learner")
     if cheapest:
         lines.append(f"- cheapest fixed configuration reaching the learner's success: {cheapest['label']} "

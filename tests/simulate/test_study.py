@@ -31,14 +31,17 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert summary["all_label"] == "all@5"
     assert {"coverage ms=0.004", "coverage qprior=0,probe=0,tries=0", "coverage judged=0.2", "coverage judged=1",
             "coverage (default), trained ranker", "coverage (default), warmed by the tuning stream",
-            "route (a configuration per kind of ask)"} <= labels
+            "route (a configuration per kind of ask)", "coverage cost=0.008, warmed by the tuning stream"} <= labels
     for key in ("learner_minus_all", "learner_minus_static_frontier", "context_minus_context_free",
                 "learner_minus_static_frontier_ms", "arm_ms_ratio_vs_all", "ms_learner_minus_static_frontier_ms",
                 "judged_learner_minus_static_frontier", "judged_learner_minus_learner",
                 "told_learner_minus_static_frontier", "told_learner_minus_learner",
                 "trained_minus_heuristic", "trained_minus_heuristic_mrr", "warm_learner_minus_static_frontier",
                 "warm_learner_minus_learner", "warm_learner_minus_learner_candidates", "route_minus_static_frontier",
-                "learner_minus_route", "learner_minus_route_candidates", "warm_learner_minus_route"):
+                "learner_minus_route", "learner_minus_route_candidates", "warm_learner_minus_route",
+                "warm_priced_minus_static_frontier", "warm_priced_minus_warm_learner",
+                "warm_priced_minus_warm_learner_candidates", "warm_priced_minus_route",
+                "warm_priced_minus_route_candidates"):
         assert len(summary[key]["per_seed"]) == 2
     assert all(row["arm_ms"] > 0 for row in summary["table"])
     # The learner at the other cost weight meets the frontier at its own candidates too.
@@ -78,6 +81,11 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     cands = first.pivot_table(index=["seed", "step"], columns="label", values="n_candidates")
     assert (cands["coverage (default), warmed by the tuning stream"] != cands["coverage (default)"]).any()
     assert "warmed, before its first search, by the tuning stream" in report
+    assert "the learner at the routing table's price (`coverage:cost=0.008`), warmed the same way" in report
+    # It plans at its own price: fewer candidates than the warmed default (0.004 a candidate).
+    warmed = records[records["label"].str.contains("warmed by the tuning stream")]
+    spent = warmed.groupby("label")["n_candidates"].mean()
+    assert spent["coverage cost=0.008, warmed by the tuning stream"] < spent["coverage (default), warmed by the tuning stream"]
     # The routing table ran what it chose on the tuning stream, not the engine's budget for every arm.
     routed = records[records["label"] == "route (a configuration per kind of ask)"]
     assert routed["n_candidates"].mean() < records[records["label"] == "all@5"]["n_candidates"].mean()
