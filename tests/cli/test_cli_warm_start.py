@@ -23,10 +23,18 @@ def test_warm_start_reads_the_judged_searches_of_an_export(tiny_catalog_path, tm
     log = tmp_path / "out" / "interactions.jsonl"
     state = tmp_path / "state"
     where = ["--catalog", str(tiny_catalog_path), "--state", str(state), "--arms", ARMS]
-    code, out, _ = _run(capsys, "warm-start", "--log", str(log), *where, "--policy", "coverage")
+    # The policy the README's answer serves: the learner at the routing table's price.
+    code, out, _ = _run(capsys, "warm-start", "--log", str(log), *where, "--policy", "coverage:cost=0.008")
     assert code == 0 and "read 2 judged searches" in out
     warm = [e for e in read_events(state / "log" / "events.jsonl") if e["kind"] == "warm"]
     assert [e["arm_ranks"]["lexical"] for e in warm] == [1, 1]
+    # Searched with the same policy, the reopened state holds what it read.
+    engine = open_engine(tiny_catalog_path, state, policy="coverage:cost=0.008", arms=ARMS.split(","))
+    try:
+        assert engine.status()["warm_start"] == 2
+        assert engine.search("halo", context={"user_id": "u2"}).results
+    finally:
+        engine.close()
 
     # A log without judgments, and a policy that cannot learn from them, fail in one line.
     assert _run(capsys, "export", "--state", str(state), "--format", "jsonl", "--out", str(tmp_path / "plain"))[0] == 0
