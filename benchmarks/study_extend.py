@@ -12,7 +12,9 @@ back from ``states/tuning-table.pkl``; the fixed baselines are chosen from it ag
 
 ``--add route``: the routing table, chosen on the tuning stream (what ``StudySettings.route`` runs);
 ``--add warm-priced``: the learner at the routing table's price warmed by the tuning stream
-(``StudySettings.warm_priced``), in a run of its own as the study runs it.
+(``StudySettings.warm_priced``), in a run of its own as the study runs it. Without ``--add``, the
+comparisons and the report are written again from the finished study's records (after a
+comparison was added to :func:`~ltrr.simulate.study_compare.compare`, say).
 """
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ ADDABLE = {"route": (ROUTE_LABEL, ROUTE_POLICY, False),
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", type=Path, help="the finished study's folder")
-    parser.add_argument("--add", choices=sorted(ADDABLE), action="append", required=True)
+    parser.add_argument("--add", choices=sorted(ADDABLE), action="append", default=[],
+                        help="a policy to add (repeatable); none: the comparisons and report written again")
     parser.add_argument("--catalog", required=True)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=2000)

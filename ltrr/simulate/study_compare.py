@@ -13,6 +13,20 @@ from ltrr.simulate.study_settings import (INFORMED_LEARNERS, MS_LEARNER, ROUTE_L
 from ltrr.simulate.worst_type import is_tuned_by_candidates, nearest as nearest_label, summary as worst_type_summary
 
 
+def oracle_reading(seeds: pd.DataFrame, label: str, tuning: Tuning) -> dict:
+    """What the per-type oracle (offline, tuning stream) returns per search to retrieve the wanted
+    item as often as ``label`` did, beside what ``label`` returned (``seeds``: per seed and label,
+    ``covered`` and ``retrieved`` over the window); ratio NaN where the oracle needs nothing."""
+    cov = float(seeds[seeds.label == label]["covered"].mean())
+    ret = float(seeds[seeds.label == label]["retrieved"].mean())
+    of = tuning.oracle_frontier.sort_values("cost")
+    cost = float(np.interp(cov, np.maximum.accumulate(of["coverage"].to_numpy()), of["cost"].to_numpy()))
+    return {"learner_coverage": cov, "learner_retrieved": ret, "oracle_retrieved_at_that_coverage": cost,
+            "ratio": ret / cost if cost > 0 else float("nan"),
+            "full_coverage": float((tuning.oracle_types.share * tuning.oracle_types.coverage).sum()),
+            "full_coverage_cost": float((tuning.oracle_types.share * tuning.oracle_types.cost).sum())}
+
+
 def nearest_tuned(means: pd.DataFrame, label: str) -> str | None:
     """The fixed configuration tuned by candidates (``tuned<=N``) whose mean candidates per search
     are nearest ``label``'s (``means``: indexed by label, with a ``candidates`` column); None if none ran."""
@@ -140,14 +154,12 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     paired("context_minus_context_free", s[learner] - s["coverage, context-free"])
     paired("candidates_ratio_context_vs_free", c[learner] / c["coverage, context-free"], unit="ratio")
     # The per-type oracle (offline, tuning stream): its cost to reach the learner's coverage.
-    cov_l = float(seeds[seeds.label == learner]["covered"].mean())
-    ret_l = float(seeds[seeds.label == learner]["retrieved"].mean())
-    of = tuning.oracle_frontier.sort_values("cost")
-    oracle_cost = float(np.interp(cov_l, np.maximum.accumulate(of["coverage"].to_numpy()), of["cost"].to_numpy()))
-    out["oracle"] = {"learner_coverage": cov_l, "learner_retrieved": ret_l, "oracle_retrieved_at_that_coverage":
-                     oracle_cost, "ratio": ret_l / oracle_cost if oracle_cost > 0 else float("nan"),
-                     "full_coverage": float((tuning.oracle_types.share * tuning.oracle_types.coverage).sum()),
-                     "full_coverage_cost": float((tuning.oracle_types.share * tuning.oracle_types.cost).sum())}
+    out["oracle"] = oracle_reading(seeds, learner, tuning)
+    ret_l = out["oracle"]["learner_retrieved"]
+    warmed = {label: oracle_reading(seeds, label, tuning)
+              for label in (WARM_LABEL, WARM_PRICED_LABEL) if label in s.columns}
+    if warmed:
+        out["oracle_warmed"] = warmed
     if tuning.per_query:
         pq = dict(tuning.per_query)
         pq["learner_retrieved"] = ret_l

@@ -154,6 +154,10 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                  f"({100 * o['learner_coverage']:.1f}%) it needs {o['oracle_retrieved_at_that_coverage']:.1f} "
                  f"candidates returned per search; the learner uses {o['learner_retrieved']:.1f} "
                  + (f"(ratio {o['ratio']:.2f})" if np.isfinite(o["ratio"]) else "(no ratio: the oracle needs none)"))
+    for label, w in summary.get("oracle_warmed", {}).items():
+        lines.append(f"- the same oracle against {label} ({100 * w['learner_coverage']:.1f}%): "
+                     f"{w['oracle_retrieved_at_that_coverage']:.1f} candidates; it uses {w['learner_retrieved']:.1f} "
+                     + (f"(ratio {w['ratio']:.2f})" if np.isfinite(w["ratio"]) else "(no ratio: the oracle needs none)"))
     pq = summary.get("per_query_oracle")
     if pq:
         lines.append(f"- per-query oracle (offline, tuning stream; the cheapest configuration covering each search, "

@@ -82,6 +82,10 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert (cands["coverage (default), warmed by the tuning stream"] != cands["coverage (default)"]).any()
     assert "warmed, before its first search, by the tuning stream" in report
     assert "the learner at the routing table's price (`coverage:cost=0.008`), warmed the same way" in report
+    # The per-type oracle reads the warmed learners too (the ratio issue 26 sets a target for).
+    assert set(summary["oracle_warmed"]) == {"coverage (default), warmed by the tuning stream",
+                                             "coverage cost=0.008, warmed by the tuning stream"}
+    assert "the same oracle against coverage cost=0.008, warmed by the tuning stream" in report
     # It plans at its own price: fewer candidates than the warmed default (0.004 a candidate).
     warmed = records[records["label"].str.contains("warmed by the tuning stream")]
     spent = warmed.groupby("label")["n_candidates"].mean()
