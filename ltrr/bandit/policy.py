@@ -15,6 +15,7 @@ and the interaction log all name a policy the same way::
     coverage:slump=0            ... a cell served less as its plans narrow is not explored wide more
     coverage:doubt=0.5          ... a plan's step is bought on its estimated gain less half a standard error
     coverage:wcap=10            ... an explored find weighs at most 10 searches (default: 1 / the least wide chance)
+    coverage:hold=1             ... what a warm start read is held in cells of its own that never decay
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
@@ -154,9 +155,13 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # trained ranker, paired with 0 (docs/history.md, twenty-fifth part): wcap 10 +0.51 (-0.02 to
     # +1.04) points at -0.84 candidates, and on streams 30-32 no read had touched -0.00 points at
     # -0.98 candidates; not yet the default: the study has not run it.
+    # hold: the searches a warm start reads (Engine.warm_start) are held in cells of their own that
+    # never decay, and each of the learner's cells is shrunk towards its held twin (0: they are
+    # learnt into the learner's cells and fade with them, as a half-life of clicks passes).
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
-                 "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0},
+                 "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0,
+                 "hold": 0.0},
     # The routing table (ltrr.bandit.route): each kind of ask's configuration has the most coverage
     # less cost per candidate. 0.008 is the price at which, chosen on the study's tuning stream, it
     # served dev streams 21-32 of both worlds as well as the default learner (-0.15, -0.79 to +0.49
@@ -418,6 +423,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
             raise ValueError(f"coverage option tries must be 0 or more, got {out['tries']!r}")
         if not 0.0 <= out["judged"] <= 1.0:
             raise ValueError(f"coverage option judged must lie between 0 and 1, got {out['judged']!r}")
+        if out["hold"] not in (0.0, 1.0):
+            raise ValueError(f"coverage option hold must be 0 (off) or 1, got {out['hold']!r}")
         if out["slump"] not in (0.0, 1.0):
             raise ValueError(f"coverage option slump must be 0 (off) or 1, got {out['slump']!r}")
         if not 0.0 <= out["floor"] <= 1.0:

@@ -133,3 +133,28 @@ def test_a_routing_table_is_chosen_from_a_warm_start_and_kept(tiny_catalog_path,
         eng.close()
     for again in _reopened(tiny_catalog_path, tmp_path / "s", "route"):
         assert {c.arm: c.budget for c in again.search("love story").selection} == routed
+
+
+def test_a_held_warm_start_is_kept_apart_and_rebuilt_from_checkpoint_log_and_export(tiny_catalog_path, tmp_path):
+    policy = "coverage:hold=1"
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy=policy)
+    try:
+        x = _context(eng, "love story")
+        arms = eng.selector.learner.arms
+        assert eng.warm_start([JudgedSearch(x, _only("popular", arms), {a: 50 for a in arms})] * 200) == 200
+        resp = eng.search("love story", context={"user_id": "u1"})
+        assert resp.decision["greedy"]["popular"] >= 1
+        state = eng.selector.learner.state_dict()
+        assert len(state["held"]["ranks"]) > 0 and state["ranks"].shape[0] == 0     # nothing in its own cells
+        path = eng.export(tmp_path / "out", "jsonl")
+    finally:
+        eng.close()
+
+    def same(again) -> None:
+        got = again.selector.learner.state_dict()
+        assert np.array_equal(got["held"]["ranks"], state["held"]["ranks"])
+        assert got["held"]["cells"] == state["held"]["cells"] and again.status()["warm_start"] == 200
+    for again, _ in reopened_and_rebuilt(tiny_catalog_path, tmp_path, policy, path):
+        same(again)
+    for again in _reopened(tiny_catalog_path, tmp_path / "s", policy):
+        same(again)

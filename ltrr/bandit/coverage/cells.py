@@ -193,6 +193,21 @@ def level(cell: Cell | None, decay: float, n_arms: int, prior: float | None = No
     return Level(n, ranks, counts, weights, hit, decayed_wide(cell, decay), age, span, reach, prior)
 
 
+def held_level(cell: Cell | None, n_arms: int) -> Level | None:
+    """A held cell (what a warm start read, see ``CoverageLearner.hold``) read as arrays: nothing
+    decays, and every arm ran at every depth on each of its searches (they are judged in full).
+    No ages: the drift alarm reads the learner's own searches only. None: an empty or unseen cell."""
+    if cell is None or cell.t <= 0:
+        return None
+    span = cell.t - cell.start + 1
+    reach = np.full((n_arms, len(LADDER)), float(span))
+    if not cell.ranks:
+        return Level(float(span), np.zeros((0, n_arms), np.int16), np.zeros((0, n_arms)), np.zeros(0),
+                     np.zeros((0, n_arms, len(LADDER)), dtype=bool), 0.0, None, span, reach)
+    ranks, counts, hit, _, inv_w = stacked(cell)
+    return Level(float(span), ranks, counts, inv_w, hit, 0.0, None, span, reach)
+
+
 def _grown(old: tuple, r: np.ndarray, c: np.ndarray, born: int, inv_w: float, dropped: int) -> tuple:
     """The stacked arrays of :func:`stacked` with their first ``dropped`` rows gone and one row
     appended: what stacking the buffer again would give."""

@@ -16,13 +16,13 @@ from typing import Mapping, NamedTuple, Sequence
 import numpy as np
 
 from ltrr.bandit.coverage.cells import (LADDER, Cell, Level, breadth, cell_keys, decayed_count, decayed_wide,
-                                        fold_trend, is_probe_key, is_query_key, level, list_lengths, query_key,
-                                        rank_code, rank_codes)
+                                        fold_trend, held_level, is_probe_key, is_query_key, level, list_lengths,
+                                        query_key, rank_code, rank_codes)
 from ltrr.bandit.coverage.estimate import alone_at
 from ltrr.bandit.coverage.explore import (Exploration, QueryCounts, deepen_top, deepen_weights, deeper,
                                           drift_alarm, slump_alarm, upgradable)
 from ltrr.bandit.coverage.plan import greedy as plan_greedy, price
-from ltrr.bandit.coverage.saved import cells_to_state, state_to_parts
+from ltrr.bandit.coverage.saved import cells_to_state, state_to_cells, state_to_parts
 from ltrr.reward import MAX_RANK
 
 LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's mean milliseconds
@@ -57,7 +57,7 @@ class CoverageLearner:
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
                  cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
                  probe_prior: float = 0.0, tries: float = 0.0, slump: bool = False,
-                 floor: float = 0.0, floor_cost: float = 0.004, doubt: float = 0.0) -> None:
+                 floor: float = 0.0, floor_cost: float = 0.004, doubt: float = 0.0, hold: bool = False) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -106,6 +106,10 @@ class CoverageLearner:
         # Whether a cell whose searches are served less while its plans got narrower is explored
         # wide more (see slump_alarm). Context: the context-free learner's one cell has it too.
         self.slump = bool(slump)
+        # Whether what a warm start reads is held in cells of its own that never decay, each of the
+        # learner's cells shrunk towards its held twin (see _levels), instead of being learnt into
+        # the learner's cells and fading with them.
+        self.hold = bool(hold)
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
@@ -116,19 +120,21 @@ class CoverageLearner:
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
         wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump, floor, lowcost, doubt,
-        wcap)."""
+        wcap, hold)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
                    query_prior=params.get("qprior", 0.0), probe_prior=params.get("probe", 0.0),
                    tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0,
                    floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004),
-                   doubt=params.get("doubt", 0.0), weight_cap=params.get("wcap", 0.0) or None)
+                   doubt=params.get("doubt", 0.0), weight_cap=params.get("wcap", 0.0) or None,
+                   hold=params.get("hold", 0.0) > 0)
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
         with self._lock:
             self._cells: dict[tuple, Cell] = {}
+            self._held: dict[tuple, Cell] = {}          # what a warm start read, when held (hold)
             self._queries = QueryCounts(self.queries, len(self.arms))
             self._rng = np.random.default_rng(self.seed)
             self.n_events = 0
@@ -145,9 +151,16 @@ class CoverageLearner:
         return cell_keys(x, self.contextual, query if self.query_prior > 0 else None, self.probe_prior > 0)
 
     def _levels(self, x: np.ndarray, query: str | None = None) -> list[Level]:
-        """The cells of ``x`` (and ``query``) that hold anything, finest first, as arrays."""
+        """The cells of ``x`` (and ``query``) that hold anything, finest first, as arrays; with
+        held warm-start cells, each cell's held twin comes right after it, so that the cell is
+        shrunk towards what the warm start showed of its kind (an arm the cell rarely runs deep
+        takes the held estimate, seen in full) and the held cell towards the next coarser one."""
         n_arms = len(self.arms)
-        found = (level(self._cells.get(k), self.decay, n_arms, self._prior_of(k)) for k in self.cell_keys(x, query))
+        found = []
+        for k in self.cell_keys(x, query):
+            found.append(level(self._cells.get(k), self.decay, n_arms, self._prior_of(k)))
+            if self._held:
+                found.append(held_level(self._held.get(k), n_arms))
         return [a for a in found if a is not None]
 
     def _prior_of(self, key: tuple) -> float | None:
@@ -454,15 +467,30 @@ class CoverageLearner:
 
         It is read as a judged search of a policy that ran every arm at every depth: weight 1, every
         depth seen. Only the context's cells learn it (no plan of this learner's ran there, so no
-        query's counts and no slump trend hear it); it decays with the cells like any search.
+        query's counts and no slump trend hear it); it decays with the cells like any search, or,
+        with ``hold``, is held in cells of its own that never decay (see :meth:`_levels`).
         """
         with self._lock:
+            if self.hold:
+                self._hold(np.asarray(x, dtype=np.float64), ranks, counts)
+                return
             slump, self.slump = self.slump, False
             try:
                 self.observe(x, {a: MAX_RANK for a in self.arms}, self.arms, ranks, counts, p_wide=0.0,
                              judged=True, judged_share=1.0)
             finally:
                 self.slump = slump
+
+    def _hold(self, x: np.ndarray, ranks: Mapping[str, int | None], counts: Mapping[str, int] | None) -> None:
+        """One warm-start search into the held cells of ``x``'s kinds (weight 1, never decayed; a
+        search no arm has counts in them without a row). Call under the lock."""
+        r = rank_codes(self.arms, ranks)
+        for key in self.cell_keys(x):
+            cell = self._held.setdefault(key, Cell())
+            cell.t += 1
+            if (r <= MAX_RANK).any():
+                cell.push(r, list_lengths(self.arms, counts), 1.0, self.buffer)
+        self.n_events += 1
 
     def observe_found_later(self, x: np.ndarray, ranks: Mapping[str, int | None],
                             counts: Mapping[str, int] | None = None, query: str | None = None,
@@ -527,7 +555,8 @@ class CoverageLearner:
                 **({"tries": self.tries} if self.tries else {}),
                 **({"slump": True} if self.slump else {}),
                 **({"floor": self.floor, "floor_cost": self.floor_cost} if self.floor else {}),
-                **({"doubt": self.doubt} if self.doubt else {})}
+                **({"doubt": self.doubt} if self.doubt else {}),
+                **({"hold": True} if self.hold else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
@@ -540,6 +569,7 @@ class CoverageLearner:
                     "arm_ms": [None if not np.isfinite(v) else float(v) for v in self._ms],
                     "novel": [float(v) for v in self._novel],
                     **cells_to_state(self._cells, len(self.arms)),
+                    **({"held": cells_to_state(self._held, len(self.arms))} if self._held else {}),
                     # Least recently searched first, as kept.
                     "query_counts": [[q, *map(float, v)] for q, v in self._queries.counts.items()]}
 
@@ -549,6 +579,7 @@ class CoverageLearner:
         if state.get("config") != self._config():
             raise ValueError("coverage state was saved under other settings (arms, ladder or parameters)")
         cells, queries, n_events, n_clicks, arm_ms = state_to_parts(state, len(self.arms), self.queries)
+        held = state_to_cells(state["held"], len(self.arms)) if state.get("held") else {}
         novel = np.ones(len(self.arms))        # a state saved before novelty was kept: every find counts
         if state.get("novel") is not None:
             novel = np.asarray(state["novel"], dtype=np.float64)
@@ -556,6 +587,7 @@ class CoverageLearner:
                 raise ValueError("malformed coverage state: novel must hold one share in [0, 1] per arm")
         with self._lock:
             self._cells = cells
+            self._held = held
             self._queries = QueryCounts(self.queries, len(self.arms))
             self._queries.counts = queries
             self._rng = np.random.default_rng(self.seed)

@@ -40,10 +40,6 @@ def state_to_parts(state: Mapping, n_arms: int, max_queries: int
     ValueError when it is malformed (nothing is half-applied: the caller swaps in the result).
     """
     try:
-        sizes = np.asarray(state["sizes"], dtype=np.int64)
-        ranks, counts = np.asarray(state["ranks"]), np.asarray(state["counts"])
-        inv_w, born = np.asarray(state["inv_w"], dtype=np.float64), np.asarray(state["born"], dtype=np.int64)
-        meta = list(state["cells"])
         n_events, n_clicks = int(state["n_events"]), int(state["n_clicks"])
         arm_ms = np.array([np.nan if v is None else float(v)
                            for v in state.get("arm_ms") or [None] * n_arms], dtype=np.float64)
@@ -57,10 +53,24 @@ def state_to_parts(state: Mapping, n_arms: int, max_queries: int
            for v in queries.values()) \
             or len(queries) > max_queries:
         raise ValueError("malformed coverage state: query counts")
+    if arm_ms.shape != (n_arms,):
+        raise ValueError("malformed coverage state: arm_ms must hold one value per arm")
+    return state_to_cells(state, n_arms), queries, n_events, n_clicks, arm_ms
+
+
+def state_to_cells(state: Mapping, n_arms: int) -> dict[tuple, Cell]:
+    """The cells of :func:`cells_to_state`'s output, checked; ValueError when malformed."""
+    try:
+        sizes = np.asarray(state["sizes"], dtype=np.int64)
+        ranks, counts = np.asarray(state["ranks"]), np.asarray(state["counts"])
+        inv_w, born = np.asarray(state["inv_w"], dtype=np.float64), np.asarray(state["born"], dtype=np.int64)
+        meta = list(state["cells"])
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"malformed coverage state: {exc}") from None
     total = int(sizes.sum()) if sizes.size else 0
     shape = (total, n_arms)
     if len(meta) != sizes.size or (sizes < 0).any() or ranks.shape != shape or counts.shape != shape \
-            or inv_w.shape != (total,) or born.shape != (total,) or arm_ms.shape != (n_arms,):
+            or inv_w.shape != (total,) or born.shape != (total,):
         raise ValueError("malformed coverage state: array shapes disagree with the cells")
     cells: dict[tuple, Cell] = {}
     at = 0
@@ -73,7 +83,7 @@ def state_to_parts(state: Mapping, n_arms: int, max_queries: int
             reach=_reach(info.get("reach"), n_arms), trend=_trend(info.get("trend")),
             ranks=deque(ranks[rows].astype(np.int16)), counts=deque(counts[rows].astype(np.int16)),
             inv_w=deque(inv_w[rows].tolist()), born=deque(born[rows].tolist()))
-    return cells, queries, n_events, n_clicks, arm_ms
+    return cells
 
 
 def _reach(value, n_arms: int) -> np.ndarray | None:
