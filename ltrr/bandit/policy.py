@@ -157,7 +157,11 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # -0.98 candidates; not yet the default: the study has not run it.
     # hold: the searches a warm start reads (Engine.warm_start) are held in cells of their own that
     # never decay, and each of the learner's cells is shrunk towards its held twin (0: they are
-    # learnt into the learner's cells and fade with them, as a half-life of clicks passes).
+    # learnt into the learner's cells and fade with them, as a half-life of clicks passes). Tried at
+    # cost 0.008 warmed by the tuning stream (docs/history.md, twenty-seventh part), not kept: on dev
+    # streams 21-23 and 30-32 of both worlds with the trained ranker, paired with hold=0, -0.78 (-1.37
+    # to -0.20) points at -0.49 candidates, 3 of 12 streams up; +1.04 from the static frontier
+    # against +1.34.
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0,
