@@ -12,7 +12,8 @@ back from ``states/tuning-table.pkl``; the fixed baselines are chosen from it ag
 
 ``--add route``: the routing table, chosen on the tuning stream (what ``StudySettings.route`` runs);
 ``--add warm-priced``: the learner at the routing table's price warmed by the tuning stream
-(``StudySettings.warm_priced``), in a run of its own as the study runs it. Without ``--add``, the
+(``StudySettings.warm_priced``), in a run of its own as the study runs it; ``--add priced``: the same
+learner started cold (what the warm start adds at that price). Without ``--add``, the
 comparisons and the report are written again from the finished study's records (after a
 comparison was added to :func:`~ltrr.simulate.study_compare.compare`, say).
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 import argparse
 import pickle
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -31,13 +32,27 @@ import harness  # noqa: F401  (puts the repository root on sys.path)
 from ltrr.simulate.study import TUNING_TABLE, choose_baselines, simulate, study_policies
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
-from ltrr.simulate.study_settings import (ROUTE_LABEL, ROUTE_POLICY, WARM_PRICED_LABEL, WARM_PRICED_POLICY,
-                                         StudySettings, headline)
+from ltrr.simulate.study_settings import (ROUTE_LABEL, ROUTE_POLICY, WARM_PRICE, WARM_PRICED_LABEL,
+                                         WARM_PRICED_POLICY, StudySettings, cost_label, cost_spec, headline)
 from ltrr.strategies.registry import arm_names
 
-# What --add names: label, spec, and whether it runs alone (a warmed learner whose spec may also run cold).
-ADDABLE = {"route": (ROUTE_LABEL, ROUTE_POLICY, False),
-           "warm-priced": (WARM_PRICED_LABEL, WARM_PRICED_POLICY, True)}
+
+
+@dataclass(frozen=True)
+class Addable:
+    """A policy ``--add`` names, as the study runs it."""
+
+    label: str
+    spec: str
+    alone: bool                  # in a run of its own (a warmed learner whose spec may also run cold)
+    warmed: bool                 # reads the tuning stream's searches before its first search
+    cost: float | None = None    # a learner at this cost weight: compared as the study's costs are
+
+
+ADDABLE = {"route": Addable(ROUTE_LABEL, ROUTE_POLICY, alone=False, warmed=True),
+           "warm-priced": Addable(WARM_PRICED_LABEL, WARM_PRICED_POLICY, alone=True, warmed=True),
+           "priced": Addable(cost_label(WARM_PRICE), cost_spec(WARM_PRICE), alone=False, warmed=False,
+                             cost=WARM_PRICE)}
 
 
 def main(argv: list[str]) -> int:
@@ -69,12 +84,16 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     table = pickle.loads(pickled)
     tuning = choose_baselines(settings, table)
     records = pd.read_csv(study / "study_records.csv.gz", low_memory=False)
-    added = {ADDABLE[name][0]: ADDABLE[name][1] for name in names}
+    chosen = [ADDABLE[name] for name in names]
+    added = {a.label: a.spec for a in chosen}
     if set(added) & set(records["label"]):
         raise SystemExit(f"{study} already ran {', '.join(sorted(set(added) & set(records['label'])))}")
+    # A learner at another cost is compared as the study's own costs are.
+    settings = replace(settings, costs=tuple(dict.fromkeys(
+        [*settings.costs, *(a.cost for a in chosen if a.cost is not None)])))
+    warmed = {a.spec for a in chosen if a.warmed}
     # One run of the policies that may share it, and one of its own for each that may not.
-    runs = [{ADDABLE[n][0]: ADDABLE[n][1] for n in names if not ADDABLE[n][2]}]
-    runs += [{ADDABLE[n][0]: ADDABLE[n][1]} for n in names if ADDABLE[n][2]]
+    runs = [{a.label: a.spec for a in chosen if not a.alone}] + [{a.label: a.spec} for a in chosen if a.alone]
     runs = [run for run in runs if run]
     (out / "states").mkdir(parents=True, exist_ok=True)
     # The tuning stream goes along, so that the extended study can be extended in turn.
@@ -84,7 +103,7 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     for seed in settings.seeds:
         for i, run in enumerate(runs):
             print(f"seed {seed}: {', '.join(run)}", flush=True)
-            warm = {spec: searches for spec in run.values()}      # each added policy reads them first
+            warm = {spec: searches for spec in run.values() if spec in warmed}
             frame = simulate(settings, list(run.values()), seed, out / "states" / f"seed-{seed}-{i}",
                              warm=warm or None)
             frame.insert(0, "label", frame["policy"].map({spec: label for label, spec in run.items()}))

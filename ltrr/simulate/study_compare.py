@@ -9,7 +9,7 @@ import pandas as pd
 
 from ltrr.simulate.frontier import PRE_DRIFT, fixed_labels, frontier_at, per_seed, t_interval, upper_frontier
 from ltrr.simulate.study_settings import (INFORMED_LEARNERS, MS_LEARNER, ROUTE_LABEL, TRAINED_LABEL, WARM_LABEL,
-                                         WARM_PRICED_LABEL, StudySettings, Tuning, cost_label)
+                                         WARM_PRICE, WARM_PRICED_LABEL, StudySettings, Tuning, cost_label)
 from ltrr.simulate.worst_type import is_tuned_by_candidates, nearest as nearest_label, summary as worst_type_summary
 
 
@@ -135,6 +135,11 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
             paired("warm_priced_minus_warm_learner", s[WARM_PRICED_LABEL] - s[WARM_LABEL])
             paired("warm_priced_minus_warm_learner_candidates", c[WARM_PRICED_LABEL] - c[WARM_LABEL],
                    unit="difference")
+        cold = cost_label(WARM_PRICE)
+        if cold in s.columns:
+            # What the warm start adds at the same price (the same learner, started cold).
+            paired("warm_priced_minus_cold_priced", s[WARM_PRICED_LABEL] - s[cold])
+            paired("warm_priced_minus_cold_priced_candidates", c[WARM_PRICED_LABEL] - c[cold], unit="difference")
     if ROUTE_LABEL in s.columns:
         # The routing table chosen on the tuning stream: the strongest baseline a team could ship.
         paired("route_minus_static_frontier", frontier_gaps(ROUTE_LABEL, c))

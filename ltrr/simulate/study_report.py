@@ -130,6 +130,9 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     if summary.get("warm_priced_minus_warm_learner"):
         lines.append(f"- it minus the warmed default learner: {_fmt(summary['warm_priced_minus_warm_learner'])}, "
                      f"candidates {_fmt(summary['warm_priced_minus_warm_learner_candidates'])}")
+    if summary.get("warm_priced_minus_cold_priced"):
+        lines.append(f"- it minus the same learner started cold: {_fmt(summary['warm_priced_minus_cold_priced'])}, "
+                     f"candidates {_fmt(summary['warm_priced_minus_cold_priced_candidates'])}")
     if summary.get("warm_priced_minus_route"):
         lines.append(f"- it minus the routing table: {_fmt(summary['warm_priced_minus_route'])}, "
                      f"candidates {_fmt(summary['warm_priced_minus_route_candidates'])}")

@@ -47,7 +47,8 @@ WARM_LABEL = "coverage (default), warmed by the tuning stream"
 # The learner at the routing table's price (0.008 a candidate, route's default), warmed the same way:
 # on dev streams 21-23 and 30-32 of both worlds (trained ranker) it was +0.67 points above the routing
 # table for +0.95 candidates, and the rule set before fresh streams 24-29 held there (+0.93, +0.98).
-WARM_PRICED_POLICY = "coverage:cost=0.008"
+WARM_PRICE = 0.008
+WARM_PRICED_POLICY = f"coverage:cost={WARM_PRICE:g}"
 WARM_PRICED_LABEL = "coverage cost=0.008, warmed by the tuning stream"
 # The routing table (ltrr.bandit.route): a fixed configuration per kind of ask, chosen on the tuning
 # stream's searches; what a team could ship without a learner, and the strongest fixed baseline.
