@@ -91,9 +91,9 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     # A learner at another cost is compared as the study's own costs are.
     settings = replace(settings, costs=tuple(dict.fromkeys(
         [*settings.costs, *(a.cost for a in chosen if a.cost is not None)])))
-    warmed = {a.spec for a in chosen if a.warmed}
-    # One run of the policies that may share it, and one of its own for each that may not.
-    runs = [{a.label: a.spec for a in chosen if not a.alone}] + [{a.label: a.spec} for a in chosen if a.alone]
+    # One run of the policies that may share it, and one of its own for each that may not (a
+    # warmed learner's spec is also the cold one's: what is warmed is said per run).
+    runs = [[a for a in chosen if not a.alone]] + [[a] for a in chosen if a.alone]
     runs = [run for run in runs if run]
     (out / "states").mkdir(parents=True, exist_ok=True)
     # The tuning stream goes along, so that the extended study can be extended in turn.
@@ -102,11 +102,11 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     searches = table.judged_searches()
     for seed in settings.seeds:
         for i, run in enumerate(runs):
-            print(f"seed {seed}: {', '.join(run)}", flush=True)
-            warm = {spec: searches for spec in run.values() if spec in warmed}
-            frame = simulate(settings, list(run.values()), seed, out / "states" / f"seed-{seed}-{i}",
+            print(f"seed {seed}: {', '.join(a.label for a in run)}", flush=True)
+            warm = {a.spec: searches for a in run if a.warmed}
+            frame = simulate(settings, [a.spec for a in run], seed, out / "states" / f"seed-{seed}-{i}",
                              warm=warm or None)
-            frame.insert(0, "label", frame["policy"].map({spec: label for label, spec in run.items()}))
+            frame.insert(0, "label", frame["policy"].map({a.spec: a.label for a in run}))
             frame.insert(0, "seed", seed)
             frames.append(frame)
     records = pd.concat(frames, ignore_index=True)
