@@ -13,7 +13,8 @@ back from ``states/tuning-table.pkl``; the fixed baselines are chosen from it ag
 ``--add route``: the routing table, chosen on the tuning stream (what ``StudySettings.route`` runs);
 ``--add warm-priced``: the learner at the routing table's price warmed by the tuning stream
 (``StudySettings.warm_priced``), in a run of its own as the study runs it; ``--add priced``: the same
-learner started cold (what the warm start adds at that price). Without ``--add``, the
+learner started cold (what the warm start adds at that price); ``--add told-priced``: the warmed
+learner at that price told every answer too (a bound). Without ``--add``, the
 comparisons and the report are written again from the finished study's records (after a
 comparison was added to :func:`~ltrr.simulate.study_compare.compare`, say).
 """
@@ -32,8 +33,9 @@ import harness  # noqa: F401  (puts the repository root on sys.path)
 from ltrr.simulate.study import TUNING_TABLE, choose_baselines, simulate, study_policies
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
-from ltrr.simulate.study_settings import (ROUTE_LABEL, ROUTE_POLICY, WARM_PRICE, WARM_PRICED_LABEL,
-                                         WARM_PRICED_POLICY, StudySettings, cost_label, cost_spec, headline)
+from ltrr.simulate.study_settings import (ROUTE_LABEL, ROUTE_POLICY, TOLD_PRICED_LABEL, TOLD_PRICED_POLICY,
+                                         WARM_PRICE, WARM_PRICED_LABEL, WARM_PRICED_POLICY, StudySettings, cost_label,
+                                         cost_spec, headline)
 from ltrr.strategies.registry import arm_names
 
 
@@ -51,6 +53,7 @@ class Addable:
 
 ADDABLE = {"route": Addable(ROUTE_LABEL, ROUTE_POLICY, alone=False, warmed=True),
            "warm-priced": Addable(WARM_PRICED_LABEL, WARM_PRICED_POLICY, alone=True, warmed=True),
+           "told-priced": Addable(TOLD_PRICED_LABEL, TOLD_PRICED_POLICY, alone=True, warmed=True),
            "priced": Addable(cost_label(WARM_PRICE), cost_spec(WARM_PRICE), alone=False, warmed=False,
                              cost=WARM_PRICE)}
 

@@ -9,7 +9,8 @@ import pandas as pd
 
 from ltrr.simulate.frontier import PRE_DRIFT, fixed_labels, frontier_at, per_seed, t_interval, upper_frontier
 from ltrr.simulate.study_settings import (INFORMED_LEARNERS, MS_LEARNER, ROUTE_LABEL, TRAINED_LABEL, WARM_LABEL,
-                                         WARM_PRICE, WARM_PRICED_LABEL, StudySettings, Tuning, cost_label)
+                                         TOLD_PRICED_LABEL, WARM_PRICE, WARM_PRICED_LABEL, StudySettings, Tuning,
+                                         cost_label)
 from ltrr.simulate.worst_type import is_tuned_by_candidates, nearest as nearest_label, summary as worst_type_summary
 
 
@@ -135,6 +136,10 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
             paired("warm_priced_minus_warm_learner", s[WARM_PRICED_LABEL] - s[WARM_LABEL])
             paired("warm_priced_minus_warm_learner_candidates", c[WARM_PRICED_LABEL] - c[WARM_LABEL],
                    unit="difference")
+        if TOLD_PRICED_LABEL in s.columns:
+            # The same learner told every answer: the bound on what more information buys it.
+            paired("told_priced_minus_static_frontier", frontier_gaps(TOLD_PRICED_LABEL, c))
+            paired("told_priced_minus_warm_priced", s[TOLD_PRICED_LABEL] - s[WARM_PRICED_LABEL])
         cold = cost_label(WARM_PRICE)
         if cold in s.columns:
             # What the warm start adds at the same price (the same learner, started cold).

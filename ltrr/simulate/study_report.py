@@ -11,8 +11,8 @@ from ltrr.simulate.frontier import PRE_DRIFT
 from ltrr.simulate.report import drift_text, format_interval, markdown_table
 from ltrr.simulate.study_plots import plot_frontier, plot_ms_frontier
 from ltrr.simulate.study_settings import (INFORMED_LEARNERS, LEARNER, MS_LEARNER, RANKER_TEXT, ROUTE_POLICY,
-                                         TRAINED_LABEL, WARM_LABEL, WARM_PRICED_LABEL,
-                                         WARM_PRICED_POLICY, StudySettings, Tuning, cost_spec)
+                                         TOLD_PRICED_LABEL, TOLD_PRICED_POLICY, TRAINED_LABEL, WARM_LABEL,
+                                         WARM_PRICED_LABEL, WARM_PRICED_POLICY, StudySettings, Tuning, cost_spec)
 
 
 def _fmt(entry: dict | None) -> str:
@@ -68,7 +68,8 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     # The trained-ranker run is the default learner's spec with the product's ranker (not a policy).
     table["policy"] = table["label"].map({**policies, TRAINED_LABEL: f"{LEARNER} (trained ranker)",
                                           WARM_LABEL: f"{LEARNER} (warm start)",
-                                          WARM_PRICED_LABEL: f"{WARM_PRICED_POLICY} (warm start)"})
+                                          WARM_PRICED_LABEL: f"{WARM_PRICED_POLICY} (warm start)",
+                                          TOLD_PRICED_LABEL: f"{TOLD_PRICED_POLICY} (warm start)"})
     lines = [f"# Learning that pays: {len(summary['seeds'])} seeds x {settings.steps} steps, "
              f"last {settings.window}", "",
              f"Catalog `{Path(settings.catalog).name}`; tuning stream seed {settings.tune_seed} "
@@ -133,6 +134,10 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
     if summary.get("warm_priced_minus_cold_priced"):
         lines.append(f"- it minus the same learner started cold: {_fmt(summary['warm_priced_minus_cold_priced'])}, "
                      f"candidates {_fmt(summary['warm_priced_minus_cold_priced_candidates'])}")
+    if summary.get("told_priced_minus_static_frontier"):
+        lines.append(f"- it told every answer as well (`{TOLD_PRICED_POLICY}`, warmed: a bound) minus the static "
+                     f"frontier at its own candidates: {_fmt(summary['told_priced_minus_static_frontier'])}; "
+                     f"minus it untold: {_fmt(summary['told_priced_minus_warm_priced'])}")
     if summary.get("warm_priced_minus_route"):
         lines.append(f"- it minus the routing table: {_fmt(summary['warm_priced_minus_route'])}, "
                      f"candidates {_fmt(summary['warm_priced_minus_route_candidates'])}")

@@ -50,6 +50,10 @@ WARM_LABEL = "coverage (default), warmed by the tuning stream"
 WARM_PRICE = 0.008
 WARM_PRICED_POLICY = f"coverage:cost={WARM_PRICE:g}"
 WARM_PRICED_LABEL = "coverage cost=0.008, warmed by the tuning stream"
+# That learner told what every search wanted as well: the bound on what more information buys it
+# (TOLD_LEARNER's reading at the warmed learner's price).
+TOLD_PRICED_POLICY = f"{WARM_PRICED_POLICY},judged=1"
+TOLD_PRICED_LABEL = "coverage cost=0.008 told every answer, warmed by the tuning stream"
 # The routing table (ltrr.bandit.route): a fixed configuration per kind of ask, chosen on the tuning
 # stream's searches; what a team could ship without a learner, and the strongest fixed baseline.
 ROUTE_POLICY = "route"
@@ -121,6 +125,8 @@ class StudySettings:
     warm_start: bool = True
     # Also run the learner at the routing table's price warmed by the tuning stream (WARM_PRICED_LABEL).
     warm_priced: bool = True
+    # Also run that learner told every answer (TOLD_PRICED_LABEL: a bound, not a product setting).
+    told_priced: bool = False
     # Also run the routing table chosen on the tuning stream (ROUTE_POLICY).
     route: bool = True
 
@@ -171,6 +177,8 @@ def warm_runs(settings: StudySettings) -> dict[str, str]:
     runs = {WARM_LABEL: LEARNER} if settings.warm_start else {}
     if settings.warm_priced:
         runs[WARM_PRICED_LABEL] = WARM_PRICED_POLICY
+    if settings.told_priced:
+        runs[TOLD_PRICED_LABEL] = TOLD_PRICED_POLICY
     return runs
 
 

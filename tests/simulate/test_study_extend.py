@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ltrr.simulate.study import run_study
-from ltrr.simulate.study_settings import ROUTE_LABEL, WARM_PRICED_LABEL, StudySettings
+from ltrr.simulate.study_settings import ROUTE_LABEL, TOLD_PRICED_LABEL, WARM_PRICED_LABEL, StudySettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import study_extend  # noqa: E402
@@ -24,11 +24,11 @@ def test_added_policies_give_the_records_of_a_study_that_ran_them(tiny_catalog_p
                          all_budgets=(5,), drift_step=20, n_users=20, trained_ranker=False, pre_drift_caps=(),
                          route=False, warm_priced=False)
     run_study(base, tmp_path / "base")
-    summary = study_extend.extend(tmp_path / "base", base, ["route", "warm-priced", "priced"], tmp_path / "extended")
-    run_study(replace(base, route=True, warm_priced=True, costs=(0.008,)), tmp_path / "whole")
+    summary = study_extend.extend(tmp_path / "base", base, ["route", "warm-priced", "priced", "told-priced"], tmp_path / "extended")
+    run_study(replace(base, route=True, warm_priced=True, told_priced=True, costs=(0.008,)), tmp_path / "whole")
     read = lambda name: pd.read_csv(tmp_path / name / "study_records.csv.gz").drop(columns=TIMED)  # noqa: E731
     extended, whole = read("extended"), read("whole")
-    for label in (ROUTE_LABEL, WARM_PRICED_LABEL, "coverage cost=0.008"):
+    for label in (ROUTE_LABEL, WARM_PRICED_LABEL, "coverage cost=0.008", TOLD_PRICED_LABEL):
         mine = extended[extended["label"] == label].reset_index(drop=True)
         theirs = whole[whole["label"] == label].reset_index(drop=True)
         assert len(mine) == 2 * 40
@@ -37,6 +37,7 @@ def test_added_policies_give_the_records_of_a_study_that_ran_them(tiny_catalog_p
     # The learner at that price started cold meets the frontier as the study's costs do, and the warmed one.
     assert len(summary["cost_0.008_minus_static_frontier"]["per_seed"]) == 2
     assert len(summary["warm_priced_minus_cold_priced"]["per_seed"]) == 2
+    assert len(summary["told_priced_minus_static_frontier"]["per_seed"]) == 2
     # The extended study keeps its tuning stream, so that it can be extended again; a policy it ran is refused.
     with pytest.raises(SystemExit, match="already ran"):
         study_extend.extend(tmp_path / "extended", base, ["route"], tmp_path / "again")
