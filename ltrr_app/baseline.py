@@ -47,6 +47,9 @@ class TunedBaseline:
     searches: int                      # tuning stream length
     lam: float                         # the price per candidate it was tuned at
     settings: dict = field(default_factory=dict)
+    # The tuning stream as judged searches (every arm's rank of what each wanted): what a learner
+    # warm-started from it reads first (Engine.warm_start).
+    judged: list = field(default_factory=list, repr=False)
 
     def label(self) -> str:
         """The configuration in words: "tuned fixed: lexical 5 + fuzzy 3"."""
@@ -109,10 +112,19 @@ def tune(catalog_path: str | Path, state_dir: Path, *, steps: int, seed: int, la
     tuned = TunedBaseline(spec=config_spec(config), config=config, cost=float(table.cost(b).mean()),
                           coverage=float(table.covered(b).mean()),
                           frontier=pd.DataFrame({"candidates": xs, "coverage": ys}), searches=len(table),
-                          lam=float(lam), settings={"steps": int(steps), "seed": int(seed)})
+                          lam=float(lam), settings={"steps": int(steps), "seed": int(seed)},
+                          judged=table.judged_searches())
     with _CACHE_LOCK:
         _CACHE[key] = tuned
     return tuned
+
+
+def warmable(policy: str) -> bool:
+    """Whether ``policy`` can start from the tuning stream's judged searches (a coverage learner)."""
+    try:
+        return PolicySpec.parse(policy).name == "coverage"
+    except ValueError:
+        return False
 
 
 # ----------------------------------------------------------------------------- the verdict

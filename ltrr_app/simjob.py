@@ -9,7 +9,9 @@ the page to redraw from. Plain Python, no Streamlit: tested alone.
 Two settings are the job's own, not the runner's: ``seeds`` (run each in turn,
 records tagged with their seed, each seed learning in ``state_root/seed-N``) and
 ``tune`` (``{"steps", "lam"}``: first tune a fixed baseline on another stream, see
-:mod:`ltrr_app.baseline`, and run it in place of :data:`~ltrr_app.baseline.TUNED`).
+:mod:`ltrr_app.baseline`, and run it in place of :data:`~ltrr_app.baseline.TUNED`; with ``"warm":
+True``, every coverage learner of the run also reads that stream's judged searches before its first
+search, as the study's warm-started learner does, and is labelled so).
 """
 from __future__ import annotations
 
@@ -132,13 +134,14 @@ class SimulationJob:
         self._progress = (int(done), int(total), "tuning the fixed baseline on another stream")
 
     def _run(self) -> None:
-        from ltrr_app.baseline import TUNED, TUNE_SEED_OFFSET
+        from ltrr_app.baseline import TUNED, TUNE_SEED_OFFSET, warmable
 
         settings = {k: v for k, v in self.settings.items() if k not in ("seeds", "tune")}
         tune = self.settings.get("tune")
         policies = list(settings.get("policies") or [])
+        warm = bool(tune and tune.get("warm")) and any(warmable(p) for p in policies)
         try:
-            if tune and TUNED in policies:
+            if tune and (TUNED in policies or warm):
                 self._progress = (0, int(tune["steps"]), "tuning the fixed baseline on another stream")
                 root = Path(settings["state_root"])
                 self.baseline = self._tuner(
@@ -147,12 +150,16 @@ class SimulationJob:
                     n_users=int(settings.get("n_users", 100)), retry_share=float(settings.get("retry_share", 0.0)),
                     reformulate_share=float(settings.get("reformulate_share", 0.0)),
                     progress=self._tuning_progress)
-                spec = self.baseline.spec
-                policies = list(dict.fromkeys(spec if p == TUNED else p for p in policies))
-                self.labels[spec] = self.baseline.label()
+                if TUNED in policies:
+                    spec = self.baseline.spec
+                    policies = list(dict.fromkeys(spec if p == TUNED else p for p in policies))
+                    self.labels[spec] = self.baseline.label()
             elif TUNED in policies:
                 policies = [p for p in policies if p != TUNED]
             settings["policies"] = policies
+            if warm:
+                settings["warm"] = {p: self.baseline.judged for p in policies if warmable(p)}
+                self.labels.update({p: f"{p}, warm-started" for p in settings["warm"]})
             for i, seed in enumerate(self.seeds):
                 if self._stop.is_set():
                     break

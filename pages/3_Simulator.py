@@ -88,6 +88,11 @@ with st.form("ltrr_sim_form", border=True):
     n_seeds = c6.number_input("Seeds", min_value=1, max_value=MAX_SEEDS, value=1, key="ltrr_sim_seeds",
                               help="Independent runs (seed, seed+1, ...). With 2 or more the verdict gets a 95% "
                                    "interval; one run is one draw of users, not yet evidence.")
+    warm_start = st.checkbox(
+        "Warm-start the learners from the tuning stream", key="ltrr_sim_warm",
+        help="Before their first search, the coverage learners read the tuning stream's searches (every arm's "
+             "rank of what each user wanted: the data the fixed baseline is tuned on), as a team would start "
+             "a learner from judged searches it already has. Off: they start cold.")
     with st.expander("Details: the tuned fixed baseline", icon=":material/tune:"):
         tune_steps = st.number_input("Tuning searches", min_value=20, max_value=MAX_STEPS, value=200, step=100,
                                      key="ltrr_sim_tune_steps")
@@ -109,7 +114,8 @@ if run and not running:
         learner = learner_of(list(policies))
         job = SimulationJob(catalog_path=shared.catalog_path(), policies=list(policies), steps=int(steps),
                             seed=int(seed), seeds=[int(seed) + i for i in range(int(n_seeds))],
-                            tune={"steps": int(tune_steps), "lam": baseline.learner_cost(learner or "coverage")},
+                            tune={"steps": int(tune_steps), "lam": baseline.learner_cost(learner or "coverage"),
+                                  "warm": bool(warm_start)},
                             state_root=simulation_root(), arms=list(arms) or None,
                             n_users=int(users), retry_share=DEFAULT_RETRY_SHARE,
                             reformulate_share=WORLD.reformulate_share).start()
@@ -224,6 +230,9 @@ def verdict(current: SimulationJob, records: pd.DataFrame) -> None:
         lines.append(f"Against the static frontier (the best fixed configuration at each cost): at the learner's "
                      f"cost the frontier retrieves {found['frontier_at']:.0%} of what users want, the learner "
                      f"{mine['covered']:.0%}: **{found['vs_frontier'].text()}**.")
+    if tuned is not None and learner.endswith(", warm-started"):
+        lines.append(f"The learner started from the tuning stream's {count(tuned.searches, 'search')} (what the "
+                     "fixed configuration is tuned on), not cold.")
     for line in lines:
         st.markdown(line)
     if tuned is not None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ltrr.log import read_events
 from ltrr_app import baseline, labels
 from ltrr_app.baseline import TUNED
 from ltrr_app.simjob import SimulationJob
@@ -137,6 +138,34 @@ def test_a_job_tunes_first_then_runs_each_seed_with_the_tuned_spec(tmp_path):
     assert job.labels == {"static:lexical=5": "tuned fixed: lexical 5"}
 
 
+def test_a_warm_started_job_gives_every_coverage_learner_the_tuning_stream_first(tmp_path):
+    judged = ["search-1", "search-2"]           # what the tuner's table gives; passed through as it is
+    tuned = []
+
+    def tuner(catalog, state_dir, *, steps, seed, lam, progress, **kw):
+        tuned.append(steps)
+        return SimpleNamespace(spec="static:lexical=5", label=lambda: "tuned fixed: lexical 5", judged=judged)
+
+    warmed = []
+
+    def runner(*, policies, seed, steps, on_step, state_root, warm=None, **kw):
+        warmed.append(warm)
+        return SimpleNamespace(state_dirs={}, stopped=False)
+
+    # No tuned baseline among the policies: the tuning stream is still drawn, for the warm start.
+    job = SimulationJob(runner=runner, tuner=tuner, catalog_path="c", policies=["coverage:cost=0.008", "all"],
+                        steps=3, seed=0, tune={"steps": 10, "lam": 0.008, "warm": True}, state_root=tmp_path).start()
+    assert job.join(5) and job.error is None
+    assert tuned == [10] and warmed == [{"coverage:cost=0.008": judged}]
+    assert job.labels == {"coverage:cost=0.008": "coverage:cost=0.008, warm-started"}
+    # Without a learner that can read them, nothing is tuned or warmed.
+    tuned.clear(), warmed.clear()
+    job = SimulationJob(runner=runner, tuner=tuner, catalog_path="c", policies=["all"], steps=3, seed=0,
+                        tune={"steps": 10, "lam": 0.008, "warm": True}, state_root=tmp_path).start()
+    assert job.join(5) and tuned == [] and warmed == [None]
+    assert baseline.warmable("coverage") and not baseline.warmable("linucb") and not baseline.warmable("not a policy")
+
+
 def test_the_simulator_compares_with_a_tuned_fixed_config_by_default(fresh_state):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
@@ -213,3 +242,27 @@ def test_the_nan_scan_finds_a_nan(shared_state):
     at = AppTest.from_string("import streamlit as st\nst.metric('x', f\"{float('nan'):.1f}\")\nst.caption('ok')")
     at.run()
     assert NAN.search(page_text(at))
+
+
+def test_the_simulator_warm_starts_the_learner_from_the_tuning_stream_when_asked(fresh_state):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/3_Simulator.py").run()
+    at.multiselect(key="ltrr_sim_arms").set_value(["lexical", "fuzzy", "popular"])
+    at.number_input(key="ltrr_sim_steps").set_value(30)
+    at.number_input(key="ltrr_sim_users").set_value(5)
+    at.number_input(key="ltrr_sim_tune_steps").set_value(30)
+    at.checkbox(key="ltrr_sim_warm").check()
+    next(b for b in at.button if b.label == "Run simulation").click().run()
+    job = at.session_state["ltrr_sim_job"]
+    assert job.join(timeout=600) and job.error is None
+    at.run()
+    assert_clean(at)
+    # The learner read the tuning stream's searches (its log holds them) and is named so.
+    assert len(job.baseline.judged) == 30
+    warm = [e for e in read_events(job.state_dirs()["coverage"] / "log" / "events.jsonl") if e["kind"] == "warm"]
+    assert len(warm) == 30
+    assert set(job.records()["policy"]) == {"coverage", job.baseline.spec}
+    assert {job.labels.get(p, p) for p in job.records()["policy"]} == {"coverage, warm-started", job.baseline.label()}
+    text = " ".join(m.value for m in at.markdown)
+    assert "started from the tuning stream's 30 searches" in text
