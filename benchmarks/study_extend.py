@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -91,9 +92,11 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     added = {a.label: a.spec for a in chosen}
     if set(added) & set(records["label"]):
         raise SystemExit(f"{study} already ran {', '.join(sorted(set(added) & set(records['label'])))}")
-    # A learner at another cost is compared as the study's own costs are.
+    # A learner at another cost (added now or by an earlier extension) is compared as the study's own costs are.
+    earlier = [float(m.group(1)) for m in (re.fullmatch(r"coverage cost=([0-9.e+-]+)", str(label))
+                                           for label in records["label"].unique()) if m]
     settings = replace(settings, costs=tuple(dict.fromkeys(
-        [*settings.costs, *(a.cost for a in chosen if a.cost is not None)])))
+        [*settings.costs, *earlier, *(a.cost for a in chosen if a.cost is not None)])))
     # One run of the policies that may share it, and one of its own for each that may not (a
     # warmed learner's spec is also the cold one's: what is warmed is said per run).
     runs = [[a for a in chosen if not a.alone]] + [[a] for a in chosen if a.alone]
@@ -115,7 +118,9 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     records = pd.concat(frames, ignore_index=True)
     records.to_csv(out / "study_records.csv.gz", index=False)
     arms = list(settings.arms) if settings.arms else arm_names()
-    policies = study_policies(replace(settings, route=ROUTE_POLICY in added.values()), tuning, arms)
+    policies = study_policies(settings, tuning, arms)
+    # Every label that ran, by the spec it ran (an earlier extension's too: the report names them all).
+    policies.update(dict(records[["label", "policy"]].drop_duplicates("label").itertuples(index=False)))
     summary = compare(records, tuning, settings)
     write_study_report(summary, records, tuning, settings, policies, out)
     return summary

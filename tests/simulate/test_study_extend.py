@@ -41,3 +41,8 @@ def test_added_policies_give_the_records_of_a_study_that_ran_them(tiny_catalog_p
     # The extended study keeps its tuning stream, so that it can be extended again; a policy it ran is refused.
     with pytest.raises(SystemExit, match="already ran"):
         study_extend.extend(tmp_path / "extended", base, ["route"], tmp_path / "again")
+    # Written again with nothing added, it still compares what earlier extensions added and names every policy.
+    again = study_extend.extend(tmp_path / "extended", base, [], tmp_path / "again")
+    assert again["cost_0.008_minus_static_frontier"] == summary["cost_0.008_minus_static_frontier"]
+    report = (tmp_path / "again" / "report.md").read_text()
+    assert "| route (a configuration per kind of ask) | `route` |" in report and "`nan`" not in report
