@@ -236,10 +236,10 @@ def _run_seed(job: tuple[dict, dict, int, str]) -> pd.DataFrame:
                            ranker_training=RANKERS["trained"])
         trained.insert(0, "label", TRAINED_LABEL)
         frame = pd.concat([frame, trained], ignore_index=True)
-    for label, spec in warmed_runs.items():
+    for i, (label, spec) in enumerate(warmed_runs.items()):
         # A learner given the tuning stream before its first search: its own run, paired with
         # the cold learner on the seed's stream and users.
-        folder = "warm" if label == WARM_LABEL else f"warm-{spec.replace(':', '-').replace('=', '')}"
+        folder = "warm" if label == WARM_LABEL else f"warm-{i}"
         warmed = simulate(settings, [spec], seed, Path(state_root) / f"seed-{seed}-{folder}",
                           warm={spec: searches})
         warmed.insert(0, "label", label)

@@ -49,11 +49,11 @@ WARM_LABEL = "coverage (default), warmed by the tuning stream"
 # table for +0.95 candidates, and the rule set before fresh streams 24-29 held there (+0.93, +0.98).
 WARM_PRICE = 0.008
 WARM_PRICED_POLICY = f"coverage:cost={WARM_PRICE:g}"
-WARM_PRICED_LABEL = "coverage cost=0.008, warmed by the tuning stream"
+WARM_PRICED_LABEL = f"coverage cost={WARM_PRICE:g}, warmed by the tuning stream"
 # That learner told what every search wanted as well: the bound on what more information buys it
 # (TOLD_LEARNER's reading at the warmed learner's price).
 TOLD_PRICED_POLICY = f"{WARM_PRICED_POLICY},judged=1"
-TOLD_PRICED_LABEL = "coverage cost=0.008 told every answer, warmed by the tuning stream"
+TOLD_PRICED_LABEL = f"coverage cost={WARM_PRICE:g} told every answer, warmed by the tuning stream"
 # The routing table (ltrr.bandit.route): a fixed configuration per kind of ask, chosen on the tuning
 # stream's searches; what a team could ship without a learner, and the strongest fixed baseline.
 ROUTE_POLICY = "route"
