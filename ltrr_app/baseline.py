@@ -29,6 +29,8 @@ from ltrr.bandit.policy import PARAM_DEFAULTS, PolicySpec
 from ltrr.simulate.report import window_means
 
 TUNED = "tuned fixed (near the learner's cost)"   # the placeholder a run replaces with the tuned spec
+ROUTE = "route"                                    # the routing table, chosen on the tuning stream's searches
+ROUTE_LABEL = "route (per kind of ask)"
 TUNE_SEED_OFFSET = 10_000                          # the tuning stream's seed: never a test seed
 CAPS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30, 40)
 

@@ -11,7 +11,8 @@ records tagged with their seed, each seed learning in ``state_root/seed-N``) and
 ``tune`` (``{"steps", "lam"}``: first tune a fixed baseline on another stream, see
 :mod:`ltrr_app.baseline`, and run it in place of :data:`~ltrr_app.baseline.TUNED`; with ``"warm":
 True``, every coverage learner of the run also reads that stream's judged searches before its first
-search, as the study's warm-started learner does, and is labelled so).
+search, as the study's warm-started learner does, and is labelled so). The routing table (``route``)
+always reads them: it is chosen from them, as in the study.
 """
 from __future__ import annotations
 
@@ -134,14 +135,15 @@ class SimulationJob:
         self._progress = (int(done), int(total), "tuning the fixed baseline on another stream")
 
     def _run(self) -> None:
-        from ltrr_app.baseline import TUNED, TUNE_SEED_OFFSET, warmable
+        from ltrr_app.baseline import ROUTE, ROUTE_LABEL, TUNED, TUNE_SEED_OFFSET, warmable
 
         settings = {k: v for k, v in self.settings.items() if k not in ("seeds", "tune")}
         tune = self.settings.get("tune")
         policies = list(settings.get("policies") or [])
         warm = bool(tune and tune.get("warm")) and any(warmable(p) for p in policies)
+        routed = bool(tune) and ROUTE in policies
         try:
-            if tune and (TUNED in policies or warm):
+            if tune and (TUNED in policies or warm or routed):
                 self._progress = (0, int(tune["steps"]), "tuning the fixed baseline on another stream")
                 root = Path(settings["state_root"])
                 self.baseline = self._tuner(
@@ -157,9 +159,12 @@ class SimulationJob:
             elif TUNED in policies:
                 policies = [p for p in policies if p != TUNED]
             settings["policies"] = policies
-            if warm:
-                settings["warm"] = {p: self.baseline.judged for p in policies if warmable(p)}
-                self.labels.update({p: f"{p}, warm-started" for p in settings["warm"]})
+            if warm or routed:
+                learners = [p for p in policies if warmable(p)] if warm else []
+                settings["warm"] = {p: self.baseline.judged for p in [*learners, *([ROUTE] if routed else [])]}
+                self.labels.update({p: f"{p}, warm-started" for p in learners})
+                if routed:
+                    self.labels[ROUTE] = ROUTE_LABEL
             for i, seed in enumerate(self.seeds):
                 if self._stop.is_set():
                     break

@@ -10,7 +10,7 @@ from ltrr.simulate import DEFAULT_RETRY_SHARE
 from ltrr.simulate.world import DEFAULT as WORLD
 from ltrr.simulate.report import window_means
 from ltrr_app import baseline, charts, demo, shared
-from ltrr_app.baseline import TUNED
+from ltrr_app.baseline import ROUTE, TUNED
 from ltrr_app.labels import count
 from ltrr_app.shared import guarded
 from ltrr_app.simjob import SimulationJob
@@ -68,7 +68,8 @@ all_arms = list(arm_status)
 # A simulation opens its own engines, which wait for a complete index: an arm that serves a
 # partial one while it finishes (semantic on a first start) is left out until it is complete.
 ready_arms = [a for a, info in arm_status.items() if info.get("ready") and info.get("complete", True)]
-policy_options = list(dict.fromkeys([*shared.policy_choices(), TUNED, "all", *(f"static:{a}" for a in all_arms)]))
+policy_options = list(dict.fromkeys([*shared.policy_choices(), TUNED, ROUTE, "all",
+                                     *(f"static:{a}" for a in all_arms)]))
 
 with st.form("ltrr_sim_form", border=True):
     c1, c2 = st.columns([3, 2])
@@ -76,7 +77,9 @@ with st.form("ltrr_sim_form", border=True):
                               key="ltrr_sim_policies",
                               help="Learning policies against fixed arm sets. The default compares the learner "
                                    "with a fixed configuration tuned on another stream at about the learner's "
-                                   "cost (see Details below); all = every arm, static:ARM = one arm.")
+                                   "cost (see Details below); route = a fixed configuration per kind of ask, "
+                                   "chosen on the same tuning stream (the strongest fixed baseline); all = every "
+                                   "arm, static:ARM = one arm.")
     arms = c2.multiselect("Arms", all_arms, default=ready_arms, key="ltrr_sim_arms",
                           help="The arms every engine of the run may use. The semantic arm is left out until its "
                                "index is built (see the sidebar).")

@@ -163,6 +163,12 @@ def test_a_warm_started_job_gives_every_coverage_learner_the_tuning_stream_first
     job = SimulationJob(runner=runner, tuner=tuner, catalog_path="c", policies=["all"], steps=3, seed=0,
                         tune={"steps": 10, "lam": 0.008, "warm": True}, state_root=tmp_path).start()
     assert job.join(5) and tuned == [] and warmed == [None]
+    # The routing table reads the tuning stream whether the learners are warmed or not: it is chosen from it.
+    warmed.clear()
+    job = SimulationJob(runner=runner, tuner=tuner, catalog_path="c", policies=["coverage", "route"], steps=3,
+                        seed=0, tune={"steps": 10, "lam": 0.004, "warm": False}, state_root=tmp_path).start()
+    assert job.join(5) and warmed == [{"route": judged}]
+    assert job.labels == {"route": "route (per kind of ask)"}
     assert baseline.warmable("coverage") and not baseline.warmable("linucb") and not baseline.warmable("not a policy")
 
 
@@ -253,6 +259,7 @@ def test_the_simulator_warm_starts_the_learner_from_the_tuning_stream_when_asked
     at.number_input(key="ltrr_sim_users").set_value(5)
     at.number_input(key="ltrr_sim_tune_steps").set_value(30)
     at.checkbox(key="ltrr_sim_warm").check()
+    at.multiselect(key="ltrr_sim_policies").set_value(["coverage", TUNED, "route"])
     next(b for b in at.button if b.label == "Run simulation").click().run()
     job = at.session_state["ltrr_sim_job"]
     assert job.join(timeout=600) and job.error is None
@@ -260,9 +267,11 @@ def test_the_simulator_warm_starts_the_learner_from_the_tuning_stream_when_asked
     assert_clean(at)
     # The learner read the tuning stream's searches (its log holds them) and is named so.
     assert len(job.baseline.judged) == 30
-    warm = [e for e in read_events(job.state_dirs()["coverage"] / "log" / "events.jsonl") if e["kind"] == "warm"]
-    assert len(warm) == 30
-    assert set(job.records()["policy"]) == {"coverage", job.baseline.spec}
-    assert {job.labels.get(p, p) for p in job.records()["policy"]} == {"coverage, warm-started", job.baseline.label()}
+    for policy in ("coverage", "route"):          # the routing table is chosen from the same searches
+        events = read_events(job.state_dirs()[policy] / "log" / "events.jsonl")
+        assert len([e for e in events if e["kind"] == "warm"]) == 30
+    assert set(job.records()["policy"]) == {"coverage", job.baseline.spec, "route"}
+    assert {job.labels.get(p, p) for p in job.records()["policy"]} == {
+        "coverage, warm-started", job.baseline.label(), "route (per kind of ask)"}
     text = " ".join(m.value for m in at.markdown)
     assert "started from the tuning stream's 30 searches" in text
