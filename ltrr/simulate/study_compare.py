@@ -189,6 +189,13 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     out["pre_drift"] = pre
     if pre is not None:
         paired("learner_minus_pre_drift", pd.Series(pre.pop("differences")))
+    if WARM_PRICED_LABEL in s.columns and "query_type" in records.columns:
+        # The same two readings for the learner the README's answer rests on.
+        out["warm_priced_worst_type"] = worst_type_summary(records, settings.window, WARM_PRICED_LABEL)
+        pre = pre_drift_comparison(records, tuning, settings, WARM_PRICED_LABEL)
+        out["warm_priced_pre_drift"] = pre
+        if pre is not None:
+            paired("warm_priced_minus_pre_drift", pd.Series(pre.pop("differences")))
     return out
 
 

@@ -40,14 +40,14 @@ def _pre_drift_section(tuning: Tuning, settings: StudySettings) -> list[str]:
             markdown_table(tuning.pre_drift_offline)]
 
 
-def _worst_type_lines(wt: dict | None) -> list[str]:
-    """The per-type reading per seed (see :mod:`ltrr.simulate.worst_type`), as report lines."""
+def _worst_type_lines(wt: dict | None, who: str = "the default learner") -> list[str]:
+    """The per-type reading per seed (see :mod:`ltrr.simulate.worst_type`) of ``who``, as report lines."""
     if not wt:
         return []
     per_seed = "; ".join(f"{r['points']:+.1f} ({r['query_type']}, {r['searches']} searches; {r['reference']})"
                          for r in wt["learner"])
     met = wt["tuned_met_every_seed"]
-    return [f"- worst query type per seed, the default learner minus the tuned configuration nearest its "
+    return [f"- worst query type per seed, {who} minus the tuned configuration nearest its "
             f"candidates on that seed: {per_seed}; {wt['learner_seeds_met']} of {wt['seeds']} seeds at "
             f"{wt['threshold']:+g} or better. The same reading for each tuned configuration against the tuned "
             f"configuration nearest it: {100 * wt['tuned_below_share']:.0f}% of configuration-seeds below "
@@ -187,6 +187,12 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      f"learner's {pre['learner']['candidates']:.1f}), on the post-drift window (steps "
                      f"{pre['first_step']:,}-{pre['last_step']:,}): {_fmt(summary.get('learner_minus_pre_drift'))}")
     lines += _worst_type_lines(summary.get("worst_type"))
+    pre = summary.get("warm_priced_pre_drift")
+    if pre:
+        lines.append(f"- the learner at the routing table's price, warmed, minus the configuration tuned before the "
+                     f"drift nearest its cost, {pre['reference']} ({pre['learner']['candidates']:.1f} candidates), "
+                     f"on the post-drift window: {_fmt(summary.get('warm_priced_minus_pre_drift'))}")
+    lines += _worst_type_lines(summary.get("warm_priced_worst_type"), "the learner at the routing table's price, warmed,")
     nd = summary.get("new_demand")
     if nd:
         pct = lambda v: "-" if v is None else f"{100 * v:.0f}%"   # noqa: E731

@@ -86,6 +86,10 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
     assert set(summary["oracle_warmed"]) == {"coverage (default), warmed by the tuning stream",
                                              "coverage cost=0.008, warmed by the tuning stream"}
     assert "the same oracle against coverage cost=0.008, warmed by the tuning stream" in report
+    # Issue 26's per-type and pre-drift readings for it too.
+    assert [r["seed"] for r in summary["warm_priced_worst_type"]["learner"]] == [0, 1]
+    assert len(summary["warm_priced_minus_pre_drift"]["per_seed"]) == 2
+    assert "worst query type per seed, the learner at the routing table's price, warmed, minus" in report
     # It plans at its own price: fewer candidates than the warmed default (0.004 a candidate).
     warmed = records[records["label"].str.contains("warmed by the tuning stream")]
     spent = warmed.groupby("label")["n_candidates"].mean()
