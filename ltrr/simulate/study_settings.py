@@ -126,7 +126,7 @@ class StudySettings:
     # Also run the learner at the routing table's price warmed by the tuning stream (WARM_PRICED_LABEL).
     warm_priced: bool = True
     # Also run that learner told every answer (TOLD_PRICED_LABEL: a bound, not a product setting).
-    told_priced: bool = False
+    told_priced: bool = True
     # Also run the routing table chosen on the tuning stream (ROUTE_POLICY).
     route: bool = True
 
@@ -195,11 +195,12 @@ def cost_spec(cost: float) -> str:
 def headline(settings: StudySettings) -> StudySettings:
     """``settings`` reduced to the policies behind the README's answer, so that five seeds on two
     worlds fit a working session: the default, context-free and told learners, the learner on a tight
-    budget (:data:`~ltrr.bandit.policy.TIGHT_COST`), ``all`` at 20 and the tuned configurations (by
-    candidates, and before the drift), the cell learner of earlier rounds and the default without the
-    slump alarm;
+    budget (:data:`~ltrr.bandit.policy.TIGHT_COST`) and at the routing table's price
+    (:data:`WARM_PRICE`, cold; warmed and told, as every study runs them), ``all`` at 20, the routing
+    table and the tuned configurations (by candidates, and before the drift), the cell learner of
+    earlier rounds and the default without the slump alarm;
     no configurations tuned for milliseconds, no other cost or prior variants, no single-arm references."""
-    return replace(settings, ms_shares=(), costs=(TIGHT_COST,),
+    return replace(settings, ms_shares=(), costs=(TIGHT_COST, WARM_PRICE),
                    variants=(CELL_LEARNER, UNGUARDED_LEARNER, TOLD_LEARNER),
                    all_budgets=(20,),
                    singles=False)

@@ -41,7 +41,8 @@ def test_study_writes_every_comparison(tiny_catalog_path, tmp_path):
                 "learner_minus_route", "learner_minus_route_candidates", "warm_learner_minus_route",
                 "warm_priced_minus_static_frontier", "warm_priced_minus_warm_learner",
                 "warm_priced_minus_warm_learner_candidates", "warm_priced_minus_route",
-                "warm_priced_minus_route_candidates"):
+                "warm_priced_minus_route_candidates", "told_priced_minus_static_frontier",
+                "told_priced_minus_warm_priced"):
         assert len(summary[key]["per_seed"]) == 2
     assert all(row["arm_ms"] > 0 for row in summary["table"])
     # The learner at the other cost weight meets the frontier at its own candidates too.

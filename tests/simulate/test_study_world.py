@@ -13,7 +13,8 @@ from ltrr.bandit.policy import TIGHT_POLICY
 from ltrr.simulate.study import pre_drift_configs, pre_drift_rows, study_policies
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
-from ltrr.simulate.study_settings import StudySettings, Tuning, headline
+from ltrr.simulate.study_settings import (TOLD_PRICED_LABEL, WARM_LABEL, WARM_PRICED_LABEL, StudySettings, Tuning,
+                                         headline, warm_runs)
 from ltrr.simulate.tuning import NOT_FOUND, RankTable
 
 
@@ -144,10 +145,13 @@ def test_the_headline_study_runs_the_learners_all_and_the_tuned_configurations_o
     full = study_policies(StudySettings(catalog="c.duckdb"), tuning, ["a", "b", "c"])
     lean = study_policies(headline(StudySettings(catalog="c.duckdb")), tuning, ["a", "b", "c"])
     assert set(lean) == {"coverage (default)", "coverage qprior=0,probe=0,tries=0", "coverage slump=0",
-                         "coverage judged=1", "coverage cost=0.032",
+                         "coverage judged=1", "coverage cost=0.032", "coverage cost=0.008",
                          "coverage, context-free", "all@20", "route (a configuration per kind of ask)",
                          "tuned<=10", "pre-drift<=5", "a@20"}       # a@20 is also pre-drift<=20: it stays
     assert {"b@20", "c@20", "all@5", "coverage cost=0.002", "coverage ms=0.004"} <= set(full) - set(lean)
+    # Beside the main run, the README's learner warmed, and told every answer (a bound), as every study runs them.
+    assert set(warm_runs(headline(StudySettings(catalog="c.duckdb")))) == {
+        WARM_LABEL, WARM_PRICED_LABEL, TOLD_PRICED_LABEL}
     assert all(full[label] == spec for label, spec in lean.items())
     # The tight budget the study runs is the one the app offers.
     assert lean["coverage cost=0.032"] == TIGHT_POLICY
