@@ -22,7 +22,7 @@ def test_added_policies_give_the_records_of_a_study_that_ran_them(tiny_catalog_p
     base = StudySettings(catalog=str(tiny_catalog_path), seeds=(0, 1), steps=40, window=20, tune_steps=40,
                          arms=("lexical", "fuzzy", "popular"), caps=(3, 10), costs=(), variants=(), ms_shares=(),
                          all_budgets=(5,), drift_step=20, n_users=20, trained_ranker=False, pre_drift_caps=(),
-                         route=False, warm_priced=False)
+                         route=False, warm_priced=False, told_priced=False)
     run_study(base, tmp_path / "base")
     summary = study_extend.extend(tmp_path / "base", base, ["route", "warm-priced", "priced", "told-priced"], tmp_path / "extended")
     run_study(replace(base, route=True, warm_priced=True, told_priced=True, costs=(0.008,)), tmp_path / "whole")
