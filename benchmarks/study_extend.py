@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import pickle
-import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 
 import harness  # noqa: F401  (puts the repository root on sys.path)
 
+from ltrr.bandit.policy import PolicySpec
 from ltrr.simulate.study import TUNING_TABLE, choose_baselines, simulate, study_policies
 from ltrr.simulate.study_compare import compare
 from ltrr.simulate.study_report import write_study_report
@@ -81,6 +81,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _cost_of(spec: object) -> float | None:
+    """The cost weight of a coverage policy ``spec`` (None: another policy, or no spec)."""
+    try:
+        parsed = PolicySpec.parse(str(spec))
+    except ValueError:
+        return None
+    return float(dict(parsed.params)["cost"]) if parsed.name == "coverage" else None
+
+
 def extend(study: Path, settings: StudySettings, names: list[str], out: Path) -> dict:
     """Run the policies ``names`` (keys of :data:`ADDABLE`) on the finished ``study``'s seeds and
     write its records with theirs, the comparisons and the report in ``out``; the summary."""
@@ -93,8 +102,8 @@ def extend(study: Path, settings: StudySettings, names: list[str], out: Path) ->
     if set(added) & set(records["label"]):
         raise SystemExit(f"{study} already ran {', '.join(sorted(set(added) & set(records['label'])))}")
     # A learner at another cost (added now or by an earlier extension) is compared as the study's own costs are.
-    earlier = [float(m.group(1)) for m in (re.fullmatch(r"coverage cost=([0-9.e+-]+)", str(label))
-                                           for label in records["label"].unique()) if m]
+    earlier = [cost for label, spec in records[["label", "policy"]].drop_duplicates("label").itertuples(index=False)
+               if (cost := _cost_of(spec)) is not None and label == cost_label(cost)]
     settings = replace(settings, costs=tuple(dict.fromkeys(
         [*settings.costs, *earlier, *(a.cost for a in chosen if a.cost is not None)])))
     # One run of the policies that may share it, and one of its own for each that may not (a

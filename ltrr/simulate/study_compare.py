@@ -72,6 +72,11 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
         out[name] = {"mean": mean, "low": lo, "high": hi, "per_seed": [round(float(v), 4) for v in diffs],
                      "unit": unit}
 
+    def versus(name: str, label: str, other: str) -> None:
+        """``label`` minus ``other``: success in points (``name``) and candidates (``name``_candidates)."""
+        paired(name, s[label] - s[other])
+        paired(f"{name}_candidates", c[label] - c[other], unit="difference")
+
     everything = f"all@{max(settings.all_budgets)}"     # every arm at the deepest fixed budget
     out["all_label"] = everything
     paired("learner_minus_all", s[learner] - s[everything])
@@ -127,15 +132,12 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
     if WARM_LABEL in s.columns:
         # The learner warmed by what the fixed configurations were tuned on, against both.
         paired("warm_learner_minus_static_frontier", frontier_gaps(WARM_LABEL, c))
-        paired("warm_learner_minus_learner", s[WARM_LABEL] - s[learner])
-        paired("warm_learner_minus_learner_candidates", c[WARM_LABEL] - c[learner], unit="difference")
+        versus("warm_learner_minus_learner", WARM_LABEL, learner)
     if WARM_PRICED_LABEL in s.columns:
         # The learner at the routing table's price, warmed likewise: against the frontier and the warmed default.
         paired("warm_priced_minus_static_frontier", frontier_gaps(WARM_PRICED_LABEL, c))
         if WARM_LABEL in s.columns:
-            paired("warm_priced_minus_warm_learner", s[WARM_PRICED_LABEL] - s[WARM_LABEL])
-            paired("warm_priced_minus_warm_learner_candidates", c[WARM_PRICED_LABEL] - c[WARM_LABEL],
-                   unit="difference")
+            versus("warm_priced_minus_warm_learner", WARM_PRICED_LABEL, WARM_LABEL)
         if TOLD_PRICED_LABEL in s.columns:
             # The same learner told every answer: the bound on what more information buys it.
             paired("told_priced_minus_static_frontier", frontier_gaps(TOLD_PRICED_LABEL, c))
@@ -143,17 +145,14 @@ def compare(records: pd.DataFrame, tuning: Tuning, settings: StudySettings) -> d
         cold = cost_label(WARM_PRICE)
         if cold in s.columns:
             # What the warm start adds at the same price (the same learner, started cold).
-            paired("warm_priced_minus_cold_priced", s[WARM_PRICED_LABEL] - s[cold])
-            paired("warm_priced_minus_cold_priced_candidates", c[WARM_PRICED_LABEL] - c[cold], unit="difference")
+            versus("warm_priced_minus_cold_priced", WARM_PRICED_LABEL, cold)
     if ROUTE_LABEL in s.columns:
         # The routing table chosen on the tuning stream: the strongest baseline a team could ship.
         paired("route_minus_static_frontier", frontier_gaps(ROUTE_LABEL, c))
-        paired("learner_minus_route", s[learner] - s[ROUTE_LABEL])
-        paired("learner_minus_route_candidates", c[learner] - c[ROUTE_LABEL], unit="difference")
+        versus("learner_minus_route", learner, ROUTE_LABEL)
         for name, label in (("warm_learner", WARM_LABEL), ("warm_priced", WARM_PRICED_LABEL)):
             if label in s.columns:
-                paired(f"{name}_minus_route", s[label] - s[ROUTE_LABEL])
-                paired(f"{name}_minus_route_candidates", c[label] - c[ROUTE_LABEL], unit="difference")
+                versus(f"{name}_minus_route", label, ROUTE_LABEL)
     if TRAINED_LABEL in s.columns:
         # The product as shipped: the trained ranker against the heuristic, same learner and stream.
         paired("trained_minus_heuristic", s[TRAINED_LABEL] - s[learner])

@@ -58,6 +58,14 @@ def _worst_type_lines(wt: dict | None, who: str = "the default learner") -> list
                if wt.get("tuned_vs_cheaper_below_share") is not None else "")]
 
 
+def _versus(summary: dict, text: str, name: str) -> list[str]:
+    """A report line for a paired reading with its candidates twin (``name``, ``name``_candidates;
+    see ``compare``), or none when the study did not make it."""
+    if not summary.get(name):
+        return []
+    return [f"- {text}: {_fmt(summary[name])}, candidates {_fmt(summary[f'{name}_candidates'])}"]
+
+
 def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, settings: StudySettings,
                        policies: dict[str, str], out: Path) -> Path:
     """report.md, summary.json, the frontier figures (candidates, milliseconds) and the tables, in ``out``."""
@@ -122,25 +130,17 @@ def write_study_report(summary: dict, records: pd.DataFrame, tuning: Tuning, set
                      f"{_fmt(summary['route_minus_static_frontier'])}; the default learner minus it: "
                      f"{_fmt(summary['learner_minus_route'])}, candidates "
                      f"{_fmt(summary['learner_minus_route_candidates'])}")
-    if summary.get("warm_learner_minus_route"):
-        lines.append(f"- the warmed learner minus the routing table: {_fmt(summary['warm_learner_minus_route'])}, "
-                     f"candidates {_fmt(summary['warm_learner_minus_route_candidates'])}")
+    lines += _versus(summary, "the warmed learner minus the routing table", "warm_learner_minus_route")
     if summary.get("warm_priced_minus_static_frontier"):
         lines.append(f"- the learner at the routing table's price (`{WARM_PRICED_POLICY}`), warmed the same way, minus "
                      f"the static frontier at its own candidates: {_fmt(summary['warm_priced_minus_static_frontier'])}")
-    if summary.get("warm_priced_minus_warm_learner"):
-        lines.append(f"- it minus the warmed default learner: {_fmt(summary['warm_priced_minus_warm_learner'])}, "
-                     f"candidates {_fmt(summary['warm_priced_minus_warm_learner_candidates'])}")
-    if summary.get("warm_priced_minus_cold_priced"):
-        lines.append(f"- it minus the same learner started cold: {_fmt(summary['warm_priced_minus_cold_priced'])}, "
-                     f"candidates {_fmt(summary['warm_priced_minus_cold_priced_candidates'])}")
+    lines += _versus(summary, "it minus the warmed default learner", "warm_priced_minus_warm_learner")
+    lines += _versus(summary, "it minus the same learner started cold", "warm_priced_minus_cold_priced")
     if summary.get("told_priced_minus_static_frontier"):
         lines.append(f"- it told every answer as well (`{TOLD_PRICED_POLICY}`, warmed: a bound) minus the static "
                      f"frontier at its own candidates: {_fmt(summary['told_priced_minus_static_frontier'])}; "
                      f"minus it untold: {_fmt(summary['told_priced_minus_warm_priced'])}")
-    if summary.get("warm_priced_minus_route"):
-        lines.append(f"- it minus the routing table: {_fmt(summary['warm_priced_minus_route'])}, "
-                     f"candidates {_fmt(summary['warm_priced_minus_route_candidates'])}")
+    lines += _versus(summary, "it minus the routing table", "warm_priced_minus_route")
     cheapest = summary.get("cheapest_fixed_reaching_learner")
     if cheapest:
         lines.append(f"- cheapest fixed configuration reaching the learner's success: {cheapest['label']} "
