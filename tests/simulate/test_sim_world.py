@@ -1,5 +1,5 @@
-"""Simulated worlds: the default world is the simulator as it was; the second changes who asks what,
-how they type and misspell, and how they click; both are chosen by name and checked."""
+"""Simulated worlds: the default world is the simulator as it was; the second and the third change who
+asks what, how they type and misspell, and how they click; all are chosen by name and checked."""
 from __future__ import annotations
 
 from collections import Counter
@@ -13,7 +13,7 @@ from ltrr.simulate.population import UserPopulation
 from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
 from ltrr.simulate.stream import generate_stream
 from ltrr.simulate.typos import misspell
-from ltrr.simulate.world import DEFAULT, SECOND, SLIPS, WORLDS, World, get_world
+from ltrr.simulate.world import DEFAULT, SECOND, SLIPS, THIRD, WORLDS, World, get_world
 
 
 def _signature(stream) -> list:
@@ -52,6 +52,28 @@ def test_the_second_world_asks_other_things_in_other_words(view):
     assert lower(b) > lower(a) + 0.1
     assert any(" - " in it.query or "'s " in it.query for it in b if it.query_type == "artist_title")
     assert not any(" - " in it.query or "'s " in it.query for it in a if it.query_type == "artist_title")
+
+
+def test_the_third_world_browses_by_taste_and_reads_less_far(view):
+    a = generate_stream(view, 1500, seed=2, drift_step=500)
+    c = generate_stream(view, 1500, seed=2, drift_step=500, world="third")
+    share = lambda stream, types: sum(it.query_type in types for it in stream) / len(stream)  # noqa: E731
+    # Artists and eras asked more than in the default world; playlists' tracks, which it never asks.
+    assert share(c, {"artist_only", "genre_era"}) > share(a, {"artist_only", "genre_era"}) + 0.03
+    assert share(a, {"playlist_tracks"}) == 0 and share(c, {"playlist_tracks"}) > 0.01
+    assert any(it.query.endswith(("start to finish", "full list")) or it.query.startswith("tracks in ")
+               for it in c if it.query_type == "playlist_tracks")
+    # Each user's mix of asks is their own: the users' shares of their most asked kind differ more.
+    def top_shares(stream):
+        per_user: dict[str, Counter] = {}
+        for it in stream:
+            per_user.setdefault(it.user_id, Counter())[it.query_type] += 1
+        return [max(n.values()) / sum(n.values()) for n in per_user.values() if sum(n.values()) >= 20]
+    assert np.mean(top_shares(c)) > np.mean(top_shares(a)) + 0.05
+    # A steeper position bias than the default world's, and room for a second click.
+    third = THIRD.click_model()
+    assert isinstance(third, PositionBasedClicks) and third.max_clicks == 2
+    assert third.examination(3)[2] < DEFAULT.click_model().examination(3)[2]
 
 
 def test_the_second_worlds_users_make_more_typos(view):
@@ -99,9 +121,10 @@ def test_the_worlds_click_differently():
 
 
 def test_worlds_are_named_and_checked():
-    assert get_world("Second") is SECOND and get_world(None) is DEFAULT and set(WORLDS) == {"default", "second"}
-    with pytest.raises(ValueError, match="unknown world 'third'; choose one of default, second"):
-        get_world("third")
+    assert get_world("Second") is SECOND and get_world(None) is DEFAULT
+    assert set(WORLDS) == {"default", "second", "third"} and get_world("third") is THIRD
+    with pytest.raises(ValueError, match="unknown world 'fourth'; choose one of default, second, third"):
+        get_world("fourth")
     with pytest.raises(ValueError, match="positive weight"):
         replace(DEFAULT, type_weights=(("exact_title", 0.0),))
     with pytest.raises(ValueError, match="slip_weights"):
