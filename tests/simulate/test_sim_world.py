@@ -63,7 +63,7 @@ def test_the_third_world_browses_by_taste_and_reads_less_far(view):
     assert share(a, {"playlist_tracks"}) == 0 and share(c, {"playlist_tracks"}) > 0.01
     assert any(it.query.endswith(("start to finish", "full list")) or it.query.startswith("tracks in ")
                for it in c if it.query_type == "playlist_tracks")
-    # Each user's mix of asks is their own: the users' shares of their most asked kind differ more.
+    # Each user's mix of asks is their own: a user leans harder on their favourite kind of ask.
     def top_shares(stream):
         per_user: dict[str, Counter] = {}
         for it in stream:
