@@ -29,7 +29,7 @@ def test_simulate_bad_input_is_one_line(tiny_catalog_path, tmp_path, capsys):
         (["--catalog", str(tiny_catalog_path), "--steps", "0"], 2, "must be at least 1"),
         (["--catalog", str(tiny_catalog_path), "--policy", "greedy"], 2, "unknown policy 'greedy'"),
         (["--catalog", str(tiny_catalog_path), "--types", "lyrics"], 2, "unknown query type"),
-        (["--catalog", str(tiny_catalog_path), "--world", "fourth"], 2, "invalid choice: 'fourth'"),
+        (["--catalog", str(tiny_catalog_path), "--world", "fifth"], 2, "invalid choice: 'fifth'"),
         (["--catalog", str(tiny_catalog_path), "--types", "playlist_tracks"], 2,
          "the default world never asks query type(s) playlist_tracks"),
     ]
@@ -63,7 +63,7 @@ def test_simulate_runs_in_the_second_world(tiny_catalog_path, tmp_path, capsys):
 
 
 def test_study_names_its_world_choices(tiny_catalog_path, tmp_path, capsys):
-    assert main(["study", "--catalog", str(tiny_catalog_path), "--world", "fourth", "--out", str(tmp_path)]) == 2
+    assert main(["study", "--catalog", str(tiny_catalog_path), "--world", "fifth", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "invalid choice: 'fourth' (choose from 'default', 'second', 'third')" in err[0]
+    assert len(err) == 1 and "invalid choice: 'fifth' (choose from 'default', 'second', 'third', 'fourth')" in err[0]
     assert not any(tmp_path.iterdir())

@@ -1,4 +1,4 @@
-"""Simulated worlds: the default world is the simulator as it was; the second and the third change who
+"""Simulated worlds: the default world is the simulator as it was; the second, third and fourth change who
 asks what, how they type and misspell, and how they click; all are chosen by name and checked."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ltrr.simulate.population import UserPopulation
 from ltrr.simulate.runner import DEFAULT_RETRY_SHARE
 from ltrr.simulate.stream import generate_stream
 from ltrr.simulate.typos import misspell
-from ltrr.simulate.world import DEFAULT, SECOND, SLIPS, THIRD, WORLDS, World, get_world
+from ltrr.simulate.world import DEFAULT, FOURTH, SECOND, SLIPS, THIRD, WORLDS, World, get_world
 
 
 def _signature(stream) -> list:
@@ -76,6 +76,24 @@ def test_the_third_world_browses_by_taste_and_reads_less_far(view):
     assert third.examination(3)[2] < DEFAULT.click_model().examination(3)[2]
 
 
+def test_the_fourth_world_asks_a_spread_and_clicks_noisily(view):
+    a = generate_stream(view, 1500, seed=2, drift_step=500)
+    d = generate_stream(view, 1500, seed=2, drift_step=500, world="fourth")
+    share = lambda stream, types: sum(it.query_type in types for it in stream) / len(stream)  # noqa: E731
+    # Podcasts and playlists' tracks among its asks; artist + title in its own forms.
+    assert share(d, {"podcast_topic"}) > 0.01 and share(d, {"playlist_tracks"}) > 0.02
+    assert any(it.query.endswith((" all of it", " contents")) or it.query.startswith("the ")
+               for it in d if it.query_type == "playlist_tracks")
+    assert any(" / " in it.query or ", " in it.query for it in d if it.query_type == "artist_title")
+    assert not any(" / " in it.query for it in a if it.query_type == "artist_title")
+    # Its users retry more and reword vague asks less than the default world's.
+    assert FOURTH.retry_share > DEFAULT.retry_share and FOURTH.reformulate_share < DEFAULT.reformulate_share
+    # Patient readers who click wrong results more often, up to three times.
+    fourth = FOURTH.click_model()
+    assert isinstance(fourth, CascadeClicks) and fourth.max_clicks == 3
+    assert fourth.p_irrelevant > SECOND.click_model().p_irrelevant > DEFAULT.click_model().p_irrelevant
+
+
 def test_the_second_worlds_users_make_more_typos(view):
     rng = np.random.default_rng(0)
     default_users = UserPopulation.generate(view, 200, rng).users
@@ -122,9 +140,9 @@ def test_the_worlds_click_differently():
 
 def test_worlds_are_named_and_checked():
     assert get_world("Second") is SECOND and get_world(None) is DEFAULT
-    assert set(WORLDS) == {"default", "second", "third"} and get_world("third") is THIRD
-    with pytest.raises(ValueError, match="unknown world 'fourth'; choose one of default, second, third"):
-        get_world("fourth")
+    assert set(WORLDS) == {"default", "second", "third", "fourth"} and get_world("fourth") is FOURTH
+    with pytest.raises(ValueError, match="unknown world 'fifth'; choose one of default, second, third, fourth"):
+        get_world("fifth")
     with pytest.raises(ValueError, match="positive weight"):
         replace(DEFAULT, type_weights=(("exact_title", 0.0),))
     with pytest.raises(ValueError, match="slip_weights"):

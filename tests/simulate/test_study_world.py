@@ -59,7 +59,7 @@ def test_settings_take_the_worlds_shares_unless_given():
     assert StudySettings(**asdict(second)) == second
     assert StudySettings(catalog="c.duckdb", drift_step=None, world="second").stream_options() == {"world": "second"}
     with pytest.raises(ValueError, match="unknown world"):
-        StudySettings(catalog="c.duckdb", world="fourth")
+        StudySettings(catalog="c.duckdb", world="fifth")
 
 
 def hand_made_tuning(pre_drift: dict[str, str]) -> Tuning:
