@@ -48,8 +48,10 @@ from ltrr.simulate.frontier import frontier_at, upper_frontier
 from ltrr.simulate.report import last_window
 from ltrr.simulate.study import simulate, tune
 from ltrr.simulate.study_settings import RANKERS, StudySettings
+from ltrr.simulate.world import WORLDS as SIMULATED_WORLDS
 
-WORLDS = ("default", "second")
+WORLDS = ("default", "second")           # recorded unless --worlds says otherwise
+ALL_WORLDS = tuple(SIMULATED_WORLDS)     # what --worlds may name
 DEV_SEEDS = tuple(range(21, 33))
 WINDOW = 500
 VAGUE = ("mood_activity", "ambiguous")
@@ -244,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("name", help="what to call this run (a folder under --out)")
     rec.add_argument("--catalog", type=Path, required=True)
     rec.add_argument("--policy", default="coverage", help="policy spec (default coverage)")
-    rec.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=WORLDS)
+    rec.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=ALL_WORLDS)
     rec.add_argument("--seeds", type=seed_list, default=list(DEV_SEEDS), help="default 21-32")
     rec.add_argument("--jobs", type=int, default=2, help="streams run at once (default 2)")
     rec.add_argument("--again", action="store_true", help="rerun streams already recorded")

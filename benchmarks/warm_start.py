@@ -15,6 +15,7 @@ Each world's tuning table is collected once and kept beside the records (``tunin
 """
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import sys
@@ -58,7 +59,11 @@ def main(argv: list[str]) -> int:
     folder = out / argv[argv.index("record") + 1]
     catalog = argv[argv.index("--catalog") + 1]
     folder.mkdir(parents=True, exist_ok=True)
-    for world in dev_streams.WORLDS:
+    worlds = dev_streams.WORLDS
+    if "--worlds" in argv:
+        at = argv.index("--worlds") + 1
+        worlds = tuple(itertools.takewhile(lambda w: not w.startswith("--"), argv[at:]))
+    for world in worlds:
         path = folder / f"tuning-{world}.pkl"
         if not path.exists():
             print(f"running the {world} world's tuning stream through every arm", flush=True)
