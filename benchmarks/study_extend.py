@@ -14,7 +14,8 @@ back from ``states/tuning-table.pkl``; the fixed baselines are chosen from it ag
 ``--add warm-priced``: the learner at the routing table's price warmed by the tuning stream
 (``StudySettings.warm_priced``), in a run of its own as the study runs it; ``--add priced``: the same
 learner started cold (what the warm start adds at that price); ``--add told-priced``: the warmed
-learner at that price told every answer too (a bound). Without ``--add``, the
+learner at that price told every answer too (a bound); ``--add-warm SPEC``: any policy warmed by the
+tuning stream in a run of its own (a variant of the learner to read beside the study's). Without ``--add``, the
 comparisons and the report are written again from the finished study's records (after a
 comparison was added to :func:`~ltrr.simulate.study_compare.compare`, say).
 """
@@ -64,6 +65,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("study", type=Path, help="the finished study's folder")
     parser.add_argument("--add", choices=sorted(ADDABLE), action="append", default=[],
                         help="a policy to add (repeatable); none: the comparisons and report written again")
+    parser.add_argument("--add-warm", action="append", default=[], metavar="SPEC",
+                        help="a policy spec to add warmed by the tuning stream, in a run of its own (repeatable)")
     parser.add_argument("--catalog", required=True)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=2000)
@@ -76,9 +79,15 @@ def main(argv: list[str]) -> int:
                              world=args.world, ranker=args.ranker)
     if args.headline:
         settings = headline(settings)
-    extend(args.study, settings, args.add, args.out)
+    extend(args.study, settings, [*args.add, *map(warm_addable, args.add_warm)], args.out)
     print((args.out / "report.md").read_text())
     return 0
+
+
+def warm_addable(spec: str) -> Addable:
+    """Policy ``spec`` warmed by the tuning stream, in a run of its own (``--add-warm``)."""
+    PolicySpec.parse(spec)                     # a bad spec fails here, before anything runs
+    return Addable(f"{spec.replace(':', ' ', 1)}, warmed by the tuning stream", spec, alone=True, warmed=True)
 
 
 def _cost_of(spec: object) -> float | None:
@@ -90,14 +99,15 @@ def _cost_of(spec: object) -> float | None:
     return float(dict(parsed.params)["cost"]) if parsed.name == "coverage" else None
 
 
-def extend(study: Path, settings: StudySettings, names: list[str], out: Path) -> dict:
-    """Run the policies ``names`` (keys of :data:`ADDABLE`) on the finished ``study``'s seeds and
-    write its records with theirs, the comparisons and the report in ``out``; the summary."""
+def extend(study: Path, settings: StudySettings, names: list[str | Addable], out: Path) -> dict:
+    """Run the policies ``names`` (keys of :data:`ADDABLE`, or :class:`Addable` as :func:`warm_addable`
+    gives them) on the finished ``study``'s seeds and write its records with theirs, the comparisons
+    and the report in ``out``; the summary."""
+    chosen = [ADDABLE[name] if isinstance(name, str) else name for name in names]
     pickled = (study / "states" / TUNING_TABLE).read_bytes()
     table = pickle.loads(pickled)
     tuning = choose_baselines(settings, table)
     records = pd.read_csv(study / "study_records.csv.gz", low_memory=False)
-    chosen = [ADDABLE[name] for name in names]
     added = {a.label: a.spec for a in chosen}
     if set(added) & set(records["label"]):
         raise SystemExit(f"{study} already ran {', '.join(sorted(set(added) & set(records['label'])))}")

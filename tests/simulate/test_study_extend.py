@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ltrr.simulate.study import run_study
-from ltrr.simulate.study_settings import ROUTE_LABEL, TOLD_PRICED_LABEL, WARM_PRICED_LABEL, StudySettings
+from ltrr.simulate.study_settings import ROUTE_LABEL, TOLD_PRICED_LABEL, WARM_PRICED_LABEL, WARM_PRICED_POLICY, StudySettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import study_extend  # noqa: E402
@@ -46,3 +46,19 @@ def test_added_policies_give_the_records_of_a_study_that_ran_them(tiny_catalog_p
     assert again["cost_0.008_minus_static_frontier"] == summary["cost_0.008_minus_static_frontier"]
     report = (tmp_path / "again" / "report.md").read_text()
     assert "| route (a configuration per kind of ask) | `route` |" in report and "`nan`" not in report
+    # Any spec added warmed runs as the study runs its warmed learner: the same spec spelt out in
+    # full gives warm-priced's records under a label of its own.
+    spelt = f"{WARM_PRICED_POLICY},wide=0.3"
+    variant = study_extend.extend(tmp_path / "extended", base, [study_extend.warm_addable(spelt)], tmp_path / "variant")
+    records = pd.read_csv(tmp_path / "variant" / "study_records.csv.gz").drop(columns=TIMED + ["label", "policy"])
+    labels = pd.read_csv(tmp_path / "variant" / "study_records.csv.gz")["label"]
+    label = study_extend.warm_addable(spelt).label
+    pd.testing.assert_frame_equal(records[labels == label].reset_index(drop=True),
+                                  records[labels == WARM_PRICED_LABEL].reset_index(drop=True))
+    assert variant["warm_priced_minus_route"] == summary["warm_priced_minus_route"]
+
+
+def test_a_warmed_spec_is_added_as_the_study_adds_its_warmed_learner():
+    assert study_extend.warm_addable(WARM_PRICED_POLICY) == study_extend.ADDABLE["warm-priced"]
+    with pytest.raises(ValueError):
+        study_extend.warm_addable("coverage:nosuch=1")
