@@ -57,7 +57,8 @@ class CoverageLearner:
                  halflife: float = 300.0, buffer: int = 600, weight_cap: float | None = None,
                  cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
                  probe_prior: float = 0.0, tries: float = 0.0, slump: bool = False,
-                 floor: float = 0.0, floor_cost: float = 0.004, doubt: float = 0.0, hold: bool = False) -> None:
+                 floor: float = 0.0, floor_cost: float = 0.004, doubt: float = 0.0, hold: bool = False,
+                 later: float = 0.0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -110,6 +111,11 @@ class CoverageLearner:
         # learner's cells shrunk towards its held twin (see _levels), instead of being learnt into
         # the learner's cells and fading with them.
         self.hold = bool(hold)
+        if float(later) != 0.0 and float(later) < 1.0:
+            raise ValueError("later must be 0 (off) or at least 1")
+        # A find after a miss stands for the misses nobody followed up: it is weighted by the inverse
+        # of the share of searches without a click that a find followed, at most this much (0: weight 1).
+        self.later = float(later)
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
@@ -120,7 +126,7 @@ class CoverageLearner:
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
         wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump, floor, lowcost, doubt,
-        wcap, hold)."""
+        wcap, hold, later)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
@@ -128,7 +134,7 @@ class CoverageLearner:
                    tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0,
                    floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004),
                    doubt=params.get("doubt", 0.0), weight_cap=params.get("wcap", 0.0) or None,
-                   hold=params.get("hold", 0.0) > 0)
+                   hold=params.get("hold", 0.0) > 0, later=params.get("later", 0.0))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
@@ -139,6 +145,9 @@ class CoverageLearner:
             self._rng = np.random.default_rng(self.seed)
             self.n_events = 0
             self.n_clicks = 0
+            # Decayed counts of searches resolved without a click and of finds after a miss (later).
+            self._unclicked = 0.0
+            self._followed = 0.0
             self._ms = np.full(len(self.arms), np.nan)     # smoothed run time per arm, ms
             # Per arm, the smoothed share of its finds that no other arm of the search returned.
             self._novel = np.ones(len(self.arms))
@@ -445,6 +454,9 @@ class CoverageLearner:
                 cell.wide_t = cell.t
                 if self.slump and not is_query_key(key):
                     fold_trend(cell, served, breadth(g), self.decay)
+            if self.later and not judged:
+                self._unclicked = self._unclicked * self.decay + float(r is None)
+                self._followed *= self.decay
             if r is None:
                 return
             if judged and not (r <= MAX_RANK).any():
@@ -510,7 +522,19 @@ class CoverageLearner:
             # A query's cell exists while its counts are kept; a find never brings one back.
             keys = [k for k in keys if not is_query_key(k) or k in self._cells]
             r = rank_codes(self.arms, ranks)
-            self._append(keys, r, counts, 1.0, self._now(r, ranks_now))
+            self._append(keys, r, counts, self._later_weight(), self._now(r, ranks_now))
+
+    def _later_weight(self) -> float:
+        """The weight of a find after a miss (call under the lock): 1, or with ``later`` the inverse
+        of the share of unclicked searches a find followed, counting this one, capped at ``later``.
+        Users follow up only some misses; if which ones does not depend on the arm that would have
+        found them, each find followed up stands for 1 / that share of them (inverse probability
+        weighting of a missing outcome), as a judged search stands for 1 / the judged share."""
+        if not self.later:
+            return 1.0
+        self._followed += 1.0
+        share = self._followed / max(self._unclicked, self._followed)
+        return float(min(self.later, 1.0 / share))
 
     def _now(self, r: np.ndarray, ranks_now: Mapping[str, int | None] | None) -> np.ndarray | None:
         """The rank codes ``r`` with the arms ``ranks_now`` names ranked as they are now; None
@@ -556,7 +580,8 @@ class CoverageLearner:
                 **({"slump": True} if self.slump else {}),
                 **({"floor": self.floor, "floor_cost": self.floor_cost} if self.floor else {}),
                 **({"doubt": self.doubt} if self.doubt else {}),
-                **({"hold": True} if self.hold else {})}
+                **({"hold": True} if self.hold else {}),
+                **({"later": self.later} if self.later else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
@@ -568,6 +593,7 @@ class CoverageLearner:
             return {"config": self._config(), "n_events": self.n_events, "n_clicks": self.n_clicks,
                     "arm_ms": [None if not np.isfinite(v) else float(v) for v in self._ms],
                     "novel": [float(v) for v in self._novel],
+                    **({"follow_ups": [self._unclicked, self._followed]} if self.later else {}),
                     **cells_to_state(self._cells, len(self.arms)),
                     **({"held": cells_to_state(self._held, len(self.arms))} if self._held else {}),
                     # Least recently searched first, as kept.
@@ -592,5 +618,6 @@ class CoverageLearner:
             self._queries.counts = queries
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
+            self._unclicked, self._followed = map(float, state.get("follow_ups") or (0.0, 0.0))
             self._ms = arm_ms
             self._novel = novel
