@@ -83,6 +83,9 @@ def test_the_follow_up_counts_survive_a_saved_state():
     found_later(l)
     found_later(again)
     assert later_weights(again) == later_weights(l)
+    broken = l.state_dict() | {"follow_ups": [1.0, -2.0]}
+    with pytest.raises(ValueError, match="follow_ups"):
+        again.load_state_dict(broken)
 
 
 def test_later_is_off_or_at_least_one():

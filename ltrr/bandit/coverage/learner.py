@@ -606,6 +606,9 @@ class CoverageLearner:
             raise ValueError("coverage state was saved under other settings (arms, ladder or parameters)")
         cells, queries, n_events, n_clicks, arm_ms = state_to_parts(state, len(self.arms), self.queries)
         held = state_to_cells(state["held"], len(self.arms)) if state.get("held") else {}
+        follow_ups = np.asarray(state.get("follow_ups") or (0.0, 0.0), dtype=np.float64)
+        if follow_ups.shape != (2,) or not np.all(np.isfinite(follow_ups) & (follow_ups >= 0)):
+            raise ValueError("malformed coverage state: follow_ups must hold two counts of 0 or more")
         novel = np.ones(len(self.arms))        # a state saved before novelty was kept: every find counts
         if state.get("novel") is not None:
             novel = np.asarray(state["novel"], dtype=np.float64)
@@ -618,6 +621,6 @@ class CoverageLearner:
             self._queries.counts = queries
             self._rng = np.random.default_rng(self.seed)
             self.n_events, self.n_clicks = n_events, n_clicks
-            self._unclicked, self._followed = map(float, state.get("follow_ups") or (0.0, 0.0))
+            self._unclicked, self._followed = map(float, follow_ups)
             self._ms = arm_ms
             self._novel = novel
