@@ -17,6 +17,7 @@ and the interaction log all name a policy the same way::
     coverage:wcap=10            ... an explored find weighs at most 10 searches (default: 1 / the least wide chance)
     coverage:hold=1             ... what a warm start read is held in cells of its own that never decay
     coverage:later=5            ... a find after a miss weighs 1 / the share of misses followed up, at most 5
+    coverage:halflife=1000      ... what a cell learnt halves in weight every 1,000 of its searches (default 300)
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
@@ -174,7 +175,7 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0,
-                 "hold": 0.0, "later": 0.0},
+                 "hold": 0.0, "later": 0.0, "halflife": 300.0},
     # The routing table (ltrr.bandit.route): each kind of ask's configuration has the most coverage
     # less cost per candidate. 0.008 is the price at which, chosen on the study's tuning stream, it
     # served dev streams 21-32 of both worlds as well as the default learner (-0.15, -0.79 to +0.49
@@ -436,6 +437,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
             raise ValueError(f"coverage option tries must be 0 or more, got {out['tries']!r}")
         if not 0.0 <= out["judged"] <= 1.0:
             raise ValueError(f"coverage option judged must lie between 0 and 1, got {out['judged']!r}")
+        if not out["halflife"] > 0:
+            raise ValueError(f"coverage option halflife must be above 0, got {out['halflife']!r}")
         if out["later"] != 0.0 and out["later"] < 1.0:
             raise ValueError(f"coverage option later must be 0 (off) or at least 1, got {out['later']!r}")
         if out["hold"] not in (0.0, 1.0):

@@ -137,6 +137,8 @@ VALID_POLICIES = "valid policies: coverage, linucb, lints, thompson, epsilon, al
     ("coverage:queries=-1", "coverage option queries must be a whole number, 0 or more, got -1.0"),
     ("coverage:queries=2.5", "coverage option queries must be a whole number, 0 or more, got 2.5"),
     ("coverage:judged=1.5", "coverage option judged must lie between 0 and 1, got 1.5"),
+    ("coverage:halflife=0", "coverage option halflife must be above 0, got 0.0"),
+    ("coverage:later=0.5", "coverage option later must be 0 \\(off\\) or at least 1, got 0.5"),
 ])
 def test_invalid_policy_strings_raise_value_error_naming_the_problem(text, message):
     with pytest.raises(ValueError, match=message):
@@ -152,3 +154,11 @@ def test_only_learning_policies_map_to_mabwiser():
 def test_only_static_takes_arms():
     with pytest.raises(ValueError, match="only 'static' takes a list of arms"):
         PolicySpec("all", arms=("lexical",))
+
+
+def test_the_half_life_a_spec_names_is_the_learners():
+    from ltrr.bandit.coverage import CoverageLearner
+    learner = CoverageLearner.from_params(("a", "b"), dict(PolicySpec.parse("coverage:halflife=1000").params))
+    assert learner.decay == pytest.approx(0.5 ** (1 / 1000))
+    default = CoverageLearner.from_params(("a", "b"), dict(PolicySpec.parse("coverage").params))
+    assert default.decay == pytest.approx(0.5 ** (1 / 300))

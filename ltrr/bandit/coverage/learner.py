@@ -126,7 +126,7 @@ class CoverageLearner:
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
         wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump, floor, lowcost, doubt,
-        wcap, hold, later)."""
+        wcap, hold, later, halflife)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
@@ -134,7 +134,8 @@ class CoverageLearner:
                    tries=params.get("tries", 0.0), slump=params.get("slump", 0.0) > 0,
                    floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004),
                    doubt=params.get("doubt", 0.0), weight_cap=params.get("wcap", 0.0) or None,
-                   hold=params.get("hold", 0.0) > 0, later=params.get("later", 0.0))
+                   hold=params.get("hold", 0.0) > 0, later=params.get("later", 0.0),
+                   halflife=params.get("halflife", 300.0))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
