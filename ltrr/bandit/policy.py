@@ -172,6 +172,11 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # -1.13 (-2.12 to -0.14) points at -0.33 candidates, 1 of 6 streams up (the rule set before
     # the run allowed no world below -0.3; stopped there): a retried title is found by the arms
     # already run too, so their estimated coverage rises and wide exploration falls.
+    # halflife: searches of a cell after which what it learnt weighs half (the decay of counts and
+    # finds). 300 since the first rounds; 1000 tried at cost 0.008 warmed by the tuning stream
+    # (docs/history.md, twenty-ninth part), not kept: on dev streams 21-23 and 30-32 of the default,
+    # second and third worlds with the trained ranker, paired with 300, +0.12 (-0.25 to +0.49) points
+    # at -0.05 candidates, 10 of 18 streams up, short of the +0.3 the rule set before the run asked.
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0,
