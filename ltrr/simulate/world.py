@@ -192,12 +192,11 @@ THIRD = World(
     reformulate_share=0.4,
 )
 
-# Built in the twenty-ninth part, before any run of it and before the change it was built to read:
-# a world none of the learners' settings has seen, for a held-out reading after the third world's
-# own test seeds had been looked at. Listeners on a television or a car's screen, who pick from a
-# remote: a spread of asks with podcasts among them, users in between the other worlds' in how
-# their own their mix is, noisy clicks from patient readers who may click three times, and users
-# who retry often but seldom reword a vague ask.
+# Built in the twenty-ninth part before any run of it, for a held-out reading of the README's answer
+# once the third world's test seeds had been looked at. Listeners on a television or a car's screen,
+# who pick with a remote: a spread of asks with podcasts among them, personal mixes less their own
+# than the second world's and more than the default's, noisy clicks from patient readers who may
+# click three times, and users who retry often but seldom reword a vague ask.
 FOURTH = World(
     name="fourth",
     type_weights=(("exact_title", 0.14), ("misspelled_title", 0.10), ("misspelled_artist", 0.08),
