@@ -238,7 +238,8 @@ def seed_list(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: ``record``, ``pair`` and ``frontier`` (scripts that wrap this one read it too)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("reports/dev"), help="runs folder (default reports/dev)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -265,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     front.add_argument("tuned", help="a run recorded with --tuned")
     front.add_argument("names", nargs="+")
     front.add_argument("--window", type=int, default=WINDOW)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return {"record": cmd_record, "pair": cmd_pair, "frontier": cmd_frontier}[args.command](args)
 
 

@@ -15,7 +15,6 @@ Each world's tuning table is collected once and kept beside the records (``tunin
 """
 from __future__ import annotations
 
-import itertools
 import os
 import pickle
 import sys
@@ -55,20 +54,17 @@ def main(argv: list[str]) -> int:
     from ltrr.simulate.study import tuning_table
     from ltrr.simulate.study_settings import StudySettings
 
-    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else Path("reports/dev")
-    folder = out / argv[argv.index("record") + 1]
-    catalog = argv[argv.index("--catalog") + 1]
+    args = dev_streams.build_parser().parse_args(argv)
+    if args.command != "record":
+        return dev_streams.main(argv)          # pair and frontier read records: nothing to warm
+    folder = args.out / args.name
     folder.mkdir(parents=True, exist_ok=True)
-    worlds = dev_streams.WORLDS
-    if "--worlds" in argv:
-        at = argv.index("--worlds") + 1
-        worlds = tuple(itertools.takewhile(lambda w: not w.startswith("--"), argv[at:]))
-    for world in worlds:
+    for world in args.worlds:
         path = folder / f"tuning-{world}.pkl"
         if not path.exists():
             print(f"running the {world} world's tuning stream through every arm", flush=True)
             with tempfile.TemporaryDirectory(prefix="ltrr-warm-") as state:
-                table = tuning_table(StudySettings(catalog=catalog, world=world), Path(state))
+                table = tuning_table(StudySettings(catalog=str(args.catalog), world=world), Path(state))
             path.write_bytes(pickle.dumps(table))
     os.environ[_ENV] = str(folder)
     return dev_streams.main(argv)

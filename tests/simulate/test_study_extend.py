@@ -50,11 +50,12 @@ def test_added_policies_give_the_records_of_a_study_that_ran_them(tiny_catalog_p
     # full gives warm-priced's records under a label of its own.
     spelt = f"{WARM_PRICED_POLICY},wide=0.3"
     variant = study_extend.extend(tmp_path / "extended", base, [study_extend.warm_addable(spelt)], tmp_path / "variant")
-    records = pd.read_csv(tmp_path / "variant" / "study_records.csv.gz").drop(columns=TIMED + ["label", "policy"])
-    labels = pd.read_csv(tmp_path / "variant" / "study_records.csv.gz")["label"]
+    records = read("variant")
+    runs = records.drop(columns=["label", "policy"])
     label = study_extend.warm_addable(spelt).label
-    pd.testing.assert_frame_equal(records[labels == label].reset_index(drop=True),
-                                  records[labels == WARM_PRICED_LABEL].reset_index(drop=True))
+    assert (records["label"] == label).sum() == 2 * 40
+    pd.testing.assert_frame_equal(runs[records["label"] == label].reset_index(drop=True),
+                                  runs[records["label"] == WARM_PRICED_LABEL].reset_index(drop=True))
     assert variant["warm_priced_minus_route"] == summary["warm_priced_minus_route"]
 
 
