@@ -15,6 +15,7 @@ import numpy as np
 
 from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.policy import PolicySpec
+from ltrr.bandit.route import RoutePolicy
 from ltrr.bandit.selection import ArmChoice, Selection
 
 
@@ -29,6 +30,10 @@ class CoveragePolicy:
         self.arms = tuple(arms)
         self._arm_set = frozenset(self.arms)
         self.learner = CoverageLearner.from_params(self.arms, dict(spec.params), seed)
+        # coverage:base=C: a routing table at price C, chosen from what a warm start reads, whose
+        # configuration for each kind of ask every plan starts from (None: plans start from nothing).
+        base = float(dict(spec.params).get("base", 0.0))
+        self.table = RoutePolicy(self.arms, base, 0) if base > 0 else None
 
     @property
     def judged_share(self) -> float:
@@ -38,7 +43,7 @@ class CoveragePolicy:
     def select(self, x: np.ndarray, mask: np.ndarray, query: str | None, rng: np.random.Generator) -> Selection:
         """The learner's arms and budgets at context `x` over the available arms (`mask`), with its
         decision record; whether the search is judged is drawn from `rng`."""
-        d = self.learner.select(x, mask, query)
+        d = self.learner.select(x, mask, query, self.base(x))
         budgets = d["budgets"]
         choices = tuple(
             ArmChoice(arm, bool(budgets[i] > 0), int(budgets[i]), float(d["p_run"][i]),
@@ -51,6 +56,30 @@ class CoveragePolicy:
             decision["judged_share"] = share
             decision["judge"] = bool(rng.random() < share)
         return Selection(str(self.spec), choices, decision)
+
+    def base(self, x: np.ndarray) -> np.ndarray | None:
+        """The budgets a plan at context ``x`` starts from: the table's for its kind (None: no table,
+        or one that has read nothing yet)."""
+        return self.table.budgets(x) if self.table is not None and len(self.table) else None
+
+    def observe_warm(self, x: np.ndarray, ranks: Mapping[str, int | None], counts: Mapping[str, int] | None) -> None:
+        """Learn one full-information search of another stream (a warm start); the table reads it too."""
+        self.learner.observe_warm(x, ranks, counts)
+        if self.table is not None:
+            self.table.add(x, ranks, counts)
+
+    def state_dict(self) -> dict:
+        """The learner's state, with the table's searches when there is a table."""
+        state = self.learner.state_dict()
+        return state if self.table is None else {**state, "base_table": self.table.state_dict()}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Replace what was learned by :meth:`state_dict`'s output; ValueError when malformed."""
+        if self.table is not None:
+            if not isinstance(state.get("base_table"), Mapping):
+                raise ValueError("coverage state has no routing table for its base")
+            self.table.load_state_dict(state["base_table"])
+        self.learner.load_state_dict({k: v for k, v in state.items() if k != "base_table"})
 
     def observe(self, x: np.ndarray, budgets: Mapping[str, int], decision: Mapping | None,
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None, query: str | None,
@@ -89,7 +118,7 @@ class CoveragePolicy:
             return np.full(len(self.arms), np.nan), np.ones(len(self.arms))
         alone, run = [], []
         for x in contexts[-50:]:
-            expect, p_run = self.learner.run_probabilities(x, mask)
+            expect, p_run = self.learner.run_probabilities(x, mask, base=self.base(x))
             alone.append(expect)
             run.append(p_run)
         alone_arr = np.array(alone)

@@ -172,6 +172,15 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # -1.13 (-2.12 to -0.14) points at -0.33 candidates, 1 of 6 streams up (the rule set before
     # the run allowed no world below -0.3; stopped there): a retried title is found by the arms
     # already run too, so their estimated coverage rises and wide exploration falls.
+    # base: the price per candidate of a routing table (ltrr.bandit.route) chosen from the searches
+    # a warm start reads; each plan starts from the table's configuration for its kind of ask and the
+    # learner buys only what pays beyond it (0: no table, plans start from nothing). Tried warmed by
+    # the tuning stream (docs/history.md, thirtieth part), not kept: on dev streams 21-23 and 30-32 of
+    # the default, second and third worlds with the trained ranker, base=0.008 at cost 0.008 served
+    # users +0.53 (+0.04 to +1.03) points better than without it for +1.46 candidates, +1.20 above the
+    # static frontier of the default and second worlds' streams against +1.34 without it (the routing
+    # table alone: +2.03); at cost 0.016, +1.37. The asks for new releases it was built for were then
+    # always retrieved and no better served: the learner's extra arms (lexical, fuzzy) outrank them.
     # halflife: searches of a cell after which what it learnt weighs half (the decay of counts and
     # finds). 300 since the first rounds; 1000 tried at cost 0.008 warmed by the tuning stream
     # (docs/history.md, twenty-ninth part), not kept: on dev streams 21-23 and 30-32 of the default,
@@ -180,7 +189,7 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0,
-                 "hold": 0.0, "later": 0.0, "halflife": 300.0},
+                 "hold": 0.0, "later": 0.0, "halflife": 300.0, "base": 0.0},
     # The routing table (ltrr.bandit.route): each kind of ask's configuration has the most coverage
     # less cost per candidate. 0.008 is the price at which, chosen on the study's tuning stream, it
     # served dev streams 21-32 of both worlds as well as the default learner (-0.15, -0.79 to +0.49
@@ -446,6 +455,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
             raise ValueError(f"coverage option halflife must be above 0, got {out['halflife']!r}")
         if out["later"] != 0.0 and out["later"] < 1.0:
             raise ValueError(f"coverage option later must be 0 (off) or at least 1, got {out['later']!r}")
+        if out["base"] < 0:
+            raise ValueError(f"coverage option base must be 0 (off) or a price above 0, got {out['base']!r}")
         if out["hold"] not in (0.0, 1.0):
             raise ValueError(f"coverage option hold must be 0 (off) or 1, got {out['hold']!r}")
         if out["slump"] not in (0.0, 1.0):

@@ -138,7 +138,7 @@ class ArmSelector:
                 "n_features": self._n_features, "n_events": self._n_events, "is_fitted": self._is_fitted,
                 "pulls": self._pulls.copy(), "rewards": self._rewards.copy(),
                 "recent": np.stack(self._recent) if self._recent else np.zeros((0, width)),
-                "coverage": self._coverage.learner.state_dict() if self._coverage is not None else None,
+                "coverage": self._coverage.state_dict() if self._coverage is not None else None,
                 "mab": self._mab.state_dict() if self._mab is not None else None,
                 "route": self._route.state_dict() if self._route is not None else None,
             }
@@ -166,7 +166,7 @@ class ArmSelector:
             if self._coverage is not None:
                 if not isinstance(state.get("coverage"), Mapping):
                     raise ValueError("selector state has no coverage learner")
-                self._coverage.learner.load_state_dict(state["coverage"])
+                self._coverage.load_state_dict(state["coverage"])
             if self._route is not None:
                 if not isinstance(state.get("route"), Mapping):
                     raise ValueError("selector state has no routing table")
@@ -283,7 +283,7 @@ class ArmSelector:
             if self._route is not None:
                 self._route.add(x, ranks, counts)
             else:
-                self._coverage.learner.observe_warm(x, ranks, counts)
+                self._coverage.observe_warm(x, ranks, counts)
 
     @property
     def learns_warm(self) -> bool:

@@ -177,11 +177,12 @@ class CoverageLearner:
         """Pseudo searches shrinking cell ``key`` towards its parent (None: the learner's prior)."""
         return self.query_prior if is_query_key(key) else self.probe_prior if is_probe_key(key) else None
 
-    def _greedy(self, levels: list[Level],
-                mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
-        """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior."""
+    def _greedy(self, levels: list[Level], mask: np.ndarray,
+                base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+        """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior, built
+        beyond the budgets ``base`` (None: from nothing)."""
         return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior, self._novel,
-                           self.floor, self.floor_cost, self.doubt)
+                           self.floor, self.floor_cost, self.doubt, base)
 
     def greedy(self, x: np.ndarray, mask: np.ndarray,
                levels: list[Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
@@ -196,15 +197,17 @@ class CoverageLearner:
 
     # -- deciding -------------------------------------------------------------------------
 
-    def select(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> dict:
+    def select(self, x: np.ndarray, mask: np.ndarray, query: str | None = None,
+               base: np.ndarray | None = None) -> dict:
         """Budgets, exact propensities and estimates for context ``x`` over the available ``mask``
-        (``query``: the normalized query text, whose own counts may raise wide exploration).
+        (``query``: the normalized query text, whose own counts may raise wide exploration;
+        ``base``: budgets the greedy configuration starts from, such as a routing table's).
 
         Returns ``{"budgets", "greedy", "p_run", "p_budget", "expectation", "coverage", "explored"}``
         where ``explored`` is "", "deepen" or "wide".
         """
         with self._lock:
-            greedy, alone, cover, p_wide, deepen, top, alarm, tried, slump = self._plan(x, mask, query)
+            greedy, alone, cover, p_wide, deepen, top, alarm, tried, slump = self._plan(x, mask, query, base)
             budgets = greedy.copy()
             coin, pick_arm, pick_level = self._rng.random(3)
             up = upgradable(greedy, mask, top)
@@ -244,10 +247,12 @@ class CoverageLearner:
                if d.get("tried") is not None and np.any(d["tried"]) else {}),
         }
 
-    def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None) -> Plan:
-        """The greedy configuration at ``x`` and the exploration rule drawn from (see :class:`Plan`)."""
+    def _plan(self, x: np.ndarray, mask: np.ndarray, query: str | None = None,
+              base: np.ndarray | None = None) -> Plan:
+        """The greedy configuration at ``x`` (beyond ``base``) and the exploration rule drawn from
+        (see :class:`Plan`)."""
         levels = self._levels(x, query)
-        greedy, alone, cover, counts = self._greedy(levels, mask)
+        greedy, alone, cover, counts = self._greedy(levels, mask, base)
         untried = self._queries.untried(query, self.tries) if self.tries > 0 else None
         tried = np.zeros(len(self.arms), dtype=bool)
         if untried is not None:
@@ -272,12 +277,12 @@ class CoverageLearner:
         cells = (self._cells.get(k) for k in self.cell_keys(x, query) if not is_query_key(k))
         return max((slump_alarm(c.trend, c.t) for c in cells if c is not None), default=0.0)
 
-    def run_probabilities(self, x: np.ndarray, mask: np.ndarray,
-                          query: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def run_probabilities(self, x: np.ndarray, mask: np.ndarray, query: str | None = None,
+                          base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per arm at ``x``: its estimated coverage alone at its greedy budget, and the chance
         it runs under the exploration rule (what :meth:`select` would draw from)."""
         with self._lock:
-            plan = self._plan(x, mask, query)
+            plan = self._plan(x, mask, query, base)
             p_run, _ = self.propensities(plan.greedy, mask, plan.greedy, plan.p_wide, plan.deepen, plan.top)
             return plan.alone, p_run
 

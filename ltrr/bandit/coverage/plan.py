@@ -27,7 +27,8 @@ def price(cover: float, cost_per_candidate: float, floor: float = 0.0, floor_cos
 
 def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float, start_ms: np.ndarray,
            prior: float, novel: np.ndarray | None = None, floor: float = 0.0,
-           floor_cost: float = 0.0, doubt: float = 0.0) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+           floor_cost: float = 0.0, doubt: float = 0.0,
+           base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
     """The greedy budgets over the available ``mask``, with what exploration reuses: every
     arm's coverage alone at every level and its expected candidates (None before any data),
     and the configuration's coverage (NaN before any data).
@@ -40,17 +41,21 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
     recall at that price, and once served that often, at ``cost_per_candidate``.
     ``doubt``: a step is bought on its gain less ``doubt`` standard errors of it (0: on its
     estimate), so that a gain resting on a few heavily weighted finds does not buy a hedge.
+    ``base``: budgets (ladder levels) the configuration starts from and never goes below (None:
+    nothing), such as a routing table's for the kind of ask: steps are bought beyond it.
     Never empty where an arm is available: at the least, one arm runs at the ladder's first step.
     """
     n_arms = len(mask)
-    budgets = np.zeros(n_arms, dtype=np.int64)
+    budgets = np.zeros(n_arms, dtype=np.int64) if base is None else \
+        np.where(mask, np.asarray(base, dtype=np.int64), 0)
     if not levels:
         # Nothing learned anywhere yet: run every available arm at a middle budget so
         # that clicks (and their full-information ranks) start to arrive.
-        budgets[mask] = COLD_BUDGET
+        budgets[mask] = np.maximum(budgets[mask], COLD_BUDGET)
         return budgets, None, float("nan"), None
     gain, now, sd = _gains(levels, budgets, prior, n_arms, doubt)
-    alone = gain            # from nothing, each arm's gain is its coverage alone
+    # From nothing, each arm's gain is its coverage alone; from a base, read it from nothing.
+    alone = gain if not budgets.any() else gains(levels, np.zeros(n_arms, dtype=np.int64), prior, n_arms)[0]
     counts = expected_counts(levels, n_arms)
     arms = np.arange(n_arms)
     for _ in range(n_arms * len(LADDER)):
