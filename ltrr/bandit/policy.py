@@ -177,10 +177,11 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # learner buys only what pays beyond it (0: no table, plans start from nothing). Tried warmed by
     # the tuning stream (docs/history.md, thirtieth part), not kept: on dev streams 21-23 and 30-32 of
     # the default, second and third worlds with the trained ranker, base=0.008 at cost 0.008 served
-    # users +0.53 (+0.04 to +1.03) points better than without it for +1.46 candidates, +1.20 above the
-    # static frontier of the default and second worlds' streams against +1.34 without it (the routing
-    # table alone: +2.03); at cost 0.016, +1.37. The asks for new releases it was built for were then
-    # always retrieved and no better served: the learner's extra arms (lexical, fuzzy) outrank them.
+    # users +0.53 (+0.04 to +1.03) points better than without it for +1.46 candidates, and with
+    # tries=0 as well +0.76 (+0.26 to +1.25) for +1.22; above the static frontier of the default and
+    # second worlds' streams +1.20 and +1.42, against +1.34 without a base and +2.03 for the routing
+    # table alone. The asks for new releases it was built for were then always retrieved, and lost
+    # where the plan also ran broad arms (popular, semantic, related) whose tracks outrank them.
     # halflife: searches of a cell after which what it learnt weighs half (the decay of counts and
     # finds). 300 since the first rounds; 1000 tried at cost 0.008 warmed by the tuning stream
     # (docs/history.md, twenty-ninth part), not kept: on dev streams 21-23 and 30-32 of the default,
