@@ -106,6 +106,8 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # the probe tells a name the memory knows from text it has never seen.
     # tries: searches without a click after which a recent query runs every arm its own searches
     # have not run lately, at the first step, its finds shown like exploration's (0: never).
+    # Warm-started at cost 0.008 (docs/history.md, thirtieth part), tries=0 lost -0.76 (-1.21 to
+    # -0.30) points on dev streams 21-23 and 30-32 of three worlds, asks for new releases -4 to -7.
     # Chosen on dev seeds 21-23 of both worlds (never the study's test seeds 0-4; 2,000 steps,
     # last 500, against tuned<=4/6/8/10 run on the same seeds): points from the static frontier,
     # mean of the six: tries 0 -5.0, 1 -3.4, 2 -3.5 (2 without showing the finds: -4.7); worst
