@@ -5,7 +5,17 @@ from typing import Mapping
 
 import numpy as np
 
+from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.bandit.coverage import CoverageLearner
+
+
+def two_word_context() -> np.ndarray:
+    """The context of a two-word query about which nothing else is known: one kind of ask, so
+    every search made with it lands in the same cells."""
+    x = np.zeros(len(CONTEXT_FEATURES))
+    x[CONTEXT_FEATURES.index("bias")] = 1
+    x[CONTEXT_FEATURES.index("q_two_words")] = 1
+    return x
 
 
 def resolve(learner: CoverageLearner, x: np.ndarray, mask: np.ndarray,

@@ -5,23 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.coverage.cells import LADDER
 from ltrr.bandit.coverage.plan import greedy
 from ltrr.bandit.policy import PolicySpec
 from ltrr.bandit.selector import ArmSelector
+from tests.bandit.learners import two_word_context as ctx
 
 ARMS = ("a", "b", "c")
-IDX = {n: i for i, n in enumerate(CONTEXT_FEATURES)}
 LISTS = {a: 50 for a in ARMS}
-
-
-def ctx() -> np.ndarray:
-    x = np.zeros(len(CONTEXT_FEATURES))
-    x[IDX["bias"]] = 1
-    x[IDX["q_two_words"]] = 1
-    return x
 
 
 def warmed(spec: str) -> ArmSelector:

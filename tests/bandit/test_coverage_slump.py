@@ -4,22 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr.bandit.context import CONTEXT_FEATURES
 from ltrr.bandit.coverage import CoverageLearner
 from ltrr.bandit.coverage.cells import Cell, breadth, fold_trend, trend_means
 from ltrr.bandit.coverage.explore import RECENT, slump_alarm
 from ltrr.bandit.policy import PolicySpec
+from tests.bandit.learners import two_word_context as ctx
 
 ARMS = ("a", "b", "c")
-IDX = {n: i for i, n in enumerate(CONTEXT_FEATURES)}
 DECAY = 0.5 ** (1 / 300)
-
-
-def ctx() -> np.ndarray:
-    x = np.zeros(len(CONTEXT_FEATURES))
-    x[IDX["bias"]] = 1
-    x[IDX["q_two_words"]] = 1
-    return x
 
 
 def folded(history: list[tuple[bool, float]]) -> Cell:
