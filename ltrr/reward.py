@@ -159,6 +159,33 @@ def novel_shares(search: Mapping) -> dict[str, float]:
     return {arm: sum(seen_by[e] == 1 for e in items) / len(items) for arm, items in cut.items() if items}
 
 
+def crowding_shares(search: Mapping, entity_id: str | None) -> dict[str, float]:
+    """Per selected arm of a clicked search that ran two arms or more: of its finds within its
+    budget that no other selected arm returned (what it added to the pool, :func:`novel_shares`),
+    the share shown above the clicked entity: places in front of what was wanted that only this
+    arm put there (0 for an arm that added nothing). Empty when the click is not among the shown
+    ``results`` or fewer than two arms ran. A find shown below the click, or not shown, took no
+    place from it: an arm is charged for what it pushes down, not for its size."""
+    results = list(search.get("results") or [])
+    if not entity_id or entity_id not in results:
+        return {}
+    lists = logged_lists(search.get("by_arm") or {})
+    cut = {arm: lists.get(arm, [])[:budget] for arm, budget in selected_budgets(search.get("selection") or []).items()}
+    if len(cut) < 2:
+        return {}
+    above = set(results[:results.index(entity_id)])
+    seen_by: dict[str, int] = {}
+    for items in cut.values():
+        for e in set(items):
+            seen_by[e] = seen_by.get(e, 0) + 1
+    out = {}
+    for arm, items in cut.items():
+        own = [e for e in set(items) if seen_by[e] == 1]
+        if items:
+            out[arm] = sum(e in above for e in own) / len(own) if own else 0.0
+    return out
+
+
 def seen_shares(search: Mapping, looked: Callable[[int], float]) -> dict[str, float]:
     """Per selected arm of a logged search: the chance that its best-placed find within its budget
     was looked at, ``looked(position)`` at its 1-based position among the shown ``results`` (0

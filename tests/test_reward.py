@@ -82,6 +82,29 @@ def test_novel_shares_count_each_arms_finds_within_its_budget_that_no_other_arm_
     assert reward.novel_shares(alone) == {}
 
 
+def test_crowding_shares_count_each_arms_own_finds_shown_above_the_click():
+    search = {"selection": [{"arm": "lexical", "selected": True, "budget": 2},
+                            {"arm": "popular", "selected": True, "budget": 3},
+                            {"arm": "fresh", "selected": True, "budget": 2},
+                            {"arm": "semantic", "selected": False, "budget": 5}],
+              "by_arm": {"lexical": [["t1", 1.0], ["want", 0.5]],
+                         "popular": [["p1", 1.0], ["t1", 0.9], ["p2", 0.8], ["p3", 0.1]],
+                         "fresh": [["f1", 1.0], ["f2", 0.9]],
+                         "semantic": [["s1", 1.0]]},
+              "results": ["p1", "t1", "f1", "want", "p2", "f2"]}
+    # Above the click: p1 (popular's own), t1 (lexical's and popular's: nobody's own), f1 (fresh's own).
+    # lexical's own find is only the click; popular's own are p1 and p2 (p3 lies beyond its budget),
+    # one of them above; fresh's own are f1 and f2, one above. semantic did not run.
+    assert reward.crowding_shares(search, "want") == {"lexical": 0.0, "popular": 0.5, "fresh": 0.5}
+    # A click on the first result: nothing stood in front of it.
+    assert reward.crowding_shares(search, "p1") == {"lexical": 0.0, "popular": 0.0, "fresh": 0.0}
+    # No click among the results, or one arm alone: nothing to read.
+    assert reward.crowding_shares(search, "elsewhere") == {}
+    assert reward.crowding_shares(search, None) == {}
+    alone = {**search, "selection": search["selection"][:1]}
+    assert reward.crowding_shares(alone, "want") == {}
+
+
 def test_rank_in_reads_a_whole_list_when_asked_and_finds_the_first_of_a_set():
     ids = [f"e{i}" for i in range(80)]
     assert reward.rank_in(ids, "e60") is None

@@ -84,14 +84,17 @@ class CoveragePolicy:
     def observe(self, x: np.ndarray, budgets: Mapping[str, int], decision: Mapping | None,
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None, query: str | None,
                 seen: Mapping[str, float] | None, novel: Mapping[str, float] | None,
-                ranks_now: Mapping[str, int | None] | None) -> None:
+                ranks_now: Mapping[str, int | None] | None,
+                crowd: Mapping[str, float] | None = None) -> None:
         """Learn from one resolved search (the arguments of the selector's ``observe``, ``budgets``
-        the selected arms' budgets): its ranks, unless it was drawn for judgment, and its novelty."""
+        the selected arms' budgets): its ranks, unless it was drawn for judgment, its novelty and
+        the places its arms took above its click."""
         d = decision or {}
         # A search drawn for judgment is learned once, from its judgment (observe_judged).
         if not d.get("judge"):
             self._observe(x, budgets, d, ranks, counts, query, judged=False, seen=seen, ranks_now=ranks_now)
         self.learner.observe_novelty(novel)
+        self.learner.observe_crowding(x, crowd)
 
     def observe_judged(self, x: np.ndarray, budgets: Mapping[str, int], decision: Mapping,
                        ranks: Mapping[str, int | None], counts: Mapping[str, int] | None, query: str | None,

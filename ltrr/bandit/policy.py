@@ -18,6 +18,7 @@ and the interaction log all name a policy the same way::
     coverage:hold=1             ... what a warm start read is held in cells of its own that never decay
     coverage:later=5            ... a find after a miss weighs 1 / the share of misses followed up, at most 5
     coverage:halflife=1000      ... what a cell learnt halves in weight every 1,000 of its searches (default 300)
+    coverage:push=0.05          ... a candidate also pays 0.05 times how often its kind's clicks found its arm's finds above them
     linucb                      LinUCB, default hyper-parameters
     linucb:alpha=0.5            LinUCB with more exploitation
     lints:alpha=0.3,l2_lambda=2 LinTS (Thompson sampling on ridge coefficients)
@@ -184,6 +185,10 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # second worlds' streams +1.20 and +1.42, against +1.34 without a base and +2.03 for the routing
     # table alone. The asks for new releases it was built for were then always retrieved, and lost
     # where the plan also ran broad arms (popular, semantic, related) whose tracks outrank them.
+    # push: what a place taken in front of what was wanted costs, in coverage: each candidate of an
+    # arm pays push times the share of its own finds that its kind of ask's clicks found above them
+    # (ltrr.reward.crowding_shares), on top of cost (0: off). Aimed at the broad arms whose tracks
+    # outrank what an ask for a new release wants (thirtieth part).
     # halflife: searches of a cell after which what it learnt weighs half (the decay of counts and
     # finds). 300 since the first rounds; 1000 tried at cost 0.008 warmed by the tuning stream
     # (docs/history.md, twenty-ninth part), not kept: on dev streams 21-23 and 30-32 of the default,
@@ -192,7 +197,7 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     "coverage": {"cost": 0.004, "epsilon": 0.05, "wide": 0.3, "wide_at": 3.0, "context": 1.0, "prior": 50.0,
                  "ms": 0.0, "queries": 1000.0, "judged": 0.0, "qprior": 1.0, "probe": 5.0,
                  "tries": 2.0, "slump": 1.0, "floor": 0.0, "lowcost": 0.004, "doubt": 0.0, "wcap": 0.0,
-                 "hold": 0.0, "later": 0.0, "halflife": 300.0, "base": 0.0},
+                 "hold": 0.0, "later": 0.0, "halflife": 300.0, "base": 0.0, "push": 0.0},
     # The routing table (ltrr.bandit.route): each kind of ask's configuration has the most coverage
     # less cost per candidate. 0.008 is the price at which, chosen on the study's tuning stream, it
     # served dev streams 21-32 of both worlds as well as the default learner (-0.15, -0.79 to +0.49
@@ -458,6 +463,8 @@ def _complete_params(name: str, given: dict[str, object]) -> tuple[tuple[str, fl
             raise ValueError(f"coverage option halflife must be above 0, got {out['halflife']!r}")
         if out["later"] != 0.0 and out["later"] < 1.0:
             raise ValueError(f"coverage option later must be 0 (off) or at least 1, got {out['later']!r}")
+        if out["push"] < 0:
+            raise ValueError(f"coverage option push must be 0 (off) or more, got {out['push']!r}")
         if out["base"] < 0:
             raise ValueError(f"coverage option base must be 0 (off) or a price above 0, got {out['base']!r}")
         if out["hold"] not in (0.0, 1.0):

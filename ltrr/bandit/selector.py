@@ -219,7 +219,7 @@ class ArmSelector:
     def observe(self, x: np.ndarray, selection: Sequence[Mapping], decision: Mapping | None,
                 ranks: Mapping[str, int | None] | None, counts: Mapping[str, int] | None = None,
                 query: str | None = None, seen: Mapping[str, float] | None = None,
-                novel: Mapping[str, float] | None = None,
+                novel: Mapping[str, float] | None = None, crowd: Mapping[str, float] | None = None,
                 ranks_now: Mapping[str, int | None] | None = None) -> dict[str, float]:
         """Learn from one resolved search; returns each selected arm's credit (:mod:`ltrr.reward`).
 
@@ -228,6 +228,7 @@ class ArmSelector:
         ``counts`` each arm's list length, ``query`` the search's normalized text,
         ``seen`` (a skip) per arm the chance its finds were looked at (:func:`ltrr.reward.seen_shares`),
         ``novel`` per arm the share of its finds no other arm returned (:func:`ltrr.reward.novel_shares`),
+        ``crowd`` (a click) per arm the share of those shown above it (:func:`ltrr.reward.crowding_shares`),
         ``ranks_now`` the ranks the search itself changed, as they are now (``Learning.full_ranks``).
         The coverage policy learns from the ranks (and counts the query); the mabwiser
         policies from each selected arm's credit (0 on a skip).
@@ -241,7 +242,7 @@ class ArmSelector:
             if self._coverage is not None:
                 if self._n_features is None:
                     self._n_features = len(x)
-                self._coverage.observe(x, budgets, decision, ranks, counts, query, seen, novel, ranks_now)
+                self._coverage.observe(x, budgets, decision, ranks, counts, query, seen, novel, ranks_now, crowd)
                 self._count(x, credit)
             elif self._mab is not None:
                 if credit:

@@ -155,7 +155,7 @@ def test_cover_probability_matches_simulation():
     assert w == pytest.approx(0.25 * (1 / 3) * (3 / 6) + 0.05)
     # The same by drawing: configurations that cover, among many selections of an untrained learner
     # whose greedy configuration is pinned to `greedy`.
-    learner._greedy = lambda levels, m, base=None: (greedy.copy(), None, 0.0, None)    # pinned
+    learner._greedy = lambda levels, m, base=None, x=None: (greedy.copy(), None, 0.0, None)    # pinned
     draws = [learner.select(ctx("one"), mask)["budgets"] for _ in range(30000)]
     freq = np.mean([bool((ranks <= d).any()) for d in draws])
     assert freq == pytest.approx(w, abs=0.01)
@@ -189,7 +189,7 @@ def test_weighted_deepening_keeps_propensities_and_cover_probability_exact():
     x = ctx("two")
     q = learner.deepen_weights(greedy, mask, x=x)
     assert not np.allclose(q, q[0])                # a non-uniform draw is what is checked
-    learner._greedy = lambda levels, m, base=None: (greedy.copy(), None, 0.0, None)    # pinned
+    learner._greedy = lambda levels, m, base=None, x=None: (greedy.copy(), None, 0.0, None)    # pinned
     draws = [learner.select(x, mask) for _ in range(20000)]
     for a in range(3):
         for b in set(int(d["budgets"][a]) for d in draws):
@@ -215,7 +215,7 @@ def test_deepening_explores_only_levels_that_could_pay():
     assert learner.deepen_top(greedy, mask, 1.0, levels).tolist() == [1, 0, 0]
     assert learner.deepen_top(greedy, np.array([True, False, True]), 0.0, levels)[1] == 0
     # The draws follow the logged top exactly: never above it, with the stated propensities.
-    learner._greedy = lambda levels, m, base=None: (greedy.copy(), None, 0.0, None)    # pinned
+    learner._greedy = lambda levels, m, base=None, x=None: (greedy.copy(), None, 0.0, None)    # pinned
     draws = [learner.select(ctx("one"), mask) for _ in range(20000)]
     assert all(d["deepen_top"].tolist() == [20, 20, 20] for d in draws[:50])
     assert max(int(d["budgets"].max()) for d in draws) == 20
@@ -330,7 +330,7 @@ def test_reach_probability_is_the_chance_each_arm_ran_at_least_that_deep():
     mask = np.ones(3, dtype=bool)
     greedy = np.array([1, 0, 3])
     x = ctx("two")
-    learner._greedy = lambda levels, m, base=None: (greedy.copy(), None, 0.0, None)    # pinned
+    learner._greedy = lambda levels, m, base=None, x=None: (greedy.copy(), None, 0.0, None)    # pinned
     draws = [learner.select(x, mask) for _ in range(20000)]
     d0 = draws[0]
     reach = learner.reach_probability(greedy, mask, d0["p_wide"], d0["deepen"], d0["deepen_top"])

@@ -187,3 +187,30 @@ def test_a_reset_voids_a_ranker_training_under_way_before_it_moves_the_folders(t
     finally:
         release.set()
         eng.close()
+
+
+def test_places_taken_above_a_click_are_learnt_per_kind_and_rebuilt_by_replay(tiny_catalog_path, tmp_path):
+    import shutil
+
+    policy = "coverage:push=0.5"
+    eng = open_engine(tiny_catalog_path, tmp_path / "s", policy=policy)
+    for q in ["halo", "kill bill", "love", "nas", "rap", "taylor swift"] * 2:
+        resp = eng.search(q, context={"user_id": "u1"})
+        if len(resp.results) > 1:
+            eng.feedback(resp.id, resp.results[-1].entity_id)       # a click below everything else shown
+    crowd = {k: v.copy() for k, v in eng.selector.learner._crowd.items()}          # noqa: SLF001
+    # Clicks on the last result: every other result stood in front of it, so some arm that put
+    # its own finds there is charged for them.
+    assert crowd and max(float(v.max()) for v in crowd.values()) > 0
+    eng.close()
+    for drop_checkpoint in (False, True):
+        if drop_checkpoint:
+            shutil.rmtree(tmp_path / "s" / "checkpoint")     # the whole log replays instead
+        eng = open_engine(tiny_catalog_path, tmp_path / "s", policy=policy)
+        try:
+            again = eng.selector.learner._crowd                                  # noqa: SLF001
+            assert again.keys() == crowd.keys()
+            for k in crowd:
+                np.testing.assert_allclose(again[k], crowd[k], rtol=1e-12)
+        finally:
+            eng.close()

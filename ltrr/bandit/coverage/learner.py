@@ -27,6 +27,7 @@ from ltrr.reward import MAX_RANK
 
 LATENCY_SMOOTHING = 0.05                 # weight of a new run time in an arm's mean milliseconds
 NOVELTY_SMOOTHING = 0.02                 # weight of a new search in an arm's share of finds no other arm has
+CROWDING_SMOOTHING = 0.05                # weight of a new click in a kind's share of an arm's finds shown above it
 QUERY_BUFFER = 50                        # targets a query's own cell keeps (its kind's cells keep ``buffer``)
 
 
@@ -58,7 +59,7 @@ class CoverageLearner:
                  cost_per_ms: float = 0.0, queries: int = 0, query_prior: float = 0.0,
                  probe_prior: float = 0.0, tries: float = 0.0, slump: bool = False,
                  floor: float = 0.0, floor_cost: float = 0.004, doubt: float = 0.0, hold: bool = False,
-                 later: float = 0.0) -> None:
+                 later: float = 0.0, push: float = 0.0) -> None:
         self.arms = tuple(arms)
         self.seed = int(seed)
         self.cost_per_candidate = float(cost_per_candidate)
@@ -116,6 +117,12 @@ class CoverageLearner:
         # A find after a miss stands for the misses nobody followed up: it is weighted by the inverse
         # of the share of searches without a click that a find followed, at most this much (0: weight 1).
         self.later = float(later)
+        if float(push) < 0:
+            raise ValueError("push must be 0 (off) or more")
+        # What a place taken in front of what was wanted costs, in coverage: each candidate of an
+        # arm pays this times the share of its own finds that its kind of ask's clicks found above
+        # them (observe_crowding), on top of the price (0: only the candidates' number is priced).
+        self.push = float(push)
         # Largest inverse-propensity weight; default: that of a plain discovery (see observe).
         self.weight_cap = float(weight_cap) if weight_cap else 1.0 / max(self.wide_min, 1e-3)
         self.exploration = Exploration(self.arms, self.epsilon, self.wide, self.wide_min, self.wide_budget)
@@ -135,7 +142,7 @@ class CoverageLearner:
                    floor=params.get("floor", 0.0), floor_cost=params.get("lowcost", 0.004),
                    doubt=params.get("doubt", 0.0), weight_cap=params.get("wcap", 0.0) or None,
                    hold=params.get("hold", 0.0) > 0, later=params.get("later", 0.0),
-                   halflife=params.get("halflife", 300.0))
+                   halflife=params.get("halflife", 300.0), push=params.get("push", 0.0))
 
     def reset(self) -> None:
         """Forget everything learned and restart the random stream from the seed."""
@@ -152,6 +159,8 @@ class CoverageLearner:
             self._ms = np.full(len(self.arms), np.nan)     # smoothed run time per arm, ms
             # Per arm, the smoothed share of its finds that no other arm of the search returned.
             self._novel = np.ones(len(self.arms))
+            # Per kind of ask (push), per arm: the smoothed share of its own finds shown above a click.
+            self._crowd: dict[str, np.ndarray] = {}
 
     # -- cells and estimates -------------------------------------------------------------
 
@@ -177,12 +186,24 @@ class CoverageLearner:
         """Pseudo searches shrinking cell ``key`` towards its parent (None: the learner's prior)."""
         return self.query_prior if is_query_key(key) else self.probe_prior if is_probe_key(key) else None
 
-    def _greedy(self, levels: list[Level], mask: np.ndarray,
-                base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+    def _greedy(self, levels: list[Level], mask: np.ndarray, base: np.ndarray | None = None,
+                x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
         """:func:`~ltrr.bandit.coverage.plan.greedy` under this learner's prices and prior, built
-        beyond the budgets ``base`` (None: from nothing)."""
+        beyond the budgets ``base`` (None: from nothing); with ``push``, each arm's candidates also
+        pay for the places they take in front of what is wanted in ``x``'s kind of ask."""
         return plan_greedy(levels, mask, self.cost_per_candidate, self._start_costs(), self.prior, self._novel,
-                           self.floor, self.floor_cost, self.doubt, base)
+                           self.floor, self.floor_cost, self.doubt, base, self._surcharge(x))
+
+    def _kind(self, x: np.ndarray) -> str:
+        """The key of ``x``'s kind of ask (its coarsest context cell but the root; "" context-free)."""
+        return "".join(map(str, cell_keys(np.asarray(x, dtype=np.float64), self.contextual)[0]))
+
+    def _surcharge(self, x: np.ndarray | None) -> np.ndarray | None:
+        """Per arm, the extra price of a candidate at ``x`` (None: push off, or no click read there)."""
+        if self.push <= 0 or x is None:
+            return None
+        crowd = self._crowd.get(self._kind(x))
+        return None if crowd is None else self.push * crowd
 
     def greedy(self, x: np.ndarray, mask: np.ndarray,
                levels: list[Level] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
@@ -192,7 +213,7 @@ class CoverageLearner:
         """
         with self._lock:
             levels = self._levels(x) if levels is None else levels
-            budgets, alone, cover, _ = self._greedy(levels, mask)
+            budgets, alone, cover, _ = self._greedy(levels, mask, x=x)
             return budgets, alone_at(alone, budgets), cover
 
     # -- deciding -------------------------------------------------------------------------
@@ -252,7 +273,7 @@ class CoverageLearner:
         """The greedy configuration at ``x`` (beyond ``base``) and the exploration rule drawn from
         (see :class:`Plan`)."""
         levels = self._levels(x, query)
-        greedy, alone, cover, counts = self._greedy(levels, mask, base)
+        greedy, alone, cover, counts = self._greedy(levels, mask, base, x)
         untried = self._queries.untried(query, self.tries) if self.tries > 0 else None
         tried = np.zeros(len(self.arms), dtype=bool)
         if untried is not None:
@@ -374,6 +395,18 @@ class CoverageLearner:
                 if isinstance(v, (int, float)) and np.isfinite(v):
                     share = float(np.clip(v, 0.0, 1.0))
                     self._novel[a] = (1 - NOVELTY_SMOOTHING) * self._novel[a] + NOVELTY_SMOOTHING * share
+
+    def observe_crowding(self, x: np.ndarray, crowd: Mapping[str, float] | None) -> None:
+        """Fold one clicked search's share of each arm's own finds shown above the click
+        (:func:`ltrr.reward.crowding_shares`) into its kind of ask's smoothed shares (push only)."""
+        if self.push <= 0 or not crowd:
+            return
+        with self._lock:
+            kind = self._crowd.setdefault(self._kind(x), np.zeros(len(self.arms)))
+            for a, name in enumerate(self.arms):
+                v = crowd.get(name)
+                if isinstance(v, (int, float)) and np.isfinite(v):
+                    kind[a] = (1 - CROWDING_SMOOTHING) * kind[a] + CROWDING_SMOOTHING * float(np.clip(v, 0.0, 1.0))
 
     def arm_milliseconds(self) -> dict[str, float]:
         """Each timed arm's smoothed run time (ms)."""
@@ -587,7 +620,8 @@ class CoverageLearner:
                 **({"floor": self.floor, "floor_cost": self.floor_cost} if self.floor else {}),
                 **({"doubt": self.doubt} if self.doubt else {}),
                 **({"hold": True} if self.hold else {}),
-                **({"later": self.later} if self.later else {})}
+                **({"later": self.later} if self.later else {}),
+                **({"push": self.push} if self.push else {})}
 
     def state_dict(self) -> dict:
         """What was learned, as JSON-ready values plus numpy arrays (one row per buffered click).
@@ -600,6 +634,7 @@ class CoverageLearner:
                     "arm_ms": [None if not np.isfinite(v) else float(v) for v in self._ms],
                     "novel": [float(v) for v in self._novel],
                     **({"follow_ups": [self._unclicked, self._followed]} if self.later else {}),
+                    **({"crowd": {k: [float(v) for v in a] for k, a in self._crowd.items()}} if self.push else {}),
                     **cells_to_state(self._cells, len(self.arms)),
                     **({"held": cells_to_state(self._held, len(self.arms))} if self._held else {}),
                     # Least recently searched first, as kept.
@@ -620,9 +655,16 @@ class CoverageLearner:
             novel = np.asarray(state["novel"], dtype=np.float64)
             if novel.shape != (len(self.arms),) or not np.all((novel >= 0) & (novel <= 1)):
                 raise ValueError("malformed coverage state: novel must hold one share in [0, 1] per arm")
+        crowd = {}
+        for k, v in (state.get("crowd") or {}).items():
+            a = np.asarray(v, dtype=np.float64)
+            if a.shape != (len(self.arms),) or not np.all((a >= 0) & (a <= 1)):
+                raise ValueError("malformed coverage state: crowd must hold one share in [0, 1] per arm per kind")
+            crowd[str(k)] = a
         with self._lock:
             self._cells = cells
             self._held = held
+            self._crowd = crowd
             self._queries = QueryCounts(self.queries, len(self.arms))
             self._queries.counts = queries
             self._rng = np.random.default_rng(self.seed)

@@ -28,7 +28,8 @@ def price(cover: float, cost_per_candidate: float, floor: float = 0.0, floor_cos
 def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float, start_ms: np.ndarray,
            prior: float, novel: np.ndarray | None = None, floor: float = 0.0,
            floor_cost: float = 0.0, doubt: float = 0.0,
-           base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
+           base: np.ndarray | None = None,
+           surcharge: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float, np.ndarray | None]:
     """The greedy budgets over the available ``mask``, with what exploration reuses: every
     arm's coverage alone at every level and its expected candidates (None before any data),
     and the configuration's coverage (NaN before any data).
@@ -43,6 +44,8 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
     estimate), so that a gain resting on a few heavily weighted finds does not buy a hedge.
     ``base``: budgets (ladder levels) the configuration starts from and never goes below (None:
     nothing), such as a routing table's for the kind of ask: steps are bought beyond it.
+    ``surcharge``: per arm, what each of its candidates costs on top of the price (None: nothing),
+    such as the places in front of what was wanted that its finds tend to take.
     Never empty where an arm is available: at the least, one arm runs at the ladder's first step.
     """
     n_arms = len(mask)
@@ -74,8 +77,10 @@ def greedy(levels: Sequence[Level], mask: np.ndarray, cost_per_candidate: float,
         # Starting an arm also pays its milliseconds (0 without cost_per_ms), counted
         # for the ratio as the candidates that would cost as much.
         start = np.where(budgets == 0, start_ms, 0.0)[:, None]
-        net = sure - lam * extra - start
-        per = extra + (start / lam if lam > 0 else 0.0)
+        each = lam if surcharge is None else lam + surcharge[:, None]
+        net = sure - each * extra - start
+        # A candidate that costs more than the price counts as that many candidates for the ratio.
+        per = (extra if surcharge is None or lam <= 0 else extra * each / lam) + (start / lam if lam > 0 else 0.0)
         ratio = np.where(ok & (net > 1e-9), sure / np.maximum(per, 0.5), -np.inf)
         if not np.isfinite(ratio).any():
             break
