@@ -188,7 +188,11 @@ PARAM_DEFAULTS: dict[str, dict[str, float]] = {
     # push: what a place taken in front of what was wanted costs, in coverage: each candidate of an
     # arm pays push times the share of its own finds that its kind of ask's clicks found above them
     # (ltrr.reward.crowding_shares), on top of cost (0: off). Aimed at the broad arms whose tracks
-    # outrank what an ask for a new release wants (thirtieth part).
+    # outrank what an ask for a new release wants (thirtieth part). Tried warmed by the tuning stream
+    # (docs/history.md, thirty-first part), not kept: on dev streams 21-23 and 30-32 of the default,
+    # second and third worlds with the trained ranker, at cost 0.008, push=0.05 -0.48 (-1.24 to +0.28)
+    # points at -0.32 candidates and push=0.2 -0.41 (-1.05 to +0.23) at -0.56 against push=0; the
+    # asks for new releases did not gain (a share read on clicked searches misses the ones lost).
     # halflife: searches of a cell after which what it learnt weighs half (the decay of counts and
     # finds). 300 since the first rounds; 1000 tried at cost 0.008 warmed by the tuning stream
     # (docs/history.md, twenty-ninth part), not kept: on dev streams 21-23 and 30-32 of the default,
