@@ -133,7 +133,7 @@ class CoverageLearner:
     def from_params(cls, arms: Sequence[str], params: Mapping[str, float], seed: int = 0) -> "CoverageLearner":
         """The learner a ``coverage`` policy spec describes (``PolicySpec.params``: cost, epsilon,
         wide, wide_at, context, prior, ms, queries, qprior, probe, tries, slump, floor, lowcost, doubt,
-        wcap, hold, later, halflife)."""
+        wcap, hold, later, halflife, push)."""
         return cls(arms, seed=seed, cost_per_candidate=params["cost"], epsilon=params["epsilon"],
                    wide=params["wide"], wide_budget=int(params["wide_at"]), contextual=params["context"] > 0,
                    prior=params["prior"], cost_per_ms=params["ms"], queries=int(params["queries"]),
