@@ -72,6 +72,12 @@ def settle(page, ms: int = 1_500) -> None:
     page.wait_for_timeout(ms)
 
 
+# What a story draws once picked is waited for this long: the first pick of a module meets a server
+# that is still warming up, and on a busy CI machine its rerun can start after settle() has
+# looked and take longer than an expectation's default 5 s (a red CI run at 15984dd).
+STORY_TIMEOUT_MS = 60_000
+
+
 def pick_story(page, title: str) -> None:
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Guided demo").click()
     page.get_by_role("option", name=title).click()
@@ -100,7 +106,7 @@ def test_typo_story_finds_the_misspelt_artist(page):
     from playwright.sync_api import expect
 
     pick_story(page, "1 · Typo rescue")
-    expect(page.get_by_text("What to look for")).to_be_visible()
+    expect(page.get_by_text("What to look for")).to_be_visible(timeout=STORY_TIMEOUT_MS)
     run_step(page, re.compile("^Search the misspelt"))
     expect(page.get_by_text(re.compile("artist: ")).first).to_be_visible()
     shot(page, "story-typo")
@@ -222,7 +228,7 @@ def test_broad_story_the_fourth_users_vague_ask_shows_what_three_rewording_users
     from playwright.sync_api import expect
 
     pick_story(page, "6 · Vague asks, reworded")
-    expect(page.get_by_text("What to look for")).to_be_visible()
+    expect(page.get_by_text("What to look for")).to_be_visible(timeout=STORY_TIMEOUT_MS)
     page.get_by_role("button", name="Let three listeners do it").click()
     played = page.get_by_text(re.compile("^The listeners played"))
     expect(played).to_be_visible(timeout=120_000)
