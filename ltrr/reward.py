@@ -143,20 +143,31 @@ def logged_lists(by_arm: Mapping[str, Sequence]) -> dict[str, list[str]]:
     return {arm: [p[0] if isinstance(p, (list, tuple)) else p for p in pairs] for arm, pairs in by_arm.items()}
 
 
+def selected_finds(search: Mapping) -> dict[str, list[str]]:
+    """``{arm: [entity_id, ...]}``: each selected arm of a logged search, its finds within its budget."""
+    lists = logged_lists(search.get("by_arm") or {})
+    return {arm: lists.get(arm, [])[:budget] for arm, budget in selected_budgets(search.get("selection") or []).items()}
+
+
+def _holders(finds: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """How many of the lists ``finds`` holds each entity (an arm's repeats count once)."""
+    held_by: dict[str, int] = {}
+    for items in finds.values():
+        for e in set(items):
+            held_by[e] = held_by.get(e, 0) + 1
+    return held_by
+
+
 def novel_shares(search: Mapping) -> dict[str, float]:
     """Per selected arm of a logged search that ran two arms or more: the share of its finds within
     its budget that no other selected arm returned (what it added to the pool the ranker scores;
     an arm with an empty list is left out). Arms that return the same entities cost the pool
     once, however many lists they are in."""
-    lists = logged_lists(search.get("by_arm") or {})
-    cut = {arm: lists.get(arm, [])[:budget] for arm, budget in selected_budgets(search.get("selection") or []).items()}
+    cut = selected_finds(search)
     if len(cut) < 2:
         return {}
-    seen_by: dict[str, int] = {}
-    for items in cut.values():
-        for e in set(items):
-            seen_by[e] = seen_by.get(e, 0) + 1
-    return {arm: sum(seen_by[e] == 1 for e in items) / len(items) for arm, items in cut.items() if items}
+    held_by = _holders(cut)
+    return {arm: sum(held_by[e] == 1 for e in items) / len(items) for arm, items in cut.items() if items}
 
 
 def crowding_shares(search: Mapping, entity_id: str | None) -> dict[str, float]:
@@ -169,19 +180,15 @@ def crowding_shares(search: Mapping, entity_id: str | None) -> dict[str, float]:
     results = list(search.get("results") or [])
     if not entity_id or entity_id not in results:
         return {}
-    lists = logged_lists(search.get("by_arm") or {})
-    cut = {arm: lists.get(arm, [])[:budget] for arm, budget in selected_budgets(search.get("selection") or []).items()}
+    cut = selected_finds(search)
     if len(cut) < 2:
         return {}
     above = set(results[:results.index(entity_id)])
-    seen_by: dict[str, int] = {}
-    for items in cut.values():
-        for e in set(items):
-            seen_by[e] = seen_by.get(e, 0) + 1
+    held_by = _holders(cut)
     out = {}
     for arm, items in cut.items():
-        own = [e for e in set(items) if seen_by[e] == 1]
         if items:
+            own = [e for e in set(items) if held_by[e] == 1]
             out[arm] = sum(e in above for e in own) / len(own) if own else 0.0
     return out
 
@@ -192,10 +199,9 @@ def seen_shares(search: Mapping, looked: Callable[[int], float]) -> dict[str, fl
     where none of its finds was shown). A search nobody clicked says that an arm failed it only
     as far as its finds were seen: one shown ninth, below what people look at, says little."""
     shown = {e: i + 1 for i, e in enumerate(search.get("results") or [])}
-    lists = logged_lists(search.get("by_arm") or {})
     out = {}
-    for arm, budget in selected_budgets(search.get("selection") or []).items():
-        at = [shown[e] for e in lists.get(arm, [])[:budget] if e in shown]
+    for arm, items in selected_finds(search).items():
+        at = [shown[e] for e in items if e in shown]
         out[arm] = float(looked(min(at))) if at else 0.0
     return out
 

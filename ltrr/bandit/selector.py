@@ -210,6 +210,12 @@ class ArmSelector:
         return self._coverage is not None
 
     @property
+    def prices_places(self) -> bool:
+        """True when the policy prices the places an arm's finds take above a click (``coverage:push``):
+        only then is :func:`ltrr.reward.crowding_shares` worth computing for a click."""
+        return self._coverage is not None and self._coverage.learner.push > 0
+
+    @property
     def judged_share(self) -> float:
         """The share of searches the coverage policy draws for judgment (0 for other policies)."""
         return self._coverage.judged_share if self._coverage is not None else 0.0

@@ -181,7 +181,7 @@ class DerivedState:
                                       if coverage and not clicked else None,
                                       novel=reward_rule.novel_shares(search) if coverage else None,
                                       crowd=reward_rule.crowding_shares(search, entity_id)
-                                      if coverage and clicked else None,
+                                      if clicked and core.selector.prices_places else None,
                                       ranks_now=self.learnable(search, read(event, "arm_ranks_now"))[1]
                                       if clicked else None)
             step = self.n_resolved
