@@ -31,6 +31,15 @@ CROWDING_SMOOTHING = 0.05                # weight of a new click in a kind's sha
 QUERY_BUFFER = 50                        # targets a query's own cell keeps (its kind's cells keep ``buffer``)
 
 
+def fold_shares(smoothed: np.ndarray, arms: Sequence[str], shares: Mapping[str, float], rate: float) -> None:
+    """Move each arm's ``smoothed`` share (in place) towards its new one in ``shares`` by ``rate``;
+    arms absent from ``shares``, and values that are not finite numbers, are left as they were."""
+    for a, name in enumerate(arms):
+        v = shares.get(name)
+        if isinstance(v, (int, float)) and np.isfinite(v):
+            smoothed[a] = (1 - rate) * smoothed[a] + rate * float(np.clip(v, 0.0, 1.0))
+
+
 class Plan(NamedTuple):
     """What the learner plans for one search before drawing: the greedy configuration and the
     exploration rule it is drawn from (see :meth:`CoverageLearner.select`)."""
@@ -390,11 +399,7 @@ class CoverageLearner:
         if not novel:
             return
         with self._lock:
-            for a, name in enumerate(self.arms):
-                v = novel.get(name)
-                if isinstance(v, (int, float)) and np.isfinite(v):
-                    share = float(np.clip(v, 0.0, 1.0))
-                    self._novel[a] = (1 - NOVELTY_SMOOTHING) * self._novel[a] + NOVELTY_SMOOTHING * share
+            fold_shares(self._novel, self.arms, novel, NOVELTY_SMOOTHING)
 
     def observe_crowding(self, x: np.ndarray, crowd: Mapping[str, float] | None) -> None:
         """Fold one clicked search's share of each arm's own finds shown above the click
@@ -402,11 +407,8 @@ class CoverageLearner:
         if self.push <= 0 or not crowd:
             return
         with self._lock:
-            kind = self._crowd.setdefault(self._kind(x), np.zeros(len(self.arms)))
-            for a, name in enumerate(self.arms):
-                v = crowd.get(name)
-                if isinstance(v, (int, float)) and np.isfinite(v):
-                    kind[a] = (1 - CROWDING_SMOOTHING) * kind[a] + CROWDING_SMOOTHING * float(np.clip(v, 0.0, 1.0))
+            fold_shares(self._crowd.setdefault(self._kind(x), np.zeros(len(self.arms))), self.arms, crowd,
+                        CROWDING_SMOOTHING)
 
     def arm_milliseconds(self) -> dict[str, float]:
         """Each timed arm's smoothed run time (ms)."""
